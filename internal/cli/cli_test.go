@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"esign/internal/esigntest"
+)
+
+// run runs esign with args and environment, returning status, stdout, stderr.
+func run(t *testing.T, ctx context.Context, environ []string, ready func(map[string]string), args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(ctx, Env{Args: args, Stdout: &out, Stderr: &errb, Environ: environ, Ready: ready})
+	return code, out.String(), errb.String()
+}
+
+// freePorts points every listener at an ephemeral port under dataDir.
+func testEnviron(dataDir string, extra ...string) []string {
+	env := []string{"ESIGN_DATA_DIR=" + dataDir, "ESIGN_LOG_LEVEL=warn"}
+	for _, k := range []string{"ADMIN", "WEBHOOK", "REALTIME", "MOBILE", "CUSTOMER", "CUSTOMER_REALTIME", "TSA", "PDFSERVICE", "CRON"} {
+		env = append(env, "ESIGN_LISTEN_"+k+"=127.0.0.1:0")
+	}
+	return append(env, extra...)
+}
+
+func TestAllStartsServesAndStops(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	addrs := make(chan map[string]string, 1)
+	type result struct {
+		code     int
+		out, err string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, out, errs := run(t, ctx, testEnviron(dir), func(a map[string]string) { addrs <- a }, "all")
+		done <- result{code, out, errs}
+	}()
+	var a map[string]string
+	select {
+	case a = <-addrs:
+	case r := <-done:
+		t.Fatalf("esign all exited early: %d %s", r.code, r.err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("esign all did not start")
+	}
+	for _, name := range []string{"admin", "customer", "webhook", "mobile", "realtime", "customer_realtime", "tsa", "pdfservice"} {
+		if a[name] == "" {
+			t.Errorf("listener %s not started", name)
+		}
+	}
+	for _, name := range []string{"admin", "customer", "mobile"} {
+		for _, path := range []string{"/healthz", "/readyz"} {
+			resp, err := http.Get("http://" + a[name] + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body struct {
+				Status string            `json:"status"`
+				Checks map[string]string `json:"checks"`
+			}
+			json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || body.Status != "ok" {
+				t.Errorf("%s %s = %d %+v", name, path, resp.StatusCode, body)
+			}
+			if path == "/readyz" && body.Checks["database"] != "ok" {
+				t.Errorf("%s /readyz has no database check: %+v", name, body)
+			}
+		}
+	}
+	resp, err := http.Get("http://" + a["admin"] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `esign_http_requests_total{listener="admin",method="GET",code="200"}`) {
+		t.Errorf("metrics lack the admin requests:\n%s", metrics)
+	}
+	resp, err = http.Get("http://" + a["admin"] + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); csp == "" {
+		t.Error("admin page has no CSP")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "esign.db")); err != nil {
+		t.Errorf("SQLite database not created: %v", err)
+	}
+
+	cancel() // Ctrl-C
+	select {
+	case r := <-done:
+		if r.code != 0 {
+			t.Errorf("exit status %d after Ctrl-C: %s", r.code, r.err)
+		}
+		if !strings.Contains(r.out, "Admin UI") || !strings.Contains(r.out, "Customer UI") {
+			t.Errorf("banner lacks the URLs:\n%s", r.out)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("esign all did not stop after Ctrl-C")
+	}
+}
+
+func TestBadConfiguration(t *testing.T) {
+	tests := []struct {
+		name    string
+		environ []string
+		args    []string
+		code    int
+		want    string
+	}{
+		{"unknown_key", []string{"ESIGN_LISTEN_ADMN=1"}, []string{"all"}, 2, "ESIGN_LISTEN_ADMN"},
+		{"bad_port", []string{"ESIGN_LISTEN_ADMIN=127.0.0.1:99999"}, []string{"all"}, 2, `listen.admin (from ESIGN_LISTEN_ADMIN): invalid port "99999"`},
+		{"unreachable_postgres", []string{"ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL=postgres://esign:pw@127.0.0.1:1/esign?connect_timeout=2"}, []string{"oss"}, 1, "127.0.0.1:1"},
+		{"unknown_command", nil, []string{"frobnicate"}, 2, "unknown command"},
+		{"bad_flag", nil, []string{"all", "--nope"}, 2, "flag provided but not defined"},
+		{"migrate_without_action", nil, []string{"migrate"}, 2, "usage: esign migrate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := append(testEnviron(t.TempDir()), tt.environ...)
+			code, _, errs := run(t, t.Context(), env, nil, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit status %d, want %d (stderr %q)", code, tt.code, errs)
+			}
+			if !strings.Contains(errs, tt.want) {
+				t.Errorf("stderr %q lacks %q", errs, tt.want)
+			}
+			if lines := strings.Count(strings.TrimSpace(errs), "\n"); lines > 3 && tt.name != "bad_flag" {
+				t.Errorf("error is not short:\n%s", errs)
+			}
+			if strings.Contains(errs, "goroutine ") || strings.Contains(errs, ":pw@") {
+				t.Errorf("stderr has a stack trace or a secret:\n%s", errs)
+			}
+		})
+	}
+}
+
+func TestConfigCommandMasksSecrets(t *testing.T) {
+	env := append(testEnviron(t.TempDir()), "ESIGN_BUS_AMQP_URL=amqp://esign:hunter2@127.0.0.1:5672/", "ESIGN_TSA_PASSWORD=tsa-pass")
+	code, out, errs := run(t, t.Context(), env, nil, "config")
+	if code != 0 {
+		t.Fatalf("status %d: %s", code, errs)
+	}
+	if strings.Contains(out, "hunter2") || strings.Contains(out, "tsa-pass") {
+		t.Errorf("secrets shown:\n%s", out)
+	}
+	if !strings.Contains(out, "bus.amqp_url = amqp://esign:********@127.0.0.1:5672/") {
+		t.Errorf("masked URL missing:\n%s", out)
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	engines := []struct {
+		name    string
+		environ func(t *testing.T) []string
+	}{
+		{"sqlite", func(t *testing.T) []string { return nil }},
+		{"postgres", func(t *testing.T) []string {
+			return []string{"ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL=" + esigntest.PostgresSchemaURL(t)}
+		}},
+	}
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			env := append(testEnviron(t.TempDir()), e.environ(t)...)
+			for _, action := range []string{"up", "status", "down", "up", "up"} {
+				code, out, errs := run(t, t.Context(), env, nil, "migrate", action)
+				if code != 0 {
+					t.Fatalf("migrate %s: status %d: %s", action, code, errs)
+				}
+				if out == "" {
+					t.Errorf("migrate %s printed no status", action)
+				}
+			}
+		})
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	code, out, _ := run(t, t.Context(), nil, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "esign ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+	code, out, _ = run(t, t.Context(), nil, nil, "help")
+	if code != 0 || !strings.Contains(out, "migrate") {
+		t.Errorf("help: %d %q", code, out)
+	}
+}

@@ -1,0 +1,280 @@
+package cli
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+
+	"esign/internal/config"
+	"esign/internal/esign"
+	"esign/internal/httpkit"
+	"esign/internal/metrics"
+	"esign/internal/sqlstore"
+)
+
+// A role is one of the processes in DESIGN.md; `esign all` runs them all.
+type role int
+
+const (
+	roleOSS role = 1 << iota
+	roleCSS
+	rolePDFService
+	roleCron
+	roleTSA
+
+	roleAll = roleOSS | roleCSS | rolePDFService | roleCron | roleTSA
+)
+
+var (
+	processAll        = processSpec{name: "all", roles: roleAll}
+	processOSS        = processSpec{name: "oss", roles: roleOSS}
+	processCSS        = processSpec{name: "css", roles: roleCSS}
+	processPDFService = processSpec{name: "pdfservice", roles: rolePDFService}
+	processCron       = processSpec{name: "cron", roles: roleCron}
+	processTSA        = processSpec{name: "tsa", roles: roleTSA}
+)
+
+type processSpec struct {
+	name  string
+	roles role
+}
+
+func (p processSpec) has(r role) bool { return p.roles&r != 0 }
+
+// needsDB: oss owns the database and cron works on it; css, pdfservice and
+// the TSA reach data only over the bus.
+func (p processSpec) needsDB() bool { return p.has(roleOSS) || p.has(roleCron) }
+
+//go:embed templates
+var templateFS embed.FS
+
+var pageTemplates = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+
+// app is one running process: its configuration and the shared resources
+// that its listeners use.
+type app struct {
+	spec    processSpec
+	cfg     config.Config
+	log     *slog.Logger
+	reg     *metrics.Registry
+	httpm   *httpkit.HTTPMetrics
+	db      *sqlstore.DB
+	checks  map[string]httpkit.Check
+	closers []func() error
+}
+
+func runProcess(spec processSpec) func(ctx context.Context, env Env, args []string) error {
+	return func(ctx context.Context, env Env, args []string) error {
+		fs, path := newFlagSet(env, spec.name)
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return usagef("unexpected argument %q", fs.Arg(0))
+		}
+		cfg, err := loadConfig(env, *path)
+		if err != nil {
+			return err
+		}
+		a := &app{spec: spec, cfg: cfg, log: newLogger(env.Stderr, cfg.Log), reg: metrics.NewRegistry(), checks: map[string]httpkit.Check{}}
+		a.httpm = httpkit.NewHTTPMetrics(a.reg)
+		defer a.close()
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		return a.serve(ctx, env)
+	}
+}
+
+// open connects the process to what it needs, failing fast with a clear
+// error when something is unreachable.
+func (a *app) open(ctx context.Context) error {
+	if a.spec.needsDB() || a.spec.name == "all" {
+		if err := ensureDataDir(a.cfg.DataDir); err != nil {
+			return err
+		}
+	}
+	if a.spec.needsDB() {
+		db, err := openDB(ctx, a.cfg)
+		if err != nil {
+			return err
+		}
+		a.db = db
+		a.closers = append(a.closers, db.Close)
+		if a.cfg.Database.AutoMigrate && a.spec.has(roleOSS) {
+			if err := db.MigrateUp(ctx); err != nil {
+				return fmt.Errorf("migrate database: %w", err)
+			}
+		}
+		a.checks["database"] = db.Ping
+	}
+	return nil
+}
+
+func openDB(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
+	db, err := sqlstore.Open(ctx, sqlstore.Config{Driver: cfg.Database.Driver, DSN: cfg.Database.URL, MaxOpenConns: cfg.Database.MaxOpenConns})
+	if err != nil {
+		return nil, fmt.Errorf("open %s database %s: %w", cfg.Database.Driver, config.Mask(cfg.Database.URL), err)
+	}
+	return db, nil
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			a.log.Warn("close", "err", err)
+		}
+	}
+}
+
+func (a *app) serve(ctx context.Context, env Env) error {
+	listeners := a.listeners()
+	if len(listeners) == 0 {
+		return usagef("every listener of %s is disabled", a.spec.name)
+	}
+	g, err := httpkit.Listen(ctx, a.log, httpkit.Timeouts{
+		ReadHeader: a.cfg.HTTP.ReadHeaderTimeout,
+		Read:       a.cfg.HTTP.ReadTimeout,
+		Write:      a.cfg.HTTP.WriteTimeout,
+		Idle:       a.cfg.HTTP.IdleTimeout,
+		Shutdown:   a.cfg.HTTP.ShutdownTimeout,
+	}, listeners)
+	if err != nil {
+		return err
+	}
+	addrs := map[string]string{}
+	for _, n := range g.Names() {
+		addrs[n] = g.Addr(n)
+	}
+	a.log.Info("started", "process", a.spec.name, "version", version, "listeners", addrs)
+	if a.spec.name == "all" {
+		a.printBanner(env.Stdout, addrs)
+	}
+	if env.Ready != nil {
+		env.Ready(addrs)
+	}
+	err = g.Serve(ctx)
+	a.log.Info("stopped", "process", a.spec.name)
+	return err
+}
+
+// listeners builds the HTTP listeners of the process's roles.
+func (a *app) listeners() []httpkit.Listener {
+	l := a.cfg.Listen
+	var out []httpkit.Listener
+	add := func(name, addr string, h http.Handler) {
+		if addr != "" {
+			out = append(out, httpkit.Listener{Name: name, Addr: addr, Handler: a.wrap(name, h)})
+		}
+	}
+	if a.spec.has(roleOSS) {
+		add("admin", l.Admin, a.browser(a.page("admin.html", "esign — operators")))
+		add("webhook", l.Webhook, a.api(nil))
+		add("realtime", l.Realtime, a.api(nil))
+		add("mobile", l.Mobile, a.api(nil))
+	}
+	if a.spec.has(roleCSS) {
+		add("customer", l.Customer, a.browser(a.page("customer.html", "esign — sign your documents")))
+		add("customer_realtime", l.CustomerRealtime, a.api(nil))
+	}
+	if a.spec.has(rolePDFService) {
+		add("pdfservice", l.PDFService, a.api(nil))
+	}
+	if a.spec.has(roleCron) && !a.spec.has(roleOSS) {
+		add("cron", l.Cron, a.api(nil))
+	}
+	if a.spec.has(roleTSA) {
+		add("tsa", l.TSA, a.api(nil))
+	}
+	return out
+}
+
+// wrap mounts the health endpoints next to h and applies the standard
+// middleware.
+func (a *app) wrap(name string, h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	health := &httpkit.Health{Checks: a.checks}
+	health.Mount(mux, a.reg.Handler())
+	mux.Handle("/", h)
+	return httpkit.Chain(mux, httpkit.Standard(a.log, a.httpm, name)...)
+}
+
+// browser wraps a handler for browser-facing listeners: CSP and friends, and
+// cross-origin (CSRF) protection on state-changing requests.
+func (a *app) browser(h http.Handler) http.Handler {
+	return httpkit.Chain(h, httpkit.SecureHeaders(""), httpkit.CrossOrigin(), httpkit.LimitBody(a.cfg.HTTP.MaxBodyBytes))
+}
+
+// api wraps a JSON API mux; unknown paths answer a JSON 404.
+func (a *app) api(mux *http.ServeMux) http.Handler {
+	if mux == nil {
+		mux = http.NewServeMux()
+	}
+	mux.Handle("/", httpkit.Handle(a.log, func(w http.ResponseWriter, r *http.Request) error {
+		return esign.E("http", esign.NotFound, "no such endpoint")
+	}))
+	return httpkit.Chain(mux, httpkit.LimitBody(a.cfg.HTTP.MaxBodyBytes))
+}
+
+type pageData struct {
+	Title   string
+	Version string
+}
+
+// page serves a server-rendered page at "/" and 404 elsewhere.
+func (a *app) page(name, title string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := pageTemplates.ExecuteTemplate(w, name, pageData{Title: title, Version: version}); err != nil {
+			a.log.Error("render page", "page", name, "err", err)
+		}
+	})
+}
+
+// printBanner tells the newcomer where to click.
+func (a *app) printBanner(w io.Writer, addrs map[string]string) {
+	url := func(public, name string) string {
+		if public != "" {
+			return public
+		}
+		return "http://" + displayAddr(addrs[name]) + "/"
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "esign %s is running (embedded deployment: SQLite at %s, in-process bus, built-in TSA)\n", version, a.cfg.Database.URL)
+	fmt.Fprintf(w, "  Admin UI (operators):   %s\n", url(a.cfg.Public.AdminURL, "admin"))
+	fmt.Fprintf(w, "  Customer UI:            %s\n", url(a.cfg.Public.CustomerURL, "customer"))
+	var others []string
+	for _, n := range []string{"webhook", "mobile", "realtime", "customer_realtime", "tsa", "pdfservice"} {
+		if addr, ok := addrs[n]; ok {
+			others = append(others, fmt.Sprintf("%s http://%s", n, displayAddr(addr)))
+		}
+	}
+	sort.Strings(others)
+	fmt.Fprintf(w, "  Other listeners:        %s\n", strings.Join(others, ", "))
+	fmt.Fprintf(w, "  Health and metrics:     /healthz, /readyz, /metrics on every listener\n")
+	fmt.Fprintln(w, "Press Ctrl-C to stop.")
+	fmt.Fprintln(w)
+}
+
+// displayAddr turns a wildcard bind address into one a browser can open.
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,131 @@
+// Package config holds esign's typed configuration: the defaults that give the
+// embedded deployment, a JSON config file and ESIGN_* environment variables on
+// top, validation, and a dump with secrets masked.
+//
+// Every setting has a key, the dotted path of its JSON name ("database.url"),
+// and an environment variable, ESIGN_ followed by the key in upper case with
+// dots turned into underscores (ESIGN_DATABASE_URL). A secret can also be read
+// from a file named by the variable with _FILE appended
+// (ESIGN_DATABASE_URL_FILE=/run/secrets/db-url).
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration of every esign process. Field tags:
+// json is the key's last element, help documents it, and secret:"true" masks
+// the value in dumps and logs.
+type Config struct {
+	DataDir string `json:"data_dir" help:"Directory for the SQLite database, documents, the development PKI and other state; created on start."`
+
+	Log      Log      `json:"log"`
+	Database Database `json:"database"`
+	Listen   Listen   `json:"listen"`
+	Public   Public   `json:"public"`
+	Bus      Bus      `json:"bus"`
+	Redis    Redis    `json:"redis"`
+	TSA      TSA      `json:"tsa"`
+	HTTP     HTTP     `json:"http"`
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Level  string `json:"level" help:"Minimum level: debug, info, warn or error."`
+	Format string `json:"format" help:"text (human-readable) or json (one object a line, for log shippers)."`
+}
+
+// Database selects the store.
+type Database struct {
+	Driver       string `json:"driver" help:"sqlite (embedded, pure Go) or postgres."`
+	URL          string `json:"url" secret:"true" help:"For sqlite a file path (default <data_dir>/esign.db); for postgres a URL such as postgres://esign:PW@db:5432/esign?sslmode=verify-full."`
+	MaxOpenConns int    `json:"max_open_conns" help:"Upper bound of open connections; 0 picks a default for the driver."`
+	AutoMigrate  bool   `json:"auto_migrate" help:"Apply pending migrations when oss or all starts. Production runs 'esign migrate up' instead and sets this to false."`
+}
+
+// Listen holds the listen addresses (host:port) of every HTTP listener. An
+// empty address disables that listener.
+type Listen struct {
+	Admin            string `json:"admin" help:"Admin UI of oss (operators)."`
+	Webhook          string `json:"webhook" help:"External webhook API of oss (the bank's systems)."`
+	Realtime         string `json:"realtime" help:"Realtime updates to the admin UI (oss)."`
+	Mobile           string `json:"mobile" help:"Mobile-app REST API of oss."`
+	Customer         string `json:"customer" help:"Customer web UI (css)."`
+	CustomerRealtime string `json:"customer_realtime" help:"Realtime updates to the customer UI (css)."`
+	TSA              string `json:"tsa" help:"RFC 3161 time-stamping authority (esign tsa, and inside esign all)."`
+	PDFService       string `json:"pdfservice" help:"Health and metrics of pdfservice."`
+	Cron             string `json:"cron" help:"Health and metrics of the cron process."`
+}
+
+// Public holds the externally visible base URLs, used in links that esign
+// prints or sends (e-mails, SMS, the start banner). Empty means derived from
+// the listen address.
+type Public struct {
+	AdminURL    string `json:"admin_url" help:"Base URL operators use for the admin UI."`
+	CustomerURL string `json:"customer_url" help:"Base URL customers use for the customer UI."`
+}
+
+// Bus selects the message bus between the processes.
+type Bus struct {
+	AMQPURL        string        `json:"amqp_url" secret:"true" help:"RabbitMQ URL (amqp://user:pw@host:5672/vhost). Empty: the in-process bus, which only works inside 'esign all'."`
+	RequestTimeout time.Duration `json:"request_timeout" help:"Default deadline of an RPC call when the caller sets none."`
+}
+
+// Redis configures the shared store for sessions, rate limits and one-time
+// codes in production.
+type Redis struct {
+	URL string `json:"url" secret:"true" help:"Redis URL (redis://:pw@host:6379/0). Empty: in-process/database implementations (embedded deployment)."`
+}
+
+// TSA configures the RFC 3161 time-stamping used by the protocol and the PDF
+// signer.
+type TSA struct {
+	URL      string        `json:"url" help:"Time-stamping authority to use. Empty: the built-in TSA of this deployment (listen.tsa)."`
+	Username string        `json:"username" help:"HTTP Basic user name for an external TSA."`
+	Password string        `json:"password" secret:"true" help:"HTTP Basic password for an external TSA."`
+	Timeout  time.Duration `json:"timeout" help:"Deadline of one time-stamp request."`
+}
+
+// HTTP holds limits shared by every HTTP listener.
+type HTTP struct {
+	ReadHeaderTimeout time.Duration `json:"read_header_timeout" help:"Time allowed to read request headers."`
+	ReadTimeout       time.Duration `json:"read_timeout" help:"Time allowed to read a whole request, body included."`
+	WriteTimeout      time.Duration `json:"write_timeout" help:"Time allowed to write a response."`
+	IdleTimeout       time.Duration `json:"idle_timeout" help:"Keep-alive idle time."`
+	ShutdownTimeout   time.Duration `json:"shutdown_timeout" help:"How long in-flight requests may take to finish after SIGINT/SIGTERM."`
+	MaxBodyBytes      int64         `json:"max_body_bytes" help:"Default upper bound of a request body; endpoints that take uploads set their own."`
+}
+
+// Default returns the configuration of the embedded deployment: everything on
+// 127.0.0.1, SQLite under ./data, the in-process bus and the built-in TSA.
+func Default() Config {
+	return Config{
+		DataDir: "./data",
+		Log:     Log{Level: "info", Format: "text"},
+		Database: Database{
+			Driver:      "sqlite",
+			AutoMigrate: true,
+		},
+		Listen: Listen{
+			Admin:            "127.0.0.1:10181",
+			Webhook:          "127.0.0.1:10182",
+			Realtime:         "127.0.0.1:10180",
+			Mobile:           "127.0.0.1:10185",
+			Customer:         "127.0.0.1:10183",
+			CustomerRealtime: "127.0.0.1:10184",
+			TSA:              "127.0.0.1:10188",
+			PDFService:       "127.0.0.1:10186",
+			Cron:             "127.0.0.1:10187",
+		},
+		Bus: Bus{RequestTimeout: 10 * time.Second},
+		TSA: TSA{Timeout: 10 * time.Second},
+		HTTP: HTTP{
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			WriteTimeout:      120 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ShutdownTimeout:   20 * time.Second,
+			MaxBodyBytes:      1 << 20,
+		},
+	}
+}

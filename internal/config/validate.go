@@ -1,0 +1,169 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// fillDerived sets the values that default to something computed from other
+// settings.
+func (c *Config) fillDerived() {
+	if c.Database.Driver == "sqlite" && c.Database.URL == "" && c.DataDir != "" {
+		c.Database.URL = filepath.Join(c.DataDir, "esign.db")
+	}
+}
+
+// Validate checks every setting and returns the first problem as a
+// *FieldError.
+func (c Config) Validate() error {
+	if strings.TrimSpace(c.DataDir) == "" {
+		return &FieldError{Key: "data_dir", Reason: "must not be empty"}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return &FieldError{Key: "log.level", Reason: fmt.Sprintf("%q is not one of debug, info, warn, error", c.Log.Level)}
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return &FieldError{Key: "log.format", Reason: fmt.Sprintf("%q is not one of text, json", c.Log.Format)}
+	}
+	switch c.Database.Driver {
+	case "sqlite":
+		if c.Database.URL == "" {
+			return &FieldError{Key: "database.url", Reason: "must name the SQLite file"}
+		}
+	case "postgres":
+		if err := checkURL(c.Database.URL, "postgres", "postgresql"); err != nil {
+			return &FieldError{Key: "database.url", Reason: err.Error()}
+		}
+	default:
+		return &FieldError{Key: "database.driver", Reason: fmt.Sprintf("%q is not one of sqlite, postgres", c.Database.Driver)}
+	}
+	if c.Database.MaxOpenConns < 0 {
+		return &FieldError{Key: "database.max_open_conns", Reason: "must not be negative"}
+	}
+	for _, l := range []struct{ key, addr string }{
+		{"listen.admin", c.Listen.Admin},
+		{"listen.webhook", c.Listen.Webhook},
+		{"listen.realtime", c.Listen.Realtime},
+		{"listen.mobile", c.Listen.Mobile},
+		{"listen.customer", c.Listen.Customer},
+		{"listen.customer_realtime", c.Listen.CustomerRealtime},
+		{"listen.tsa", c.Listen.TSA},
+		{"listen.pdfservice", c.Listen.PDFService},
+		{"listen.cron", c.Listen.Cron},
+	} {
+		if err := checkListen(l.addr); err != nil {
+			return &FieldError{Key: l.key, Reason: err.Error()}
+		}
+	}
+	for _, u := range []struct{ key, val string }{
+		{"public.admin_url", c.Public.AdminURL},
+		{"public.customer_url", c.Public.CustomerURL},
+		{"tsa.url", c.TSA.URL},
+	} {
+		if u.val != "" {
+			if err := checkURL(u.val, "http", "https"); err != nil {
+				return &FieldError{Key: u.key, Reason: err.Error()}
+			}
+		}
+	}
+	if c.Bus.AMQPURL != "" {
+		if err := checkURL(c.Bus.AMQPURL, "amqp", "amqps"); err != nil {
+			return &FieldError{Key: "bus.amqp_url", Reason: err.Error()}
+		}
+	}
+	if c.Redis.URL != "" {
+		if err := checkURL(c.Redis.URL, "redis", "rediss"); err != nil {
+			return &FieldError{Key: "redis.url", Reason: err.Error()}
+		}
+	}
+	for _, d := range []struct {
+		key string
+		val int64
+	}{
+		{"bus.request_timeout", int64(c.Bus.RequestTimeout)},
+		{"tsa.timeout", int64(c.TSA.Timeout)},
+		{"http.read_header_timeout", int64(c.HTTP.ReadHeaderTimeout)},
+		{"http.read_timeout", int64(c.HTTP.ReadTimeout)},
+		{"http.write_timeout", int64(c.HTTP.WriteTimeout)},
+		{"http.idle_timeout", int64(c.HTTP.IdleTimeout)},
+		{"http.shutdown_timeout", int64(c.HTTP.ShutdownTimeout)},
+	} {
+		if d.val <= 0 {
+			return &FieldError{Key: d.key, Reason: "must be a positive duration"}
+		}
+	}
+	if c.HTTP.MaxBodyBytes <= 0 {
+		return &FieldError{Key: "http.max_body_bytes", Reason: "must be positive"}
+	}
+	return nil
+}
+
+// checkListen accepts "" (disabled) or host:port with a port in 0–65535 (0:
+// any free port, for tests).
+func checkListen(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("invalid port %q: must be a number from 1 to 65535", port)
+	}
+	if host != "" && net.ParseIP(host) == nil && strings.ContainsAny(host, " /") {
+		return fmt.Errorf("invalid host %q", host)
+	}
+	return nil
+}
+
+func checkURL(raw string, schemes ...string) error {
+	if raw == "" {
+		return errors.New("must be set")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("not a URL: %v", Mask(raw))
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			if u.Host == "" {
+				return fmt.Errorf("URL %s has no host", Mask(raw))
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("URL %s must start with %s://", Mask(raw), strings.Join(schemes, ":// or "))
+}
+
+// Mask hides a secret. A URL keeps its scheme, user name, host and path so
+// that operators can still see where it points.
+func Mask(s string) string {
+	if s == "" {
+		return ""
+	}
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "password") {
+				q.Set(k, "xxxxx")
+			}
+		}
+		u.RawQuery = q.Encode()
+		return strings.Replace(u.String(), "xxxxx", "********", -1)
+	}
+	return "********"
+}

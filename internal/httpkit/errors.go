@@ -1,0 +1,95 @@
+package httpkit
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"esign/internal/esign"
+)
+
+// StatusOf maps an error's kind to its HTTP status. It is the one table for
+// every HTTP surface.
+func StatusOf(err error) int {
+	switch esign.ErrorKind(err) {
+	case esign.Invalid:
+		return http.StatusBadRequest
+	case esign.NotFound:
+		return http.StatusNotFound
+	case esign.Forbidden:
+		return http.StatusForbidden
+	case esign.Unauthorized:
+		return http.StatusUnauthorized
+	case esign.Conflict:
+		return http.StatusConflict
+	case esign.Unavailable:
+		return http.StatusServiceUnavailable
+	case esign.TooMany:
+		return http.StatusTooManyRequests
+	case esign.Timeout:
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorBody is the JSON body of every API error.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what went wrong in terms the client can act on. ID is
+// also in the server log, so support can find the cause.
+type ErrorDetail struct {
+	Kind    string `json:"kind"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+	ID      string `json:"id"`
+}
+
+// WriteError logs err with an error id and writes the JSON error body. The
+// user sees the kind, code and safe message, never the internal cause.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	status := StatusOf(err)
+	id := rand.Text()[:12]
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	log.LogAttrs(r.Context(), level, "request failed",
+		slog.String("error_id", id),
+		slog.String("request_id", RequestID(r.Context())),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.Any("err", err))
+	WriteJSON(w, status, ErrorBody{Error: ErrorDetail{
+		Kind:    esign.ErrorKind(err).String(),
+		Code:    esign.ErrorCode(err),
+		Message: esign.ErrorMessage(err),
+		ID:      id,
+	}})
+}
+
+// WriteJSON writes v as JSON with the status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
+
+// HandlerFunc is an HTTP handler that returns its error instead of writing
+// it; Handle turns it into an http.Handler.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle adapts fn: a returned error is written with WriteError.
+func Handle(log *slog.Logger, fn HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			WriteError(w, r, log, err)
+		}
+	})
+}

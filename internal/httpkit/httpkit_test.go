@@ -1,0 +1,201 @@
+package httpkit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"esign/internal/esign"
+	"esign/internal/metrics"
+)
+
+var discard = slog.New(slog.DiscardHandler)
+
+func testTimeouts() Timeouts {
+	return Timeouts{ReadHeader: time.Second, Read: 5 * time.Second, Write: 5 * time.Second, Idle: time.Second, Shutdown: 5 * time.Second}
+}
+
+func TestGracefulShutdownFinishesInFlight(t *testing.T) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		io.WriteString(w, "done")
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	g, err := Listen(ctx, discard, testTimeouts(), []Listener{{Name: "a", Addr: "127.0.0.1:0", Handler: h}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- g.Serve(ctx) }()
+
+	type result struct {
+		body string
+		err  error
+	}
+	res := make(chan result, 1)
+	go func() {
+		resp, err := http.Get("http://" + g.Addr("a") + "/")
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		res <- result{string(b), err}
+	}()
+	<-started
+	cancel() // SIGINT arrives while the request is in flight
+	// New connections are refused once shutdown began.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		c, err := (&http.Client{Timeout: 200 * time.Millisecond}).Get("http://" + g.Addr("a") + "/")
+		if err != nil {
+			break
+		}
+		c.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("listener still accepts after shutdown began")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	r := <-res
+	if r.err != nil || r.body != "done" {
+		t.Fatalf("in-flight request: body %q, err %v", r.body, r.err)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+}
+
+func TestListenAddressInUse(t *testing.T) {
+	g, err := Listen(t.Context(), discard, testTimeouts(), []Listener{{Name: "a", Addr: "127.0.0.1:0", Handler: http.NotFoundHandler()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.closeListeners()
+	_, err = Listen(t.Context(), discard, testTimeouts(), []Listener{{Name: "admin", Addr: g.Addr("a"), Handler: http.NotFoundHandler()}})
+	if err == nil || !strings.Contains(err.Error(), "listen admin on") || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestWriteErrorStatusAndBody(t *testing.T) {
+	tests := []struct {
+		err    error
+		status int
+		kind   string
+		msg    string
+	}{
+		{esign.E("op", esign.NotFound, "offer not found"), 404, "not_found", "offer not found"},
+		{esign.WithCode("op", esign.Invalid, "too_short", "username too short"), 400, "invalid", "username too short"},
+		{esign.E("op", esign.Conflict), 409, "conflict", "the object was changed by someone else"},
+		{errors.New("pq: password authentication failed for user secret"), 500, "internal", "an internal error occurred"},
+		{esign.E("op", esign.TooMany), 429, "too_many_requests", "too many requests, try again later"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			WriteError(rec, httptest.NewRequest("GET", "/x", nil), discard, tt.err)
+			if rec.Code != tt.status {
+				t.Errorf("status = %d, want %d", rec.Code, tt.status)
+			}
+			var body ErrorBody
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatal(err)
+			}
+			if body.Error.Kind != tt.kind || body.Error.Message != tt.msg || body.Error.ID == "" {
+				t.Errorf("body = %+v", body)
+			}
+			if strings.Contains(rec.Body.String(), "secret") {
+				t.Error("internal cause leaked to the client")
+			}
+		})
+	}
+}
+
+func TestRecoverAndRequestID(t *testing.T) {
+	reg := metrics.NewRegistry()
+	h := Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/panic" {
+			panic("boom")
+		}
+		io.WriteString(w, RequestID(r.Context()))
+	}), Standard(discard, NewHTTPMetrics(reg), "t")...)
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/panic", nil))
+	if rec.Code != 500 {
+		t.Errorf("panic: status %d", rec.Code)
+	}
+	rec = httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("X-Request-Id", "abc-123")
+	h.ServeHTTP(rec, req)
+	if rec.Body.String() != "abc-123" || rec.Header().Get("X-Request-Id") != "abc-123" {
+		t.Errorf("request id not propagated: %q", rec.Body.String())
+	}
+	rec = httptest.NewRecorder()
+	req = httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("X-Request-Id", "bad id\nwith newline")
+	h.ServeHTTP(rec, req)
+	if id := rec.Header().Get("X-Request-Id"); id == "" || strings.Contains(id, " ") {
+		t.Errorf("malformed id accepted: %q", id)
+	}
+	var b strings.Builder
+	reg.WriteText(&b)
+	if !strings.Contains(b.String(), `esign_http_requests_total{listener="t",method="GET",code="500"} 1`) {
+		t.Errorf("metrics:\n%s", b.String())
+	}
+}
+
+func TestReadiness(t *testing.T) {
+	h := &Health{Checks: map[string]Check{
+		"db":  func(context.Context) error { return nil },
+		"bus": func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() },
+	}, Timeout: 50 * time.Millisecond}
+	rec := httptest.NewRecorder()
+	h.Ready(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d", rec.Code)
+	}
+	var rep healthReport
+	json.Unmarshal(rec.Body.Bytes(), &rep)
+	if rep.Checks["db"] != "ok" || !strings.HasPrefix(rep.Checks["bus"], "fail") {
+		t.Errorf("report %+v", rep)
+	}
+	delete(h.Checks, "bus")
+	rec = httptest.NewRecorder()
+	h.Ready(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != 200 {
+		t.Errorf("all checks pass: status %d", rec.Code)
+	}
+}
+
+func TestSecureHeadersAndLimit(t *testing.T) {
+	h := Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.ReadAll(r.Body)
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+		}
+	}), SecureHeaders(""), LimitBody(10))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader(strings.Repeat("x", 11))))
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized body: status %d", rec.Code)
+	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP = %q", csp)
+	}
+}
