@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"esign/internal/config"
+	"esign/internal/esign"
 )
 
 // Exit statuses.
@@ -110,8 +111,14 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Configuration: a JSON file (--config or ESIGN_CONFIG) and ESIGN_* variables; see docs/configuration.md.")
 }
 
+// oneLine renders err for the terminal: a domain error shows its message
+// (the internal cause is for logs), anything else its text, on one line.
 func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
+	text := err.Error()
+	if e, ok := err.(*esign.Error); ok && e.Msg != "" {
+		text = e.Msg
+	}
+	return strings.Join(strings.Fields(text), " ")
 }
 
 // newFlagSet makes a flag set that reports usage errors as usageError and

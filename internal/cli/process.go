@@ -121,7 +121,9 @@ func (a *app) open(ctx context.Context) error {
 func openDB(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
 	db, err := sqlstore.Open(ctx, sqlstore.Config{Driver: cfg.Database.Driver, DSN: cfg.Database.URL, MaxOpenConns: cfg.Database.MaxOpenConns})
 	if err != nil {
-		return nil, fmt.Errorf("open %s database %s: %w", cfg.Database.Driver, config.Mask(cfg.Database.URL), err)
+		// The store's message says what failed in operator terms; the
+		// driver's chain of causes repeats it and stays out of the one line.
+		return nil, esign.E("open database", esign.ErrorKind(err), fmt.Sprintf("open %s database %s: %s", cfg.Database.Driver, config.Mask(cfg.Database.URL), esign.ErrorMessage(err)))
 	}
 	return db, nil
 }
