@@ -28,6 +28,7 @@ const (
 // Env is what a command sees of the outside world.
 type Env struct {
 	Args    []string
+	Stdin   io.Reader
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Environ []string
@@ -51,6 +52,7 @@ func commands() []command {
 		{"cron", "run the scheduled jobs", runProcess(processCron)},
 		{"tsa", "run the RFC 3161 time-stamping authority (development and tests)", runProcess(processTSA)},
 		{"migrate", "apply or roll back database migrations: migrate up|down|status", runMigrate},
+		{"user", "manage operator accounts: user create --username NAME [--role ROLE]", runUser},
 		{"config", "print the effective configuration, secrets masked", runConfig},
 		{"version", "print the version", runVersion},
 	}

@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"esign/internal/esign"
 	"esign/internal/esigntest"
+	"esign/internal/password"
+	"esign/internal/sqlstore"
 )
 
 // run runs esign with args and environment, returning status, stdout, stderr.
@@ -99,6 +102,10 @@ func TestAllStartsServesAndStops(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "esign.db")); err != nil {
 		t.Errorf("SQLite database not created: %v", err)
 	}
+	pwFile := filepath.Join(dir, initialPasswordFile)
+	if fi, err := os.Stat(pwFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("initial admin password file: %v %v", fi, err)
+	}
 
 	cancel() // Ctrl-C
 	select {
@@ -106,7 +113,7 @@ func TestAllStartsServesAndStops(t *testing.T) {
 		if r.code != 0 {
 			t.Errorf("exit status %d after Ctrl-C: %s", r.code, r.err)
 		}
-		if !strings.Contains(r.out, "Admin UI") || !strings.Contains(r.out, "Customer UI") {
+		if !strings.Contains(r.out, "Admin UI") || !strings.Contains(r.out, "Customer UI") || !strings.Contains(r.out, `user "admin", password in `) {
 			t.Errorf("banner lacks the URLs:\n%s", r.out)
 		}
 	case <-time.After(30 * time.Second):
@@ -197,5 +204,72 @@ func TestVersionAndHelp(t *testing.T) {
 	code, out, _ = run(t, t.Context(), nil, nil, "help")
 	if code != 0 || !strings.Contains(out, "migrate") {
 		t.Errorf("help: %d %q", code, out)
+	}
+}
+
+func TestUserCreate(t *testing.T) {
+	env := testEnviron(t.TempDir())
+	var out, errb bytes.Buffer
+	code := Run(t.Context(), Env{Args: []string{"user", "create", "--username", "anna", "--role", "auditor", "--password-stdin"}, Stdin: strings.NewReader("correct horse battery\n"), Stdout: &out, Stderr: &errb, Environ: env})
+	if code != 0 {
+		t.Fatalf("status %d: %s", code, errb.String())
+	}
+	if strings.Contains(out.String(), "correct horse") {
+		t.Error("a given password was echoed")
+	}
+	code, out2, errs := run(t, t.Context(), env, nil, "user", "create", "--username", "anna")
+	if code != 1 || !strings.Contains(errs, "exists already") {
+		t.Errorf("duplicate: %d %q", code, errs)
+	}
+	code, out2, errs = run(t, t.Context(), env, nil, "user", "create", "--username", "bela", "--role", "root")
+	if code == 0 || !strings.Contains(errs, "unknown role") {
+		t.Errorf("unknown role: %d %q", code, errs)
+	}
+	code, out2, errs = run(t, t.Context(), env, nil, "user", "create", "--username", "csaba")
+	if code != 0 || !strings.Contains(out2, "password: ") {
+		t.Errorf("generated password: %d %q %q", code, out2, errs)
+	}
+}
+
+func TestEnsureInitialAdmin(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sqlstore.Open(t.Context(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(dir, "esign.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.MigrateUp(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	file, err := ensureInitialAdmin(t.Context(), db, dir)
+	if err != nil || file == "" {
+		t.Fatalf("first start: %q, %v", file, err)
+	}
+	pw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := db.GetUserByUsername(t.Context(), "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := password.Verify(strings.TrimSpace(string(pw)), u.PasswordHash); err != nil {
+		t.Errorf("the password in the file does not log in: %v", err)
+	}
+	perms, err := db.UserPermissions(t.Context(), u.ID)
+	if err != nil || len(perms) == 0 {
+		t.Errorf("admin has no permissions: %v %v", perms, err)
+	}
+	// A second start creates nobody and keeps pointing at the file.
+	if again, err := ensureInitialAdmin(t.Context(), db, dir); err != nil || again != file {
+		t.Errorf("second start: %q, %v", again, err)
+	}
+	os.Remove(file)
+	if again, err := ensureInitialAdmin(t.Context(), db, dir); err != nil || again != "" {
+		t.Errorf("after the file was deleted: %q, %v", again, err)
+	}
+	users, _ := db.ListUsers(t.Context(), esign.UserFilter{})
+	if len(users) != 1 {
+		t.Errorf("%d operators, want 1", len(users))
 	}
 }

@@ -68,6 +68,9 @@ type app struct {
 	db      *sqlstore.DB
 	checks  map[string]httpkit.Check
 	closers []func() error
+	// initialPassword is the file holding the first admin's password while
+	// it exists (embedded deployment).
+	initialPassword string
 }
 
 func runProcess(spec processSpec) func(ctx context.Context, env Env, args []string) error {
@@ -114,6 +117,13 @@ func (a *app) open(ctx context.Context) error {
 			}
 		}
 		a.checks["database"] = db.Ping
+		if a.spec.name == "all" {
+			file, err := ensureInitialAdmin(ctx, db, a.cfg.DataDir)
+			if err != nil {
+				return err
+			}
+			a.initialPassword = file
+		}
 	}
 	return nil
 }
@@ -256,6 +266,9 @@ func (a *app) printBanner(w io.Writer, addrs map[string]string) {
 	fmt.Fprintf(w, "esign %s is running (embedded deployment: SQLite at %s, in-process bus, built-in TSA)\n", version, a.cfg.Database.URL)
 	fmt.Fprintf(w, "  Admin UI (operators):   %s\n", url(a.cfg.Public.AdminURL, "admin"))
 	fmt.Fprintf(w, "  Customer UI:            %s\n", url(a.cfg.Public.CustomerURL, "customer"))
+	if a.initialPassword != "" {
+		fmt.Fprintf(w, "  Operator login:         user \"admin\", password in %s (delete the file once you changed it)\n", a.initialPassword)
+	}
 	var others []string
 	for _, n := range []string{"webhook", "mobile", "realtime", "customer_realtime", "tsa", "pdfservice"} {
 		if addr, ok := addrs[n]; ok {

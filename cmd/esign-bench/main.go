@@ -1,0 +1,46 @@
+// Command esign-bench runs load and benchmark scenarios against esign's
+// parts and prints one JSON summary line per run.
+//
+//	esign-bench rpc --transport amqp --concurrency 64 --duration 10s
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: esign-bench <scenario> [flags]
+
+scenarios:
+  rpc    bus RPC round trips (esign-bench rpc -h for flags)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "esign-bench:", err)
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no scenario given")
+	}
+	switch args[0] {
+	case "rpc":
+		return runRPC(ctx, args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown scenario %q", args[0])
+}
