@@ -3,7 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,7 +19,9 @@ import (
 	"esign/internal/esign"
 	"esign/internal/esigntest"
 	"esign/internal/password"
+	"esign/internal/pki"
 	"esign/internal/sqlstore"
+	"esign/internal/tsa"
 )
 
 // run runs esign with args and environment, returning status, stdout, stderr.
@@ -131,7 +137,7 @@ func TestBadConfiguration(t *testing.T) {
 	}{
 		{"unknown_key", []string{"ESIGN_LISTEN_ADMN=1"}, []string{"all"}, 2, "ESIGN_LISTEN_ADMN"},
 		{"bad_port", []string{"ESIGN_LISTEN_ADMIN=127.0.0.1:99999"}, []string{"all"}, 2, `listen.admin (from ESIGN_LISTEN_ADMIN): invalid port "99999"`},
-		{"unreachable_postgres", []string{"ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL=postgres://esign:pw@127.0.0.1:1/esign?connect_timeout=2"}, []string{"oss"}, 1, "127.0.0.1:1"},
+		{"unreachable_postgres", []string{"ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL=postgres://esign:pw@127.0.0.1:1/esign?connect_timeout=2", testKeys}, []string{"oss"}, 1, "127.0.0.1:1"},
 		{"unknown_command", nil, []string{"frobnicate"}, 2, "unknown command"},
 		{"bad_flag", nil, []string{"all", "--nope"}, 2, "flag provided but not defined"},
 		{"migrate_without_action", nil, []string{"migrate"}, 2, "usage: esign migrate"},
@@ -177,7 +183,7 @@ func TestMigrate(t *testing.T) {
 	}{
 		{"sqlite", func(t *testing.T) []string { return nil }},
 		{"postgres", func(t *testing.T) []string {
-			return []string{"ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL=" + esigntest.PostgresSchemaURL(t)}
+			return []string{"ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL=" + esigntest.PostgresSchemaURL(t), testKeys}
 		}},
 	}
 	for _, e := range engines {
@@ -271,5 +277,79 @@ func TestEnsureInitialAdmin(t *testing.T) {
 	users, _ := db.ListUsers(t.Context(), esign.UserFilter{})
 	if len(users) != 1 {
 		t.Errorf("%d operators, want 1", len(users))
+	}
+}
+
+// testKeys is an envelope key for tests that run the production column.
+const testKeys = "ESIGN_CRYPTO_KEYS=test:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+// startProcess runs `esign <name>` until the test ends and returns the bound
+// listener addresses.
+func startProcess(t *testing.T, name string, environ []string) map[string]string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	addrs := make(chan map[string]string, 1)
+	done := make(chan string, 1)
+	go func() {
+		code, _, errs := run(t, ctx, environ, func(a map[string]string) { addrs <- a }, name)
+		done <- fmt.Sprintf("exit %d: %s", code, errs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case r := <-done:
+			if !strings.HasPrefix(r, "exit 0") {
+				t.Errorf("esign %s: %s", name, r)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("esign %s did not stop", name)
+		}
+	})
+	select {
+	case a := <-addrs:
+		return a
+	case r := <-done:
+		t.Fatalf("esign %s exited early: %s", name, r)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("esign %s did not start", name)
+	}
+	return nil
+}
+
+func TestTSAProcessIssuesVerifiableTokens(t *testing.T) {
+	dir := t.TempDir()
+	a := startProcess(t, "tsa", testEnviron(dir))
+	bundle, err := os.ReadFile(filepath.Join(dir, "pki", pki.FileCABundle))
+	if err != nil {
+		t.Fatalf("CA bundle not exported: %v", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(bundle) {
+		t.Fatal("CA bundle holds no certificate")
+	}
+	digest := sha256.Sum256([]byte("offer.pdf"))
+	c := &tsa.Client{URL: "http://" + a["tsa"] + "/", Roots: roots}
+	tok, err := c.Timestamp(t.Context(), digest[:], crypto.SHA256)
+	if err != nil {
+		t.Fatalf("timestamp from the built-in TSA: %v", err)
+	}
+	if tok.Info.Policy.String() != "1.3.6.1.4.1.32473.1" {
+		t.Errorf("policy %v", tok.Info.Policy)
+	}
+	resp, err := http.Get("http://" + a["tsa"] + "/pki/ca.crl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pkix-crl" {
+		t.Errorf("CRL: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// The keys at rest are sealed with the envelope, not plain PEM.
+	key, err := os.ReadFile(filepath.Join(dir, "pki", pki.FileSignerKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(key), "BEGIN PRIVATE KEY") || strings.Contains(string(key), "BEGIN RSA PRIVATE KEY") {
+		t.Error("the signer key is stored in the clear")
 	}
 }

@@ -9,13 +9,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"esign/internal/config"
+	"esign/internal/envelope"
 	"esign/internal/esign"
 	"esign/internal/httpkit"
 	"esign/internal/metrics"
+	"esign/internal/pki"
 	"esign/internal/sqlstore"
 )
 
@@ -68,6 +71,9 @@ type app struct {
 	db      *sqlstore.DB
 	checks  map[string]httpkit.Check
 	closers []func() error
+	keys    *envelope.Keyring
+	devPKI  *pki.Dev
+	tsa     http.Handler // the built-in TSA, when the process has that role
 	// initialPassword is the file holding the first admin's password while
 	// it exists (embedded deployment).
 	initialPassword string
@@ -99,10 +105,27 @@ func runProcess(spec processSpec) func(ctx context.Context, env Env, args []stri
 // open connects the process to what it needs, failing fast with a clear
 // error when something is unreachable.
 func (a *app) open(ctx context.Context) error {
-	if a.spec.needsDB() || a.spec.name == "all" {
+	if a.spec.needsDB() || a.spec.has(roleTSA) {
 		if err := ensureDataDir(a.cfg.DataDir); err != nil {
 			return err
 		}
+		keys, err := openKeyring(a.cfg)
+		if err != nil {
+			return err
+		}
+		a.keys = keys
+	}
+	if a.spec.has(roleTSA) {
+		dev, err := openDevPKI(a.cfg, a.keys, a.log)
+		if err != nil {
+			return err
+		}
+		h, closeTSA, err := tsaHandler(a.cfg, dev, a.log)
+		if err != nil {
+			return err
+		}
+		a.devPKI, a.tsa = dev, h
+		a.closers = append(a.closers, closeTSA)
 	}
 	if a.spec.needsDB() {
 		db, err := openDB(ctx, a.cfg)
@@ -203,7 +226,7 @@ func (a *app) listeners() []httpkit.Listener {
 		add("cron", l.Cron, a.api(nil))
 	}
 	if a.spec.has(roleTSA) {
-		add("tsa", l.TSA, a.api(nil))
+		add("tsa", l.TSA, a.tsa)
 	}
 	return out
 }
@@ -277,6 +300,9 @@ func (a *app) printBanner(w io.Writer, addrs map[string]string) {
 	}
 	sort.Strings(others)
 	fmt.Fprintf(w, "  Other listeners:        %s\n", strings.Join(others, ", "))
+	if a.devPKI != nil {
+		fmt.Fprintf(w, "  Trust anchor (dev CA):  %s\n", filepath.Join(a.devPKI.Dir, pki.FileCABundle))
+	}
 	fmt.Fprintf(w, "  Health and metrics:     /healthz, /readyz, /metrics on every listener\n")
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 	fmt.Fprintln(w)

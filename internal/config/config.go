@@ -26,7 +26,14 @@ type Config struct {
 	Bus      Bus      `json:"bus"`
 	Redis    Redis    `json:"redis"`
 	TSA      TSA      `json:"tsa"`
+	Crypto   Crypto   `json:"crypto"`
 	HTTP     HTTP     `json:"http"`
+}
+
+// Crypto holds the keys that protect data at rest.
+type Crypto struct {
+	Keys         string `json:"keys" secret:"true" help:"Envelope key-encryption keys as comma-separated id:base64 entries (32 random bytes each; the first encrypts, all decrypt, so keys can rotate). Required with postgres; empty in the embedded deployment: a key is generated into <data_dir>/envelope.keys."`
+	LegacySecret string `json:"legacy_secret" secret:"true" help:"Secret of the system esign replaces, to read its PBKDF2-5000 ciphertexts (re-encrypted with keys on use). Empty: legacy ciphertexts are refused."`
 }
 
 // Log configures log/slog output.
@@ -84,6 +91,10 @@ type TSA struct {
 	Username string        `json:"username" help:"HTTP Basic user name for an external TSA."`
 	Password string        `json:"password" secret:"true" help:"HTTP Basic password for an external TSA."`
 	Timeout  time.Duration `json:"timeout" help:"Deadline of one time-stamp request."`
+	Retries  int           `json:"retries" help:"Further attempts after a failed time-stamp request (network errors and 5xx only)."`
+	// The built-in TSA (esign tsa, and inside esign all).
+	PolicyOID string `json:"policy_oid" help:"Policy OID the built-in TSA puts in every token. The default is under the documentation arc 1.3.6.1.4.1.32473; set the bank's own."`
+	PublicURL string `json:"public_url" help:"Base URL where the built-in TSA is reached; the development PKI writes its CRL and OCSP URLs under <public_url>/pki. Empty: derived from listen.tsa."`
 }
 
 // HTTP holds limits shared by every HTTP listener.
@@ -118,7 +129,7 @@ func Default() Config {
 			Cron:             "127.0.0.1:10187",
 		},
 		Bus: Bus{RequestTimeout: 10 * time.Second},
-		TSA: TSA{Timeout: 10 * time.Second},
+		TSA: TSA{Timeout: 10 * time.Second, Retries: 2, PolicyOID: "1.3.6.1.4.1.32473.1"},
 		HTTP: HTTP{
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,

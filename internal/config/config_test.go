@@ -78,6 +78,8 @@ func TestLoadErrors(t *testing.T) {
 		{"not_host_port", `{"listen": {"customer": "10183"}}`, nil, "listen.customer", "not host:port"},
 		{"bad_driver", "", []string{"ESIGN_DATABASE_DRIVER=mysql"}, "database.driver", "not one of"},
 		{"postgres_without_url", "", []string{"ESIGN_DATABASE_DRIVER=postgres"}, "database.url", "must be set"},
+		{"postgres_without_keys", "", []string{"ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL=postgres://db/esign"}, "crypto.keys", "every replica"},
+		{"bad_policy_oid", "", []string{"ESIGN_TSA_POLICY_OID=1.2.x"}, "tsa.policy_oid", "object identifier"},
 		{"postgres_bad_scheme", "", []string{"ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL=mysql://x/y"}, "database.url", "must start with postgres://"},
 		{"bad_duration", "", []string{"ESIGN_BUS_REQUEST_TIMEOUT=10"}, "bus.request_timeout", "not a duration"},
 		{"negative_duration", "", []string{"ESIGN_HTTP_SHUTDOWN_TIMEOUT=-1s"}, "http.shutdown_timeout", "positive"},
@@ -123,6 +125,7 @@ func TestRedactedMasksSecrets(t *testing.T) {
 		"ESIGN_DATABASE_DRIVER=postgres",
 		"ESIGN_DATABASE_URL=postgres://esign:topsecret@db.internal:5432/esign?sslmode=require",
 		"ESIGN_TSA_PASSWORD=tsa-secret",
+		"ESIGN_CRYPTO_KEYS=k1:c2VjcmV0LWtleQ==",
 		"ESIGN_BUS_AMQP_URL=amqp://guest:guestpw@127.0.0.1:5672/",
 	})
 	if err != nil {
@@ -133,7 +136,7 @@ func TestRedactedMasksSecrets(t *testing.T) {
 		all.WriteString(e.Key + "=" + e.Value + "\n")
 	}
 	dump := all.String()
-	for _, secret := range []string{"topsecret", "tsa-secret", "guestpw"} {
+	for _, secret := range []string{"topsecret", "tsa-secret", "guestpw", "c2VjcmV0LWtleQ"} {
 		if strings.Contains(dump, secret) {
 			t.Errorf("dump reveals %q:\n%s", secret, dump)
 		}

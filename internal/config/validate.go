@@ -101,8 +101,36 @@ func (c Config) Validate() error {
 			return &FieldError{Key: d.key, Reason: "must be a positive duration"}
 		}
 	}
+	if c.TSA.Retries < 0 || c.TSA.Retries > 10 {
+		return &FieldError{Key: "tsa.retries", Reason: "must be from 0 to 10"}
+	}
+	if c.TSA.PublicURL != "" {
+		if err := checkURL(c.TSA.PublicURL, "http", "https"); err != nil {
+			return &FieldError{Key: "tsa.public_url", Reason: err.Error()}
+		}
+	}
+	if err := checkOID(c.TSA.PolicyOID); err != nil {
+		return &FieldError{Key: "tsa.policy_oid", Reason: err.Error()}
+	}
+	if c.Crypto.Keys == "" && c.Database.Driver == "postgres" {
+		return &FieldError{Key: "crypto.keys", Reason: "must be set when the database is postgres: every replica needs the same keys (see docs/crypto.md)"}
+	}
 	if c.HTTP.MaxBodyBytes <= 0 {
 		return &FieldError{Key: "http.max_body_bytes", Reason: "must be positive"}
+	}
+	return nil
+}
+
+// checkOID accepts a dotted object identifier such as 1.3.6.1.4.1.32473.1.
+func checkOID(s string) error {
+	parts := strings.Split(s, ".")
+	if len(parts) < 2 {
+		return fmt.Errorf("%q is not a dotted object identifier", s)
+	}
+	for _, p := range parts {
+		if _, err := strconv.ParseUint(p, 10, 31); err != nil {
+			return fmt.Errorf("%q is not a dotted object identifier", s)
+		}
 	}
 	return nil
 }

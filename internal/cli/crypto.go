@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"encoding/asn1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"esign/internal/config"
+	"esign/internal/envelope"
+	"esign/internal/pki"
+	"esign/internal/tsa"
+)
+
+// keysFile holds the generated envelope key of the embedded deployment.
+const keysFile = "envelope.keys"
+
+// openKeyring returns the envelope keyring from crypto.keys or, when that is
+// empty (embedded deployment only; Validate refuses it with postgres), from
+// <data_dir>/envelope.keys, generating that file on first start.
+func openKeyring(cfg config.Config) (*envelope.Keyring, error) {
+	spec := cfg.Crypto.Keys
+	if spec == "" {
+		path := filepath.Join(cfg.DataDir, keysFile)
+		data, err := os.ReadFile(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			key, err := envelope.GenerateKey()
+			if err != nil {
+				return nil, err
+			}
+			spec = "dev-" + time.Now().UTC().Format("20060102") + ":" + base64.StdEncoding.EncodeToString(key)
+			if err := writeFileAtomic(path, []byte(spec+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("write %s: %w", path, err)
+			}
+		case err != nil:
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		default:
+			spec = strings.TrimSpace(string(data))
+		}
+	}
+	k, err := envelope.ParseKeys(spec)
+	if err != nil {
+		return nil, fmt.Errorf("crypto.keys: %w", err)
+	}
+	if cfg.Crypto.LegacySecret != "" {
+		k = k.WithLegacy(&envelope.Legacy{Secret: cfg.Crypto.LegacySecret})
+	}
+	return k, nil
+}
+
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// keyCodec seals the development PKI's private keys with the envelope.
+type keyCodec struct{ k *envelope.Keyring }
+
+var keyCodecAD = []byte("esign dev pki private key")
+
+func (c keyCodec) Seal(p []byte) ([]byte, error) { return c.k.Encrypt(p, keyCodecAD) }
+func (c keyCodec) Open(p []byte) ([]byte, error) { return c.k.Decrypt(p, keyCodecAD) }
+
+// tsaBaseURL is where the built-in TSA is reached from outside.
+func tsaBaseURL(cfg config.Config) string {
+	if cfg.TSA.PublicURL != "" {
+		return strings.TrimSuffix(cfg.TSA.PublicURL, "/")
+	}
+	return "http://" + displayAddr(cfg.Listen.TSA)
+}
+
+// openDevPKI loads the development PKI from <data_dir>/pki, generating it on
+// first start.
+func openDevPKI(cfg config.Config, keys *envelope.Keyring, log *slog.Logger) (*pki.Dev, error) {
+	dir := filepath.Join(cfg.DataDir, "pki")
+	dev, created, err := pki.OpenDev(dir, pki.DevOptions{BaseURL: tsaBaseURL(cfg) + "/pki", KeyCodec: keyCodec{keys}})
+	if err != nil {
+		return nil, fmt.Errorf("development PKI in %s: %w", dir, err)
+	}
+	if created {
+		log.Info("generated the development PKI", "dir", dir, "ca_bundle", filepath.Join(dir, pki.FileCABundle))
+	}
+	for _, w := range dev.Warnings(time.Now()) {
+		log.Warn("development PKI", "warning", w)
+	}
+	return dev, nil
+}
+
+// tsaHandler serves the built-in TSA: RFC 3161 at POST / and the
+// development CA's certificate, CRL and OCSP under /pki/.
+func tsaHandler(cfg config.Config, dev *pki.Dev, log *slog.Logger) (http.Handler, func() error, error) {
+	policy, err := parseOID(cfg.TSA.PolicyOID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tsa.policy_oid: %w", err)
+	}
+	serials, err := tsa.OpenFileSerialStore(filepath.Join(cfg.DataDir, "tsa.serial"), 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open the TSA serial store: %w", err)
+	}
+	srv, err := tsa.NewServer(tsa.ServerConfig{
+		Certificate: dev.TSA.Certificate,
+		Chain:       dev.TSA.Chain,
+		Key:         dev.TSA.Key,
+		Policy:      policy,
+		Serials:     serials,
+		Logger:      log,
+	})
+	if err != nil {
+		serials.Close()
+		return nil, nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /{$}", srv)
+	mux.Handle("/pki/", http.StripPrefix("/pki", dev.CA.Handler(dev.Revocations, pki.HandlerOptions{Logger: log})))
+	return mux, serials.Close, nil
+}
+
+// parseOID parses a dotted object identifier (validated by config already).
+func parseOID(s string) (asn1.ObjectIdentifier, error) {
+	var oid asn1.ObjectIdentifier
+	for part := range strings.SplitSeq(s, ".") {
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q is not a dotted object identifier", s)
+		}
+		oid = append(oid, n)
+	}
+	return oid, nil
+}
