@@ -2,6 +2,7 @@
 // parts and prints one JSON summary line per run.
 //
 //	esign-bench rpc --transport amqp --concurrency 64 --duration 10s
+//	esign-bench pdfsign --size 1048576 --level B-B --concurrency 1 --duration 10s
 package main
 
 import (
@@ -17,7 +18,8 @@ import (
 const usage = `usage: esign-bench <scenario> [flags]
 
 scenarios:
-  rpc    bus RPC round trips (esign-bench rpc -h for flags)
+  rpc      bus RPC round trips (esign-bench rpc -h for flags)
+  pdfsign  PAdES signing of one input (esign-bench pdfsign -h for flags)
 `
 
 func main() {
@@ -37,6 +39,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "rpc":
 		return runRPC(ctx, args[1:], stdout, stderr)
+	case "pdfsign":
+		return runPDFSignTo(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
-	"time"
 
 	"esign/internal/esigntest"
 )
@@ -46,5 +45,4 @@ func TestUsage(t *testing.T) {
 			t.Errorf("run(%q) succeeded", args)
 		}
 	}
-	_ = time.Second
 }

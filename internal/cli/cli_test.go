@@ -83,8 +83,12 @@ func TestAllStartsServesAndStops(t *testing.T) {
 			if resp.StatusCode != 200 || body.Status != "ok" {
 				t.Errorf("%s %s = %d %+v", name, path, resp.StatusCode, body)
 			}
-			if path == "/readyz" && body.Checks["database"] != "ok" {
-				t.Errorf("%s /readyz has no database check: %+v", name, body)
+			if path == "/readyz" {
+				for _, check := range []string{"database", "css", "cron", "system_config"} {
+					if body.Checks[check] != "ok" {
+						t.Errorf("%s /readyz: check %s = %q (%+v)", name, check, body.Checks[check], body)
+					}
+				}
 			}
 		}
 	}
@@ -351,5 +355,65 @@ func TestTSAProcessIssuesVerifiableTokens(t *testing.T) {
 	}
 	if strings.Contains(string(key), "BEGIN PRIVATE KEY") || strings.Contains(string(key), "BEGIN RSA PRIVATE KEY") {
 		t.Error("the signer key is stored in the clear")
+	}
+}
+
+// TestProductionProcesses runs oss, css and cron as separate processes on
+// PostgreSQL and RabbitMQ, as a bank deploys them, and checks that they find
+// each other over the bus.
+func TestProductionProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three processes against PostgreSQL and RabbitMQ")
+	}
+	amqpURL := esigntest.ServerURL(t, esigntest.AMQPURLEnv)
+	pgURL := esigntest.PostgresSchemaURL(t)
+	env := append(testEnviron(t.TempDir()), "ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL="+pgURL, testKeys, "ESIGN_BUS_AMQP_URL="+amqpURL)
+	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
+		t.Fatalf("migrate up: %s", errs)
+	}
+	oss := startProcess(t, "oss", env)
+	css := startProcess(t, "css", env)
+	startProcess(t, "cron", env)
+	ready := func(addr string, checks ...string) error {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Status string            `json:"status"`
+			Checks map[string]string `json:"checks"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			return err
+		}
+		for _, c := range checks {
+			if body.Checks[c] != "ok" {
+				return fmt.Errorf("%s: %d %+v", c, resp.StatusCode, body)
+			}
+		}
+		if resp.StatusCode != 200 || body.Status != "ok" {
+			return fmt.Errorf("%d %+v", resp.StatusCode, body)
+		}
+		return nil
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		errOSS := ready(oss["admin"], "database", "css", "cron")
+		errCSS := ready(css["customer"], "system_config")
+		if errOSS == nil && errCSS == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready after 30 s: oss %v; css %v", errOSS, errCSS)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestSeparateProcessNeedsRabbitMQ(t *testing.T) {
+	code, _, errs := run(t, t.Context(), testEnviron(t.TempDir()), nil, "css")
+	if code != 2 || !strings.Contains(errs, "bus.amqp_url must be set") {
+		t.Errorf("css without a bus: %d %q", code, errs)
 	}
 }

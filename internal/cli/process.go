@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
+	"esign/internal/bus"
 	"esign/internal/config"
 	"esign/internal/envelope"
 	"esign/internal/esign"
@@ -63,17 +65,22 @@ var pageTemplates = template.Must(template.ParseFS(templateFS, "templates/*.html
 // app is one running process: its configuration and the shared resources
 // that its listeners use.
 type app struct {
-	spec    processSpec
-	cfg     config.Config
-	log     *slog.Logger
-	reg     *metrics.Registry
-	httpm   *httpkit.HTTPMetrics
-	db      *sqlstore.DB
-	checks  map[string]httpkit.Check
-	closers []func() error
-	keys    *envelope.Keyring
-	devPKI  *pki.Dev
-	tsa     http.Handler // the built-in TSA, when the process has that role
+	spec      processSpec
+	cfg       config.Config
+	log       *slog.Logger
+	reg       *metrics.Registry
+	httpm     *httpkit.HTTPMetrics
+	db        *sqlstore.DB
+	checks    map[string]httpkit.Check
+	peers     map[string]httpkit.Check
+	closers   []func() error
+	bus       bus.Bus
+	sysConfig *bus.SystemConfigHolder // css: the latest configuration from oss
+	bgCtx     context.Context
+	bg        sync.WaitGroup
+	keys      *envelope.Keyring
+	devPKI    *pki.Dev
+	tsa       http.Handler // the built-in TSA, when the process has that role
 	// initialPassword is the file holding the first admin's password while
 	// it exists (embedded deployment).
 	initialPassword string
@@ -92,9 +99,15 @@ func runProcess(spec processSpec) func(ctx context.Context, env Env, args []stri
 		if err != nil {
 			return err
 		}
-		a := &app{spec: spec, cfg: cfg, log: newLogger(env.Stderr, cfg.Log), reg: metrics.NewRegistry(), checks: map[string]httpkit.Check{}}
+		ctx, cancel := context.WithCancel(ctx)
+		a := &app{spec: spec, cfg: cfg, log: newLogger(env.Stderr, cfg.Log), reg: metrics.NewRegistry(),
+			checks: map[string]httpkit.Check{}, peers: map[string]httpkit.Check{}, bgCtx: ctx}
 		a.httpm = httpkit.NewHTTPMetrics(a.reg)
-		defer a.close()
+		defer func() {
+			cancel()
+			a.bg.Wait()
+			a.close()
+		}()
 		if err := a.open(ctx); err != nil {
 			return err
 		}
@@ -148,7 +161,13 @@ func (a *app) open(ctx context.Context) error {
 			a.initialPassword = file
 		}
 	}
-	return nil
+	return a.openBus(ctx)
+}
+
+// background runs fn until the process stops; the process waits for it
+// before it closes the database and the bus.
+func (a *app) background(fn func(ctx context.Context)) {
+	a.bg.Go(func() { fn(a.bgCtx) })
 }
 
 func openDB(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
@@ -235,7 +254,7 @@ func (a *app) listeners() []httpkit.Listener {
 // middleware.
 func (a *app) wrap(name string, h http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	health := &httpkit.Health{Checks: a.checks}
+	health := &httpkit.Health{Checks: a.checks, Peers: a.peers}
 	health.Mount(mux, a.reg.Handler())
 	mux.Handle("/", h)
 	return httpkit.Chain(mux, httpkit.Standard(a.log, a.httpm, name)...)

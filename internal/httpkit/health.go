@@ -13,8 +13,12 @@ type Check func(ctx context.Context) error
 
 // Health serves /healthz (the process is alive) and /readyz (its
 // dependencies answer). Checks run in parallel, each bounded by Timeout.
+// A failing check in Checks makes the process unready (503); a failing one
+// in Peers is reported ("degraded") but keeps it ready, so that a load
+// balancer does not take oss out because a css replica is down.
 type Health struct {
 	Checks  map[string]Check
+	Peers   map[string]Check
 	Timeout time.Duration
 }
 
@@ -37,8 +41,28 @@ func (h *Health) Ready(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	names := make([]string, 0, len(h.Checks))
-	for n := range h.Checks {
+	required, peers := runChecks(ctx, h.Checks), runChecks(ctx, h.Peers)
+	rep := healthReport{Status: "ok", Checks: map[string]string{}}
+	status := http.StatusOK
+	for n, res := range peers {
+		rep.Checks[n] = res
+		if res != "ok" {
+			rep.Status = "degraded"
+		}
+	}
+	for n, res := range required {
+		rep.Checks[n] = res
+		if res != "ok" {
+			rep.Status = "unavailable"
+			status = http.StatusServiceUnavailable
+		}
+	}
+	WriteJSON(w, status, rep)
+}
+
+func runChecks(ctx context.Context, checks map[string]Check) map[string]string {
+	names := make([]string, 0, len(checks))
+	for n := range checks {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -46,7 +70,7 @@ func (h *Health) Ready(w http.ResponseWriter, r *http.Request) {
 	var wg sync.WaitGroup
 	for i, n := range names {
 		wg.Go(func() {
-			if err := h.Checks[n](ctx); err != nil {
+			if err := checks[n](ctx); err != nil {
 				results[i] = "fail: " + err.Error()
 			} else {
 				results[i] = "ok"
@@ -54,16 +78,11 @@ func (h *Health) Ready(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	wg.Wait()
-	rep := healthReport{Status: "ok", Checks: map[string]string{}}
-	status := http.StatusOK
+	out := make(map[string]string, len(names))
 	for i, n := range names {
-		rep.Checks[n] = results[i]
-		if results[i] != "ok" {
-			rep.Status = "unavailable"
-			status = http.StatusServiceUnavailable
-		}
+		out[n] = results[i]
 	}
-	WriteJSON(w, status, rep)
+	return out
 }
 
 // Mount registers /healthz, /readyz and /metrics on mux.

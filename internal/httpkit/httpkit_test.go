@@ -180,6 +180,14 @@ func TestReadiness(t *testing.T) {
 	if rec.Code != 200 {
 		t.Errorf("all checks pass: status %d", rec.Code)
 	}
+	// A peer that is down degrades the report but keeps the process ready.
+	h.Peers = map[string]Check{"css": func(context.Context) error { return errors.New("no reply") }}
+	rec = httptest.NewRecorder()
+	h.Ready(rec, httptest.NewRequest("GET", "/readyz", nil))
+	json.Unmarshal(rec.Body.Bytes(), &rep)
+	if rec.Code != 200 || rep.Status != "degraded" || rep.Checks["css"] != "fail: no reply" {
+		t.Errorf("peer down: %d %+v", rec.Code, rep)
+	}
 }
 
 func TestSecureHeadersAndLimit(t *testing.T) {

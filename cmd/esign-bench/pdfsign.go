@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"esign/internal/cms"
+	"esign/internal/pades"
+	"esign/internal/pdf/pdftest"
+	"esign/internal/pki"
+	"esign/internal/tsa"
+)
+
+// pdfSignSummary is the one JSON line the pdfsign scenario prints.
+type pdfSignSummary struct {
+	Scenario       string  `json:"scenario"`
+	Level          string  `json:"level"`
+	InputBytes     int64   `json:"input_bytes"`
+	Concurrency    int     `json:"concurrency"`
+	DurationS      float64 `json:"duration_s"`
+	Signatures     int     `json:"signatures"`
+	SignaturesPerS float64 `json:"signatures_per_s"`
+	P50Ms          float64 `json:"p50_ms"`
+	P99Ms          float64 `json:"p99_ms"`
+	MaxMs          float64 `json:"max_ms"`
+	PeakRSSMB      float64 `json:"peak_rss_mb"`
+	Errors         int     `json:"errors"`
+	FirstError     string  `json:"first_error,omitempty"`
+}
+
+// runPDFSignTo signs a PDF file into new files in a loop (PAdES, RSA-2048 by
+// default) and prints one JSON summary line on stdout.
+func runPDFSignTo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("pdfsign", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	input := fs.String("input", "", "PDF to sign (default: a generated PDF of --size bytes)")
+	size := fs.Int("size", 1<<20, "size of the generated input when --input is not given")
+	p12 := fs.String("p12", "", "PKCS #12 signing identity (default: a fresh RSA-2048 self-signed certificate)")
+	p12pw := fs.String("p12-password", "", "password of --p12")
+	levelFlag := fs.String("level", "B-B", "PAdES level: B-B or B-T (B-T needs --tsa)")
+	tsaURL := fs.String("tsa", "", "RFC 3161 TSA URL for B-T")
+	concurrency := fs.Int("concurrency", 1, "concurrent signers")
+	duration := fs.Duration("duration", 10*time.Second, "measured duration")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	level, err := pades.ParseLevel(*levelFlag)
+	if err != nil {
+		return err
+	}
+	if level != pades.LevelBB && level != pades.LevelBT {
+		return errors.New("pdfsign: only B-B and B-T are measured (B-LT and B-LTA add network round trips)")
+	}
+	if level == pades.LevelBT && *tsaURL == "" {
+		return errors.New("pdfsign: B-T needs --tsa")
+	}
+	if *concurrency < 1 || *duration <= 0 {
+		return errors.New("pdfsign: --concurrency must be ≥ 1 and --duration > 0")
+	}
+	dir, err := os.MkdirTemp("", "esign-bench-pdfsign")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	in := *input
+	if in == "" {
+		in = filepath.Join(dir, "input.pdf")
+		if err := writeInput(in, *size); err != nil {
+			return err
+		}
+	}
+	st, err := os.Stat(in)
+	if err != nil {
+		return err
+	}
+	signer, err := benchSigner(*p12, *p12pw)
+	if err != nil {
+		return err
+	}
+	ls := &pades.LocalSigner{Signer: signer}
+	if level == pades.LevelBT {
+		ls.TSA = &tsa.Client{URL: *tsaURL}
+	}
+	opt := pades.SignOptions{Level: level, CMS: ls}
+
+	ctx, cancel := context.WithTimeout(ctx, *duration)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		lat      []time.Duration
+		nerr     int
+		firstErr string
+		wg       sync.WaitGroup
+	)
+	start := time.Now()
+	for w := range *concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out := filepath.Join(dir, fmt.Sprintf("out%d.pdf", w))
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				err := pades.SignFile(ctx, in, out, opt)
+				d := time.Since(t0)
+				mu.Lock()
+				if err != nil {
+					if ctx.Err() == nil {
+						nerr++
+						if firstErr == "" {
+							firstErr = err.Error()
+						}
+					}
+				} else {
+					lat = append(lat, d)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	sum := pdfSignSummary{Scenario: "pdfsign", Level: string(level), InputBytes: st.Size(), Concurrency: *concurrency,
+		DurationS: elapsed, Signatures: len(lat), SignaturesPerS: float64(len(lat)) / elapsed,
+		P50Ms: pct(0.50), P99Ms: pct(0.99), MaxMs: pct(1), PeakRSSMB: peakRSSMB(), Errors: nerr, FirstError: firstErr}
+	return json.NewEncoder(stdout).Encode(sum)
+}
+
+func writeInput(path string, size int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	if err := pdftest.WriteMinimal(w, 2, size); err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func benchSigner(p12, password string) (cms.Signer, error) {
+	if p12 != "" {
+		data, err := os.ReadFile(p12)
+		if err != nil {
+			return cms.Signer{}, err
+		}
+		id, err := pki.ImportP12(data, password, pki.ImportOptions{})
+		if err != nil {
+			return cms.Signer{}, err
+		}
+		return cms.Signer(id.Identity), nil
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return cms.Signer{}, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "esign-bench signer"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return cms.Signer{}, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return cms.Signer{}, err
+	}
+	return cms.Signer{Certificate: cert, Key: key}, nil
+}
+
+// peakRSSMB is the process's peak resident set size (Linux reports KiB).
+func peakRSSMB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
+}

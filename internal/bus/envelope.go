@@ -1,0 +1,301 @@
+package bus
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"esign/internal/esign"
+)
+
+// Version is the envelope format version this package writes and reads.
+const Version = 1
+
+// Envelope is the wire form of every message, request, reply and event:
+//
+//	{"v":1,"id":"…","cid":"…","type":"offer.get","time":"…","deadline":"…","body":{…}}
+//	{"v":1,"id":"…","cid":"…","type":"offer.get","time":"…","error":{"kind":"not_found","msg":"offer not found"}}
+type Envelope struct {
+	V             int             `json:"v"`
+	ID            string          `json:"id"`
+	CorrelationID string          `json:"cid,omitempty"`
+	Type          string          `json:"type"`
+	Time          time.Time       `json:"time"`
+	Deadline      *time.Time      `json:"deadline,omitempty"`
+	Body          json.RawMessage `json:"body,omitempty"`
+	Error         *WireError      `json:"error,omitempty"`
+}
+
+// WireError is an error on the wire. Kind is esign.Kind.String(); Msg is the
+// user-safe message (esign.ErrorMessage), never the internal cause.
+type WireError struct {
+	Kind string `json:"kind"`
+	Code string `json:"code,omitempty"`
+	Msg  string `json:"msg,omitempty"`
+}
+
+// EncodeError turns err into its wire form, keeping only what may cross a
+// process boundary: kind, code and the user-safe message.
+func EncodeError(err error) *WireError {
+	if err == nil {
+		return nil
+	}
+	if esign.ErrorKind(err) == esign.Internal && errors.Is(err, context.DeadlineExceeded) {
+		err = &esign.Error{Kind: esign.Timeout, Err: err}
+	}
+	kind := esign.ErrorKind(err)
+	return &WireError{Kind: kind.String(), Code: esign.ErrorCode(err), Msg: esign.ErrorMessage(err)}
+}
+
+// Err rebuilds the *esign.Error on the caller's side. op names the operation
+// ("bus.Call esign:rpc-offer/offer.get").
+func (w *WireError) Err(op string) error {
+	if w == nil {
+		return nil
+	}
+	e := &esign.Error{Op: op, Kind: esign.ParseKind(w.Kind), Code: w.Code, Msg: w.Msg}
+	if e.Kind == esign.Timeout {
+		e.Err = context.DeadlineExceeded // errors.Is works as for a local deadline
+	}
+	return e
+}
+
+// Retryable reports whether an event whose handler failed with err should be
+// delivered again.
+func Retryable(err error) bool {
+	switch esign.ErrorKind(err) {
+	case esign.Internal, esign.Unavailable, esign.Timeout, esign.TooMany:
+		return true
+	}
+	return false
+}
+
+// NewID returns a random 128-bit id in hex.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	return hex.EncodeToString(b[:])
+}
+
+type ctxKey struct{}
+
+// WithCorrelationID returns a context that carries the request id id; calls
+// and events sent with it carry id as their correlation id.
+func WithCorrelationID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, id)
+}
+
+// CorrelationID returns the correlation id carried by ctx, or "".
+func CorrelationID(ctx context.Context) string {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	return id
+}
+
+// NewEnvelope builds an envelope of the given type whose body is v marshalled
+// to JSON. The correlation id comes from ctx, or is the new message id.
+func NewEnvelope(ctx context.Context, typ string, v any) (*Envelope, error) {
+	body, err := marshalBody(v)
+	if err != nil {
+		return nil, esign.E("bus.NewEnvelope", esign.Invalid, "the message body cannot be encoded", err)
+	}
+	id := NewID()
+	cid := CorrelationID(ctx)
+	if cid == "" {
+		cid = id
+	}
+	return &Envelope{V: Version, ID: id, CorrelationID: cid, Type: typ, Time: time.Now().UTC(), Body: body}, nil
+}
+
+func marshalBody(v any) (json.RawMessage, error) {
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		return v, nil // json.Marshal of the envelope checks it
+	}
+	return json.Marshal(v)
+}
+
+// Marshal encodes e and checks the size limit; an envelope over max bytes is
+// an Invalid error.
+func (e *Envelope) Marshal(max int) ([]byte, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, esign.E("bus.Envelope.Marshal", esign.Invalid, "the message cannot be encoded", err)
+	}
+	if max > 0 && len(b) > max {
+		return nil, esign.WithCode("bus.Envelope.Marshal", esign.Invalid, "message_too_large",
+			fmt.Sprintf("the message is %d bytes, more than the limit of %d", len(b), max))
+	}
+	return b, nil
+}
+
+// ParseEnvelope decodes and checks an envelope received from outside. It
+// never panics; any defect is an Invalid error.
+func ParseEnvelope(b []byte, max int) (*Envelope, error) {
+	const op = "bus.ParseEnvelope"
+	if max > 0 && len(b) > max {
+		return nil, esign.WithCode(op, esign.Invalid, "message_too_large",
+			fmt.Sprintf("the message is %d bytes, more than the limit of %d", len(b), max))
+	}
+	if !utf8.Valid(b) {
+		return nil, esign.WithCode(op, esign.Invalid, "bad_envelope", "the message is not UTF-8")
+	}
+	var e Envelope
+	// Unmarshal rejects trailing data after the object, too.
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, esign.E(op, esign.Invalid, "the message is not a JSON envelope", err)
+	}
+	switch {
+	case e.V != Version:
+		return nil, esign.WithCode(op, esign.Invalid, "bad_version", fmt.Sprintf("unsupported envelope version %d", e.V))
+	case e.ID == "" || len(e.ID) > 128:
+		return nil, esign.WithCode(op, esign.Invalid, "bad_envelope", "the envelope id is missing or too long")
+	case len(e.CorrelationID) > 256 || len(e.Type) > 256:
+		return nil, esign.WithCode(op, esign.Invalid, "bad_envelope", "the envelope type or correlation id is too long")
+	case e.Error != nil && len(e.Error.Msg)+len(e.Error.Code)+len(e.Error.Kind) > 64<<10:
+		return nil, esign.WithCode(op, esign.Invalid, "bad_envelope", "the envelope error is too long")
+	}
+	return &e, nil
+}
+
+func decodeBody(op string, body json.RawMessage, v any) error {
+	if v == nil {
+		return nil
+	}
+	if len(body) == 0 {
+		body = json.RawMessage("null")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return esign.E(op, esign.Invalid, "the message body does not match the expected form", err)
+	}
+	return nil
+}
+
+// DecodeReply returns the reply's error rebuilt as an *esign.Error, or
+// decodes its body into resp.
+func DecodeReply(op string, e *Envelope, resp any) error {
+	if e.Error != nil {
+		return e.Error.Err(op)
+	}
+	if err := decodeBody(op, e.Body, resp); err != nil {
+		// The server sent something the client cannot read: not the caller's fault.
+		return esign.E(op, esign.Internal, "the reply cannot be decoded", err)
+	}
+	return nil
+}
+
+// Reply builds the reply envelope to req from a handler's result.
+func Reply(req *Envelope, result any, herr error) *Envelope {
+	r := &Envelope{V: Version, ID: NewID(), CorrelationID: req.CorrelationID, Type: req.Type, Time: time.Now().UTC()}
+	if herr != nil {
+		r.Error = EncodeError(herr)
+		return r
+	}
+	body, err := marshalBody(result)
+	if err != nil {
+		r.Error = EncodeError(esign.E("bus.Reply", esign.Internal, "the reply cannot be encoded", err))
+		return r
+	}
+	r.Body = body
+	return r
+}
+
+// EncodeReply builds and encodes the reply to req. When the result cannot be
+// encoded or is over max bytes, the reply carries an Internal error instead,
+// and the returned error says why (for the server's log).
+func EncodeReply(req *Envelope, result any, herr error, max int) ([]byte, error) {
+	r := Reply(req, result, herr)
+	b, err := r.Marshal(max)
+	if err == nil {
+		return b, nil
+	}
+	r.Body = nil
+	if esign.ErrorCode(err) == "message_too_large" {
+		r.Error = EncodeError(ErrReplyTooLarge)
+	} else {
+		r.Error = EncodeError(esign.E("bus.Reply", esign.Internal, "the reply cannot be encoded"))
+	}
+	b, _ = r.Marshal(0) // kind, code and message only: always encodable
+	return b, err
+}
+
+// ErrReplyTooLarge is what the caller gets when the handler's reply exceeds
+// the message size limit: the server failed, not the caller.
+var ErrReplyTooLarge = &esign.Error{Op: "bus.Serve", Kind: esign.Internal, Code: "reply_too_large", Msg: "the reply is too large"}
+
+// CallError turns a context error at the caller into the bus's vocabulary:
+// Timeout for a passed deadline; the bare cause otherwise.
+func CallError(op string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return esign.E(op, esign.Timeout, "no reply before the deadline", err)
+	}
+	return esign.E(op, err)
+}
+
+// Unavailable is the error of a call or publish that cannot reach the broker.
+func Unavailable(op, msg string, cause error) error {
+	return esign.E(op, esign.Unavailable, msg, cause)
+}
+
+// RequestFromEnvelope builds the handler's view of a request envelope.
+func RequestFromEnvelope(queue string, e *Envelope, redelivered bool) *Request {
+	r := &Request{Queue: queue, Method: e.Type, ID: e.ID, CorrelationID: e.CorrelationID, Redelivered: redelivered, Body: e.Body}
+	if e.Deadline != nil {
+		r.Deadline = *e.Deadline
+	}
+	return r
+}
+
+// EventFromEnvelope builds the handler's view of an event envelope.
+func EventFromEnvelope(stream string, e *Envelope, attempt int) *Event {
+	return &Event{Stream: stream, Type: e.Type, ID: e.ID, CorrelationID: e.CorrelationID, Time: e.Time, Attempt: attempt, Body: e.Body}
+}
+
+// Deadline returns ctx's deadline, or now+def when ctx has none, and a
+// context bounded by it.
+func Deadline(ctx context.Context, def time.Duration) (context.Context, context.CancelFunc, time.Time) {
+	if d, ok := ctx.Deadline(); ok {
+		ctx, cancel := context.WithCancel(ctx)
+		return ctx, cancel, d
+	}
+	d := time.Now().Add(def)
+	ctx, cancel := context.WithDeadline(ctx, d)
+	return ctx, cancel, d
+}
+
+// HandlerContext returns the context a handler runs in: bounded by the
+// request's deadline and carrying its correlation id.
+func HandlerContext(ctx context.Context, cid string, deadline time.Time) (context.Context, context.CancelFunc) {
+	ctx = WithCorrelationID(ctx, cid)
+	if deadline.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline)
+}
+
+// SafeHandle runs h and turns a panic into an Internal error, so that no
+// message, however malformed, can crash a consumer.
+func SafeHandle(ctx context.Context, h Handler, req *Request) (res any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, esign.E("bus.Serve "+req.Queue, esign.Internal, fmt.Errorf("handler panic: %v", p))
+		}
+	}()
+	return h(ctx, req)
+}
+
+// SafeHandleEvent is SafeHandle for event handlers.
+func SafeHandleEvent(ctx context.Context, h EventHandler, ev *Event) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = esign.E("bus.Subscribe "+ev.Stream, esign.Internal, fmt.Errorf("handler panic: %v", p))
+		}
+	}()
+	return h(ctx, ev)
+}

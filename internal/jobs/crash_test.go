@@ -1,0 +1,187 @@
+package jobs
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"esign/internal/notify"
+)
+
+// The crash test re-executes the test binary as a child process that plays
+// an esign replica: it commits a transaction that changes data and enqueues
+// a notification, and is then killed with SIGKILL, either before any worker
+// picked the job up or while the provider call is in flight. A fresh queue
+// in the parent must deliver the notification exactly once.
+const (
+	childEnv    = "ESIGN_JOBS_CRASH_CHILD"
+	childDSN    = "ESIGN_JOBS_CRASH_DSN"
+	childDial   = "ESIGN_JOBS_CRASH_DIALECT"
+	crashKey    = "offer-available-crash-sms"
+	crashOffer  = "crash-offer"
+	beforePick  = "before_pickup"
+	midSend     = "mid_send"
+	crashRescue = 4 * time.Second
+)
+
+// TestCrashChild is the child's body; it does nothing in a normal run.
+func TestCrashChild(t *testing.T) {
+	mode := os.Getenv(childEnv)
+	if mode == "" {
+		t.Skip("only runs as the child of TestKillBetweenCommitAndSend")
+	}
+	ctx := context.Background()
+	d := Dialect(os.Getenv(childDial))
+	db := mustOpen(t, d, os.Getenv(childDSN))
+	s := newRecordingSender()
+	s.block = make(chan struct{}) // the provider never answers before the kill
+	s.onSend = func(key string) { fmt.Printf("SENDING %s\n", key) }
+	cfg := crashConfig(d)
+	cfg.InsertOnly = mode == beforePick
+	q, err := New(db.DB, cfg, testDeps(t, db, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO offers VALUES (?, 'Hitel', 'Éva', '+36301234567', 'open', 0)`), crashOffer); err != nil {
+		t.Fatal(err)
+	}
+	id, err := q.Enqueue(ctx, tx, Notification{Kind: notify.OfferAvailable, Channel: notify.SMS, To: "+36301234567",
+		Params: notify.Params{OfferTitle: "Hitel"}, Key: crashKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("COMMITTED %d\n", id)
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Minute) // killed long before
+	t.Fatal("child was not killed")
+}
+
+func crashConfig(d Dialect) Config {
+	cfg := testConfig(d)
+	cfg.RescueAfter = crashRescue
+	cfg.Notify.SendTimeout = 3 * time.Second
+	cfg.Cron.Timeout = 3 * time.Second
+	return cfg
+}
+
+func TestKillBetweenCommitAndSend(t *testing.T) {
+	if os.Getenv(childEnv) != "" {
+		t.Skip("in the child")
+	}
+	for _, d := range dialects(t) {
+		for _, mode := range []string{beforePick, midSend} {
+			t.Run(string(d)+"_"+mode, func(t *testing.T) {
+				if mode == midSend && testing.Short() {
+					t.Skip("waits for the stuck-job rescuer and leader election (~15 s)")
+				}
+				db := openDB(t, d)
+				id, killedAt := runAndKillChild(t, db, mode)
+
+				// The change and its notification both committed; nothing was sent.
+				if n := db.count(t, `SELECT COUNT(*) FROM offers WHERE id = ?`, crashOffer); n != 1 {
+					t.Fatalf("offer rows = %d", n)
+				}
+				wantState := map[string]string{beforePick: "available", midSend: "running"}[mode]
+				probe, err := New(db.DB, Config{Dialect: d, InsertOnly: true}, Deps{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ji := jobState(t, probe, id); ji.State != wantState {
+					t.Fatalf("job state after kill = %s, want %s", ji.State, wantState)
+				}
+
+				// A stuck "running" job is rescued once RescueAfter has passed.
+				if mode == midSend {
+					time.Sleep(time.Until(killedAt.Add(crashRescue + 500*time.Millisecond)))
+				}
+				s := newRecordingSender()
+				cfg := crashConfig(d)
+				cfg.Logger = testLogger(t)
+				q := startQueue(t, db, cfg, testDeps(t, db, s))
+				waitFor(t, 60*time.Second, "job completed after restart", func() bool { return jobState(t, q, id).State == "completed" })
+				time.Sleep(300 * time.Millisecond) // room for a duplicate to show
+				if n := s.count(crashKey); n != 1 {
+					t.Fatalf("delivered %d times, want exactly once", n)
+				}
+				dl, ok, err := sqlLog{db}.FindDelivery(context.Background(), notify.SMS, crashKey)
+				if err != nil || !ok || dl.Status != StatusSent || dl.ProviderID == "" {
+					t.Errorf("delivery = %+v, %v, %v", dl, ok, err)
+				}
+				if ji := jobState(t, q, id); mode == midSend && ji.Attempt < 2 {
+					t.Errorf("attempt = %d, want at least 2 (the killed one and the rescue)", ji.Attempt)
+				}
+			})
+		}
+	}
+}
+
+// runAndKillChild starts the child, waits until it reached the point of
+// the mode, SIGKILLs it and returns the job id and the time of the kill.
+func runAndKillChild(t *testing.T, db *testDB, mode string) (int64, time.Time) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1", "-test.timeout=2m")
+	cmd.Env = append(os.Environ(), childEnv+"="+mode, childDSN+"="+db.dsn, childDial+"="+string(db.dialect))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	want := map[string]string{beforePick: "COMMITTED", midSend: "SENDING"}[mode]
+	var id int64
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("child exited before %s", want)
+			}
+			if v, ok := strings.CutPrefix(l, "COMMITTED "); ok {
+				id, _ = strconv.ParseInt(v, 10, 64)
+			}
+			if strings.HasPrefix(l, want) {
+				if err := cmd.Process.Kill(); err != nil {
+					t.Fatal(err)
+				}
+				killedAt := time.Now()
+				_ = cmd.Wait()
+				go func() {
+					for range lines {
+					}
+				}()
+				if id == 0 {
+					t.Fatal("child did not report the job id")
+				}
+				return id, killedAt
+			}
+		case <-timeout:
+			t.Fatalf("child did not reach %s", want)
+		}
+	}
+}

@@ -1,0 +1,335 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"esign/internal/esign"
+	"esign/internal/notify"
+)
+
+// The cron jobs of the spec.
+const (
+	OfferTimeout     = "OfferTimeout"     // revokes offers past their deadline and tells the customers
+	DeleteDocuments  = "DeleteDocuments"  // deletes documents past the retention period
+	DeleteExpiredURL = "DeleteExpiredURL" // removes expired short URLs
+)
+
+// DefaultSchedules are the spec's schedules, in CronConfig.Location.
+var DefaultSchedules = map[string]string{
+	OfferTimeout:     "0 8 * * 1", // Monday 08:00
+	DeleteDocuments:  "0 6 * * *", // daily 06:00
+	DeleteExpiredURL: "0 3 * * *", // daily 03:00
+}
+
+// CronNames lists the cron jobs in a fixed order.
+func CronNames() []string { return []string{OfferTimeout, DeleteDocuments, DeleteExpiredURL} }
+
+// CronConfig configures the cron jobs.
+type CronConfig struct {
+	// Schedules overrides DefaultSchedules per job (see ParseSchedule); the
+	// value "off" disables a job.
+	Schedules map[string]string
+	// Location of the schedules; default time.Local.
+	Location *time.Location
+	// DocumentRetention: documents of offers that were never signed are
+	// deleted this long after the offer was created; default 90 days.
+	DocumentRetention time.Duration
+	// ContractRetention: signed contracts are deleted this long after
+	// signing; 0 (the default) keeps them forever.
+	ContractRetention time.Duration
+	// Timeout bounds one run; default 15m.
+	Timeout time.Duration
+	// Disabled turns off scheduling on this replica (RunNow still works).
+	Disabled bool
+}
+
+// ExpiredOffer is an offer that OfferTimeout revoked, with whom to tell.
+type ExpiredOffer struct {
+	OfferID      string
+	Title        string
+	CustomerName string
+	Lang         notify.Lang
+	ExpiresAt    time.Time
+	Recipients   []Recipient
+}
+
+// Recipient is one address of a customer.
+type Recipient struct {
+	Channel notify.Channel
+	To      string
+}
+
+// OfferExpirer revokes offers past their deadline. ExpireDueOffers marks every
+// open offer whose deadline is before now as expired, in one or more
+// transactions, and inside each transaction calls enqueue with the offers
+// it changed, so that the notifications commit together with the change.
+// It returns the number of offers expired.
+type OfferExpirer interface {
+	ExpireDueOffers(ctx context.Context, now time.Time, enqueue func(ctx context.Context, tx *sql.Tx, offers []ExpiredOffer) error) (int, error)
+}
+
+// DocumentDeleter deletes stored documents past their retention: documents
+// of offers never signed that were created before unsignedBefore, and signed
+// contracts signed before signedBefore (zero: keep every signed contract).
+// It returns the number of documents deleted.
+type DocumentDeleter interface {
+	DeleteDocuments(ctx context.Context, unsignedBefore, signedBefore time.Time) (int64, error)
+}
+
+// URLDeleter removes short URLs (Shortener) that expired before now and
+// returns how many.
+type URLDeleter interface {
+	DeleteExpiredShorteners(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Run is one run of a cron job: a BackgroundProcess row.
+type Run struct {
+	ID        string
+	Name      string
+	Trigger   string    // "schedule" or "manual"
+	Slot      time.Time // the schedule slot; zero for manual runs
+	Node      string    // the replica that ran it
+	StartedAt time.Time
+	EndedAt   time.Time
+	Status    string // running, succeeded, failed
+	Result    string // e.g. "expired 3 offers"
+	Error     string
+}
+
+// RunStore records cron runs (BackgroundProcess) and their log lines
+// (BackgroundProcessLog).
+type RunStore interface {
+	BeginRun(ctx context.Context, r Run) (id string, err error)
+	LogRun(ctx context.Context, runID string, level slog.Level, msg string, at time.Time) error
+	EndRun(ctx context.Context, r Run) error
+}
+
+type cronArgs struct {
+	Name string `json:"name"`
+}
+
+func (cronArgs) Kind() string { return "cron" }
+
+type cronEntry struct {
+	name     string
+	schedule Schedule
+	run      func(ctx context.Context, rec *runLog) (string, error)
+}
+
+// setupCron builds the periodic jobs. Only the elected leader enqueues them,
+// and each insert is unique by (name, slot): the slot is the job's
+// scheduled time rounded down to the shortest gap between two slots, so a
+// second enqueue of the same slot (a leader change, a restart) is refused by
+// the database's unique index.
+func (q *Queue) setupCron() ([]*river.PeriodicJob, error) {
+	c := &q.cfg.Cron
+	if c.Location == nil {
+		c.Location = time.Local
+	}
+	c.DocumentRetention = cmpOr(c.DocumentRetention, 90*24*time.Hour)
+	q.crons = map[string]cronEntry{
+		OfferTimeout:     {name: OfferTimeout, run: q.runOfferTimeout},
+		DeleteDocuments:  {name: DeleteDocuments, run: q.runDeleteDocuments},
+		DeleteExpiredURL: {name: DeleteExpiredURL, run: q.runDeleteExpiredURL},
+	}
+	for name := range c.Schedules {
+		if _, ok := q.crons[name]; !ok {
+			return nil, esign.Errorf("jobs.setupCron", esign.Invalid, "unknown cron job %q (known: %s)", name, strings.Join(CronNames(), ", "))
+		}
+	}
+	var periodic []*river.PeriodicJob
+	for _, name := range CronNames() {
+		spec := DefaultSchedules[name]
+		if s, ok := c.Schedules[name]; ok {
+			spec = s
+		}
+		if spec == "off" {
+			continue
+		}
+		sched, err := ParseSchedule(spec, c.Location)
+		if err != nil {
+			return nil, esign.E("jobs.setupCron", esign.Invalid, fmt.Sprintf("cron %s", name), err)
+		}
+		e := q.crons[name]
+		e.schedule = sched
+		q.crons[name] = e
+		if c.Disabled {
+			continue
+		}
+		period := minGap(sched, q.now())
+		periodic = append(periodic, river.NewPeriodicJob(sched, func() (river.JobArgs, *river.InsertOpts) {
+			return cronArgs{Name: name}, cronInsertOpts(period)
+		}, &river.PeriodicJobOpts{ID: name}))
+	}
+	return periodic, nil
+}
+
+// cronInsertOpts makes a periodic insert unique per (name, slot): River
+// rounds the job's scheduled time (the slot) down to a multiple of period.
+func cronInsertOpts(period time.Duration) *river.InsertOpts {
+	return &river.InsertOpts{
+		Queue:       QueueCron,
+		MaxAttempts: 3,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByPeriod: period},
+	}
+}
+
+type cronWorker struct {
+	river.WorkerDefaults[cronArgs]
+	q *Queue
+}
+
+func (w *cronWorker) Timeout(*river.Job[cronArgs]) time.Duration { return w.q.cfg.Cron.Timeout }
+
+func (w *cronWorker) NextRetry(job *river.Job[cronArgs]) time.Time {
+	return w.q.now().Add(time.Duration(job.Attempt) * time.Minute)
+}
+
+func (w *cronWorker) Work(ctx context.Context, job *river.Job[cronArgs]) error {
+	e, ok := w.q.crons[job.Args.Name]
+	if !ok {
+		return river.JobCancel(fmt.Errorf("unknown cron job %q", job.Args.Name))
+	}
+	_, err := w.q.runCron(ctx, e, "schedule", job.ScheduledAt)
+	return err
+}
+
+// RunNow runs the named cron job in this process, now, outside the schedule
+// (`esign cron run NAME`), and records the run with trigger "manual".
+func (q *Queue) RunNow(ctx context.Context, name string) (Run, error) {
+	e, ok := q.crons[name]
+	if !ok {
+		return Run{}, esign.Errorf("jobs.RunNow", esign.NotFound, "unknown cron job %q (known: %s)", name, strings.Join(CronNames(), ", "))
+	}
+	ctx, cancel := context.WithTimeout(ctx, q.cfg.Cron.Timeout)
+	defer cancel()
+	return q.runCron(ctx, e, "manual", time.Time{})
+}
+
+// Schedules returns the effective schedule of every enabled cron job with
+// its next slot after now.
+func (q *Queue) Schedules(now time.Time) map[string]time.Time {
+	out := map[string]time.Time{}
+	for name, e := range q.crons {
+		if e.schedule != nil {
+			out[name] = e.schedule.Next(now)
+		}
+	}
+	return out
+}
+
+// runLog collects a run's log lines into the RunStore.
+type runLog struct {
+	q   *Queue
+	id  string
+	ctx context.Context
+}
+
+func (l *runLog) logf(level slog.Level, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	l.q.log.Log(l.ctx, level, "cron: "+msg, "run", l.id)
+	if err := l.q.deps.Runs.LogRun(l.ctx, l.id, level, msg, l.q.now()); err != nil {
+		l.q.log.WarnContext(l.ctx, "cron: record log line", "run", l.id, "error", err)
+	}
+}
+
+func (q *Queue) runCron(ctx context.Context, e cronEntry, trigger string, slot time.Time) (Run, error) {
+	if q.deps.Runs == nil {
+		return Run{}, esign.E("jobs.runCron", esign.Invalid, "jobs: no RunStore configured")
+	}
+	r := Run{Name: e.name, Trigger: trigger, Slot: slot, Node: q.client.ID(), StartedAt: q.now(), Status: "running"}
+	id, err := q.deps.Runs.BeginRun(ctx, r)
+	if err != nil {
+		return r, fmt.Errorf("jobs: begin run %s: %w", e.name, err)
+	}
+	r.ID = id
+	result, runErr := e.run(ctx, &runLog{q: q, id: id, ctx: ctx})
+	r.EndedAt, r.Result, r.Status = q.now(), result, "succeeded"
+	if runErr != nil {
+		r.Status, r.Error = "failed", runErr.Error()
+	}
+	// Record the end even when ctx ended, so the run does not look alive.
+	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := q.deps.Runs.EndRun(endCtx, r); err != nil {
+		return r, errors.Join(runErr, fmt.Errorf("jobs: end run %s: %w", e.name, err))
+	}
+	return r, runErr
+}
+
+func (q *Queue) runOfferTimeout(ctx context.Context, l *runLog) (string, error) {
+	if q.deps.Offers == nil {
+		return "", errors.New("no OfferExpirer configured")
+	}
+	notified := 0
+	n, err := q.deps.Offers.ExpireDueOffers(ctx, q.now(), func(ctx context.Context, tx *sql.Tx, offers []ExpiredOffer) error {
+		for _, o := range offers {
+			for _, rc := range o.Recipients {
+				_, err := q.Enqueue(ctx, tx, Notification{
+					Kind: notify.OfferExpired, Channel: rc.Channel, Lang: o.Lang, To: rc.To,
+					Params: notify.Params{CustomerName: o.CustomerName, OfferTitle: o.Title, ExpiresAt: o.ExpiresAt},
+					Data:   map[string]string{"offerId": o.OfferID},
+					Key:    "offer-expired-" + o.OfferID + "-" + string(rc.Channel),
+				})
+				if err != nil {
+					return fmt.Errorf("offer %s: %w", o.OfferID, err)
+				}
+				notified++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		l.logf(slog.LevelError, "expire offers: %v", err)
+		return fmt.Sprintf("expired %d offers", n), err
+	}
+	l.logf(slog.LevelInfo, "expired %d offers, %d notifications enqueued", n, notified)
+	return fmt.Sprintf("expired %d offers, %d notifications", n, notified), nil
+}
+
+func (q *Queue) runDeleteDocuments(ctx context.Context, l *runLog) (string, error) {
+	if q.deps.Documents == nil {
+		return "", errors.New("no DocumentDeleter configured")
+	}
+	now := q.now()
+	unsignedBefore := now.Add(-q.cfg.Cron.DocumentRetention)
+	var signedBefore time.Time
+	if q.cfg.Cron.ContractRetention > 0 {
+		signedBefore = now.Add(-q.cfg.Cron.ContractRetention)
+	}
+	n, err := q.deps.Documents.DeleteDocuments(ctx, unsignedBefore, signedBefore)
+	if err != nil {
+		l.logf(slog.LevelError, "delete documents: %v", err)
+		return fmt.Sprintf("deleted %d documents", n), err
+	}
+	l.logf(slog.LevelInfo, "deleted %d documents (unsigned before %s, signed before %s)", n, unsignedBefore.Format(time.RFC3339), fmtTime(signedBefore))
+	return fmt.Sprintf("deleted %d documents", n), nil
+}
+
+func (q *Queue) runDeleteExpiredURL(ctx context.Context, l *runLog) (string, error) {
+	if q.deps.URLs == nil {
+		return "", errors.New("no URLDeleter configured")
+	}
+	n, err := q.deps.URLs.DeleteExpiredShorteners(ctx, q.now())
+	if err != nil {
+		l.logf(slog.LevelError, "delete expired URLs: %v", err)
+		return fmt.Sprintf("deleted %d URLs", n), err
+	}
+	l.logf(slog.LevelInfo, "deleted %d expired short URLs", n)
+	return fmt.Sprintf("deleted %d URLs", n), nil
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "never (kept forever)"
+	}
+	return t.Format(time.RFC3339)
+}

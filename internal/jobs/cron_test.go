@@ -1,0 +1,189 @@
+package jobs
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestRunNow(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			db := openDB(t, d)
+			s := newRecordingSender()
+			now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+			deps := testDeps(t, db, s)
+			deps.Now = func() time.Time { return now }
+			cfg := testConfig(d)
+			cfg.Cron.DocumentRetention = 30 * 24 * time.Hour
+			cfg.Cron.ContractRetention = 8 * 365 * 24 * time.Hour
+			q := startQueue(t, db, cfg, deps)
+
+			past, future := now.Add(-time.Hour).UnixNano(), now.Add(time.Hour).UnixNano()
+			db.exec(t, `INSERT INTO offers VALUES ('o1', 'Hitel', 'Éva', '+36301111111', 'open', ?)`, past)
+			db.exec(t, `INSERT INTO offers VALUES ('o2', 'Lízing', 'Béla', '+36302222222', 'open', ?)`, past)
+			db.exec(t, `INSERT INTO offers VALUES ('o3', 'Számla', 'Cili', '+36303333333', 'open', ?)`, future)
+			db.exec(t, `INSERT INTO offers VALUES ('o4', 'Régi', 'Dani', '+36304444444', 'signed', ?)`, past)
+			day := 24 * time.Hour
+			for _, doc := range []struct {
+				id       string
+				signed   int
+				created  time.Duration
+				signedAt time.Duration
+			}{
+				{"unsigned-old", 0, 31 * day, 0}, {"unsigned-new", 0, 29 * day, 0},
+				{"signed-old", 1, 9 * 365 * day, 9 * 365 * day}, {"signed-mid", 1, 5 * 365 * day, 5 * 365 * day},
+			} {
+				db.exec(t, `INSERT INTO documents VALUES (?, ?, ?, ?)`, doc.id, doc.signed, now.Add(-doc.created).UnixNano(), now.Add(-doc.signedAt).UnixNano())
+			}
+			db.exec(t, `INSERT INTO short_urls VALUES ('gone', ?)`, past)
+			db.exec(t, `INSERT INTO short_urls VALUES ('live', ?)`, future)
+
+			tests := []struct {
+				name   string
+				result string
+				check  func(t *testing.T)
+			}{
+				{OfferTimeout, "expired 2 offers, 2 notifications", func(t *testing.T) {
+					if n := db.count(t, `SELECT COUNT(*) FROM offers WHERE status = 'expired'`); n != 2 {
+						t.Errorf("%d offers expired, want 2", n)
+					}
+					waitFor(t, 10*time.Second, "2 expiry SMS", func() bool { return len(s.sent()) == 2 })
+					for _, key := range []string{"offer-expired-o1-sms", "offer-expired-o2-sms"} {
+						if s.count(key) != 1 {
+							t.Errorf("%s sent %d times", key, s.count(key))
+						}
+					}
+				}},
+				{DeleteDocuments, "deleted 2 documents", func(t *testing.T) {
+					if n := db.count(t, `SELECT COUNT(*) FROM documents WHERE id IN ('unsigned-new', 'signed-mid')`); n != 2 {
+						t.Errorf("kept %d of the 2 documents within retention", n)
+					}
+				}},
+				{DeleteExpiredURL, "deleted 1 URLs", func(t *testing.T) {
+					if n := db.count(t, `SELECT COUNT(*) FROM short_urls`); n != 1 {
+						t.Errorf("%d URLs left, want 1", n)
+					}
+				}},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					r, err := q.RunNow(ctx, tt.name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if r.Status != "succeeded" || r.Result != tt.result || r.Trigger != "manual" {
+						t.Errorf("run = %+v", r)
+					}
+					tt.check(t)
+					if n := db.count(t, `SELECT COUNT(*) FROM cron_run WHERE id = ? AND status = 'succeeded' AND ended_at > 0`, r.ID); n != 1 {
+						t.Errorf("run not recorded")
+					}
+					if n := db.count(t, `SELECT COUNT(*) FROM cron_run_log WHERE run_id = ?`, r.ID); n == 0 {
+						t.Errorf("no run log lines")
+					}
+				})
+			}
+			// Running OfferTimeout again changes nothing and sends nothing.
+			if r, err := q.RunNow(ctx, OfferTimeout); err != nil || r.Result != "expired 0 offers, 0 notifications" {
+				t.Errorf("second run: %+v, %v", r, err)
+			}
+			if _, err := q.RunNow(ctx, "NoSuchJob"); err == nil {
+				t.Error("unknown job ran")
+			}
+		})
+	}
+}
+
+// TestCronSlotUnique inserts the same schedule slot twice, as two leaders
+// in quick succession would: the second insert is refused.
+func TestCronSlotUnique(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			db := openDB(t, d)
+			q, err := New(db.DB, Config{Dialect: d, InsertOnly: true}, Deps{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sched, _ := ParseSchedule("0 3 * * *", time.UTC)
+			period := minGap(sched, time.Now())
+			slot := sched.Next(time.Now())
+			insert := func(name string, at time.Time) bool {
+				opts := cronInsertOpts(period)
+				opts.ScheduledAt = at
+				res, err := q.client.Insert(ctx, cronArgs{Name: name}, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return !res.UniqueSkippedAsDuplicate
+			}
+			if !insert(DeleteExpiredURL, slot) {
+				t.Fatal("first insert refused")
+			}
+			if insert(DeleteExpiredURL, slot) {
+				t.Error("second insert of the same slot accepted")
+			}
+			if !insert(DeleteDocuments, slot) {
+				t.Error("another job's slot refused")
+			}
+			if !insert(DeleteExpiredURL, sched.Next(slot)) {
+				t.Error("next slot refused")
+			}
+		})
+	}
+}
+
+// TestCronReplicas runs two replicas with the same every-second schedule on
+// one PostgreSQL database; each slot must run exactly once.
+func TestCronReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for several seconds")
+	}
+	db := openDB(t, Postgres)
+	var queues []*Queue
+	for _, id := range []string{"replica-a", "replica-b"} {
+		cfg := testConfig(Postgres)
+		cfg.ID = id
+		cfg.Cron.Schedules = map[string]string{DeleteExpiredURL: "@every 1s", OfferTimeout: "off", DeleteDocuments: "off"}
+		queues = append(queues, startQueue(t, db, cfg, testDeps(t, db, newRecordingSender())))
+	}
+	waitFor(t, 30*time.Second, "5 runs", func() bool { return db.count(t, `SELECT COUNT(*) FROM cron_run WHERE status = 'succeeded'`) >= 5 })
+	ctx := context.Background()
+	for _, q := range queues {
+		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := q.Stop(stopCtx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	if dup := db.count(t, `SELECT COUNT(*) FROM (SELECT slot FROM cron_run GROUP BY slot HAVING COUNT(*) > 1) d`); dup != 0 {
+		t.Errorf("%d slots ran more than once", dup)
+	}
+	if n := db.count(t, `SELECT COUNT(*) FROM cron_run WHERE trigger_kind <> 'schedule' OR slot = 0`); n != 0 {
+		t.Errorf("%d runs without a slot", n)
+	}
+	runs := db.count(t, `SELECT COUNT(*) FROM cron_run`)
+	slots := db.count(t, `SELECT COUNT(DISTINCT slot) FROM cron_run`)
+	t.Logf("%d runs, %d distinct slots", runs, slots)
+	if runs != slots {
+		t.Errorf("%d runs for %d slots", runs, slots)
+	}
+}
+
+// TestRunNowInsertOnly is `esign cron run NAME`: no workers, just the run.
+func TestRunNowInsertOnly(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, SQLite)
+	db.exec(t, `INSERT INTO short_urls VALUES ('gone', 1)`)
+	deps := testDeps(t, db, newRecordingSender())
+	q, err := New(db.DB, Config{Dialect: SQLite, InsertOnly: true, Logger: quietLogger()}, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := q.RunNow(ctx, DeleteExpiredURL)
+	if err != nil || r.Result != "deleted 1 URLs" {
+		t.Fatalf("run = %+v, %v", r, err)
+	}
+}

@@ -1,0 +1,134 @@
+package notify
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+func testBranding() Branding {
+	return Branding{
+		ProductName:  "e-Aláírás",
+		BankName:     "Példa Bank Zrt.",
+		SupportEmail: "ugyfel@pelda.hu",
+		SupportPhone: "+36 1 234 5678",
+		BaseURL:      "https://sign.pelda.hu",
+		Color:        "#004b87",
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	loc := time.FixedZone("CET", 3600)
+	r, err := NewRenderer(testBranding(), loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Params{
+		CustomerName: "Kovács <Éva>",
+		OfferTitle:   "Lakáshitel & biztosítás",
+		Code:         "482913",
+		URL:          "https://sign.pelda.hu/o/abc123",
+		Reason:       "Hibás adatok",
+		ExpiresAt:    time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC),
+	}
+	for _, kind := range Kinds() {
+		for _, lang := range Langs() {
+			t.Run(string(kind)+"_"+string(lang), func(t *testing.T) {
+				got, err := r.Render(kind, lang, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for name, part := range map[string]string{"sms": got.SMS, "subject": got.Subject, "text": got.Text, "html": got.HTML, "push_title": got.PushTitle, "push_body": got.PushBody} {
+					if strings.TrimSpace(part) == "" {
+						t.Errorf("%s is empty", name)
+					}
+				}
+				if strings.Contains(got.HTML, "<Éva>") {
+					t.Errorf("HTML not escaped: %q", got.HTML)
+				}
+				if kind.HasCode() && !strings.Contains(got.SMS, p.Code) {
+					t.Errorf("SMS lacks the code: %q", got.SMS)
+				}
+				var b strings.Builder
+				for _, s := range []struct{ name, v string }{{"sms", got.SMS}, {"subject", got.Subject}, {"push_title", got.PushTitle}, {"push_body", got.PushBody}, {"text", got.Text}, {"html", got.HTML}} {
+					b.WriteString("==== " + s.name + "\n" + s.v + "\n")
+				}
+				golden := filepath.Join("testdata", "golden", string(kind)+"."+string(lang)+".txt")
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run with -update to create)", err)
+				}
+				if b.String() != string(want) {
+					t.Errorf("%s differs from golden file; run go test -run TestRenderGolden -update and review the diff\ngot:\n%s", golden, b.String())
+				}
+			})
+		}
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	r, err := NewRenderer(testBranding(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Render("no_such_kind", Hungarian, Params{}); err == nil {
+		t.Error("unknown kind rendered")
+	}
+	// Unknown language falls back to Hungarian; empty URL falls back to the base URL.
+	got, err := r.Render(RegistrationApproved, "de", Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got.Text, "jóváhagytuk") || !strings.Contains(got.Text, "https://sign.pelda.hu") {
+		t.Errorf("fallback not applied: %q", got.Text)
+	}
+	if !strings.Contains(got.Text, "Tisztelt Ügyfelünk!") {
+		t.Errorf("generic greeting missing: %q", got.Text)
+	}
+}
+
+func TestParseLang(t *testing.T) {
+	for in, want := range map[string]Lang{"hu": Hungarian, "en": English, "en-GB": English, "EN": English, "": Hungarian, "de": Hungarian} {
+		if got := ParseLang(in); got != want {
+			t.Errorf("ParseLang(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMask(t *testing.T) {
+	tests := []struct {
+		name, got, want string
+	}{
+		{"phone_e164", MaskPhone("+36301234567"), "+36******567"},
+		{"phone_national", MaskPhone("06301234567"), "06******567"},
+		{"phone_short", MaskPhone("1234"), "****"},
+		{"email", MaskEmail("john.doe@example.com"), "j***@e***.com"},
+		{"email_no_at", MaskEmail("nobody"), "******"},
+		{"email_no_tld", MaskEmail("a@localhost"), "a***@***"},
+		{"token", MaskToken("abcdefghijklmnopqrstuvwxyz"), "abcd…wxyz"},
+		{"token_short", MaskToken("abc"), "***"},
+		{"secret", MaskSecret("kód: 482913, ismét 482913", "482913"), "kód: ******, ismét ******"},
+		{"secret_empty", MaskSecret("nothing", ""), "nothing"},
+		{"recipient_sms", MaskRecipient(SMS, "+36301234567"), "+36******567"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %q, want %q", tt.got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,96 @@
+package pades_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"esign/internal/cms"
+	"esign/internal/pades"
+	"esign/internal/pdf/pdftest"
+)
+
+// BenchmarkSignBB signs (B-B, RSA-2048, SHA-256) inputs of several sizes
+// from a file into a new file, as SignFile does.
+func BenchmarkSignBB(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		size int
+	}{{"100KB", 100 << 10}, {"1MB", 1 << 20}, {"100MB", 100 << 20}} {
+		b.Run(bc.name, func(b *testing.B) {
+			if bc.size > 10<<20 && testing.Short() {
+				b.Skip("100 MB input in -short mode")
+			}
+			e := env(b)
+			dir := b.TempDir()
+			in := filepath.Join(dir, "in.pdf")
+			f, err := os.Create(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			w := bufio.NewWriter(f)
+			if err := pdftest.WriteMinimal(w, 2, bc.size); err != nil {
+				b.Fatal(err)
+			}
+			w.Flush()
+			f.Close()
+			opt := pades.SignOptions{Level: pades.LevelBB, CMS: &pades.LocalSigner{Signer: cms.Signer(e.dev.Signer)}}
+			out := filepath.Join(dir, "out.pdf")
+			ctx := context.Background()
+			b.SetBytes(int64(bc.size))
+			b.ResetTimer()
+			for b.Loop() {
+				if err := pades.SignFile(ctx, in, out, opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			var ru syscall.Rusage
+			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+				b.ReportMetric(float64(ru.Maxrss)/1024, "peak_rss_MB")
+			}
+		})
+	}
+}
+
+// BenchmarkVerify verifies a B-B signature over a 1 MB file.
+func BenchmarkVerify(b *testing.B) {
+	e := env(b)
+	dir := b.TempDir()
+	in := filepath.Join(dir, "in.pdf")
+	os.WriteFile(in, pdftest.MinimalPadded(2, 1<<20), 0o644)
+	out := filepath.Join(dir, "out.pdf")
+	opt := pades.SignOptions{Level: pades.LevelBB, CMS: &pades.LocalSigner{Signer: cms.Signer(e.dev.Signer)}}
+	if err := pades.SignFile(context.Background(), in, out, opt); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(1 << 20)
+	for b.Loop() {
+		rep, err := pades.VerifyFile(context.Background(), out, pades.VerifyOptions{Roots: e.roots})
+		if err != nil || !rep.Valid() {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPrepare is the preparer's share of the hash-based path (1 MB):
+// copy, hash and placeholder, no signature.
+func BenchmarkPrepare(b *testing.B) {
+	in := pdftest.MinimalPadded(2, 1<<20)
+	dir := b.TempDir()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		f, err := os.Create(filepath.Join(dir, "out.pdf"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := pades.Prepare(context.Background(), bytes.NewReader(in), int64(len(in)), f, pades.PrepareOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}

@@ -1,0 +1,171 @@
+package pdf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+)
+
+// Update is an incremental update of a Document: objects added or replaced,
+// written after the unchanged original bytes.
+type Update struct {
+	doc     *Document
+	next    int
+	objs    map[int]Object
+	gens    map[int]int
+	Trailer Dict // extra trailer entries (e.g. a new /Info); /Prev and /Size are set by Build
+}
+
+// NewUpdate starts an incremental update of d.
+func (d *Document) NewUpdate() *Update {
+	return &Update{doc: d, next: d.MaxObjectNumber() + 1, objs: map[int]Object{}, gens: map[int]int{}, Trailer: Dict{}}
+}
+
+// Add stores o as a new object and returns its reference.
+func (u *Update) Add(o Object) Ref {
+	r := Ref{Num: u.next}
+	u.next++
+	u.objs[r.Num] = o
+	return r
+}
+
+// Set replaces the object r (an existing object or one reserved by Add).
+func (u *Update) Set(r Ref, o Object) {
+	u.objs[r.Num] = o
+	if r.Gen != 0 {
+		u.gens[r.Num] = r.Gen
+	}
+}
+
+// Get returns the object r as changed by this update, or as in the document.
+func (u *Update) Get(r Ref) (Object, error) {
+	if o, ok := u.objs[r.Num]; ok {
+		return o, nil
+	}
+	return u.doc.Object(r.Num)
+}
+
+// Built is the serialized update: Tail follows the original Size bytes.
+type Built struct {
+	Size    int64         // bytes of the original file (the prefix)
+	Tail    []byte        // bytes appended after the original
+	Offsets map[int]int64 // absolute offset of each written object's "N G obj"
+	Headers map[int]int   // length of each object's "N G obj\n" header
+}
+
+// TotalSize is the size of the updated file.
+func (b *Built) TotalSize() int64 { return b.Size + int64(len(b.Tail)) }
+
+// Build serializes the update. The new cross-reference section is a table
+// if the newest section of the document is a table and a stream otherwise.
+func (u *Update) Build() (*Built, error) {
+	d := u.doc
+	b := &Built{Size: d.size, Offsets: map[int]int64{}, Headers: map[int]int{}}
+	var tail []byte
+	last := make([]byte, 1)
+	if _, err := d.r.ReadAt(last, d.size-1); err != nil {
+		return nil, fmt.Errorf("pdf: read last byte: %w", err)
+	}
+	if last[0] != '\n' && last[0] != '\r' {
+		tail = append(tail, '\n')
+	}
+	nums := make([]int, 0, len(u.objs)+1)
+	for n := range u.objs {
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	for _, n := range nums {
+		b.Offsets[n] = d.size + int64(len(tail))
+		h := len(tail)
+		tail = strconv.AppendInt(tail, int64(n), 10)
+		tail = append(tail, ' ')
+		tail = strconv.AppendInt(tail, int64(u.gens[n]), 10)
+		tail = append(tail, " obj\n"...)
+		b.Headers[n] = len(tail) - h
+		tail = Format(tail, u.objs[n])
+		tail = append(tail, "\nendobj\n"...)
+	}
+	if len(d.Sections) == 0 {
+		return nil, errors.New("pdf: document has no cross-reference section")
+	}
+	trailer := Dict{}
+	for _, k := range []Name{"Root", "Info", "ID"} {
+		if v, ok := d.Trailer[k]; ok {
+			trailer[k] = v
+		}
+	}
+	for k, v := range u.Trailer {
+		trailer[k] = v
+	}
+	trailer["Prev"] = Int(d.StartXRef)
+	xrefOff := d.size + int64(len(tail))
+	if d.Sections[0].Stream {
+		xn := u.next
+		b.Offsets[xn] = xrefOff
+		nums = append(nums, xn)
+		trailer["Size"] = Int(xn + 1)
+		maxOff := xrefOff
+		w2 := 1
+		for ; maxOff >= 1<<(8*w2); w2++ {
+		}
+		var index Array
+		for i := 0; i < len(nums); {
+			j := i
+			for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
+				j++
+			}
+			index = append(index, Int(nums[i]), Int(j-i+1))
+			i = j + 1
+		}
+		data := make([]byte, 0, len(nums)*(w2+3))
+		for _, n := range nums {
+			data = append(data, 1)
+			off := b.Offsets[n]
+			for k := w2 - 1; k >= 0; k-- {
+				data = append(data, byte(off>>(8*k)))
+			}
+			data = append(data, byte(u.gens[n]>>8), byte(u.gens[n]))
+		}
+		trailer["Type"] = Name("XRef")
+		trailer["W"] = Array{Int(1), Int(w2), Int(2)}
+		trailer["Index"] = index
+		h := len(tail)
+		tail = strconv.AppendInt(tail, int64(xn), 10)
+		tail = append(tail, " 0 obj\n"...)
+		b.Headers[xn] = len(tail) - h
+		tail = Format(tail, &Stream{Dict: trailer, Data: data})
+		tail = append(tail, "\nendobj\n"...)
+	} else {
+		trailer["Size"] = Int(u.next)
+		tail = append(tail, "xref\n"...)
+		for i := 0; i < len(nums); {
+			j := i
+			for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
+				j++
+			}
+			tail = fmt.Appendf(tail, "%d %d\n", nums[i], j-i+1)
+			for k := i; k <= j; k++ {
+				tail = fmt.Appendf(tail, "%010d %05d n\r\n", b.Offsets[nums[k]], u.gens[nums[k]])
+			}
+			i = j + 1
+		}
+		tail = append(tail, "trailer\n"...)
+		tail = Format(tail, trailer)
+		tail = append(tail, '\n')
+	}
+	tail = fmt.Appendf(tail, "startxref\n%d\n%%%%EOF\n", xrefOff)
+	b.Tail = tail
+	return b, nil
+}
+
+// WriteTo writes the original file followed by the update to w.
+func (b *Built) WriteTo(r io.ReaderAt, w io.Writer) (int64, error) {
+	n, err := io.Copy(w, io.NewSectionReader(r, 0, b.Size))
+	if err != nil {
+		return n, fmt.Errorf("pdf: copy original: %w", err)
+	}
+	m, err := w.Write(b.Tail)
+	return n + int64(m), err
+}
