@@ -49,9 +49,10 @@ func commands() []command {
 		{"oss", "run the backend: admin UI, webhook API, mobile API, realtime", runProcess(processOSS)},
 		{"css", "run the customer web UI", runProcess(processCSS)},
 		{"pdfservice", "run the PDF signing service (holds the bank's key)", runProcess(processPDFService)},
-		{"cron", "run the scheduled jobs", runProcess(processCron)},
+		{"cron", "run the scheduled jobs; cron run NAME runs one job now", runCron},
 		{"tsa", "run the RFC 3161 time-stamping authority (development and tests)", runProcess(processTSA)},
 		{"migrate", "apply or roll back database migrations: migrate up|down|status", runMigrate},
+		{"pdf", "sign or verify a PDF: pdf sign [flags] IN OUT | pdf verify [--trust CA.pem] [--json] FILE", runPDF},
 		{"user", "manage operator accounts: user create --username NAME [--role ROLE]", runUser},
 		{"config", "print the effective configuration, secrets masked", runConfig},
 		{"version", "print the version", runVersion},
@@ -87,6 +88,13 @@ func Run(ctx context.Context, env Env) int {
 			return exitOK
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
+		}
+		var es exitStatus
+		if errors.As(err, &es) {
+			if es.Msg != "" {
+				fmt.Fprintf(env.Stderr, "esign %s: %s\n", c.name, oneLine(err))
+			}
+			return es.Code
 		}
 		fmt.Fprintf(env.Stderr, "esign %s: %s\n", c.name, oneLine(err))
 		var ue usageError

@@ -417,3 +417,24 @@ func TestSeparateProcessNeedsRabbitMQ(t *testing.T) {
 		t.Errorf("css without a bus: %d %q", code, errs)
 	}
 }
+
+func TestCronRun(t *testing.T) {
+	env := testEnviron(t.TempDir())
+	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
+		t.Fatalf("migrate: %s", errs)
+	}
+	for _, name := range []string{"OfferTimeout", "DeleteDocuments", "DeleteExpiredURL"} {
+		t.Run(name, func(t *testing.T) {
+			code, out, errs := run(t, t.Context(), env, nil, "cron", "run", name)
+			if code != 0 || !strings.Contains(out, name+" succeeded") {
+				t.Errorf("status %d, stdout %q, stderr %q", code, out, errs)
+			}
+		})
+	}
+	if code, _, errs := run(t, t.Context(), env, nil, "cron", "run", "Nope"); code != 2 || !strings.Contains(errs, "OfferTimeout|DeleteDocuments|DeleteExpiredURL") {
+		t.Errorf("unknown job: %d %q", code, errs)
+	}
+	if code, _, errs := run(t, t.Context(), append(env, "ESIGN_CRON_OFFER_TIMEOUT=every monday"), nil, "cron", "run", "OfferTimeout"); code != 2 || !strings.Contains(errs, "cron.offer_timeout") {
+		t.Errorf("bad schedule: %d %q", code, errs)
+	}
+}

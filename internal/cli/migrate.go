@@ -37,7 +37,7 @@ func runMigrate(ctx context.Context, env Env, args []string) error {
 	defer db.Close()
 	switch action {
 	case "up":
-		if err := db.MigrateUp(ctx); err != nil {
+		if err := migrateAll(ctx, db); err != nil {
 			return fmt.Errorf("migrate up: %w", err)
 		}
 	case "down":

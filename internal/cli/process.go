@@ -19,6 +19,7 @@ import (
 	"esign/internal/envelope"
 	"esign/internal/esign"
 	"esign/internal/httpkit"
+	"esign/internal/jobs"
 	"esign/internal/metrics"
 	"esign/internal/pki"
 	"esign/internal/sqlstore"
@@ -75,6 +76,7 @@ type app struct {
 	peers     map[string]httpkit.Check
 	closers   []func() error
 	bus       bus.Bus
+	queue     *jobs.Queue
 	sysConfig *bus.SystemConfigHolder // css: the latest configuration from oss
 	bgCtx     context.Context
 	bg        sync.WaitGroup
@@ -148,7 +150,7 @@ func (a *app) open(ctx context.Context) error {
 		a.db = db
 		a.closers = append(a.closers, db.Close)
 		if a.cfg.Database.AutoMigrate && a.spec.has(roleOSS) {
-			if err := db.MigrateUp(ctx); err != nil {
+			if err := migrateAll(ctx, db); err != nil {
 				return fmt.Errorf("migrate database: %w", err)
 			}
 		}
@@ -160,6 +162,24 @@ func (a *app) open(ctx context.Context) error {
 			}
 			a.initialPassword = file
 		}
+	}
+	if a.spec.needsDB() {
+		// oss works the notifications; the cron role also runs the
+		// schedules (leader-elected, so every slot runs once however many
+		// replicas run).
+		q, err := a.openQueue(ctx, queueOptions{schedules: a.spec.has(roleCron)})
+		if err != nil {
+			return err
+		}
+		if err := q.Start(ctx); err != nil {
+			return err
+		}
+		a.queue = q
+		a.closers = append(a.closers, func() error {
+			sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout)
+			defer cancel()
+			return q.Stop(sctx)
+		})
 	}
 	return a.openBus(ctx)
 }

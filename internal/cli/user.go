@@ -65,7 +65,7 @@ func runUser(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := db.MigrateUp(ctx); err != nil {
+	if err := migrateAll(ctx, db); err != nil {
 		return fmt.Errorf("migrate database: %w", err)
 	}
 	generated := pw == ""

@@ -27,7 +27,54 @@ type Config struct {
 	Redis    Redis    `json:"redis"`
 	TSA      TSA      `json:"tsa"`
 	Crypto   Crypto   `json:"crypto"`
+	Notify   Notify   `json:"notify"`
+	Branding Branding `json:"branding"`
+	Cron     Cron     `json:"cron"`
 	HTTP     HTTP     `json:"http"`
+}
+
+// Notify selects and configures the SMS, e-mail and push providers.
+type Notify struct {
+	SMS   string `json:"sms" help:"SMS provider: inbox (the development inbox) or smsapi (SmsApi.com)."`
+	Email string `json:"email" help:"E-mail provider: inbox or smtp."`
+	Push  string `json:"push" help:"Push provider: inbox or fcm (Firebase Cloud Messaging HTTP v1)."`
+
+	SmsAPIToken    string `json:"smsapi_token" secret:"true" help:"SmsApi.com OAuth bearer token."`
+	SmsAPIFrom     string `json:"smsapi_from" help:"Registered SmsApi.com sender name; empty: the account default."`
+	SmsAPIEndpoint string `json:"smsapi_endpoint" help:"SmsApi.com send endpoint; empty: https://api.smsapi.com/sms.do."`
+
+	SMTPHost     string `json:"smtp_host" help:"SMTP server host."`
+	SMTPPort     int    `json:"smtp_port" help:"SMTP server port; 0: 587 for starttls, 465 for tls, 25 for none."`
+	SMTPSecurity string `json:"smtp_security" help:"starttls (required STARTTLS), tls (implicit TLS) or none (loopback relays only)."`
+	SMTPUsername string `json:"smtp_username" help:"SMTP AUTH user; empty: no AUTH."`
+	SMTPPassword string `json:"smtp_password" secret:"true" help:"SMTP AUTH password."`
+	EmailFrom    string `json:"email_from" help:"Sender address of e-mails."`
+
+	FCMServiceAccountFile string `json:"fcm_service_account_file" help:"Path of the Firebase service-account JSON key file (read at start; keep it readable only by esign)."`
+
+	SMSPerHour   int `json:"sms_per_hour" help:"At most this many SMS to one phone number per hour; 0: no limit."`
+	EmailPerHour int `json:"email_per_hour" help:"At most this many e-mails to one address per hour; 0: no limit."`
+	Workers      int `json:"workers" help:"Notifications sent concurrently by one process."`
+}
+
+// Branding goes into every message the customer receives.
+type Branding struct {
+	ProductName  string `json:"product_name" help:"Name of the service in messages."`
+	BankName     string `json:"bank_name" help:"The bank's name in messages and as the e-mail sender name."`
+	SupportEmail string `json:"support_email" help:"Support address shown in messages."`
+	SupportPhone string `json:"support_phone" help:"Support phone number shown in messages."`
+	LogoURL      string `json:"logo_url" help:"Absolute URL of the logo in e-mails; empty: no logo."`
+	Color        string `json:"color" help:"Primary colour of e-mails, CSS hex such as #004b87."`
+}
+
+// Cron configures the scheduled jobs.
+type Cron struct {
+	OfferTimeout      string        `json:"offer_timeout" help:"Schedule (5-field cron or @every 1h, or off) of OfferTimeout, which expires offers past their deadline and notifies."`
+	DeleteDocuments   string        `json:"delete_documents" help:"Schedule of DeleteDocuments, which deletes documents past their retention."`
+	DeleteExpiredURL  string        `json:"delete_expired_url" help:"Schedule of DeleteExpiredURL, which removes expired short URLs."`
+	TimeZone          string        `json:"time_zone" help:"IANA time zone of the schedules."`
+	DocumentRetention time.Duration `json:"document_retention" help:"Documents of offers that were never signed are deleted this long after they were uploaded."`
+	ContractRetention time.Duration `json:"contract_retention" help:"Signed contracts are deleted this long after signing; 0 keeps them."`
 }
 
 // Crypto holds the keys that protect data at rest.
@@ -128,8 +175,17 @@ func Default() Config {
 			PDFService:       "127.0.0.1:10186",
 			Cron:             "127.0.0.1:10187",
 		},
-		Bus: Bus{RequestTimeout: 10 * time.Second},
-		TSA: TSA{Timeout: 10 * time.Second, Retries: 2, PolicyOID: "1.3.6.1.4.1.32473.1"},
+		Bus:      Bus{RequestTimeout: 10 * time.Second},
+		TSA:      TSA{Timeout: 10 * time.Second, Retries: 2, PolicyOID: "1.3.6.1.4.1.32473.1"},
+		Notify:   Notify{SMS: "inbox", Email: "inbox", Push: "inbox", SMTPSecurity: "starttls", SMSPerHour: 10, EmailPerHour: 20, Workers: 20},
+		Branding: Branding{ProductName: "esign", BankName: "esign development bank", Color: "#004b87"},
+		Cron: Cron{
+			OfferTimeout:      "0 8 * * 1",
+			DeleteDocuments:   "0 6 * * *",
+			DeleteExpiredURL:  "0 3 * * *",
+			TimeZone:          "Europe/Budapest",
+			DocumentRetention: 90 * 24 * time.Hour,
+		},
 		HTTP: HTTP{
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,

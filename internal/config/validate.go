@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // fillDerived sets the values that default to something computed from other
@@ -115,6 +116,23 @@ func (c Config) Validate() error {
 	if c.Crypto.Keys == "" && c.Database.Driver == "postgres" {
 		return &FieldError{Key: "crypto.keys", Reason: "must be set when the database is postgres: every replica needs the same keys (see docs/crypto.md)"}
 	}
+	if err := c.Notify.validate(); err != nil {
+		return err
+	}
+	if _, err := time.LoadLocation(c.Cron.TimeZone); err != nil {
+		return &FieldError{Key: "cron.time_zone", Reason: fmt.Sprintf("unknown time zone %q", c.Cron.TimeZone)}
+	}
+	if c.Cron.DocumentRetention <= 0 {
+		return &FieldError{Key: "cron.document_retention", Reason: "must be a positive duration"}
+	}
+	if c.Cron.ContractRetention < 0 {
+		return &FieldError{Key: "cron.contract_retention", Reason: "must not be negative"}
+	}
+	if c.Branding.LogoURL != "" {
+		if err := checkURL(c.Branding.LogoURL, "https", "http"); err != nil {
+			return &FieldError{Key: "branding.logo_url", Reason: err.Error()}
+		}
+	}
 	if c.HTTP.MaxBodyBytes <= 0 {
 		return &FieldError{Key: "http.max_body_bytes", Reason: "must be positive"}
 	}
@@ -194,4 +212,51 @@ func Mask(s string) string {
 		return strings.Replace(u.String(), "xxxxx", "********", -1)
 	}
 	return "********"
+}
+
+func (n Notify) validate() error {
+	oneOf := func(key, v string, allowed ...string) error {
+		for _, a := range allowed {
+			if v == a {
+				return nil
+			}
+		}
+		return &FieldError{Key: key, Reason: fmt.Sprintf("%q is not one of %s", v, strings.Join(allowed, ", "))}
+	}
+	if err := oneOf("notify.sms", n.SMS, "inbox", "smsapi"); err != nil {
+		return err
+	}
+	if err := oneOf("notify.email", n.Email, "inbox", "smtp"); err != nil {
+		return err
+	}
+	if err := oneOf("notify.push", n.Push, "inbox", "fcm"); err != nil {
+		return err
+	}
+	if err := oneOf("notify.smtp_security", n.SMTPSecurity, "starttls", "tls", "none"); err != nil {
+		return err
+	}
+	required := []struct {
+		on       bool
+		key, val string
+	}{
+		{n.SMS == "smsapi", "notify.smsapi_token", n.SmsAPIToken},
+		{n.Email == "smtp", "notify.smtp_host", n.SMTPHost},
+		{n.Email == "smtp", "notify.email_from", n.EmailFrom},
+		{n.Push == "fcm", "notify.fcm_service_account_file", n.FCMServiceAccountFile},
+	}
+	for _, r := range required {
+		if r.on && r.val == "" {
+			return &FieldError{Key: r.key, Reason: "must be set for the chosen provider"}
+		}
+	}
+	if n.SMTPPort < 0 || n.SMTPPort > 65535 {
+		return &FieldError{Key: "notify.smtp_port", Reason: "must be from 0 to 65535"}
+	}
+	if n.SMSPerHour < 0 || n.EmailPerHour < 0 {
+		return &FieldError{Key: "notify.sms_per_hour", Reason: "rate limits must not be negative"}
+	}
+	if n.Workers < 1 || n.Workers > 1000 {
+		return &FieldError{Key: "notify.workers", Reason: "must be from 1 to 1000"}
+	}
+	return nil
 }

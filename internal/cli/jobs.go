@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"esign/internal/config"
+	"esign/internal/docstore"
+	"esign/internal/esign"
+	"esign/internal/jobs"
+	"esign/internal/notify"
+	"esign/internal/notify/fcm"
+	"esign/internal/notify/inbox"
+	"esign/internal/notify/smsapi"
+	"esign/internal/notify/smtp"
+	"esign/internal/sqlstore"
+)
+
+func jobsDialect(db *sqlstore.DB) jobs.Dialect {
+	if db.Driver() == "postgres" {
+		return jobs.Postgres
+	}
+	return jobs.SQLite
+}
+
+// migrateAll applies the store's migrations and the job queue's own.
+func migrateAll(ctx context.Context, db *sqlstore.DB) error {
+	if err := db.MigrateUp(ctx); err != nil {
+		return err
+	}
+	if err := jobs.Migrate(ctx, db.SQL(), jobsDialect(db)); err != nil {
+		return fmt.Errorf("job queue tables: %w", err)
+	}
+	return nil
+}
+
+// queueOptions say what a process does with the job queue.
+type queueOptions struct {
+	insertOnly bool // enqueue (and RunNow) only
+	schedules  bool // run the cron schedules (leader-elected across replicas)
+}
+
+// openQueue builds the job queue of a process from the configuration: the
+// notification providers, rate limits, cron schedules and retention.
+func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, error) {
+	cfg := a.cfg
+	loc, err := time.LoadLocation(cfg.Cron.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	schedules := map[string]string{
+		jobs.OfferTimeout:     cfg.Cron.OfferTimeout,
+		jobs.DeleteDocuments:  cfg.Cron.DeleteDocuments,
+		jobs.DeleteExpiredURL: cfg.Cron.DeleteExpiredURL,
+	}
+	keys := map[string]string{jobs.OfferTimeout: "cron.offer_timeout", jobs.DeleteDocuments: "cron.delete_documents", jobs.DeleteExpiredURL: "cron.delete_expired_url"}
+	for name, spec := range schedules {
+		if spec == "off" {
+			continue
+		}
+		if _, err := jobs.ParseSchedule(spec, loc); err != nil {
+			return nil, &config.FieldError{Key: keys[name], Reason: esign.ErrorMessage(err)}
+		}
+	}
+	renderer, err := notify.NewRenderer(notify.Branding{
+		ProductName:  cfg.Branding.ProductName,
+		BankName:     cfg.Branding.BankName,
+		SupportEmail: cfg.Branding.SupportEmail,
+		SupportPhone: cfg.Branding.SupportPhone,
+		BaseURL:      publicCustomerURL(cfg),
+		LogoURL:      cfg.Branding.LogoURL,
+		Color:        cfg.Branding.Color,
+	}, loc)
+	if err != nil {
+		return nil, fmt.Errorf("notification templates: %w", err)
+	}
+	deps := jobs.Deps{Renderer: renderer, Log: a.db.JobStore(), Runs: a.db.JobStore(), Offers: a.db.JobStore(), URLs: a.db}
+	if err := a.senders(&deps); err != nil {
+		return nil, err
+	}
+	if cfg.Redis.URL != "" {
+		opts, err := redis.ParseURL(cfg.Redis.URL)
+		if err != nil {
+			return nil, &config.FieldError{Key: "redis.url", Reason: "not a Redis URL"}
+		}
+		rdb := redis.NewClient(opts)
+		a.closers = append(a.closers, rdb.Close)
+		a.checks["redis"] = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+		deps.Limiter = notify.NewRedisLimiter(rdb, "esign:rl:", nil)
+	} else {
+		deps.Limiter = notify.NewMemoryLimiter(nil)
+	}
+	docs, err := docstore.Open(filepath.Join(cfg.DataDir, "documents"), a.keys)
+	if err != nil {
+		return nil, err
+	}
+	deps.Documents = &retention{db: a.db, docs: docs}
+	limits := map[notify.Channel]notify.Limit{}
+	if cfg.Notify.SMSPerHour > 0 {
+		limits[notify.SMS] = notify.Limit{N: cfg.Notify.SMSPerHour, Per: time.Hour}
+	}
+	if cfg.Notify.EmailPerHour > 0 {
+		limits[notify.Email] = notify.Limit{N: cfg.Notify.EmailPerHour, Per: time.Hour}
+	}
+	host, _ := os.Hostname()
+	q, err := jobs.New(a.db.SQL(), jobs.Config{
+		Dialect:    jobsDialect(a.db),
+		ID:         fmt.Sprintf("%s-%s-%d", a.spec.name, host, os.Getpid()),
+		Workers:    cfg.Notify.Workers,
+		InsertOnly: opt.insertOnly,
+		Notify:     jobs.NotifyConfig{RateLimits: limits},
+		Cron: jobs.CronConfig{
+			Schedules:         schedules,
+			Location:          loc,
+			DocumentRetention: cfg.Cron.DocumentRetention,
+			ContractRetention: cfg.Cron.ContractRetention,
+			Disabled:          !opt.schedules,
+		},
+		Logger: a.log,
+	}, deps)
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	return q, nil
+}
+
+// senders picks the providers; the development inbox is the default for
+// every channel.
+func (a *app) senders(d *jobs.Deps) error {
+	n := a.cfg.Notify
+	box := inbox.New(a.db.Inbox(), nil)
+	d.SMS, d.Email, d.Push = box, box, box
+	if n.SMS == "smsapi" {
+		c, err := smsapi.New(smsapi.Config{Endpoint: n.SmsAPIEndpoint, Token: n.SmsAPIToken, From: n.SmsAPIFrom})
+		if err != nil {
+			return err
+		}
+		d.SMS = c
+	}
+	if n.Email == "smtp" {
+		c, err := smtp.New(smtp.Config{Host: n.SMTPHost, Port: n.SMTPPort, Security: smtp.Security(n.SMTPSecurity),
+			Username: n.SMTPUsername, Password: n.SMTPPassword, From: n.EmailFrom, FromName: a.cfg.Branding.BankName})
+		if err != nil {
+			return err
+		}
+		d.Email = c
+	}
+	if n.Push == "fcm" {
+		sa, err := os.ReadFile(n.FCMServiceAccountFile)
+		if err != nil {
+			return &config.FieldError{Key: "notify.fcm_service_account_file", Reason: err.Error()}
+		}
+		c, err := fcm.New(fcm.Config{ServiceAccountJSON: sa})
+		if err != nil {
+			return &config.FieldError{Key: "notify.fcm_service_account_file", Reason: esign.ErrorMessage(err)}
+		}
+		d.Push = c
+	}
+	return nil
+}
+
+func publicCustomerURL(cfg config.Config) string {
+	if cfg.Public.CustomerURL != "" {
+		return cfg.Public.CustomerURL
+	}
+	return "http://" + displayAddr(cfg.Listen.Customer) + "/"
+}
+
+// retention deletes the bytes of documents past their retention, then marks
+// their rows deleted (DeleteDocuments cron job). Deleting the bytes first
+// means a crash in between leaves a row that the next run finishes.
+type retention struct {
+	db   *sqlstore.DB
+	docs *docstore.Store
+}
+
+var _ jobs.DocumentDeleter = (*retention)(nil)
+
+func (r *retention) DeleteDocuments(ctx context.Context, unsignedBefore, signedBefore time.Time) (int64, error) {
+	var n int64
+	for {
+		now := time.Now()
+		batch, err := r.db.ListDocumentsToDelete(ctx, now, unsignedBefore, signedBefore, esign.Page{Limit: 100})
+		if err != nil {
+			return n, err
+		}
+		if len(batch) == 0 {
+			return n, nil
+		}
+		for _, d := range batch {
+			if err := r.docs.Delete(ctx, d.StorageKey); err != nil {
+				return n, err
+			}
+			if _, err := r.db.UpdateDocument(ctx, d.ID, esign.DocumentUpdate{DeletedAt: &now}); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+}

@@ -1,0 +1,269 @@
+package cli
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"esign/internal/cms"
+	"esign/internal/config"
+	"esign/internal/esign"
+	"esign/internal/pades"
+	"esign/internal/pki"
+	"esign/internal/tsa"
+)
+
+// exitStatus ends a command with a chosen status; Msg, if set, is printed
+// like an error.
+type exitStatus struct {
+	Code int
+	Msg  string
+}
+
+func (e exitStatus) Error() string { return e.Msg }
+
+// runPDF: esign pdf sign|verify.
+func runPDF(ctx context.Context, env Env, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "sign":
+			return runPDFSign(ctx, env, args[1:])
+		case "verify":
+			return runPDFVerify(ctx, env, args[1:])
+		}
+	}
+	return usagef("usage: esign pdf sign [flags] IN OUT | esign pdf verify [--trust CA.pem]… [--json] FILE")
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ", ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func runPDFSign(ctx context.Context, env Env, args []string) error {
+	fs, path := newFlagSet(env, "pdf sign")
+	level := fs.String("level", "B-T", "PAdES baseline level: B-B, B-T, B-LT or B-LTA")
+	p12 := fs.String("p12", "", "signing identity as a .p12 file (default: the development signer in the data directory)")
+	p12Password := fs.String("p12-password", "", "password of --p12 (visible to other users in the process list: prefer --p12-password-file)")
+	p12PasswordFile := fs.String("p12-password-file", "", "file whose first line is the password of --p12")
+	tsaURL := fs.String("tsa", "", "RFC 3161 time-stamping authority (default: tsa.url, else the built-in TSA at listen.tsa)")
+	var trust stringList
+	fs.Var(&trust, "trust", "PEM file of a trust anchor for the TSA's certificate (repeatable; default: the system roots and the development CA)")
+	reason := fs.String("reason", "", "/Reason of the signature")
+	location := fs.String("location", "", "/Location of the signature")
+	name := fs.String("name", "", "/Name of the signer (default: the certificate's common name)")
+	visible := fs.Bool("visible", false, "draw a visible signature")
+	page := fs.Int("page", 1, "page of the visible signature")
+	rect := fs.String("rect", "36,36,286,96", "rectangle of the visible signature in points: x1,y1,x2,y2 from the lower left")
+	var lines stringList
+	fs.Var(&lines, "text", "a line of text in the visible signature (repeatable; default: the signer and the time)")
+	image := fs.String("image", "", "baseline JPEG drawn in the visible signature")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usagef("usage: esign pdf sign [flags] IN OUT")
+	}
+	in, out := fs.Arg(0), fs.Arg(1)
+	lvl, err := pades.ParseLevel(*level)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg, err := loadConfig(env, *path)
+	if err != nil {
+		return err
+	}
+	id, err := signingIdentity(cfg, *p12, *p12Password, *p12PasswordFile)
+	if err != nil {
+		return err
+	}
+	prep := pades.PrepareOptions{Name: *name, Reason: *reason, Location: *location}
+	if prep.Name == "" {
+		prep.Name = id.Certificate.Subject.CommonName
+	}
+	if *visible || len(lines) > 0 || *image != "" {
+		app, err := appearance(*page, *rect, lines, *image, prep.Name)
+		if err != nil {
+			return err
+		}
+		prep.Appearance = app
+	}
+	opt := pades.SignOptions{Level: lvl, Prepare: prep}
+	signer := &pades.LocalSigner{Signer: cms.Signer(id)}
+	if lvl != pades.LevelBB {
+		client, err := tsaClient(cfg, *tsaURL, trust)
+		if err != nil {
+			return err
+		}
+		signer.TSA = client
+		opt.TSA = client
+	}
+	opt.CMS = signer
+	if err := pades.SignFile(ctx, in, out, opt); err != nil {
+		if esign.IsKind(err, esign.Unavailable) {
+			return fmt.Errorf("sign %s: %s (is the TSA running? start 'esign all' or 'esign tsa', pass --tsa URL, or use --level B-B)", in, esign.ErrorMessage(err))
+		}
+		return fmt.Errorf("sign %s: %w", in, err)
+	}
+	fmt.Fprintf(env.Stdout, "signed %s → %s (PAdES %s, %s)\n", in, out, lvl, id.Certificate.Subject.CommonName)
+	return nil
+}
+
+// signingIdentity loads --p12, or the development signer of the data
+// directory.
+func signingIdentity(cfg config.Config, p12, pw, pwFile string) (pki.Identity, error) {
+	if p12 == "" {
+		if pw != "" || pwFile != "" {
+			return pki.Identity{}, usagef("--p12-password needs --p12")
+		}
+		keys, err := openKeyring(cfg)
+		if err != nil {
+			return pki.Identity{}, err
+		}
+		dev, err := openDevPKI(cfg, keys, newLogger(os.Stderr, cfg.Log))
+		if err != nil {
+			return pki.Identity{}, err
+		}
+		return dev.Signer, nil
+	}
+	if pwFile != "" {
+		data, err := os.ReadFile(pwFile)
+		if err != nil {
+			return pki.Identity{}, fmt.Errorf("read --p12-password-file: %w", err)
+		}
+		pw, _, _ = strings.Cut(string(data), "\n")
+		pw = strings.TrimSuffix(pw, "\r")
+	}
+	data, err := os.ReadFile(p12)
+	if err != nil {
+		return pki.Identity{}, fmt.Errorf("read --p12: %w", err)
+	}
+	imp, err := pki.ImportP12(data, pw, pki.ImportOptions{})
+	if err != nil {
+		return pki.Identity{}, fmt.Errorf("%s: %s", p12, esign.ErrorMessage(err))
+	}
+	for _, w := range imp.Warnings {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+	}
+	return imp.Identity, nil
+}
+
+// tsaClient returns the client of the TSA to use: --tsa, tsa.url, or the
+// built-in one.
+func tsaClient(cfg config.Config, url string, trust []string) (*tsa.Client, error) {
+	if url == "" {
+		url = cfg.TSA.URL
+	}
+	if url == "" {
+		url = "http://" + displayAddr(cfg.Listen.TSA) + "/"
+	}
+	roots, err := trustPool(cfg, trust)
+	if err != nil {
+		return nil, err
+	}
+	return &tsa.Client{URL: url, Username: cfg.TSA.Username, Password: cfg.TSA.Password, Timeout: cfg.TSA.Timeout, Retries: cfg.TSA.Retries, Roots: roots}, nil
+}
+
+// trustPool returns the PEM files' certificates, or, when none are named,
+// the system roots plus the development CA of the data directory if there
+// is one.
+func trustPool(cfg config.Config, files []string) (*x509.CertPool, error) {
+	var pool *x509.CertPool
+	if len(files) == 0 {
+		sys, err := x509.SystemCertPool()
+		if err != nil || sys == nil {
+			sys = x509.NewCertPool()
+		}
+		pool = sys
+		if pem, err := os.ReadFile(filepath.Join(cfg.DataDir, "pki", pki.FileCABundle)); err == nil {
+			pool.AppendCertsFromPEM(pem)
+		}
+		return pool, nil
+	}
+	pool = x509.NewCertPool()
+	for _, f := range files {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read --trust: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, usagef("--trust %s holds no PEM certificate", f)
+		}
+	}
+	return pool, nil
+}
+
+func appearance(page int, rect string, lines []string, image, signer string) (*pades.Appearance, error) {
+	parts := strings.Split(rect, ",")
+	if len(parts) != 4 {
+		return nil, usagef("--rect %q: want x1,y1,x2,y2", rect)
+	}
+	a := &pades.Appearance{Page: page, Lines: lines}
+	for i, p := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return nil, usagef("--rect %q: %q is not a number", rect, p)
+		}
+		a.Rect[i] = v
+	}
+	if len(a.Lines) == 0 {
+		a.Lines = []string{"Digitally signed by " + signer}
+	}
+	if image != "" {
+		data, err := os.ReadFile(image)
+		if err != nil {
+			return nil, fmt.Errorf("read --image: %w", err)
+		}
+		a.JPEG = data
+	}
+	return a, nil
+}
+
+func runPDFVerify(ctx context.Context, env Env, args []string) error {
+	fs, path := newFlagSet(env, "pdf verify")
+	var trust stringList
+	fs.Var(&trust, "trust", "PEM file of a trust anchor (repeatable; default: the system roots and the development CA of the data directory)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return exitStatus{Code: exitUsage, Msg: err.Error()}
+	}
+	if fs.NArg() != 1 {
+		return exitStatus{Code: exitUsage, Msg: "usage: esign pdf verify [--trust CA.pem]… [--json] FILE"}
+	}
+	cfg, err := loadConfig(env, *path)
+	if err != nil {
+		return err
+	}
+	roots, err := trustPool(cfg, trust)
+	if err != nil {
+		return exitStatus{Code: exitUsage, Msg: err.Error()}
+	}
+	rep, err := pades.VerifyFile(ctx, fs.Arg(0), pades.VerifyOptions{Roots: roots})
+	if err != nil {
+		return exitStatus{Code: 2, Msg: fmt.Sprintf("cannot read %s: %s", fs.Arg(0), esign.ErrorMessage(err))}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprint(env.Stdout, rep.Summary())
+	}
+	if !rep.Valid() {
+		return exitStatus{Code: 1}
+	}
+	return nil
+}

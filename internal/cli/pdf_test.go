@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"esign/internal/pdf/pdftest"
+)
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago, for listeners whose URL must be known before they start (the dev
+// PKI writes the TSA's URL into its certificates).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestPDFSignAndVerify(t *testing.T) {
+	dir := t.TempDir()
+	env := append(testEnviron(dir), "ESIGN_LISTEN_TSA="+freeAddr(t))
+	startProcess(t, "tsa", env)
+
+	in := filepath.Join(dir, "offer.pdf")
+	if err := os.WriteFile(in, pdftest.Minimal(2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, _ := run(t, t.Context(), env, nil, "pdf", "verify", in)
+	if code != 1 {
+		t.Errorf("verify unsigned: status %d, want 1", code)
+	}
+	for _, level := range []string{"B-B", "B-T", "B-LT", "B-LTA"} {
+		t.Run(level, func(t *testing.T) {
+			out := filepath.Join(dir, "signed-"+level+".pdf")
+			code, stdout, errs := run(t, t.Context(), env, nil, "pdf", "sign", "--level", level, "--visible", "--reason", "contract", in, out)
+			if code != 0 {
+				t.Fatalf("sign: status %d: %s", code, errs)
+			}
+			if !strings.Contains(stdout, "PAdES "+level) {
+				t.Errorf("sign printed %q", stdout)
+			}
+			code, stdout, errs = run(t, t.Context(), env, nil, "pdf", "verify", "--json", out)
+			if code != 0 {
+				t.Fatalf("verify: status %d: %s\n%s", code, errs, stdout)
+			}
+			var rep struct {
+				Signed     bool `json:"signed"`
+				Signatures []struct {
+					Level string `json:"level"`
+				} `json:"signatures"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("--json output: %v\n%s", err, stdout)
+			}
+			if !rep.Signed || len(rep.Signatures) == 0 || rep.Signatures[0].Level != level {
+				t.Errorf("report: %+v", rep)
+			}
+
+			// A byte changed inside the signed range breaks it.
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := strings.Index(string(data), "/MediaBox")
+			data[i+1] = 'X'
+			tampered := filepath.Join(dir, "tampered-"+level+".pdf")
+			os.WriteFile(tampered, data, 0o600)
+			if code, _, _ := run(t, t.Context(), env, nil, "pdf", "verify", tampered); code != 1 {
+				t.Errorf("verify tampered: status %d, want 1", code)
+			}
+		})
+	}
+	// Not a PDF: 2, could not read.
+	junk := filepath.Join(dir, "junk.pdf")
+	os.WriteFile(junk, []byte("hello"), 0o600)
+	if code, _, errs := run(t, t.Context(), env, nil, "pdf", "verify", junk); code != 2 || !strings.Contains(errs, "cannot read") {
+		t.Errorf("verify junk: %d %q", code, errs)
+	}
+	// A foreign trust anchor: our signature does not chain to it.
+	other := filepath.Join(t.TempDir(), "other-ca.pem")
+	otherDir := t.TempDir()
+	startProcess(t, "tsa", testEnviron(otherDir))
+	bundle, _ := os.ReadFile(filepath.Join(otherDir, "pki", "ca-bundle.pem"))
+	os.WriteFile(other, bundle, 0o600)
+	if code, _, _ := run(t, t.Context(), env, nil, "pdf", "verify", "--trust", other, filepath.Join(dir, "signed-B-B.pdf")); code != 1 {
+		t.Errorf("verify against another CA: status %d, want 1", code)
+	}
+}
+
+func TestPDFSignErrors(t *testing.T) {
+	dir := t.TempDir()
+	env := append(testEnviron(dir), "ESIGN_LISTEN_TSA="+freeAddr(t)) // nobody listens there
+	in := filepath.Join(dir, "in.pdf")
+	os.WriteFile(in, pdftest.Minimal(1), 0o600)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"tsa_down", []string{"pdf", "sign", in, filepath.Join(dir, "o1.pdf")}, 1, "is the TSA running?"},
+		{"bad_level", []string{"pdf", "sign", "--level", "B-X", in, filepath.Join(dir, "o2.pdf")}, 2, "B-X"},
+		{"missing_out", []string{"pdf", "sign", in}, 2, "usage"},
+		{"wrong_p12", []string{"pdf", "sign", "--level", "B-B", "--p12", in, "--p12-password", "x", in, filepath.Join(dir, "o3.pdf")}, 1, ""},
+		{"not_a_pdf", []string{"pdf", "sign", "--level", "B-B", filepath.Join(dir, "nothing.pdf"), filepath.Join(dir, "o4.pdf")}, 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := run(t, t.Context(), env, nil, tt.args...)
+			if code != tt.code || !strings.Contains(errs, tt.want) {
+				t.Errorf("status %d (want %d), stderr %q (want %q)", code, tt.code, errs, tt.want)
+			}
+		})
+	}
+}
