@@ -70,6 +70,11 @@ func (a *app) serveBus(ctx context.Context) error {
 			return fmt.Errorf("serve %s: %w", bus.QueueCronPing, err)
 		}
 	}
+	if a.spec.has(rolePDFService) {
+		if err := a.servePDFService(ctx); err != nil {
+			return err
+		}
+	}
 	if a.spec.has(roleOSS) {
 		// oss reports whether css and cron answer; they are peers, so a
 		// replica that is down degrades the report without making oss

@@ -53,6 +53,7 @@ func commands() []command {
 		{"tsa", "run the RFC 3161 time-stamping authority (development and tests)", runProcess(processTSA)},
 		{"migrate", "apply or roll back database migrations: migrate up|down|status", runMigrate},
 		{"pdf", "sign or verify a PDF: pdf sign [flags] IN OUT | pdf verify [--trust CA.pem] [--json] FILE", runPDF},
+		{"cert", "the bank's signing certificates: cert import --p12 FILE --password-file FILE [--activate] | cert list", runCert},
 		{"user", "manage operator accounts: user create --username NAME [--role ROLE]", runUser},
 		{"config", "print the effective configuration, secrets masked", runConfig},
 		{"version", "print the version", runVersion},

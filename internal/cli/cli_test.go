@@ -16,10 +16,16 @@ import (
 	"testing"
 	"time"
 
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"esign/internal/bus/amqp"
 	"esign/internal/esign"
 	"esign/internal/esigntest"
+	"esign/internal/pades"
 	"esign/internal/password"
+	"esign/internal/pdf/pdftest"
 	"esign/internal/pki"
+	"esign/internal/seal"
 	"esign/internal/sqlstore"
 	"esign/internal/tsa"
 )
@@ -84,7 +90,7 @@ func TestAllStartsServesAndStops(t *testing.T) {
 				t.Errorf("%s %s = %d %+v", name, path, resp.StatusCode, body)
 			}
 			if path == "/readyz" {
-				for _, check := range []string{"database", "css", "cron", "system_config"} {
+				for _, check := range []string{"database", "css", "cron", "system_config", "signing_certificate"} {
 					if body.Checks[check] != "ok" {
 						t.Errorf("%s /readyz: check %s = %q (%+v)", name, check, body.Checks[check], body)
 					}
@@ -374,6 +380,7 @@ func TestProductionProcesses(t *testing.T) {
 	oss := startProcess(t, "oss", env)
 	css := startProcess(t, "css", env)
 	startProcess(t, "cron", env)
+	pdfsvc := startProcess(t, "pdfservice", env)
 	ready := func(addr string, checks ...string) error {
 		resp, err := http.Get("http://" + addr + "/readyz")
 		if err != nil {
@@ -408,6 +415,51 @@ func TestProductionProcesses(t *testing.T) {
 			t.Fatalf("not ready after 30 s: oss %v; css %v", errOSS, errCSS)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+
+	// pdfservice on PostgreSQL has no development fallback: it is not
+	// ready until the bank's certificate is imported.
+	if err := ready(pdfsvc["pdfservice"], "signing_certificate"); err == nil || !strings.Contains(err.Error(), "no active signing certificate") {
+		t.Fatalf("pdfservice without a certificate: %v", err)
+	}
+	dev, _, err := pki.OpenDev(filepath.Join(t.TempDir(), "pki"), pki.DevOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12, err := pkcs12.Modern.Encode(dev.Signer.Key, dev.Signer.Certificate, dev.Signer.Chain, "bank-p12-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "bank.p12"), p12, 0o600)
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("bank-p12-pw\n"), 0o600)
+	code, out, errs := run(t, t.Context(), env, nil, "cert", "import", "--p12", filepath.Join(dir, "bank.p12"), "--password-file", filepath.Join(dir, "pw"), "--activate")
+	if code != 0 || !strings.Contains(out, "imported and activated") {
+		t.Fatalf("cert import: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := run(t, t.Context(), env, nil, "cert", "import", "--p12", filepath.Join(dir, "bank.p12"), "--password-file", filepath.Join(dir, "pw")); code != 1 || !strings.Contains(errs, "imported already") {
+		t.Errorf("second import: %d %q", code, errs)
+	}
+	if err := ready(pdfsvc["pdfservice"], "signing_certificate"); err != nil {
+		t.Fatalf("pdfservice after the import: %v", err)
+	}
+
+	// Seal a PDF through the pdfservice process over RabbitMQ.
+	b, err := amqp.Dial(t.Context(), amqp.Options{URL: amqpURL, Name: "cli-test-preparer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	in, outPDF := filepath.Join(dir, "in.pdf"), filepath.Join(dir, "out.pdf")
+	os.WriteFile(in, pdftest.Minimal(1), 0o600)
+	if err := pades.SignFile(t.Context(), in, outPDF, pades.SignOptions{Level: pades.LevelBB, CMS: &seal.Client{Bus: b}}); err != nil {
+		t.Fatalf("seal through pdfservice: %v", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(dev.CA.Certificate)
+	rep, err := pades.VerifyFile(t.Context(), outPDF, pades.VerifyOptions{Roots: roots})
+	if err != nil || !rep.Valid() {
+		t.Fatalf("sealed PDF: %v\n%v", err, rep)
 	}
 }
 

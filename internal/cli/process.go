@@ -54,9 +54,14 @@ type processSpec struct {
 
 func (p processSpec) has(r role) bool { return p.roles&r != 0 }
 
-// needsDB: oss owns the database and cron works on it; css, pdfservice and
-// the TSA reach data only over the bus.
-func (p processSpec) needsDB() bool { return p.has(roleOSS) || p.has(roleCron) }
+// needsDB: oss owns the database, cron works on it and pdfservice reads the
+// bank's certificate from it; css and the TSA have no database.
+func (p processSpec) needsDB() bool {
+	return p.has(roleOSS) || p.has(roleCron) || p.has(rolePDFService)
+}
+
+// runsQueue: oss and cron work the job queue.
+func (p processSpec) runsQueue() bool { return p.has(roleOSS) || p.has(roleCron) }
 
 //go:embed templates
 var templateFS embed.FS
@@ -163,7 +168,7 @@ func (a *app) open(ctx context.Context) error {
 			a.initialPassword = file
 		}
 	}
-	if a.spec.needsDB() {
+	if a.spec.runsQueue() {
 		// oss works the notifications; the cron role also runs the
 		// schedules (leader-elected, so every slot runs once however many
 		// replicas run).

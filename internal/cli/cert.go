@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"esign/internal/esign"
+	"esign/internal/pki"
+	"esign/internal/seal"
+	"esign/internal/sqlstore"
+)
+
+// runCert: esign cert import|list. The admin UI will offer the same; the
+// command serves installation scripts and operators without a browser.
+func runCert(ctx context.Context, env Env, args []string) error {
+	const usage = "usage: esign cert import --p12 FILE --password-file FILE [--name NAME] [--activate] | esign cert list"
+	if len(args) == 0 {
+		return usagef(usage)
+	}
+	fs, path := newFlagSet(env, "cert "+args[0])
+	p12File := fs.String("p12", "", "the bank's signing identity as a .p12 file")
+	pwFile := fs.String("password-file", "", "file whose first line is the .p12 password")
+	name := fs.String("name", "", "a name for operators (default: the certificate's common name)")
+	activate := fs.Bool("activate", false, "make it the certificate pdfservice signs with")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || (args[0] != "import" && args[0] != "list") {
+		return usagef(usage)
+	}
+	cfg, err := loadConfig(env, *path)
+	if err != nil {
+		return err
+	}
+	if cfg.Database.Driver == "sqlite" {
+		if err := ensureDataDir(cfg.DataDir); err != nil {
+			return err
+		}
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if args[0] == "list" {
+		certs, err := db.ListCerts(ctx, esign.CertFilter{})
+		if err != nil {
+			return err
+		}
+		for _, c := range certs {
+			active := ""
+			if c.Active {
+				active = " (active)"
+			}
+			fmt.Fprintf(env.Stdout, "%s  %s  %s  valid %s … %s%s\n", c.ID, c.FingerprintSHA256[:16], c.Subject, c.NotBefore.Format("2006-01-02"), c.NotAfter.Format("2006-01-02"), active)
+		}
+		return nil
+	}
+	if *p12File == "" || *pwFile == "" {
+		return usagef(usage)
+	}
+	p12, err := os.ReadFile(*p12File)
+	if err != nil {
+		return fmt.Errorf("read --p12: %w", err)
+	}
+	pwData, err := os.ReadFile(*pwFile)
+	if err != nil {
+		return fmt.Errorf("read --password-file: %w", err)
+	}
+	pw, _, _ := strings.Cut(string(pwData), "\n")
+	pw = strings.TrimSuffix(pw, "\r")
+	imp, err := pki.ImportP12(p12, pw, pki.ImportOptions{})
+	if err != nil {
+		return esign.E("cert import", esign.ErrorKind(err), esign.ErrorMessage(err))
+	}
+	keys, err := openKeyring(cfg)
+	if err != nil {
+		return err
+	}
+	c := &esign.Cert{ID: esign.NewID(), Name: *name}
+	if c.Name == "" {
+		c.Name = imp.Certificate.Subject.CommonName
+	}
+	if err := seal.EncryptCert(c, imp, p12, pw, keys); err != nil {
+		return err
+	}
+	err = db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		if err := tx.CreateCert(ctx, c); err != nil {
+			if esign.IsKind(err, esign.Conflict) {
+				return esign.E("cert import", esign.Conflict, "this certificate is imported already")
+			}
+			return err
+		}
+		if *activate {
+			_, err := tx.ActivateCert(ctx, c.ID)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, w := range imp.Warnings {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
+	state := "imported"
+	if *activate {
+		state = "imported and activated"
+	}
+	fmt.Fprintf(env.Stdout, "%s %s: %s (valid until %s)\n", state, c.ID, c.Subject, c.NotAfter.Format("2006-01-02"))
+	return nil
+}

@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"esign/internal/pki"
+	"esign/internal/seal"
+)
+
+// servePDFService answers sign-digest requests with the bank's active
+// certificate. On SQLite (the embedded deployment and laptops) a database
+// without one falls back to the development signer; on PostgreSQL
+// pdfservice refuses to sign until the bank's .p12 is imported.
+func (a *app) servePDFService(ctx context.Context) error {
+	ids := &seal.StoreIdentities{Store: a.db, Keys: a.keys}
+	if a.db.Driver() == "sqlite" {
+		dev := a.devPKI
+		if dev == nil {
+			var err error
+			if dev, err = openDevPKI(a.cfg, a.keys, a.log); err != nil {
+				return err
+			}
+		}
+		ids.Fallback = &dev.Signer
+	}
+	client, err := tsaClient(a.cfg, "", nil)
+	if err != nil {
+		return err
+	}
+	svc := &seal.Service{IDs: ids, TSA: client, Log: a.log}
+	if err := svc.Serve(ctx, a.bus); err != nil {
+		return fmt.Errorf("serve pdfservice: %w", err)
+	}
+	a.checks["signing_certificate"] = func(ctx context.Context) error {
+		id, err := ids.Identity(ctx)
+		if err != nil {
+			return err
+		}
+		return pki.CheckValidity(id.Certificate, time.Now())
+	}
+	return nil
+}

@@ -1,0 +1,232 @@
+// Package seal is the bank's seal over the bus: pdfservice, the only process
+// that holds the bank's private key, answers "sign this digest" with a CMS
+// SignedData (with its signature time-stamp), and the preparer of a PDF — on
+// the machine where the document is — embeds it. Only a 32-byte digest and
+// a few kilobytes of CMS cross the bus, whatever the size of the PDF.
+package seal
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"log/slog"
+	"sync"
+	"time"
+
+	"esign/internal/bus"
+	"esign/internal/cms"
+	"esign/internal/envelope"
+	"esign/internal/esign"
+	"esign/internal/pki"
+	"esign/internal/tsa"
+)
+
+// MethodSignDigest is the RPC method on bus.QueuePDFService.
+const MethodSignDigest = "sign-digest"
+
+// SignRequest asks for a CMS signature over a SHA-256 digest.
+type SignRequest struct {
+	Digest    []byte `json:"digest"`    // SHA-256 of the PDF's ByteRange
+	Timestamp bool   `json:"timestamp"` // add the signature time-stamp (PAdES B-T and above)
+}
+
+// SignReply carries the CMS SignedData (DER) and which certificate made it.
+type SignReply struct {
+	CMS         []byte `json:"cms"`
+	Certificate string `json:"certificate"` // SHA-256 fingerprint of the signer certificate, hex
+}
+
+// Identities supplies the bank's current signing identity.
+type Identities interface {
+	Identity(ctx context.Context) (pki.Identity, error)
+}
+
+// Service is the pdfservice side.
+type Service struct {
+	IDs Identities
+	TSA tsa.Timestamper // nil: requests with Timestamp fail
+	Log *slog.Logger
+}
+
+// Serve registers the service on b's pdfservice queue until ctx ends.
+func (s *Service) Serve(ctx context.Context, b bus.Bus) error {
+	return b.Serve(ctx, bus.QueuePDFService, s.handle)
+}
+
+func (s *Service) handle(ctx context.Context, req *bus.Request) (any, error) {
+	const op = "seal.SignDigest"
+	if req.Method != MethodSignDigest {
+		return nil, esign.Errorf(op, esign.NotFound, "no method %q", req.Method)
+	}
+	var in SignRequest
+	if err := req.Decode(&in); err != nil {
+		return nil, err
+	}
+	return s.SignDigest(ctx, in)
+}
+
+// SignDigest signs in.Digest with the current identity. Errors: Invalid (bad
+// digest), Unavailable (no identity, TSA down).
+func (s *Service) SignDigest(ctx context.Context, in SignRequest) (*SignReply, error) {
+	const op = "seal.SignDigest"
+	if len(in.Digest) != sha256.Size {
+		return nil, esign.Errorf(op, esign.Invalid, "the digest must be %d bytes of SHA-256", sha256.Size)
+	}
+	id, err := s.IDs.Identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	der, err := cms.SignDetached(cms.Signer(id), in.Digest, cms.SignOptions{Hash: crypto.SHA256})
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	if in.Timestamp {
+		if s.TSA == nil {
+			return nil, esign.E(op, esign.Unavailable, "pdfservice has no time-stamping authority configured")
+		}
+		der, _, err = tsa.AddSignatureTimestamp(ctx, s.TSA, der)
+		if err != nil {
+			return nil, esign.E(op, esign.Unavailable, "the time-stamping authority failed", err)
+		}
+	}
+	fp := sha256.Sum256(id.Certificate.Raw)
+	return &SignReply{CMS: der, Certificate: hex.EncodeToString(fp[:])}, nil
+}
+
+// Client signs digests through pdfservice; it implements pades.CMSSigner.
+type Client struct {
+	Bus       bus.Bus
+	Timestamp bool          // ask for the signature time-stamp (B-T and above)
+	Timeout   time.Duration // per call when ctx has no deadline; default 30 s
+}
+
+// SignDigest implements pades.CMSSigner.
+func (c *Client) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		t := c.Timeout
+		if t <= 0 {
+			t = 30 * time.Second
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+	}
+	var rep SignReply
+	if err := c.Bus.Call(ctx, bus.QueuePDFService, MethodSignDigest, SignRequest{Digest: digest, Timestamp: c.Timestamp}, &rep); err != nil {
+		return nil, err
+	}
+	return rep.CMS, nil
+}
+
+// CertStore is the part of the store the active certificate comes from.
+type CertStore interface {
+	GetActiveCert(ctx context.Context) (*esign.Cert, error)
+}
+
+// StoreIdentities loads the active certificate of the store: its .p12 and
+// password are decrypted with the envelope keys (the certificate's id is the
+// associated data) only here, in pdfservice. The decoded identity is cached
+// and the store asked again after Refresh, so activating a new certificate
+// takes effect without a restart. Without an active certificate it falls
+// back to Fallback (the development signer of the embedded deployment), or
+// fails with Unavailable.
+type StoreIdentities struct {
+	Store    CertStore
+	Keys     *envelope.Keyring
+	Fallback *pki.Identity
+	Refresh  time.Duration // default 30 s
+
+	mu      sync.Mutex
+	cached  *pki.Identity
+	certID  string
+	checked time.Time
+}
+
+// Identity implements Identities.
+func (s *StoreIdentities) Identity(ctx context.Context) (pki.Identity, error) {
+	const op = "seal.Identity"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	refresh := s.Refresh
+	if refresh <= 0 {
+		refresh = 30 * time.Second
+	}
+	if s.cached != nil && time.Since(s.checked) < refresh {
+		return *s.cached, nil
+	}
+	c, err := s.Store.GetActiveCert(ctx)
+	switch {
+	case esign.IsKind(err, esign.NotFound):
+		if s.Fallback == nil {
+			return pki.Identity{}, esign.E(op, esign.Unavailable, "no active signing certificate: import the bank's .p12 (esign cert import)")
+		}
+		s.cached, s.certID, s.checked = s.Fallback, "", time.Now()
+		return *s.Fallback, nil
+	case err != nil:
+		if s.cached != nil {
+			// Keep signing with the last good identity while the
+			// database is briefly away.
+			return *s.cached, nil
+		}
+		return pki.Identity{}, esign.E(op, esign.Unavailable, "cannot read the signing certificate", err)
+	}
+	if s.cached != nil && s.certID == c.ID {
+		s.checked = time.Now()
+		return *s.cached, nil
+	}
+	id, err := DecryptCert(c, s.Keys)
+	if err != nil {
+		return pki.Identity{}, err
+	}
+	s.cached, s.certID, s.checked = &id, c.ID, time.Now()
+	return id, nil
+}
+
+// DecryptCert opens a stored certificate: the .p12 and its password are
+// envelope-encrypted with the certificate id as associated data.
+func DecryptCert(c *esign.Cert, keys *envelope.Keyring) (pki.Identity, error) {
+	const op = "seal.DecryptCert"
+	ad := []byte("cert:" + c.ID)
+	p12, err := keys.Decrypt(c.PKCS12Enc, ad)
+	if err != nil {
+		return pki.Identity{}, esign.E(op, esign.Internal, "cannot decrypt the stored certificate", err)
+	}
+	pw, err := keys.Decrypt(c.PasswordEnc, ad)
+	if err != nil {
+		return pki.Identity{}, esign.E(op, esign.Internal, "cannot decrypt the certificate password", err)
+	}
+	imp, err := pki.ImportP12(p12, string(pw), pki.ImportOptions{})
+	if err != nil {
+		return pki.Identity{}, err
+	}
+	return imp.Identity, nil
+}
+
+// EncryptCert fills c from an imported .p12: metadata, chain, and the .p12
+// and password encrypted for storage. c.ID must be set.
+func EncryptCert(c *esign.Cert, imp *pki.Imported, p12 []byte, password string, keys *envelope.Keyring) error {
+	const op = "seal.EncryptCert"
+	if c.ID == "" {
+		return esign.E(op, esign.Invalid, "the certificate needs an id before it is encrypted")
+	}
+	ad := []byte("cert:" + c.ID)
+	var err error
+	if c.PKCS12Enc, err = keys.Encrypt(p12, ad); err != nil {
+		return esign.E(op, err)
+	}
+	if c.PasswordEnc, err = keys.Encrypt([]byte(password), ad); err != nil {
+		return esign.E(op, err)
+	}
+	leaf := imp.Certificate
+	fp := sha256.Sum256(leaf.Raw)
+	c.Subject = leaf.Subject.String()
+	c.Issuer = leaf.Issuer.String()
+	c.SerialNumber = leaf.SerialNumber.Text(16)
+	c.FingerprintSHA256 = hex.EncodeToString(fp[:])
+	c.NotBefore = leaf.NotBefore.UTC()
+	c.NotAfter = leaf.NotAfter.UTC()
+	c.ChainPEM = string(pki.CertificatesPEM(append([]*x509.Certificate{leaf}, imp.Chain...)...))
+	return nil
+}
