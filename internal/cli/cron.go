@@ -31,12 +31,7 @@ func runCron(ctx context.Context, env Env, args []string) error {
 	}
 	a := &app{spec: processCron, cfg: cfg, log: newLogger(env.Stderr, cfg.Log), bgCtx: ctx, checks: map[string]httpkit.Check{}}
 	defer a.close()
-	if cfg.Database.Driver == "sqlite" {
-		if err := ensureDataDir(cfg.DataDir); err != nil {
-			return err
-		}
-	}
-	db, err := openDB(ctx, cfg)
+	db, err := openToolDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"esign/internal/atomicfile"
 	"esign/internal/config"
 	"esign/internal/envelope"
 	"esign/internal/pki"
@@ -38,7 +39,7 @@ func openKeyring(cfg config.Config) (*envelope.Keyring, error) {
 				return nil, err
 			}
 			spec = "dev-" + time.Now().UTC().Format("20060102") + ":" + base64.StdEncoding.EncodeToString(key)
-			if err := writeFileAtomic(path, []byte(spec+"\n"), 0o600); err != nil {
+			if err := atomicfile.Write(path, []byte(spec+"\n"), 0o600); err != nil {
 				return nil, fmt.Errorf("write %s: %w", path, err)
 			}
 		case err != nil:
@@ -55,30 +56,6 @@ func openKeyring(cfg config.Config) (*envelope.Keyring, error) {
 		k = k.WithLegacy(&envelope.Legacy{Secret: cfg.Crypto.LegacySecret})
 	}
 	return k, nil
-}
-
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // keyCodec seals the development PKI's private keys with the envelope.

@@ -25,12 +25,7 @@ func runMigrate(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Database.Driver == "sqlite" {
-		if err := ensureDataDir(cfg.DataDir); err != nil {
-			return err
-		}
-	}
-	db, err := openDB(ctx, cfg)
+	db, err := openToolDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -195,6 +195,18 @@ func (a *app) background(fn func(ctx context.Context)) {
 	a.bg.Go(func() { fn(a.bgCtx) })
 }
 
+// openToolDB opens the database for a command that is not a process
+// (migrate, user, cert, cron run), creating the data directory first when
+// the database is a SQLite file in it.
+func openToolDB(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
+	if cfg.Database.Driver == "sqlite" {
+		if err := ensureDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	return openDB(ctx, cfg)
+}
+
 func openDB(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
 	db, err := sqlstore.Open(ctx, sqlstore.Config{Driver: cfg.Database.Driver, DSN: cfg.Database.URL, MaxOpenConns: cfg.Database.MaxOpenConns})
 	if err != nil {

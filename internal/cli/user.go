@@ -55,12 +55,7 @@ func runUser(ctx context.Context, env Env, args []string) error {
 			return usagef("the password must have at least 12 characters")
 		}
 	}
-	if cfg.Database.Driver == "sqlite" {
-		if err := ensureDataDir(cfg.DataDir); err != nil {
-			return err
-		}
-	}
-	db, err := openDB(ctx, cfg)
+	db, err := openToolDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"math/big"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+
+	"esign/internal/atomicfile"
 )
 
 // SerialStore hands out time-stamp serial numbers: unique and increasing
@@ -84,7 +85,7 @@ func (s *FileSerialStore) NextSerial(ctx context.Context) (*big.Int, error) {
 		if limit < s.next {
 			return nil, errors.New("tsa: serial numbers exhausted")
 		}
-		if err := writeFileSync(s.path, []byte(strconv.FormatUint(limit, 10)+"\n")); err != nil {
+		if err := atomicfile.Write(s.path, []byte(strconv.FormatUint(limit, 10)+"\n"), 0o600); err != nil {
 			return nil, fmt.Errorf("tsa: reserve serial numbers: %w", err)
 		}
 		s.limit = limit
@@ -104,34 +105,4 @@ func (s *FileSerialStore) Close() error {
 	err := s.lock.Close()
 	s.lock = nil
 	return err
-}
-
-// writeFileSync replaces path atomically and durably.
-func writeFileSync(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".serial-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

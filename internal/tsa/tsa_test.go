@@ -18,6 +18,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -412,7 +413,7 @@ func TestFileSerialStore(t *testing.T) {
 		}
 		s.Close()
 	}
-	if err := writeFileSync(path, []byte("junk")); err != nil {
+	if err := os.WriteFile(path, []byte("junk"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := OpenFileSerialStore(path, 4); err == nil {
