@@ -113,11 +113,15 @@ func runPDFSignTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out := filepath.Join(dir, fmt.Sprintf("out%d.pdf", w))
-			for ctx.Err() == nil {
+			for i := 0; ctx.Err() == nil; i++ {
+				// A new file each time, as a service writes new documents:
+				// truncating and rewriting one file makes ext4 (auto_da_alloc)
+				// start writeback on close, which measures the disk instead.
+				out := filepath.Join(dir, fmt.Sprintf("out%d-%d.pdf", w, i))
 				t0 := time.Now()
 				err := pades.SignFile(ctx, in, out, opt)
 				d := time.Since(t0)
+				os.Remove(out)
 				mu.Lock()
 				if err != nil {
 					if ctx.Err() == nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -39,14 +40,20 @@ func BenchmarkSignBB(b *testing.B) {
 			w.Flush()
 			f.Close()
 			opt := pades.SignOptions{Level: pades.LevelBB, CMS: &pades.LocalSigner{Signer: cms.Signer(e.dev.Signer)}}
-			out := filepath.Join(dir, "out.pdf")
 			ctx := context.Background()
 			b.SetBytes(int64(bc.size))
 			b.ResetTimer()
+			i := 0
 			for b.Loop() {
+				// a new file each time, as a service writes new documents
+				// (truncating and rewriting one file makes ext4 start
+				// writeback on close: that measures the disk)
+				out := filepath.Join(dir, "out"+strconv.Itoa(i)+".pdf")
+				i++
 				if err := pades.SignFile(ctx, in, out, opt); err != nil {
 					b.Fatal(err)
 				}
+				os.Remove(out)
 			}
 			b.StopTimer()
 			var ru syscall.Rusage
