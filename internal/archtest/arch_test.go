@@ -1,0 +1,98 @@
+// Package archtest keeps the dependency rules of STYLE.md true: the domain
+// imports only the standard library, leaf libraries import no application
+// package, HTTP surfaces never reach the store or the bus directly, and only
+// the CLI reads the configuration.
+package archtest
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "esign/"
+
+// imports returns, for every package directory under root, the module
+// packages its non-test files import.
+func imports(t *testing.T, root string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("../..", filepath.Dir(path))
+		pkg := filepath.ToSlash(rel)
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if strings.HasPrefix(p, module) && !slices.Contains(out[pkg], p) {
+				out[pkg] = append(out[pkg], strings.TrimPrefix(p, module))
+			}
+		}
+		if _, ok := out[pkg]; !ok {
+			out[pkg] = nil
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// under reports whether pkg is dir or below it.
+func under(pkg string, dirs ...string) bool {
+	for _, d := range dirs {
+		if pkg == d || strings.HasPrefix(pkg, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDependencyRules(t *testing.T) {
+	deps := imports(t, "../../internal")
+	for pkg, cmdDeps := range imports(t, "../../cmd") {
+		deps[pkg] = cmdDeps
+	}
+	if len(deps) < 10 {
+		t.Fatalf("found only %d packages: wrong directory?", len(deps))
+	}
+	leaves := []string{"internal/atomicfile", "internal/metrics", "internal/cms", "internal/tsa", "internal/pki",
+		"internal/envelope", "internal/password", "internal/pdf", "internal/pades", "internal/protocol",
+		"internal/docstore", "internal/bus", "internal/notify"}
+	application := []string{"internal/cli", "internal/config", "internal/sqlstore", "internal/jobs", "internal/seal",
+		"internal/httpkit", "internal/customers", "internal/mobileapi", "internal/adminui", "internal/webhookapi", "internal/customerui"}
+	surfaces := []string{"internal/mobileapi", "internal/adminui", "internal/webhookapi", "internal/customerui"}
+	for pkg, imps := range deps {
+		for _, imp := range imps {
+			switch {
+			case pkg == "internal/esign":
+				t.Errorf("%s imports %s: the domain imports only the standard library", pkg, imp)
+			case under(pkg, leaves...) && under(imp, application...):
+				t.Errorf("%s imports %s: a leaf library imports no application package", pkg, imp)
+			case under(pkg, surfaces...) && under(imp, "internal/sqlstore", "internal/bus"):
+				t.Errorf("%s imports %s: HTTP surfaces use the domain services, not the store or the bus", pkg, imp)
+			case imp == "internal/config" && !under(pkg, "internal/cli"):
+				t.Errorf("%s imports %s: only the CLI reads the configuration; pass values", pkg, imp)
+			case imp == "internal/cli" && !strings.HasPrefix(pkg, "cmd/"):
+				t.Errorf("%s imports %s: nothing depends on the CLI", pkg, imp)
+			}
+		}
+	}
+}
