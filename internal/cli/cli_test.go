@@ -490,3 +490,11 @@ func TestCronRun(t *testing.T) {
 		t.Errorf("bad schedule: %d %q", code, errs)
 	}
 }
+
+func TestProcessRefusesAnOldSchema(t *testing.T) {
+	env := testEnviron(t.TempDir())
+	code, _, errs := run(t, t.Context(), env, nil, "cron")
+	if code != 1 || !strings.Contains(errs, "run 'esign migrate up'") {
+		t.Errorf("cron on an empty database: %d %q", code, errs)
+	}
+}

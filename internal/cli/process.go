@@ -158,6 +158,8 @@ func (a *app) open(ctx context.Context) error {
 			if err := migrateAll(ctx, db); err != nil {
 				return fmt.Errorf("migrate database: %w", err)
 			}
+		} else if err := db.CheckSchema(ctx); err != nil {
+			return err
 		}
 		a.checks["database"] = db.Ping
 		if a.spec.name == "all" {
