@@ -21,6 +21,8 @@ import (
 	"esign/internal/bus/amqp"
 	"esign/internal/esign"
 	"esign/internal/esigntest"
+	"esign/internal/notify"
+	"esign/internal/notify/inbox"
 	"esign/internal/pades"
 	"esign/internal/password"
 	"esign/internal/pdf/pdftest"
@@ -496,5 +498,56 @@ func TestProcessRefusesAnOldSchema(t *testing.T) {
 	code, _, errs := run(t, t.Context(), env, nil, "cron")
 	if code != 1 || !strings.Contains(errs, "run 'esign migrate up'") {
 		t.Errorf("cron on an empty database: %d %q", code, errs)
+	}
+}
+
+// TestOutboxAcrossProcesses: `esign cron run OfferTimeout` expires an offer
+// and enqueues the customer's notification in the same transaction; the
+// running `esign all` delivers it to the development inbox.
+func TestOutboxAcrossProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for an offer to expire")
+	}
+	dir := t.TempDir()
+	env := testEnviron(dir)
+	startProcess(t, "all", env)
+	db, err := sqlstore.Open(t.Context(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(dir, "esign.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := &esign.Customer{ExternalRef: "C-1", Name: "Kovács Anna", Phone: "+36301234567", Locale: "hu-HU", Status: esign.CustomerActive}
+	if err := db.CreateCustomer(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	o := &esign.Offer{CustomerID: c.ID, Title: "Lakáshitel", ExpiresAt: time.Now().Add(1500 * time.Millisecond)}
+	if err := db.CreateOffer(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	code, out, errs := run(t, t.Context(), env, nil, "cron", "run", "OfferTimeout")
+	if code != 0 || !strings.Contains(out, "OfferTimeout succeeded") {
+		t.Fatalf("cron run: %d %q %q", code, out, errs)
+	}
+	got, err := db.GetOffer(t.Context(), o.ID)
+	if err != nil || got.State != esign.OfferExpired {
+		t.Fatalf("offer after OfferTimeout: %+v, %v", got, err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		msgs, err := db.Inbox().ListInboxMessages(t.Context(), inbox.Filter{Channel: notify.SMS, To: c.Phone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 1 {
+			if !strings.Contains(msgs[0].Text, "Lakáshitel") {
+				t.Errorf("SMS body %q does not name the offer", msgs[0].Text)
+			}
+			break
+		}
+		if len(msgs) > 1 || time.Now().After(deadline) {
+			t.Fatalf("%d SMS in the inbox, want exactly 1", len(msgs))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
