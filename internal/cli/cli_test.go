@@ -100,7 +100,20 @@ func TestAllStartsServesAndStops(t *testing.T) {
 			}
 		}
 	}
-	resp, err := http.Get("http://" + a["admin"] + "/metrics")
+	// The mobile API answers on its listener.
+	resp, err := http.Post("http://"+a["mobile"]+"/api/app/register", "application/json", strings.NewReader(`{"deviceId":"cli-test-device","os":"android"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg struct {
+		DeviceToken string `json:"deviceToken"`
+	}
+	json.NewDecoder(resp.Body).Decode(&reg)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || !strings.HasPrefix(reg.DeviceToken, "esd_") {
+		t.Errorf("register: %d %+v", resp.StatusCode, reg)
+	}
+	resp, err = http.Get("http://" + a["admin"] + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +388,8 @@ func TestProductionProcesses(t *testing.T) {
 	}
 	amqpURL := esigntest.ServerURL(t, esigntest.AMQPURLEnv)
 	pgURL := esigntest.PostgresSchemaURL(t)
-	env := append(testEnviron(t.TempDir()), "ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL="+pgURL, testKeys, "ESIGN_BUS_AMQP_URL="+amqpURL)
+	redisURL := esigntest.ServerURL(t, esigntest.RedisURLEnv)
+	env := append(testEnviron(t.TempDir()), "ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL="+pgURL, testKeys, "ESIGN_BUS_AMQP_URL="+amqpURL, "ESIGN_REDIS_URL="+redisURL)
 	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
 		t.Fatalf("migrate up: %s", errs)
 	}
@@ -408,7 +422,7 @@ func TestProductionProcesses(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		errOSS := ready(oss["admin"], "database", "css", "cron")
+		errOSS := ready(oss["admin"], "database", "redis", "css", "cron")
 		errCSS := ready(css["customer"], "system_config")
 		if errOSS == nil && errCSS == nil {
 			break

@@ -40,6 +40,9 @@ func runCron(ctx context.Context, env Env, args []string) error {
 	if a.keys, err = openKeyring(cfg); err != nil {
 		return err
 	}
+	if err := a.openStores(); err != nil {
+		return err
+	}
 	q, err := a.openQueue(ctx, queueOptions{insertOnly: true})
 	if err != nil {
 		return err

@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"esign/internal/config"
 	"esign/internal/docstore"
@@ -83,23 +80,12 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 	if err := a.senders(&deps); err != nil {
 		return nil, err
 	}
-	if cfg.Redis.URL != "" {
-		opts, err := redis.ParseURL(cfg.Redis.URL)
-		if err != nil {
-			return nil, &config.FieldError{Key: "redis.url", Reason: "not a Redis URL"}
-		}
-		rdb := redis.NewClient(opts)
-		a.closers = append(a.closers, rdb.Close)
-		a.checks["redis"] = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+	if rdb := a.redis(); rdb != nil {
 		deps.Limiter = notify.NewRedisLimiter(rdb, "esign:rl:", nil)
 	} else {
 		deps.Limiter = notify.NewMemoryLimiter(nil)
 	}
-	docs, err := docstore.Open(filepath.Join(cfg.DataDir, "documents"), a.keys)
-	if err != nil {
-		return nil, err
-	}
-	deps.Documents = &retention{db: a.db, docs: docs}
+	deps.Documents = &retention{db: a.db, docs: a.docs}
 	limits := map[notify.Channel]notify.Limit{}
 	if cfg.Notify.SMSPerHour > 0 {
 		limits[notify.SMS] = notify.Limit{N: cfg.Notify.SMSPerHour, Per: time.Hour}

@@ -15,7 +15,10 @@ import (
 	"sync"
 
 	"esign/internal/bus"
+	"github.com/redis/go-redis/v9"
+
 	"esign/internal/config"
+	"esign/internal/docstore"
 	"esign/internal/envelope"
 	"esign/internal/esign"
 	"esign/internal/httpkit"
@@ -82,6 +85,9 @@ type app struct {
 	closers   []func() error
 	bus       bus.Bus
 	queue     *jobs.Queue
+	docs      *docstore.Store
+	rdb       *redis.Client // shared by sessions and rate limits, when redis.url is set
+	mobile    http.Handler
 	sysConfig *bus.SystemConfigHolder // css: the latest configuration from oss
 	bgCtx     context.Context
 	bg        sync.WaitGroup
@@ -171,6 +177,11 @@ func (a *app) open(ctx context.Context) error {
 		}
 	}
 	if a.spec.runsQueue() {
+		if err := a.openStores(); err != nil {
+			return err
+		}
+	}
+	if a.spec.runsQueue() {
 		// oss works the notifications; the cron role also runs the
 		// schedules (leader-elected, so every slot runs once however many
 		// replicas run).
@@ -188,8 +199,41 @@ func (a *app) open(ctx context.Context) error {
 			return q.Stop(sctx)
 		})
 	}
+	if a.spec.has(roleOSS) {
+		h, err := a.mobileAPI()
+		if err != nil {
+			return err
+		}
+		a.mobile = h
+	}
 	return a.openBus(ctx)
 }
+
+// openStores opens what oss and cron keep besides the database: the
+// document store and, when redis.url is set, the Redis client shared by
+// sessions and rate limits.
+func (a *app) openStores() error {
+	docs, err := docstore.Open(filepath.Join(a.cfg.DataDir, "documents"), a.keys)
+	if err != nil {
+		return err
+	}
+	a.docs = docs
+	if a.cfg.Redis.URL == "" {
+		return nil
+	}
+	opts, err := redis.ParseURL(a.cfg.Redis.URL)
+	if err != nil {
+		return &config.FieldError{Key: "redis.url", Reason: "not a Redis URL"}
+	}
+	rdb := redis.NewClient(opts)
+	a.rdb = rdb
+	a.closers = append(a.closers, rdb.Close)
+	a.checks["redis"] = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+	return nil
+}
+
+// redis returns the shared Redis client, or nil in the embedded deployment.
+func (a *app) redis() *redis.Client { return a.rdb }
 
 // background runs fn until the process stops; the process waits for it
 // before it closes the database and the bus.
@@ -271,7 +315,7 @@ func (a *app) listeners() []httpkit.Listener {
 		add("admin", l.Admin, a.browser(a.page("admin.html", "esign — operators")))
 		add("webhook", l.Webhook, a.api(nil))
 		add("realtime", l.Realtime, a.api(nil))
-		add("mobile", l.Mobile, a.api(nil))
+		add("mobile", l.Mobile, a.mobile)
 	}
 	if a.spec.has(roleCSS) {
 		add("customer", l.Customer, a.browser(a.page("customer.html", "esign — sign your documents")))

@@ -31,6 +31,7 @@ type Config struct {
 	Branding Branding `json:"branding"`
 	Cron     Cron     `json:"cron"`
 	HTTP     HTTP     `json:"http"`
+	Mobile   Mobile   `json:"mobile"`
 }
 
 // Notify selects and configures the SMS, e-mail and push providers.
@@ -194,5 +195,6 @@ func Default() Config {
 			ShutdownTimeout:   20 * time.Second,
 			MaxBodyBytes:      1 << 20,
 		},
+		Mobile: defaultMobile(),
 	}
 }

@@ -136,6 +136,9 @@ func (c Config) Validate() error {
 	if c.HTTP.MaxBodyBytes <= 0 {
 		return &FieldError{Key: "http.max_body_bytes", Reason: "must be positive"}
 	}
+	if err := c.Mobile.validate(); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -282,3 +282,16 @@ func (k *Keyring) decryptString(s string, associatedData []byte) ([]byte, []byte
 	}
 	return k.DecryptUpgrade(b, associatedData)
 }
+
+// DeriveKey returns a 32-byte key for purpose (e.g. "esign/mobile/sms-code-hash/v1"),
+// derived from the primary key with HKDF-SHA256, so that every replica
+// with the same keyring derives the same key and purposes never share one.
+// A new primary key derives a new key.
+func (k *Keyring) DeriveKey(purpose string) []byte {
+	key, err := hkdf.Key(sha256.New, k.keys[k.primary], nil, purpose, KeySize)
+	if err != nil {
+		// Only a length beyond 255·32 bytes can fail; KeySize is fixed.
+		panic("envelope: hkdf: " + err.Error())
+	}
+	return key
+}

@@ -1,0 +1,48 @@
+package config
+
+import (
+	"encoding/base64"
+	"time"
+)
+
+// Mobile configures the mobile-app REST API and the customer sessions and
+// one-time codes behind it (docs/mobile-api.md).
+type Mobile struct {
+	SessionIdle           time.Duration `json:"session_idle" help:"A customer session unused this long expires."`
+	SessionMax            time.Duration `json:"session_max" help:"A customer session expires this long after login, however often it is used."`
+	CodeKey               string        `json:"code_key" secret:"true" help:"Base64 key (at least 32 bytes) of the keyed hash under which SMS codes are stored. Empty: derived from the first crypto key; every replica must derive the same."`
+	SMSPerNumberPerHour   int           `json:"sms_per_number_per_hour" help:"At most this many one-time codes to one phone number per hour."`
+	SMSGlobalPerMinute    int           `json:"sms_global_per_minute" help:"At most this many one-time codes sent by the whole system per minute."`
+	LoginPerAppPer10Min   int           `json:"login_per_app_per_10min" help:"At most this many credential and code checks from one app installation per 10 minutes."`
+	RegisterPerIPPer10Min int           `json:"register_per_ip_per_10min" help:"At most this many app registrations from one client address per 10 minutes."`
+}
+
+func defaultMobile() Mobile {
+	return Mobile{SessionIdle: 15 * time.Minute, SessionMax: 12 * time.Hour, SMSPerNumberPerHour: 10, SMSGlobalPerMinute: 600,
+		LoginPerAppPer10Min: 30, RegisterPerIPPer10Min: 60}
+}
+
+func (m Mobile) validate() error {
+	if m.SessionIdle <= 0 {
+		return &FieldError{Key: "mobile.session_idle", Reason: "must be a positive duration"}
+	}
+	if m.SessionMax < m.SessionIdle {
+		return &FieldError{Key: "mobile.session_max", Reason: "must not be shorter than mobile.session_idle"}
+	}
+	if m.CodeKey != "" {
+		k, err := base64.StdEncoding.DecodeString(m.CodeKey)
+		if err != nil || len(k) < 32 {
+			return &FieldError{Key: "mobile.code_key", Reason: "must be base64 of at least 32 bytes"}
+		}
+	}
+	for _, n := range []struct {
+		key string
+		v   int
+	}{{"mobile.sms_per_number_per_hour", m.SMSPerNumberPerHour}, {"mobile.sms_global_per_minute", m.SMSGlobalPerMinute},
+		{"mobile.login_per_app_per_10min", m.LoginPerAppPer10Min}, {"mobile.register_per_ip_per_10min", m.RegisterPerIPPer10Min}} {
+		if n.v <= 0 {
+			return &FieldError{Key: n.key, Reason: "must be positive"}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,557 @@
+package customers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"esign/internal/esign"
+	"esign/internal/jobs"
+	"esign/internal/notify"
+	"esign/internal/password"
+	"esign/internal/sqlstore"
+)
+
+// Username and password rules (docs/mobile-api.md).
+const (
+	UsernameMin = 4
+	UsernameMax = 64
+	PasswordMin = 10
+	PasswordMax = 128
+)
+
+// CheckUsername validates the form of a username and, when ctx allows a
+// database lookup, its availability. Errors: Invalid with code too_short,
+// too_long or pattern_mismatch; Conflict with code unavailable.
+func (s *Service) CheckUsername(ctx context.Context, username string) error {
+	const op = "customers.CheckUsername"
+	if err := checkUsernameForm(op, username); err != nil {
+		return err
+	}
+	cs, err := s.db.ListCustomers(ctx, esign.CustomerFilter{Username: username, Page: esign.Page{Limit: 1}})
+	if err != nil {
+		return esign.E(op, err)
+	}
+	if len(cs) > 0 {
+		return esign.WithCode(op, esign.Conflict, "unavailable", "this username is taken")
+	}
+	return nil
+}
+
+func checkUsernameForm(op, u string) error {
+	n := utf8.RuneCountInString(u)
+	switch {
+	case n < UsernameMin:
+		return esign.WithCode(op, esign.Invalid, "too_short", fmt.Sprintf("the username must have at least %d characters", UsernameMin))
+	case n > UsernameMax:
+		return esign.WithCode(op, esign.Invalid, "too_long", fmt.Sprintf("the username must have at most %d characters", UsernameMax))
+	}
+	for _, r := range u {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || r == '@') {
+			return esign.WithCode(op, esign.Invalid, "pattern_mismatch", "the username may contain letters, digits and . _ - @ only")
+		}
+	}
+	return nil
+}
+
+// CheckPassword validates a new password: PasswordMin to PasswordMax
+// characters with a lower-case letter, an upper-case letter and a digit.
+// Errors: Invalid with code too_short, too_long or pattern_mismatch.
+func CheckPassword(pw string) error {
+	const op = "customers.CheckPassword"
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case !utf8.ValidString(pw):
+		return esign.WithCode(op, esign.Invalid, "pattern_mismatch", "the password is not valid text")
+	case n < PasswordMin:
+		return esign.WithCode(op, esign.Invalid, "too_short", fmt.Sprintf("the password must have at least %d characters", PasswordMin))
+	case n > PasswordMax:
+		return esign.WithCode(op, esign.Invalid, "too_long", fmt.Sprintf("the password must have at most %d characters", PasswordMax))
+	}
+	var lower, upper, digit bool
+	for _, r := range pw {
+		switch {
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsDigit(r):
+			digit = true
+		case unicode.IsControl(r):
+			return esign.WithCode(op, esign.Invalid, "pattern_mismatch", "the password must not contain control characters")
+		}
+	}
+	if !lower || !upper || !digit {
+		return esign.WithCode(op, esign.Invalid, "pattern_mismatch", "the password needs a lower-case letter, an upper-case letter and a digit")
+	}
+	return nil
+}
+
+// Registration describes a new app installation.
+type Registration struct {
+	DeviceID     string // IMEI or the platform's installation id
+	OS           string
+	OSVersion    string
+	Model        string
+	Manufacturer string
+	AppVersion   string
+	FCMToken     string
+}
+
+// Registered is the answer to a registration: the device token is shown
+// once and stored only as a hash.
+type Registered struct {
+	AppID       string
+	DeviceToken string
+}
+
+// RegisterApp registers an installation and returns its device token.
+// Errors: Invalid, TooMany (rate_limited: too many registrations from the
+// client's address).
+func (s *Service) RegisterApp(ctx context.Context, r Registration, m Meta) (*Registered, error) {
+	const op = "customers.RegisterApp"
+	if err := s.allow(ctx, op, "register:ip:"+m.IP, s.cfg.RegisterPerIP); err != nil {
+		return nil, err
+	}
+	token, hash := newToken(DeviceTokenPrefix)
+	var app esign.App
+	err := s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		app = esign.App{SessionTokenHash: hash, Status: esign.AppRegistered, Platform: r.OS, AppVersion: r.AppVersion, LastSeenAt: s.now()}
+		if err := tx.CreateApp(ctx, &app); err != nil {
+			return err
+		}
+		if err := tx.CreateDevice(ctx, &esign.Device{AppID: app.ID, IMEI: r.DeviceID, OS: r.OS, OSVersion: r.OSVersion,
+			Model: r.Model, Manufacturer: r.Manufacturer}); err != nil {
+			return err
+		}
+		if r.FCMToken != "" {
+			return tx.CreateFcmInfo(ctx, &esign.FcmInfo{AppID: app.ID, Token: r.FCMToken})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	return &Registered{AppID: app.ID, DeviceToken: token}, nil
+}
+
+func errBadToken(op string) error {
+	return esign.WithCode(op, esign.Unauthorized, "invalid_token", "the token is invalid, expired or revoked")
+}
+
+// AuthenticateDevice returns the app of a device token. Errors:
+// Unauthorized (invalid_token).
+func (s *Service) AuthenticateDevice(ctx context.Context, token string) (*esign.App, error) {
+	const op = "customers.AuthenticateDevice"
+	if len(token) < 20 || token[:len(DeviceTokenPrefix)] != DeviceTokenPrefix {
+		return nil, errBadToken(op)
+	}
+	apps, err := s.db.ListApps(ctx, esign.AppFilter{SessionTokenHash: hashToken(token), Page: esign.Page{Limit: 1}})
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	if len(apps) == 0 || apps[0].Status == esign.AppRemoved {
+		return nil, errBadToken(op)
+	}
+	return apps[0], nil
+}
+
+// SendAssociationCode sends the customer an SMS code that associates a
+// device (the operation behind the webhook's send-association-token and the
+// admin UI). Errors: NotFound, Invalid (no_phone), TooMany (sms_limit).
+func (s *Service) SendAssociationCode(ctx context.Context, customerID string) error {
+	const op = "customers.SendAssociationCode"
+	err := s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		c, err := tx.GetCustomer(ctx, customerID)
+		if err != nil {
+			return err
+		}
+		if c.Status == esign.CustomerBlocked || c.Status == esign.CustomerDeleted {
+			return esign.WithCode(op, esign.Forbidden, "customer_inactive", "the customer is blocked or deleted")
+		}
+		code, exp, err := s.issueCode(ctx, tx, c, esign.TokenAssociation, "", "", "")
+		if err != nil {
+			return err
+		}
+		_, err = s.queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.DeviceAssociationCode, Channel: notify.SMS,
+			Lang: notify.ParseLang(c.Locale), To: c.Phone, Params: notify.Params{Code: code, ExpiresAt: exp}})
+		return err
+	})
+	if err != nil {
+		return esign.E(op, err)
+	}
+	return nil
+}
+
+// Associate binds a registered app to the customer whose phone number
+// received the code. Errors: Invalid (invalid_code), Conflict
+// (already_associated).
+func (s *Service) Associate(ctx context.Context, app *esign.App, phone, code string, m Meta) (*esign.Customer, error) {
+	const op = "customers.Associate"
+	if app.Status == esign.AppAssociated {
+		return nil, esign.WithCode(op, esign.Conflict, "already_associated", "this app is already associated with an account")
+	}
+	if err := s.allow(ctx, op, "associate:app:"+app.ID, s.cfg.LoginPerApp); err != nil {
+		return nil, err
+	}
+	cs, err := s.db.ListCustomersByPhone(ctx, phone, esign.Page{Limit: 20})
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	// The customer with the newest usable association code is the one the
+	// code was sent to (a resend invalidates older codes).
+	var target *esign.Customer
+	var newest time.Time
+	for _, c := range cs {
+		ts, err := s.db.ListVerificationTokens(ctx, esign.VerificationTokenFilter{CustomerID: c.ID, Purpose: esign.TokenAssociation,
+			UsableAt: s.now(), Page: esign.Page{Limit: 1}})
+		if err != nil {
+			return nil, esign.E(op, err)
+		}
+		if len(ts) > 0 && ts[0].CreatedAt.After(newest) {
+			target, newest = c, ts[0].CreatedAt
+		}
+	}
+	if target == nil {
+		return nil, errBadCode(op)
+	}
+	if err := s.checkCode(ctx, target.ID, esign.TokenAssociation, "", "", code); err != nil {
+		return nil, err
+	}
+	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		st := esign.AppAssociated
+		if _, err := tx.UpdateApp(ctx, app.ID, esign.AppUpdate{CustomerID: &target.ID, Status: &st}); err != nil {
+			return err
+		}
+		return tx.CreateActivity(ctx, activity(target.ID, "", "app.associated", `{"app_id":"`+app.ID+`"}`, m))
+	})
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	return target, nil
+}
+
+// RemoveAccount removes the account from the device: the device token and
+// every session of the app stop working, and the push token is forgotten.
+func (s *Service) RemoveAccount(ctx context.Context, app *esign.App, m Meta) error {
+	const op = "customers.RemoveAccount"
+	_, hash := newToken(DeviceTokenPrefix)
+	err := s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		st := esign.AppRemoved
+		if _, err := tx.UpdateApp(ctx, app.ID, esign.AppUpdate{Status: &st, SessionTokenHash: &hash}); err != nil {
+			return err
+		}
+		if f, err := tx.GetAppFcmInfo(ctx, app.ID); err == nil {
+			if err := tx.DeleteFcmInfo(ctx, f.ID); err != nil {
+				return err
+			}
+		} else if !esign.IsKind(err, esign.NotFound) {
+			return err
+		}
+		if app.CustomerID != "" {
+			return tx.CreateActivity(ctx, activity(app.CustomerID, "", "app.removed", `{"app_id":"`+app.ID+`"}`, m))
+		}
+		return nil
+	})
+	if err != nil {
+		return esign.E(op, err)
+	}
+	if err := s.sessions.RevokeAppSessions(ctx, app.ID); err != nil {
+		return esign.E(op, err)
+	}
+	return nil
+}
+
+// UpdatePushToken sets the app's FCM registration token. Errors: Invalid.
+func (s *Service) UpdatePushToken(ctx context.Context, app *esign.App, token string) error {
+	const op = "customers.UpdatePushToken"
+	if token == "" || len(token) > 4096 {
+		return esign.WithCode(op, esign.Invalid, "invalid_push_token", "the push token is empty or too long")
+	}
+	err := s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		f, err := tx.GetAppFcmInfo(ctx, app.ID)
+		if esign.IsKind(err, esign.NotFound) {
+			return tx.CreateFcmInfo(ctx, &esign.FcmInfo{AppID: app.ID, Token: token})
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.UpdateFcmToken(ctx, f.ID, token)
+		return err
+	})
+	if err != nil {
+		return esign.E(op, err)
+	}
+	return nil
+}
+
+// CreateCredentials sets the username and password of the app's customer.
+// Errors: Forbidden (not_associated), Conflict (already_created,
+// unavailable), Invalid (the username and password rules).
+func (s *Service) CreateCredentials(ctx context.Context, app *esign.App, username, pw string, m Meta) error {
+	const op = "customers.CreateCredentials"
+	if app.Status != esign.AppAssociated {
+		return esign.WithCode(op, esign.Forbidden, "not_associated", "associate the app with your account first")
+	}
+	if err := checkUsernameForm(op, username); err != nil {
+		return err
+	}
+	if err := CheckPassword(pw); err != nil {
+		return err
+	}
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return esign.E(op, err)
+	}
+	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		c, err := tx.GetCustomer(ctx, app.CustomerID)
+		if err != nil {
+			return err
+		}
+		if c.Username != "" {
+			return esign.WithCode(op, esign.Conflict, "already_created", "the account already has a username")
+		}
+		if _, err := tx.UpdateCustomer(ctx, c.ID, esign.CustomerUpdate{Username: &username, PasswordHash: &hash}); err != nil {
+			if esign.IsKind(err, esign.Conflict) {
+				return esign.WithCode(op, esign.Conflict, "unavailable", "this username is taken")
+			}
+			return err
+		}
+		return tx.CreateActivity(ctx, activity(c.ID, "", "customer.created", "", m))
+	})
+	if err != nil {
+		return esign.E(op, err)
+	}
+	return nil
+}
+
+func errCredentials(op string) error {
+	return esign.WithCode(op, esign.Unauthorized, "invalid_credentials", "wrong username or password")
+}
+
+// verifyPassword checks the customer's password under the lockout policy.
+// Unknown user, wrong password, locked or inactive account all give the
+// same answer (Unauthorized, invalid_credentials) after the same work.
+func (s *Service) verifyPassword(ctx context.Context, op string, c *esign.Customer, pw string) error {
+	if c == nil || c.PasswordHash == "" || c.Status == esign.CustomerBlocked || c.Status == esign.CustomerDeleted {
+		_ = password.VerifyDummy(pw)
+		return errCredentials(op)
+	}
+	now := s.now()
+	n, last, err := s.db.LoginFailures(ctx, c.ID)
+	if err != nil {
+		return esign.E(op, err)
+	}
+	if n >= s.cfg.LockoutThreshold {
+		if now.Before(last.Add(s.cfg.LockoutDuration)) {
+			_ = password.VerifyDummy(pw)
+			return errCredentials(op)
+		}
+		if err := s.db.ResetLoginFailures(ctx, c.ID); err != nil { // the lock is over: a fresh count
+			return esign.E(op, err)
+		}
+	}
+	if _, err := password.Verify(pw, c.PasswordHash); err != nil {
+		if !errors.Is(err, password.ErrMismatch) {
+			return esign.E(op, err)
+		}
+		if _, err := s.db.AddLoginFailure(ctx, c.ID, now); err != nil {
+			return esign.E(op, err)
+		}
+		return errCredentials(op)
+	}
+	if n > 0 {
+		if err := s.db.ResetLoginFailures(ctx, c.ID); err != nil {
+			return esign.E(op, err)
+		}
+	}
+	return nil
+}
+
+// LoggedIn is the answer to a login.
+type LoggedIn struct {
+	SessionToken string
+	ExpiresAt    time.Time
+	IdleTimeout  time.Duration
+	Customer     *esign.Customer
+}
+
+// Login checks the username and password of the app's customer and opens a
+// new session bound to the app. The app's earlier sessions are revoked (one
+// session per device). Errors: Unauthorized (invalid_credentials),
+// Forbidden (not_associated), TooMany (rate_limited).
+func (s *Service) Login(ctx context.Context, app *esign.App, username, pw string, m Meta) (*LoggedIn, error) {
+	const op = "customers.Login"
+	if app.Status != esign.AppAssociated {
+		return nil, esign.WithCode(op, esign.Forbidden, "not_associated", "associate the app with your account first")
+	}
+	if err := s.allow(ctx, op, "login:app:"+app.ID, s.cfg.LoginPerApp); err != nil {
+		return nil, err
+	}
+	var c *esign.Customer
+	if username != "" && len(username) <= UsernameMax*4 {
+		cs, err := s.db.ListCustomers(ctx, esign.CustomerFilter{Username: username, Page: esign.Page{Limit: 1}})
+		if err != nil {
+			return nil, esign.E(op, err)
+		}
+		if len(cs) == 1 {
+			c = cs[0]
+		}
+	}
+	if err := s.verifyPassword(ctx, op, c, pw); err != nil {
+		return nil, err
+	}
+	if c.ID != app.CustomerID { // right password, but another customer's device
+		return nil, errCredentials(op)
+	}
+	if err := s.sessions.RevokeAppSessions(ctx, app.ID); err != nil {
+		return nil, esign.E(op, err)
+	}
+	token, hash := newToken(SessionTokenPrefix)
+	now := s.now()
+	sess := Session{TokenHash: hash, AppID: app.ID, CustomerID: c.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionMax)}
+	if err := s.sessions.CreateSession(ctx, sess); err != nil {
+		return nil, esign.E(op, err)
+	}
+	if err := s.db.CreateActivity(ctx, activity(c.ID, "", "customer.login", `{"app_id":"`+app.ID+`"}`, m)); err != nil {
+		return nil, esign.E(op, err)
+	}
+	return &LoggedIn{SessionToken: token, ExpiresAt: sess.ExpiresAt, IdleTimeout: s.cfg.SessionIdle, Customer: c}, nil
+}
+
+// Principal is an authenticated customer session.
+type Principal struct {
+	Session  Session
+	App      *esign.App
+	Customer *esign.Customer
+}
+
+// Approved reports whether the customer may see offers and contracts.
+func (p *Principal) Approved() bool { return p.Customer.Status == esign.CustomerActive }
+
+// AuthenticateSession returns the principal of a session token; the
+// session must be neither revoked nor idle nor past its absolute expiry,
+// its app still associated with its customer, and the customer not blocked.
+// Errors: Unauthorized (invalid_token).
+func (s *Service) AuthenticateSession(ctx context.Context, token string) (*Principal, error) {
+	const op = "customers.AuthenticateSession"
+	if len(token) < 20 || token[:len(SessionTokenPrefix)] != SessionTokenPrefix {
+		return nil, errBadToken(op)
+	}
+	now := s.now()
+	h := hashToken(token)
+	sess, err := s.sessions.GetSession(ctx, h, now)
+	if esign.IsKind(err, esign.NotFound) {
+		return nil, errBadToken(op)
+	}
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	if !now.Before(sess.LastSeenAt.Add(s.cfg.SessionIdle)) || !now.Before(sess.ExpiresAt) {
+		_ = s.sessions.RevokeSession(ctx, h)
+		return nil, errBadToken(op)
+	}
+	app, err := s.db.GetApp(ctx, sess.AppID)
+	if esign.IsKind(err, esign.NotFound) {
+		return nil, errBadToken(op)
+	}
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	if app.Status != esign.AppAssociated || app.CustomerID != sess.CustomerID {
+		return nil, errBadToken(op)
+	}
+	c, err := s.db.GetCustomer(ctx, sess.CustomerID)
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	if c.Status == esign.CustomerBlocked || c.Status == esign.CustomerDeleted {
+		return nil, errBadToken(op)
+	}
+	// Record use at most every few seconds: one write per request would
+	// serialise a busy app's requests on the session row.
+	if now.Sub(sess.LastSeenAt) >= 5*time.Second {
+		if err := s.sessions.TouchSession(ctx, h, now); err != nil && !esign.IsKind(err, esign.NotFound) {
+			return nil, esign.E(op, err)
+		}
+	}
+	return &Principal{Session: sess, App: app, Customer: c}, nil
+}
+
+// Logout revokes the principal's session.
+func (s *Service) Logout(ctx context.Context, p *Principal, m Meta) error {
+	const op = "customers.Logout"
+	if err := s.sessions.RevokeSession(ctx, p.Session.TokenHash); err != nil {
+		return esign.E(op, err)
+	}
+	if err := s.db.CreateActivity(ctx, activity(p.Customer.ID, "", "customer.logout", "", m)); err != nil {
+		return esign.E(op, err)
+	}
+	return nil
+}
+
+// Approve marks a pending customer active (operator approval) and, in the
+// same transaction, enqueues a push notification to every associated app
+// with a push token. Errors: NotFound, Conflict (not_pending).
+func (s *Service) Approve(ctx context.Context, customerID, userID string) (*esign.Customer, error) {
+	const op = "customers.Approve"
+	var out *esign.Customer
+	err := s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		c, err := tx.GetCustomer(ctx, customerID)
+		if err != nil {
+			return err
+		}
+		if c.Status != esign.CustomerPending {
+			return esign.WithCode(op, esign.Conflict, "not_pending", "the customer is not waiting for approval")
+		}
+		st, now := esign.CustomerActive, s.now()
+		upd := esign.CustomerUpdate{Status: &st, ApprovedAt: &now}
+		if userID != "" {
+			upd.ApprovedBy = &userID
+		}
+		if out, err = tx.UpdateCustomer(ctx, c.ID, upd); err != nil {
+			return err
+		}
+		apps, err := tx.ListApps(ctx, esign.AppFilter{CustomerID: c.ID, Status: esign.AppAssociated})
+		if err != nil {
+			return err
+		}
+		for _, a := range apps {
+			f, err := tx.GetAppFcmInfo(ctx, a.ID)
+			if esign.IsKind(err, esign.NotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := s.queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.RegistrationApproved, Channel: notify.Push,
+				Lang: notify.ParseLang(c.Locale), To: f.Token, Params: notify.Params{CustomerName: c.Name},
+				Data: map[string]string{"event": "registration_approved"}, Key: "registration-approved-" + c.ID + "-" + a.ID}); err != nil {
+				return err
+			}
+		}
+		return tx.CreateActivity(ctx, activity(c.ID, "", "customer.approved", "", Meta{}))
+	})
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	return out, nil
+}
+
+// ClientError is an error report from the app.
+type ClientError struct {
+	Message, Stack, URL string
+}
+
+// ReportClientError stores an error the app reports. Errors: Invalid.
+func (s *Service) ReportClientError(ctx context.Context, app *esign.App, e ClientError, m Meta) error {
+	ua := m.UserAgent
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	return s.db.CreateClientErrorLog(ctx, &esign.ClientErrorLog{Source: "app", Message: e.Message, Stack: e.Stack, URL: e.URL,
+		UserAgent: ua, CustomerID: app.CustomerID})
+}

@@ -1,0 +1,197 @@
+// Package customers is the domain service behind the mobile-app REST API
+// (and, later, the customer RPC queues): app registration and association,
+// customer credentials, login sessions, one-time SMS codes, password
+// lockout, operator approval and the access checks that let a customer
+// reach only their own offers, contracts and documents.
+//
+// It works on *sqlstore.DB; notifications go through the job queue in the
+// same transaction as the change (outbox). Sessions live in a SessionStore:
+// Redis in production, the database in the embedded deployment.
+package customers
+
+import (
+	"context"
+	"crypto"
+	"database/sql"
+	"io"
+	"time"
+
+	"esign/internal/esign"
+	"esign/internal/jobs"
+	"esign/internal/notify"
+	"esign/internal/sqlstore"
+	"esign/internal/tsa"
+)
+
+// Enqueuer puts a notification into the job queue inside the caller's
+// transaction (*jobs.Queue).
+type Enqueuer interface {
+	Enqueue(ctx context.Context, tx *sql.Tx, n jobs.Notification) (int64, error)
+}
+
+// Timestamper obtains RFC 3161 tokens (*tsa.Client).
+type Timestamper interface {
+	Timestamp(ctx context.Context, digest []byte, h crypto.Hash) (*tsa.Token, error)
+}
+
+// Documents opens stored document bytes (*docstore.Store).
+type Documents interface {
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+}
+
+// Config holds the policies of the service. Zero fields take the defaults
+// of DefaultConfig.
+type Config struct {
+	SessionIdle time.Duration // a session unused this long expires
+	SessionMax  time.Duration // a session expires this long after login, used or not
+
+	CodeTTL          time.Duration // validity of an SMS code (≤ 5 min)
+	CodeMaxAttempts  int           // wrong codes that kill a challenge
+	CodeSendsPerHour int           // codes of one purpose sent to one customer per hour
+	SMSPerNumber     notify.Limit  // codes sent to one phone number
+	SMSGlobal        notify.Limit  // codes sent by the whole system
+
+	LockoutThreshold int           // consecutive password failures that lock the account
+	LockoutDuration  time.Duration // how long the lock lasts
+	LoginPerApp      notify.Limit  // credential checks from one app installation
+	RegisterPerIP    notify.Limit  // app registrations from one client address
+	TimestampPerApp  notify.Limit  // /api/timestamp requests from one app installation
+
+	// CodeKey keys the hash under which SMS codes are stored (≥ 32 bytes).
+	CodeKey []byte
+	Now     func() time.Time
+}
+
+// DefaultConfig returns the documented policy (docs/mobile-api.md).
+func DefaultConfig() Config {
+	return Config{
+		SessionIdle:      15 * time.Minute,
+		SessionMax:       12 * time.Hour,
+		CodeTTL:          5 * time.Minute,
+		CodeMaxAttempts:  5,
+		CodeSendsPerHour: 5,
+		SMSPerNumber:     notify.Limit{N: 10, Per: time.Hour},
+		SMSGlobal:        notify.Limit{N: 600, Per: time.Minute},
+		LockoutThreshold: 10,
+		LockoutDuration:  30 * time.Minute,
+		LoginPerApp:      notify.Limit{N: 30, Per: 10 * time.Minute},
+		RegisterPerIP:    notify.Limit{N: 60, Per: 10 * time.Minute},
+		TimestampPerApp:  notify.Limit{N: 120, Per: 10 * time.Minute},
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.SessionIdle <= 0 {
+		c.SessionIdle = d.SessionIdle
+	}
+	if c.SessionMax <= 0 {
+		c.SessionMax = d.SessionMax
+	}
+	if c.CodeTTL <= 0 || c.CodeTTL > 5*time.Minute {
+		c.CodeTTL = d.CodeTTL
+	}
+	if c.CodeMaxAttempts <= 0 {
+		c.CodeMaxAttempts = d.CodeMaxAttempts
+	}
+	if c.CodeSendsPerHour <= 0 {
+		c.CodeSendsPerHour = d.CodeSendsPerHour
+	}
+	if c.SMSPerNumber.N == 0 {
+		c.SMSPerNumber = d.SMSPerNumber
+	}
+	if c.SMSGlobal.N == 0 {
+		c.SMSGlobal = d.SMSGlobal
+	}
+	if c.LockoutThreshold <= 0 {
+		c.LockoutThreshold = d.LockoutThreshold
+	}
+	if c.LockoutDuration <= 0 {
+		c.LockoutDuration = d.LockoutDuration
+	}
+	if c.LoginPerApp.N == 0 {
+		c.LoginPerApp = d.LoginPerApp
+	}
+	if c.RegisterPerIP.N == 0 {
+		c.RegisterPerIP = d.RegisterPerIP
+	}
+	if c.TimestampPerApp.N == 0 {
+		c.TimestampPerApp = d.TimestampPerApp
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Deps are the collaborators of the service. Queue, Sessions, Limiter and
+// CodeKey are required; TSA and Docs only for the endpoints that use them.
+type Deps struct {
+	DB       *sqlstore.DB
+	Queue    Enqueuer
+	Sessions SessionStore
+	Limiter  notify.Limiter
+	TSA      Timestamper
+	Docs     Documents
+}
+
+// Service implements the customer and app operations.
+type Service struct {
+	db       *sqlstore.DB
+	queue    Enqueuer
+	sessions SessionStore
+	limiter  notify.Limiter
+	tsa      Timestamper
+	docs     Documents
+	cfg      Config
+}
+
+// New returns the service. Errors: Invalid (a required dependency or the
+// code key is missing).
+func New(d Deps, cfg Config) (*Service, error) {
+	const op = "customers.New"
+	if d.DB == nil || d.Queue == nil || d.Sessions == nil || d.Limiter == nil {
+		return nil, esign.E(op, esign.Invalid, "database, queue, session store and limiter are required")
+	}
+	if len(cfg.CodeKey) < 32 {
+		return nil, esign.E(op, esign.Invalid, "the code key must have at least 32 bytes")
+	}
+	return &Service{db: d.DB, queue: d.Queue, sessions: d.Sessions, limiter: d.Limiter, tsa: d.TSA, docs: d.Docs,
+		cfg: cfg.withDefaults()}, nil
+}
+
+func (s *Service) now() time.Time { return esign.Timestamp(s.cfg.Now()) }
+
+// Meta is what the transport knows about a request, recorded with
+// activities. It carries no secrets.
+type Meta struct {
+	IP        string
+	UserAgent string
+}
+
+func activity(customerID, offerID, kind, detail string, m Meta) *esign.Activity {
+	ua := m.UserAgent
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	ip := m.IP
+	if len(ip) > 64 {
+		ip = ip[:64]
+	}
+	return &esign.Activity{CustomerID: customerID, OfferID: offerID, Kind: kind, Detail: detail, IP: ip, UserAgent: ua}
+}
+
+// allow applies a rate limit; TooMany when it is exhausted.
+func (s *Service) allow(ctx context.Context, op, key string, l notify.Limit) error {
+	if l.Unlimited() {
+		return nil
+	}
+	d, err := s.limiter.Allow(ctx, key, l)
+	if err != nil {
+		return esign.E(op, esign.Unavailable, "rate limiter unavailable", err)
+	}
+	if !d.Allowed {
+		return esign.WithCode(op, esign.TooMany, "rate_limited", "too many requests, try again later")
+	}
+	return nil
+}
