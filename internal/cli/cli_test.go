@@ -119,6 +119,9 @@ func TestAllStartsServesAndStops(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if !strings.Contains(string(metrics), "# TYPE esign_signing_certificate_expiry_seconds gauge") {
+		t.Error("metrics lack the signing certificate's expiry")
+	}
 	if !strings.Contains(string(metrics), `esign_http_requests_total{listener="admin",method="GET",code="200"}`) {
 		t.Errorf("metrics lack the admin requests:\n%s", metrics)
 	}

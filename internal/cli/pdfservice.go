@@ -33,6 +33,27 @@ func (a *app) servePDFService(ctx context.Context) error {
 	if err := svc.Serve(ctx, a.bus); err != nil {
 		return fmt.Errorf("serve pdfservice: %w", err)
 	}
+	// Operators hear about an expiring certificate in the log every day
+	// (pki.DefaultWarnBefore ahead) and see it in /metrics, before
+	// signing stops.
+	expiry := a.reg.Gauge("esign_signing_certificate_expiry_seconds", "Seconds until the active signing certificate expires.")
+	a.background(func(ctx context.Context) {
+		t := time.NewTicker(24 * time.Hour)
+		defer t.Stop()
+		for {
+			if id, err := ids.Identity(ctx); err == nil {
+				expiry.Set(time.Until(id.Certificate.NotAfter).Seconds())
+				if w, soon := pki.ExpiryWarning(id.Certificate, time.Now(), 0); soon {
+					a.log.Warn("signing certificate", "warning", w)
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
 	a.checks["signing_certificate"] = func(ctx context.Context) error {
 		id, err := ids.Identity(ctx)
 		if err != nil {
