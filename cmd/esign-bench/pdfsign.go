@@ -3,6 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -15,7 +18,9 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -39,9 +44,14 @@ type pdfSignSummary struct {
 	P50Ms          float64 `json:"p50_ms"`
 	P99Ms          float64 `json:"p99_ms"`
 	MaxMs          float64 `json:"max_ms"`
-	PeakRSSMB      float64 `json:"peak_rss_mb"`
-	Errors         int     `json:"errors"`
-	FirstError     string  `json:"first_error,omitempty"`
+	// CPUMsPerSig is the process's user+system CPU time per signature:
+	// unlike the latencies it does not grow when other processes compete
+	// for the cores.
+	CPUMsPerSig float64 `json:"cpu_ms_per_sig"`
+	Key         string  `json:"key"`
+	PeakRSSMB   float64 `json:"peak_rss_mb"`
+	Errors      int     `json:"errors"`
+	FirstError  string  `json:"first_error,omitempty"`
 }
 
 // runPDFSignTo signs a PDF file into new files in a loop (PAdES, RSA-2048 by
@@ -51,12 +61,14 @@ func runPDFSignTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	input := fs.String("input", "", "PDF to sign (default: a generated PDF of --size bytes)")
 	size := fs.Int("size", 1<<20, "size of the generated input when --input is not given")
-	p12 := fs.String("p12", "", "PKCS #12 signing identity (default: a fresh RSA-2048 self-signed certificate)")
+	p12 := fs.String("p12", "", "PKCS #12 signing identity (default: a fresh self-signed certificate with a --key key)")
+	keyType := fs.String("key", "rsa2048", "key of the generated identity: rsa2048, rsa3072 or ecdsa-p256")
 	p12pw := fs.String("p12-password", "", "password of --p12")
 	levelFlag := fs.String("level", "B-B", "PAdES level: B-B or B-T (B-T needs --tsa)")
 	tsaURL := fs.String("tsa", "", "RFC 3161 TSA URL for B-T")
 	concurrency := fs.Int("concurrency", 1, "concurrent signers")
 	duration := fs.Duration("duration", 10*time.Second, "measured duration")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,7 +101,7 @@ func runPDFSignTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	signer, err := benchSigner(*p12, *p12pw)
+	signer, err := benchSigner(*p12, *p12pw, *keyType)
 	if err != nil {
 		return err
 	}
@@ -108,7 +120,18 @@ func runPDFSignTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		firstErr string
 		wg       sync.WaitGroup
 	)
-	start := time.Now()
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	start, cpu0 := time.Now(), cpuTime()
 	for w := range *concurrency {
 		wg.Add(1)
 		go func() {
@@ -139,6 +162,7 @@ func runPDFSignTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
+	cpu := cpuTime() - cpu0
 	slices.Sort(lat)
 	pct := func(p float64) float64 {
 		if len(lat) == 0 {
@@ -148,7 +172,11 @@ func runPDFSignTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	sum := pdfSignSummary{Scenario: "pdfsign", Level: string(level), InputBytes: st.Size(), Concurrency: *concurrency,
 		DurationS: elapsed, Signatures: len(lat), SignaturesPerS: float64(len(lat)) / elapsed,
-		P50Ms: pct(0.50), P99Ms: pct(0.99), MaxMs: pct(1), PeakRSSMB: peakRSSMB(), Errors: nerr, FirstError: firstErr}
+		P50Ms: pct(0.50), P99Ms: pct(0.99), MaxMs: pct(1), PeakRSSMB: peakRSSMB(), Errors: nerr, FirstError: firstErr,
+		Key: keyName(signer)}
+	if len(lat) > 0 {
+		sum.CPUMsPerSig = float64(cpu.Microseconds()) / 1000 / float64(len(lat))
+	}
 	return json.NewEncoder(stdout).Encode(sum)
 }
 
@@ -169,7 +197,7 @@ func writeInput(path string, size int) error {
 	return f.Close()
 }
 
-func benchSigner(p12, password string) (cms.Signer, error) {
+func benchSigner(p12, password, keyType string) (cms.Signer, error) {
 	if p12 != "" {
 		data, err := os.ReadFile(p12)
 		if err != nil {
@@ -181,14 +209,25 @@ func benchSigner(p12, password string) (cms.Signer, error) {
 		}
 		return cms.Signer(id.Identity), nil
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	var key crypto.Signer
+	var err error
+	switch keyType {
+	case "rsa2048":
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	case "rsa3072":
+		key, err = rsa.GenerateKey(rand.Reader, 3072)
+	case "ecdsa-p256":
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	default:
+		return cms.Signer{}, fmt.Errorf("pdfsign: unknown --key %q (want rsa2048, rsa3072 or ecdsa-p256)", keyType)
+	}
 	if err != nil {
 		return cms.Signer{}, err
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "esign-bench signer"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		return cms.Signer{}, err
 	}
@@ -197,6 +236,26 @@ func benchSigner(p12, password string) (cms.Signer, error) {
 		return cms.Signer{}, err
 	}
 	return cms.Signer{Certificate: cert, Key: key}, nil
+}
+
+// keyName describes the signer's key, e.g. "rsa2048" or "ecdsa-p256".
+func keyName(s cms.Signer) string {
+	switch k := s.Key.Public().(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("rsa%d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "ecdsa-" + strings.ToLower(strings.ReplaceAll(k.Curve.Params().Name, "-", ""))
+	}
+	return fmt.Sprintf("%T", s.Key.Public())
+}
+
+// cpuTime is the process's user plus system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSSMB is the process's peak resident set size (Linux reports KiB).

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"slices"
@@ -209,7 +210,10 @@ func findIssuer(c *x509.Certificate, pool []*x509.Certificate) *x509.Certificate
 // addDSS appends an incremental update with a Document Security Store to f
 // (size bytes) and returns the new size. sigs are the DER CMS of the
 // signatures to collect validation data for.
-func addDSS(ctx context.Context, f ReadWriterAt, size int64, sigs [][]byte, opt SignOptions) (int64, error) {
+//
+// h, if not nil, is a hash of the file's size bytes; the DSS update is
+// written to it too.
+func addDSS(ctx context.Context, f ReadWriterAt, size int64, sigs [][]byte, opt SignOptions, h hash.Hash) (int64, error) {
 	vd, err := collectValidationData(ctx, sigs, opt)
 	if err != nil {
 		return 0, err
@@ -294,6 +298,9 @@ func addDSS(ctx context.Context, f ReadWriterAt, size int64, sigs [][]byte, opt 
 	}
 	if _, err := f.WriteAt(built.Tail, size); err != nil {
 		return 0, fmt.Errorf("pades: write DSS: %w", err)
+	}
+	if h != nil {
+		h.Write(built.Tail)
 	}
 	return built.TotalSize(), nil
 }

@@ -11,7 +11,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"esign/internal/cms"
@@ -29,6 +31,9 @@ type testEnv struct {
 	caPEM  string // path of the CA certificate in PEM
 	client *tsa.Client
 	other  cms.Signer // a second signer certificate from the same CA
+	// ocspRequests counts the requests the OCSP responder answered (to
+	// check that pdfsig really asked it)
+	ocspRequests *atomic.Int64
 }
 
 var (
@@ -79,7 +84,14 @@ func newEnv() (*testEnv, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/pki/", http.StripPrefix("/pki", dev.CA.Handler(dev.Revocations, pki.HandlerOptions{})))
+	ocspRequests := new(atomic.Int64)
+	pkiHandler := http.StripPrefix("/pki", dev.CA.Handler(dev.Revocations, pki.HandlerOptions{}))
+	mux.Handle("/pki/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/pki/ocsp") {
+			ocspRequests.Add(1)
+		}
+		pkiHandler.ServeHTTP(w, r)
+	}))
 	mux.Handle("/tsa", srv)
 	hs := httptest.NewUnstartedServer(mux)
 	hs.Listener.Close()
@@ -107,8 +119,8 @@ func newEnv() (*testEnv, error) {
 	}
 	dev.Revocations.Add(cert)
 	return &testEnv{dev: dev, url: url, roots: roots, caPEM: caPEM,
-		client: &tsa.Client{URL: url + "/tsa", Roots: roots},
-		other:  cms.Signer{Certificate: cert, Chain: []*x509.Certificate{dev.CA.Certificate}, Key: key}}, nil
+		client: &tsa.Client{URL: url + "/tsa", Roots: roots}, ocspRequests: ocspRequests,
+		other: cms.Signer{Certificate: cert, Chain: []*x509.Certificate{dev.CA.Certificate}, Key: key}}, nil
 }
 
 func (e *testEnv) signOptions(level pades.Level) pades.SignOptions {

@@ -50,7 +50,7 @@ func TestSignVisibleWithAttachment(t *testing.T) {
 	}
 	out := signFile(t, in, opt)
 	qpdfCheck(t, out)
-	pdfsigCheck(t, nssDB(t, e), out, pades.LevelBT)
+	pdfsigCheck(t, e, nssDB(t, e), out, pades.LevelBT)
 	rep := verifyOK(t, e, out)
 	if rep.Signatures[0].Level != "B-T" {
 		t.Fatalf("level %q", rep.Signatures[0].Level)
@@ -73,7 +73,7 @@ func TestSignVisibleWithAttachment(t *testing.T) {
 	if rep := verifyOK(t, e, out2); len(rep.Signatures) != 2 {
 		t.Fatalf("%d signatures", len(rep.Signatures))
 	}
-	pdfsigCheck(t, nssDB(t, e), out2, pades.LevelBB)
+	pdfsigCheck(t, e, nssDB(t, e), out2, pades.LevelBB)
 	// gs renders the visible signature without complaint
 	gs := esigntest.Tool(t, "gs")
 	if msg, err := exec.Command(gs, "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=nullpage", out2).CombinedOutput(); err != nil || len(msg) > 0 {

@@ -41,7 +41,7 @@ func TestSignForm(t *testing.T) {
 	qpdfCheck(t, p)
 	out := signFile(t, p, e.signOptions(pades.LevelBB))
 	qpdfCheck(t, out)
-	pdfsigCheck(t, nssDB(t, e), out, pades.LevelBB)
+	pdfsigCheck(t, e, nssDB(t, e), out, pades.LevelBB)
 	rep := verifyOK(t, e, out)
 	if rep.Signatures[0].Field != "Signature1" {
 		t.Fatalf("field %q", rep.Signatures[0].Field)

@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"esign/internal/esign"
@@ -51,6 +53,13 @@ type Prepared struct {
 	ContentsSize   int      // bytes available for the DER CMS
 
 	brOffset int64 // offset of the ByteRange placeholder
+
+	// For continuing the hash of the whole file (B-LTA) without reading
+	// it back: the hash of the bytes before the update and the update
+	// itself, into which Embed copies the signature too.
+	prefix hash.Hash
+	tail   []byte
+	base   int64 // offset of tail in the file
 }
 
 // CMSSigner builds a CMS SignedData (DER ContentInfo) over a SHA-256 digest
@@ -78,9 +87,13 @@ func Prepare(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opt
 	}
 	h := sha256.New()
 	// original bytes: copied and hashed in one pass
-	buf := make([]byte, 256<<10)
-	if _, err := io.CopyBuffer(io.MultiWriter(out, h), &ctxReader{ctx: ctx, r: io.NewSectionReader(in, 0, size)}, buf); err != nil {
+	if err := copyHash(ctx, out, h, in, 0, size); err != nil {
 		return nil, esign.E(op, fmt.Errorf("pades: copy input: %w", err))
+	}
+	if c, ok := h.(hash.Cloner); ok {
+		if pre, err := c.Clone(); err == nil {
+			p.prefix = pre
+		}
 	}
 	if err := finishTail(built, p, h, out); err != nil {
 		return nil, esign.E(op, err)
@@ -89,8 +102,10 @@ func Prepare(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opt
 }
 
 // prepareInPlace appends a signature update to the file f (size bytes)
-// itself, hashing the existing bytes by reading them back.
-func prepareInPlace(ctx context.Context, f ReadWriterAt, size int64, opt PrepareOptions) (*Prepared, error) {
+// itself. h, if not nil, is the SHA-256 state over exactly those size
+// bytes (carried along while they were written); otherwise they are read
+// back and hashed.
+func prepareInPlace(ctx context.Context, f ReadWriterAt, size int64, opt PrepareOptions, h hash.Hash) (*Prepared, error) {
 	doc, err := pdf.Open(f, size)
 	if err != nil {
 		return nil, err
@@ -99,10 +114,11 @@ func prepareInPlace(ctx context.Context, f ReadWriterAt, size int64, opt Prepare
 	if err != nil {
 		return nil, err
 	}
-	h := sha256.New()
-	buf := make([]byte, 256<<10)
-	if _, err := io.CopyBuffer(h, &ctxReader{ctx: ctx, r: io.NewSectionReader(f, 0, size)}, buf); err != nil {
-		return nil, fmt.Errorf("pades: read back: %w", err)
+	if h == nil {
+		h = sha256.New()
+		if err := copyHash(ctx, nil, h, f, 0, size); err != nil {
+			return nil, fmt.Errorf("pades: read back: %w", err)
+		}
 	}
 	if err := finishTail(built, p, h, &offsetWriter{w: f, off: size}); err != nil {
 		return nil, err
@@ -149,7 +165,23 @@ func finishTail(built *pdf.Built, p *Prepared, h io.Writer, out io.Writer) error
 	if _, err := out.Write(tail); err != nil {
 		return fmt.Errorf("pades: write update: %w", err)
 	}
+	p.tail, p.base = tail, built.Size
 	return nil
+}
+
+// revisionHash returns the SHA-256 state over the whole signed revision
+// (the input and the update with the embedded signature), or nil if
+// Prepare could not keep it. Call it after Embed.
+func (p *Prepared) revisionHash() hash.Hash {
+	if p.prefix == nil || p.tail == nil {
+		return nil
+	}
+	c, err := p.prefix.(hash.Cloner).Clone()
+	if err != nil {
+		return nil
+	}
+	c.Write(p.tail)
+	return c
 }
 
 // Embed writes the DER CMS (or time-stamp token) into the /Contents
@@ -167,6 +199,9 @@ func (p *Prepared) Embed(w io.WriterAt, der []byte) error {
 	hex.Encode(buf, der)
 	if _, err := w.WriteAt(buf, p.ContentsOffset+1); err != nil {
 		return esign.E(op, fmt.Errorf("pades: embed: %w", err))
+	}
+	if p.tail != nil {
+		copy(p.tail[p.ContentsOffset+1-p.base:], buf)
 	}
 	return nil
 }
@@ -199,14 +234,14 @@ func buildSignatureUpdate(doc *pdf.Document, opt PrepareOptions) (*pdf.Built, *P
 
 	// The signature dictionary, written as raw syntax so that the offsets
 	// of its placeholders inside the object are known.
-	var sig []byte
+	sig := make([]byte, 0, 2*opt.ContentsSize+512)
 	sig = append(sig, "<</ByteRange "...)
 	brIn := len(sig)
 	sig = append(sig, byteRangePlaceholder...)
 	sig = append(sig, "/Contents "...)
 	cIn := len(sig)
 	sig = append(sig, '<')
-	sig = append(sig, bytes.Repeat([]byte{'0'}, 2*opt.ContentsSize)...)
+	sig = appendZeros(sig, 2*opt.ContentsSize)
 	sig = append(sig, '>')
 	rest := pdf.Dict{"Filter": pdf.Name("Adobe.PPKLite")}
 	if opt.docTimeStamp {
@@ -352,6 +387,17 @@ func uniqueFieldName(doc *pdf.Document, fields pdf.Array) string {
 	}
 }
 
+// appendZeros appends n ASCII '0' characters to b.
+func appendZeros(b []byte, n int) []byte {
+	z := len(b)
+	b = append(b, make([]byte, n)...)
+	b[z] = '0'
+	for done := 1; done < n; done *= 2 {
+		copy(b[z+done:], b[z:z+done])
+	}
+	return b
+}
+
 // pdfDate formats t as a PDF date string in UTC.
 func pdfDate(t time.Time) string {
 	return t.UTC().Format("D:20060102150405Z")
@@ -404,14 +450,41 @@ func decodeText(b []byte) string {
 	return string(rs)
 }
 
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
+// copyBufSize is the chunk copyHash reads, hashes and writes at a time:
+// large enough that syscalls cost little against hashing (1 MiB takes
+// ~0.6 ms to hash), small enough to keep memory flat for any file size.
+const copyBufSize = 256 << 10
 
-func (c *ctxReader) Read(b []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
+// copyBufs recycles copyHash's buffers: allocating (and zeroing) 256 KiB per
+// signature costs more than hashing a 100 KB document.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+// copyHash reads the n bytes of in at off once, in large chunks, and
+// feeds each chunk to h and then to out (nil: hash only). It checks ctx
+// between chunks and fails if in ends early.
+func copyHash(ctx context.Context, out io.Writer, h hash.Hash, in io.ReaderAt, off, n int64) error {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
+	for end := off + n; off < end; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		chunk := buf[:min(int64(len(buf)), end-off)]
+		m, err := in.ReadAt(chunk, off)
+		if m < len(chunk) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		h.Write(chunk)
+		if out != nil {
+			if _, err := out.Write(chunk); err != nil {
+				return err
+			}
+		}
+		off += int64(m)
 	}
-	return c.r.Read(b)
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 
@@ -137,14 +138,20 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, out *os.File, opt Sig
 		return nil
 	}
 	end := p.ByteRange[2] + p.ByteRange[3]
-	end, err = addDSS(ctx, out, end, [][]byte{der}, opt)
+	// the document time-stamp covers the whole file: carry the hash of
+	// what was written instead of reading it back
+	var h hash.Hash
+	if opt.Level.rank() >= 3 {
+		h = p.revisionHash()
+	}
+	end, err = addDSS(ctx, out, end, [][]byte{der}, opt, h)
 	if err != nil {
 		return esign.E(op, err)
 	}
 	if opt.Level.rank() < 3 {
 		return nil
 	}
-	if _, err := AddDocumentTimestamp(ctx, out, end, opt.TSA, 0); err != nil {
+	if _, err := addDocumentTimestamp(ctx, out, end, opt.TSA, 0, h); err != nil {
 		return esign.E(op, err)
 	}
 	return nil
@@ -154,7 +161,13 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, out *os.File, opt Sig
 // SubFilter ETSI.RFC3161, PAdES B-LTA) to the PDF file f of size bytes, in
 // place, and returns the new size. contentsSize 0 means DefaultContentsSize.
 func AddDocumentTimestamp(ctx context.Context, f ReadWriterAt, size int64, ts tsa.Timestamper, contentsSize int) (int64, error) {
-	p, err := prepareInPlace(ctx, f, size, PrepareOptions{docTimeStamp: true, ContentsSize: contentsSize})
+	return addDocumentTimestamp(ctx, f, size, ts, contentsSize, nil)
+}
+
+// addDocumentTimestamp is AddDocumentTimestamp with h, if not nil, the
+// SHA-256 state over the size bytes of f.
+func addDocumentTimestamp(ctx context.Context, f ReadWriterAt, size int64, ts tsa.Timestamper, contentsSize int, h hash.Hash) (int64, error) {
+	p, err := prepareInPlace(ctx, f, size, PrepareOptions{docTimeStamp: true, ContentsSize: contentsSize}, h)
 	if err != nil {
 		return 0, err
 	}

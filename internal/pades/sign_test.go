@@ -53,7 +53,7 @@ func TestSignExternalValidators(t *testing.T) {
 			t.Run(v.Name+"/"+string(level), func(t *testing.T) {
 				out := signFile(t, v.Path, e.signOptions(level))
 				qpdfCheck(t, out)
-				pdfsigCheck(t, nss, out, level)
+				pdfsigCheck(t, e, nss, out, level)
 				opensslCheck(t, e, out, level)
 				rep := verifyOK(t, e, out)
 				last := rep.Signatures[len(rep.Signatures)-1]
@@ -90,14 +90,19 @@ func nssDB(t *testing.T, e *testEnv) string {
 	return dir
 }
 
-func pdfsigCheck(t *testing.T, nss, path string, level pades.Level) {
+func pdfsigCheck(t *testing.T, e *testEnv, nss, path string, level pades.Level) {
 	t.Helper()
 	pdfsig := esigntest.Tool(t, "pdfsig")
-	// -no-ocsp: NSS does not accept the OCSP responses of the development
-	// CA (reported to the PKI owner); the chain itself is checked.
-	out, err := exec.Command(pdfsig, "-nssdir", nss, "-no-ocsp", path).CombinedOutput()
+	// OCSP checking is on (no -no-ocsp): the certificates name the test
+	// server's responder, which must be asked (docs/pades.md, "pdfsig and
+	// OCSP").
+	asked := e.ocspRequests.Load()
+	out, err := exec.Command(pdfsig, "-nssdir", nss, path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pdfsig: %v\n%s", err, out)
+	}
+	if e.ocspRequests.Load() == asked {
+		t.Fatalf("pdfsig did not ask the OCSP responder:\n%s", out)
 	}
 	blocks := strings.Split(string(out), "Signature #")[1:]
 	cades := 0

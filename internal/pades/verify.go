@@ -440,9 +440,8 @@ const MaxContentsSize = 1 << 20
 
 func (v *verifier) rangeDigest(br [4]int64) ([]byte, error) {
 	h := sha256.New()
-	buf := make([]byte, 256<<10)
 	for _, r := range [][2]int64{{br[0], br[1]}, {br[2], br[3]}} {
-		if _, err := io.CopyBuffer(h, &ctxReader{ctx: v.ctx, r: io.NewSectionReader(v.r, r[0], r[1])}, buf); err != nil {
+		if err := copyHash(v.ctx, nil, h, v.r, r[0], r[1]); err != nil {
 			return nil, err
 		}
 	}

@@ -63,7 +63,20 @@ func (b *Built) TotalSize() int64 { return b.Size + int64(len(b.Tail)) }
 func (u *Update) Build() (*Built, error) {
 	d := u.doc
 	b := &Built{Size: d.size, Offsets: map[int]int64{}, Headers: map[int]int{}}
-	var tail []byte
+	// room for the objects (a signature placeholder is tens of KiB) so
+	// that the tail is not copied while it grows
+	hint := 1024
+	for _, o := range u.objs {
+		switch v := o.(type) {
+		case Raw:
+			hint += len(v) + 64
+		case *Stream:
+			hint += len(v.Data) + 256
+		default:
+			hint += 256
+		}
+	}
+	tail := make([]byte, 0, hint)
 	last := make([]byte, 1)
 	if _, err := d.r.ReadAt(last, d.size-1); err != nil {
 		return nil, fmt.Errorf("pdf: read last byte: %w", err)

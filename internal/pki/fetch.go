@@ -67,6 +67,11 @@ func FetchOCSP(ctx context.Context, hc *http.Client, cert, issuer *x509.Certific
 	if now.Before(resp.ThisUpdate.Add(-5*time.Minute)) || !resp.NextUpdate.IsZero() && now.After(resp.NextUpdate) {
 		return nil, nil, errors.New("pki: fetch OCSP: the response is not current")
 	}
+	if resp.ProducedAt.Before(resp.ThisUpdate) {
+		// RFC 6960 needs thisUpdate ≤ producedAt; NSS-based validators
+		// reject such a response, so it must not go into a DSS
+		return nil, nil, errors.New("pki: fetch OCSP: the response was produced before its thisUpdate")
+	}
 	return resp, der, nil
 }
 

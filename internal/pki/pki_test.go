@@ -416,6 +416,9 @@ func TestRevocation(t *testing.T) {
 			if r.Status != tt.status {
 				t.Fatalf("status %d, want %d", r.Status, tt.status)
 			}
+			if r.ProducedAt.Before(r.ThisUpdate) || !r.NextUpdate.After(r.ThisUpdate) {
+				t.Fatalf("producedAt %v, thisUpdate %v, nextUpdate %v", r.ProducedAt, r.ThisUpdate, r.NextUpdate)
+			}
 		})
 	}
 	t.Run("ocsp-other-issuer", func(t *testing.T) {
@@ -529,6 +532,76 @@ func TestFetchRevocation(t *testing.T) {
 	}
 	if _, _, err := FetchOCSP(ctx, nil, d.CA.Certificate, d.CA.Certificate, now); err == nil {
 		t.Fatal("certificate without OCSP URL accepted")
+	}
+}
+
+// TestOCSPTimes checks that a response's thisUpdate never follows its
+// producedAt, whatever the handler's clock says: NSS (pdfsig) rejects such
+// responses as SEC_ERROR_OCSP_FUTURE_RESPONSE.
+func TestOCSPTimes(t *testing.T) {
+	d := sharedDev(t)
+	req, err := ocsp.CreateRequest(d.Signer.Certificate, d.CA.Certificate, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	minute := time.Now().UTC().Truncate(time.Minute)
+	tests := []struct {
+		name string
+		now  time.Time
+	}{
+		{"end-of-minute", minute.Add(59 * time.Second)},
+		{"start-of-minute", minute},
+		{"clock-behind", minute.Add(-2*time.Hour + 30*time.Second)},
+		{"clock-ahead", minute.Add(3 * time.Hour)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			der, err := d.CA.ocspResponse(context.Background(), d.Revocations, req, tt.now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := ocsp.ParseResponseForCert(der, d.Signer.Certificate, d.CA.Certificate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.ProducedAt.Before(r.ThisUpdate) {
+				t.Fatalf("producedAt %v before thisUpdate %v", r.ProducedAt, r.ThisUpdate)
+			}
+			want := tt.now.Truncate(time.Minute)
+			if want.After(r.ProducedAt) {
+				want = r.ProducedAt
+			}
+			if !r.ThisUpdate.Equal(want) || !r.NextUpdate.Equal(want.Add(CRLValidity)) {
+				t.Fatalf("thisUpdate %v nextUpdate %v, want %v", r.ThisUpdate, r.NextUpdate, want)
+			}
+		})
+	}
+}
+
+// TestFetchOCSPProducedBeforeThisUpdate: FetchOCSP refuses a response that
+// NSS-based validators would reject, so that it never goes into a DSS.
+func TestFetchOCSPProducedBeforeThisUpdate(t *testing.T) {
+	d := sharedDev(t)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var leaf *x509.Certificate
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// thisUpdate two minutes after the minute x/crypto/ocsp puts in producedAt
+		this := time.Now().UTC().Truncate(time.Minute).Add(2 * time.Minute)
+		der, err := ocsp.CreateResponse(d.CA.Certificate, d.CA.Certificate, ocsp.Response{
+			Status: ocsp.Good, SerialNumber: leaf.SerialNumber, ThisUpdate: this, NextUpdate: this.Add(time.Hour),
+		}, d.CA.Key)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/ocsp-response")
+		w.Write(der)
+	}))
+	defer hs.Close()
+	leaf = issueLeaf(t, d.CA, key, func(c *x509.Certificate) { c.OCSPServer = []string{hs.URL} })
+	_, _, err := FetchOCSP(context.Background(), nil, leaf, d.CA.Certificate, time.Now())
+	if err == nil || !strings.Contains(err.Error(), "produced before its thisUpdate") {
+		t.Fatalf("err %v", err)
 	}
 }
 

@@ -206,11 +206,12 @@ func (ca *CA) ocspResponse(ctx context.Context, src RevocationSource, der []byte
 	if err != nil {
 		return ocsp.InternalErrorErrorResponse, err
 	}
+	this := ocspThisUpdate(now, time.Now())
 	tmpl := ocsp.Response{
 		Status:           st.State,
 		SerialNumber:     req.SerialNumber,
-		ThisUpdate:       now.UTC().Truncate(time.Second),
-		NextUpdate:       now.UTC().Truncate(time.Second).Add(CRLValidity),
+		ThisUpdate:       this,
+		NextUpdate:       this.Add(CRLValidity),
 		RevokedAt:        st.RevokedAt,
 		RevocationReason: st.Reason,
 		IssuerHash:       req.HashAlgorithm,
@@ -220,6 +221,25 @@ func (ca *CA) ocspResponse(ctx context.Context, src RevocationSource, der []byte
 		return ocsp.InternalErrorErrorResponse, err
 	}
 	return resp, nil
+}
+
+// ocspThisUpdate is the thisUpdate of a response answered at now (the
+// handler's clock) and signed at wall (the real clock).
+//
+// RFC 6960 §4.2.1: thisUpdate is when the status was known to be correct
+// and producedAt when the responder signed, so thisUpdate ≤ producedAt.
+// NSS (poppler's pdfsig, Firefox, Thunderbird) enforces it: a response
+// whose producedAt precedes thisUpdate fails with
+// SEC_ERROR_OCSP_FUTURE_RESPONSE (ocsp_VerifySingleResponse).
+// x/crypto/ocsp stamps producedAt with the wall clock truncated to the
+// minute, so thisUpdate is truncated to the minute as well, and never
+// later than the wall clock's minute.
+func ocspThisUpdate(now, wall time.Time) time.Time {
+	t := now.UTC().Truncate(time.Minute)
+	if w := wall.UTC().Truncate(time.Minute); t.After(w) {
+		t = w
+	}
+	return t
 }
 
 // issued reports whether an OCSP request names this CA as issuer.

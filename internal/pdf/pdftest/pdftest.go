@@ -123,6 +123,10 @@ const contractHTML = `<!doctype html><html><head><meta charset="utf-8"><title>Co
 <body><h1>Szerződés</h1><p>Test contract printed by Chromium. Árvíztűrő tükörfúrógép.</p>
 <p style="page-break-before: always">Second page.</p></body></html>`
 
+const officeHTML = `<!doctype html><html><head><meta charset="utf-8"><title>Contract</title></head>
+<body><h1>Szerződés</h1><p>Test contract exported by LibreOffice. Árvíztűrő tükörfúrógép.</p>
+<p style="page-break-before: always">Second page.</p></body></html>`
+
 // Variant is a named test input.
 type Variant struct {
 	Name string
@@ -131,7 +135,8 @@ type Variant struct {
 
 // Variants writes Minimal(2) to dir and converts it with external
 // producers: qpdf (object and xref streams, linearized), Chromium's
-// print-to-PDF (not in -short mode) and ghostscript.
+// print-to-PDF and LibreOffice's PDF export, plain and PDF/A-2b (not in
+// -short mode), and ghostscript.
 // Missing tools skip (or fail under ESIGN_TEST_REQUIRE=1) the test.
 func Variants(tb testing.TB, dir string) []Variant {
 	tb.Helper()
@@ -175,6 +180,28 @@ func Variants(tb testing.TB, dir string) []Variant {
 		}
 		add("chromium", chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
 			"--user-data-dir="+filepath.Join(dir, "chromium-profile"), "--print-to-pdf=OUT", "file://"+html)
+		soffice := esigntest.Tool(tb, "soffice")
+		for _, v := range []struct{ name, filter string }{
+			{"libreoffice", "pdf:writer_pdf_Export"},
+			{"libreoffice-pdfa2b", `pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}`},
+		} {
+			// soffice names the output after the input, in --outdir
+			out := filepath.Join(dir, v.name)
+			src := filepath.Join(out, "contract.html")
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				tb.Fatal(err)
+			}
+			if err := os.WriteFile(src, []byte(officeHTML), 0o644); err != nil {
+				tb.Fatal(err)
+			}
+			run(v.name, soffice, "--headless", "-env:UserInstallation=file://"+filepath.Join(dir, "libreoffice-profile"),
+				"--convert-to", v.filter, "--outdir", out, src)
+			p := filepath.Join(dir, v.name+".pdf")
+			if err := os.Rename(filepath.Join(out, "contract.pdf"), p); err != nil {
+				tb.Fatalf("%s: %v", v.name, err)
+			}
+			vs = append(vs, Variant{v.name, p})
+		}
 	}
 	add("ghostscript", gs, "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pdfwrite", "-sOutputFile=OUT", src)
 	return vs
