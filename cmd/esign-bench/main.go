@@ -3,6 +3,7 @@
 //
 //	esign-bench rpc --transport amqp --concurrency 64 --duration 10s
 //	esign-bench pdfsign --size 1048576 --level B-B --concurrency 1 --duration 10s
+//	esign-bench mobile --url http://127.0.0.1:10185 --op login --concurrency 4 --duration 10s
 package main
 
 import (
@@ -20,6 +21,7 @@ const usage = `usage: esign-bench <scenario> [flags]
 scenarios:
   rpc      bus RPC round trips (esign-bench rpc -h for flags)
   pdfsign  PAdES signing of one input (esign-bench pdfsign -h for flags)
+  mobile   mobile REST API logins or offer lists against a running oss (esign-bench mobile -h)
 `
 
 func main() {
@@ -41,6 +43,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runRPC(ctx, args[1:], stdout, stderr)
 	case "pdfsign":
 		return runPDFSignTo(ctx, args[1:], stdout, stderr)
+	case "mobile":
+		return runMobile(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -12,6 +12,7 @@ import (
 	"esign/internal/bus/amqp"
 	"esign/internal/bus/inproc"
 	"esign/internal/esign"
+	"esign/internal/rpc"
 )
 
 // needsBus: every role talks over the bus except a TSA on its own.
@@ -82,14 +83,10 @@ func (a *app) serveBus(ctx context.Context) error {
 		a.peers["css"] = func(ctx context.Context) error { return bus.Ping(ctx, b, bus.QueueCSSPing) }
 		a.peers["cron"] = func(ctx context.Context) error { return bus.Ping(ctx, b, bus.QueueCronPing) }
 		load := func(ctx context.Context) (bus.SystemConfig, error) { return loadSystemConfig(ctx, a.db) }
-		if err := b.Serve(ctx, bus.QueueApp, func(ctx context.Context, req *bus.Request) (any, error) {
-			switch req.Method {
-			case methodSystemConfig:
-				return load(ctx)
-			}
-			return nil, esign.Errorf("rpc-app", esign.NotFound, "no method %q", req.Method)
-		}); err != nil {
-			return fmt.Errorf("serve %s: %w", bus.QueueApp, err)
+		// The customer-facing queues, esign:rpc-app with system.config
+		// among them.
+		if err := a.serveRPC(ctx, load); err != nil {
+			return err
 		}
 		// Push once now so that css becomes ready at once, then every
 		// minute for replicas that start later.
@@ -106,7 +103,7 @@ func (a *app) serveBus(ctx context.Context) error {
 }
 
 // methodSystemConfig on esign:rpc-app returns the current SystemConfig.
-const methodSystemConfig = "system.config"
+const methodSystemConfig = rpc.MethodSystemConfig
 
 // fetchSystemConfig asks oss for the configuration, with backoff, until
 // holder has one (from this call or from a push).

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"esign/internal/config"
+	"esign/internal/customers"
 	"esign/internal/docstore"
 	"esign/internal/envelope"
 	"esign/internal/esign"
@@ -86,7 +87,8 @@ type app struct {
 	bus       bus.Bus
 	queue     *jobs.Queue
 	docs      *docstore.Store
-	rdb       *redis.Client // shared by sessions and rate limits, when redis.url is set
+	rdb       *redis.Client      // shared by sessions and rate limits, when redis.url is set
+	customers *customers.Service // oss: the customer-facing operations (mobile API, RPC for css)
 	mobile    http.Handler
 	sysConfig *bus.SystemConfigHolder // css: the latest configuration from oss
 	bgCtx     context.Context
@@ -200,11 +202,12 @@ func (a *app) open(ctx context.Context) error {
 		})
 	}
 	if a.spec.has(roleOSS) {
-		h, err := a.mobileAPI()
+		svc, err := a.customersService()
 		if err != nil {
-			return err
+			return fmt.Errorf("customer service: %w", err)
 		}
-		a.mobile = h
+		a.customers = svc
+		a.mobile = a.mobileAPI()
 	}
 	return a.openBus(ctx)
 }
