@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"esign/internal/atomicfile"
 )
 
 // KeyCodec seals private keys before they are written to the data dir and
@@ -175,7 +177,7 @@ func generateDev(dir string, opt DevOptions) (*Dev, error) {
 		if strings.HasSuffix(s.name, ".key.pem") {
 			mode = 0o600
 		}
-		if err := writeFileAtomic(filepath.Join(dir, s.name), b, mode); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, s.name), b, mode); err != nil {
 			return nil, fmt.Errorf("pki: dev: write %s: %w", s.name, err)
 		}
 	}
@@ -329,28 +331,4 @@ func readCerts(path string) ([]*x509.Certificate, error) {
 		return nil, errors.New("pki: no certificate in " + path)
 	}
 	return out, nil
-}
-
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
