@@ -299,3 +299,37 @@ func SafeHandleEvent(ctx context.Context, h EventHandler, ev *Event) (err error)
 	}()
 	return h(ctx, ev)
 }
+
+// OutgoingCall is a request envelope ready to send: what every transport's
+// Call starts with.
+type OutgoingCall struct {
+	Op       string             // "bus.Call queue/method", for errors
+	ID       string             // the envelope's id, which the reply carries as correlation
+	Ctx      context.Context    // bounded by Deadline
+	Cancel   context.CancelFunc // the caller defers it
+	Deadline time.Time
+	Msg      []byte // the encoded envelope
+}
+
+// NewCall checks the queue name, bounds ctx by its deadline (or def) and
+// encodes req with the deadline into an envelope of at most max bytes. On
+// error nothing needs cancelling.
+func NewCall(ctx context.Context, l Limits, queue, method string, req any) (*OutgoingCall, error) {
+	op := "bus.Call " + queue + "/" + method
+	if err := CheckName("queue", queue); err != nil {
+		return nil, esign.E(op, err)
+	}
+	ctx, cancel, deadline := Deadline(ctx, l.DefaultTimeout)
+	env, err := NewEnvelope(ctx, method, req)
+	if err != nil {
+		cancel()
+		return nil, esign.E(op, err)
+	}
+	env.Deadline = &deadline
+	msg, err := env.Marshal(l.MaxMessageSize)
+	if err != nil {
+		cancel()
+		return nil, esign.E(op, err)
+	}
+	return &OutgoingCall{Op: op, ID: env.ID, Ctx: ctx, Cancel: cancel, Deadline: deadline, Msg: msg}, nil
+}

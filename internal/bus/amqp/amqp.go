@@ -415,21 +415,12 @@ func notConnected(op string) error {
 
 // Call implements bus.Bus.
 func (b *Bus) Call(ctx context.Context, queue, method string, req, resp any) error {
-	op := "bus.Call " + queue + "/" + method
-	if err := bus.CheckName("queue", queue); err != nil {
-		return esign.E(op, err)
-	}
-	ctx, cancel, deadline := bus.Deadline(ctx, b.limits.DefaultTimeout)
-	defer cancel()
-	env, err := bus.NewEnvelope(ctx, method, req)
+	oc, err := bus.NewCall(ctx, b.limits, queue, method, req)
 	if err != nil {
-		return esign.E(op, err)
+		return err
 	}
-	env.Deadline = &deadline
-	msg, err := env.Marshal(b.limits.MaxMessageSize)
-	if err != nil {
-		return esign.E(op, err)
-	}
+	defer oc.Cancel()
+	op, ctx, deadline, msg := oc.Op, oc.Ctx, oc.Deadline, oc.Msg
 	ttl := time.Until(deadline).Milliseconds()
 	if ttl <= 0 {
 		return bus.CallError(op, context.DeadlineExceeded)
@@ -451,9 +442,9 @@ func (b *Bus) Call(ctx context.Context, queue, method string, req, resp any) err
 		cc.mu.Unlock()
 		return notConnected(op)
 	}
-	cc.pending[env.ID] = wait
+	cc.pending[oc.ID] = wait
 	cc.mu.Unlock()
-	defer cc.take(env.ID)
+	defer cc.take(oc.ID)
 	// The sender goroutine writes the request: a socket write can block
 	// while the broker applies flow control or shuts down, and the call must
 	// still end by its deadline.
@@ -461,7 +452,7 @@ func (b *Bus) Call(ctx context.Context, queue, method string, req, resp any) err
 	case cc.out <- request{queue: queue, pub: amqp.Publishing{
 		ContentType:   "application/json",
 		DeliveryMode:  amqp.Transient,
-		CorrelationId: env.ID,
+		CorrelationId: oc.ID,
 		ReplyTo:       replyTo,
 		Expiration:    strconv.FormatInt(ttl, 10),
 		Type:          method,

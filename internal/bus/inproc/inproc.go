@@ -92,21 +92,12 @@ func (b *Bus) closedErr(op string) error {
 
 // Call implements bus.Bus.
 func (b *Bus) Call(ctx context.Context, queue, method string, req, resp any) error {
-	op := "bus.Call " + queue + "/" + method
-	if err := bus.CheckName("queue", queue); err != nil {
-		return esign.E(op, err)
-	}
-	ctx, cancel, deadline := bus.Deadline(ctx, b.limits.DefaultTimeout)
-	defer cancel()
-	env, err := bus.NewEnvelope(ctx, method, req)
+	oc, err := bus.NewCall(ctx, b.limits, queue, method, req)
 	if err != nil {
-		return esign.E(op, err)
+		return err
 	}
-	env.Deadline = &deadline
-	msg, err := env.Marshal(b.limits.MaxMessageSize)
-	if err != nil {
-		return esign.E(op, err)
-	}
+	defer oc.Cancel()
+	op, ctx, msg := oc.Op, oc.Ctx, oc.Msg
 	b.mu.Lock()
 	q := b.queues[queue]
 	b.mu.Unlock()
