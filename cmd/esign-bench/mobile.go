@@ -11,9 +11,7 @@ import (
 	"math/big"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"esign/internal/cli"
@@ -90,71 +88,30 @@ func runMobile(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	setup.Close()
 
-	type result struct {
-		lat      []time.Duration
-		errs     int
-		firstErr error
-	}
-	results := make([]result, *concurrency)
-	start := time.Now()
-	measureFrom, end := start.Add(*warmup), start.Add(*warmup+*duration)
-	var wg sync.WaitGroup
-	for w := range *concurrency {
-		wg.Go(func() {
-			r, acc := &results[w], accs[w%len(accs)]
-			for ctx.Err() == nil {
-				t0 := time.Now()
-				if t0.After(end) {
-					return
-				}
-				var err error
-				if *op == "login" {
-					_, err = m.login(ctx, acc)
-				} else {
-					var out struct {
-						Offers []json.RawMessage `json:"offers"`
-					}
-					err = m.do(ctx, "GET", "/api/offers?limit=20", acc.session, nil, http.StatusOK, &out)
-					if err == nil && len(out.Offers) != min(*offers, 20) {
-						err = fmt.Errorf("listed %d offers, want %d", len(out.Offers), min(*offers, 20))
-					}
-				}
-				d := time.Since(t0)
-				if t0.Before(measureFrom) {
-					continue
-				}
-				if err != nil {
-					r.errs++
-					if r.firstErr == nil {
-						r.firstErr = err
-					}
-					continue
-				}
-				r.lat = append(r.lat, d)
+	res, err := runLoad(ctx, loadOptions{Concurrency: *concurrency, Warmup: *warmup, Duration: *duration},
+		func(ctx context.Context, w, _ int) error {
+			acc := accs[w%len(accs)]
+			if *op == "login" {
+				_, err := m.login(ctx, acc)
+				return err
 			}
+			var out struct {
+				Offers []json.RawMessage `json:"offers"`
+			}
+			if err := m.do(ctx, "GET", "/api/offers?limit=20", acc.session, nil, http.StatusOK, &out); err != nil {
+				return err
+			}
+			if len(out.Offers) != min(*offers, 20) {
+				return fmt.Errorf("listed %d offers, want %d", len(out.Offers), min(*offers, 20))
+			}
+			return nil
 		})
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	if err != nil {
 		return err
 	}
-	var all []time.Duration
-	sum := mobileSummary{Scenario: "mobile", Op: *op, URL: m.base, Concurrency: *concurrency, Accounts: len(accs), DurationS: duration.Seconds()}
-	for _, r := range results {
-		all = append(all, r.lat...)
-		sum.Errors += r.errs
-		if r.firstErr != nil && sum.FirstError == "" {
-			sum.FirstError = r.firstErr.Error()
-		}
-	}
-	slices.Sort(all)
-	sum.Requests = len(all)
-	sum.RequestsPS = round(float64(len(all))/duration.Seconds(), 1)
-	sum.P50Ms = ms(percentile(all, 0.50))
-	sum.P99Ms = ms(percentile(all, 0.99))
-	if len(all) > 0 {
-		sum.MaxMs = ms(all[len(all)-1])
-	}
+	sum := mobileSummary{Scenario: "mobile", Op: *op, URL: m.base, Concurrency: *concurrency, Accounts: len(accs),
+		DurationS: duration.Seconds(), Requests: res.OK, RequestsPS: res.PerS, P50Ms: res.P50Ms, P99Ms: res.P99Ms,
+		MaxMs: res.MaxMs, Errors: res.Errors, FirstError: res.FirstError}
 	return json.NewEncoder(stdout).Encode(sum)
 }
 

@@ -164,12 +164,7 @@ func runPDFSignTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	elapsed := time.Since(start).Seconds()
 	cpu := cpuTime() - cpu0
 	slices.Sort(lat)
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
-	}
+	pct := func(p float64) float64 { return ms(percentile(lat, p)) }
 	sum := pdfSignSummary{Scenario: "pdfsign", Level: string(level), InputBytes: st.Size(), Concurrency: *concurrency,
 		DurationS: elapsed, Signatures: len(lat), SignaturesPerS: float64(len(lat)) / elapsed,
 		P50Ms: pct(0.50), P99Ms: pct(0.99), MaxMs: pct(1), PeakRSSMB: peakRSSMB(), Errors: nerr, FirstError: firstErr,

@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"esign/internal/bus"
@@ -104,81 +101,24 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	body := strings.Repeat("x", *payload)
 
-	type result struct {
-		lat      []time.Duration
-		errs     int
-		firstErr error
-	}
-	results := make([]result, *concurrency)
-	start := time.Now()
-	measureFrom, end := start.Add(*warmup), start.Add(*warmup+*duration)
-	var wg sync.WaitGroup
-	for w := range *concurrency {
-		wg.Go(func() {
-			r := &results[w]
+	res, err := runLoad(ctx, loadOptions{Concurrency: *concurrency, Warmup: *warmup, Duration: *duration},
+		func(ctx context.Context, _, _ int) error {
 			var reply string
-			for ctx.Err() == nil {
-				t0 := time.Now()
-				if t0.After(end) {
-					return
-				}
-				cctx, cancel := context.WithTimeout(ctx, *timeout)
-				err := client.Call(cctx, queue, "echo", body, &reply)
-				cancel()
-				d := time.Since(t0)
-				if t0.Before(measureFrom) {
-					continue
-				}
-				if err == nil && len(reply) != len(body) {
-					err = fmt.Errorf("echo returned %d bytes, sent %d", len(reply), len(body))
-				}
-				if err != nil {
-					r.errs++
-					if r.firstErr == nil {
-						r.firstErr = err
-					}
-					continue
-				}
-				r.lat = append(r.lat, d)
+			cctx, cancel := context.WithTimeout(ctx, *timeout)
+			defer cancel()
+			if err := client.Call(cctx, queue, "echo", body, &reply); err != nil {
+				return err
 			}
+			if len(reply) != len(body) {
+				return fmt.Errorf("echo returned %d bytes, sent %d", len(reply), len(body))
+			}
+			return nil
 		})
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	if err != nil {
 		return err
 	}
-	var all []time.Duration
 	sum := rpcSummary{Scenario: "rpc", Transport: *transport, Concurrency: *concurrency, PayloadBytes: *payload,
-		DurationS: duration.Seconds()}
-	for _, r := range results {
-		all = append(all, r.lat...)
-		sum.Errors += r.errs
-		if r.firstErr != nil && sum.FirstError == "" {
-			sum.FirstError = r.firstErr.Error()
-		}
-	}
-	slices.Sort(all)
-	sum.Calls = len(all)
-	sum.CallsPerS = round(float64(len(all))/duration.Seconds(), 1)
-	sum.P50Ms = ms(percentile(all, 0.50))
-	sum.P99Ms = ms(percentile(all, 0.99))
-	if len(all) > 0 {
-		sum.MaxMs = ms(all[len(all)-1])
-	}
+		DurationS: duration.Seconds(), Calls: res.OK, CallsPerS: res.PerS, P50Ms: res.P50Ms, P99Ms: res.P99Ms,
+		MaxMs: res.MaxMs, Errors: res.Errors, FirstError: res.FirstError}
 	return json.NewEncoder(stdout).Encode(sum)
-}
-
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(p*float64(len(sorted)))) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
-}
-
-func ms(d time.Duration) float64 { return round(float64(d)/float64(time.Millisecond), 3) }
-
-func round(f float64, places int) float64 {
-	p := math.Pow(10, float64(places))
-	return math.Round(f*p) / p
 }
