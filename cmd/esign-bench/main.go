@@ -4,6 +4,8 @@
 //	esign-bench rpc --transport amqp --concurrency 64 --duration 10s
 //	esign-bench pdfsign --size 1048576 --level B-B --concurrency 1 --duration 10s
 //	esign-bench mobile --url http://127.0.0.1:10185 --op login --concurrency 4 --duration 10s
+//	esign-bench flow --url http://127.0.0.1:10185 --concurrency 8 --duration 30s
+//	ESIGN_BENCH_WEBHOOK_AUTH=user:pw esign-bench upload --url http://127.0.0.1:10182 --size 1048576 --duration 10s
 package main
 
 import (
@@ -22,6 +24,8 @@ scenarios:
   rpc      bus RPC round trips (esign-bench rpc -h for flags)
   pdfsign  PAdES signing of one input (esign-bench pdfsign -h for flags)
   mobile   mobile REST API logins or offer lists against a running oss (esign-bench mobile -h)
+  upload   webhook offer uploads (1 MB PDF) against a running oss (esign-bench upload -h)
+  flow     complete signing flows (reference device clients, M1/M2, sealed contract) against a running system (esign-bench flow -h)
 `
 
 func main() {
@@ -45,6 +49,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPDFSignTo(ctx, args[1:], stdout, stderr)
 	case "mobile":
 		return runMobile(ctx, args[1:], stdout, stderr)
+	case "upload":
+		return runUpload(ctx, args[1:], stdout, stderr)
+	case "flow":
+		return runFlow(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

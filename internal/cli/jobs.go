@@ -15,6 +15,7 @@ import (
 	"esign/internal/notify/inbox"
 	"esign/internal/notify/smsapi"
 	"esign/internal/notify/smtp"
+	"esign/internal/offers"
 	"esign/internal/sqlstore"
 )
 
@@ -86,6 +87,7 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 		deps.Limiter = notify.NewMemoryLimiter(nil)
 	}
 	deps.Documents = &retention{db: a.db, docs: a.docs}
+	hook := a.eventDeps(&deps)
 	limits := map[notify.Channel]notify.Limit{}
 	if cfg.Notify.SMSPerHour > 0 {
 		limits[notify.SMS] = notify.Limit{N: cfg.Notify.SMSPerHour, Per: time.Hour}
@@ -100,6 +102,7 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 		Workers:    cfg.Notify.Workers,
 		InsertOnly: opt.insertOnly,
 		Notify:     jobs.NotifyConfig{RateLimits: limits},
+		Events:     jobs.EventConfig{MaxAttempts: cfg.Webhook.EventMaxAttempts},
 		Cron: jobs.CronConfig{
 			Schedules:         schedules,
 			Location:          loc,
@@ -112,6 +115,8 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
+	a.events = offers.NewEmitter(q, cfg.Webhook.CallbackURLs(), nil)
+	hook.em = a.events
 	return q, nil
 }
 

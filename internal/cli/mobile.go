@@ -14,7 +14,7 @@ import (
 // service (the one the css-facing RPC queues use too, so both share
 // sessions and rate limits).
 func (a *app) mobileAPI() http.Handler {
-	return httpkit.Chain(mobileapi.New(a.customers, a.log), httpkit.LimitBody(a.cfg.HTTP.MaxBodyBytes))
+	return httpkit.Chain(mobileapi.New(a.customers, a.log, mobileapi.WithSigning(a.signing)), httpkit.LimitBody(a.cfg.HTTP.MaxBodyBytes))
 }
 
 // mobileCodeKey returns mobile.code_key, or a key derived from the envelope

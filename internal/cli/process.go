@@ -25,7 +25,9 @@ import (
 	"esign/internal/httpkit"
 	"esign/internal/jobs"
 	"esign/internal/metrics"
+	"esign/internal/offers"
 	"esign/internal/pki"
+	"esign/internal/signing"
 	"esign/internal/sqlstore"
 )
 
@@ -89,7 +91,10 @@ type app struct {
 	docs      *docstore.Store
 	rdb       *redis.Client      // shared by sessions and rate limits, when redis.url is set
 	customers *customers.Service // oss: the customer-facing operations (mobile API, RPC for css)
+	signing   *signing.Service   // oss: M1/M2 and the bank's seal (mobile API, RPC for css)
 	mobile    http.Handler
+	webhook   http.Handler            // oss: the external webhook API
+	events    *offers.Emitter         // events out to the bank (webhook.event_urls); set with the queue
 	sysConfig *bus.SystemConfigHolder // css: the latest configuration from oss
 	bgCtx     context.Context
 	bg        sync.WaitGroup
@@ -207,7 +212,13 @@ func (a *app) open(ctx context.Context) error {
 			return fmt.Errorf("customer service: %w", err)
 		}
 		a.customers = svc
+		if a.signing, err = a.signingService(); err != nil {
+			return fmt.Errorf("signing service: %w", err)
+		}
 		a.mobile = a.mobileAPI()
+		if a.webhook, err = a.webhookAPI(); err != nil {
+			return fmt.Errorf("webhook API: %w", err)
+		}
 	}
 	return a.openBus(ctx)
 }
@@ -316,7 +327,7 @@ func (a *app) listeners() []httpkit.Listener {
 	}
 	if a.spec.has(roleOSS) {
 		add("admin", l.Admin, a.browser(a.page("admin.html", "esign — operators")))
-		add("webhook", l.Webhook, a.api(nil))
+		add("webhook", l.Webhook, a.webhook)
 		add("realtime", l.Realtime, a.api(nil))
 		add("mobile", l.Mobile, a.mobile)
 	}

@@ -22,7 +22,7 @@ import (
 // process's customers.Service (shared with the mobile API); esign:rpc-app
 // also answers system.config with load.
 func (a *app) serveRPC(ctx context.Context, load func(context.Context) (bus.SystemConfig, error)) error {
-	srv := rpc.NewServer(a.customers, rpc.ServerOptions{SystemConfig: load})
+	srv := rpc.NewServer(a.customers, rpc.ServerOptions{SystemConfig: load, Signing: a.signing})
 	return srv.Serve(ctx, a.bus, rpc.DefaultQueues())
 }
 
@@ -55,7 +55,8 @@ func (a *app) customersServiceWith(q customers.Enqueuer) (*customers.Service, er
 	cfg.LoginPerApp = notify.Limit{N: m.LoginPerAppPer10Min, Per: 10 * time.Minute}
 	cfg.RegisterPerIP = notify.Limit{N: m.RegisterPerIPPer10Min, Per: 10 * time.Minute}
 	cfg.CodeKey = key
-	return customers.New(customers.Deps{DB: a.db, Queue: q, Sessions: sessions, Limiter: limiter, TSA: ts, Docs: a.docs}, cfg)
+	return customers.New(customers.Deps{DB: a.db, Queue: q, Sessions: sessions, Limiter: limiter, TSA: ts, Docs: a.docs,
+		Events: a.events}, cfg)
 }
 
 // CustomerSetup does, for tools such as esign-bench's mobile scenario, what

@@ -32,6 +32,7 @@ type Config struct {
 	Cron     Cron     `json:"cron"`
 	HTTP     HTTP     `json:"http"`
 	Mobile   Mobile   `json:"mobile"`
+	Webhook  Webhook  `json:"webhook"`
 }
 
 // Notify selects and configures the SMS, e-mail and push providers.
@@ -195,6 +196,7 @@ func Default() Config {
 			ShutdownTimeout:   20 * time.Second,
 			MaxBodyBytes:      1 << 20,
 		},
-		Mobile: defaultMobile(),
+		Mobile:  defaultMobile(),
+		Webhook: defaultWebhook(),
 	}
 }

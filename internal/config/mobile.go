@@ -2,6 +2,9 @@ package config
 
 import (
 	"encoding/base64"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -15,6 +18,22 @@ type Mobile struct {
 	SMSGlobalPerMinute    int           `json:"sms_global_per_minute" help:"At most this many one-time codes sent by the whole system per minute."`
 	LoginPerAppPer10Min   int           `json:"login_per_app_per_10min" help:"At most this many credential and code checks from one app installation per 10 minutes."`
 	RegisterPerIPPer10Min int           `json:"register_per_ip_per_10min" help:"At most this many app registrations from one client address per 10 minutes."`
+	SigningAlgorithms     string        `json:"signing_algorithms" help:"Comma-separated signature algorithms accepted in M1/M2 (docs/protocol.md): ecdsa-p256-sha256, rsa-pss-sha256, rsa-pkcs1v15-sha256. Empty: all three."`
+}
+
+// signingAlgorithms are the algorithm identifiers of package signing.
+var signingAlgorithms = []string{"ecdsa-p256-sha256", "rsa-pss-sha256", "rsa-pkcs1v15-sha256"}
+
+// Algorithms returns the listed signing algorithms; nil when none are
+// listed (all accepted).
+func (m Mobile) Algorithms() []string {
+	var out []string
+	for _, a := range strings.Split(m.SigningAlgorithms, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func defaultMobile() Mobile {
@@ -34,6 +53,14 @@ func (m Mobile) validate() error {
 		if err != nil || len(k) < 32 {
 			return &FieldError{Key: "mobile.code_key", Reason: "must be base64 of at least 32 bytes"}
 		}
+	}
+	for _, a := range m.Algorithms() {
+		if !slices.Contains(signingAlgorithms, a) {
+			return &FieldError{Key: "mobile.signing_algorithms", Reason: "unknown algorithm " + strconv.Quote(a)}
+		}
+	}
+	if m.SigningAlgorithms != "" && len(m.Algorithms()) == 0 {
+		return &FieldError{Key: "mobile.signing_algorithms", Reason: "lists no algorithm"}
 	}
 	for _, n := range []struct {
 		key string

@@ -139,6 +139,9 @@ func (c Config) Validate() error {
 	if err := c.Mobile.validate(); err != nil {
 		return err
 	}
+	if err := c.Webhook.validate(); err != nil {
+		return err
+	}
 	return nil
 }
 

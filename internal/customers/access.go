@@ -113,6 +113,9 @@ func (s *Service) RefuseOffer(ctx context.Context, p *Principal, id, reason stri
 		if out, err = tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferRefused, reason); err != nil {
 			return err
 		}
+		if err := s.events.OfferChanged(ctx, tx, out); err != nil {
+			return err
+		}
 		detail, _ := json.Marshal(map[string]string{"reason": reason})
 		return tx.CreateActivity(ctx, activity(p.Customer.ID, o.ID, "offer.refused", string(detail), m))
 	})
@@ -191,6 +194,9 @@ func (s *Service) AcknowledgeContract(ctx context.Context, p *Principal, id stri
 	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
 		st, now := esign.ContractAcknowledged, s.now()
 		if c, err = tx.UpdateContract(ctx, c.ID, esign.ContractUpdate{Status: &st, AcknowledgedAt: &now}); err != nil {
+			return err
+		}
+		if err := s.events.ContractChanged(ctx, tx, c); err != nil {
 			return err
 		}
 		return tx.CreateActivity(ctx, activity(p.Customer.ID, c.OfferID, "contract.acknowledged", `{"contract_id":"`+c.ID+`"}`, m))

@@ -515,21 +515,14 @@ func (s *Service) Approve(ctx context.Context, customerID, userID string) (*esig
 		if out, err = tx.UpdateCustomer(ctx, c.ID, upd); err != nil {
 			return err
 		}
-		apps, err := tx.ListApps(ctx, esign.AppFilter{CustomerID: c.ID, Status: esign.AppAssociated})
+		targets, err := tx.CustomerPushTargets(ctx, c.ID)
 		if err != nil {
 			return err
 		}
-		for _, a := range apps {
-			f, err := tx.GetAppFcmInfo(ctx, a.ID)
-			if esign.IsKind(err, esign.NotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
+		for _, t := range targets {
 			if _, err := s.queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.RegistrationApproved, Channel: notify.Push,
-				Lang: notify.ParseLang(c.Locale), To: f.Token, Params: notify.Params{CustomerName: c.Name},
-				Data: map[string]string{"event": "registration_approved"}, Key: "registration-approved-" + c.ID + "-" + a.ID}); err != nil {
+				Lang: notify.ParseLang(c.Locale), To: t.Token, Params: notify.Params{CustomerName: c.Name},
+				Data: map[string]string{"event": "registration_approved"}, Key: "registration-approved-" + c.ID + "-" + t.AppID}); err != nil {
 				return err
 			}
 		}

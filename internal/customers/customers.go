@@ -133,7 +133,22 @@ type Deps struct {
 	Limiter  notify.Limiter
 	TSA      Timestamper
 	Docs     Documents
+	Events   Events // optional: events out to the bank's systems
 }
+
+// Events hears of the customer's changes to offers and contracts inside the
+// transaction that makes them (offers.Emitter: events to the bank's
+// callback URLs).
+type Events interface {
+	OfferChanged(ctx context.Context, tx *sqlstore.Tx, o *esign.Offer) error
+	ContractChanged(ctx context.Context, tx *sqlstore.Tx, c *esign.Contract) error
+}
+
+// noEvents is the Events of a service without a listener.
+type noEvents struct{}
+
+func (noEvents) OfferChanged(context.Context, *sqlstore.Tx, *esign.Offer) error       { return nil }
+func (noEvents) ContractChanged(context.Context, *sqlstore.Tx, *esign.Contract) error { return nil }
 
 // Service implements the customer and app operations.
 type Service struct {
@@ -143,6 +158,7 @@ type Service struct {
 	limiter  notify.Limiter
 	tsa      Timestamper
 	docs     Documents
+	events   Events
 	cfg      Config
 }
 
@@ -156,8 +172,12 @@ func New(d Deps, cfg Config) (*Service, error) {
 	if len(cfg.CodeKey) < 32 {
 		return nil, esign.E(op, esign.Invalid, "the code key must have at least 32 bytes")
 	}
+	events := d.Events
+	if events == nil {
+		events = noEvents{}
+	}
 	return &Service{db: d.DB, queue: d.Queue, sessions: d.Sessions, limiter: d.Limiter, tsa: d.TSA, docs: d.Docs,
-		cfg: cfg.withDefaults()}, nil
+		events: events, cfg: cfg.withDefaults()}, nil
 }
 
 func (s *Service) now() time.Time { return esign.Timestamp(s.cfg.Now()) }

@@ -67,6 +67,7 @@ type Config struct {
 	// `esign cron run NAME`, which only needs RunNow).
 	InsertOnly bool
 	Notify     NotifyConfig
+	Events     EventConfig // deliveries of events to the bank's callback URLs
 	Cron       CronConfig
 	Logger     *slog.Logger
 }
@@ -116,6 +117,7 @@ type Deps struct {
 	Offers    OfferExpirer
 	Documents DocumentDeleter
 	URLs      URLDeleter
+	Events    EventDeliverer // nil: this process does not deliver events
 
 	Now func() time.Time // default time.Now
 }
@@ -199,6 +201,9 @@ func New(db *sql.DB, cfg Config, deps Deps) (*Queue, error) {
 		rc.Queues = map[string]river.QueueConfig{
 			QueueNotify: {MaxWorkers: cfg.Workers},
 			QueueCron:   {MaxWorkers: 1},
+		}
+		if err := q.addEventWorker(workers, rc.Queues); err != nil {
+			return nil, err
 		}
 	}
 	periodic, err := q.setupCron()

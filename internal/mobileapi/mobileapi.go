@@ -60,8 +60,9 @@ type call struct {
 }
 
 type api struct {
-	svc *customers.Service
-	log *slog.Logger
+	svc  *customers.Service
+	log  *slog.Logger
+	sign Signer // nil: signing is not served
 }
 
 // Routes lists every endpoint (the OpenAPI test compares them with the
@@ -89,6 +90,8 @@ func (a *api) routes() []Route {
 		{"POST", "/api/contract/{id}/acknowledge", authSession, a.acknowledge},
 		{"GET", "/api/document/{id}", authSession, a.document},
 		{"POST", "/api/document/{id}/mark-as-read", authSession, a.markAsRead},
+		{"POST", "/api/signature/m1", authSession, a.m1},
+		{"POST", "/api/signature/m2", authSession, a.m2},
 		{"POST", "/api/timestamp", authAny, a.timestamp},
 		{"POST", "/api/client-error", authDevice, a.clientError},
 		{"GET", "/api/openapi.json", authNone, a.openAPI},
@@ -97,8 +100,11 @@ func (a *api) routes() []Route {
 
 // New returns the API's handler. Unknown paths answer a JSON 404, a known
 // path with another method a JSON 405.
-func New(svc *customers.Service, log *slog.Logger) http.Handler {
+func New(svc *customers.Service, log *slog.Logger, opts ...Option) http.Handler {
 	a := &api{svc: svc, log: log}
+	for _, o := range opts {
+		o(a)
+	}
 	mux := http.NewServeMux()
 	methods := map[string][]string{}
 	for _, rt := range a.routes() {

@@ -29,11 +29,12 @@ const (
 	ContractReady         Kind = "contract_ready"          // the signed contract can be downloaded
 	OfferRevoked          Kind = "offer_revoked"           // the operator withdrew the offer
 	OfferExpired          Kind = "offer_expired"           // the offer ran past its deadline unsigned
+	BankMessage           Kind = "bank_message"            // a message the bank's systems send (webhook /app/notification)
 )
 
 // Kinds lists every kind, in a fixed order.
 func Kinds() []Kind {
-	return []Kind{OfferAvailable, TwoFactorCode, DeviceAssociationCode, RegistrationApproved, ContractReady, OfferRevoked, OfferExpired}
+	return []Kind{OfferAvailable, TwoFactorCode, DeviceAssociationCode, RegistrationApproved, ContractReady, OfferRevoked, OfferExpired, BankMessage}
 }
 
 // Valid reports whether k is one of the known kinds.

@@ -32,6 +32,8 @@ type Params struct {
 	Code         string    `json:"code,omitempty"` // one-time code (twofa_code, device_association_code)
 	URL          string    `json:"url,omitempty"`  // deep link; defaults to Branding.BaseURL
 	Reason       string    `json:"reason,omitempty"`
+	Title        string    `json:"title,omitempty"`   // bank_message: the bank's title
+	Message      string    `json:"message,omitempty"` // bank_message: the bank's text
 	ExpiresAt    time.Time `json:"expires_at,omitzero"`
 }
 

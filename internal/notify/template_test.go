@@ -34,6 +34,8 @@ func TestRenderGolden(t *testing.T) {
 		Code:         "482913",
 		URL:          "https://sign.pelda.hu/o/abc123",
 		Reason:       "Hibás adatok",
+		Title:        "Karbantartás <ma>",
+		Message:      "Szolgáltatásunk 22:00 és 23:00 között szünetel.",
 		ExpiresAt:    time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC),
 	}
 	for _, kind := range Kinds() {

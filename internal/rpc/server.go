@@ -19,6 +19,7 @@ type Server struct {
 	svc          *customers.Service
 	systemConfig func(context.Context) (bus.SystemConfig, error)
 	maxDocument  int64
+	sign         Signer // nil: the signature queues are not served
 }
 
 // ServerOptions tune a Server.
@@ -30,6 +31,9 @@ type ServerOptions struct {
 	// MaxInlineDocument). It must leave room for base64 and the envelope
 	// within the bus's message size.
 	MaxInlineDocument int64
+	// Signing serves esign:rpc-signature and esign:rpc-signature-check;
+	// nil leaves them out.
+	Signing Signer
 }
 
 // NewServer returns a server of svc.
@@ -37,7 +41,7 @@ func NewServer(svc *customers.Service, o ServerOptions) *Server {
 	if o.MaxInlineDocument <= 0 {
 		o.MaxInlineDocument = MaxInlineDocument
 	}
-	return &Server{svc: svc, systemConfig: o.SystemConfig, maxDocument: o.MaxInlineDocument}
+	return &Server{svc: svc, systemConfig: o.SystemConfig, maxDocument: o.MaxInlineDocument, sign: o.Signing}
 }
 
 // method is one RPC method: the token it takes and its work.
@@ -97,7 +101,7 @@ func (s *Server) queues(q Queues) map[string]map[string]method {
 			return s.systemConfig(ctx)
 		}}
 	}
-	return map[string]map[string]method{
+	out := map[string]map[string]method{
 		q.App: app,
 		q.Customer: {
 			MethodCheckUsername: {authDevice, s.checkUsername},
@@ -125,6 +129,8 @@ func (s *Server) queues(q Queues) map[string]map[string]method {
 			MethodTimestamp: {authAny, s.timestamp},
 		},
 	}
+	s.signatureQueues(q, out)
+	return out
 }
 
 func (s *Server) handler(queue string, methods map[string]method) bus.Handler {

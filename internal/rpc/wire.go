@@ -20,12 +20,16 @@ import (
 // DefaultQueues are the spec's names; tests use unique ones.
 type Queues struct {
 	App, Customer, Offer, Contract, Document, Timestamp string
+	// Signature and SignatureCheck are served when the server has a
+	// signer (ServerOptions.Signing) and they are named.
+	Signature, SignatureCheck string
 }
 
 // DefaultQueues returns the queue names of internal/bus.
 func DefaultQueues() Queues {
 	return Queues{App: bus.QueueApp, Customer: bus.QueueCustomer, Offer: bus.QueueOffer, Contract: bus.QueueContract,
-		Document: bus.QueueDocument, Timestamp: bus.QueueTimestamp}
+		Document: bus.QueueDocument, Timestamp: bus.QueueTimestamp, Signature: bus.QueueSignature,
+		SignatureCheck: bus.QueueSignatureCheck}
 }
 
 // Method names, by queue.

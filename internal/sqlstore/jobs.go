@@ -152,19 +152,12 @@ func recipients(ctx context.Context, s *store, c *esign.Customer) ([]jobs.Recipi
 	if c.Email != "" {
 		out = append(out, jobs.Recipient{Channel: notify.Email, To: c.Email})
 	}
-	apps, err := s.ListApps(ctx, esign.AppFilter{CustomerID: c.ID, Status: esign.AppAssociated})
+	targets, err := s.CustomerPushTargets(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range apps {
-		f, err := s.GetAppFcmInfo(ctx, a.ID)
-		if esign.IsKind(err, esign.NotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, jobs.Recipient{Channel: notify.Push, To: f.Token})
+	for _, t := range targets {
+		out = append(out, jobs.Recipient{Channel: notify.Push, To: t.Token})
 	}
 	return out, nil
 }

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"esign/internal/cli"
+	"esign/internal/device"
+	"esign/internal/pdf/pdftest"
+)
+
+// flowSummary is the one JSON line the flow scenario prints.
+type flowSummary struct {
+	Scenario    string  `json:"scenario"`
+	URL         string  `json:"url"`
+	Concurrency int     `json:"concurrency"`
+	DurationS   float64 `json:"duration_s"`
+	Flows       int     `json:"flows"`
+	FlowsPS     float64 `json:"flows_per_s"`
+	FlowP50Ms   float64 `json:"flow_p50_ms"`
+	FlowP99Ms   float64 `json:"flow_p99_ms"`
+	M2P50Ms     float64 `json:"m2_p50_ms"`
+	M2P99Ms     float64 `json:"m2_p99_ms"`
+	Errors      int     `json:"errors"`
+	FirstError  string  `json:"first_error,omitempty"`
+}
+
+// runFlow runs --concurrency reference device clients (internal/device)
+// through complete signing flows against a running system: a new
+// customer per flow (created, sent the association code and approved
+// through cli.OpenCustomerSetup, as the bank would), registration,
+// association, credentials, login, an offer of two PDFs, M1 with the SMS
+// code read from the development inbox, M2, the contract downloaded and
+// acknowledged. It reports flows/s and the latency of the M2 request.
+// The flows wait between time-stamps for the TSA's stated accuracy.
+func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("flow", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	baseURL := fs.String("url", "http://127.0.0.1:10185", "base URL of the mobile API")
+	concurrency := fs.Int("concurrency", 4, "concurrent device clients")
+	duration := fs.Duration("duration", 30*time.Second, "measured duration")
+	warmup := fs.Duration("warmup", 0, "unmeasured warm-up before the measurement")
+	timeout := fs.Duration("timeout", 30*time.Second, "deadline of each request")
+	configPath := fs.String("config", "", "esign configuration file of the system under test (default: ESIGN_CONFIG; ESIGN_* variables apply as for esign)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *concurrency < 1 || *duration <= 0 {
+		return fmt.Errorf("flow: --concurrency must be ≥ 1 and --duration > 0")
+	}
+	hc := &http.Client{Timeout: *timeout, Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency * 2}}
+	defer hc.CloseIdleConnections()
+	setup, err := cli.OpenCustomerSetup(ctx, *configPath, os.Environ())
+	if err != nil {
+		return fmt.Errorf("flow: open the system's database: %w", err)
+	}
+	defer setup.Close()
+	base := strings.TrimRight(*baseURL, "/")
+	var mu sync.Mutex
+	var m2 []time.Duration
+	measureFrom := time.Now().Add(*warmup)
+	res, err := runLoad(ctx, loadOptions{Concurrency: *concurrency, Warmup: *warmup, Duration: *duration},
+		func(ctx context.Context, _, _ int) error {
+			d, err := signFlow(ctx, setup, base, hc)
+			if err == nil && time.Now().After(measureFrom) {
+				mu.Lock()
+				m2 = append(m2, d)
+				mu.Unlock()
+			}
+			return err
+		})
+	if err != nil {
+		return err
+	}
+	slices.Sort(m2)
+	sum := flowSummary{Scenario: "flow", URL: base, Concurrency: *concurrency, DurationS: duration.Seconds(),
+		Flows: res.OK, FlowsPS: res.PerS, FlowP50Ms: res.P50Ms, FlowP99Ms: res.P99Ms,
+		M2P50Ms: ms(percentile(m2, 0.50)), M2P99Ms: ms(percentile(m2, 0.99)), Errors: res.Errors, FirstError: res.FirstError}
+	return json.NewEncoder(stdout).Encode(sum)
+}
+
+// signFlow runs one complete flow and returns the M2 request's latency.
+func signFlow(ctx context.Context, setup *cli.CustomerSetup, base string, hc *http.Client) (time.Duration, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(10_000_000))
+	if err != nil {
+		return 0, err
+	}
+	phone := fmt.Sprintf("+3670%07d", n)
+	user := "flow" + strings.ToLower(rand.Text()[:10])
+	pw := "Flow-" + rand.Text()[:12] + "-9a"
+	custID, code, err := setup.CreateCustomer(ctx, "Flow Customer", phone)
+	if err != nil {
+		return 0, fmt.Errorf("create customer: %w", err)
+	}
+	d := &device.Client{BaseURL: base, HTTPClient: hc, DeviceInfo: "esign-bench flow"}
+	if err := d.NewKey(); err != nil {
+		return 0, err
+	}
+	if err := d.Register(ctx, "bench-"+rand.Text()[:10], ""); err != nil {
+		return 0, fmt.Errorf("register: %w", err)
+	}
+	if err := d.Associate(ctx, phone, code); err != nil {
+		return 0, fmt.Errorf("associate: %w", err)
+	}
+	if err := d.Create(ctx, user, pw); err != nil {
+		return 0, fmt.Errorf("create credentials: %w", err)
+	}
+	if err := setup.Approve(ctx, custID); err != nil {
+		return 0, fmt.Errorf("approve: %w", err)
+	}
+	if err := d.Login(ctx, user, pw); err != nil {
+		return 0, fmt.Errorf("login: %w", err)
+	}
+	offerID, err := setup.CreateOffer(ctx, custID, "Benchmark flow offer",
+		[]cli.OfferDocument{{Name: "a.pdf", Data: pdftest.Minimal(1)}, {Name: "b.pdf", Data: pdftest.Minimal(2)}})
+	if err != nil {
+		return 0, fmt.Errorf("file offer: %w", err)
+	}
+	_, seen, err := setup.WaitSMSCode(ctx, phone, 0)
+	if err != nil {
+		return 0, err
+	}
+	o, err := d.GetOffer(ctx, offerID)
+	if err != nil {
+		return 0, fmt.Errorf("open offer: %w", err)
+	}
+	var docs [][]byte
+	for _, doc := range o.Documents {
+		var b bytes.Buffer
+		if err := d.Download(ctx, doc.ID, &b); err != nil {
+			return 0, fmt.Errorf("download: %w", err)
+		}
+		docs = append(docs, b.Bytes())
+	}
+	m1, err := d.BuildM1(ctx, offerID)
+	if err != nil {
+		return 0, fmt.Errorf("build M1: %w", err)
+	}
+	sigID, err := d.SendM1(ctx, m1)
+	if err != nil {
+		return 0, fmt.Errorf("M1: %w", err)
+	}
+	sms, _, err := setup.WaitSMSCode(ctx, phone, seen)
+	if err != nil {
+		return 0, err
+	}
+	m2, err := d.BuildM2(ctx, &device.M2Input{SignatureID: sigID, OfferID: offerID, Documents: docs, Password: pw, SMSToken: sms})
+	if err != nil {
+		return 0, fmt.Errorf("build M2: %w", err)
+	}
+	t0 := time.Now()
+	res, err := d.SendM2(ctx, m2)
+	lat := time.Since(t0)
+	if err != nil {
+		return 0, fmt.Errorf("M2: %w", err)
+	}
+	if res.ContractID == "" {
+		return 0, fmt.Errorf("M2: no contract (status %s)", res.Status)
+	}
+	if err := d.Acknowledge(ctx, res.ContractID); err != nil {
+		return 0, fmt.Errorf("acknowledge: %w", err)
+	}
+	return lat, nil
+}

@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"time"
+
+	"esign/internal/httpkit"
+	"esign/internal/jobs"
+	"esign/internal/offers"
+	"esign/internal/pades"
+	"esign/internal/sqlstore"
+	"esign/internal/webhookapi"
+)
+
+// webhookAPI is the external webhook API of oss on the process's database,
+// document store, job queue and customer service. Its body limit is
+// webhook.max_body_bytes (uploads carry PDFs), not http.max_body_bytes.
+func (a *app) webhookAPI() (http.Handler, error) {
+	roots, err := trustPool(a.cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := offers.New(offers.Deps{DB: a.db, Docs: a.docs, Queue: a.queue, Customers: a.customers,
+		Verify: pades.VerifyOptions{Roots: roots}, Events: a.events})
+	if err != nil {
+		return nil, err
+	}
+	w := a.cfg.Webhook
+	hc := webhookapi.Config{MaxBodyBytes: w.MaxBodyBytes, AuthFailures: w.AuthFailuresPerIPPer10m, AuthWindow: 10 * time.Minute}
+	for _, e := range w.WebhookEndpoints() {
+		if user, pw, ok := e.Credentials(); ok {
+			hc.Endpoints = append(hc.Endpoints, webhookapi.Endpoint{Path: e.Path, User: user, Password: pw})
+		}
+	}
+	h := webhookapi.New(svc, svc, a.log, hc)
+	return httpkit.Chain(h, httpkit.LimitBody(a.cfg.Webhook.MaxBodyBytes)), nil
+}
+
+// eventDeps makes the queue deliver events when webhook.event_urls is set
+// and emit offer.expired from the offer-timeout job. The emitter needs the
+// queue, so the returned hook gets it once the queue exists (before it
+// starts).
+func (a *app) eventDeps(deps *jobs.Deps) *expiryEvents {
+	hook := &expiryEvents{OfferExpirer: deps.Offers, db: a.db}
+	if len(a.cfg.Webhook.CallbackURLs()) == 0 {
+		return hook
+	}
+	deps.Offers = hook
+	deps.Events = &offers.Deliverer{DB: a.db, Secret: []byte(a.cfg.Webhook.EventSecret), MaxAttempts: a.cfg.Webhook.EventMaxAttempts,
+		Now: time.Now}
+	return hook
+}
+
+// expiryEvents emits offer.expired for every offer the offer-timeout job
+// expires, in the job's transaction.
+type expiryEvents struct {
+	jobs.OfferExpirer
+	db *sqlstore.DB
+	em *offers.Emitter
+}
+
+func (e *expiryEvents) ExpireDueOffers(ctx context.Context, now time.Time, enqueue func(ctx context.Context, tx *sql.Tx, offers []jobs.ExpiredOffer) error) (int, error) {
+	return e.OfferExpirer.ExpireDueOffers(ctx, now, func(ctx context.Context, tx *sql.Tx, expired []jobs.ExpiredOffer) error {
+		btx := e.db.BindTx(tx)
+		for _, x := range expired {
+			o, err := btx.GetOffer(ctx, x.OfferID)
+			if err != nil {
+				return err
+			}
+			if err := e.em.OfferChanged(ctx, btx, o); err != nil {
+				return err
+			}
+		}
+		return enqueue(ctx, tx, expired)
+	})
+}

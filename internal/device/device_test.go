@@ -1,0 +1,299 @@
+package device_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"esign/internal/bus"
+	"esign/internal/bus/inproc"
+	"esign/internal/customers"
+	"esign/internal/customers/customerstest"
+	"esign/internal/device"
+	"esign/internal/esign"
+	"esign/internal/mobileapi"
+	"esign/internal/notify"
+	"esign/internal/pades"
+	"esign/internal/pdf/pdftest"
+	"esign/internal/pki"
+	"esign/internal/rpc"
+	"esign/internal/seal"
+	"esign/internal/signing"
+	"esign/internal/tsa"
+)
+
+// identity is the bank's sealing identity.
+type identity struct{ id pki.Identity }
+
+func (i identity) Identity(context.Context) (pki.Identity, error) { return i.id, nil }
+
+// system is the embedded deployment's signing path: the mobile API over
+// HTTP on loopback, the customer and signing services on one database,
+// pdfservice over the in-process bus, a real TSA.
+type system struct {
+	ce  *customerstest.Env
+	url string
+	dev *pki.Dev
+	rpc *rpc.Client // css's path to the signature queues
+}
+
+func newSystem(t *testing.T, driver string) *system {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	dir := t.TempDir()
+	dev, _, err := pki.OpenDev(filepath.Join(dir, "pki"), pki.DevOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serials, err := tsa.OpenFileSerialStore(filepath.Join(dir, "tsa.serial"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { serials.Close() })
+	ts, err := tsa.NewServer(tsa.ServerConfig{Certificate: dev.TSA.Certificate, Chain: dev.TSA.Chain, Key: dev.TSA.Key,
+		Policy: tsa.DefaultPolicy, Serials: serials, Accuracy: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsSrv := httptest.NewServer(ts)
+	t.Cleanup(tsSrv.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(dev.CA.Certificate)
+	tc := &tsa.Client{URL: tsSrv.URL, Roots: roots}
+
+	b := inproc.New(inproc.Options{})
+	t.Cleanup(func() { b.Close() })
+	pdfsvc := &seal.Service{IDs: identity{dev.Signer}, TSA: tc, Log: slog.New(slog.DiscardHandler)}
+	go pdfsvc.Serve(ctx, b)
+
+	ce := customerstest.New(t, customerstest.OpenDB(t, driver), nil, customers.Config{}, tc)
+	svc, err := signing.New(ce.DB, ce.Svc, signing.Config{TSARoots: roots, Sealing: &signing.Sealing{
+		Seal: pades.SignOptions{Level: pades.LevelBT, CMS: &seal.Client{Bus: b, Timestamp: true}},
+		Docs: ce.Docs, Queue: ce.Queue, Events: b, Stream: bus.StreamContractUpdates}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(mobileapi.New(ce.Svc, slog.New(slog.DiscardHandler), mobileapi.WithSigning(svc)))
+	t.Cleanup(api.Close)
+	if err := rpc.NewServer(ce.Svc, rpc.ServerOptions{Signing: svc}).Serve(ctx, b, rpc.DefaultQueues()); err != nil {
+		t.Fatal(err)
+	}
+	return &system{ce: ce, url: api.URL, dev: dev, rpc: rpc.NewClient(b, rpc.DefaultQueues())}
+}
+
+// onboard registers a device, associates it with a new approved customer
+// and logs in.
+func (s *system) onboard(t *testing.T) (*device.Client, *esign.Customer) {
+	t.Helper()
+	ctx := context.Background()
+	c := s.ce.Customer(t, "Kovács Anna")
+	d := &device.Client{BaseURL: s.url, DeviceInfo: "reference client", TSGap: 30 * time.Millisecond}
+	if err := d.NewKey(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Register(ctx, "350000000000001", "fcm-"+rand.Text()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ce.Svc.SendAssociationCode(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Associate(ctx, c.Phone, s.ce.Queue.Last(t, notify.DeviceAssociationCode).Params.Code); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Create(ctx, "anna"+rand.Text()[:6], "Correct-Horse-Battery-9"); err != nil {
+		t.Fatal(err)
+	}
+	s.ce.Approve(t, c)
+	c, err := s.ce.DB.GetCustomer(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Login(ctx, c.Username, "Correct-Horse-Battery-9"); err != nil {
+		t.Fatal(err)
+	}
+	return d, c
+}
+
+// offer stores an offer of two PDFs for the customer (as the webhook API
+// would) and returns it with its documents.
+func (s *system) offer(t *testing.T, c *esign.Customer) *esign.Offer {
+	t.Helper()
+	d1 := s.ce.Document(t, c.ID, "loan.pdf", pdftest.MinimalPadded(1, 64))
+	d2 := s.ce.Document(t, c.ID, "terms.pdf", pdftest.MinimalPadded(2, 128))
+	return s.ce.Offer(t, c.ID, "Personal loan", d1.ID, d2.ID)
+}
+
+// prepare opens the offer, downloads its documents and sends M1.
+func (s *system) prepare(t *testing.T, d *device.Client, o *esign.Offer) (string, [][]byte) {
+	t.Helper()
+	ctx := context.Background()
+	view, err := d.GetOffer(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs [][]byte
+	for _, doc := range view.Documents {
+		var b bytes.Buffer
+		if err := d.Download(ctx, doc.ID, &b); err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, b.Bytes())
+	}
+	m1, err := d.BuildM1(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigID, err := d.SendM1(ctx, m1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sigID, docs
+}
+
+func TestEndToEnd(t *testing.T) {
+	customerstest.Engines(t, func(t *testing.T, driver string) {
+		ctx := context.Background()
+		s := newSystem(t, driver)
+		d, c := s.onboard(t)
+		o := s.offer(t, c)
+		sigID, docs := s.prepare(t, d, o)
+		m2, err := d.BuildM2(ctx, &device.M2Input{SignatureID: sigID, OfferID: o.ID, Documents: docs,
+			Password: "Correct-Horse-Battery-9", SMSToken: s.ce.Queue.Last(t, notify.TwoFactorCode).Params.Code, Photo: []byte("jpeg")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := d.SendM2(ctx, m2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != esign.SignatureCompleted || res.ContractID == "" {
+			t.Fatalf("M2 result %+v", res)
+		}
+		k, err := d.GetContract(ctx, res.ContractID)
+		if err != nil || len(k.Documents) != 2 {
+			t.Fatalf("contract %+v, %v", k, err)
+		}
+		roots := x509.NewCertPool()
+		roots.AddCert(s.dev.CA.Certificate)
+		for _, doc := range k.Documents {
+			var b bytes.Buffer
+			if err := d.Download(ctx, doc.ID, &b); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := pades.Verify(ctx, bytes.NewReader(b.Bytes()), int64(b.Len()), pades.VerifyOptions{Roots: roots})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.Valid() || !slices.Contains([]string{"B-T", "B-LT", "B-LTA"}, rep.Signatures[0].Level) {
+				t.Fatalf("%s: %s", doc.Name, rep.Summary())
+			}
+		}
+		if err := d.Acknowledge(ctx, res.ContractID); err != nil {
+			t.Fatal(err)
+		}
+		// The same M2 again: the same contract.
+		again, err := d.SendM2(ctx, m2)
+		if err != nil || again.ContractID != res.ContractID {
+			t.Fatalf("retried M2: %+v, %v", again, err)
+		}
+	})
+}
+
+// TestRejectedOverHTTP sends M2s that fail a Phase-4 check through the
+// API: each is refused with its reason and nothing is signed.
+func TestRejectedOverHTTP(t *testing.T) {
+	s := newSystem(t, "sqlite")
+	tests := []struct {
+		name   string
+		change func(m *signing.M2)
+		code   string
+	}{
+		{"tampered_hash", func(m *signing.M2) { m.CustomerSignatureHash[3] ^= 0x40 }, "signature_hash"},
+		{"wrong_sms_code", nil, "sms_token"},
+		{"tampered_offer_hash", func(m *signing.M2) { m.Offers[1][0] ^= 1 }, "offer_hashes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			d, c := s.onboard(t)
+			o := s.offer(t, c)
+			sigID, docs := s.prepare(t, d, o)
+			code := s.ce.Queue.Last(t, notify.TwoFactorCode).Params.Code
+			if tt.change == nil {
+				code = map[bool]string{true: "000001", false: "000000"}[code == "000000"]
+			}
+			m2, err := d.BuildM2(ctx, &device.M2Input{SignatureID: sigID, OfferID: o.ID, Documents: docs,
+				Password: "Correct-Horse-Battery-9", SMSToken: code})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.change != nil {
+				tt.change(m2)
+			}
+			_, err = d.SendM2(ctx, m2)
+			if !esign.IsKind(err, esign.Invalid) || esign.ErrorCode(err) != tt.code {
+				t.Fatalf("got %v, want %s", err, tt.code)
+			}
+			got, err := s.ce.DB.GetOffer(ctx, o.ID)
+			if err != nil || got.State != esign.OfferOpened {
+				t.Fatalf("offer %+v, %v", got, err)
+			}
+			if cs, _ := s.ce.DB.ListContracts(ctx, esign.ContractFilter{OfferID: o.ID}); len(cs) != 0 {
+				t.Fatal("a contract was made")
+			}
+		})
+	}
+}
+
+// TestRPC signs through css's queues (esign:rpc-signature) and checks the
+// result on esign:rpc-signature-check.
+func TestRPC(t *testing.T) {
+	ctx := context.Background()
+	s := newSystem(t, "sqlite")
+	d, c := s.onboard(t)
+	o := s.offer(t, c)
+	if _, err := d.GetOffer(ctx, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	cl := rpc.Caller{Token: d.SessionToken, IP: "127.0.0.1"}
+	m1, err := d.BuildM1(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := s.rpc.SignatureM1(ctx, cl, *m1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.rpc.SignatureCheck(ctx, cl, r1.SignatureID)
+	if err != nil || st.Status != esign.SignatureM1Received {
+		t.Fatalf("check after M1: %+v, %v", st, err)
+	}
+	docs := [][]byte{pdftest.MinimalPadded(1, 64), pdftest.MinimalPadded(2, 128)}
+	m2, err := d.BuildM2(ctx, &device.M2Input{SignatureID: r1.SignatureID, OfferID: o.ID, Documents: docs,
+		Password: "Correct-Horse-Battery-9", SMSToken: s.ce.Queue.Last(t, notify.TwoFactorCode).Params.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := s.rpc.SignatureM2(ctx, cl, *m2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err = s.rpc.SignatureCheck(ctx, cl, r1.SignatureID)
+	if err != nil || st.Status != esign.SignatureCompleted || st.ContractID != r2.ContractID || st.ContractID == "" {
+		t.Fatalf("check after M2: %+v, %v", st, err)
+	}
+	// Another customer does not see the signature.
+	other, _ := s.onboard(t)
+	_, err = s.rpc.SignatureCheck(ctx, rpc.Caller{Token: other.SessionToken}, r1.SignatureID)
+	if !esign.IsKind(err, esign.NotFound) {
+		t.Fatalf("another customer's check: %v", err)
+	}
+}

@@ -1,0 +1,83 @@
+package mobileapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"esign/internal/customers"
+	"esign/internal/esign"
+	"esign/internal/signing"
+)
+
+// MaxSignatureBody bounds the body of /api/signature/m2 (it carries the
+// photo, base64-encoded).
+const MaxSignatureBody = 8 << 20
+
+// Signer runs the signing protocol (package signing).
+type Signer interface {
+	M1(ctx context.Context, p *customers.Principal, m *signing.M1) (*signing.M1Result, error)
+	M2(ctx context.Context, p *customers.Principal, m *signing.M2, meta customers.Meta) (*signing.M2Result, error)
+}
+
+var _ Signer = (*signing.Service)(nil)
+
+// Option configures the API.
+type Option func(*api)
+
+// WithSigning serves /api/signature/m1 and /api/signature/m2 with s;
+// without it they answer 503.
+func WithSigning(s Signer) Option { return func(a *api) { a.sign = s } }
+
+func (a *api) signer(p *customers.Principal) (Signer, error) {
+	const op = "mobileapi.signature"
+	if a.sign == nil {
+		return nil, esign.WithCode(op, esign.Unavailable, "signing_disabled", "signing is not available")
+	}
+	if !p.Approved() {
+		return nil, esign.WithCode(op, esign.Forbidden, "not_approved", "the registration is not approved yet")
+	}
+	return a.sign, nil
+}
+
+func (a *api) m1(w http.ResponseWriter, r *http.Request, c *call) error {
+	s, err := a.signer(c.p)
+	if err != nil {
+		return err
+	}
+	var req signing.M1
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := required("offerId", req.OfferID, "algorithm", req.Algorithm); err != nil {
+		return err
+	}
+	res, err := s.M1(r.Context(), c.p, &req)
+	if err != nil {
+		return err
+	}
+	return ok(w, res)
+}
+
+func (a *api) m2(w http.ResponseWriter, r *http.Request, c *call) error {
+	s, err := a.signer(c.p)
+	if err != nil {
+		return err
+	}
+	var req signing.M2
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		return esign.WithCode("mobileapi.decode", esign.Invalid, "unsupported_media_type", "the body must be application/json")
+	}
+	if err := decodeJSON(http.MaxBytesReader(w, r.Body, MaxSignatureBody), &req); err != nil {
+		return err
+	}
+	if err := required("signatureId", req.SignatureID, "offerId", req.OfferID, "userName", req.UserName,
+		"password", req.Password, "smsToken", req.SMSToken); err != nil {
+		return err
+	}
+	res, err := s.M2(r.Context(), c.p, &req, c.meta)
+	if err != nil {
+		return err
+	}
+	return ok(w, res)
+}

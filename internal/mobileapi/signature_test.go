@@ -1,0 +1,133 @@
+package mobileapi
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"esign/internal/customers"
+	"esign/internal/customers/customerstest"
+	"esign/internal/notify"
+	"esign/internal/pki"
+	"esign/internal/signing"
+	"esign/internal/tsa"
+)
+
+// signingClient is a client whose API serves the signature endpoints,
+// with a TSA of 10 ms accuracy.
+func signingClient(t *testing.T) (*client, *tsa.Client) {
+	t.Helper()
+	dir := t.TempDir()
+	dev, _, err := pki.OpenDev(filepath.Join(dir, "pki"), pki.DevOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serials, err := tsa.OpenFileSerialStore(filepath.Join(dir, "tsa.serial"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { serials.Close() })
+	srv, err := tsa.NewServer(tsa.ServerConfig{Certificate: dev.TSA.Certificate, Chain: dev.TSA.Chain, Key: dev.TSA.Key,
+		Policy: tsa.DefaultPolicy, Serials: serials, Accuracy: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(dev.CA.Certificate)
+	tc := &tsa.Client{URL: hs.URL, Roots: roots}
+	env := customerstest.New(t, customerstest.OpenDB(t, "sqlite"), nil, customers.Config{}, tc)
+	svc, err := signing.New(env.DB, env.Svc, signing.Config{TSARoots: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(New(env.Svc, slog.New(slog.DiscardHandler), WithSigning(svc)))
+	t.Cleanup(api.Close)
+	return &client{t: t, url: api.URL, doc: loadDoc(t), env: env}, tc
+}
+
+func stamp(t *testing.T, tc *tsa.Client, data []byte) []byte {
+	t.Helper()
+	h := sha256.Sum256(data)
+	tok, err := tc.Timestamp(t.Context(), h[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Millisecond) // beyond the tokens' accuracy
+	return tok.DER
+}
+
+// TestSignature runs M1 and M2 over HTTP, every answer checked against
+// the OpenAPI document.
+func TestSignature(t *testing.T) {
+	c, tc := signingClient(t)
+	a := c.account("Kiss Ilona", true)
+	tok := c.login(a)
+	docs := [][]byte{[]byte("%PDF-1.7 one"), []byte("%PDF-1.7 two")}
+	d1 := c.env.Document(t, a.customer.ID, "one.pdf", docs[0])
+	d2 := c.env.Document(t, a.customer.ID, "two.pdf", docs[1])
+	o := c.env.Offer(t, a.customer.ID, "Loan", d1.ID, d2.ID)
+	c.want(c.do("GET", "/api/offer/"+o.ID, tok, nil), 200, "")
+
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := x509.MarshalPKIXPublicKey(key.Public())
+	raw, _ := signing.M1Raw(pub, a.username, signing.ECDSAP256, o.ID)
+	sig, _ := signing.Sign(key, signing.ECDSAP256, raw)
+	ts1Data, _ := signing.TS1Data(sig, raw)
+	m1 := signing.M1{OfferID: o.ID, PublicKey: pub, Algorithm: signing.ECDSAP256, SignedData: sig, TS1: stamp(t, tc, ts1Data)}
+
+	bad := m1
+	bad.Algorithm = "dsa-sha1"
+	c.want(c.do("POST", "/api/signature/m1", tok, bad), 400, "algorithm_refused")
+	c.want(c.do("POST", "/api/signature/m1", a.deviceToken, m1), 401, "invalid_token")
+	r := c.do("POST", "/api/signature/m1", tok, m1)
+	c.want(r, 200, "")
+	sigID := r.json(t)["signatureId"].(string)
+
+	f := &signing.M2Fields{PublicKey: pub, Algorithm: signing.ECDSAP256, OfferID: o.ID, UserName: a.username,
+		SMSToken: c.env.Queue.Last(t, notify.TwoFactorCode).Params.Code, DeviceInfo: "test"}
+	for _, d := range docs {
+		h := sha256.Sum256(d)
+		f.OfferHashes = append(f.OfferHashes, h[:])
+	}
+	ts2Data, _ := signing.TS2Data(f)
+	ts2 := stamp(t, tc, ts2Data)
+	hash, _ := signing.CustomerSignatureHash(f, ts2)
+	s2, _ := signing.Signature2Data(f, ts2, hash)
+	signed, _ := signing.Sign(key, signing.ECDSAP256, s2)
+	ts3Data, _ := signing.TS3Data(f, ts2, hash, signed)
+	m2 := signing.M2{Version: 1, SignatureID: sigID, OfferID: o.ID, Offers: f.OfferHashes, PublicKey: pub,
+		Algorithm: signing.ECDSAP256, UserName: a.username, Password: a.password, SMSToken: f.SMSToken,
+		DeviceInfo: f.DeviceInfo, CustomerSignatureHash: hash, SignedTS3: signed, TS2: ts2, TS3: stamp(t, tc, ts3Data)}
+	wrong := m2
+	wrong.Password = "Wrong-pass-123"
+	c.want(c.do("POST", "/api/signature/m2", tok, wrong), 401, "invalid_credentials")
+	r = c.do("POST", "/api/signature/m2", tok, m2)
+	c.want(r, 200, "")
+	if got := r.json(t); got["status"] != "verified" || got["signatureId"] != sigID {
+		t.Fatalf("M2 answer %v", got)
+	}
+}
+
+// TestSignatureDisabled: without a signer the endpoints answer 503, and
+// a customer who is not approved gets 403.
+func TestSignatureDisabled(t *testing.T) {
+	c := newClient(t, setups[0], nil)
+	a := c.account("Nagy Béla", true)
+	c.want(c.do("POST", "/api/signature/m1", c.login(a), map[string]string{"offerId": "x"}), 503, "signing_disabled")
+	s, _ := signingClient(t)
+	b := s.account("Tóth Éva", false)
+	s.want(s.do("POST", "/api/signature/m1", s.login(b), map[string]string{"offerId": "x"}), 403, "not_approved")
+}

@@ -1,0 +1,550 @@
+// Package offers holds the operations the bank's systems perform on offers,
+// contracts and customers (the webhook API, and later the admin UI):
+// uploading an offer with its PDFs, revoking it, storing an already signed
+// contract, verifying a signed PDF and onboarding a customer.
+package offers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"esign/internal/docstore"
+	"esign/internal/esign"
+	"esign/internal/jobs"
+	"esign/internal/notify"
+	"esign/internal/pades"
+	"esign/internal/pdf"
+	"esign/internal/sqlstore"
+)
+
+// Queue enqueues a notification inside the caller's transaction.
+type Queue interface {
+	Enqueue(ctx context.Context, tx *sql.Tx, n jobs.Notification) (int64, error)
+}
+
+// Customers is the part of customers.Service the bank's systems drive.
+type Customers interface {
+	Approve(ctx context.Context, customerID, userID string) (*esign.Customer, error)
+	SendAssociationCode(ctx context.Context, customerID string) error
+}
+
+// Deps are the service's collaborators.
+type Deps struct {
+	DB        *sqlstore.DB
+	Docs      *docstore.Store
+	Queue     Queue
+	Customers Customers
+	Verify    pades.VerifyOptions // trust anchors for /signature/verify and contract uploads
+	Events    *Emitter            // events out to the bank's systems; nil: none
+	Now       func() time.Time    // default time.Now
+}
+
+// Service performs the operations. It is safe for concurrent use.
+type Service struct{ d Deps }
+
+// New returns the service.
+func New(d Deps) (*Service, error) {
+	if d.DB == nil || d.Docs == nil || d.Queue == nil || d.Customers == nil {
+		return nil, esign.E("offers.New", esign.Invalid, "database, document store, queue and customer service are required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Service{d: d}, nil
+}
+
+// File is one uploaded PDF.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// Channel selects how the customer hears of a new offer: one channel, or
+// every address the customer has ("" or "all").
+type Channel string
+
+// Upload is a new offer from the bank's systems.
+type Upload struct {
+	CustomerRef string // the customer's external reference (the bank's customer number)
+	ExternalRef string // the bank's reference of the offer; optional, unique per customer
+	Title       string
+	Description string
+	ExpiresAt   time.Time
+	Channel     Channel // sms, email, push, all (default)
+	Files       []File
+}
+
+// Limits on an upload.
+const (
+	MaxFiles    = 20
+	maxNameLen  = 200
+	contentType = "application/pdf"
+)
+
+func invalid(op, code, msg string) error { return esign.WithCode(op, esign.Invalid, code, msg) }
+
+func (s *Service) customerByRef(ctx context.Context, op, ref string) (*esign.Customer, error) {
+	if ref == "" {
+		return nil, invalid(op, "customer_ref", "the customer reference is required")
+	}
+	cs, err := s.d.DB.ListCustomers(ctx, esign.CustomerFilter{ExternalRef: ref, Page: esign.Page{Limit: 1}})
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	if len(cs) == 0 {
+		return nil, esign.WithCode(op, esign.NotFound, "customer_not_found", "no customer with this reference")
+	}
+	return cs[0], nil
+}
+
+// checkPDF refuses what is not a readable, unencrypted PDF.
+func checkPDF(op, name string, data []byte) error {
+	if _, err := pdf.Open(bytes.NewReader(data), int64(len(data))); err != nil {
+		code := "invalid_pdf"
+		if esign.ErrorCode(err) == pdf.CodeEncrypted {
+			code = "encrypted_pdf"
+		}
+		return invalid(op, code, name+": "+esign.ErrorMessage(err))
+	}
+	return nil
+}
+
+func checkName(op, name string) error {
+	if name == "" || len(name) > maxNameLen || strings.ContainsAny(name, "/\\\x00") {
+		return invalid(op, "file_name", "every file needs a name of 1 to 200 characters without slashes")
+	}
+	return nil
+}
+
+// put stores the bytes encrypted and returns the document row to create.
+func (s *Service) put(ctx context.Context, customerID string, kind esign.DocumentKind, f File) (*esign.Document, error) {
+	key := "documents/" + esign.NewID()
+	if _, err := s.d.Docs.Put(ctx, key, bytes.NewReader(f.Data)); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(f.Data)
+	return &esign.Document{CustomerID: customerID, Kind: kind, Name: f.Name, ContentType: contentType,
+		Size: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:]), StorageKey: key, Encrypted: true}, nil
+}
+
+// discard deletes stored bytes after the transaction failed.
+func (s *Service) discard(docs []*esign.Document) {
+	for _, d := range docs {
+		_ = s.d.Docs.Delete(context.WithoutCancel(context.Background()), d.StorageKey)
+	}
+}
+
+// UploadOffer validates every PDF, stores them encrypted and creates the
+// documents and the offer in one transaction together with the "offer
+// available" notifications; the offer is then in state notified (the
+// notifications are committed with it and sent by the job queue). Nothing
+// is stored when a file is refused. Errors: Invalid (with a code:
+// invalid_pdf, encrypted_pdf, no_files, too_many_files, file_name,
+// channel, expires_at, no_recipient), NotFound (customer_not_found),
+// Conflict (the offer reference exists for the customer), Forbidden
+// (customer_inactive).
+func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*esign.Document, error) {
+	const op = "offers.UploadOffer"
+	switch {
+	case len(u.Files) == 0:
+		return nil, nil, invalid(op, "no_files", "an offer needs at least one PDF")
+	case len(u.Files) > MaxFiles:
+		return nil, nil, invalid(op, "too_many_files", "an offer has at most 20 PDFs")
+	case strings.TrimSpace(u.Title) == "":
+		return nil, nil, invalid(op, "title", "the title is required")
+	case u.ExpiresAt.IsZero() || !u.ExpiresAt.After(s.d.Now()):
+		return nil, nil, invalid(op, "expires_at", "the expiry must be in the future")
+	}
+	for _, f := range u.Files {
+		if err := checkName(op, f.Name); err != nil {
+			return nil, nil, err
+		}
+		if err := checkPDF(op, f.Name, f.Data); err != nil {
+			return nil, nil, err
+		}
+	}
+	c, err := s.customerByRef(ctx, op, u.CustomerRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Status == esign.CustomerBlocked || c.Status == esign.CustomerDeleted {
+		return nil, nil, esign.WithCode(op, esign.Forbidden, "customer_inactive", "the customer is blocked or deleted")
+	}
+	var docs []*esign.Document
+	for _, f := range u.Files {
+		d, err := s.put(ctx, c.ID, esign.DocumentOffer, f)
+		if err != nil {
+			s.discard(docs)
+			return nil, nil, esign.E(op, err)
+		}
+		docs = append(docs, d)
+	}
+	var offer *esign.Offer
+	err = s.d.DB.InTx(ctx, func(tx *sqlstore.Tx) error {
+		ids := make([]string, len(docs))
+		for i, d := range docs {
+			if err := tx.CreateDocument(ctx, d); err != nil {
+				return err
+			}
+			ids[i] = d.ID
+		}
+		o := &esign.Offer{CustomerID: c.ID, ExternalRef: u.ExternalRef, Title: u.Title, Description: u.Description,
+			ExpiresAt: u.ExpiresAt}
+		if err := tx.CreateOffer(ctx, o, ids...); err != nil {
+			return err
+		}
+		rcpt, err := recipients(ctx, tx, c, u.Channel)
+		if err != nil {
+			return err
+		}
+		for _, r := range rcpt {
+			if _, err := s.d.Queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.OfferAvailable, Channel: r.Channel,
+				Lang: notify.ParseLang(c.Locale), To: r.To, ToName: c.Name,
+				Params: notify.Params{CustomerName: c.Name, OfferTitle: o.Title, ExpiresAt: o.ExpiresAt},
+				Data:   map[string]string{"offerId": o.ID},
+				Key:    "offer-available-" + o.ID + "-" + string(r.Channel) + "-" + r.To}); err != nil {
+				return err
+			}
+		}
+		offer, err = tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferNotified, "")
+		return err
+	})
+	if err != nil {
+		s.discard(docs)
+		return nil, nil, esign.E(op, err)
+	}
+	return offer, docs, nil
+}
+
+// recipients lists the customer's addresses on the channel.
+func recipients(ctx context.Context, tx *sqlstore.Tx, c *esign.Customer, ch Channel) ([]jobs.Recipient, error) {
+	const op = "offers.recipients"
+	var out []jobs.Recipient
+	want := func(n notify.Channel) bool { return ch == "" || ch == "all" || ch == Channel(n) }
+	switch ch {
+	case "", "all", Channel(notify.SMS), Channel(notify.Email), Channel(notify.Push):
+	default:
+		return nil, invalid(op, "channel", "the channel must be sms, email, push or all")
+	}
+	if want(notify.SMS) && c.Phone != "" {
+		out = append(out, jobs.Recipient{Channel: notify.SMS, To: c.Phone})
+	}
+	if want(notify.Email) && c.Email != "" {
+		out = append(out, jobs.Recipient{Channel: notify.Email, To: c.Email})
+	}
+	if want(notify.Push) {
+		targets, err := tx.CustomerPushTargets(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range targets {
+			out = append(out, jobs.Recipient{Channel: notify.Push, To: t.Token})
+		}
+	}
+	if len(out) == 0 {
+		return nil, invalid(op, "no_recipient", "the customer has no address on the chosen channel")
+	}
+	return out, nil
+}
+
+// RevokeOffer withdraws an open offer of the customer; the customer is
+// notified. Errors: NotFound, Invalid with code offer_state (the offer is
+// final), Conflict (changed concurrently: retry).
+func (s *Service) RevokeOffer(ctx context.Context, customerRef, offerID, reason string) (*esign.Offer, error) {
+	const op = "offers.RevokeOffer"
+	c, err := s.customerByRef(ctx, op, customerRef)
+	if err != nil {
+		return nil, err
+	}
+	if len(reason) > 1024 {
+		return nil, invalid(op, "reason", "the reason has at most 1024 characters")
+	}
+	var out *esign.Offer
+	err = s.d.DB.InTx(ctx, func(tx *sqlstore.Tx) error {
+		o, err := tx.GetOffer(ctx, offerID)
+		if esign.IsKind(err, esign.NotFound) || (err == nil && o.CustomerID != c.ID) {
+			return esign.WithCode(op, esign.NotFound, "offer_not_found", "no such offer of this customer")
+		}
+		if err != nil {
+			return err
+		}
+		out, err = tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferRevoked, reason)
+		if err != nil {
+			return err
+		}
+		if err := s.d.Events.OfferChanged(ctx, tx, out); err != nil {
+			return err
+		}
+		if c.Phone == "" {
+			return nil
+		}
+		_, err = s.d.Queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.OfferRevoked, Channel: notify.SMS,
+			Lang: notify.ParseLang(c.Locale), To: c.Phone, Params: notify.Params{CustomerName: c.Name, OfferTitle: o.Title, Reason: reason},
+			Key: "offer-revoked-" + o.ID + "-sms"})
+		return err
+	})
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	return out, nil
+}
+
+// Verify checks the PAdES signatures of a PDF and returns the report.
+// Errors: Invalid (not a PDF, encrypted).
+func (s *Service) Verify(ctx context.Context, data []byte) (*pades.Report, error) {
+	const op = "offers.Verify"
+	if err := checkPDF(op, "the file", data); err != nil {
+		return nil, err
+	}
+	rep, err := pades.Verify(ctx, bytes.NewReader(data), int64(len(data)), s.d.Verify)
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	return rep, nil
+}
+
+// NewCustomer is a customer created by the bank's systems so that they can
+// onboard in the app.
+type NewCustomer struct {
+	ExternalRef string
+	Name        string
+	Email       string
+	Phone       string // E.164
+	Locale      string // BCP 47; default hu-HU
+}
+
+// BootstrapCustomer creates the customer in state pending. Errors: Invalid,
+// Conflict (the reference exists).
+func (s *Service) BootstrapCustomer(ctx context.Context, n NewCustomer) (*esign.Customer, error) {
+	const op = "offers.BootstrapCustomer"
+	if n.Phone == "" && n.Email == "" {
+		return nil, invalid(op, "contact", "a phone number or an e-mail address is required")
+	}
+	if n.Phone != "" && !validPhone(n.Phone) {
+		return nil, invalid(op, "phone", "the phone number must be in E.164 form, e.g. +36301234567")
+	}
+	if n.Email != "" && (!strings.Contains(n.Email, "@") || strings.ContainsAny(n.Email, " \t\r\n")) {
+		return nil, invalid(op, "email", "the e-mail address is not valid")
+	}
+	if n.Locale == "" {
+		n.Locale = "hu-HU"
+	}
+	c := &esign.Customer{ExternalRef: n.ExternalRef, Name: n.Name, Email: n.Email, Phone: n.Phone, Locale: n.Locale}
+	if err := s.d.DB.CreateCustomer(ctx, c); err != nil {
+		return nil, esign.E(op, err)
+	}
+	return c, nil
+}
+
+func validPhone(p string) bool {
+	if len(p) < 8 || len(p) > 16 || p[0] != '+' {
+		return false
+	}
+	for _, r := range p[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// SendAssociationToken sends the customer the SMS code that links their
+// device. Errors: NotFound, Forbidden, TooMany (as customers.Service).
+func (s *Service) SendAssociationToken(ctx context.Context, customerRef string) error {
+	const op = "offers.SendAssociationToken"
+	c, err := s.customerByRef(ctx, op, customerRef)
+	if err != nil {
+		return err
+	}
+	if err := s.d.Customers.SendAssociationCode(ctx, c.ID); err != nil {
+		return esign.E(op, err)
+	}
+	return nil
+}
+
+// ApproveCustomer approves the customer's registration (as an operator
+// would). Errors: NotFound, Invalid, Conflict (as customers.Service).
+func (s *Service) ApproveCustomer(ctx context.Context, customerRef string) (*esign.Customer, error) {
+	const op = "offers.ApproveCustomer"
+	c, err := s.customerByRef(ctx, op, customerRef)
+	if err != nil {
+		return nil, err
+	}
+	c, err = s.d.Customers.Approve(ctx, c.ID, "")
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	return c, nil
+}
+
+// ContractUpload is a contract the bank had signed elsewhere, to be stored
+// and shown to the customer.
+type ContractUpload struct {
+	CustomerRef string
+	ExternalRef string // optional, unique per customer
+	Title       string
+	File        File
+}
+
+// UploadContract verifies the signed PDF's PAdES signatures, stores the PDF
+// and the verification report (a JSON evidence document of the contract)
+// encrypted, and creates the active contract; the customer gets an SMS.
+// A PDF without a signature or with a signature whose bytes do not match is
+// refused; a signature whose certificate does not chain to esign's trust
+// anchors is accepted and shows so in the report. Errors: Invalid (codes
+// invalid_pdf, encrypted_pdf, not_signed, invalid_signature, title,
+// file_name), NotFound (customer_not_found), Conflict (the reference exists).
+func (s *Service) UploadContract(ctx context.Context, u ContractUpload) (*esign.Contract, *pades.Report, error) {
+	const op = "offers.UploadContract"
+	if strings.TrimSpace(u.Title) == "" {
+		return nil, nil, invalid(op, "title", "the title is required")
+	}
+	if err := checkName(op, u.File.Name); err != nil {
+		return nil, nil, err
+	}
+	if err := checkPDF(op, u.File.Name, u.File.Data); err != nil {
+		return nil, nil, err
+	}
+	rep, err := pades.Verify(ctx, bytes.NewReader(u.File.Data), int64(len(u.File.Data)), s.d.Verify)
+	if err != nil {
+		return nil, nil, esign.E(op, err)
+	}
+	if !rep.Signed {
+		return nil, nil, invalid(op, "not_signed", u.File.Name+" has no signature; upload it as an offer to have it signed")
+	}
+	signedAt := time.Time{}
+	for _, sig := range rep.Signatures {
+		if !sig.Integrity.OK {
+			return nil, nil, invalid(op, "invalid_signature", "signature "+sig.Field+" does not match the document: "+sig.Integrity.Error)
+		}
+		if sig.Timestamp != nil && sig.Timestamp.Check.OK && (signedAt.IsZero() || sig.Timestamp.Time.Before(signedAt)) {
+			signedAt = sig.Timestamp.Time
+		}
+	}
+	if signedAt.IsZero() {
+		signedAt = s.d.Now()
+	}
+	c, err := s.customerByRef(ctx, op, u.CustomerRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	report, err := json.Marshal(rep)
+	if err != nil {
+		return nil, nil, esign.E(op, esign.Internal, "encode the report", err)
+	}
+	pdfDoc, err := s.put(ctx, c.ID, esign.DocumentContract, u.File)
+	if err != nil {
+		return nil, nil, esign.E(op, err)
+	}
+	repDoc, err := s.put(ctx, c.ID, esign.DocumentEvidence, File{Name: "verification-report.json", Data: report})
+	if err != nil {
+		s.discard([]*esign.Document{pdfDoc})
+		return nil, nil, esign.E(op, err)
+	}
+	repDoc.ContentType = "application/json"
+	var out *esign.Contract
+	err = s.d.DB.InTx(ctx, func(tx *sqlstore.Tx) error {
+		k := &esign.Contract{CustomerID: c.ID, ExternalRef: u.ExternalRef, Title: u.Title, Status: esign.ContractActive,
+			SignedAt: esign.Timestamp(signedAt)}
+		if err := tx.CreateContract(ctx, k); err != nil {
+			return err
+		}
+		for _, d := range []*esign.Document{pdfDoc, repDoc} {
+			d.ContractID = k.ID
+			if err := tx.CreateDocument(ctx, d); err != nil {
+				return err
+			}
+		}
+		out = k
+		if c.Phone == "" {
+			return nil
+		}
+		_, err := s.d.Queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.ContractReady, Channel: notify.SMS,
+			Lang: notify.ParseLang(c.Locale), To: c.Phone, Params: notify.Params{CustomerName: c.Name, OfferTitle: u.Title},
+			Key: "contract-ready-" + k.ID + "-sms"})
+		return err
+	})
+	if err != nil {
+		s.discard([]*esign.Document{pdfDoc, repDoc})
+		return nil, nil, esign.E(op, err)
+	}
+	return out, rep, nil
+}
+
+// Idempotent is the stored first result of a webhook request made with an
+// Idempotency-Key (docs/webhook-api.md).
+type Idempotent = sqlstore.Idempotent
+
+// BeginIdempotent claims the key for the request (see
+// sqlstore.DB.BeginIdempotent).
+func (s *Service) BeginIdempotent(ctx context.Context, endpoint, key, requestHash string) (Idempotent, bool, error) {
+	return s.d.DB.BeginIdempotent(ctx, endpoint, key, requestHash)
+}
+
+// CompleteIdempotent stores the first request's response.
+func (s *Service) CompleteIdempotent(ctx context.Context, endpoint, key string, status int, response []byte) error {
+	return s.d.DB.CompleteIdempotent(ctx, endpoint, key, status, response)
+}
+
+// ReleaseIdempotent forgets an unfinished claim so that a retry runs again.
+func (s *Service) ReleaseIdempotent(ctx context.Context, endpoint, key string) error {
+	return s.d.DB.ReleaseIdempotent(ctx, endpoint, key)
+}
+
+// AppMessage is a push notification the bank sends to a customer's apps.
+type AppMessage struct {
+	CustomerRef string
+	Title       string            // at most 100 characters
+	Message     string            // at most 1,000 characters
+	Data        map[string]string // extra payload for the app, at most 10 entries
+}
+
+// NotifyApps enqueues m as a push to every associated app of the customer
+// that has a push token, and returns how many. Errors: Invalid
+// (validation, no app to reach: code no_recipient), NotFound (unknown
+// customer).
+func (s *Service) NotifyApps(ctx context.Context, m AppMessage) (int, error) {
+	const op = "offers.NotifyApps"
+	switch {
+	case strings.TrimSpace(m.Title) == "" || utf8.RuneCountInString(m.Title) > 100:
+		return 0, invalid(op, "title", "the title is required and has at most 100 characters")
+	case strings.TrimSpace(m.Message) == "" || utf8.RuneCountInString(m.Message) > 1000:
+		return 0, invalid(op, "message", "the message is required and has at most 1000 characters")
+	case len(m.Data) > 10:
+		return 0, invalid(op, "data", "at most 10 data entries")
+	}
+	c, err := s.customerByRef(ctx, op, m.CustomerRef)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.d.DB.InTx(ctx, func(tx *sqlstore.Tx) error {
+		targets, err := tx.CustomerPushTargets(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if len(targets) == 0 {
+			return invalid(op, "no_recipient", "the customer has no app that can receive push notifications")
+		}
+		for _, t := range targets {
+			if _, err := s.d.Queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.BankMessage, Channel: notify.Push,
+				Lang: notify.ParseLang(c.Locale), To: t.Token, Params: notify.Params{CustomerName: c.Name, Title: m.Title, Message: m.Message},
+				Data: m.Data}); err != nil {
+				return err
+			}
+		}
+		n = len(targets)
+		return nil
+	})
+	if err != nil {
+		return 0, esign.E(op, err)
+	}
+	return n, nil
+}

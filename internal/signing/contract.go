@@ -1,0 +1,288 @@
+package signing
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"hash"
+	"io"
+	"os"
+	"time"
+
+	"esign/internal/esign"
+	"esign/internal/jobs"
+	"esign/internal/notify"
+	"esign/internal/pades"
+	"esign/internal/sqlstore"
+)
+
+// Documents is the encrypted document store.
+type Documents interface {
+	Put(ctx context.Context, key string, r io.Reader) (int64, error)
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+}
+
+// Queue enqueues notifications in the caller's transaction.
+type Queue interface {
+	Enqueue(ctx context.Context, tx *sql.Tx, n jobs.Notification) (int64, error)
+}
+
+// Publisher publishes operator events.
+type Publisher interface {
+	Publish(ctx context.Context, stream, eventType string, body any) error
+}
+
+// Sealing is Phase 5: how the bank seals the signed documents.
+type Sealing struct {
+	// Seal is the template of the bank's PAdES signature: Level (B-T at
+	// least), CMS (seal.Client over the bus: pdfservice), Revocation and
+	// ExtraCerts for B-LT. Prepare is filled in per document.
+	Seal   pades.SignOptions
+	Docs   Documents
+	Queue  Queue
+	Events Publisher // optional
+	// Stream is the event stream of contract events.
+	Stream string
+	// Changes, optional, hears of the signed offer and the new contract
+	// inside the transaction that stores them (events out to the bank).
+	Changes Changes
+}
+
+// Changes is told of state changes inside their transaction.
+type Changes interface {
+	OfferChanged(ctx context.Context, tx *sqlstore.Tx, o *esign.Offer) error
+	ContractChanged(ctx context.Context, tx *sqlstore.Tx, c *esign.Contract) error
+}
+
+// MaxDocumentSize bounds an offer document read for sealing.
+const MaxDocumentSize = 64 << 20
+
+// Evidence is the evidence bundle embedded in each sealed document.
+type Evidence struct {
+	Version               int               `json:"version"`
+	SignatureID           string            `json:"signatureId"`
+	OfferID               string            `json:"offerId"`
+	CustomerID            string            `json:"customerId"`
+	UserName              string            `json:"userName"`
+	PublicKey             string            `json:"publicKey"` // PEM
+	Algorithm             string            `json:"algorithm"`
+	M1Raw                 []byte            `json:"m1Raw"`
+	M1SignedData          []byte            `json:"m1SignedData"`
+	M2                    json.RawMessage   `json:"m2"`
+	CustomerSignature     []byte            `json:"customerSignature"` // the encoded array
+	CustomerSignatureHash string            `json:"customerSignatureHash"`
+	SignedTS3             []byte            `json:"signedTs3"`
+	Timestamps            map[string][]byte `json:"timestamps"` // ts1, ts2, ts3: DER tokens
+	Documents             []EvidenceDoc     `json:"documents"`
+}
+
+// EvidenceDoc names one signed offer document.
+type EvidenceDoc struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+}
+
+// complete runs Phase 5 for a verified signature: the evidence bundle,
+// the sealed documents (stored encrypted), the contract, the offer signed,
+// the customer's push in the same transaction, then the operator event.
+// It returns the contract id. Errors: Unavailable (the TSA or pdfservice
+// failed; the signature stays verified and a retried M2 completes it),
+// Conflict (completed concurrently).
+func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, error) {
+	const op = "signing.complete"
+	z := s.cfg.Sealing
+	o, err := s.db.GetOffer(ctx, g.OfferID)
+	if err != nil {
+		return "", esign.E(op, err)
+	}
+	ev, err := s.evidence(ctx, g.ID)
+	if err != nil {
+		return "", esign.E(op, err)
+	}
+	docs, err := s.db.ListDocuments(ctx, esign.DocumentFilter{OfferID: o.ID, Page: esign.Page{Limit: 1000}})
+	if err != nil {
+		return "", esign.E(op, err)
+	}
+	toks, err := s.db.ListTimestampTokens(ctx, esign.TimestampTokenFilter{SignatureID: g.ID, Page: esign.Page{Limit: 10}})
+	if err != nil {
+		return "", esign.E(op, err)
+	}
+	bundle := Evidence{Version: 1, SignatureID: g.ID, OfferID: o.ID, CustomerID: g.CustomerID, UserName: g.Username,
+		PublicKey: g.PublicKey, M1Raw: ev[dataM1Raw], M1SignedData: ev[dataM1Signed], M2: ev[dataM2Request],
+		CustomerSignature: ev[dataM2Signature], CustomerSignatureHash: g.CustomerSignatureHash,
+		SignedTS3: ev[dataM2SignedTS3], Timestamps: map[string][]byte{}}
+	var m2 M2
+	if json.Unmarshal(ev[dataM2Request], &m2) == nil {
+		bundle.Algorithm = m2.Algorithm
+	}
+	for _, t := range toks {
+		bundle.Timestamps[string(t.Purpose)] = t.Token
+	}
+	for _, d := range docs {
+		bundle.Documents = append(bundle.Documents, EvidenceDoc{Name: d.Name, SHA256: d.SHA256})
+	}
+	bundleJSON, err := json.MarshalIndent(&bundle, "", "  ")
+	if err != nil {
+		return "", esign.E(op, err)
+	}
+	now := time.Now().UTC()
+	contract := &esign.Contract{ID: esign.NewID(), CustomerID: g.CustomerID, OfferID: o.ID, ExternalRef: o.ExternalRef,
+		Title: o.Title, Status: esign.ContractActive, SignedAt: now}
+	var sealed []*esign.Document
+	for _, d := range docs {
+		nd, err := s.sealDocument(ctx, d, contract, g, bundleJSON, now)
+		if err != nil {
+			return "", esign.E(op, err)
+		}
+		sealed = append(sealed, nd)
+	}
+	evKey := "evidence/" + contract.ID + ".json"
+	if _, err := z.Docs.Put(ctx, evKey, bytes.NewReader(bundleJSON)); err != nil {
+		return "", esign.E(op, err)
+	}
+	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		signed, err := tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferSigned, "")
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateContract(ctx, contract); err != nil {
+			return err
+		}
+		if z.Changes != nil {
+			if err := z.Changes.OfferChanged(ctx, tx, signed); err != nil {
+				return err
+			}
+			if err := z.Changes.ContractChanged(ctx, tx, contract); err != nil {
+				return err
+			}
+		}
+		for _, d := range sealed {
+			if err := tx.CreateDocument(ctx, d); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateAttachment(ctx, &esign.Attachment{ContractID: contract.ID, Name: "evidence.json",
+			ContentType: "application/json", Size: int64(len(bundleJSON)), SHA256: hex.EncodeToString(sha(bundleJSON)),
+			StorageKey: evKey}); err != nil {
+			return err
+		}
+		done := esign.SignatureCompleted
+		if _, err := tx.UpdateSignature(ctx, g.ID, esign.SignatureUpdate{Status: &done, CompletedAt: &now}); err != nil {
+			return err
+		}
+		c, err := tx.GetCustomer(ctx, g.CustomerID)
+		if err != nil {
+			return err
+		}
+		if g.AppID != "" {
+			f, err := tx.GetAppFcmInfo(ctx, g.AppID)
+			switch {
+			case err == nil:
+				if _, err := z.Queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.ContractReady, Channel: notify.Push,
+					Lang: notify.ParseLang(c.Locale), To: f.Token, Params: notify.Params{CustomerName: c.Name, OfferTitle: o.Title},
+					Data: map[string]string{"event": "contract_ready", "contractId": contract.ID},
+					Key:  "contract-ready-" + contract.ID}); err != nil {
+					return err
+				}
+			case !esign.IsKind(err, esign.NotFound):
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", esign.E(op, err)
+	}
+	if z.Events != nil {
+		// The contract is committed; a lost event is visible in the
+		// operator UI's contract list and does not undo the signing.
+		_ = z.Events.Publish(ctx, z.Stream, "contract.signed", map[string]string{"contractId": contract.ID,
+			"offerId": o.ID, "customerId": g.CustomerID, "signatureId": g.ID})
+	}
+	return contract.ID, nil
+}
+
+// sealDocument seals one offer document into a contract document.
+func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract *esign.Contract, g *esign.Signature,
+	bundle []byte, now time.Time) (*esign.Document, error) {
+	z := s.cfg.Sealing
+	r, err := z.Docs.Open(ctx, d.StorageKey)
+	if err != nil {
+		return nil, err
+	}
+	in, err := io.ReadAll(io.LimitReader(r, MaxDocumentSize+1))
+	r.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(in) > MaxDocumentSize {
+		return nil, esign.E("signing.sealDocument", esign.Invalid, "the offer document is too large")
+	}
+	out, err := os.CreateTemp("", "esign-seal-*.pdf")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	opt := z.Seal
+	opt.Prepare = pades.PrepareOptions{Time: now, Reason: "Signed by the customer; sealed by the bank",
+		Appearance: &pades.Appearance{Rect: [4]float64{36, 36, 576, 72}, FontSize: 7, Lines: []string{
+			"Signed by " + g.Username + " (M1/M2, " + now.Format(time.RFC3339) + ")",
+			"Customer signature hash (SHA-256): " + g.CustomerSignatureHash}},
+		Attachments: []pades.Attachment{{Name: "evidence.json", Description: "Customer signature evidence",
+			MIMEType: "application/json", Data: bundle}}}
+	if err := pades.Sign(ctx, bytes.NewReader(in), int64(len(in)), out, opt); err != nil {
+		return nil, err
+	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	h := newHashReader(out)
+	key := "contracts/" + contract.ID + "/" + esign.NewID() + ".pdf"
+	n, err := z.Docs.Put(ctx, key, h)
+	if err != nil {
+		return nil, err
+	}
+	return &esign.Document{CustomerID: g.CustomerID, ContractID: contract.ID, Kind: esign.DocumentContract, Name: d.Name,
+		ContentType: "application/pdf", Size: n, SHA256: h.sum(), StorageKey: key, Encrypted: true}, nil
+}
+
+// hashReader hashes what is read through it.
+type hashReader struct {
+	r io.Reader
+	h hash.Hash
+}
+
+func newHashReader(r io.Reader) *hashReader { return &hashReader{r: r, h: sha256.New()} }
+
+func (h *hashReader) Read(b []byte) (int, error) {
+	n, err := h.r.Read(b)
+	h.h.Write(b[:n])
+	return n, err
+}
+
+func (h *hashReader) sum() string { return hex.EncodeToString(h.h.Sum(nil)) }
+
+// finish runs Phase 5 when it is configured and fills the result.
+func (s *Service) finish(ctx context.Context, g *esign.Signature, r *M2Result) (*M2Result, error) {
+	switch {
+	case g.Status == esign.SignatureCompleted:
+		cs, err := s.db.ListContracts(ctx, esign.ContractFilter{OfferID: g.OfferID, Page: esign.Page{Limit: 1}})
+		if err != nil {
+			return nil, err
+		}
+		if len(cs) > 0 {
+			r.ContractID = cs[0].ID
+		}
+	case g.Status == esign.SignatureVerified && s.cfg.Sealing != nil:
+		id, err := s.complete(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		r.ContractID, r.Status = id, esign.SignatureCompleted
+	}
+	return r, nil
+}

@@ -1,0 +1,195 @@
+package signing_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"esign/internal/bus"
+	"esign/internal/cms"
+	"esign/internal/customers"
+	"esign/internal/customers/customerstest"
+	"esign/internal/esign"
+	"esign/internal/notify"
+	"esign/internal/pades"
+	"esign/internal/signing"
+	"esign/internal/sqlstore"
+	"esign/internal/tsa"
+)
+
+// events records published events.
+type events struct {
+	mu    sync.Mutex
+	types []string
+}
+
+func (e *events) Publish(ctx context.Context, stream, eventType string, body any) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.types = append(e.types, stream+" "+eventType)
+	return nil
+}
+
+// TestContract signs an offer of two PDFs end to end: M1, M2, the sealed
+// contract (PAdES B-T with the evidence attached) stored encrypted, the
+// offer signed, the push enqueued and the operator event published.
+func TestContract(t *testing.T) {
+	customerstest.Engines(t, func(t *testing.T, driver string) {
+		ctx := context.Background()
+		ev := &events{}
+		ch := &changes{}
+		e := newEnv(t, driver, signing.Config{Sealing: &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBT},
+			Events: ev, Stream: bus.StreamContractUpdates, Changes: ch}})
+		d := newDevice(t, signing.ECDSAP256)
+		r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m2 := e.m2(t, d, r1.SignatureID, m2opts{})
+		r2, err := e.svc.M2(ctx, e.p, m2, customers.Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r2.Status != esign.SignatureCompleted || r2.ContractID == "" {
+			t.Fatalf("M2 result %+v", r2)
+		}
+		if s := e.offerState(t); s != esign.OfferSigned {
+			t.Fatalf("offer state %s", s)
+		}
+		docs, err := e.ce.DB.ListDocuments(ctx, esign.DocumentFilter{ContractID: r2.ContractID})
+		if err != nil || len(docs) != 2 {
+			t.Fatalf("%d contract documents, %v", len(docs), err)
+		}
+		roots := x509.NewCertPool()
+		roots.AddCert(e.tsa.dev.CA.Certificate)
+		for i, doc := range docs {
+			r, err := e.ce.Docs.Open(ctx, doc.StorageKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(r)
+			r.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(b, e.docs[i]) {
+				t.Errorf("document %d is not an incremental update of the offer", i)
+			}
+			if !bytes.Contains(b, []byte(r2.CustomerSignatureHash)) {
+				t.Errorf("document %d lacks the visible customer signature hash", i)
+			}
+			rep, err := pades.Verify(ctx, bytes.NewReader(b), int64(len(b)), pades.VerifyOptions{Roots: roots})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.Valid() || len(rep.Signatures) != 1 || !slices.Contains([]string{"B-T", "B-LT", "B-LTA"}, rep.Signatures[0].Level) {
+				t.Fatalf("document %d: %s", i, rep.Summary())
+			}
+		}
+		atts, err := e.ce.DB.ListAttachments(ctx, esign.AttachmentFilter{ContractID: r2.ContractID})
+		if err != nil || len(atts) != 1 {
+			t.Fatalf("%d attachments, %v", len(atts), err)
+		}
+		if n := e.ce.Queue.Count(notify.ContractReady); n != 1 {
+			t.Errorf("%d contract-ready pushes", n)
+		}
+		if len(ev.types) != 1 || ev.types[0] != bus.StreamContractUpdates+" contract.signed" {
+			t.Errorf("events %v", ev.types)
+		}
+		// The bank's events out hear of it in the same transaction.
+		if !slices.Equal(ch.seen, []string{"offer " + e.offer.ID + " signed", "contract " + r2.ContractID + " active"}) {
+			t.Errorf("changes %v", ch.seen)
+		}
+		// A retried M2 returns the same contract.
+		again, err := e.svc.M2(ctx, e.p, m2, customers.Meta{})
+		if err != nil || again.ContractID != r2.ContractID {
+			t.Fatalf("retry %+v, %v", again, err)
+		}
+	})
+}
+
+// flakyTSA is the bank's time-stamping authority, down while down is set.
+type flakyTSA struct {
+	down atomic.Bool
+	tsa  tsa.Timestamper
+}
+
+func (f *flakyTSA) Timestamp(ctx context.Context, digest []byte, h crypto.Hash) (*tsa.Token, error) {
+	if f.down.Load() {
+		return nil, errors.New("connection refused")
+	}
+	return f.tsa.Timestamp(ctx, digest, h)
+}
+
+// TestSealingNeedsTheTSA: with the TSA down the contract is not made and
+// the answer is Unavailable (no fallback to the local clock); the
+// signature stays verified and the same M2 retried later completes it.
+func TestSealingNeedsTheTSA(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, "sqlite", signing.Config{Sealing: &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBT}}})
+	flaky := &flakyTSA{tsa: e.tsa.client}
+	e.svc = mustService(t, e, flaky)
+	d := newDevice(t, signing.ECDSAP256)
+	r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2 := e.m2(t, d, r1.SignatureID, m2opts{})
+	flaky.down.Store(true)
+	_, err = e.svc.M2(ctx, e.p, m2, customers.Meta{})
+	if !esign.IsKind(err, esign.Unavailable) {
+		t.Fatalf("M2 with the TSA down: %v", err)
+	}
+	g, err := e.ce.DB.GetSignature(ctx, r1.SignatureID)
+	if err != nil || g.Status != esign.SignatureVerified {
+		t.Fatalf("signature %+v, %v", g, err)
+	}
+	if s := e.offerState(t); s != esign.OfferSigning {
+		t.Fatalf("offer state %s", s)
+	}
+	if cs, _ := e.ce.DB.ListContracts(ctx, esign.ContractFilter{OfferID: e.offer.ID}); len(cs) != 0 {
+		t.Fatal("a contract was made without the TSA")
+	}
+	flaky.down.Store(false)
+	r2, err := e.svc.M2(ctx, e.p, m2, customers.Meta{})
+	if err != nil || r2.Status != esign.SignatureCompleted || r2.ContractID == "" {
+		t.Fatalf("retried M2: %+v, %v", r2, err)
+	}
+	if s := e.offerState(t); s != esign.OfferSigned {
+		t.Fatalf("offer state %s", s)
+	}
+}
+
+// mustService rebuilds e's service with the bank's CMS time-stamped by ts.
+func mustService(t *testing.T, e *env, ts tsa.Timestamper) *signing.Service {
+	t.Helper()
+	dev := e.tsa.dev
+	svc, err := signing.New(e.ce.DB, e.ce.Svc, signing.Config{TSARoots: e.tsa.client.Roots, Sealing: &signing.Sealing{
+		Seal: pades.SignOptions{Level: pades.LevelBT, CMS: &pades.LocalSigner{Signer: cms.Signer{Certificate: dev.Signer.Certificate,
+			Chain: dev.Signer.Chain, Key: dev.Signer.Key}, TSA: ts}},
+		Docs: e.ce.Docs, Queue: e.ce.Queue}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// changes records what Sealing.Changes hears.
+type changes struct{ seen []string }
+
+func (c *changes) OfferChanged(_ context.Context, _ *sqlstore.Tx, o *esign.Offer) error {
+	c.seen = append(c.seen, "offer "+o.ID+" "+string(o.State))
+	return nil
+}
+
+func (c *changes) ContractChanged(_ context.Context, _ *sqlstore.Tx, k *esign.Contract) error {
+	c.seen = append(c.seen, "contract "+k.ID+" "+string(k.Status))
+	return nil
+}

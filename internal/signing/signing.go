@@ -1,0 +1,608 @@
+package signing
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"slices"
+	"time"
+
+	"esign/internal/customers"
+	"esign/internal/esign"
+	"esign/internal/protocol"
+	"esign/internal/sqlstore"
+	"esign/internal/tsa"
+)
+
+// TwoFactor is the customer service's part that signing uses: it sends the
+// signing code after M1 and checks it (with the customer's credentials)
+// during M2.
+type TwoFactor interface {
+	SendTwoFactorCode(ctx context.Context, signatureID string) error
+	TwoFactorAuth(ctx context.Context, p *customers.Principal, signatureID, username, pw, code string, m customers.Meta) error
+}
+
+var _ TwoFactor = (*customers.Service)(nil)
+
+// Config is the signing policy.
+type Config struct {
+	// Algorithms are the accepted signature algorithms; empty: all of
+	// Algorithms.
+	Algorithms []string
+	// MaxSpan bounds TS3 − TS1 (default 10 minutes).
+	MaxSpan time.Duration
+	// TSARoots and TSAIntermediates are the trust for the time-stamp
+	// tokens the device obtained.
+	TSARoots         *x509.CertPool
+	TSAIntermediates *x509.CertPool
+	// Sealing, when set, runs Phase 5 after an accepted M2; nil: the
+	// signature stays verified.
+	Sealing *Sealing
+}
+
+// Service runs M1 and M2.
+type Service struct {
+	db  *sqlstore.DB
+	tfa TwoFactor
+	cfg Config
+}
+
+// New returns a service. Errors: Invalid (missing dependency, unknown
+// algorithm).
+func New(db *sqlstore.DB, tfa TwoFactor, cfg Config) (*Service, error) {
+	const op = "signing.New"
+	if db == nil || tfa == nil || cfg.TSARoots == nil {
+		return nil, esign.E(op, esign.Invalid, "database, two-factor service and TSA roots are required")
+	}
+	if len(cfg.Algorithms) == 0 {
+		cfg.Algorithms = Algorithms
+	}
+	for _, a := range cfg.Algorithms {
+		if !slices.Contains(Algorithms, a) {
+			return nil, esign.Errorf(op, esign.Invalid, "unknown signature algorithm %q", a)
+		}
+	}
+	if z := cfg.Sealing; z != nil && (z.Seal.CMS == nil || z.Docs == nil || z.Queue == nil) {
+		return nil, esign.E(op, esign.Invalid, "sealing needs a CMS signer, the document store and the queue")
+	}
+	if cfg.MaxSpan <= 0 {
+		cfg.MaxSpan = 10 * time.Minute
+	}
+	return &Service{db: db, tfa: tfa, cfg: cfg}, nil
+}
+
+// The evidence kinds stored as SignatureData.
+const (
+	dataM1Raw       = "m1_raw"
+	dataM1Signed    = "m1_signed"
+	dataM1Hashes    = "m1_offer_hashes"
+	dataM2Request   = "m2_request"
+	dataM2Signature = "m2_customer_signature"
+	dataM2SignedTS3 = "m2_signed_ts3"
+)
+
+// M1 is the key-registration message.
+type M1 struct {
+	OfferID    string `json:"offerId"`
+	PublicKey  []byte `json:"publicKey"` // SubjectPublicKeyInfo DER
+	Algorithm  string `json:"algorithm"`
+	SignedData []byte `json:"signedData"` // SIGNATURE1 over M1Raw
+	TS1        []byte `json:"ts1"`        // RFC 3161 token over TS1Data
+}
+
+// M1Result answers M1.
+type M1Result struct {
+	SignatureID string `json:"signatureId"`
+}
+
+func sha(b []byte) []byte { h := sha256.Sum256(b); return h[:] }
+
+func (s *Service) allowed(alg string) bool { return slices.Contains(s.cfg.Algorithms, alg) }
+
+func (s *Service) verifyToken(der, data []byte) (*tsa.Token, error) {
+	return tsa.VerifyToken(der, sha(data), crypto.SHA256, tsa.VerifyOptions{Roots: s.cfg.TSARoots,
+		Intermediates: s.cfg.TSAIntermediates})
+}
+
+// offerHashes returns the SHA-256 of each document of the offer, in order.
+func offerHashes(ctx context.Context, tx interface {
+	ListDocuments(context.Context, esign.DocumentFilter) ([]*esign.Document, error)
+}, offerID string) ([][]byte, error) {
+	docs, err := tx.ListDocuments(ctx, esign.DocumentFilter{OfferID: offerID, Page: esign.Page{Limit: 1000}})
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(docs))
+	for i, d := range docs {
+		if out[i], err = hex.DecodeString(d.SHA256); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func encodeHashes(hs [][]byte) ([]byte, error) {
+	l := make(protocol.List, len(hs))
+	for i, h := range hs {
+		l[i] = protocol.Bytes(h)
+	}
+	return protocol.Encode(l)
+}
+
+func dataRow(sigID, kind string, b []byte) *esign.SignatureData {
+	return &esign.SignatureData{SignatureID: sigID, Kind: kind, Data: b, SHA256: hex.EncodeToString(sha(b))}
+}
+
+func tokenRow(sigID string, p esign.TimestampPurpose, t *tsa.Token) *esign.TimestampToken {
+	name := ""
+	if t.Signer != nil {
+		name = t.Signer.Subject.String()
+	}
+	return &esign.TimestampToken{SignatureID: sigID, Purpose: p, HashAlgorithm: "sha256",
+		MessageImprint: t.Info.HashedMessage, Token: t.DER, GenTime: t.Info.GenTime,
+		SerialNumber: t.Info.SerialNumber.String(), TSAName: name}
+}
+
+// M1 registers the device key for the customer's offer, which must be
+// opened: it verifies SIGNATURE1 and TS1, stores the signature with its
+// evidence, moves the offer to signing and sends the 2FA code. Sending the
+// same M1 again resends the code. Errors: NotFound (not the customer's
+// offer), Invalid (algorithm_refused, algorithm, key_invalid, signature1,
+// ts1_invalid, offer_state, username), Conflict (another signature is in
+// progress, or the offer changed), TooMany (sms_limit).
+func (s *Service) M1(ctx context.Context, p *customers.Principal, m *M1) (*M1Result, error) {
+	const op = "signing.M1"
+	if !s.allowed(m.Algorithm) {
+		return nil, esign.WithCode(op, esign.Invalid, "algorithm_refused", "the signature algorithm is not accepted")
+	}
+	pub, err := ParsePublicKey(m.PublicKey, m.Algorithm)
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	c := p.Customer
+	if c.Username == "" {
+		return nil, esign.WithCode(op, esign.Invalid, "username", "the customer has no user name yet")
+	}
+	o, err := s.db.GetOffer(ctx, m.OfferID)
+	if esign.IsKind(err, esign.NotFound) || (err == nil && o.CustomerID != c.ID) {
+		return nil, esign.E(op, esign.NotFound, "offer not found")
+	}
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	raw, err := M1Raw(m.PublicKey, c.Username, m.Algorithm, o.ID)
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	if !Verify(pub, m.Algorithm, raw, m.SignedData) {
+		return nil, esign.WithCode(op, esign.Invalid, "signature1", "SIGNATURE1 does not verify")
+	}
+	tsData, err := TS1Data(m.SignedData, raw)
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	tok, err := s.verifyToken(m.TS1, tsData)
+	if err != nil {
+		return nil, &esign.Error{Op: op, Kind: esign.Invalid, Code: "ts1_invalid", Msg: "TS1 is not a valid time-stamp of the M1 data", Err: err}
+	}
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: m.PublicKey}))
+	if o.State == esign.OfferSigning {
+		// A repeated M1: the same signed data resends the code.
+		g, err := s.pending(ctx, o.ID)
+		if err != nil {
+			return nil, esign.E(op, err)
+		}
+		if g == nil || g.CustomerID != c.ID || !s.sameData(ctx, g.ID, dataM1Signed, m.SignedData) {
+			return nil, esign.WithCode(op, esign.Conflict, "signature_pending", "another signature of the offer is in progress")
+		}
+		if err := s.tfa.SendTwoFactorCode(ctx, g.ID); err != nil {
+			return nil, esign.E(op, err)
+		}
+		return &M1Result{SignatureID: g.ID}, nil
+	}
+	if o.State != esign.OfferOpened {
+		return nil, esign.WithCode(op, esign.Invalid, "offer_state", "the offer cannot be signed in state "+string(o.State))
+	}
+	g := &esign.Signature{OfferID: o.ID, CustomerID: c.ID, AppID: p.App.ID, Status: esign.SignatureM1Received,
+		PublicKey: pemKey, Username: c.Username, M1At: tok.Info.GenTime}
+	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		if _, err := tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferSigning, ""); err != nil {
+			return err
+		}
+		hs, err := offerHashes(ctx, tx, o.ID)
+		if err != nil {
+			return err
+		}
+		hb, err := encodeHashes(hs)
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateSignature(ctx, g); err != nil {
+			return err
+		}
+		for _, d := range []*esign.SignatureData{dataRow(g.ID, dataM1Raw, raw), dataRow(g.ID, dataM1Signed, m.SignedData),
+			dataRow(g.ID, dataM1Hashes, hb)} {
+			if err := tx.CreateSignatureData(ctx, d); err != nil {
+				return err
+			}
+		}
+		return tx.CreateTimestampToken(ctx, tokenRow(g.ID, esign.TimestampTS1, tok))
+	})
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	if err := s.tfa.SendTwoFactorCode(ctx, g.ID); err != nil {
+		return nil, esign.E(op, err)
+	}
+	return &M1Result{SignatureID: g.ID}, nil
+}
+
+// pending returns the offer's signature waiting for M2, or nil.
+func (s *Service) pending(ctx context.Context, offerID string) (*esign.Signature, error) {
+	gs, err := s.db.ListSignatures(ctx, esign.SignatureFilter{OfferID: offerID, Status: esign.SignatureM1Received,
+		Page: esign.Page{Limit: 1}})
+	if err != nil || len(gs) == 0 {
+		return nil, err
+	}
+	return gs[0], nil
+}
+
+// evidence returns the signature's evidence by kind.
+func (s *Service) evidence(ctx context.Context, sigID string) (map[string][]byte, error) {
+	ds, err := s.db.ListSignatureData(ctx, sigID, esign.Page{Limit: 100})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(ds))
+	for _, d := range ds {
+		out[d.Kind] = d.Data
+	}
+	return out, nil
+}
+
+func (s *Service) sameData(ctx context.Context, sigID, kind string, b []byte) bool {
+	ev, err := s.evidence(ctx, sigID)
+	return err == nil && ev[kind] != nil && subtle.ConstantTimeCompare(sha(ev[kind]), sha(b)) == 1
+}
+
+// M2 is the signature message. Password is the customer's password: the
+// second factor is checked together with the signature (the SMS code is
+// SMSToken, which is also signed).
+type M2 struct {
+	Version               int      `json:"version"`
+	SignatureID           string   `json:"signatureId"`
+	OfferID               string   `json:"offerId"`
+	Offers                [][]byte `json:"offers"` // SHA-256 of each offer document
+	PublicKey             []byte   `json:"publicKey"`
+	Algorithm             string   `json:"algorithm"`
+	UserName              string   `json:"userName"`
+	Password              string   `json:"password,omitempty"`
+	SMSToken              string   `json:"smsToken"`
+	DeviceInfo            string   `json:"deviceInfo"`
+	Photo                 []byte   `json:"photo,omitempty"`
+	CustomerSignatureHash []byte   `json:"customerSignatureHash"`
+	SignedTS3             []byte   `json:"signedTs3"`
+	TS2                   []byte   `json:"ts2"`
+	TS3                   []byte   `json:"ts3"`
+}
+
+// M2Version is the protocol version M2 carries.
+const M2Version = 1
+
+// M2Result answers an accepted M2.
+type M2Result struct {
+	SignatureID           string                `json:"signatureId"`
+	Status                esign.SignatureStatus `json:"status"`
+	CustomerSignatureHash string                `json:"customerSignatureHash"`
+	ContractID            string                `json:"contractId,omitempty"`
+}
+
+// fields returns the customer-signature elements of the message.
+func (m *M2) fields() *M2Fields {
+	return &M2Fields{PublicKey: m.PublicKey, Algorithm: m.Algorithm, OfferID: m.OfferID, OfferHashes: m.Offers,
+		UserName: m.UserName, SMSToken: m.SMSToken, DeviceInfo: m.DeviceInfo, Photo: m.Photo}
+}
+
+// requestBytes is the stored form of the message (without the password):
+// a retried identical M2 has the same bytes.
+func (m *M2) requestBytes() []byte {
+	c := *m
+	c.Password = ""
+	b, _ := json.Marshal(&c)
+	return b
+}
+
+// rejection is a failed Phase-4 check.
+type rejection struct {
+	code, reason string
+}
+
+// check is one line of the validation report.
+type check struct {
+	Name string `json:"name"`
+	OK   bool   `json:"ok"`
+}
+
+// M2 verifies the signature message of the customer's pending signature.
+// Every Phase-4 check has its own code; the first failing one rejects the
+// signature (recorded with a SignatureValidation, the offer returns to
+// opened) and is returned as Invalid with that code: version, public_key,
+// algorithm_refused, username, offer_hashes, offer_changed, signature1,
+// ts1_invalid, ts2_invalid, ts3_invalid, signature_hash, signature2,
+// ts_order, ts_window, sms_token. A retried identical M2 returns the first
+// answer again. Other errors: NotFound, Unauthorized (wrong password,
+// nothing recorded), Conflict (another M2 for the offer is being handled,
+// or a different M2 was already handled).
+func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta customers.Meta) (*M2Result, error) {
+	const op = "signing.M2"
+	if len(m.Photo) > MaxPhoto || len(m.DeviceInfo) > MaxDeviceInfo || len(m.Offers) > 1000 {
+		return nil, esign.E(op, esign.Invalid, "the message is too large")
+	}
+	g, err := s.db.GetSignature(ctx, m.SignatureID)
+	if esign.IsKind(err, esign.NotFound) || (err == nil && (g.CustomerID != p.Customer.ID || g.OfferID != m.OfferID)) {
+		return nil, esign.E(op, esign.NotFound, "signature not found")
+	}
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	req := m.requestBytes()
+	if g.Status != esign.SignatureM1Received {
+		return s.replay(ctx, op, g, req)
+	}
+	o, err := s.db.GetOffer(ctx, g.OfferID)
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	if o.State != esign.OfferSigning {
+		return nil, esign.WithCode(op, esign.Conflict, "offer_state", "the offer is not being signed")
+	}
+	// Claim the offer: of racing M2, exactly one gets past this point.
+	if o, err = s.db.UpdateOffer(ctx, o.ID, o.Version, esign.OfferUpdate{Title: &o.Title}); err != nil {
+		return nil, esign.E(op, err)
+	}
+	var checks []check
+	rej, ts, hash := s.verifyM2(ctx, g, m, &checks)
+	if rej == nil {
+		err := s.tfa.TwoFactorAuth(ctx, p, g.ID, m.UserName, m.Password, m.SMSToken, meta)
+		switch {
+		case esign.ErrorCode(err) == "invalid_code":
+			rej = &rejection{"sms_token", "the SMS code does not match the one sent for this signature"}
+		case err != nil:
+			return nil, esign.E(op, err)
+		}
+		checks = append(checks, check{"sms_token", rej == nil})
+	}
+	report, _ := json.Marshal(checks)
+	now := time.Now().UTC()
+	v := &esign.SignatureValidation{SignatureID: g.ID, Valid: rej == nil, Report: string(report)}
+	for i, at := range []*time.Time{&v.TS1At, &v.TS2At, &v.TS3At} {
+		if ts[i] != nil {
+			*at = ts[i].Info.GenTime
+		}
+	}
+	upd := esign.SignatureUpdate{M2At: &now}
+	status := esign.SignatureVerified
+	if rej != nil {
+		status = esign.SignatureRejected
+		v.Code, v.Reason = rej.code, rej.reason
+		upd.RejectCode, upd.RejectReason = &rej.code, &rej.reason
+	} else {
+		h := hex.EncodeToString(hash)
+		upd.CustomerSignatureHash = &h
+	}
+	upd.Status = &status
+	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		if rej != nil {
+			if _, err := tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferOpened, "signature rejected: "+rej.code); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.UpdateSignature(ctx, g.ID, upd); err != nil {
+			return err
+		}
+		if err := tx.CreateSignatureValidation(ctx, v); err != nil {
+			return err
+		}
+		rows := []*esign.SignatureData{dataRow(g.ID, dataM2Request, req)}
+		if rej == nil {
+			cs, err := protocol.Encode(customerSignature(m.fields(), m.TS2))
+			if err != nil {
+				return err
+			}
+			rows = append(rows, dataRow(g.ID, dataM2Signature, cs), dataRow(g.ID, dataM2SignedTS3, m.SignedTS3))
+		}
+		for _, d := range rows {
+			if err := tx.CreateSignatureData(ctx, d); err != nil {
+				return err
+			}
+		}
+		for i, t := range ts[1:] {
+			if t != nil && rej == nil {
+				if err := tx.CreateTimestampToken(ctx, tokenRow(g.ID, []esign.TimestampPurpose{esign.TimestampTS2, esign.TimestampTS3}[i], t)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	if rej != nil {
+		return nil, esign.WithCode(op, esign.Invalid, rej.code, rej.reason)
+	}
+	g.Status, g.CustomerSignatureHash = status, hex.EncodeToString(hash)
+	r, err := s.finish(ctx, g, &M2Result{SignatureID: g.ID, Status: status, CustomerSignatureHash: g.CustomerSignatureHash})
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	return r, nil
+}
+
+// replay answers an M2 for a signature that is no longer waiting: the same
+// message gets the first answer, another one a conflict.
+func (s *Service) replay(ctx context.Context, op string, g *esign.Signature, req []byte) (*M2Result, error) {
+	if !s.sameData(ctx, g.ID, dataM2Request, req) {
+		return nil, esign.WithCode(op, esign.Conflict, "signature_state", "the signature was already handled")
+	}
+	if g.Status == esign.SignatureRejected {
+		return nil, esign.WithCode(op, esign.Invalid, g.RejectCode, g.RejectReason)
+	}
+	r, err := s.finish(ctx, g, &M2Result{SignatureID: g.ID, Status: g.Status, CustomerSignatureHash: g.CustomerSignatureHash})
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	return r, nil
+}
+
+// verifyM2 runs the Phase-4 checks in order and returns the first failure,
+// the verified tokens (TS1, TS2, TS3) and the customer signature hash.
+func (s *Service) verifyM2(ctx context.Context, g *esign.Signature, m *M2, checks *[]check) (*rejection, [3]*tsa.Token, []byte) {
+	var toks [3]*tsa.Token
+	fail := func(code, reason string) (*rejection, [3]*tsa.Token, []byte) {
+		*checks = append(*checks, check{code, false})
+		return &rejection{code, reason}, toks, nil
+	}
+	pass := func(code string) { *checks = append(*checks, check{code, true}) }
+	if m.Version != M2Version {
+		return fail("version", "unknown protocol version")
+	}
+	pass("version")
+	ev, err := s.evidence(ctx, g.ID)
+	if err != nil || ev[dataM1Raw] == nil {
+		return fail("evidence", "the M1 evidence is missing")
+	}
+	stored, _ := pem.Decode([]byte(g.PublicKey))
+	if stored == nil || !bytes.Equal(stored.Bytes, m.PublicKey) {
+		return fail("public_key", "the public key is not the one registered with M1")
+	}
+	pass("public_key")
+	raw, err := protocol.Decode(ev[dataM1Raw])
+	alg := ""
+	if err == nil && len(raw) == 5 {
+		if a, ok := raw[3].(protocol.String); ok {
+			alg = string(a)
+		}
+	}
+	if alg == "" || alg != m.Algorithm {
+		return fail("algorithm", "the algorithm is not the one registered with M1")
+	}
+	if !s.allowed(alg) {
+		return fail("algorithm_refused", "the signature algorithm is not accepted")
+	}
+	pass("algorithm")
+	if m.UserName != g.Username {
+		return fail("username", "the user name is not the one registered with M1")
+	}
+	pass("username")
+	current, err := offerHashes(ctx, s.db, g.OfferID)
+	if err != nil {
+		return fail("offer_hashes", "the offer documents cannot be read")
+	}
+	if !slices.EqualFunc(current, m.Offers, bytes.Equal) {
+		return fail("offer_hashes", "the document hashes do not match the offer")
+	}
+	pass("offer_hashes")
+	if hb, err := encodeHashes(current); err != nil || !bytes.Equal(hb, ev[dataM1Hashes]) {
+		return fail("offer_changed", "the offer documents changed after M1")
+	}
+	pass("offer_changed")
+	pub, err := ParsePublicKey(m.PublicKey, alg)
+	if err != nil {
+		return fail("public_key", "the registered public key is not usable")
+	}
+	if !Verify(pub, alg, ev[dataM1Raw], ev[dataM1Signed]) {
+		return fail("signature1", "SIGNATURE1 does not verify with the registered key")
+	}
+	pass("signature1")
+	ts1Data, _ := TS1Data(ev[dataM1Signed], ev[dataM1Raw])
+	toks1, err := s.db.ListTimestampTokens(ctx, esign.TimestampTokenFilter{SignatureID: g.ID, Purpose: esign.TimestampTS1, Page: esign.Page{Limit: 1}})
+	if err != nil || len(toks1) == 0 {
+		return fail("ts1_invalid", "TS1 is missing")
+	}
+	if toks[0], err = s.verifyToken(toks1[0].Token, ts1Data); err != nil {
+		return fail("ts1_invalid", "TS1 is not a valid time-stamp of the M1 data")
+	}
+	pass("ts1_invalid")
+	f := m.fields()
+	ts2Data, err := TS2Data(f)
+	if err != nil {
+		return fail("ts2_invalid", "the M2 data cannot be encoded")
+	}
+	if toks[1], err = s.verifyToken(m.TS2, ts2Data); err != nil {
+		return fail("ts2_invalid", "TS2 is not a valid time-stamp of the M2 data")
+	}
+	pass("ts2_invalid")
+	hash, err := CustomerSignatureHash(f, m.TS2)
+	if err != nil || subtle.ConstantTimeCompare(hash, m.CustomerSignatureHash) != 1 {
+		return fail("signature_hash", "the customer signature hash does not match the data")
+	}
+	pass("signature_hash")
+	s2, _ := Signature2Data(f, m.TS2, hash)
+	if !Verify(pub, alg, s2, m.SignedTS3) {
+		return fail("signature2", "SIGNATURE2 does not verify with the registered key")
+	}
+	pass("signature2")
+	ts3Data, _ := TS3Data(f, m.TS2, hash, m.SignedTS3)
+	if toks[2], err = s.verifyToken(m.TS3, ts3Data); err != nil {
+		return fail("ts3_invalid", "TS3 is not a valid time-stamp of the signature")
+	}
+	pass("ts3_invalid")
+	// TS1 < TS2 < TS3 with each token's accuracy: the intervals
+	// [genTime − accuracy, genTime + accuracy] must not overlap.
+	for i := 0; i < 2; i++ {
+		a, b := toks[i].Info, toks[i+1].Info
+		if !a.GenTime.Add(a.Accuracy).Before(b.GenTime.Add(-b.Accuracy)) {
+			return fail("ts_order", "the time-stamps are not in the order TS1 < TS2 < TS3")
+		}
+	}
+	pass("ts_order")
+	a, b := toks[0].Info, toks[2].Info
+	if b.GenTime.Add(b.Accuracy).Sub(a.GenTime.Add(-a.Accuracy)) >= s.cfg.MaxSpan {
+		return fail("ts_window", "more than the allowed time passed between TS1 and TS3")
+	}
+	pass("ts_window")
+	return nil, toks, hash
+}
+
+// Status is the state of a signature as its customer sees it.
+type Status struct {
+	SignatureID           string                `json:"signatureId"`
+	OfferID               string                `json:"offerId"`
+	Status                esign.SignatureStatus `json:"status"`
+	Code                  string                `json:"code,omitempty"`   // the failed check when rejected
+	Reason                string                `json:"reason,omitempty"` // its message
+	CustomerSignatureHash string                `json:"customerSignatureHash,omitempty"`
+	ContractID            string                `json:"contractId,omitempty"`
+}
+
+// Check returns the state of the customer's signature and, once
+// verified, the verdict. Errors: NotFound (not the customer's).
+func (s *Service) Check(ctx context.Context, p *customers.Principal, signatureID string) (*Status, error) {
+	const op = "signing.Check"
+	g, err := s.db.GetSignature(ctx, signatureID)
+	if esign.IsKind(err, esign.NotFound) || (err == nil && g.CustomerID != p.Customer.ID) {
+		return nil, esign.E(op, esign.NotFound, "signature not found")
+	}
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	st := &Status{SignatureID: g.ID, OfferID: g.OfferID, Status: g.Status, Code: g.RejectCode, Reason: g.RejectReason,
+		CustomerSignatureHash: g.CustomerSignatureHash}
+	if g.Status == esign.SignatureCompleted {
+		cs, err := s.db.ListContracts(ctx, esign.ContractFilter{OfferID: g.OfferID, Page: esign.Page{Limit: 1}})
+		if err != nil {
+			return nil, esign.E(op, err)
+		}
+		if len(cs) > 0 {
+			st.ContractID = cs[0].ID
+		}
+	}
+	return st, nil
+}

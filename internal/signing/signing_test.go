@@ -1,0 +1,505 @@
+package signing_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"esign/internal/cms"
+	"esign/internal/customers"
+	"esign/internal/customers/customerstest"
+	"esign/internal/esign"
+	"esign/internal/notify"
+	"esign/internal/pades"
+	"esign/internal/pdf/pdftest"
+	"esign/internal/pki"
+	"esign/internal/signing"
+	"esign/internal/tsa"
+)
+
+const password = "Correct-Horse-Battery-9"
+
+// tsaEnv is a real RFC 3161 TSA on loopback whose clock the test moves.
+type tsaEnv struct {
+	dev    *pki.Dev
+	client *tsa.Client
+	offset atomic.Int64
+}
+
+func (e *tsaEnv) advance(d time.Duration) { e.offset.Add(int64(d)) }
+
+func newTSA(tb testing.TB) *tsaEnv {
+	tb.Helper()
+	dir := tb.TempDir()
+	dev, _, err := pki.OpenDev(filepath.Join(dir, "pki"), pki.DevOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	serials, err := tsa.OpenFileSerialStore(filepath.Join(dir, "tsa.serial"), 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { serials.Close() })
+	e := &tsaEnv{dev: dev}
+	base := time.Now()
+	srv, err := tsa.NewServer(tsa.ServerConfig{Certificate: dev.TSA.Certificate, Chain: dev.TSA.Chain, Key: dev.TSA.Key,
+		Policy: tsa.DefaultPolicy, Serials: serials, Accuracy: 100 * time.Millisecond,
+		Now: func() time.Time { return base.Add(time.Duration(e.offset.Load())) }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	tb.Cleanup(hs.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(dev.CA.Certificate)
+	e.client = &tsa.Client{URL: hs.URL, Roots: roots}
+	return e
+}
+
+// env is a customer with an approved, logged-in device and an opened
+// offer of two documents.
+type env struct {
+	ce    *customerstest.Env
+	tsa   *tsaEnv
+	svc   *signing.Service
+	p     *customers.Principal
+	offer *esign.Offer
+	docs  [][]byte
+}
+
+func newEnv(tb testing.TB, driver string, cfg signing.Config) *env {
+	tb.Helper()
+	ctx := context.Background()
+	db := customerstest.OpenDB(tb, driver)
+	ce := customerstest.New(tb, db, nil, customers.Config{}, nil)
+	t := newTSA(tb)
+	cfg.TSARoots = t.client.Roots
+	if cfg.Sealing != nil {
+		cfg.Sealing.Docs, cfg.Sealing.Queue = ce.Docs, ce.Queue
+		cfg.Sealing.Seal.CMS = &pades.LocalSigner{Signer: cms.Signer{Certificate: t.dev.Signer.Certificate,
+			Chain: t.dev.Signer.Chain, Key: t.dev.Signer.Key}, TSA: t.client}
+	}
+	svc, err := signing.New(db, ce.Svc, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := ce.Customer(tb, "Kovács Anna")
+	reg, err := ce.Svc.RegisterApp(ctx, customers.Registration{DeviceID: "350000000000001", OS: "android", FCMToken: "fcm-" + rand.Text()},
+		customers.Meta{IP: "127.0.0.1"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	app, err := ce.Svc.AuthenticateDevice(ctx, reg.DeviceToken)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := ce.Svc.SendAssociationCode(ctx, c.ID); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := ce.Svc.Associate(ctx, app, c.Phone, ce.Queue.Last(tb, notify.DeviceAssociationCode).Params.Code, customers.Meta{}); err != nil {
+		tb.Fatal(err)
+	}
+	if app, err = db.GetApp(ctx, app.ID); err != nil {
+		tb.Fatal(err)
+	}
+	if err := ce.Svc.CreateCredentials(ctx, app, "kovacs.anna", password, customers.Meta{}); err != nil {
+		tb.Fatal(err)
+	}
+	ce.Approve(tb, c)
+	li, err := ce.Svc.Login(ctx, app, "kovacs.anna", password, customers.Meta{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := ce.Svc.AuthenticateSession(ctx, li.SessionToken)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e := &env{ce: ce, tsa: t, svc: svc, p: p}
+	e.offer = e.newOffer(tb)
+	return e
+}
+
+// newOffer creates an offer of two documents and opens it.
+func (e *env) newOffer(tb testing.TB) *esign.Offer {
+	tb.Helper()
+	ctx := context.Background()
+	e.docs = [][]byte{pdftest.MinimalPadded(1, 100), pdftest.MinimalPadded(2, 200)}
+	d1 := e.ce.Document(tb, e.p.Customer.ID, "one.pdf", e.docs[0])
+	d2 := e.ce.Document(tb, e.p.Customer.ID, "two.pdf", e.docs[1])
+	o := e.ce.Offer(tb, e.p.Customer.ID, "Loan", d1.ID, d2.ID)
+	if _, err := e.ce.Svc.GetOffer(ctx, e.p, o.ID, customers.Meta{}); err != nil {
+		tb.Fatal(err)
+	}
+	return o
+}
+
+// device is the device side of the protocol (what internal/device does
+// over HTTP).
+type device struct {
+	key crypto.Signer
+	alg string
+	pub []byte
+}
+
+func newDevice(tb testing.TB, alg string) *device {
+	tb.Helper()
+	var key crypto.Signer
+	var err error
+	if alg == signing.ECDSAP256 {
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	} else {
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(key.Public())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &device{key: key, alg: alg, pub: pub}
+}
+
+func (e *env) stamp(tb testing.TB, data []byte) []byte {
+	tb.Helper()
+	h := sha256.Sum256(data)
+	tok, err := e.tsa.client.Timestamp(context.Background(), h[:], crypto.SHA256)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.tsa.advance(time.Second)
+	return tok.DER
+}
+
+func (e *env) m1(tb testing.TB, d *device, offerID string) *signing.M1 {
+	tb.Helper()
+	raw, err := signing.M1Raw(d.pub, e.p.Customer.Username, d.alg, offerID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sig, err := signing.Sign(d.key, d.alg, raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tsData, err := signing.TS1Data(sig, raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &signing.M1{OfferID: offerID, PublicKey: d.pub, Algorithm: d.alg, SignedData: sig, TS1: e.stamp(tb, tsData)}
+}
+
+func (e *env) smsCode(tb testing.TB) string {
+	tb.Helper()
+	return e.ce.Queue.Last(tb, notify.TwoFactorCode).Params.Code
+}
+
+// m2opts changes how the device builds M2.
+type m2opts struct {
+	hashes     [][]byte // offer hashes (default: the offer's documents)
+	code       string   // SMS code (default: the one sent)
+	signKey    crypto.Signer
+	deviceInfo string
+	beforeTS3  func() // runs between TS2 and TS3
+}
+
+func (e *env) m2(tb testing.TB, d *device, sigID string, o m2opts) *signing.M2 {
+	tb.Helper()
+	if o.hashes == nil {
+		for _, doc := range e.docs {
+			h := sha256.Sum256(doc)
+			o.hashes = append(o.hashes, h[:])
+		}
+	}
+	if o.code == "" {
+		o.code = e.smsCode(tb)
+	}
+	if o.signKey == nil {
+		o.signKey = d.key
+	}
+	if o.deviceInfo == "" {
+		o.deviceInfo = "android 15; Pixel 9"
+	}
+	f := &signing.M2Fields{PublicKey: d.pub, Algorithm: d.alg, OfferID: e.offer.ID, OfferHashes: o.hashes,
+		UserName: e.p.Customer.Username, SMSToken: o.code, DeviceInfo: o.deviceInfo, Photo: []byte("jpeg")}
+	ts2Data, err := signing.TS2Data(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ts2 := e.stamp(tb, ts2Data)
+	if o.beforeTS3 != nil {
+		o.beforeTS3()
+	}
+	hash, err := signing.CustomerSignatureHash(f, ts2)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s2, err := signing.Signature2Data(f, ts2, hash)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signed, err := signing.Sign(o.signKey, d.alg, s2)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ts3Data, err := signing.TS3Data(f, ts2, hash, signed)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &signing.M2{Version: signing.M2Version, SignatureID: sigID, OfferID: e.offer.ID, Offers: o.hashes,
+		PublicKey: d.pub, Algorithm: d.alg, UserName: f.UserName, Password: password, SMSToken: o.code,
+		DeviceInfo: f.DeviceInfo, Photo: f.Photo, CustomerSignatureHash: hash, SignedTS3: signed, TS2: ts2,
+		TS3: e.stamp(tb, ts3Data)}
+}
+
+func wantCode(tb testing.TB, err error, k esign.Kind, code string) {
+	tb.Helper()
+	if !esign.IsKind(err, k) || esign.ErrorCode(err) != code {
+		tb.Fatalf("got %v, want %v (%s)", err, k, code)
+	}
+}
+
+func (e *env) offerState(tb testing.TB) esign.OfferState {
+	tb.Helper()
+	o, err := e.ce.DB.GetOffer(context.Background(), e.offer.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return o.State
+}
+
+func TestSignAlgorithms(t *testing.T) {
+	customerstest.Engines(t, func(t *testing.T, driver string) {
+		for _, alg := range signing.Algorithms {
+			t.Run(alg, func(t *testing.T) {
+				ctx := context.Background()
+				e := newEnv(t, driver, signing.Config{})
+				d := newDevice(t, alg)
+				r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s := e.offerState(t); s != esign.OfferSigning {
+					t.Fatalf("offer state after M1 = %s", s)
+				}
+				m2 := e.m2(t, d, r1.SignatureID, m2opts{})
+				r2, err := e.svc.M2(ctx, e.p, m2, customers.Meta{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r2.Status != esign.SignatureVerified || len(r2.CustomerSignatureHash) != 64 {
+					t.Fatalf("M2 result %+v", r2)
+				}
+				v, err := e.ce.DB.GetSignatureValidation(ctx, r1.SignatureID)
+				if err != nil || !v.Valid || v.TS1At.IsZero() || !v.TS1At.Before(v.TS3At) {
+					t.Fatalf("validation %+v, %v", v, err)
+				}
+				// A retried identical M2 gets the same answer.
+				again, err := e.svc.M2(ctx, e.p, m2, customers.Meta{})
+				if err != nil || *again != *r2 {
+					t.Fatalf("retry: %+v, %v", again, err)
+				}
+				// A different M2 for the handled signature is a conflict.
+				m2.DeviceInfo = "other"
+				_, err = e.svc.M2(ctx, e.p, m2, customers.Meta{})
+				wantCode(t, err, esign.Conflict, "signature_state")
+			})
+		}
+	})
+}
+
+func TestM1Checks(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, "sqlite", signing.Config{Algorithms: []string{signing.ECDSAP256, signing.RSAPSS}})
+	d := newDevice(t, signing.ECDSAP256)
+	other := e.newOffer(t)
+	tests := []struct {
+		name string
+		m    func() *signing.M1
+		kind esign.Kind
+		code string
+	}{
+		{"replayed_for_another_offer", func() *signing.M1 {
+			m := e.m1(t, d, e.offer.ID)
+			m.OfferID = other.ID
+			return m
+		}, esign.Invalid, "signature1"},
+		{"refused_algorithm", func() *signing.M1 { return e.m1(t, newDevice(t, signing.RSAPKCS1), e.offer.ID) }, esign.Invalid, "algorithm_refused"},
+		{"key_for_other_algorithm", func() *signing.M1 {
+			m := e.m1(t, d, e.offer.ID)
+			m.Algorithm = signing.RSAPSS
+			return m
+		}, esign.Invalid, "key_invalid"},
+		{"ts1_for_other_data", func() *signing.M1 {
+			m := e.m1(t, d, e.offer.ID)
+			m.TS1 = e.m1(t, d, other.ID).TS1
+			return m
+		}, esign.Invalid, "ts1_invalid"},
+		{"wrong_key", func() *signing.M1 {
+			m := e.m1(t, d, e.offer.ID)
+			m.PublicKey = newDevice(t, signing.ECDSAP256).pub
+			return m
+		}, esign.Invalid, "signature1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.svc.M1(ctx, e.p, tt.m())
+			wantCode(t, err, tt.kind, tt.code)
+			if s := e.offerState(t); s != esign.OfferOpened {
+				t.Fatalf("offer state %s after a refused M1", s)
+			}
+		})
+	}
+	// The same M1 twice resends the code; another one is a conflict.
+	m := e.m1(t, d, e.offer.ID)
+	r1, err := e.svc.M1(ctx, e.p, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := e.svc.M1(ctx, e.p, m)
+	if err != nil || r2.SignatureID != r1.SignatureID || e.ce.Queue.Count(notify.TwoFactorCode) != 2 {
+		t.Fatalf("repeated M1: %+v, %v", r2, err)
+	}
+	_, err = e.svc.M1(ctx, e.p, e.m1(t, newDevice(t, signing.ECDSAP256), e.offer.ID))
+	wantCode(t, err, esign.Conflict, "signature_pending")
+}
+
+// TestM2Checks runs one negative test per Phase-4 check: each is rejected
+// with its code, recorded, and the offer returns to opened, unsigned.
+func TestM2Checks(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, e *env, d *device, sigID string) *signing.M2
+		code   string
+	}{
+		{"tampered_hash", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
+			m := e.m2(t, d, sigID, m2opts{})
+			m.CustomerSignatureHash[0] ^= 1
+			return m
+		}, "signature_hash"},
+		{"wrong_sms_code", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
+			code := e.smsCode(t)
+			wrong := "000000"
+			if code == wrong {
+				wrong = "000001"
+			}
+			return e.m2(t, d, sigID, m2opts{code: wrong})
+		}, "sms_token"},
+		{"wrong_key", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
+			return e.m2(t, d, sigID, m2opts{signKey: newDevice(t, d.alg).key})
+		}, "signature2"},
+		{"other_public_key", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
+			return e.m2(t, newDevice(t, d.alg), sigID, m2opts{})
+		}, "public_key"},
+		{"tampered_offer_hash", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
+			h := sha256.Sum256([]byte("another document"))
+			return e.m2(t, d, sigID, m2opts{hashes: [][]byte{h[:], h[:]}})
+		}, "offer_hashes"},
+		{"offer_changed_after_m1", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
+			doc := []byte("%PDF-1.7 added later")
+			dd := e.ce.Document(t, e.p.Customer.ID, "three.pdf", doc)
+			if err := e.ce.DB.AddOfferDocument(context.Background(), e.offer.ID, dd.ID); err != nil {
+				t.Fatal(err)
+			}
+			e.docs = append(e.docs, doc)
+			return e.m2(t, d, sigID, m2opts{})
+		}, "offer_changed"},
+		{"stale_timestamps", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
+			return e.m2(t, d, sigID, m2opts{beforeTS3: func() { e.tsa.advance(10 * time.Minute) }})
+		}, "ts_window"},
+		{"reordered_timestamps", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
+			return e.m2(t, d, sigID, m2opts{beforeTS3: func() { e.tsa.advance(-5 * time.Second) }})
+		}, "ts_order"},
+		{"ts2_for_other_data", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
+			m := e.m2(t, d, sigID, m2opts{})
+			m.DeviceInfo = "changed after TS2"
+			return m
+		}, "ts2_invalid"},
+		{"ts3_for_other_data", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
+			m := e.m2(t, d, sigID, m2opts{})
+			m.TS3 = m.TS2
+			return m
+		}, "ts3_invalid"},
+		{"wrong_username", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
+			m := e.m2(t, d, sigID, m2opts{})
+			m.UserName = "someone.else"
+			return m
+		}, "username"},
+		{"unknown_version", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
+			m := e.m2(t, d, sigID, m2opts{})
+			m.Version = 2
+			return m
+		}, "version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t, "sqlite", signing.Config{})
+			d := newDevice(t, signing.ECDSAP256)
+			r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := tt.change(t, e, d, r1.SignatureID)
+			_, err = e.svc.M2(ctx, e.p, m, customers.Meta{})
+			wantCode(t, err, esign.Invalid, tt.code)
+			v, err := e.ce.DB.GetSignatureValidation(ctx, r1.SignatureID)
+			if err != nil || v.Valid || v.Code != tt.code {
+				t.Fatalf("validation %+v, %v", v, err)
+			}
+			g, err := e.ce.DB.GetSignature(ctx, r1.SignatureID)
+			if err != nil || g.Status != esign.SignatureRejected || g.RejectCode != tt.code {
+				t.Fatalf("signature %+v, %v", g, err)
+			}
+			if s := e.offerState(t); s != esign.OfferOpened {
+				t.Fatalf("offer state %s after a rejected M2", s)
+			}
+			// The same message again gets the same rejection.
+			_, err = e.svc.M2(ctx, e.p, m, customers.Meta{})
+			wantCode(t, err, esign.Invalid, tt.code)
+		})
+	}
+}
+
+// TestM2Race sends two different M2 for one signature at once: exactly
+// one is accepted, the other gets a conflict.
+func TestM2Race(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, "sqlite", signing.Config{})
+	d := newDevice(t, signing.ECDSAP256)
+	r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := []*signing.M2{e.m2(t, d, r1.SignatureID, m2opts{deviceInfo: "a"}), e.m2(t, d, r1.SignatureID, m2opts{deviceInfo: "b"})}
+	errs := make([]error, len(ms))
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Go(func() { _, errs[i] = e.svc.M2(ctx, e.p, m, customers.Meta{}) })
+	}
+	wg.Wait()
+	var ok, conflict int
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case esign.IsKind(err, esign.Conflict):
+			conflict++
+		default:
+			t.Errorf("unexpected error %v", err)
+		}
+	}
+	if ok != 1 || conflict != 1 {
+		t.Fatalf("%d accepted, %d conflicts: %v", ok, conflict, errs)
+	}
+}

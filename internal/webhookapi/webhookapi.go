@@ -1,0 +1,307 @@
+// Package webhookapi is the external webhook API of oss (docs/webhook-api.md):
+// the endpoints the bank's systems call, each enabled and protected with
+// HTTP Basic auth independently, with idempotent retries.
+package webhookapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"esign/internal/esign"
+	"esign/internal/httpkit"
+	"esign/internal/offers"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// OpenAPI returns the OpenAPI 3.1 document of the API.
+func OpenAPI() []byte { return bytes.Clone(openAPI) }
+
+// IdempotencyStore keeps the first result of a request made with an
+// Idempotency-Key (offers.Service implements it).
+type IdempotencyStore interface {
+	BeginIdempotent(ctx context.Context, endpoint, key, requestHash string) (offers.Idempotent, bool, error)
+	CompleteIdempotent(ctx context.Context, endpoint, key string, status int, response []byte) error
+	ReleaseIdempotent(ctx context.Context, endpoint, key string) error
+}
+
+// Endpoint is one enabled endpoint and its Basic-auth credentials.
+type Endpoint struct {
+	Path     string // one of Paths()
+	User     string
+	Password string
+}
+
+// Paths lists the API's endpoints in the order of the spec.
+func Paths() []string {
+	return []string{"/offer/upload", "/offer/revoke", "/contract/upload", "/signature/verify", "/customer/bootstrap",
+		"/customer/send-association-token", "/customer/approve", "/app/notification"}
+}
+
+// Config is what the handler needs from the configuration.
+type Config struct {
+	// Endpoints are the enabled endpoints; every other path answers 404.
+	Endpoints    []Endpoint
+	MaxBodyBytes int64
+	// AuthFailures failed Basic-auth attempts from one client address per
+	// AuthWindow; beyond it the address gets 429 until the window slides.
+	AuthFailures int
+	AuthWindow   time.Duration
+	Now          func() time.Time // default time.Now
+}
+
+type handler struct {
+	svc      Service
+	idem     IdempotencyStore
+	log      *slog.Logger
+	cfg      Config
+	mux      *http.ServeMux
+	failures *failures
+}
+
+// New returns the handler. Endpoints that are disabled answer 404 like
+// unknown paths.
+func New(svc Service, idem IdempotencyStore, log *slog.Logger, cfg Config) http.Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := &handler{svc: svc, idem: idem, log: log, cfg: cfg, mux: http.NewServeMux(),
+		failures: &failures{m: map[string][]time.Time{}, n: cfg.AuthFailures, per: cfg.AuthWindow, now: cfg.Now}}
+	routes := map[string]endpointFunc{
+		"/offer/upload":                    h.offerUpload,
+		"/offer/revoke":                    h.offerRevoke,
+		"/contract/upload":                 h.contractUpload,
+		"/signature/verify":                h.signatureVerify,
+		"/customer/bootstrap":              h.customerBootstrap,
+		"/customer/send-association-token": h.customerAssociation,
+		"/customer/approve":                h.customerApprove,
+		"/app/notification":                h.appNotification,
+	}
+	for _, e := range cfg.Endpoints {
+		if fn := routes[e.Path]; fn != nil && e.User != "" && e.Password != "" {
+			h.mux.Handle("POST "+e.Path, h.endpoint(e.Path, e.User, e.Password, fn))
+		}
+	}
+	h.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
+	})
+	h.mux.Handle("/", httpkit.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
+		return esign.E("webhookapi", esign.NotFound, "no such endpoint")
+	}))
+	return h.mux
+}
+
+// endpointFunc handles one request whose body is read; it returns the
+// status and the JSON body of the success.
+type endpointFunc func(ctx context.Context, r *http.Request, body []byte) (int, any, error)
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// digest hashes a credential so that the comparison takes the same time
+// whatever its length.
+func digest(s string) []byte {
+	d := sha256.Sum256([]byte(s))
+	return d[:]
+}
+
+func (h *handler) endpoint(path, user, pw string, fn endpointFunc) http.Handler {
+	wantUser, wantPW := digest(user), digest(pw)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := clientIP(r)
+		if wait, blocked := h.failures.blocked(ip); blocked {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			httpkit.WriteError(w, r, h.log, esign.WithCode("webhookapi.auth", esign.TooMany, "too_many_failures",
+				"too many failed authentications from this address; try again later"))
+			return
+		}
+		u, p, ok := r.BasicAuth()
+		okUser := subtle.ConstantTimeCompare(digest(u), wantUser)
+		okPW := subtle.ConstantTimeCompare(digest(p), wantPW)
+		if !ok || okUser&okPW != 1 {
+			h.failures.add(ip)
+			w.Header().Set("WWW-Authenticate", `Basic realm="esign webhook", charset="UTF-8"`)
+			httpkit.WriteError(w, r, h.log, esign.WithCode("webhookapi.auth", esign.Unauthorized, "unauthorized",
+				"missing or wrong credentials"))
+			return
+		}
+		body, err := readBody(w, r, h.cfg.MaxBodyBytes)
+		if err != nil {
+			httpkit.WriteError(w, r, h.log, err)
+			return
+		}
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" {
+			rec := h.run(r, body, fn)
+			rec.writeTo(w)
+			return
+		}
+		h.idempotent(w, r, path, key, body, fn)
+	})
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	const op = "webhookapi.readBody"
+	var buf bytes.Buffer
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, esign.WithCode(op, esign.Invalid, "body_too_large", "the request body is larger than "+strconv.FormatInt(limit, 10)+" bytes")
+	}
+	if err != nil {
+		return nil, esign.E(op, esign.Invalid, "cannot read the request body", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// idempotent runs fn once per (endpoint, key): a retry with the same body
+// gets the first response again, a retry with another body 422, and a
+// retry while the first still runs 409.
+func (h *handler) idempotent(w http.ResponseWriter, r *http.Request, path, key string, body []byte, fn endpointFunc) {
+	const op = "webhookapi.idempotent"
+	sum := sha256.Sum256(append([]byte(r.Header.Get("Content-Type")+"\n"), body...))
+	hash := hex.EncodeToString(sum[:])
+	ctx := r.Context()
+	prev, first, err := h.idem.BeginIdempotent(ctx, path, key, hash)
+	if err != nil {
+		httpkit.WriteError(w, r, h.log, err)
+		return
+	}
+	if !first {
+		switch {
+		case prev.RequestHash != hash:
+			httpkit.WriteError(w, r, h.log, esign.WithCode(op, esign.Conflict, "idempotency_key_reused",
+				"the Idempotency-Key was used for a different request"))
+		case prev.Status == 0:
+			httpkit.WriteError(w, r, h.log, esign.WithCode(op, esign.Conflict, "request_in_progress",
+				"the first request with this Idempotency-Key is still running; retry later"))
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(prev.Status)
+			w.Write(prev.Response)
+		}
+		return
+	}
+	rec := h.run(r, body, fn)
+	// A server-side failure may go away: the retry runs again. Everything
+	// else (success, a refused request) is the answer to every retry.
+	sctx := context.WithoutCancel(ctx)
+	if rec.status >= 500 {
+		if err := h.idem.ReleaseIdempotent(sctx, path, key); err != nil {
+			h.log.Error("release idempotency key", "endpoint", path, "err", err)
+		}
+	} else if err := h.idem.CompleteIdempotent(sctx, path, key, rec.status, rec.body.Bytes()); err != nil {
+		h.log.Error("store idempotent response", "endpoint", path, "err", err)
+	}
+	rec.writeTo(w)
+}
+
+// run calls fn and records its response.
+func (h *handler) run(r *http.Request, body []byte, fn endpointFunc) *recorder {
+	rec := &recorder{header: http.Header{}}
+	status, v, err := fn(r.Context(), r, body)
+	if err != nil {
+		httpkit.WriteError(rec, r, h.log, err)
+		return rec
+	}
+	httpkit.WriteJSON(rec, status, v)
+	return rec
+}
+
+// recorder buffers a response.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *recorder) Header() http.Header { return c.header }
+func (c *recorder) WriteHeader(s int) {
+	if c.status == 0 {
+		c.status = s
+	}
+}
+func (c *recorder) Write(p []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return c.body.Write(p)
+}
+
+func (c *recorder) writeTo(w http.ResponseWriter) {
+	for k, v := range c.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(c.status)
+	w.Write(c.body.Bytes())
+}
+
+// failures counts failed authentications per client address in a sliding
+// window. It is per process: with several replicas an address gets the
+// limit on each.
+type failures struct {
+	mu  sync.Mutex
+	m   map[string][]time.Time
+	n   int
+	per time.Duration
+	now func() time.Time
+}
+
+const maxTrackedAddresses = 10000
+
+func (f *failures) recent(ip string, now time.Time) []time.Time {
+	ts := f.m[ip]
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) >= f.per {
+		i++
+	}
+	ts = ts[i:]
+	if len(ts) == 0 {
+		delete(f.m, ip)
+	} else {
+		f.m[ip] = ts
+	}
+	return ts
+}
+
+func (f *failures) blocked(ip string) (time.Duration, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.now()
+	ts := f.recent(ip, now)
+	if len(ts) < f.n {
+		return 0, false
+	}
+	return f.per - now.Sub(ts[len(ts)-f.n]), true
+}
+
+func (f *failures) add(ip string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.now()
+	if len(f.m) >= maxTrackedAddresses {
+		for k := range f.m {
+			f.recent(k, now)
+		}
+	}
+	f.m[ip] = append(f.recent(ip, now), now)
+}
