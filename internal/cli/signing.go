@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"os"
@@ -19,6 +17,7 @@ import (
 	"esign/internal/esign"
 	"esign/internal/notify"
 	"esign/internal/notify/inbox"
+	"esign/internal/offers"
 	"esign/internal/pades"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/seal"
@@ -70,30 +69,25 @@ type OfferDocument struct {
 	Data []byte
 }
 
-// CreateOffer files an offer of the PDFs for the customer, stored
-// encrypted in the document store, in state notified, expiring in a week
-// — what the webhook upload does, for tools (esign demo, esign-bench
+// CreateOffer files an offer of the PDFs for the customer, expiring in a
+// week, through the same service as the webhook upload (PDF validation,
+// encrypted storage, notifications), for tools (esign demo, esign-bench
 // flow) and tests.
 func (s *CustomerSetup) CreateOffer(ctx context.Context, customerID, title string, docs []OfferDocument) (string, error) {
-	var ids []string
-	for _, d := range docs {
-		key := "documents/" + esign.NewID()
-		if _, err := s.a.docs.Put(ctx, key, bytes.NewReader(d.Data)); err != nil {
-			return "", err
-		}
-		sum := sha256.Sum256(d.Data)
-		doc := &esign.Document{CustomerID: customerID, Kind: esign.DocumentOffer, Name: d.Name, ContentType: "application/pdf",
-			Size: int64(len(d.Data)), SHA256: hex.EncodeToString(sum[:]), StorageKey: key, Encrypted: true}
-		if err := s.a.db.CreateDocument(ctx, doc); err != nil {
-			return "", err
-		}
-		ids = append(ids, doc.ID)
-	}
-	o := &esign.Offer{CustomerID: customerID, Title: title, ExpiresAt: time.Now().Add(7 * 24 * time.Hour)}
-	if err := s.a.db.CreateOffer(ctx, o, ids...); err != nil {
+	c, err := s.a.db.GetCustomer(ctx, customerID)
+	if err != nil {
 		return "", err
 	}
-	if _, err := s.a.db.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferNotified, ""); err != nil {
+	svc, err := offers.New(offers.Deps{DB: s.a.db, Docs: s.a.docs, Queue: s.a.queue, Customers: s.svc})
+	if err != nil {
+		return "", err
+	}
+	up := offers.Upload{CustomerRef: c.ExternalRef, Title: title, ExpiresAt: time.Now().Add(7 * 24 * time.Hour)}
+	for _, d := range docs {
+		up.Files = append(up.Files, offers.File{Name: d.Name, Data: d.Data})
+	}
+	o, _, err := svc.UploadOffer(ctx, up)
+	if err != nil {
 		return "", err
 	}
 	return o.ID, nil
