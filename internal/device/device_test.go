@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -26,7 +25,7 @@ import (
 	"esign/internal/rpc"
 	"esign/internal/seal"
 	"esign/internal/signing"
-	"esign/internal/tsa"
+	"esign/internal/tsa/tsatest"
 )
 
 // identity is the bank's sealing identity.
@@ -48,26 +47,8 @@ func newSystem(t *testing.T, driver string) *system {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	dir := t.TempDir()
-	dev, _, err := pki.OpenDev(filepath.Join(dir, "pki"), pki.DevOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	serials, err := tsa.OpenFileSerialStore(filepath.Join(dir, "tsa.serial"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serials.Close() })
-	ts, err := tsa.NewServer(tsa.ServerConfig{Certificate: dev.TSA.Certificate, Chain: dev.TSA.Chain, Key: dev.TSA.Key,
-		Policy: tsa.DefaultPolicy, Serials: serials, Accuracy: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tsSrv := httptest.NewServer(ts)
-	t.Cleanup(tsSrv.Close)
-	roots := x509.NewCertPool()
-	roots.AddCert(dev.CA.Certificate)
-	tc := &tsa.Client{URL: tsSrv.URL, Roots: roots}
+	tsaSrv := tsatest.Start(t, 10*time.Millisecond)
+	dev, tc, roots := tsaSrv.Dev, tsaSrv.Client, tsaSrv.Roots
 
 	b := inproc.New(inproc.Options{})
 	t.Cleanup(func() { b.Close() })

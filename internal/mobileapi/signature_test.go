@@ -9,42 +9,23 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"esign/internal/customers"
 	"esign/internal/customers/customerstest"
 	"esign/internal/notify"
-	"esign/internal/pki"
 	"esign/internal/signing"
 	"esign/internal/tsa"
+	"esign/internal/tsa/tsatest"
 )
 
 // signingClient is a client whose API serves the signature endpoints,
 // with a TSA of 10 ms accuracy.
 func signingClient(t *testing.T) (*client, *tsa.Client) {
 	t.Helper()
-	dir := t.TempDir()
-	dev, _, err := pki.OpenDev(filepath.Join(dir, "pki"), pki.DevOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	serials, err := tsa.OpenFileSerialStore(filepath.Join(dir, "tsa.serial"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serials.Close() })
-	srv, err := tsa.NewServer(tsa.ServerConfig{Certificate: dev.TSA.Certificate, Chain: dev.TSA.Chain, Key: dev.TSA.Key,
-		Policy: tsa.DefaultPolicy, Serials: serials, Accuracy: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	roots := x509.NewCertPool()
-	roots.AddCert(dev.CA.Certificate)
-	tc := &tsa.Client{URL: hs.URL, Roots: roots}
+	ts := tsatest.Start(t, 10*time.Millisecond)
+	tc, roots := ts.Client, ts.Roots
 	env := customerstest.New(t, customerstest.OpenDB(t, "sqlite"), nil, customers.Config{}, tc)
 	svc, err := signing.New(env.DB, env.Svc, signing.Config{TSARoots: roots})
 	if err != nil {

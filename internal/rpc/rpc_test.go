@@ -5,10 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,9 +18,9 @@ import (
 	"esign/internal/esign"
 	"esign/internal/esigntest"
 	"esign/internal/notify"
-	"esign/internal/pki"
 	"esign/internal/rpc"
 	"esign/internal/tsa"
+	"esign/internal/tsa/tsatest"
 )
 
 // transports runs fn over the in-process bus and, when ESIGN_TEST_AMQP_URL
@@ -71,26 +68,7 @@ func uniqueQueues(t *testing.T) rpc.Queues {
 // newTSA starts the development PKI's RFC 3161 TSA on loopback.
 func newTSA(t *testing.T) *tsa.Client {
 	t.Helper()
-	dir := t.TempDir()
-	dev, _, err := pki.OpenDev(filepath.Join(dir, "pki"), pki.DevOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	serials, err := tsa.OpenFileSerialStore(filepath.Join(dir, "tsa.serial"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serials.Close() })
-	srv, err := tsa.NewServer(tsa.ServerConfig{Certificate: dev.TSA.Certificate, Chain: dev.TSA.Chain, Key: dev.TSA.Key,
-		Policy: tsa.DefaultPolicy, Serials: serials})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	roots := x509.NewCertPool()
-	roots.AddCert(dev.CA.Certificate)
-	return &tsa.Client{URL: hs.URL, Roots: roots}
+	return tsatest.Start(t, 0).Client
 }
 
 func wantErr(tb testing.TB, err error, k esign.Kind, code string) {

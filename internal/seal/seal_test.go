@@ -2,8 +2,6 @@ package seal
 
 import (
 	"context"
-	"crypto/x509"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,6 +19,7 @@ import (
 	"esign/internal/pki"
 	"esign/internal/sqlstore"
 	"esign/internal/tsa"
+	"esign/internal/tsa/tsatest"
 )
 
 type fixture struct {
@@ -32,29 +31,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	dev, _, err := pki.OpenDev(filepath.Join(t.TempDir(), "pki"), pki.DevOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	serials, err := tsa.OpenFileSerialStore(filepath.Join(t.TempDir(), "serial"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serials.Close() })
-	srv, err := tsa.NewServer(tsa.ServerConfig{Certificate: dev.TSA.Certificate, Chain: dev.TSA.Chain, Key: dev.TSA.Key, Serials: serials})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	roots := x509.NewCertPool()
-	roots.AddCert(dev.CA.Certificate)
+	ts := tsatest.Start(t, 0)
 	key, _ := envelope.GenerateKey()
 	keys, err := envelope.NewKeyring("k", map[string][]byte{"k": key})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{dev: dev, tsa: &tsa.Client{URL: ts.URL, Roots: roots}, keys: keys, roots: &pades.VerifyOptions{Roots: roots}}
+	return &fixture{dev: ts.Dev, tsa: ts.Client, keys: keys, roots: &pades.VerifyOptions{Roots: ts.Roots}}
 }
 
 // sealOverBus prepares a PDF locally, has the digest signed by a Service
