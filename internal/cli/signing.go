@@ -48,7 +48,8 @@ func (p busPublisher) Publish(ctx context.Context, stream, eventType string, bod
 
 // signingService is oss's signing workflow (M1/M2 and Phase 5): time-stamp
 // tokens are trusted like the TSA client's, the bank's seal is made by
-// pdfservice over the bus (PAdES B-T), the contract push goes through the
+// pdfservice over the bus (PAdES B-LT, or B-T when the chain offers no
+// revocation data), the contract push goes through the
 // job queue and the operator event onto the contract stream.
 func (a *app) signingService() (*signing.Service, error) {
 	roots, err := trustPool(a.cfg, nil)
@@ -57,7 +58,8 @@ func (a *app) signingService() (*signing.Service, error) {
 	}
 	cfg := signing.Config{TSARoots: roots, Algorithms: a.cfg.Mobile.Algorithms()}
 	if a.docs != nil && a.queue != nil {
-		cfg.Sealing = &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBT, CMS: busSigner{a}},
+		// B-LT when the chain offers revocation data, else B-T.
+		cfg.Sealing = &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBLT, CMS: busSigner{a}},
 			Docs: a.docs, Queue: a.queue, Events: busPublisher{a}, Stream: bus.StreamContractUpdates, Changes: a.events}
 	}
 	return signing.New(a.db, a.customers, cfg)

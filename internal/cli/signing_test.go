@@ -3,9 +3,12 @@ package cli
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/asn1"
+	"encoding/hex"
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,7 +24,9 @@ import (
 // device client onboards, signs an offer of two PDFs with M1/M2 through
 // the mobile API and the built-in TSA, pdfservice seals over the
 // in-process bus, the SMS codes pass through the job queue into the
-// development inbox; the sealed PDFs it writes verify (PAdES B-T).
+// development inbox; the sealed PDFs it writes verify (PAdES B-LT: the
+// development CA answers OCSP at the built-in TSA) in our verifier and in
+// pdfsig, qpdf and openssl.
 func TestDemoOnAll(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits between time-stamps for the TSA's accuracy")
@@ -45,9 +50,10 @@ func TestDemoOnAll(t *testing.T) {
 	addrs := startProcess(t, "all", env)
 	out := filepath.Join(dir, "out")
 	code, stdout, stderr := run(t, t.Context(), env, nil, "demo", "--mobile", "http://"+addrs["mobile"], "--out", out)
-	if code != 0 || !strings.HasSuffix(stdout, "signed.\n") || strings.Count(stdout, "valid, PAdES B-T") != 2 {
+	if code != 0 || !strings.HasSuffix(stdout, "signed.\n") || strings.Count(stdout, "valid, PAdES B-LT") != 2 {
 		t.Fatalf("esign demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	caFile := filepath.Join(dir, "pki", pki.FileCABundle)
 	ca, err := os.ReadFile(filepath.Join(dir, "pki", pki.FileCABundle))
 	if err != nil {
 		t.Fatal(err)
@@ -64,9 +70,10 @@ func TestDemoOnAll(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep, err := pades.Verify(t.Context(), bytes.NewReader(b), int64(len(b)), pades.VerifyOptions{Roots: roots})
-		if err != nil || !rep.Valid() || rep.Signatures[0].Level != "B-T" {
+		if err != nil || !rep.Valid() || rep.Signatures[0].Level != "B-LT" {
 			t.Fatalf("%s: %v\n%s", f, err, rep.Summary())
 		}
+		validateElsewhere(t, f, b, caFile, rep.Signatures[0].ByteRange)
 	}
 	// Without a running system the demo fails with a message.
 	if code, _, stderr := run(t, t.Context(), env, nil, "demo", "--mobile", "http://127.0.0.1:1"); code == 0 || stderr == "" {
@@ -132,7 +139,50 @@ func TestDemoProduction(t *testing.T) {
 	oss := startProcess(t, "oss", env)
 	startProcess(t, "pdfservice", env)
 	code, stdout, stderr := run(t, t.Context(), env, nil, "demo", "--mobile", "http://"+oss["mobile"], "--out", dir)
-	if code != 0 || !strings.HasSuffix(stdout, "signed.\n") || strings.Count(stdout, "valid, PAdES B-T") != 2 {
+	if code != 0 || !strings.HasSuffix(stdout, "signed.\n") || strings.Count(stdout, "valid, PAdES B-LT") != 2 {
 		t.Fatalf("esign demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+}
+
+// validateElsewhere checks a sealed PDF with tools nobody here wrote:
+// qpdf's structure check, poppler's pdfsig with the CA trusted in an NSS
+// database (OCSP checking on), and openssl cms over the signed byte ranges.
+func validateElsewhere(t *testing.T, path string, pdf []byte, caFile string, br []int64) {
+	t.Helper()
+	runTool := func(name string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(esigntest.Tool(t, name), args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		return string(out)
+	}
+	runTool("qpdf", "--check", path)
+	nss := t.TempDir()
+	runTool("certutil", "-N", "--empty-password", "-d", nss)
+	runTool("certutil", "-A", "-n", "esign-ca", "-t", "CT,C,C", "-i", caFile, "-d", nss)
+	out := runTool("pdfsig", "-nssdir", nss, path)
+	if !strings.Contains(out, "Signature is Valid") || !strings.Contains(out, "Certificate is Trusted") {
+		t.Fatalf("pdfsig:\n%s", out)
+	}
+	if len(br) != 4 {
+		t.Fatalf("byte range %v", br)
+	}
+	// /Contents is the DER SignedData padded with zeros: cut it at the
+	// length its outer SEQUENCE states.
+	all, err := hex.DecodeString(strings.Trim(string(pdf[br[1]:br[2]]), "<>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outer asn1.RawValue
+	if _, err := asn1.Unmarshal(all, &outer); err != nil {
+		t.Fatalf("/Contents: %v", err)
+	}
+	sig := outer.FullBytes
+	dir := t.TempDir()
+	content := append(append([]byte{}, pdf[br[0]:br[0]+br[1]]...), pdf[br[2]:br[2]+br[3]]...)
+	os.WriteFile(filepath.Join(dir, "content"), content, 0o600)
+	os.WriteFile(filepath.Join(dir, "sig.der"), sig, 0o600)
+	runTool("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", filepath.Join(dir, "sig.der"),
+		"-content", filepath.Join(dir, "content"), "-CAfile", caFile, "-purpose", "any", "-out", os.DevNull)
 }

@@ -56,6 +56,9 @@ func (h HTTPRevocation) Fetch(ctx context.Context, cert, issuer *x509.Certificat
 				if resp.Status == ocsp.Good {
 					return body, nil, nil
 				}
+				if resp.Status == ocsp.Revoked {
+					return nil, nil, fmt.Errorf("pades: certificate %q is revoked", cert.Subject)
+				}
 				err = fmt.Errorf("certificate status %d", resp.Status)
 			}
 		}
@@ -79,10 +82,16 @@ func (h HTTPRevocation) Fetch(ctx context.Context, cert, issuer *x509.Certificat
 		errs = append(errs, fmt.Errorf("CRL %s: %w", u, err))
 	}
 	if len(errs) == 0 {
-		return nil, nil, fmt.Errorf("pades: certificate %q names no OCSP responder or CRL", cert.Subject)
+		return nil, nil, fmt.Errorf("%w: certificate %q names no OCSP responder or CRL", ErrNoRevocation, cert.Subject)
 	}
-	return nil, nil, fmt.Errorf("pades: revocation data for %q: %w", cert.Subject, errors.Join(errs...))
+	return nil, nil, fmt.Errorf("%w for %q: %w", ErrNoRevocation, cert.Subject, errors.Join(errs...))
 }
+
+// ErrNoRevocation is wrapped by a RevocationFetcher's error when the chain
+// offers no revocation data or its responders cannot be reached (a revoked
+// certificate is a different error): the signature can still be made at
+// B-T, which is what "B-LT when the chain allows" falls back to.
+var ErrNoRevocation = errors.New("pades: no revocation data")
 
 func httpDo(ctx context.Context, c *http.Client, method, url, ctype string, body []byte) ([]byte, error) {
 	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"hash"
 	"io"
 	"os"
@@ -234,7 +235,18 @@ func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract 
 			"Customer signature hash (SHA-256): " + g.CustomerSignatureHash}},
 		Attachments: []pades.Attachment{{Name: "evidence.json", Description: "Customer signature evidence",
 			MIMEType: "application/json", Data: bundle}}}
-	if err := pades.Sign(ctx, bytes.NewReader(in), int64(len(in)), out, opt); err != nil {
+	err = pades.Sign(ctx, bytes.NewReader(in), int64(len(in)), out, opt)
+	if errors.Is(err, pades.ErrNoRevocation) && (opt.Level == pades.LevelBLT || opt.Level == pades.LevelBLTA) {
+		// B-LT when the chain allows: without revocation data the seal is
+		// made at B-T (the signature time-stamp still dates it).
+		if err = out.Truncate(0); err == nil {
+			if _, err = out.Seek(0, io.SeekStart); err == nil {
+				opt.Level = pades.LevelBT
+				err = pades.Sign(ctx, bytes.NewReader(in), int64(len(in)), out, opt)
+			}
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	if _, err := out.Seek(0, io.SeekStart); err != nil {

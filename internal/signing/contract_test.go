@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -192,4 +193,46 @@ func (c *changes) OfferChanged(_ context.Context, _ *sqlstore.Tx, o *esign.Offer
 func (c *changes) ContractChanged(_ context.Context, _ *sqlstore.Tx, k *esign.Contract) error {
 	c.seen = append(c.seen, "contract "+k.ID+" "+string(k.Status))
 	return nil
+}
+
+// TestSealingFallsBackToBT: B-LT is asked for, but the chain's revocation
+// responders cannot be reached (the development PKI's URLs point at no
+// server here): the contract is sealed at B-T instead of failing.
+func TestSealingFallsBackToBT(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, "sqlite", signing.Config{Sealing: &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBLT,
+		Revocation: pades.HTTPRevocation{Client: &http.Client{Transport: refuse{}}}}}})
+	d := newDevice(t, signing.ECDSAP256)
+	r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := e.svc.M2(ctx, e.p, e.m2(t, d, r1.SignatureID, m2opts{}), customers.Meta{})
+	if err != nil {
+		t.Fatalf("M2: %v", err)
+	}
+	docs, err := e.ce.DB.ListDocuments(ctx, esign.DocumentFilter{ContractID: r2.ContractID})
+	if err != nil || len(docs) == 0 {
+		t.Fatalf("%d contract documents, %v", len(docs), err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(e.tsa.dev.CA.Certificate)
+	r, err := e.ce.Docs.Open(ctx, docs[0].StorageKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r)
+	r.Close()
+	rep, err := pades.Verify(ctx, bytes.NewReader(b), int64(len(b)), pades.VerifyOptions{Roots: roots})
+	if err != nil || !rep.Valid() || rep.Signatures[0].Level != "B-T" {
+		t.Fatalf("sealed at %v, %v:\n%s", rep.Signatures, err, rep.Summary())
+	}
+}
+
+// refuse is a transport whose every request fails, like a revocation
+// responder that is down.
+type refuse struct{}
+
+func (refuse) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("connection refused")
 }
