@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"esign/internal/config"
+	"esign/internal/pades"
+	"esign/internal/pdf/pdftest"
+)
+
+// TestDeviceCLI walks `esign device` through a whole signing against
+// `esign all`, the way a person would from the command line, with the SMS
+// codes read from the development inbox.
+func TestDeviceCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits between time-stamps for the TSA's accuracy")
+	}
+	dir := t.TempDir()
+	env := append(testEnviron(dir), "ESIGN_LISTEN_TSA="+freeAddr(t)) // the mobile API asks the TSA at its configured address
+	a := startProcess(t, "all", env)
+	state := filepath.Join(dir, "device.json")
+	step := func(stdin string, args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		code := Run(t.Context(), Env{Args: append([]string{"device", "--state", state}, args...), Stdin: strings.NewReader(stdin),
+			Stdout: &out, Stderr: &errb, Environ: env})
+		if code != 0 {
+			t.Fatalf("esign device %v: exit %d: %s", args, code, errb.String())
+		}
+		return out.String()
+	}
+	if code, _, errs := run(t, t.Context(), env, nil, "device", "--state", state, "login", "--username", "x"); code != 2 || !strings.Contains(errs, "register") {
+		t.Fatalf("before register: %d %q", code, errs)
+	}
+
+	setup, err := OpenCustomerSetup(t.Context(), "", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer setup.Close()
+	const phone, user, pw = "+36305550001", "kiss.anna", "Correct-Horse-42"
+	custID, assoc, err := setup.CreateCustomer(t.Context(), "Kiss Anna", phone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, seen, err := waitSMSCode(t.Context(), setup.a.db, phone, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	step("", "register", "--url", "http://"+a["mobile"])
+	if fi, err := os.Stat(state); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("state file: %v %v", fi, err)
+	}
+	step("", "associate", "--phone", phone, "--code", assoc)
+	step(pw+"\n", "create", "--username", user)
+	if err := setup.Approve(t.Context(), custID); err != nil {
+		t.Fatal(err)
+	}
+	step(pw+"\n", "login", "--username", user)
+	offerID, err := setup.CreateOffer(t.Context(), custID, "Hitelszerződés", []OfferDocument{{"hitel.pdf", pdftest.Minimal(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := step("", "offer", offerID); !strings.Contains(out, "hitel.pdf") {
+		t.Fatalf("offer: %s", out)
+	}
+	step("", "m1", offerID)
+	code2fa, _, err := waitSMSCode(t.Context(), setup.a.db, phone, seen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := step(pw+"\n", "m2", "--sms", code2fa)
+	m := regexp.MustCompile(`contract (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("m2 printed no contract: %s", out)
+	}
+	outDir := filepath.Join(dir, "contract")
+	if out := step("", "contract", m[1], "--out", outDir); !strings.Contains(out, "acknowledged") {
+		t.Fatalf("contract: %s", out)
+	}
+	pdf, err := os.ReadFile(filepath.Join(outDir, "hitel.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := trustPool(mustConfig(t, env), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := pades.Verify(t.Context(), bytes.NewReader(pdf), int64(len(pdf)), pades.VerifyOptions{Roots: roots})
+	if err != nil || !rep.Valid() {
+		t.Fatalf("the downloaded contract: %v\n%s", err, rep.Summary())
+	}
+	// m2 without a pending M1 is a usage error.
+	if code, _, _ := run(t, t.Context(), env, nil, "device", "--state", state, "m2", "--sms", "123456"); code != 2 {
+		t.Errorf("m2 without m1: exit %d", code)
+	}
+}
+
+func mustConfig(t *testing.T, env []string) config.Config {
+	t.Helper()
+	cfg, err := loadConfig(Env{Environ: env}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
