@@ -300,36 +300,48 @@ func SafeHandleEvent(ctx context.Context, h EventHandler, ev *Event) (err error)
 	return h(ctx, ev)
 }
 
-// OutgoingCall is a request envelope ready to send: what every transport's
-// Call starts with.
-type OutgoingCall struct {
-	Op       string             // "bus.Call queue/method", for errors
-	ID       string             // the envelope's id, which the reply carries as correlation
+// Outgoing is an envelope ready to send: what every transport's Call and
+// Publish start with.
+type Outgoing struct {
+	Op       string             // "bus.Call queue/method" or "bus.Publish stream/type", for errors
+	Env      *Envelope          // Env.ID is what a reply carries as correlation
 	Ctx      context.Context    // bounded by Deadline
 	Cancel   context.CancelFunc // the caller defers it
 	Deadline time.Time
 	Msg      []byte // the encoded envelope
 }
 
-// NewCall checks the queue name, bounds ctx by its deadline (or def) and
-// encodes req with the deadline into an envelope of at most max bytes. On
-// error nothing needs cancelling.
-func NewCall(ctx context.Context, l Limits, queue, method string, req any) (*OutgoingCall, error) {
-	op := "bus.Call " + queue + "/" + method
-	if err := CheckName("queue", queue); err != nil {
+// NewCall checks the queue name, bounds ctx by its deadline (or l's
+// default) and encodes req with the deadline into an envelope of at most
+// l.MaxMessageSize bytes. On error nothing needs cancelling.
+func NewCall(ctx context.Context, l Limits, queue, method string, req any) (*Outgoing, error) {
+	return newOutgoing(ctx, l, "bus.Call", "queue", queue, method, req, true)
+}
+
+// NewEvent is NewCall for an event published on stream; events carry no
+// deadline of their own.
+func NewEvent(ctx context.Context, l Limits, stream, eventType string, body any) (*Outgoing, error) {
+	return newOutgoing(ctx, l, "bus.Publish", "stream", stream, eventType, body, false)
+}
+
+func newOutgoing(ctx context.Context, l Limits, what, kind, name, typ string, body any, withDeadline bool) (*Outgoing, error) {
+	op := what + " " + name + "/" + typ
+	if err := CheckName(kind, name); err != nil {
 		return nil, esign.E(op, err)
 	}
 	ctx, cancel, deadline := Deadline(ctx, l.DefaultTimeout)
-	env, err := NewEnvelope(ctx, method, req)
+	env, err := NewEnvelope(ctx, typ, body)
 	if err != nil {
 		cancel()
 		return nil, esign.E(op, err)
 	}
-	env.Deadline = &deadline
+	if withDeadline {
+		env.Deadline = &deadline
+	}
 	msg, err := env.Marshal(l.MaxMessageSize)
 	if err != nil {
 		cancel()
 		return nil, esign.E(op, err)
 	}
-	return &OutgoingCall{Op: op, ID: env.ID, Ctx: ctx, Cancel: cancel, Deadline: deadline, Msg: msg}, nil
+	return &Outgoing{Op: op, Env: env, Ctx: ctx, Cancel: cancel, Deadline: deadline, Msg: msg}, nil
 }

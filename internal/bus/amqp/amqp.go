@@ -442,9 +442,9 @@ func (b *Bus) Call(ctx context.Context, queue, method string, req, resp any) err
 		cc.mu.Unlock()
 		return notConnected(op)
 	}
-	cc.pending[oc.ID] = wait
+	cc.pending[oc.Env.ID] = wait
 	cc.mu.Unlock()
-	defer cc.take(oc.ID)
+	defer cc.take(oc.Env.ID)
 	// The sender goroutine writes the request: a socket write can block
 	// while the broker applies flow control or shuts down, and the call must
 	// still end by its deadline.
@@ -452,7 +452,7 @@ func (b *Bus) Call(ctx context.Context, queue, method string, req, resp any) err
 	case cc.out <- request{queue: queue, pub: amqp.Publishing{
 		ContentType:   "application/json",
 		DeliveryMode:  amqp.Transient,
-		CorrelationId: oc.ID,
+		CorrelationId: oc.Env.ID,
 		ReplyTo:       replyTo,
 		Expiration:    strconv.FormatInt(ttl, 10),
 		Type:          method,
@@ -480,20 +480,12 @@ func (b *Bus) Call(ctx context.Context, queue, method string, req, resp any) err
 
 // Publish implements bus.Bus.
 func (b *Bus) Publish(ctx context.Context, stream, eventType string, body any) error {
-	op := "bus.Publish " + stream + "/" + eventType
-	if err := bus.CheckName("stream", stream); err != nil {
-		return esign.E(op, err)
-	}
-	ctx, cancel, _ := bus.Deadline(ctx, b.limits.DefaultTimeout)
-	defer cancel()
-	env, err := bus.NewEnvelope(ctx, eventType, body)
+	oc, err := bus.NewEvent(ctx, b.limits, stream, eventType, body)
 	if err != nil {
-		return esign.E(op, err)
+		return err
 	}
-	msg, err := env.Marshal(b.limits.MaxMessageSize)
-	if err != nil {
-		return esign.E(op, err)
-	}
+	defer oc.Cancel()
+	op, ctx, env, msg := oc.Op, oc.Ctx, oc.Env, oc.Msg
 	if b.ctx.Err() != nil {
 		return bus.Unavailable(op, "the bus is closed", nil)
 	}

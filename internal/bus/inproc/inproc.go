@@ -193,20 +193,12 @@ func (b *Bus) serveOne(ctx context.Context, queue string, h bus.Handler, c *call
 
 // Publish implements bus.Bus.
 func (b *Bus) Publish(ctx context.Context, streamName, eventType string, body any) error {
-	op := "bus.Publish " + streamName + "/" + eventType
-	if err := bus.CheckName("stream", streamName); err != nil {
-		return esign.E(op, err)
-	}
-	ctx, cancel, _ := bus.Deadline(ctx, b.limits.DefaultTimeout)
-	defer cancel()
-	env, err := bus.NewEnvelope(ctx, eventType, body)
+	oc, err := bus.NewEvent(ctx, b.limits, streamName, eventType, body)
 	if err != nil {
-		return esign.E(op, err)
+		return err
 	}
-	msg, err := env.Marshal(b.limits.MaxMessageSize)
-	if err != nil {
-		return esign.E(op, err)
-	}
+	defer oc.Cancel()
+	op, ctx, msg := oc.Op, oc.Ctx, oc.Msg
 	if b.ctx.Err() != nil {
 		return b.closedErr(op)
 	}
