@@ -386,6 +386,24 @@ func contract(c *esign.Contract) Contract {
 	return Contract{ID: c.ID, OfferID: c.OfferID, Title: c.Title, Status: string(c.Status), SignedAt: c.SignedAt, AcknowledgedAt: c.AcknowledgedAt}
 }
 
+// decodePage decodes a ListRequest into a page.
+func decodePage(body json.RawMessage) (esign.Page, error) {
+	var r ListRequest
+	if err := decode(body, &r); err != nil {
+		return esign.Page{}, err
+	}
+	return page(r.Limit, r.Offset)
+}
+
+// convert maps every element with f; never nil, so JSON shows [].
+func convert[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, f(x))
+	}
+	return out
+}
+
 func decodeID(body json.RawMessage) (IDRequest, error) {
 	var r IDRequest
 	if err := decode(body, &r); err != nil {
@@ -395,11 +413,7 @@ func decodeID(body json.RawMessage) (IDRequest, error) {
 }
 
 func (s *Server) listOffers(ctx context.Context, c *call, body json.RawMessage) (any, error) {
-	var r ListRequest
-	if err := decode(body, &r); err != nil {
-		return nil, err
-	}
-	pg, err := page(r.Limit, r.Offset)
+	pg, err := decodePage(body)
 	if err != nil {
 		return nil, err
 	}
@@ -407,11 +421,7 @@ func (s *Server) listOffers(ctx context.Context, c *call, body json.RawMessage) 
 	if err != nil {
 		return nil, err
 	}
-	out := Offers{Offers: make([]Offer, 0, len(os))}
-	for _, o := range os {
-		out.Offers = append(out.Offers, offer(o))
-	}
-	return out, nil
+	return Offers{Offers: convert(os, offer)}, nil
 }
 
 func (s *Server) getOffer(ctx context.Context, c *call, body json.RawMessage) (any, error) {
@@ -444,11 +454,7 @@ func (s *Server) refuseOffer(ctx context.Context, c *call, body json.RawMessage)
 }
 
 func (s *Server) listContracts(ctx context.Context, c *call, body json.RawMessage) (any, error) {
-	var r ListRequest
-	if err := decode(body, &r); err != nil {
-		return nil, err
-	}
-	pg, err := page(r.Limit, r.Offset)
+	pg, err := decodePage(body)
 	if err != nil {
 		return nil, err
 	}
@@ -456,11 +462,7 @@ func (s *Server) listContracts(ctx context.Context, c *call, body json.RawMessag
 	if err != nil {
 		return nil, err
 	}
-	out := Contracts{Contracts: make([]Contract, 0, len(cs))}
-	for _, x := range cs {
-		out.Contracts = append(out.Contracts, contract(x))
-	}
-	return out, nil
+	return Contracts{Contracts: convert(cs, contract)}, nil
 }
 
 func (s *Server) getContract(ctx context.Context, c *call, body json.RawMessage) (any, error) {
