@@ -4,14 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"testing"
-	"time"
 
 	"esign/internal/bus"
-	"esign/internal/bus/amqp"
 	"esign/internal/bus/inproc"
 	"esign/internal/customers"
 	"esign/internal/customers/customerstest"
-	"esign/internal/esigntest"
 	"esign/internal/rpc"
 )
 
@@ -28,27 +25,7 @@ func BenchmarkListOffers(b *testing.B) {
 				b.Cleanup(func() { ib.Close() })
 				server, client = ib, ib
 			case "amqp":
-				url := esigntest.ServerURL(b, esigntest.AMQPURLEnv)
-				dial := func(name string) *amqp.Bus {
-					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					defer cancel()
-					ab, err := amqp.Dial(ctx, amqp.Options{URL: url, Name: name, Logger: slog.New(slog.DiscardHandler)})
-					if err != nil {
-						b.Fatal(err)
-					}
-					return ab
-				}
-				s, c := dial("esign-bench-rpc-server"), dial("esign-bench-rpc-client")
-				b.Cleanup(func() {
-					names := s.Declared()
-					c.Close()
-					s.Close()
-					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					defer cancel()
-					if err := amqp.DeleteTopology(ctx, url, names); err != nil {
-						b.Errorf("clean-up: %v", err)
-					}
-				})
+				s, c := amqpPair(b, "esign-bench-rpc")
 				server, client = s, c
 			}
 			e := customerstest.New(b, customerstest.OpenDB(b, "sqlite"), nil, customers.Config{}, nil)

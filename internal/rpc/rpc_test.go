@@ -33,27 +33,7 @@ func transports(t *testing.T, fn func(t *testing.T, server, client bus.Bus)) {
 		fn(t, b, b)
 	})
 	t.Run("amqp", func(t *testing.T) {
-		url := esigntest.ServerURL(t, esigntest.AMQPURLEnv)
-		dial := func(name string) *amqp.Bus {
-			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-			defer cancel()
-			b, err := amqp.Dial(ctx, amqp.Options{URL: url, Name: name, Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		}
-		s, c := dial("esign-test-rpc-server"), dial("esign-test-rpc-client")
-		t.Cleanup(func() {
-			names := s.Declared()
-			c.Close()
-			s.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := amqp.DeleteTopology(ctx, url, names); err != nil {
-				t.Errorf("clean-up: %v", err)
-			}
-		})
+		s, c := amqpPair(t, "esign-test-rpc")
 		fn(t, s, c)
 	})
 }
@@ -372,4 +352,33 @@ func TestRPC(t *testing.T) {
 			})
 		}
 	})
+}
+
+// amqpPair dials a server and a client connection to the broker at
+// $ESIGN_TEST_AMQP_URL (as two processes would have) and deletes what the
+// server declared when the test ends.
+func amqpPair(tb testing.TB, name string) (server, client *amqp.Bus) {
+	tb.Helper()
+	url := esigntest.ServerURL(tb, esigntest.AMQPURLEnv)
+	dial := func(name string) *amqp.Bus {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		b, err := amqp.Dial(ctx, amqp.Options{URL: url, Name: name, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return b
+	}
+	server, client = dial(name+"-server"), dial(name+"-client")
+	tb.Cleanup(func() {
+		names := server.Declared()
+		client.Close()
+		server.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := amqp.DeleteTopology(ctx, url, names); err != nil {
+			tb.Errorf("clean-up: %v", err)
+		}
+	})
+	return server, client
 }
