@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ type flowSummary struct {
 	Scenario    string  `json:"scenario"`
 	URL         string  `json:"url"`
 	Concurrency int     `json:"concurrency"`
+	OnboardEach bool    `json:"onboard_each"`
 	DurationS   float64 `json:"duration_s"`
 	Flows       int     `json:"flows"`
 	FlowsPS     float64 `json:"flows_per_s"`
@@ -38,13 +40,22 @@ type flowSummary struct {
 }
 
 // runFlow runs --concurrency reference device clients (internal/device)
-// through complete signing flows against a running system: a new
-// customer per flow (created, sent the association code and approved
-// through cli.OpenCustomerSetup, as the bank would), registration,
-// association, credentials, login, an offer of two PDFs, M1 with the SMS
-// code read from the development inbox, M2, the contract downloaded and
-// acknowledged. It reports flows/s and the latency of the M2 request.
-// The flows wait between time-stamps for the TSA's stated accuracy.
+// through complete signing flows against a running system and reports
+// flows/s and the latency of the M2 request.
+//
+// A flow is what happens for each offer: the bank files an offer of two
+// PDFs (through the same service as the webhook upload), the customer's
+// app opens it and downloads the documents, M1, the SMS code read from the
+// development inbox, M2 with the bank's seal, the contract acknowledged.
+// Each client is one customer, onboarded before the measurement (created,
+// associated, credentials, approved, logged in) and signing offer after
+// offer in its session, as a customer signing several offers does.
+// --onboard-each makes every flow a new customer instead, with
+// onboarding and login inside the flow.
+//
+// The clients wait between time-stamps for the TSA's stated accuracy
+// (tsa.accuracy of the built-in TSA). Every flow sends SMS codes, so the
+// system under test needs SMS limits above the load (docs/performance.md).
 func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("flow", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -53,6 +64,7 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	duration := fs.Duration("duration", 30*time.Second, "measured duration")
 	warmup := fs.Duration("warmup", 0, "unmeasured warm-up before the measurement")
 	timeout := fs.Duration("timeout", 30*time.Second, "deadline of each request")
+	onboardEach := fs.Bool("onboard-each", false, "onboard a new customer and log in within every flow")
 	configPath := fs.String("config", "", "esign configuration file of the system under test (default: ESIGN_CONFIG; ESIGN_* variables apply as for esign)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -68,12 +80,37 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer setup.Close()
 	base := strings.TrimRight(*baseURL, "/")
+	customers := make([]*flowCustomer, *concurrency)
+	if !*onboardEach {
+		// Onboarding costs three Argon2id hashes; a few at a time.
+		sem := make(chan struct{}, 4)
+		var g sync.WaitGroup
+		errs := make([]error, len(customers))
+		for i := range customers {
+			g.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				customers[i], errs[i] = onboard(ctx, setup, base, hc)
+			})
+		}
+		g.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("flow: onboard the clients: %w", err)
+		}
+	}
 	var mu sync.Mutex
 	var m2 []time.Duration
 	measureFrom := time.Now().Add(*warmup)
 	res, err := runLoad(ctx, loadOptions{Concurrency: *concurrency, Warmup: *warmup, Duration: *duration},
-		func(ctx context.Context, _, _ int) error {
-			d, err := signFlow(ctx, setup, base, hc)
+		func(ctx context.Context, w, _ int) error {
+			c := customers[w]
+			if *onboardEach {
+				var err error
+				if c, err = onboard(ctx, setup, base, hc); err != nil {
+					return err
+				}
+			}
+			d, err := signFlow(ctx, setup, c)
 			if err == nil && time.Now().After(measureFrom) {
 				mu.Lock()
 				m2 = append(m2, d)
@@ -86,51 +123,64 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	slices.Sort(m2)
 	sum := flowSummary{Scenario: "flow", URL: base, Concurrency: *concurrency, DurationS: duration.Seconds(),
-		Flows: res.OK, FlowsPS: res.PerS, FlowP50Ms: res.P50Ms, FlowP99Ms: res.P99Ms,
+		OnboardEach: *onboardEach, Flows: res.OK, FlowsPS: res.PerS, FlowP50Ms: res.P50Ms, FlowP99Ms: res.P99Ms,
 		M2P50Ms: ms(percentile(m2, 0.50)), M2P99Ms: ms(percentile(m2, 0.99)), Errors: res.Errors, FirstError: res.FirstError}
 	return json.NewEncoder(stdout).Encode(sum)
 }
 
-// signFlow runs one complete flow and returns the M2 request's latency.
-func signFlow(ctx context.Context, setup *cli.CustomerSetup, base string, hc *http.Client) (time.Duration, error) {
+// flowCustomer is an onboarded customer with its logged-in device.
+type flowCustomer struct {
+	id, phone, password string
+	dev                 *device.Client
+}
+
+// onboard creates a customer as the bank would (through
+// cli.OpenCustomerSetup: created, sent the association code, approved)
+// and a device that registers, associates, creates the credentials and
+// logs in.
+func onboard(ctx context.Context, setup *cli.CustomerSetup, base string, hc *http.Client) (*flowCustomer, error) {
 	n, err := rand.Int(rand.Reader, big.NewInt(10_000_000))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	phone := fmt.Sprintf("+3670%07d", n)
+	c := &flowCustomer{phone: fmt.Sprintf("+3670%07d", n), password: "Flow-" + rand.Text()[:12] + "-9a"}
 	user := "flow" + strings.ToLower(rand.Text()[:10])
-	pw := "Flow-" + rand.Text()[:12] + "-9a"
-	custID, code, err := setup.CreateCustomer(ctx, "Flow Customer", phone)
+	id, code, err := setup.CreateCustomer(ctx, "Flow Customer", c.phone)
 	if err != nil {
-		return 0, fmt.Errorf("create customer: %w", err)
+		return nil, fmt.Errorf("create customer: %w", err)
 	}
-	d := &device.Client{BaseURL: base, HTTPClient: hc, DeviceInfo: "esign-bench flow"}
+	c.id = id
+	c.dev = &device.Client{BaseURL: base, HTTPClient: hc, DeviceInfo: "esign-bench flow"}
+	d := c.dev
 	if err := d.NewKey(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := d.Register(ctx, "bench-"+rand.Text()[:10], ""); err != nil {
-		return 0, fmt.Errorf("register: %w", err)
+		return nil, fmt.Errorf("register: %w", err)
 	}
-	if err := d.Associate(ctx, phone, code); err != nil {
-		return 0, fmt.Errorf("associate: %w", err)
+	if err := d.Associate(ctx, c.phone, code); err != nil {
+		return nil, fmt.Errorf("associate: %w", err)
 	}
-	if err := d.Create(ctx, user, pw); err != nil {
-		return 0, fmt.Errorf("create credentials: %w", err)
+	if err := d.Create(ctx, user, c.password); err != nil {
+		return nil, fmt.Errorf("create credentials: %w", err)
 	}
-	if err := setup.Approve(ctx, custID); err != nil {
-		return 0, fmt.Errorf("approve: %w", err)
+	if err := setup.Approve(ctx, id); err != nil {
+		return nil, fmt.Errorf("approve: %w", err)
 	}
-	if err := d.Login(ctx, user, pw); err != nil {
-		return 0, fmt.Errorf("login: %w", err)
+	if err := d.Login(ctx, user, c.password); err != nil {
+		return nil, fmt.Errorf("login: %w", err)
 	}
-	offerID, err := setup.CreateOffer(ctx, custID, "Benchmark flow offer",
+	return c, nil
+}
+
+// signFlow runs one offer through to the acknowledged contract and returns
+// the M2 request's latency.
+func signFlow(ctx context.Context, setup *cli.CustomerSetup, c *flowCustomer) (time.Duration, error) {
+	d := c.dev
+	offerID, err := setup.CreateOffer(ctx, c.id, "Benchmark flow offer",
 		[]cli.OfferDocument{{Name: "a.pdf", Data: pdftest.Minimal(1)}, {Name: "b.pdf", Data: pdftest.Minimal(2)}})
 	if err != nil {
 		return 0, fmt.Errorf("file offer: %w", err)
-	}
-	_, seen, err := setup.WaitSMSCode(ctx, phone, 0)
-	if err != nil {
-		return 0, err
 	}
 	o, err := d.GetOffer(ctx, offerID)
 	if err != nil {
@@ -152,11 +202,11 @@ func signFlow(ctx context.Context, setup *cli.CustomerSetup, base string, hc *ht
 	if err != nil {
 		return 0, fmt.Errorf("M1: %w", err)
 	}
-	sms, _, err := setup.WaitSMSCode(ctx, phone, seen)
+	sms, err := setup.WaitSigningCode(ctx, c.phone, sigID)
 	if err != nil {
 		return 0, err
 	}
-	m2, err := d.BuildM2(ctx, &device.M2Input{SignatureID: sigID, OfferID: offerID, Documents: docs, Password: pw, SMSToken: sms})
+	m2, err := d.BuildM2(ctx, &device.M2Input{SignatureID: sigID, OfferID: offerID, Documents: docs, Password: c.password, SMSToken: sms})
 	if err != nil {
 		return 0, fmt.Errorf("build M2: %w", err)
 	}

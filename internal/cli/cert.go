@@ -2,10 +2,16 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
+	"software.sslmate.com/src/go-pkcs12"
+
+	"esign/internal/config"
+	"esign/internal/envelope"
 	"esign/internal/esign"
 	"esign/internal/pki"
 	"esign/internal/seal"
@@ -15,7 +21,7 @@ import (
 // runCert: esign cert import|list. The admin UI will offer the same; the
 // command serves installation scripts and operators without a browser.
 func runCert(ctx context.Context, env Env, args []string) error {
-	const usage = "usage: esign cert import --p12 FILE --password-file FILE [--name NAME] [--activate] | esign cert list"
+	const usage = "usage: esign cert import (--p12 FILE --password-file FILE | --dev) [--name NAME] [--activate] | esign cert list"
 	if len(args) == 0 {
 		return usagef(usage)
 	}
@@ -24,6 +30,7 @@ func runCert(ctx context.Context, env Env, args []string) error {
 	pwFile := fs.String("password-file", "", "file whose first line is the .p12 password")
 	name := fs.String("name", "", "a name for operators (default: the certificate's common name)")
 	activate := fs.Bool("activate", false, "make it the certificate pdfservice signs with")
+	dev := fs.Bool("dev", false, "import the development PKI's bank certificate (data_dir/pki): for staging and benchmarks of a production deployment, never for real contracts")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -53,26 +60,33 @@ func runCert(ctx context.Context, env Env, args []string) error {
 		}
 		return nil
 	}
-	if *p12File == "" || *pwFile == "" {
-		return usagef(usage)
-	}
-	p12, err := os.ReadFile(*p12File)
-	if err != nil {
-		return fmt.Errorf("read --p12: %w", err)
-	}
-	pwData, err := os.ReadFile(*pwFile)
-	if err != nil {
-		return fmt.Errorf("read --password-file: %w", err)
-	}
-	pw, _, _ := strings.Cut(string(pwData), "\n")
-	pw = strings.TrimSuffix(pw, "\r")
-	imp, err := pki.ImportP12(p12, pw, pki.ImportOptions{})
-	if err != nil {
-		return esign.E("cert import", esign.ErrorKind(err), esign.ErrorMessage(err))
-	}
 	keys, err := openKeyring(cfg)
 	if err != nil {
 		return err
+	}
+	var p12 []byte
+	var pw string
+	switch {
+	case *dev && *p12File == "" && *pwFile == "":
+		if p12, pw, err = devP12(cfg, keys); err != nil {
+			return err
+		}
+	case !*dev && *p12File != "" && *pwFile != "":
+		if p12, err = os.ReadFile(*p12File); err != nil {
+			return fmt.Errorf("read --p12: %w", err)
+		}
+		pwData, err := os.ReadFile(*pwFile)
+		if err != nil {
+			return fmt.Errorf("read --password-file: %w", err)
+		}
+		pw, _, _ = strings.Cut(string(pwData), "\n")
+		pw = strings.TrimSuffix(pw, "\r")
+	default:
+		return usagef(usage)
+	}
+	imp, err := pki.ImportP12(p12, pw, pki.ImportOptions{})
+	if err != nil {
+		return esign.E("cert import", esign.ErrorKind(err), esign.ErrorMessage(err))
 	}
 	c := &esign.Cert{ID: esign.NewID(), Name: *name}
 	if c.Name == "" {
@@ -106,4 +120,19 @@ func runCert(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "%s %s: %s (valid until %s)\n", state, c.ID, c.Subject, c.NotAfter.Format("2006-01-02"))
 	return nil
+}
+
+// devP12 packs the development PKI's bank signer into a .p12 under a
+// random password, so that --dev takes the same import path as a file.
+func devP12(cfg config.Config, keys *envelope.Keyring) ([]byte, string, error) {
+	dev, err := openDevPKI(cfg, keys, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, "", err
+	}
+	pw := rand.Text()
+	p12, err := pkcs12.Modern.Encode(dev.Signer.Key, dev.Signer.Certificate, dev.Signer.Chain, pw)
+	if err != nil {
+		return nil, "", fmt.Errorf("pack the development signer: %w", err)
+	}
+	return p12, pw, nil
 }

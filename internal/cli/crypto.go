@@ -107,6 +107,7 @@ func tsaHandler(cfg config.Config, dev *pki.Dev, log *slog.Logger) (http.Handler
 		Chain:       dev.TSA.Chain,
 		Key:         dev.TSA.Key,
 		Policy:      policy,
+		Accuracy:    cfg.TSA.Accuracy,
 		Serials:     serials,
 		Logger:      log,
 	})

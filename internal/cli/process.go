@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -343,6 +344,15 @@ func (a *app) listeners() []httpkit.Listener {
 	}
 	if a.spec.has(roleTSA) {
 		add("tsa", l.TSA, a.tsa)
+	}
+	if l.Debug != "" {
+		dbg := http.NewServeMux()
+		dbg.HandleFunc("/debug/pprof/", pprof.Index)
+		dbg.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		dbg.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		dbg.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		dbg.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		add("debug", l.Debug, dbg)
 	}
 	return out
 }

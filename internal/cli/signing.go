@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"esign/internal/bus"
+	"esign/internal/customers"
 	"esign/internal/device"
 	"esign/internal/esign"
 	"esign/internal/notify"
@@ -271,6 +272,32 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	step("contract acknowledged")
 	fmt.Fprintln(w, "signed.")
 	return nil
+}
+
+// WaitSigningCode waits until the development inbox holds the signing code
+// sent to phone for the signature (M1 sends it) and returns it.
+func (s *CustomerSetup) WaitSigningCode(ctx context.Context, phone, signatureID string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	prefix := customers.TwoFactorKeyPrefix(signatureID)
+	for {
+		msgs, err := s.a.db.Inbox().ListInboxMessages(ctx, inbox.Filter{Channel: notify.SMS, To: phone, Limit: 20})
+		if err != nil {
+			return "", err
+		}
+		for _, m := range msgs { // newest first
+			if strings.HasPrefix(m.Key, prefix) {
+				if code := smsCodeRE.FindString(m.Text); code != "" {
+					return code, nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("the signing code of %s did not reach the development inbox for %s: %w", signatureID, phone, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // WaitSMSCode waits until the development inbox (the SMS sender of a

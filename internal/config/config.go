@@ -111,6 +111,7 @@ type Listen struct {
 	TSA              string `json:"tsa" help:"RFC 3161 time-stamping authority (esign tsa, and inside esign all)."`
 	PDFService       string `json:"pdfservice" help:"Health and metrics of pdfservice."`
 	Cron             string `json:"cron" help:"Health and metrics of the cron process."`
+	Debug            string `json:"debug" help:"Go profiling endpoints (/debug/pprof/) of this process; empty: off. Only a loopback address is accepted: profiles reveal memory contents."`
 }
 
 // Public holds the externally visible base URLs, used in links that esign
@@ -142,8 +143,9 @@ type TSA struct {
 	Timeout  time.Duration `json:"timeout" help:"Deadline of one time-stamp request."`
 	Retries  int           `json:"retries" help:"Further attempts after a failed time-stamp request (network errors and 5xx only)."`
 	// The built-in TSA (esign tsa, and inside esign all).
-	PolicyOID string `json:"policy_oid" help:"Policy OID the built-in TSA puts in every token. The default is under the documentation arc 1.3.6.1.4.1.32473; set the bank's own."`
-	PublicURL string `json:"public_url" help:"Base URL where the built-in TSA is reached; the development PKI writes its CRL and OCSP URLs under <public_url>/pki. Empty: derived from listen.tsa."`
+	PolicyOID string        `json:"policy_oid" help:"Policy OID the built-in TSA puts in every token. The default is under the documentation arc 1.3.6.1.4.1.32473; set the bank's own."`
+	PublicURL string        `json:"public_url" help:"Base URL where the built-in TSA is reached; the development PKI writes its CRL and OCSP URLs under <public_url>/pki. Empty: derived from listen.tsa."`
+	Accuracy  time.Duration `json:"accuracy" help:"Accuracy the built-in TSA states in every token: how far its clock may be from UTC. Devices wait twice this between time-stamps (TS1 < TS2 < TS3 must hold with the accuracy); state what the host's time synchronisation guarantees."`
 }
 
 // HTTP holds limits shared by every HTTP listener.
@@ -178,7 +180,7 @@ func Default() Config {
 			Cron:             "127.0.0.1:10187",
 		},
 		Bus:      Bus{RequestTimeout: 10 * time.Second},
-		TSA:      TSA{Timeout: 10 * time.Second, Retries: 2, PolicyOID: "1.3.6.1.4.1.32473.1"},
+		TSA:      TSA{Timeout: 10 * time.Second, Retries: 2, PolicyOID: "1.3.6.1.4.1.32473.1", Accuracy: time.Second},
 		Notify:   Notify{SMS: "inbox", Email: "inbox", Push: "inbox", SMTPSecurity: "starttls", SMSPerHour: 10, EmailPerHour: 20, Workers: 20},
 		Branding: Branding{ProductName: "esign", BankName: "esign development bank", Color: "#004b87"},
 		Cron: Cron{

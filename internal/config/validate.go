@@ -65,6 +65,13 @@ func (c Config) Validate() error {
 			return &FieldError{Key: l.key, Reason: err.Error()}
 		}
 	}
+	if a := c.Listen.Debug; a != "" {
+		host, _, err := net.SplitHostPort(a)
+		ip := net.ParseIP(host)
+		if err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return &FieldError{Key: "listen.debug", Reason: "must be a loopback host:port such as 127.0.0.1:10189"}
+		}
+	}
 	for _, u := range []struct{ key, val string }{
 		{"public.admin_url", c.Public.AdminURL},
 		{"public.customer_url", c.Public.CustomerURL},
@@ -104,6 +111,10 @@ func (c Config) Validate() error {
 	}
 	if c.TSA.Retries < 0 || c.TSA.Retries > 10 {
 		return &FieldError{Key: "tsa.retries", Reason: "must be from 0 to 10"}
+	}
+	if c.TSA.Accuracy < time.Millisecond || c.TSA.Accuracy > time.Minute {
+		// The built-in TSA writes genTime to the millisecond.
+		return &FieldError{Key: "tsa.accuracy", Reason: "must be from 1ms to 1m"}
 	}
 	if c.TSA.PublicURL != "" {
 		if err := checkURL(c.TSA.PublicURL, "http", "https"); err != nil {

@@ -2,6 +2,7 @@ package customers
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"time"
@@ -335,7 +336,21 @@ func errCredentials(op string) error {
 // verifyPassword checks the customer's password under the lockout policy.
 // Unknown user, wrong password, locked or inactive account all give the
 // same answer (Unauthorized, invalid_credentials) after the same work.
-func (s *Service) verifyPassword(ctx context.Context, op string, c *esign.Customer, pw string) error {
+// With a session that holds a password proof (a login in it checked the
+// password with Argon2id), the password is compared with the proof: the
+// same answer and the same failure counting, for one HMAC.
+func (s *Service) verifyPassword(ctx context.Context, op string, c *esign.Customer, pw string, sess *Session) error {
+	match := func() (bool, error) {
+		if sess != nil && sess.PasswordProof != "" {
+			want := s.passwordProof(sess.TokenHash, c, pw)
+			return subtle.ConstantTimeCompare([]byte(want), []byte(sess.PasswordProof)) == 1, nil
+		}
+		_, err := password.Verify(pw, c.PasswordHash)
+		if errors.Is(err, password.ErrMismatch) {
+			return false, nil
+		}
+		return err == nil, err
+	}
 	if c == nil || c.PasswordHash == "" || c.Status == esign.CustomerBlocked || c.Status == esign.CustomerDeleted {
 		_ = password.VerifyDummy(pw)
 		return errCredentials(op)
@@ -354,10 +369,11 @@ func (s *Service) verifyPassword(ctx context.Context, op string, c *esign.Custom
 			return esign.E(op, err)
 		}
 	}
-	if _, err := password.Verify(pw, c.PasswordHash); err != nil {
-		if !errors.Is(err, password.ErrMismatch) {
-			return esign.E(op, err)
-		}
+	ok, err := match()
+	if err != nil {
+		return esign.E(op, err)
+	}
+	if !ok {
 		if _, err := s.db.AddLoginFailure(ctx, c.ID, now); err != nil {
 			return esign.E(op, err)
 		}
@@ -401,7 +417,7 @@ func (s *Service) Login(ctx context.Context, app *esign.App, username, pw string
 			c = cs[0]
 		}
 	}
-	if err := s.verifyPassword(ctx, op, c, pw); err != nil {
+	if err := s.verifyPassword(ctx, op, c, pw, nil); err != nil {
 		return nil, err
 	}
 	if c.ID != app.CustomerID { // right password, but another customer's device
@@ -412,7 +428,8 @@ func (s *Service) Login(ctx context.Context, app *esign.App, username, pw string
 	}
 	token, hash := newToken(SessionTokenPrefix)
 	now := s.now()
-	sess := Session{TokenHash: hash, AppID: app.ID, CustomerID: c.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionMax)}
+	sess := Session{TokenHash: hash, AppID: app.ID, CustomerID: c.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionMax),
+		PasswordProof: s.passwordProof(hash, c, pw)}
 	if err := s.sessions.CreateSession(ctx, sess); err != nil {
 		return nil, esign.E(op, err)
 	}

@@ -47,7 +47,7 @@ type Config struct {
 
 	CodeTTL          time.Duration // validity of an SMS code (≤ 5 min)
 	CodeMaxAttempts  int           // wrong codes that kill a challenge
-	CodeSendsPerHour int           // codes of one purpose sent to one customer per hour
+	CodeSendsPerHour int           // codes of one purpose sent to one customer (signing codes: for one signature) per hour
 	SMSPerNumber     notify.Limit  // codes sent to one phone number
 	SMSGlobal        notify.Limit  // codes sent by the whole system
 

@@ -301,7 +301,7 @@ func TestSessionStores(t *testing.T) {
 			app, other := esign.NewID(), esign.NewID()
 			mk := func(appID string) customers.Session {
 				return customers.Session{TokenHash: rand.Text() + rand.Text(), AppID: appID, CustomerID: esign.NewID(),
-					CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+					CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), PasswordProof: rand.Text()}
 			}
 			a, b, c := mk(app), mk(app), mk(other)
 			for _, x := range []customers.Session{a, b, c} {
@@ -313,7 +313,8 @@ func TestSessionStores(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.AppID != a.AppID || got.CustomerID != a.CustomerID || !got.ExpiresAt.Equal(a.ExpiresAt) || !got.LastSeenAt.Equal(now) {
+			if got.AppID != a.AppID || got.CustomerID != a.CustomerID || !got.ExpiresAt.Equal(a.ExpiresAt) || !got.LastSeenAt.Equal(now) ||
+				got.PasswordProof != a.PasswordProof {
 				t.Fatalf("got %+v, want %+v", got, a)
 			}
 			later := now.Add(time.Minute)

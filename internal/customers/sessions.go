@@ -21,6 +21,10 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time // absolute expiry
+	// PasswordProof is the keyed hash of the password the login proved
+	// (passwordProof): M2's password check compares against it instead
+	// of running Argon2id again. Empty for sessions without one.
+	PasswordProof string
 }
 
 // SessionStore keeps sessions where every replica sees them. Get returns
@@ -44,12 +48,13 @@ var (
 type DBSessions struct{ DB *sqlstore.DB }
 
 type sessionData struct {
-	CustomerID string `json:"customer_id"`
+	CustomerID    string `json:"customer_id"`
+	PasswordProof string `json:"password_proof,omitempty"`
 }
 
 // CreateSession stores s. Errors: Invalid, Conflict.
 func (d *DBSessions) CreateSession(ctx context.Context, s Session) error {
-	data, _ := json.Marshal(sessionData{CustomerID: s.CustomerID})
+	data, _ := json.Marshal(sessionData{CustomerID: s.CustomerID, PasswordProof: s.PasswordProof})
 	return d.DB.CreateSession(ctx, &esign.Session{TokenHash: s.TokenHash, SubjectType: esign.SessionApp,
 		SubjectID: s.AppID, Data: string(data), ExpiresAt: s.ExpiresAt, LastSeenAt: s.LastSeenAt})
 }
@@ -65,7 +70,7 @@ func (d *DBSessions) GetSession(ctx context.Context, tokenHash string, now time.
 		return Session{}, esign.E("customers.DBSessions.GetSession", err)
 	}
 	return Session{TokenHash: x.TokenHash, AppID: x.SubjectID, CustomerID: sd.CustomerID, CreatedAt: x.CreatedAt,
-		LastSeenAt: x.LastSeenAt, ExpiresAt: x.ExpiresAt}, nil
+		LastSeenAt: x.LastSeenAt, ExpiresAt: x.ExpiresAt, PasswordProof: sd.PasswordProof}, nil
 }
 
 // TouchSession records use. Errors: NotFound.
@@ -106,7 +111,7 @@ func (r *RedisSessions) CreateSession(ctx context.Context, s Session) error {
 	_, err := r.RDB.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		k := r.key(s.TokenHash)
 		p.HSet(ctx, k, "app", s.AppID, "customer", s.CustomerID, "created", s.CreatedAt.UnixMicro(),
-			"seen", s.LastSeenAt.UnixMicro(), "expires", s.ExpiresAt.UnixMicro())
+			"seen", s.LastSeenAt.UnixMicro(), "expires", s.ExpiresAt.UnixMicro(), "pwproof", s.PasswordProof)
 		p.PExpireAt(ctx, k, s.ExpiresAt)
 		ak := r.appKey(s.AppID)
 		p.SAdd(ctx, ak, s.TokenHash)
@@ -137,7 +142,7 @@ func (r *RedisSessions) GetSession(ctx context.Context, tokenHash string, now ti
 		return time.UnixMicro(v).UTC()
 	}
 	s := Session{TokenHash: tokenHash, AppID: m["app"], CustomerID: m["customer"], CreatedAt: us("created"),
-		LastSeenAt: us("seen"), ExpiresAt: us("expires")}
+		LastSeenAt: us("seen"), ExpiresAt: us("expires"), PasswordProof: m["pwproof"]}
 	if !now.Before(s.ExpiresAt) {
 		return Session{}, esign.E(op, esign.NotFound, "session not found")
 	}

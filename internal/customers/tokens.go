@@ -55,8 +55,22 @@ func newCode() string {
 // customer and binding (for a signing code: the signature, the offer and
 // its document hashes).
 func (s *Service) codeHash(purpose esign.TokenPurpose, customerID, binding, code string) string {
+	return s.mac("esign-code-v1", string(purpose), customerID, binding, code)
+}
+
+// passwordProof is the keyed hash a session keeps of the password its
+// login proved, bound to the session, the customer and the stored password
+// hash (a changed password no longer matches). Without the key it reveals
+// nothing; with it, guessing the password still needs one HMAC per guess
+// for each session, which is why it lives only as long as the session.
+func (s *Service) passwordProof(tokenHash string, c *esign.Customer, pw string) string {
+	return s.mac("esign-session-password-v1", tokenHash, c.ID, c.PasswordHash, pw)
+}
+
+// mac is HMAC-SHA256 under the code key of the NUL-terminated parts, hex.
+func (s *Service) mac(parts ...string) string {
 	m := hmac.New(sha256.New, s.cfg.CodeKey)
-	for _, p := range []string{"esign-code-v1", string(purpose), customerID, binding, code} {
+	for _, p := range parts {
 		m.Write([]byte(p))
 		m.Write([]byte{0})
 	}
@@ -85,7 +99,9 @@ func (s *Service) issueCode(ctx context.Context, tx *sqlstore.Tx, c *esign.Custo
 		return "", time.Time{}, esign.WithCode(op, esign.Invalid, "no_phone", "the customer has no phone number")
 	}
 	now := s.now()
-	n, err := tx.CountVerificationTokens(ctx, c.ID, purpose, now.Add(-time.Hour+s.cfg.CodeTTL))
+	// Signing codes are capped per signature: a customer may sign many
+	// offers in an hour, and the phone number's cap still applies.
+	n, err := tx.CountVerificationTokens(ctx, c.ID, purpose, signatureID, now.Add(-time.Hour+s.cfg.CodeTTL))
 	if err != nil {
 		return "", time.Time{}, esign.E(op, err)
 	}

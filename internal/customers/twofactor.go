@@ -2,6 +2,7 @@ package customers
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"esign/internal/esign"
@@ -26,6 +27,10 @@ func signatureBinding(ctx context.Context, tx interface {
 	}
 	return strings.Join(parts, ":"), nil
 }
+
+// TwoFactorKeyPrefix starts the notification key of every signing code
+// sent for the signature.
+func TwoFactorKeyPrefix(signatureID string) string { return "two-factor-" + signatureID + "-" }
 
 // SendTwoFactorCode sends the signing 2FA code of a signature (the M1 step
 // calls it) by SMS, in one transaction with the code. Errors: NotFound,
@@ -52,8 +57,11 @@ func (s *Service) SendTwoFactorCode(ctx context.Context, signatureID string) err
 		if err != nil {
 			return err
 		}
+		// The key names the signature (and the code's issue, so that a
+		// resent code is a new message).
 		_, err = s.queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.TwoFactorCode, Channel: notify.SMS,
-			Lang: notify.ParseLang(c.Locale), To: c.Phone, Params: notify.Params{Code: code, ExpiresAt: exp}})
+			Lang: notify.ParseLang(c.Locale), To: c.Phone, Params: notify.Params{Code: code, ExpiresAt: exp},
+			Key: TwoFactorKeyPrefix(g.ID) + strconv.FormatInt(exp.UnixNano(), 36)})
 		return err
 	})
 	if err != nil {
@@ -87,7 +95,7 @@ func (s *Service) TwoFactorAuth(ctx context.Context, p *Principal, signatureID, 
 	if err != nil {
 		return esign.E(op, err)
 	}
-	if err := s.verifyPassword(ctx, op, c, pw); err != nil {
+	if err := s.verifyPassword(ctx, op, c, pw, &p.Session); err != nil {
 		return err
 	}
 	if username != c.Username || username != g.Username {

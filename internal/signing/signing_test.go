@@ -80,9 +80,14 @@ type env struct {
 
 func newEnv(tb testing.TB, driver string, cfg signing.Config) *env {
 	tb.Helper()
+	return newEnvWith(tb, driver, cfg, customers.Config{})
+}
+
+func newEnvWith(tb testing.TB, driver string, cfg signing.Config, ccfg customers.Config) *env {
+	tb.Helper()
 	ctx := context.Background()
 	db := customerstest.OpenDB(tb, driver)
-	ce := customerstest.New(tb, db, nil, customers.Config{}, nil)
+	ce := customerstest.New(tb, db, nil, ccfg, nil)
 	t := newTSA(tb)
 	cfg.TSARoots = t.client.Roots
 	if cfg.Sealing != nil {
@@ -501,5 +506,103 @@ func TestM2Race(t *testing.T) {
 	}
 	if ok != 1 || conflict != 1 {
 		t.Fatalf("%d accepted, %d conflicts: %v", ok, conflict, errs)
+	}
+}
+
+// TestSigningCodeCap: the signing-code cap is per signature, so a
+// customer signs more offers in an hour than one signature may resend its
+// code.
+func TestSigningCodeCap(t *testing.T) {
+	ctx := context.Background()
+	e := newEnvWith(t, "sqlite", signing.Config{}, customers.Config{SMSPerNumber: notify.Limit{N: 100, Per: time.Hour}})
+	d := newDevice(t, signing.ECDSAP256)
+	for i := range 7 { // above the cap of 5 codes per hour
+		if i > 0 {
+			e.offer = e.newOffer(t)
+		}
+		r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
+		if err != nil {
+			t.Fatalf("offer %d: M1: %v", i+1, err)
+		}
+		if _, err := e.svc.M2(ctx, e.p, e.m2(t, d, r1.SignatureID, m2opts{}), customers.Meta{}); err != nil {
+			t.Fatalf("offer %d: M2: %v", i+1, err)
+		}
+	}
+	e.offer = e.newOffer(t)
+	m1 := e.m1(t, d, e.offer.ID)
+	for range 5 { // the first M1 and four resends
+		if _, err := e.svc.M1(ctx, e.p, m1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := e.svc.M1(ctx, e.p, m1)
+	wantCode(t, err, esign.TooMany, "sms_limit")
+}
+
+// TestM2Password: M2's password is checked against the proof the login
+// left in the session (no second Argon2id), with the login's failure
+// counting and lockout; a session without a proof falls back to Argon2id.
+func TestM2Password(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		run  func(t *testing.T, e *env, d *device, sigID string)
+	}{
+		{"proof", func(t *testing.T, e *env, d *device, sigID string) {
+			if e.p.Session.PasswordProof == "" {
+				t.Fatal("the login left no password proof in the session")
+			}
+			m2 := e.m2(t, d, sigID, m2opts{})
+			m2.Password = "Wrong-Horse-Battery-9"
+			_, err := e.svc.M2(ctx, e.p, m2, customers.Meta{})
+			wantCode(t, err, esign.Unauthorized, "invalid_credentials")
+			if g, _ := e.ce.DB.GetSignature(ctx, sigID); g.Status != esign.SignatureM1Received {
+				t.Fatalf("a wrong password changed the signature to %s", g.Status)
+			}
+			m2.Password = password
+			if _, err := e.svc.M2(ctx, e.p, m2, customers.Meta{}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"lockout", func(t *testing.T, e *env, d *device, sigID string) {
+			m2 := e.m2(t, d, sigID, m2opts{})
+			m2.Password = "Wrong-Horse-Battery-9"
+			for range 10 {
+				_, err := e.svc.M2(ctx, e.p, m2, customers.Meta{})
+				wantCode(t, err, esign.Unauthorized, "invalid_credentials")
+			}
+			m2.Password = password
+			_, err := e.svc.M2(ctx, e.p, m2, customers.Meta{})
+			wantCode(t, err, esign.Unauthorized, "invalid_credentials")
+		}},
+		{"no_proof", func(t *testing.T, e *env, d *device, sigID string) {
+			e.p.Session.PasswordProof = ""
+			m2 := e.m2(t, d, sigID, m2opts{})
+			m2.Password = "Wrong-Horse-Battery-9"
+			_, err := e.svc.M2(ctx, e.p, m2, customers.Meta{})
+			wantCode(t, err, esign.Unauthorized, "invalid_credentials")
+			m2.Password = password
+			if _, err := e.svc.M2(ctx, e.p, m2, customers.Meta{}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"other_session", func(t *testing.T, e *env, d *device, sigID string) {
+			// A proof is bound to its session: another session's proof
+			// of the right password does not match.
+			e.p.Session.TokenHash = "another-session"
+			_, err := e.svc.M2(ctx, e.p, e.m2(t, d, sigID, m2opts{}), customers.Meta{})
+			wantCode(t, err, esign.Unauthorized, "invalid_credentials")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, "sqlite", signing.Config{})
+			d := newDevice(t, signing.ECDSAP256)
+			r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.run(t, e, d, r1.SignatureID)
+		})
 	}
 }

@@ -86,13 +86,19 @@ func (s *store) InvalidateVerificationTokens(ctx context.Context, customerID str
 
 // CountVerificationTokens counts the tokens of the customer and purpose
 // that expire after the time (the per-challenge send cap: with a fixed
-// validity, the tokens issued in a window). It uses the caller's clock,
-// through the expiry the caller chose, not the store's.
-func (s *store) CountVerificationTokens(ctx context.Context, customerID string, purpose esign.TokenPurpose, expiringAfter time.Time) (int, error) {
+// validity, the tokens issued in a window); with a signature id, only that
+// signature's. It uses the caller's clock, through the expiry the caller
+// chose, not the store's.
+func (s *store) CountVerificationTokens(ctx context.Context, customerID string, purpose esign.TokenPurpose, signatureID string, expiringAfter time.Time) (int, error) {
 	const op = "sqlstore.CountVerificationTokens"
+	q, args := `SELECT COUNT(*) FROM verification_token WHERE customer_id = ? AND purpose = ? AND expires_at > ?`,
+		[]any{customerID, purpose, expiringAfter}
+	if signatureID != "" {
+		q += ` AND signature_id = ?`
+		args = append(args, signatureID)
+	}
 	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM verification_token WHERE customer_id = ? AND purpose = ? AND expires_at > ?`,
-		customerID, purpose, expiringAfter).Scan(&n)
+	err := s.queryRow(ctx, q, args...).Scan(&n)
 	if err != nil {
 		return 0, s.wrap(op, err)
 	}

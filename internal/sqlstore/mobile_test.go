@@ -78,7 +78,7 @@ func TestVerificationTokenQueries(t *testing.T) {
 		}
 
 		d := mk("hash-d", now.Add(5*time.Minute))
-		n, err := db.CountVerificationTokens(ctx, c.ID, esign.TokenAssociation, now)
+		n, err := db.CountVerificationTokens(ctx, c.ID, esign.TokenAssociation, "", now)
 		must(t, err)
 		if n != 4 {
 			t.Fatalf("count %d, want 4", n)
