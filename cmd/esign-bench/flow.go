@@ -216,10 +216,11 @@ func signFlow(ctx context.Context, setup *cli.CustomerSetup, c *flowCustomer) (t
 	if err != nil {
 		return 0, fmt.Errorf("M2: %w", err)
 	}
-	if res.ContractID == "" {
-		return 0, fmt.Errorf("M2: no contract (status %s)", res.Status)
+	contractID, err := d.WaitContract(ctx, res)
+	if err != nil {
+		return 0, fmt.Errorf("wait for the contract: %w", err)
 	}
-	if err := d.Acknowledge(ctx, res.ContractID); err != nil {
+	if err := d.Acknowledge(ctx, contractID); err != nil {
 		return 0, fmt.Errorf("acknowledge: %w", err)
 	}
 	return lat, nil

@@ -41,6 +41,7 @@ func migrateAll(ctx context.Context, db *sqlstore.DB) error {
 type queueOptions struct {
 	insertOnly bool // enqueue (and RunNow) only
 	schedules  bool // run the cron schedules (leader-elected across replicas)
+	seal       bool // work the seal jobs (the process has the signing service)
 }
 
 // openQueue builds the job queue of a process from the configuration: the
@@ -87,6 +88,9 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 		deps.Limiter = notify.NewMemoryLimiter(nil)
 	}
 	deps.Documents = &retention{db: a.db, docs: a.docs}
+	if opt.seal {
+		deps.Sealer = appSealer{a}
+	}
 	hook := a.eventDeps(&deps)
 	limits := map[notify.Channel]notify.Limit{}
 	if cfg.Notify.SMSPerHour > 0 {
@@ -118,6 +122,15 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 	a.events = offers.NewEmitter(q, cfg.Webhook.CallbackURLs(), nil)
 	hook.em = a.events
 	return q, nil
+}
+
+// appSealer runs the seal jobs with the process's signing service, which
+// is built after the queue (its M2 enqueues into the queue) and before the
+// queue starts.
+type appSealer struct{ a *app }
+
+func (s appSealer) SealSignature(ctx context.Context, signatureID string) error {
+	return s.a.signing.SealSignature(ctx, signatureID)
 }
 
 // senders picks the providers; the development inbox is the default for

@@ -193,19 +193,11 @@ func (a *app) open(ctx context.Context) error {
 		// oss works the notifications; the cron role also runs the
 		// schedules (leader-elected, so every slot runs once however many
 		// replicas run).
-		q, err := a.openQueue(ctx, queueOptions{schedules: a.spec.has(roleCron)})
+		q, err := a.openQueue(ctx, queueOptions{schedules: a.spec.has(roleCron), seal: a.spec.has(roleOSS)})
 		if err != nil {
 			return err
 		}
-		if err := q.Start(ctx); err != nil {
-			return err
-		}
 		a.queue = q
-		a.closers = append(a.closers, func() error {
-			sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout)
-			defer cancel()
-			return q.Stop(sctx)
-		})
 	}
 	if a.spec.has(roleOSS) {
 		svc, err := a.customersService()
@@ -220,6 +212,18 @@ func (a *app) open(ctx context.Context) error {
 		if a.webhook, err = a.webhookAPI(); err != nil {
 			return fmt.Errorf("webhook API: %w", err)
 		}
+	}
+	if q := a.queue; q != nil {
+		// Started once the services its workers call (the seal job's
+		// signing service) exist.
+		if err := q.Start(ctx); err != nil {
+			return err
+		}
+		a.closers = append(a.closers, func() error {
+			sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout)
+			defer cancel()
+			return q.Stop(sctx)
+		})
 	}
 	return a.openBus(ctx)
 }

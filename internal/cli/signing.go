@@ -60,8 +60,10 @@ func (a *app) signingService() (*signing.Service, error) {
 	cfg := signing.Config{TSARoots: roots, Algorithms: a.cfg.Mobile.Algorithms()}
 	if a.docs != nil && a.queue != nil {
 		// B-LT when the chain offers revocation data, else B-T.
+		// Sealed by a job after M2 commits (jobs.QueueSeal).
 		cfg.Sealing = &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBLT, CMS: busSigner{a}},
-			Docs: a.docs, Queue: a.queue, Events: busPublisher{a}, Stream: bus.StreamContractUpdates, Changes: a.events}
+			Docs: a.docs, Queue: a.queue, Events: busPublisher{a}, Stream: bus.StreamContractUpdates, Changes: a.events,
+			Jobs: a.queue}
 	}
 	return signing.New(a.db, a.customers, cfg)
 }
@@ -237,7 +239,11 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("M2: %w", err)
 	}
 	step("M2 accepted: customer signature hash %s", res.CustomerSignatureHash)
-	k, err := d.GetContract(ctx, res.ContractID)
+	contractID, err := d.WaitContract(ctx, res)
+	if err != nil {
+		return fmt.Errorf("wait for the sealed contract: %w", err)
+	}
+	k, err := d.GetContract(ctx, contractID)
 	if err != nil {
 		return fmt.Errorf("read the contract: %w", err)
 	}

@@ -333,6 +333,41 @@ func (c *Client) SendM2(ctx context.Context, m *signing.M2) (*signing.M2Result, 
 	return &out, nil
 }
 
+// SignatureStatus reads the state of a signature.
+func (c *Client) SignatureStatus(ctx context.Context, id string) (*signing.Status, error) {
+	var out signing.Status
+	return &out, c.do(ctx, "GET", "/api/signature/"+id+"/status", c.SessionToken, nil, &out)
+}
+
+// WaitContract returns the contract of an accepted M2: at once when the
+// answer carries it, else once the bank's seal completes the signature
+// (polled every 100 ms; the app would rather wait for the contract_ready
+// push). A rejected signature is an error with its reason code.
+func (c *Client) WaitContract(ctx context.Context, r *signing.M2Result) (string, error) {
+	if r.ContractID != "" {
+		return r.ContractID, nil
+	}
+	for {
+		st, err := c.SignatureStatus(ctx, r.SignatureID)
+		if err != nil {
+			return "", err
+		}
+		switch st.Status {
+		case esign.SignatureCompleted:
+			if st.ContractID != "" {
+				return st.ContractID, nil
+			}
+		case esign.SignatureRejected:
+			return "", fmt.Errorf("device: signature %s rejected (%s): %s", st.SignatureID, st.Code, st.Reason)
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("device: waiting for the contract of signature %s: %w", r.SignatureID, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // Contract is a contract as the app sees it.
 type Contract struct {
 	ID        string     `json:"id"`

@@ -68,6 +68,7 @@ type Config struct {
 	InsertOnly bool
 	Notify     NotifyConfig
 	Events     EventConfig // deliveries of events to the bank's callback URLs
+	Seal       SealConfig  // sealing of verified signatures
 	Cron       CronConfig
 	Logger     *slog.Logger
 }
@@ -118,6 +119,7 @@ type Deps struct {
 	Documents DocumentDeleter
 	URLs      URLDeleter
 	Events    EventDeliverer // nil: this process does not deliver events
+	Sealer    Sealer         // nil: this process does not seal
 
 	Now func() time.Time // default time.Now
 }
@@ -166,8 +168,9 @@ func New(db *sql.DB, cfg Config, deps Deps) (*Queue, error) {
 	n.BackoffMax = cmpOr(n.BackoffMax, 30*time.Minute)
 	n.SendTimeout = cmpOr(n.SendTimeout, time.Minute)
 	cfg.Cron.Timeout = cmpOr(cfg.Cron.Timeout, 15*time.Minute)
-	if !cfg.InsertOnly && (cfg.RescueAfter <= n.SendTimeout || cfg.RescueAfter <= cfg.Cron.Timeout) {
-		return nil, esign.E(op, esign.Invalid, "jobs: RescueAfter must exceed Notify.SendTimeout and Cron.Timeout")
+	if !cfg.InsertOnly && (cfg.RescueAfter <= n.SendTimeout || cfg.RescueAfter <= cfg.Cron.Timeout ||
+		cfg.RescueAfter <= cfg.Seal.withDefaults().Timeout) {
+		return nil, esign.E(op, esign.Invalid, "jobs: RescueAfter must exceed Notify.SendTimeout, Cron.Timeout and Seal.Timeout")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -203,6 +206,9 @@ func New(db *sql.DB, cfg Config, deps Deps) (*Queue, error) {
 			QueueCron:   {MaxWorkers: 1},
 		}
 		if err := q.addEventWorker(workers, rc.Queues); err != nil {
+			return nil, err
+		}
+		if err := q.addSealWorker(workers, rc.Queues); err != nil {
 			return nil, err
 		}
 	}

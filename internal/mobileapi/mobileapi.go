@@ -92,6 +92,7 @@ func (a *api) routes() []Route {
 		{"POST", "/api/document/{id}/mark-as-read", authSession, a.markAsRead},
 		{"POST", "/api/signature/m1", authSession, a.m1},
 		{"POST", "/api/signature/m2", authSession, a.m2},
+		{"GET", "/api/signature/{id}/status", authSession, a.signature},
 		{"POST", "/api/timestamp", authAny, a.timestamp},
 		{"POST", "/api/client-error", authDevice, a.clientError},
 		{"GET", "/api/openapi.json", authNone, a.openAPI},

@@ -18,6 +18,7 @@ const MaxSignatureBody = 8 << 20
 type Signer interface {
 	M1(ctx context.Context, p *customers.Principal, m *signing.M1) (*signing.M1Result, error)
 	M2(ctx context.Context, p *customers.Principal, m *signing.M2, meta customers.Meta) (*signing.M2Result, error)
+	Check(ctx context.Context, p *customers.Principal, signatureID string) (*signing.Status, error)
 }
 
 var _ Signer = (*signing.Service)(nil)
@@ -80,4 +81,19 @@ func (a *api) m2(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	return ok(w, res)
+}
+
+// signature (GET /api/signature/{id}/status) answers the state of one of the customer's signatures: after
+// an M2 that answered "verified", the app polls it (or waits for the
+// contract_ready push) until it is "completed" with its contract.
+func (a *api) signature(w http.ResponseWriter, r *http.Request, c *call) error {
+	s, err := a.signer(c.p)
+	if err != nil {
+		return err
+	}
+	st, err := s.Check(r.Context(), c.p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return ok(w, st)
 }

@@ -50,6 +50,17 @@ type Sealing struct {
 	// Changes, optional, hears of the signed offer and the new contract
 	// inside the transaction that stores them (events out to the bank).
 	Changes Changes
+	// Jobs, when set, seals in the background: an accepted M2 enqueues
+	// the seal in its own transaction and answers "verified"; the job
+	// (jobs.QueueSeal) calls Service.SealSignature, retrying while the
+	// TSA or pdfservice is unavailable. Nil: M2 seals before it answers.
+	Jobs SealJobs
+}
+
+// SealJobs enqueues the sealing of a verified signature in the caller's
+// transaction.
+type SealJobs interface {
+	EnqueueSeal(ctx context.Context, tx *sql.Tx, signatureID string) (int64, error)
 }
 
 // Changes is told of state changes inside their transaction.
@@ -278,7 +289,43 @@ func (h *hashReader) Read(b []byte) (int, error) {
 
 func (h *hashReader) sum() string { return hex.EncodeToString(h.h.Sum(nil)) }
 
-// finish runs Phase 5 when it is configured and fills the result.
+// SealSignature runs Phase 5 for a verified signature (the seal job of
+// Sealing.Jobs). A completed signature is left as it is. Errors: Invalid
+// (unknown signature, not verified, or no sealing configured),
+// Unavailable (the TSA or pdfservice failed: retry).
+func (s *Service) SealSignature(ctx context.Context, signatureID string) error {
+	const op = "signing.SealSignature"
+	if s.cfg.Sealing == nil {
+		return esign.E(op, esign.Invalid, "sealing is not configured")
+	}
+	g, err := s.db.GetSignature(ctx, signatureID)
+	if esign.IsKind(err, esign.NotFound) {
+		return esign.E(op, esign.Invalid, "no such signature")
+	}
+	if err != nil {
+		return esign.E(op, err)
+	}
+	switch g.Status {
+	case esign.SignatureCompleted:
+		return nil
+	case esign.SignatureVerified:
+	default:
+		return esign.Errorf(op, esign.Invalid, "the signature is %s, not verified", g.Status)
+	}
+	if _, err := s.complete(ctx, g); err != nil {
+		if esign.IsKind(err, esign.Conflict) {
+			// Completed concurrently (a retried job racing the first).
+			if g, gerr := s.db.GetSignature(ctx, signatureID); gerr == nil && g.Status == esign.SignatureCompleted {
+				return nil
+			}
+		}
+		return esign.E(op, err)
+	}
+	return nil
+}
+
+// finish runs Phase 5 when it is configured to run in the request and
+// fills the result.
 func (s *Service) finish(ctx context.Context, g *esign.Signature, r *M2Result) (*M2Result, error) {
 	switch {
 	case g.Status == esign.SignatureCompleted:
@@ -289,7 +336,7 @@ func (s *Service) finish(ctx context.Context, g *esign.Signature, r *M2Result) (
 		if len(cs) > 0 {
 			r.ContractID = cs[0].ID
 		}
-	case g.Status == esign.SignatureVerified && s.cfg.Sealing != nil:
+	case g.Status == esign.SignatureVerified && s.cfg.Sealing != nil && s.cfg.Sealing.Jobs == nil:
 		id, err := s.complete(ctx, g)
 		if err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"database/sql"
 	"errors"
 	"io"
 	"net/http"
@@ -235,4 +236,69 @@ type refuse struct{}
 
 func (refuse) RoundTrip(*http.Request) (*http.Response, error) {
 	return nil, errors.New("connection refused")
+}
+
+// sealJobs records the seal jobs M2 enqueues, with the transaction.
+type sealJobs struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (j *sealJobs) EnqueueSeal(_ context.Context, tx *sql.Tx, id string) (int64, error) {
+	if tx == nil {
+		return 0, errors.New("the seal must be enqueued in M2's transaction")
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.ids = append(j.ids, id)
+	return int64(len(j.ids)), nil
+}
+
+// TestSealInBackground: with Sealing.Jobs, an accepted M2 answers
+// "verified" and enqueues the seal; SealSignature (the job) makes the
+// contract once, and a retried M2 still answers without sealing.
+func TestSealInBackground(t *testing.T) {
+	ctx := context.Background()
+	jobs := &sealJobs{}
+	e := newEnv(t, "sqlite", signing.Config{Sealing: &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBT}, Jobs: jobs}})
+	d := newDevice(t, signing.ECDSAP256)
+	r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.svc.SealSignature(ctx, r1.SignatureID)
+	wantCode(t, err, esign.Invalid, "") // not verified yet
+	m2 := e.m2(t, d, r1.SignatureID, m2opts{})
+	r2, err := e.svc.M2(ctx, e.p, m2, customers.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Status != esign.SignatureVerified || r2.ContractID != "" || len(jobs.ids) != 1 || jobs.ids[0] != r1.SignatureID {
+		t.Fatalf("M2 result %+v, jobs %v", r2, jobs.ids)
+	}
+	if again, err := e.svc.M2(ctx, e.p, m2, customers.Meta{}); err != nil || *again != *r2 {
+		t.Fatalf("retried M2 before the seal: %+v, %v", again, err)
+	}
+	if st, err := e.svc.Check(ctx, e.p, r1.SignatureID); err != nil || st.Status != esign.SignatureVerified {
+		t.Fatalf("check before the seal: %+v, %v", st, err)
+	}
+	for range 2 { // the job, and the job again (a retry after a lost acknowledgement)
+		if err := e.svc.SealSignature(ctx, r1.SignatureID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := e.svc.Check(ctx, e.p, r1.SignatureID)
+	if err != nil || st.Status != esign.SignatureCompleted || st.ContractID == "" {
+		t.Fatalf("check after the seal: %+v, %v", st, err)
+	}
+	if cs, err := e.ce.DB.ListContracts(ctx, esign.ContractFilter{OfferID: e.offer.ID}); err != nil || len(cs) != 1 {
+		t.Fatalf("%d contracts, %v", len(cs), err)
+	}
+	if s := e.offerState(t); s != esign.OfferSigned {
+		t.Fatalf("offer state %s", s)
+	}
+	if again, err := e.svc.M2(ctx, e.p, m2, customers.Meta{}); err != nil || again.ContractID != st.ContractID {
+		t.Fatalf("retried M2 after the seal: %+v, %v", again, err)
+	}
+	wantCode(t, e.svc.SealSignature(ctx, "00000000-0000-0000-0000-000000000000"), esign.Invalid, "")
 }

@@ -429,6 +429,11 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 				}
 			}
 		}
+		if z := s.cfg.Sealing; rej == nil && z != nil && z.Jobs != nil {
+			if _, err := z.Jobs.EnqueueSeal(ctx, tx.SQLTx(), g.ID); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {

@@ -1,0 +1,104 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"esign/internal/esign"
+)
+
+// QueueSeal is the River queue of Phase 5: sealing the documents of a
+// verified signature into the contract (docs/protocol.md).
+const QueueSeal = "seal"
+
+// Sealer seals a verified signature's documents into its contract. An
+// error makes the job retry with backoff; an error of kind Invalid (the
+// signature is not waiting for its seal) ends it without a retry.
+type Sealer interface {
+	SealSignature(ctx context.Context, signatureID string) error
+}
+
+// SealConfig configures sealing jobs.
+type SealConfig struct {
+	Workers     int           // concurrent sealings per replica; default 8
+	MaxAttempts int           // default 25 (with the backoff below: about a day)
+	BackoffBase time.Duration // default 2s
+	BackoffMax  time.Duration // default 1h
+	Timeout     time.Duration // one attempt; default 5m
+}
+
+func (c SealConfig) withDefaults() SealConfig {
+	c.Workers = cmpOr(c.Workers, 8)
+	c.MaxAttempts = cmpOr(c.MaxAttempts, 25)
+	c.BackoffBase = cmpOr(c.BackoffBase, 2*time.Second)
+	c.BackoffMax = cmpOr(c.BackoffMax, time.Hour)
+	c.Timeout = cmpOr(c.Timeout, 5*time.Minute)
+	return c
+}
+
+type sealArgs struct {
+	SignatureID string `json:"signature_id" river:"unique"`
+}
+
+func (sealArgs) Kind() string { return "seal" }
+
+// EnqueueSeal schedules the sealing of the signature inside tx (the one
+// that records the verified M2), so a verified signature always gets its
+// seal. Enqueuing the same signature twice creates one job.
+func (q *Queue) EnqueueSeal(ctx context.Context, tx *sql.Tx, signatureID string) (int64, error) {
+	if signatureID == "" {
+		return 0, esign.E("jobs.EnqueueSeal", esign.Invalid, "a seal job needs a signature id")
+	}
+	opts := &river.InsertOpts{Queue: QueueSeal, MaxAttempts: q.cfg.Seal.withDefaults().MaxAttempts, Priority: 1,
+		UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	var (
+		res *rivertype.JobInsertResult
+		err error
+	)
+	if tx != nil {
+		res, err = q.client.InsertTx(ctx, tx, sealArgs{SignatureID: signatureID}, opts)
+	} else {
+		res, err = q.client.Insert(ctx, sealArgs{SignatureID: signatureID}, opts)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("jobs: enqueue seal of %s: %w", signatureID, err)
+	}
+	return res.Job.ID, nil
+}
+
+type sealWorker struct {
+	river.WorkerDefaults[sealArgs]
+	q *Queue
+}
+
+func (w *sealWorker) Work(ctx context.Context, job *river.Job[sealArgs]) error {
+	err := w.q.deps.Sealer.SealSignature(ctx, job.Args.SignatureID)
+	if esign.IsKind(err, esign.Invalid) {
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+func (w *sealWorker) NextRetry(job *river.Job[sealArgs]) time.Time {
+	c := w.q.cfg.Seal.withDefaults()
+	return w.q.now().Add(backoff(job.Attempt, c.BackoffBase, c.BackoffMax))
+}
+
+func (w *sealWorker) Timeout(*river.Job[sealArgs]) time.Duration { return w.q.cfg.Seal.withDefaults().Timeout }
+
+// addSealWorker registers the seal worker when the process seals.
+func (q *Queue) addSealWorker(workers *river.Workers, queues map[string]river.QueueConfig) error {
+	if q.deps.Sealer == nil {
+		return nil
+	}
+	if err := river.AddWorkerSafely(workers, &sealWorker{q: q}); err != nil {
+		return fmt.Errorf("jobs: register seal worker: %w", err)
+	}
+	queues[QueueSeal] = river.QueueConfig{MaxWorkers: q.cfg.Seal.withDefaults().Workers}
+	return nil
+}
