@@ -76,6 +76,8 @@ else
 	psql -q "${pg%/*}/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
 	redis=${ESIGN_BENCH_REDIS_URL:-redis://127.0.0.1:6379/15}
 	redis-cli -u "$redis" flushdb >/dev/null
+	redis=${ESIGN_BENCH_REDIS_URL:-redis://127.0.0.1:6379/15}
+	redis-cli -u "$redis" flushdb >/dev/null
 	keys="bench:$(head -c 32 /dev/urandom | base64)"
 	export ESIGN_DATABASE_DRIVER=postgres ESIGN_DATABASE_URL="$pg" ESIGN_CRYPTO_KEYS="$keys" \
 		ESIGN_BUS_AMQP_URL="${ESIGN_BENCH_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}" \

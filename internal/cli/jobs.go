@@ -101,12 +101,13 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 	}
 	host, _ := os.Hostname()
 	q, err := jobs.New(a.db.SQL(), jobs.Config{
-		Dialect:    jobsDialect(a.db),
-		ID:         fmt.Sprintf("%s-%s-%d", a.spec.name, host, os.Getpid()),
-		Workers:    cfg.Notify.Workers,
-		InsertOnly: opt.insertOnly,
-		Notify:     jobs.NotifyConfig{RateLimits: limits},
-		Events:     jobs.EventConfig{MaxAttempts: cfg.Webhook.EventMaxAttempts},
+		Dialect:      jobsDialect(a.db),
+		ID:           fmt.Sprintf("%s-%s-%d", a.spec.name, host, os.Getpid()),
+		Workers:      cfg.Notify.Workers,
+		PollInterval: cfg.Database.JobPoll,
+		InsertOnly:   opt.insertOnly,
+		Notify:       jobs.NotifyConfig{RateLimits: limits},
+		Events:       jobs.EventConfig{MaxAttempts: cfg.Webhook.EventMaxAttempts},
 		Cron: jobs.CronConfig{
 			Schedules:         schedules,
 			Location:          loc,

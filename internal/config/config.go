@@ -93,10 +93,11 @@ type Log struct {
 
 // Database selects the store.
 type Database struct {
-	Driver       string `json:"driver" help:"sqlite (embedded, pure Go) or postgres."`
-	URL          string `json:"url" secret:"true" help:"For sqlite a file path (default <data_dir>/esign.db); for postgres a URL such as postgres://esign:PW@db:5432/esign?sslmode=verify-full."`
-	MaxOpenConns int    `json:"max_open_conns" help:"Upper bound of open connections; 0 picks a default for the driver."`
-	AutoMigrate  bool   `json:"auto_migrate" help:"Apply pending migrations when oss or all starts. Production runs 'esign migrate up' instead and sets this to false."`
+	Driver       string        `json:"driver" help:"sqlite (embedded, pure Go) or postgres."`
+	URL          string        `json:"url" secret:"true" help:"For sqlite a file path (default <data_dir>/esign.db); for postgres a URL such as postgres://esign:PW@db:5432/esign?sslmode=verify-full."`
+	MaxOpenConns int           `json:"max_open_conns" help:"Upper bound of open connections; 0 picks a default for the driver."`
+	AutoMigrate  bool          `json:"auto_migrate" help:"Apply pending migrations when oss or all starts. Production runs 'esign migrate up' instead and sets this to false."`
+	JobPoll      time.Duration `json:"job_poll" help:"How often idle job workers look for new jobs (SMS codes, pushes, seals, events). The job queue polls the database, so this bounds how long a committed job waits; each process makes about one query per queue per interval."`
 }
 
 // Listen holds the listen addresses (host:port) of every HTTP listener. An
@@ -167,6 +168,7 @@ func Default() Config {
 		Database: Database{
 			Driver:      "sqlite",
 			AutoMigrate: true,
+			JobPoll:     100 * time.Millisecond,
 		},
 		Listen: Listen{
 			Admin:            "127.0.0.1:10181",

@@ -47,6 +47,9 @@ func (c Config) Validate() error {
 	default:
 		return &FieldError{Key: "database.driver", Reason: fmt.Sprintf("%q is not one of sqlite, postgres", c.Database.Driver)}
 	}
+	if c.Database.JobPoll < 10*time.Millisecond || c.Database.JobPoll > time.Minute {
+		return &FieldError{Key: "database.job_poll", Reason: "must be from 10ms to 1m"}
+	}
 	if c.Database.MaxOpenConns < 0 {
 		return &FieldError{Key: "database.max_open_conns", Reason: "must not be negative"}
 	}

@@ -471,7 +471,7 @@ func (s *Service) AuthenticateSession(ctx context.Context, token string) (*Princ
 		_ = s.sessions.RevokeSession(ctx, h)
 		return nil, errBadToken(op)
 	}
-	app, err := s.db.GetApp(ctx, sess.AppID)
+	app, c, err := s.db.GetAppWithCustomer(ctx, sess.AppID)
 	if esign.IsKind(err, esign.NotFound) {
 		return nil, errBadToken(op)
 	}
@@ -480,10 +480,6 @@ func (s *Service) AuthenticateSession(ctx context.Context, token string) (*Princ
 	}
 	if app.Status != esign.AppAssociated || app.CustomerID != sess.CustomerID {
 		return nil, errBadToken(op)
-	}
-	c, err := s.db.GetCustomer(ctx, sess.CustomerID)
-	if err != nil {
-		return nil, esign.E(op, err)
 	}
 	if c.Status == esign.CustomerBlocked || c.Status == esign.CustomerDeleted {
 		return nil, errBadToken(op)

@@ -89,7 +89,9 @@ func (w *sealWorker) NextRetry(job *river.Job[sealArgs]) time.Time {
 	return w.q.now().Add(backoff(job.Attempt, c.BackoffBase, c.BackoffMax))
 }
 
-func (w *sealWorker) Timeout(*river.Job[sealArgs]) time.Duration { return w.q.cfg.Seal.withDefaults().Timeout }
+func (w *sealWorker) Timeout(*river.Job[sealArgs]) time.Duration {
+	return w.q.cfg.Seal.withDefaults().Timeout
+}
 
 // addSealWorker registers the seal worker when the process seals.
 func (q *Queue) addSealWorker(workers *river.Workers, queues map[string]river.QueueConfig) error {

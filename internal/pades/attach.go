@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"crypto/md5"
 	"sort"
+	"sync"
 	"time"
 
 	"esign/internal/esign"
@@ -57,9 +58,11 @@ func addAttachments(doc *pdf.Document, u *pdf.Update, cat pdf.Dict, atts []Attac
 			return esign.E(op, esign.Invalid, "attachment without a name")
 		}
 		var z bytes.Buffer
-		zw := zlib.NewWriter(&z)
+		zw := zlibWriters.Get().(*zlib.Writer)
+		zw.Reset(&z)
 		zw.Write(a.Data)
 		zw.Close()
+		zlibWriters.Put(zw)
 		sum := md5.Sum(a.Data) // /CheckSum is defined as MD5 by ISO 32000
 		params := pdf.Dict{"Size": pdf.Int(len(a.Data)), "ModDate": pdf.String{Value: []byte(pdfDate(now))},
 			"CheckSum": pdf.String{Value: sum[:], Hex: true}}
@@ -91,3 +94,7 @@ func addAttachments(doc *pdf.Document, u *pdf.Update, cat pdf.Dict, atts []Attac
 	cat["AF"] = af
 	return nil
 }
+
+// zlibWriters reuses compressors: a new one allocates about 1 MB of state,
+// which costs more than compressing an evidence bundle.
+var zlibWriters = sync.Pool{New: func() any { return zlib.NewWriter(nil) }}

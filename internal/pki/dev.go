@@ -2,6 +2,8 @@ package pki
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -35,9 +37,10 @@ type DevOptions struct {
 	// (delete the directory).
 	BaseURL      string
 	Organization string // default "esign development"
-	RSABits      int    // default 2048
-	Now          func() time.Time
-	KeyCodec     KeyCodec
+	RSABits      int    // of the bank signer's key; default 2048
+
+	Now      func() time.Time
+	KeyCodec KeyCodec
 }
 
 // DefaultBaseURL is the default BaseURL: the tsa listener of DESIGN.md.
@@ -103,8 +106,13 @@ func OpenDev(dir string, opt DevOptions) (d *Dev, created bool, err error) {
 
 func generateDev(dir string, opt DevOptions) (*Dev, error) {
 	now := opt.Now().UTC().Truncate(time.Second)
+	// The bank's signer is RSA, as most qualified seals are, so a
+	// development seal costs what a production one does. The CA (which
+	// signs OCSP responses and CRLs) and the TSA sign on every flow and
+	// are ECDSA P-256: a fraction of RSA's cost (docs/crypto.md).
 	newKey := func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, opt.RSABits) }
-	rk, err := newKey()
+	newECKey := func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }
+	rk, err := newECKey()
 	if err != nil {
 		return nil, fmt.Errorf("pki: dev: %w", err)
 	}
@@ -135,7 +143,7 @@ func generateDev(dir string, opt DevOptions) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	tk, err := newKey()
+	tk, err := newECKey()
 	if err != nil {
 		return nil, fmt.Errorf("pki: dev: %w", err)
 	}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"esign/internal/esign"
 )
@@ -129,4 +130,25 @@ func (s *store) UpdateFcmToken(ctx context.Context, id, token string) (*esign.Fc
 // DeleteFcmInfo deletes the FCM info with the id. Errors: NotFound.
 func (s *store) DeleteFcmInfo(ctx context.Context, id string) error {
 	return deleteByID(ctx, s, "sqlstore.DeleteFcmInfo", fcmInfos, id)
+}
+
+// GetAppWithCustomer reads an app installation and its associated
+// customer in one statement (every authenticated mobile request needs
+// both). Errors: NotFound (no such app, or it has no customer).
+func (s *store) GetAppWithCustomer(ctx context.Context, appID string) (*esign.App, *esign.Customer, error) {
+	const op = "sqlstore.GetAppWithCustomer"
+	if !esign.ValidID(appID) {
+		return nil, nil, apps.notFound(op)
+	}
+	a, c := new(esign.App), new(esign.Customer)
+	err := s.queryRow(ctx, "SELECT "+apps.qualified("a")+", "+customers.qualified("c")+
+		" FROM app a JOIN customer c ON c.id = a.customer_id WHERE a.id = ?", appID).
+		Scan(append(apps.fields(a), customers.fields(c)...)...)
+	if err == sql.ErrNoRows {
+		return nil, nil, apps.notFound(op)
+	}
+	if err != nil {
+		return nil, nil, s.wrap(op, err)
+	}
+	return a, c, nil
 }

@@ -285,6 +285,14 @@ func TestAppsDevices(t *testing.T) {
 		al, err = db.ListApps(ctx, esign.AppFilter{SessionTokenHash: digest("t1")})
 		must(t, err)
 		same(t, "ListApps by token", al, []*esign.App{assoc})
+		_, _, err = db.GetAppWithCustomer(ctx, esign.NewID())
+		wantKind(t, err, esign.NotFound)
+		wa, wc, err := db.GetAppWithCustomer(ctx, a.ID)
+		must(t, err)
+		gc, err := db.GetCustomer(ctx, c.ID)
+		must(t, err)
+		same(t, "GetAppWithCustomer app", wa, assoc)
+		same(t, "GetAppWithCustomer customer", wc, gc)
 
 		d := &esign.Device{AppID: a.ID, IMEI: "356938035643809", OS: "android", OSVersion: "14", Model: "Pixel 8"}
 		must(t, db.CreateDevice(ctx, d))
