@@ -43,7 +43,7 @@ steps, in the order the app takes them:
   login --username U                      new session (password: first line of stdin)
   offer ID                                open an offer and list its documents
   m1 OFFER                                register the key for the offer (M1); the 2FA code comes by SMS
-  m2 --sms CODE                           sign (M2; password: first line of stdin); prints the contract id
+  m2 --sms CODE                           sign (M2; password: first line of stdin); waits for the seal, prints the contract id
   contract ID [--out DIR]                 download the sealed contract and acknowledge it`
 
 // runDevice: esign device …, the reference device client on the command
@@ -216,7 +216,12 @@ func deviceM2(ctx context.Context, c *device.Client, st *deviceState, password, 
 	if err != nil {
 		return "", "", err
 	}
-	return res.ContractID, res.CustomerSignatureHash, nil
+	// The bank's seal follows M2 as a job: wait for the contract.
+	id, err := c.WaitContract(ctx, res)
+	if err != nil {
+		return "", "", err
+	}
+	return id, res.CustomerSignatureHash, nil
 }
 
 func deviceContract(ctx context.Context, env Env, c *device.Client, id, dir string) error {

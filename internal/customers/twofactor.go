@@ -85,7 +85,9 @@ func (s *Service) TwoFactorAuth(ctx context.Context, p *Principal, signatureID, 
 	if err != nil {
 		return esign.E(op, err)
 	}
-	if g.Status != esign.SignatureM1Received {
+	// m2_received: the signing workflow claimed the signature to verify
+	// M2 with this second factor.
+	if g.Status != esign.SignatureM1Received && g.Status != esign.SignatureM2Received {
 		return esign.WithCode(op, esign.Invalid, "signature_state", "the signature does not wait for its second factor")
 	}
 	if err := s.allow(ctx, op, "login:app:"+p.App.ID, s.cfg.LoginPerApp); err != nil {

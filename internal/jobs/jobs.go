@@ -169,7 +169,7 @@ func New(db *sql.DB, cfg Config, deps Deps) (*Queue, error) {
 	n.SendTimeout = cmpOr(n.SendTimeout, time.Minute)
 	cfg.Cron.Timeout = cmpOr(cfg.Cron.Timeout, 15*time.Minute)
 	if !cfg.InsertOnly && (cfg.RescueAfter <= n.SendTimeout || cfg.RescueAfter <= cfg.Cron.Timeout ||
-		cfg.RescueAfter <= cfg.Seal.withDefaults().Timeout) {
+		(deps.Sealer != nil && cfg.RescueAfter <= cfg.Seal.withDefaults().Timeout)) {
 		return nil, esign.E(op, esign.Invalid, "jobs: RescueAfter must exceed Notify.SendTimeout, Cron.Timeout and Seal.Timeout")
 	}
 	if cfg.Logger == nil {

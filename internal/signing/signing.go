@@ -295,6 +295,10 @@ type M2 struct {
 // M2Version is the protocol version M2 carries.
 const M2Version = 1
 
+// ClaimTimeout is how long an M2 being handled holds its signature: a
+// claim older than this (its handler died) is taken over by a retried M2.
+const ClaimTimeout = time.Minute
+
 // M2Result answers an accepted M2.
 type M2Result struct {
 	SignatureID           string                `json:"signatureId"`
@@ -362,10 +366,24 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 	if o.State != esign.OfferSigning {
 		return nil, esign.WithCode(op, esign.Conflict, "offer_state", "the offer is not being signed")
 	}
-	// Claim the offer: of racing M2, exactly one gets past this point.
-	if o, err = s.db.UpdateOffer(ctx, o.ID, o.Version, esign.OfferUpdate{Title: &o.Title}); err != nil {
+	// Claim the signature (m1_received → m2_received): of racing M2,
+	// exactly one gets past this point. A claim a dead handler left is
+	// taken over after ClaimTimeout.
+	now := time.Now().UTC()
+	claimed, err := s.db.ClaimSignature(ctx, g.ID, now, now.Add(-ClaimTimeout))
+	if err != nil {
 		return nil, esign.E(op, err)
 	}
+	if !claimed {
+		return nil, esign.WithCode(op, esign.Conflict, "signature_state", "another M2 for the signature is being handled")
+	}
+	verdict := false
+	defer func() {
+		if !verdict { // no verdict (wrong password, an outage): M2 may be sent again
+			back := esign.SignatureM1Received
+			_, _ = s.db.UpdateSignature(context.WithoutCancel(ctx), g.ID, esign.SignatureUpdate{Status: &back})
+		}
+	}()
 	var checks []check
 	rej, ts, hash := s.verifyM2(ctx, g, m, &checks)
 	if rej == nil {
@@ -379,7 +397,7 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 		checks = append(checks, check{"sms_token", rej == nil})
 	}
 	report, _ := json.Marshal(checks)
-	now := time.Now().UTC()
+	now = time.Now().UTC()
 	v := &esign.SignatureValidation{SignatureID: g.ID, Valid: rej == nil, Report: string(report)}
 	for i, at := range []*time.Time{&v.TS1At, &v.TS2At, &v.TS3At} {
 		if ts[i] != nil {
@@ -439,6 +457,7 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
+	verdict = true
 	if rej != nil {
 		return nil, esign.WithCode(op, esign.Invalid, rej.code, rej.reason)
 	}

@@ -249,12 +249,30 @@ func TestSignatures(t *testing.T) {
 		same(t, "GetSignatureValidation", gv, v)
 		wantKind(t, db.CreateSignatureValidation(ctx, &esign.SignatureValidation{SignatureID: g.ID, Valid: false}), esign.Invalid)
 
+		// The M2 claim: once, then not again until it is stale.
+		now := time.Now()
+		for i, want := range []bool{true, false} {
+			ok, err := db.ClaimSignature(ctx, g.ID, now, now.Add(-time.Minute))
+			must(t, err)
+			if ok != want {
+				t.Fatalf("claim %d = %v, want %v", i+1, ok, want)
+			}
+		}
+		if ok, err := db.ClaimSignature(ctx, g.ID, now.Add(2*time.Minute), now.Add(time.Minute)); err != nil || !ok {
+			t.Fatalf("taking over a stale claim: %v, %v", ok, err)
+		}
+		if ok, _ := db.ClaimSignature(ctx, esign.NewID(), now, now); ok {
+			t.Fatal("claimed an unknown signature")
+		}
 		rej, err := db.UpdateSignature(ctx, g.ID, esign.SignatureUpdate{Status: ptr(esign.SignatureRejected),
 			RejectCode: ptr("ts_order"), RejectReason: ptr("TS1 is after TS2"), M2At: ptr(time.Now())})
 		must(t, err)
 		gl, err := db.ListSignatures(ctx, esign.SignatureFilter{OfferID: o.ID, Status: esign.SignatureRejected})
 		must(t, err)
 		same(t, "ListSignatures", gl, []*esign.Signature{rej})
+		if ok, _ := db.ClaimSignature(ctx, g.ID, now.Add(time.Hour), now.Add(time.Hour)); ok {
+			t.Fatal("claimed a rejected signature")
+		}
 
 		must(t, db.DeleteSignatureData(ctx, sd.ID))
 		must(t, db.DeleteTimestampToken(ctx, ts.ID))

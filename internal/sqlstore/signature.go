@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"esign/internal/esign"
 )
@@ -59,6 +60,27 @@ func (s *store) UpdateSignature(ctx context.Context, id string, upd esign.Signat
 	setIf(&u, "reject_reason", upd.RejectReason)
 	setIf(&u, "completed_at", upd.CompletedAt)
 	return updateRow(ctx, s, "sqlstore.UpdateSignature", signatures, id, &u)
+}
+
+// ClaimSignature moves a signature waiting for M2 (m1_received) to
+// m2_received, atomically: of M2 requests racing for it exactly one gets
+// true. A claim older than staleBefore (its handler died before the
+// verdict) may be taken over. The caller records the verdict with
+// UpdateSignature.
+func (s *store) ClaimSignature(ctx context.Context, id string, now, staleBefore time.Time) (bool, error) {
+	const op = "sqlstore.ClaimSignature"
+	if !esign.ValidID(id) {
+		return false, nil
+	}
+	now, staleBefore = esign.Timestamp(now), esign.Timestamp(staleBefore)
+	res, err := s.exec(ctx, `UPDATE signature SET status = ?, updated_at = ?
+		WHERE id = ? AND (status = ? OR (status = ? AND updated_at < ?))`,
+		esign.SignatureM2Received, now, id, esign.SignatureM1Received, esign.SignatureM2Received, staleBefore)
+	if err != nil {
+		return false, s.wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.wrap(op, err)
 }
 
 // DeleteSignature deletes a signature with its data, validation, tokens and
