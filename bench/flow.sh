@@ -73,7 +73,7 @@ else
 	pg=${ESIGN_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/esign_bench}
 	db=${pg##*/}
 	db=${db%%\?*}
-	psql -q "${pg%/*}/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+	PGOPTIONS=--client-min-messages=warning psql -q "${pg%/*}/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
 	redis=${ESIGN_BENCH_REDIS_URL:-redis://127.0.0.1:6379/15}
 	redis-cli -u "$redis" flushdb >/dev/null
 	redis=${ESIGN_BENCH_REDIS_URL:-redis://127.0.0.1:6379/15}
