@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"esign/internal/esign"
 )
@@ -54,16 +53,7 @@ func (q *Queue) EnqueueEvent(ctx context.Context, tx *sql.Tx, eventID, url strin
 	}
 	opts := &river.InsertOpts{Queue: QueueEvents, MaxAttempts: q.cfg.Events.withDefaults().MaxAttempts, Priority: 3,
 		UniqueOpts: river.UniqueOpts{ByArgs: true}}
-	args := eventArgs{EventID: eventID, URL: url}
-	var (
-		res *rivertype.JobInsertResult
-		err error
-	)
-	if tx != nil {
-		res, err = q.client.InsertTx(ctx, tx, args, opts)
-	} else {
-		res, err = q.client.Insert(ctx, args, opts)
-	}
+	res, err := q.insert(ctx, tx, eventArgs{EventID: eventID, URL: url}, opts)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: enqueue event %s: %w", eventID, err)
 	}
@@ -77,15 +67,12 @@ type eventWorker struct {
 
 func (w *eventWorker) Work(ctx context.Context, job *river.Job[eventArgs]) error {
 	err := w.q.deps.Events.DeliverEvent(ctx, job.Args.EventID, job.Args.URL, job.Attempt)
-	if esign.IsKind(err, esign.Invalid) {
-		return river.JobCancel(err)
-	}
-	return err
+	return cancelInvalid(err)
 }
 
 func (w *eventWorker) NextRetry(job *river.Job[eventArgs]) time.Time {
 	c := w.q.cfg.Events.withDefaults()
-	return w.q.now().Add(backoff(job.Attempt, c.BackoffBase, c.BackoffMax))
+	return w.q.retryAt(job.Attempt, c.BackoffBase, c.BackoffMax)
 }
 
 // addEventWorker registers the event worker when the process delivers

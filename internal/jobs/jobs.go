@@ -349,3 +349,26 @@ func jobInfo(row *rivertype.JobRow) JobInfo {
 	}
 	return ji
 }
+
+// insert adds a job inside tx, or on its own when tx is nil.
+func (q *Queue) insert(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	if tx != nil {
+		return q.client.InsertTx(ctx, tx, args, opts)
+	}
+	return q.client.Insert(ctx, args, opts)
+}
+
+// cancelInvalid ends a job without a retry when err is of kind Invalid
+// (what it works on no longer exists or is in the wrong state); any other
+// error retries.
+func cancelInvalid(err error) error {
+	if esign.IsKind(err, esign.Invalid) {
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+// retryAt is when attempt's retry runs: backoff from now.
+func (q *Queue) retryAt(attempt int, base, max time.Duration) time.Time {
+	return q.now().Add(backoff(attempt, base, max))
+}

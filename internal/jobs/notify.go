@@ -172,12 +172,7 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, n Notification) (int64,
 	if err != nil {
 		return 0, err
 	}
-	var res *rivertype.JobInsertResult
-	if tx != nil {
-		res, err = q.client.InsertTx(ctx, tx, p.Args, p.InsertOpts)
-	} else {
-		res, err = q.client.Insert(ctx, p.Args, p.InsertOpts)
-	}
+	res, err := q.insert(ctx, tx, p.Args, p.InsertOpts)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: enqueue %s %s: %w", n.Kind, n.Channel, err)
 	}
@@ -195,7 +190,7 @@ func (w *notifyWorker) Timeout(*river.Job[notifyArgs]) time.Duration {
 
 // NextRetry is base·2^(attempt−1) capped at max, with ±10 % jitter.
 func (w *notifyWorker) NextRetry(job *river.Job[notifyArgs]) time.Time {
-	return w.q.now().Add(backoff(job.Attempt, w.q.cfg.Notify.BackoffBase, w.q.cfg.Notify.BackoffMax))
+	return w.q.retryAt(job.Attempt, w.q.cfg.Notify.BackoffBase, w.q.cfg.Notify.BackoffMax)
 }
 
 func backoff(attempt int, base, max time.Duration) time.Duration {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"esign/internal/esign"
 )
@@ -56,15 +55,7 @@ func (q *Queue) EnqueueSeal(ctx context.Context, tx *sql.Tx, signatureID string)
 	}
 	opts := &river.InsertOpts{Queue: QueueSeal, MaxAttempts: q.cfg.Seal.withDefaults().MaxAttempts, Priority: 1,
 		UniqueOpts: river.UniqueOpts{ByArgs: true}}
-	var (
-		res *rivertype.JobInsertResult
-		err error
-	)
-	if tx != nil {
-		res, err = q.client.InsertTx(ctx, tx, sealArgs{SignatureID: signatureID}, opts)
-	} else {
-		res, err = q.client.Insert(ctx, sealArgs{SignatureID: signatureID}, opts)
-	}
+	res, err := q.insert(ctx, tx, sealArgs{SignatureID: signatureID}, opts)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: enqueue seal of %s: %w", signatureID, err)
 	}
@@ -78,15 +69,12 @@ type sealWorker struct {
 
 func (w *sealWorker) Work(ctx context.Context, job *river.Job[sealArgs]) error {
 	err := w.q.deps.Sealer.SealSignature(ctx, job.Args.SignatureID)
-	if esign.IsKind(err, esign.Invalid) {
-		return river.JobCancel(err)
-	}
-	return err
+	return cancelInvalid(err)
 }
 
 func (w *sealWorker) NextRetry(job *river.Job[sealArgs]) time.Time {
 	c := w.q.cfg.Seal.withDefaults()
-	return w.q.now().Add(backoff(job.Attempt, c.BackoffBase, c.BackoffMax))
+	return w.q.retryAt(job.Attempt, c.BackoffBase, c.BackoffMax)
 }
 
 func (w *sealWorker) Timeout(*river.Job[sealArgs]) time.Duration {
