@@ -8,6 +8,7 @@ import (
 
 	"esign/internal/httpkit"
 	"esign/internal/jobs"
+	"esign/internal/notify"
 	"esign/internal/offers"
 	"esign/internal/pades"
 	"esign/internal/sqlstore"
@@ -29,6 +30,10 @@ func (a *app) webhookAPI() (http.Handler, error) {
 	}
 	w := a.cfg.Webhook
 	hc := webhookapi.Config{MaxBodyBytes: w.MaxBodyBytes, AuthFailures: w.AuthFailuresPerIPPer10m, AuthWindow: 10 * time.Minute}
+	if rdb := a.redis(); rdb != nil {
+		// Every oss replica counts the same failures.
+		hc.Failures = notify.NewRedisLimiter(rdb, "esign:rl:webhook:", nil)
+	}
 	for _, e := range w.WebhookEndpoints() {
 		if user, pw, ok := e.Credentials(); ok {
 			hc.Endpoints = append(hc.Endpoints, webhookapi.Endpoint{Path: e.Path, User: user, Password: pw})

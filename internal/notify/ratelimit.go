@@ -85,6 +85,26 @@ func (m *MemoryLimiter) Allow(ctx context.Context, key string, l Limit) (Decisio
 	return Decision{Allowed: true}, nil
 }
 
+// Check implements Limiter's peek: whether Allow would allow now, without
+// recording anything.
+func (m *MemoryLimiter) Check(ctx context.Context, key string, l Limit) (Decision, error) {
+	if l.Unlimited() {
+		return Decision{Allowed: true}, nil
+	}
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w := m.keys[key]
+	if w == nil {
+		return Decision{Allowed: true}, nil
+	}
+	w.hits = prune(w.hits, now.Add(-l.Per))
+	if len(w.hits) >= l.N {
+		return Decision{RetryAfter: w.hits[len(w.hits)-l.N].Add(l.Per).Sub(now)}, nil
+	}
+	return Decision{Allowed: true}, nil
+}
+
 // sweep drops keys whose hits have all left their window, so that the map
 // does not grow with every recipient ever seen.
 func (m *MemoryLimiter) sweep(now time.Time) {
@@ -135,6 +155,39 @@ end
 local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
 return {0, tonumber(oldest[2]) + window - now}
 `)
+
+var slidingWindowCheck = redis.NewScript(`
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local n = redis.call('ZCARD', key)
+if n < limit then
+  return {1, 0}
+end
+local nth = redis.call('ZRANGE', key, n - limit, n - limit, 'WITHSCORES')
+return {0, tonumber(nth[2]) + window - now}
+`)
+
+// Check reports whether Allow would allow now, without recording anything.
+func (r *RedisLimiter) Check(ctx context.Context, key string, l Limit) (Decision, error) {
+	if l.Unlimited() {
+		return Decision{Allowed: true}, nil
+	}
+	now := r.now().UnixMilli()
+	res, err := slidingWindowCheck.Run(ctx, r.rdb, []string{r.prefix + key}, now, l.Per.Milliseconds(), l.N).Int64Slice()
+	if err != nil {
+		return Decision{}, Unavailable("notify.RedisLimiter.Check", "rate limit check", err)
+	}
+	if len(res) != 2 {
+		return Decision{}, fmt.Errorf("notify: rate limit check script returned %d values", len(res))
+	}
+	if res[0] == 1 {
+		return Decision{Allowed: true}, nil
+	}
+	return Decision{RetryAfter: time.Duration(res[1]) * time.Millisecond}, nil
+}
 
 // Allow implements Limiter.
 func (r *RedisLimiter) Allow(ctx context.Context, key string, l Limit) (Decision, error) {

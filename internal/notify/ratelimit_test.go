@@ -55,6 +55,33 @@ func testLimiter(t *testing.T, newLimiter func(now func() time.Time) Limiter) {
 			t.Fatalf("second after window allowed: %+v, %v", d, err)
 		}
 	})
+	t.Run("check", func(t *testing.T) {
+		// Check peeks: it records nothing and says when a slot frees up.
+		clk := &fakeClock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+		l := newLimiter(clk.Now).(interface {
+			Check(context.Context, string, Limit) (Decision, error)
+		})
+		lim := Limit{N: 2, Per: 10 * time.Minute}
+		for range 5 {
+			if d, err := l.Check(ctx, "auth:10.0.0.1", lim); err != nil || !d.Allowed {
+				t.Fatalf("check of an empty key: %+v, %v", d, err)
+			}
+		}
+		for range 2 {
+			if d, err := l.(Limiter).Allow(ctx, "auth:10.0.0.1", lim); err != nil || !d.Allowed {
+				t.Fatalf("allow: %+v, %v", d, err)
+			}
+			clk.Advance(time.Minute)
+		}
+		d, err := l.Check(ctx, "auth:10.0.0.1", lim)
+		if err != nil || d.Allowed || d.RetryAfter != 8*time.Minute {
+			t.Fatalf("check when full: %+v, %v; want denied, retry after 8m", d, err)
+		}
+		clk.Advance(8*time.Minute + time.Millisecond)
+		if d, err := l.Check(ctx, "auth:10.0.0.1", lim); err != nil || !d.Allowed {
+			t.Fatalf("check after the oldest left: %+v, %v", d, err)
+		}
+	})
 	t.Run("unlimited", func(t *testing.T) {
 		l := newLimiter(nil)
 		for range 100 {

@@ -15,11 +15,11 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"esign/internal/esign"
 	"esign/internal/httpkit"
+	"esign/internal/notify"
 	"esign/internal/offers"
 )
 
@@ -59,16 +59,32 @@ type Config struct {
 	// AuthWindow; beyond it the address gets 429 until the window slides.
 	AuthFailures int
 	AuthWindow   time.Duration
-	Now          func() time.Time // default time.Now
+	// Failures counts the failed authentications; share it between
+	// replicas (notify.RedisLimiter) so that the limit is the system's,
+	// not each process's. Default: an in-memory counter of this process.
+	Failures FailureCounter
+	Now      func() time.Time // default time.Now
 }
 
+// FailureCounter records failures per key in a sliding window (Allow) and
+// says whether a key is over its limit without recording (Check):
+// notify.MemoryLimiter and notify.RedisLimiter.
+type FailureCounter interface {
+	Allow(ctx context.Context, key string, l notify.Limit) (notify.Decision, error)
+	Check(ctx context.Context, key string, l notify.Limit) (notify.Decision, error)
+}
+
+var (
+	_ FailureCounter = (*notify.MemoryLimiter)(nil)
+	_ FailureCounter = (*notify.RedisLimiter)(nil)
+)
+
 type handler struct {
-	svc      Service
-	idem     IdempotencyStore
-	log      *slog.Logger
-	cfg      Config
-	mux      *http.ServeMux
-	failures *failures
+	svc  Service
+	idem IdempotencyStore
+	log  *slog.Logger
+	cfg  Config
+	mux  *http.ServeMux
 }
 
 // New returns the handler. Endpoints that are disabled answer 404 like
@@ -77,8 +93,10 @@ func New(svc Service, idem IdempotencyStore, log *slog.Logger, cfg Config) http.
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &handler{svc: svc, idem: idem, log: log, cfg: cfg, mux: http.NewServeMux(),
-		failures: &failures{m: map[string][]time.Time{}, n: cfg.AuthFailures, per: cfg.AuthWindow, now: cfg.Now}}
+	if cfg.Failures == nil {
+		cfg.Failures = notify.NewMemoryLimiter(cfg.Now)
+	}
+	h := &handler{svc: svc, idem: idem, log: log, cfg: cfg, mux: http.NewServeMux()}
 	routes := map[string]endpointFunc{
 		"/offer/upload":                    h.offerUpload,
 		"/offer/revoke":                    h.offerRevoke,
@@ -126,9 +144,16 @@ func digest(s string) []byte {
 func (h *handler) endpoint(path, user, pw string, fn endpointFunc) http.Handler {
 	wantUser, wantPW := digest(user), digest(pw)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := clientIP(r)
-		if wait, blocked := h.failures.blocked(ip); blocked {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		failKey, limit := "auth:"+clientIP(r), notify.Limit{N: h.cfg.AuthFailures, Per: h.cfg.AuthWindow}
+		// Unavailable counter: refuse (a credential check is never
+		// unlimited).
+		d, err := h.cfg.Failures.Check(r.Context(), failKey, limit)
+		if err != nil {
+			httpkit.WriteError(w, r, h.log, esign.E("webhookapi.auth", esign.Unavailable, "the failure counter is unavailable", err))
+			return
+		}
+		if !d.Allowed {
+			w.Header().Set("Retry-After", strconv.Itoa(int(d.RetryAfter.Seconds())+1))
 			httpkit.WriteError(w, r, h.log, esign.WithCode("webhookapi.auth", esign.TooMany, "too_many_failures",
 				"too many failed authentications from this address; try again later"))
 			return
@@ -137,7 +162,9 @@ func (h *handler) endpoint(path, user, pw string, fn endpointFunc) http.Handler 
 		okUser := subtle.ConstantTimeCompare(digest(u), wantUser)
 		okPW := subtle.ConstantTimeCompare(digest(p), wantPW)
 		if !ok || okUser&okPW != 1 {
-			h.failures.add(ip)
+			if _, err := h.cfg.Failures.Allow(r.Context(), failKey, limit); err != nil {
+				h.log.Warn("webhook: record an authentication failure", "err", err)
+			}
 			w.Header().Set("WWW-Authenticate", `Basic realm="esign webhook", charset="UTF-8"`)
 			httpkit.WriteError(w, r, h.log, esign.WithCode("webhookapi.auth", esign.Unauthorized, "unauthorized",
 				"missing or wrong credentials"))
@@ -253,55 +280,4 @@ func (c *recorder) writeTo(w http.ResponseWriter) {
 	}
 	w.WriteHeader(c.status)
 	w.Write(c.body.Bytes())
-}
-
-// failures counts failed authentications per client address in a sliding
-// window. It is per process: with several replicas an address gets the
-// limit on each.
-type failures struct {
-	mu  sync.Mutex
-	m   map[string][]time.Time
-	n   int
-	per time.Duration
-	now func() time.Time
-}
-
-const maxTrackedAddresses = 10000
-
-func (f *failures) recent(ip string, now time.Time) []time.Time {
-	ts := f.m[ip]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= f.per {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(f.m, ip)
-	} else {
-		f.m[ip] = ts
-	}
-	return ts
-}
-
-func (f *failures) blocked(ip string) (time.Duration, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	now := f.now()
-	ts := f.recent(ip, now)
-	if len(ts) < f.n {
-		return 0, false
-	}
-	return f.per - now.Sub(ts[len(ts)-f.n]), true
-}
-
-func (f *failures) add(ip string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	now := f.now()
-	if len(f.m) >= maxTrackedAddresses {
-		for k := range f.m {
-			f.recent(k, now)
-		}
-	}
-	f.m[ip] = append(f.recent(ip, now), now)
 }

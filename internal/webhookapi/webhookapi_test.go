@@ -2,6 +2,7 @@ package webhookapi
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -14,9 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"esign/internal/customers"
 	"esign/internal/customers/customerstest"
 	"esign/internal/esign"
+	"esign/internal/esigntest"
 	"esign/internal/notify"
 	"esign/internal/offers"
 	"esign/internal/pdf/pdftest"
@@ -447,4 +451,50 @@ func TestAppNotification(t *testing.T) {
 			t.Errorf("refused requests enqueued messages: %d", n)
 		}
 	})
+}
+
+// TestAuthFailuresShared: two replicas sharing one failure counter (Redis
+// in production, see cli) enforce one limit: failures spread over both
+// block the address on both.
+func TestAuthFailuresShared(t *testing.T) {
+	counters := map[string]func(t *testing.T, now func() time.Time) FailureCounter{
+		"memory": func(t *testing.T, now func() time.Time) FailureCounter { return notify.NewMemoryLimiter(now) },
+		"redis": func(t *testing.T, now func() time.Time) FailureCounter {
+			opt, err := redis.ParseURL(esigntest.ServerURL(t, esigntest.RedisURLEnv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rdb := redis.NewClient(opt)
+			t.Cleanup(func() { rdb.Close() })
+			return notify.NewRedisLimiter(rdb, "esign:test:"+rand.Text()+":", now)
+		},
+	}
+	for name, mk := range counters {
+		t.Run(name, func(t *testing.T) {
+			ce := customerstest.New(t, customerstest.OpenDB(t, "sqlite"), nil, customers.Config{}, nil)
+			svc, err := offers.New(offers.Deps{DB: ce.DB, Docs: ce.Docs, Queue: ce.Queue, Customers: ce.Svc, Now: ce.Clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			shared := mk(t, ce.Clock.Now)
+			var replicas []*env
+			for range 2 {
+				h := New(svc, svc, slog.New(slog.DiscardHandler), Config{Endpoints: []Endpoint{{Path: "/customer/approve", User: user, Password: pass}},
+					MaxBodyBytes: 1 << 20, AuthFailures: 4, AuthWindow: 10 * time.Minute, Failures: shared, Now: ce.Clock.Now})
+				srv := httptest.NewServer(h)
+				t.Cleanup(srv.Close)
+				replicas = append(replicas, &env{Env: ce, srv: srv})
+			}
+			for i := range 4 {
+				if r := replicas[i%2].do(t, "/customer/approve", "application/json", []byte(`{}`), false, nil); r.status != http.StatusUnauthorized {
+					t.Fatalf("failure %d: %d", i, r.status)
+				}
+			}
+			for i, e := range replicas {
+				if r := e.do(t, "/customer/approve", "application/json", []byte(`{}`), true, nil); r.status != http.StatusTooManyRequests {
+					t.Fatalf("replica %d after 4 failures spread over both: %d", i, r.status)
+				}
+			}
+		})
+	}
 }
