@@ -45,6 +45,8 @@ type Client struct {
 	DeviceToken  string
 	SessionToken string
 	UserName     string
+	// ContractWait bounds WaitContract; default 2 minutes.
+	ContractWait time.Duration
 	// TSGap is the pause after each time-stamp, so that consecutive
 	// tokens do not overlap within the TSA's stated accuracy (the server
 	// requires TS1 < TS2 < TS3 with the accuracies). 0: twice the
@@ -342,11 +344,18 @@ func (c *Client) SignatureStatus(ctx context.Context, id string) (*signing.Statu
 // WaitContract returns the contract of an accepted M2: at once when the
 // answer carries it, else once the bank's seal completes the signature
 // (polled every 100 ms; the app would rather wait for the contract_ready
-// push). A rejected signature is an error with its reason code.
+// push), for at most ContractWait. A rejected signature is an error with
+// its reason code.
 func (c *Client) WaitContract(ctx context.Context, r *signing.M2Result) (string, error) {
 	if r.ContractID != "" {
 		return r.ContractID, nil
 	}
+	wait := c.ContractWait
+	if wait <= 0 {
+		wait = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
 	for {
 		st, err := c.SignatureStatus(ctx, r.SignatureID)
 		if err != nil {
@@ -362,7 +371,7 @@ func (c *Client) WaitContract(ctx context.Context, r *signing.M2Result) (string,
 		}
 		select {
 		case <-ctx.Done():
-			return "", fmt.Errorf("device: waiting for the contract of signature %s: %w", r.SignatureID, ctx.Err())
+			return "", fmt.Errorf("device: the contract of signature %s is not sealed yet (status %s): %w", r.SignatureID, st.Status, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -5,9 +5,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
+	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -276,5 +281,49 @@ func TestRPC(t *testing.T) {
 	_, err = s.rpc.SignatureCheck(ctx, rpc.Caller{Token: other.SessionToken}, r1.SignatureID)
 	if !esign.IsKind(err, esign.NotFound) {
 		t.Fatalf("another customer's check: %v", err)
+	}
+}
+
+// TestWaitContract: the wait returns the contract once the signature is
+// completed, the reason of a rejection, and gives up after ContractWait.
+func TestWaitContract(t *testing.T) {
+	var polls atomic.Int32
+	status := map[string]func(n int32) signing.Status{
+		"sealed": func(n int32) signing.Status {
+			if n < 3 {
+				return signing.Status{SignatureID: "sealed", Status: esign.SignatureVerified}
+			}
+			return signing.Status{SignatureID: "sealed", Status: esign.SignatureCompleted, ContractID: "k-1"}
+		},
+		"rejected": func(int32) signing.Status {
+			return signing.Status{SignatureID: "rejected", Status: esign.SignatureRejected, Code: "ts_order", Reason: "late"}
+		},
+		"stuck": func(int32) signing.Status {
+			return signing.Status{SignatureID: "stuck", Status: esign.SignatureVerified}
+		},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := status[strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/signature/"), "/status")]
+		if st == nil || r.Header.Get("Authorization") != "Bearer sess" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(st(polls.Add(1)))
+	}))
+	defer srv.Close()
+	c := &device.Client{BaseURL: srv.URL, SessionToken: "sess", ContractWait: 500 * time.Millisecond}
+	ctx := t.Context()
+	if id, err := c.WaitContract(ctx, &signing.M2Result{SignatureID: "x", ContractID: "given"}); err != nil || id != "given" {
+		t.Fatalf("a result with its contract: %q, %v", id, err)
+	}
+	if id, err := c.WaitContract(ctx, &signing.M2Result{SignatureID: "sealed"}); err != nil || id != "k-1" {
+		t.Fatalf("sealed: %q, %v", id, err)
+	}
+	if _, err := c.WaitContract(ctx, &signing.M2Result{SignatureID: "rejected"}); err == nil || !strings.Contains(err.Error(), "ts_order") {
+		t.Fatalf("rejected: %v", err)
+	}
+	if _, err := c.WaitContract(ctx, &signing.M2Result{SignatureID: "stuck"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("stuck: %v, want the deadline", err)
 	}
 }
