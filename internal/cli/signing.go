@@ -300,7 +300,7 @@ func (s *CustomerSetup) WaitSigningCode(ctx context.Context, phone, signatureID 
 		}
 		select {
 		case <-ctx.Done():
-			return "", fmt.Errorf("the signing code of %s did not reach the development inbox for %s: %w", signatureID, phone, ctx.Err())
+			return "", fmt.Errorf("the signing code of %s did not reach the development inbox for %s (SMS limits such as notify.sms_per_hour reached?): %w", signatureID, phone, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
