@@ -369,8 +369,8 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 	// Claim the signature (m1_received → m2_received): of racing M2,
 	// exactly one gets past this point. A claim a dead handler left is
 	// taken over after ClaimTimeout.
-	now := time.Now().UTC()
-	claimed, err := s.db.ClaimSignature(ctx, g.ID, now, now.Add(-ClaimTimeout))
+	claimedAt := time.Now().UTC()
+	claimed, err := s.db.ClaimSignature(ctx, g.ID, claimedAt, claimedAt.Add(-ClaimTimeout))
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
@@ -380,8 +380,7 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 	verdict := false
 	defer func() {
 		if !verdict { // no verdict (wrong password, an outage): M2 may be sent again
-			back := esign.SignatureM1Received
-			_, _ = s.db.UpdateSignature(context.WithoutCancel(ctx), g.ID, esign.SignatureUpdate{Status: &back})
+			_ = s.db.ReleaseSignature(context.WithoutCancel(ctx), g.ID, claimedAt, time.Now())
 		}
 	}()
 	var checks []check
@@ -397,7 +396,7 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 		checks = append(checks, check{"sms_token", rej == nil})
 	}
 	report, _ := json.Marshal(checks)
-	now = time.Now().UTC()
+	now := time.Now().UTC()
 	v := &esign.SignatureValidation{SignatureID: g.ID, Valid: rej == nil, Report: string(report)}
 	for i, at := range []*time.Time{&v.TS1At, &v.TS2At, &v.TS3At} {
 		if ts[i] != nil {

@@ -258,6 +258,18 @@ func TestSignatures(t *testing.T) {
 				t.Fatalf("claim %d = %v, want %v", i+1, ok, want)
 			}
 		}
+		// Releasing hands back only one's own claim.
+		must(t, db.ReleaseSignature(ctx, g.ID, now.Add(-time.Second), now))
+		if gg, _ := db.GetSignature(ctx, g.ID); gg.Status != esign.SignatureM2Received {
+			t.Fatalf("another claim's release changed the status to %s", gg.Status)
+		}
+		must(t, db.ReleaseSignature(ctx, g.ID, now, now))
+		if gg, _ := db.GetSignature(ctx, g.ID); gg.Status != esign.SignatureM1Received {
+			t.Fatalf("after the release: %s", gg.Status)
+		}
+		if ok, err := db.ClaimSignature(ctx, g.ID, now, now.Add(-time.Minute)); err != nil || !ok {
+			t.Fatalf("claim after the release: %v, %v", ok, err)
+		}
 		if ok, err := db.ClaimSignature(ctx, g.ID, now.Add(2*time.Minute), now.Add(time.Minute)); err != nil || !ok {
 			t.Fatalf("taking over a stale claim: %v, %v", ok, err)
 		}

@@ -83,6 +83,16 @@ func (s *store) ClaimSignature(ctx context.Context, id string, now, staleBefore 
 	return n == 1, s.wrap(op, err)
 }
 
+// ReleaseSignature hands a claim back (m2_received → m1_received) when the
+// M2 that made it at claimedAt ends without a verdict; a claim another M2
+// took over since is left alone.
+func (s *store) ReleaseSignature(ctx context.Context, id string, claimedAt, now time.Time) error {
+	const op = "sqlstore.ReleaseSignature"
+	_, err := s.exec(ctx, `UPDATE signature SET status = ?, updated_at = ? WHERE id = ? AND status = ? AND updated_at = ?`,
+		esign.SignatureM1Received, esign.Timestamp(now), id, esign.SignatureM2Received, esign.Timestamp(claimedAt))
+	return s.wrap(op, err)
+}
+
 // DeleteSignature deletes a signature with its data, validation, tokens and
 // timestamps. Errors: NotFound.
 func (s *store) DeleteSignature(ctx context.Context, id string) error {
