@@ -175,13 +175,20 @@ func (r *RedisLimiter) Check(ctx context.Context, key string, l Limit) (Decision
 	if l.Unlimited() {
 		return Decision{Allowed: true}, nil
 	}
-	now := r.now().UnixMilli()
-	res, err := slidingWindowCheck.Run(ctx, r.rdb, []string{r.prefix + key}, now, l.Per.Milliseconds(), l.N).Int64Slice()
+	return r.run(ctx, "notify.RedisLimiter.Check", slidingWindowCheck, key, l)
+}
+
+// run runs one of the sliding-window scripts on the key; extra arguments
+// follow now, the window and the limit. The script answers {1, 0} when
+// allowed, else {0, milliseconds until a slot frees up}.
+func (r *RedisLimiter) run(ctx context.Context, op string, script *redis.Script, key string, l Limit, extra ...any) (Decision, error) {
+	args := append([]any{r.now().UnixMilli(), l.Per.Milliseconds(), l.N}, extra...)
+	res, err := script.Run(ctx, r.rdb, []string{r.prefix + key}, args...).Int64Slice()
 	if err != nil {
-		return Decision{}, Unavailable("notify.RedisLimiter.Check", "rate limit check", err)
+		return Decision{}, Unavailable(op, "rate limit check", err)
 	}
 	if len(res) != 2 {
-		return Decision{}, fmt.Errorf("notify: rate limit check script returned %d values", len(res))
+		return Decision{}, fmt.Errorf("%s: rate limit script returned %d values", op, len(res))
 	}
 	if res[0] == 1 {
 		return Decision{Allowed: true}, nil
@@ -194,19 +201,8 @@ func (r *RedisLimiter) Allow(ctx context.Context, key string, l Limit) (Decision
 	if l.Unlimited() {
 		return Decision{Allowed: true}, nil
 	}
-	now := r.now().UnixMilli()
 	var nonce [8]byte
 	_, _ = rand.Read(nonce[:])
-	member := fmt.Sprintf("%d-%s", now, hex.EncodeToString(nonce[:]))
-	res, err := slidingWindow.Run(ctx, r.rdb, []string{r.prefix + key}, now, l.Per.Milliseconds(), l.N, member).Int64Slice()
-	if err != nil {
-		return Decision{}, Unavailable("notify.RedisLimiter.Allow", "rate limit check", err)
-	}
-	if len(res) != 2 {
-		return Decision{}, fmt.Errorf("notify: rate limit script returned %d values", len(res))
-	}
-	if res[0] == 1 {
-		return Decision{Allowed: true}, nil
-	}
-	return Decision{RetryAfter: time.Duration(res[1]) * time.Millisecond}, nil
+	member := fmt.Sprintf("%d-%s", r.now().UnixNano(), hex.EncodeToString(nonce[:]))
+	return r.run(ctx, "notify.RedisLimiter.Allow", slidingWindow, key, l, member)
 }
