@@ -293,68 +293,82 @@ func TestSessionStores(t *testing.T) {
 			return &customers.RedisSessions{RDB: rdb, Prefix: "esign:test:" + rand.Text() + ":"}
 		},
 	}
+	// The service's clock need not agree with the store's: a replica's
+	// clock drifts, and tests run on a fixed one. A session lives for its
+	// lifetime whatever the two clocks say.
+	clocks := map[string]time.Time{
+		"real_clock":        time.Now(),
+		"test_clock":        esigntest.Epoch(t),
+		"clock_year_ahead":  time.Now().AddDate(1, 0, 0),
+		"clock_year_behind": time.Now().AddDate(-1, 0, 0),
+	}
 	for name, open := range stores {
-		t.Run(name, func(t *testing.T) {
-			s := open(t)
-			ctx := t.Context()
-			now := time.Now().UTC().Truncate(time.Microsecond)
-			app, other := esign.NewID(), esign.NewID()
-			mk := func(appID string) customers.Session {
-				return customers.Session{TokenHash: rand.Text() + rand.Text(), AppID: appID, CustomerID: esign.NewID(),
-					CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), PasswordProof: rand.Text()}
-			}
-			a, b, c := mk(app), mk(app), mk(other)
-			for _, x := range []customers.Session{a, b, c} {
-				if err := s.CreateSession(ctx, x); err != nil {
-					t.Fatal(err)
-				}
-			}
-			got, err := s.GetSession(ctx, a.TokenHash, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.AppID != a.AppID || got.CustomerID != a.CustomerID || !got.ExpiresAt.Equal(a.ExpiresAt) || !got.LastSeenAt.Equal(now) ||
-				got.PasswordProof != a.PasswordProof {
-				t.Fatalf("got %+v, want %+v", got, a)
-			}
-			later := now.Add(time.Minute)
-			if err := s.TouchSession(ctx, a.TokenHash, later); err != nil {
-				t.Fatal(err)
-			}
-			if got, _ := s.GetSession(ctx, a.TokenHash, later); !got.LastSeenAt.Equal(later) {
-				t.Fatalf("last seen %v, want %v", got.LastSeenAt, later)
-			}
-			if _, err := s.GetSession(ctx, a.TokenHash, a.ExpiresAt); !esign.IsKind(err, esign.NotFound) {
-				t.Fatalf("expired session: %v, want NotFound", err)
-			}
-			if _, err := s.GetSession(ctx, "unknown", now); !esign.IsKind(err, esign.NotFound) {
-				t.Fatalf("unknown session: %v, want NotFound", err)
-			}
-			if err := s.RevokeSession(ctx, a.TokenHash); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.GetSession(ctx, a.TokenHash, now); !esign.IsKind(err, esign.NotFound) {
-				t.Fatalf("revoked session: %v, want NotFound", err)
-			}
-			if err := s.TouchSession(ctx, a.TokenHash, later); !esign.IsKind(err, esign.NotFound) {
-				t.Fatalf("touch revoked session: %v, want NotFound", err)
-			}
-			if _, err := s.GetSession(ctx, a.TokenHash, now); !esign.IsKind(err, esign.NotFound) {
-				t.Fatalf("touch brought back a revoked session: %v", err)
-			}
-			if err := s.RevokeSession(ctx, a.TokenHash); err != nil {
-				t.Fatalf("revoking twice: %v", err)
-			}
-			if err := s.RevokeAppSessions(ctx, app); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.GetSession(ctx, b.TokenHash, now); !esign.IsKind(err, esign.NotFound) {
-				t.Fatalf("session of a revoked app: %v, want NotFound", err)
-			}
-			if _, err := s.GetSession(ctx, c.TokenHash, now); err != nil {
-				t.Fatalf("another app's session: %v", err)
-			}
-		})
+		for clock, at := range clocks {
+			t.Run(name+"/"+clock, func(t *testing.T) {
+				sessionStoreContract(t, open(t), at.UTC().Truncate(time.Microsecond))
+			})
+		}
+	}
+}
+
+func sessionStoreContract(t *testing.T, s customers.SessionStore, now time.Time) {
+	t.Helper()
+	ctx := t.Context()
+	app, other := esign.NewID(), esign.NewID()
+	mk := func(appID string) customers.Session {
+		return customers.Session{TokenHash: rand.Text() + rand.Text(), AppID: appID, CustomerID: esign.NewID(),
+			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), PasswordProof: rand.Text()}
+	}
+	a, b, c := mk(app), mk(app), mk(other)
+	for _, x := range []customers.Session{a, b, c} {
+		if err := s.CreateSession(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.GetSession(ctx, a.TokenHash, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.AppID != a.AppID || got.CustomerID != a.CustomerID || !got.ExpiresAt.Equal(a.ExpiresAt) || !got.LastSeenAt.Equal(now) ||
+		got.PasswordProof != a.PasswordProof {
+		t.Fatalf("got %+v, want %+v", got, a)
+	}
+	later := now.Add(time.Minute)
+	if err := s.TouchSession(ctx, a.TokenHash, later); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetSession(ctx, a.TokenHash, later); !got.LastSeenAt.Equal(later) {
+		t.Fatalf("last seen %v, want %v", got.LastSeenAt, later)
+	}
+	if _, err := s.GetSession(ctx, a.TokenHash, a.ExpiresAt); !esign.IsKind(err, esign.NotFound) {
+		t.Fatalf("expired session: %v, want NotFound", err)
+	}
+	if _, err := s.GetSession(ctx, "unknown", now); !esign.IsKind(err, esign.NotFound) {
+		t.Fatalf("unknown session: %v, want NotFound", err)
+	}
+	if err := s.RevokeSession(ctx, a.TokenHash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetSession(ctx, a.TokenHash, now); !esign.IsKind(err, esign.NotFound) {
+		t.Fatalf("revoked session: %v, want NotFound", err)
+	}
+	if err := s.TouchSession(ctx, a.TokenHash, later); !esign.IsKind(err, esign.NotFound) {
+		t.Fatalf("touch revoked session: %v, want NotFound", err)
+	}
+	if _, err := s.GetSession(ctx, a.TokenHash, now); !esign.IsKind(err, esign.NotFound) {
+		t.Fatalf("touch brought back a revoked session: %v", err)
+	}
+	if err := s.RevokeSession(ctx, a.TokenHash); err != nil {
+		t.Fatalf("revoking twice: %v", err)
+	}
+	if err := s.RevokeAppSessions(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetSession(ctx, b.TokenHash, now); !esign.IsKind(err, esign.NotFound) {
+		t.Fatalf("session of a revoked app: %v, want NotFound", err)
+	}
+	if _, err := s.GetSession(ctx, c.TokenHash, now); err != nil {
+		t.Fatalf("another app's session: %v", err)
 	}
 }
 

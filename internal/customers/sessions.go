@@ -105,17 +105,28 @@ func redisErr(op string, err error) error {
 	return esign.E(op, esign.Unavailable, "session store unavailable", err)
 }
 
-// CreateSession stores s. Errors: Unavailable.
+// CreateSession stores s. Its keys expire after the session's lifetime
+// (ExpiresAt − CreatedAt, both from the service's clock) counted by Redis
+// from now: a relative TTL, so neither a replica whose clock drifts from
+// Redis's nor an injected clock can make a fresh session vanish at once.
+// Errors: Invalid (no lifetime left), Unavailable.
 func (r *RedisSessions) CreateSession(ctx context.Context, s Session) error {
 	const op = "customers.RedisSessions.CreateSession"
+	ttl := s.ExpiresAt.Sub(s.CreatedAt)
+	if ttl <= 0 {
+		return esign.E(op, esign.Invalid, "the session expires before it is created")
+	}
 	_, err := r.RDB.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		k := r.key(s.TokenHash)
 		p.HSet(ctx, k, "app", s.AppID, "customer", s.CustomerID, "created", s.CreatedAt.UnixMicro(),
 			"seen", s.LastSeenAt.UnixMicro(), "expires", s.ExpiresAt.UnixMicro(), "pwproof", s.PasswordProof)
-		p.PExpireAt(ctx, k, s.ExpiresAt)
+		p.PExpire(ctx, k, ttl)
 		ak := r.appKey(s.AppID)
 		p.SAdd(ctx, ak, s.TokenHash)
-		p.PExpireAt(ctx, ak, s.ExpiresAt.Add(24*time.Hour))
+		// The app's set outlives its longest session; a later session
+		// extends it, never shortens it (GT).
+		p.ExpireNX(ctx, ak, ttl+24*time.Hour)
+		p.ExpireGT(ctx, ak, ttl+24*time.Hour)
 		return nil
 	})
 	if err != nil {

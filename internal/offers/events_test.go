@@ -136,11 +136,11 @@ func TestEventsReachReceiverAfterOutage(t *testing.T) {
 		// the offers service revokes; each emits in its transaction.
 		env := customerstest.New(t, db, nil, customers.Config{}, nil)
 		csvc, err := customers.New(customers.Deps{DB: db, Queue: env.Queue, Sessions: &customers.DBSessions{DB: db},
-			Limiter: notify.NewMemoryLimiter(nil), Events: em}, customers.Config{CodeKey: bytes.Repeat([]byte{7}, 32)})
+			Limiter: notify.NewMemoryLimiter(env.Clock.Now), Events: em}, customers.Config{CodeKey: bytes.Repeat([]byte{7}, 32), Now: env.Clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
-		osvc, err := offers.New(offers.Deps{DB: db, Docs: env.Docs, Queue: env.Queue, Customers: csvc, Events: em})
+		osvc, err := offers.New(offers.Deps{DB: db, Docs: env.Docs, Queue: env.Queue, Customers: csvc, Events: em, Now: env.Clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}

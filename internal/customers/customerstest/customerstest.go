@@ -28,25 +28,8 @@ import (
 	"esign/internal/sqlstore"
 )
 
-// Clock is a settable clock, safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// Clock is the settable test clock (esigntest.Clock).
+type Clock = esigntest.Clock
 
 // Recorder wraps the real queue and remembers every notification enqueued.
 type Recorder struct {
@@ -164,7 +147,7 @@ func New(tb testing.TB, db *sqlstore.DB, sessions customers.SessionStore, cfg cu
 	if sessions == nil {
 		sessions = &customers.DBSessions{DB: db}
 	}
-	clock := &Clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	clock := esigntest.NewClock(tb)
 	cfg.CodeKey = bytes.Repeat([]byte{7}, 32)
 	cfg.Now = clock.Now
 	rec := &Recorder{Q: q}
