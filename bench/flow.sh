@@ -13,7 +13,9 @@
 # postgres://postgres@127.0.0.1:5432/esign_bench) and uses
 # ESIGN_BENCH_AMQP_URL and ESIGN_BENCH_REDIS_URL (defaults: the local
 # RabbitMQ guest account and Redis database 15, which it empties first:
-# sessions and rate-limit counters of earlier runs would skew this one).
+# sessions and rate-limit counters of earlier runs would skew this one),
+# with its queues in the bus namespace ESIGN_BENCH_BUS_NAMESPACE (default
+# bench) so that a system on the same broker does not answer its calls.
 #
 # Benchmark settings: the built-in TSA states an accuracy of 10 ms (an
 # NTP-synchronised host; the default 1 s makes every flow wait about 4 s
@@ -81,6 +83,7 @@ else
 	keys="bench:$(head -c 32 /dev/urandom | base64)"
 	export ESIGN_DATABASE_DRIVER=postgres ESIGN_DATABASE_URL="$pg" ESIGN_CRYPTO_KEYS="$keys" \
 		ESIGN_BUS_AMQP_URL="${ESIGN_BENCH_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}" \
+		ESIGN_BUS_NAMESPACE="${ESIGN_BENCH_BUS_NAMESPACE:-bench}" \
 		ESIGN_REDIS_URL="$redis"
 	"$work/esign" migrate up >/dev/null
 	start tsa

@@ -106,7 +106,7 @@ func TestDemoProduction(t *testing.T) {
 		env = append(env, e)
 	}
 	env = append(env, "ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL="+pgURL, testKeys,
-		"ESIGN_BUS_AMQP_URL="+amqpURL, "ESIGN_REDIS_URL="+redisURL)
+		"ESIGN_BUS_AMQP_URL="+amqpURL, "ESIGN_BUS_NAMESPACE="+testBusNamespace(t, amqpURL), "ESIGN_REDIS_URL="+redisURL)
 	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
 		t.Fatalf("migrate up: %s", errs)
 	}

@@ -87,6 +87,8 @@ func TestLoadErrors(t *testing.T) {
 		{"object_expected", `{"listen": "x"}`, nil, "listen", "must be an object"},
 		{"bad_level", "", []string{"ESIGN_LOG_LEVEL=loud"}, "log.level", "not one of"},
 		{"bad_amqp", "", []string{"ESIGN_BUS_AMQP_URL=http://x"}, "bus.amqp_url", "amqp://"},
+		{"bad_namespace", "", []string{"ESIGN_BUS_NAMESPACE=Bank A"}, "bus.namespace", "lower-case letters"},
+		{"long_namespace", "", []string{"ESIGN_BUS_NAMESPACE=" + strings.Repeat("a", 33)}, "bus.namespace", "1 to 32"},
 		{"missing_secret_file", "", []string{"ESIGN_TSA_PASSWORD_FILE=/nonexistent/pw"}, "tsa.password", "read secret file"},
 	}
 	for _, tt := range tests {

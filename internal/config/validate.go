@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"esign/internal/bus"
+	"esign/internal/esign"
 )
 
 // fillDerived sets the values that default to something computed from other
@@ -90,6 +93,9 @@ func (c Config) Validate() error {
 		if err := checkURL(c.Bus.AMQPURL, "amqp", "amqps"); err != nil {
 			return &FieldError{Key: "bus.amqp_url", Reason: err.Error()}
 		}
+	}
+	if err := bus.CheckNamespace(c.Bus.Namespace); err != nil {
+		return &FieldError{Key: "bus.namespace", Reason: esign.ErrorMessage(err)}
 	}
 	if c.Redis.URL != "" {
 		if err := checkURL(c.Redis.URL, "redis", "rediss"); err != nil {

@@ -355,15 +355,15 @@ func TestRPC(t *testing.T) {
 }
 
 // amqpPair dials a server and a client connection to the broker at
-// $ESIGN_TEST_AMQP_URL (as two processes would have) and deletes what the
-// server declared when the test ends.
+// $ESIGN_TEST_AMQP_URL (as two processes would have), in tb's own bus
+// namespace, and deletes what the server declared when the test ends.
 func amqpPair(tb testing.TB, name string) (server, client *amqp.Bus) {
 	tb.Helper()
 	url := esigntest.ServerURL(tb, esigntest.AMQPURLEnv)
 	dial := func(name string) *amqp.Bus {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		b, err := amqp.Dial(ctx, amqp.Options{URL: url, Name: name, Logger: slog.New(slog.DiscardHandler)})
+		b, err := amqp.Dial(ctx, amqp.Options{URL: url, Name: name, Namespace: bustest.Namespace(tb), Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			tb.Fatal(err)
 		}
