@@ -167,3 +167,7 @@ type noCerts struct{}
 func (noCerts) GetActiveCert(context.Context) (*esign.Cert, error) {
 	return nil, esign.E("test", esign.NotFound)
 }
+
+func (noCerts) SwapCertSecrets(context.Context, *esign.Cert, []byte, []byte) (*esign.Cert, error) {
+	return nil, esign.E("test", esign.NotFound)
+}
