@@ -206,17 +206,19 @@ func TestConfigCommandMasksSecrets(t *testing.T) {
 	}
 }
 
+// testEngines are the two database columns: the environment each adds.
+var testEngines = []struct {
+	name    string
+	environ func(t *testing.T) []string
+}{
+	{"sqlite", func(t *testing.T) []string { return nil }},
+	{"postgres", func(t *testing.T) []string {
+		return []string{"ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL=" + esigntest.PostgresSchemaURL(t), testKeys}
+	}},
+}
+
 func TestMigrate(t *testing.T) {
-	engines := []struct {
-		name    string
-		environ func(t *testing.T) []string
-	}{
-		{"sqlite", func(t *testing.T) []string { return nil }},
-		{"postgres", func(t *testing.T) []string {
-			return []string{"ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL=" + esigntest.PostgresSchemaURL(t), testKeys}
-		}},
-	}
-	for _, e := range engines {
+	for _, e := range testEngines {
 		t.Run(e.name, func(t *testing.T) {
 			env := append(testEnviron(t.TempDir()), e.environ(t)...)
 			for _, action := range []string{"up", "status", "down", "up", "up"} {
