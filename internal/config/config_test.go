@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,4 +182,17 @@ func FuzzLoadFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLoadLeavesEnvironAlone: Load reads the caller's environment list and
+// never reorders it (callers share such lists between configurations).
+func TestLoadLeavesEnvironAlone(t *testing.T) {
+	env := []string{"ESIGN_LOG_LEVEL=debug", "HOME=/root", "ESIGN_BUS_NAMESPACE=a"}
+	want := slices.Clone(env)
+	if _, err := Load("", env); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(env, want) {
+		t.Fatalf("Load changed its environment list to %q, want %q", env, want)
+	}
 }
