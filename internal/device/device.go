@@ -71,24 +71,27 @@ func (c *Client) NewKey() error {
 	return err
 }
 
-// Error is an error answer of the API.
+// Error is an error answer of the API. AttemptsLeft is there on a
+// mistyped SMS code: how many more tries the code has.
 type Error struct {
-	Status  int
-	Kind    string `json:"kind"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	ID      string `json:"id"`
+	Status       int
+	Kind         string `json:"kind"`
+	Code         string `json:"code"`
+	Message      string `json:"message"`
+	AttemptsLeft *int   `json:"attemptsLeft"`
+	ID           string `json:"id"`
 }
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("device: HTTP %d %s (%s): %s", e.Status, e.Kind, e.Code, e.Message)
 }
 
-// AsError returns the API error in err as an esign error with its kind
-// and code, so that callers can use esign.ErrorKind and ErrorCode.
+// AsError returns the API error in err as an esign error with its kind,
+// code and attempts left, so that callers can use esign.ErrorKind,
+// ErrorCode and ErrorAttemptsLeft.
 func AsError(err error) error {
 	if e, ok := err.(*Error); ok {
-		return &esign.Error{Op: "device", Kind: esign.ParseKind(e.Kind), Code: e.Code, Msg: e.Message}
+		return &esign.Error{Op: "device", Kind: esign.ParseKind(e.Kind), Code: e.Code, Msg: e.Message, AttemptsLeft: e.AttemptsLeft}
 	}
 	return err
 }
@@ -268,6 +271,15 @@ func (c *Client) BuildM1(ctx context.Context, offerID string) (*signing.M1, erro
 func (c *Client) SendM1(ctx context.Context, m *signing.M1) (string, error) {
 	var out signing.M1Result
 	return out.SignatureID, c.do(ctx, "POST", "/api/signature/m1", c.SessionToken, m, &out)
+}
+
+// TwoFactorAuth confirms the customer's second factor for the signature
+// (user name, password and the SMS code) before M2 is built, as the
+// specification's app does; the code stays valid for the M2. A mistyped
+// code is an *Error with code invalid_code and the attempts left.
+func (c *Client) TwoFactorAuth(ctx context.Context, signatureID, password, smsToken string) error {
+	return c.do(ctx, "POST", "/api/customer/2f-auth", c.SessionToken, map[string]string{"signatureId": signatureID,
+		"username": c.UserName, "password": password, "smsToken": smsToken}, nil)
 }
 
 // M2Input is what the customer supplies for M2.

@@ -269,14 +269,19 @@ func TestRPC(t *testing.T) {
 				if code == wrong {
 					wrong = "000001"
 				}
-				wantErr(t, cl.TwoFactorAuth(ctx, a.session, g.ID, a.username, a.password, wrong), esign.Invalid, "invalid_code")
+				err := cl.TwoFactorAuth(ctx, a.session, g.ID, a.username, a.password, wrong)
+				wantErr(t, err, esign.Invalid, "invalid_code")
+				if n, ok := esign.ErrorAttemptsLeft(err); !ok || n != 4 { // the attempts left cross the bus
+					t.Fatalf("attempts left %d (%v), want 4", n, ok)
+				}
 				wantErr(t, cl.TwoFactorAuth(ctx, a.session, g.ID, a.username, "Wrong-Passw0rd", code), esign.Unauthorized, "invalid_credentials")
 				wantErr(t, cl.TwoFactorAuth(ctx, b.session, g.ID, b.username, b.password, code), esign.NotFound, "")
 				wantErr(t, cl.TwoFactorAuth(ctx, a.session, g.ID, a.username, "", code), esign.Invalid, "missing_field")
-				if err := cl.TwoFactorAuth(ctx, a.session, g.ID, a.username, a.password, code); err != nil {
-					t.Fatal(err)
+				for range 2 { // the code stays for M2
+					if err := cl.TwoFactorAuth(ctx, a.session, g.ID, a.username, a.password, code); err != nil {
+						t.Fatal(err)
+					}
 				}
-				wantErr(t, cl.TwoFactorAuth(ctx, a.session, g.ID, a.username, a.password, code), esign.Invalid, "invalid_code")
 			}},
 			{"document_too_large", func(t *testing.T, ctx context.Context) {
 				if _, err := cl.GetOffer(ctx, a.session, bigOffer.ID); err != nil {
