@@ -61,7 +61,7 @@ func newSystem(t *testing.T, driver string) *system {
 	go pdfsvc.Serve(ctx, b)
 
 	ce := customerstest.New(t, customerstest.OpenDB(t, driver), nil, customers.Config{}, tc)
-	svc, err := signing.New(ce.DB, ce.Svc, signing.Config{TSARoots: roots, Sealing: &signing.Sealing{
+	svc, err := signing.New(ce.DB, ce.Svc, signing.Config{TSARoots: roots, Now: ce.Clock.Now, Sealing: &signing.Sealing{
 		Seal: pades.SignOptions{Level: pades.LevelBT, CMS: &seal.Client{Bus: b, Timestamp: true}},
 		Docs: ce.Docs, Queue: ce.Queue, Events: b, Stream: bus.StreamContractUpdates}})
 	if err != nil {

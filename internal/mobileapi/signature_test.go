@@ -27,7 +27,7 @@ func signingClient(t *testing.T, driver string) (*client, *tsa.Client) {
 	ts := tsatest.Start(t, 10*time.Millisecond)
 	tc, roots := ts.Client, ts.Roots
 	env := customerstest.New(t, customerstest.OpenDB(t, driver), nil, customers.Config{}, tc)
-	svc, err := signing.New(env.DB, env.Svc, signing.Config{TSARoots: roots})
+	svc, err := signing.New(env.DB, env.Svc, signing.Config{TSARoots: roots, Now: env.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

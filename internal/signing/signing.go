@@ -45,6 +45,10 @@ type Config struct {
 	// Sealing, when set, runs Phase 5 after an accepted M2; nil: the
 	// signature stays verified.
 	Sealing *Sealing
+	// Now is the clock of the times the service records (claims, M2,
+	// the contract's signing); default time.Now. The time-stamps are the
+	// TSA's.
+	Now func() time.Time
 }
 
 // Service runs M1 and M2.
@@ -74,6 +78,9 @@ func New(db *sqlstore.DB, tfa TwoFactor, cfg Config) (*Service, error) {
 	}
 	if cfg.MaxSpan <= 0 {
 		cfg.MaxSpan = 10 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Service{db: db, tfa: tfa, cfg: cfg}, nil
 }
@@ -373,7 +380,7 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 	// Claim the signature (m1_received → m2_received): of racing M2,
 	// exactly one gets past this point. A claim a dead handler left is
 	// taken over after ClaimTimeout.
-	claimedAt := time.Now().UTC()
+	claimedAt := s.cfg.Now().UTC()
 	claimed, err := s.db.ClaimSignature(ctx, g.ID, claimedAt, claimedAt.Add(-ClaimTimeout))
 	if err != nil {
 		return nil, esign.E(op, err)
@@ -384,7 +391,7 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 	verdict := false
 	defer func() {
 		if !verdict { // no verdict (wrong password, a mistyped code, an outage): M2 may be sent again
-			_ = s.db.ReleaseSignature(context.WithoutCancel(ctx), g.ID, claimedAt, time.Now())
+			_ = s.db.ReleaseSignature(context.WithoutCancel(ctx), g.ID, claimedAt, s.cfg.Now())
 		}
 	}()
 	var checks []check
@@ -407,7 +414,7 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 		checks = append(checks, check{"sms_token", rej == nil})
 	}
 	report, _ := json.Marshal(checks)
-	now := time.Now().UTC()
+	now := s.cfg.Now().UTC()
 	v := &esign.SignatureValidation{SignatureID: g.ID, Valid: rej == nil, Report: string(report)}
 	for i, at := range []*time.Time{&v.TS1At, &v.TS2At, &v.TS3At} {
 		if ts[i] != nil {

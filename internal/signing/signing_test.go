@@ -95,6 +95,9 @@ func newEnvWith(tb testing.TB, driver string, cfg signing.Config, ccfg customers
 		cfg.Sealing.Seal.CMS = &pades.LocalSigner{Signer: cms.Signer{Certificate: t.dev.Signer.Certificate,
 			Chain: t.dev.Signer.Chain, Key: t.dev.Signer.Key}, TSA: t.client}
 	}
+	if cfg.Now == nil {
+		cfg.Now = ce.Clock.Now
+	}
 	svc, err := signing.New(db, ce.Svc, cfg)
 	if err != nil {
 		tb.Fatal(err)
