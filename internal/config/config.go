@@ -59,6 +59,9 @@ type Notify struct {
 	Workers      int `json:"workers" help:"Notifications sent concurrently by one process."`
 }
 
+// UsesInbox reports whether any channel goes to the development inbox.
+func (n Notify) UsesInbox() bool { return n.SMS == "inbox" || n.Email == "inbox" || n.Push == "inbox" }
+
 // Branding goes into every message the customer receives.
 type Branding struct {
 	ProductName  string `json:"product_name" help:"Name of the service in messages."`

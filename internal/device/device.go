@@ -96,6 +96,21 @@ func AsError(err error) error {
 	return err
 }
 
+// ReadError reads the error answer of an esign API ({"error": {kind, code,
+// message, id}}; any other body becomes the message) and returns it as
+// AsError does.
+func ReadError(resp *http.Response) error {
+	var eb struct {
+		Error Error `json:"error"`
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if json.Unmarshal(b, &eb) != nil {
+		eb.Error.Message = strings.TrimSpace(string(b))
+	}
+	eb.Error.Status = resp.StatusCode
+	return AsError(&eb.Error)
+}
+
 func (c *Client) do(ctx context.Context, method, path, token string, in, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -125,15 +140,7 @@ func (c *Client) do(ctx context.Context, method, path, token string, in, out any
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		var eb struct {
-			Error Error `json:"error"`
-		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		if json.Unmarshal(b, &eb) != nil {
-			eb.Error.Message = strings.TrimSpace(string(b))
-		}
-		eb.Error.Status = resp.StatusCode
-		return AsError(&eb.Error)
+		return ReadError(resp)
 	}
 	if w, ok := out.(io.Writer); ok {
 		_, err := io.Copy(w, io.LimitReader(resp.Body, MaxDownload))
@@ -193,6 +200,21 @@ type Offer struct {
 	Title     string     `json:"title"`
 	State     string     `json:"state"`
 	Documents []Document `json:"documents"`
+}
+
+// ListOffers lists the customer's offers, newest first (without their
+// documents).
+func (c *Client) ListOffers(ctx context.Context) ([]Offer, error) {
+	var out struct {
+		Offers []Offer `json:"offers"`
+	}
+	return out.Offers, c.do(ctx, "GET", "/api/offers", c.SessionToken, nil, &out)
+}
+
+// RemoveAccount removes the account from the installation: its device
+// token and sessions stop working.
+func (c *Client) RemoveAccount(ctx context.Context) error {
+	return c.do(ctx, "POST", "/api/app/remove-account", c.DeviceToken, nil, nil)
 }
 
 // GetOffer opens an offer (the server marks it opened).
