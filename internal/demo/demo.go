@@ -550,6 +550,12 @@ func (r *runner) sign(ctx context.Context, offerID string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// As the specification's app does: confirm the factors (2f-auth,
+	// which leaves the code to M2), then sign.
+	if err := d.TwoFactorAuth(ctx, sigID, r.c.Password, sms); err != nil {
+		return "", fmt.Errorf("2f-auth: %w", err)
+	}
+	r.step("2f-auth: username, password and SMS code confirmed")
 	m2, err := d.BuildM2(ctx, &device.M2Input{SignatureID: sigID, OfferID: offerID, Documents: docs, Password: r.c.Password, SMSToken: sms})
 	if err != nil {
 		return "", fmt.Errorf("build M2: %w", err)
