@@ -52,7 +52,7 @@ func commands() []command {
 		{"cron", "run the scheduled jobs; cron run NAME runs one job now", runCron},
 		{"tsa", "run the RFC 3161 time-stamping authority (development and tests)", runProcess(processTSA)},
 		{"migrate", "apply or roll back database migrations: migrate up|down|status", runMigrate},
-		{"pdf", "sign or verify a PDF: pdf sign [flags] IN OUT | pdf verify [--trust CA.pem] [--json] FILE", runPDF},
+		{"pdf", "sign or verify a PDF: pdf sign [flags] IN OUT | pdf verify [--trust CA.pem] [--json] FILE | pdf sample OUT", runPDF},
 		{"demo", "sign an offer end to end on a running system (default: the local esign all) and verify the contract", runDemo},
 		{"cert", "the bank's signing certificates: cert import --p12 FILE --password-file FILE [--activate] | cert list", runCert},
 		{"crypto", "re-encrypt stored secrets in the current format: crypto upgrade", runCrypto},
