@@ -46,10 +46,16 @@ func runCert(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if err := db.CheckSchema(ctx); err != nil {
+		return err
+	}
 	if args[0] == "list" {
 		certs, err := db.ListCerts(ctx, esign.CertFilter{})
 		if err != nil {
 			return err
+		}
+		if len(certs) == 0 {
+			fmt.Fprintln(env.Stdout, "no certificates; import one with: esign cert import --p12 FILE --password-file FILE --activate")
 		}
 		for _, c := range certs {
 			active := ""
