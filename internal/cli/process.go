@@ -32,7 +32,8 @@ import (
 	"esign/internal/sqlstore"
 )
 
-// A role is one of the processes in DESIGN.md; `esign all` runs them all.
+// A role is one of the processes in docs/architecture.md; `esign all` runs
+// them all.
 type role int
 
 const (
