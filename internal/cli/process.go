@@ -427,7 +427,8 @@ func (a *app) printBanner(w io.Writer, addrs map[string]string) {
 	fmt.Fprintf(w, "  Admin UI (operators):   %s\n", url(a.cfg.Public.AdminURL, "admin"))
 	fmt.Fprintf(w, "  Customer UI:            %s\n", url(a.cfg.Public.CustomerURL, "customer"))
 	if a.initialPassword != "" {
-		fmt.Fprintf(w, "  Operator login:         user \"admin\", password in %s (delete the file once you changed it)\n", a.initialPassword)
+		fmt.Fprintf(w, "  Operator login:         user %q, password in %s\n", initialAdmin, a.initialPassword)
+		fmt.Fprintf(w, "                          change it with: esign user password --username %s\n", initialAdmin)
 	}
 	if a.demoCredentials != "" {
 		fmt.Fprintf(w, "  Webhook (esign demo):   user:password in %s\n", a.demoCredentials)
