@@ -166,12 +166,10 @@ func signingIdentity(cfg config.Config, p12, pw, pwFile string) (pki.Identity, e
 		return dev.Signer, nil
 	}
 	if pwFile != "" {
-		data, err := os.ReadFile(pwFile)
-		if err != nil {
-			return pki.Identity{}, fmt.Errorf("read --p12-password-file: %w", err)
+		var err error
+		if pw, err = firstLine("--p12-password-file", pwFile); err != nil {
+			return pki.Identity{}, err
 		}
-		pw, _, _ = strings.Cut(string(data), "\n")
-		pw = strings.TrimSuffix(pw, "\r")
 	}
 	data, err := os.ReadFile(p12)
 	if err != nil {

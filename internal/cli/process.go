@@ -279,6 +279,21 @@ func openToolDB(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
 	return openDB(ctx, cfg)
 }
 
+// openCurrentDB is openToolDB for a command that needs the current schema:
+// on an older one it says to run 'esign migrate up' instead of failing on
+// a missing table.
+func openCurrentDB(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
+	db, err := openToolDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 func openDB(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
 	db, err := sqlstore.Open(ctx, sqlstore.Config{Driver: cfg.Database.Driver, DSN: cfg.Database.URL, MaxOpenConns: cfg.Database.MaxOpenConns})
 	if err != nil {

@@ -68,8 +68,8 @@ func runUserCreate(ctx context.Context, env Env, args []string) error {
 			return fmt.Errorf("read password: %w", err)
 		}
 		pw = strings.TrimRight(line, "\r\n")
-		if err := users.CheckPassword(pw); err != nil {
-			return usagef("%s", esign.ErrorMessage(err))
+		if err := checkNewPassword(pw); err != nil {
+			return err
 		}
 	}
 	db, err := openToolDB(ctx, cfg)
@@ -120,17 +120,14 @@ func runUserPassword(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := users.CheckPassword(pw); err != nil {
-		return usagef("%s", esign.ErrorMessage(err))
+	if err := checkNewPassword(pw); err != nil {
+		return err
 	}
-	db, err := openToolDB(ctx, cfg)
+	db, err := openCurrentDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	ended, err := users.SetPassword(ctx, db, *username, pw)
 	if err != nil {
 		return err
@@ -163,8 +160,8 @@ func promptNewPassword(env Env) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read password: %w", err)
 	}
-	if err := users.CheckPassword(pw); err != nil {
-		return "", usagef("%s", esign.ErrorMessage(err))
+	if err := checkNewPassword(pw); err != nil {
+		return "", err
 	}
 	fmt.Fprint(env.Stderr, "Repeat it: ")
 	again, err := term.ReadPassword(f)
@@ -178,15 +175,23 @@ func promptNewPassword(env Env) (string, error) {
 	return pw, nil
 }
 
+// checkNewPassword applies the operators' password rules; a refusal is a
+// usage error.
+func checkNewPassword(pw string) error {
+	if err := users.CheckPassword(pw); err != nil {
+		return usagef("%s", esign.ErrorMessage(err))
+	}
+	return nil
+}
+
 // firstLine returns the first line of the file named by flag, without its
 // line ending.
 func firstLine(flag, file string) (string, error) {
-	data, err := os.ReadFile(file)
+	line, err := readCredentials(file)
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", flag, err)
 	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	return strings.TrimSuffix(line, "\r"), nil
+	return line, nil
 }
 
 // newPassword returns a random password of 26 base32 characters (130 bits).
