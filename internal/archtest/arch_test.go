@@ -1,7 +1,8 @@
-// Package archtest keeps the dependency rules of STYLE.md true: the domain
-// imports only the standard library, leaf libraries import no application
-// package, HTTP surfaces never reach the store or the bus directly, and only
-// the CLI reads the configuration.
+// Package archtest keeps the dependency rules of docs/architecture.md true:
+// the domain imports only the standard library, leaf libraries import no
+// application package, HTTP surfaces never reach the store or the bus
+// directly, and only the CLI reads the configuration. It also keeps every
+// page that the code and the documentation cite in the repository.
 package archtest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,9 +77,9 @@ func TestDependencyRules(t *testing.T) {
 	}
 	leaves := []string{"internal/atomicfile", "internal/metrics", "internal/cms", "internal/tsa", "internal/pki",
 		"internal/envelope", "internal/password", "internal/pdf", "internal/pades", "internal/protocol",
-		"internal/docstore", "internal/bus", "internal/notify"}
+		"internal/docstore", "internal/bus", "internal/notify", "internal/term"}
 	application := []string{"internal/cli", "internal/config", "internal/sqlstore", "internal/jobs", "internal/seal",
-		"internal/httpkit", "internal/customers", "internal/mobileapi", "internal/adminui", "internal/webhookapi", "internal/customerui"}
+		"internal/httpkit", "internal/customers", "internal/users", "internal/mobileapi", "internal/adminui", "internal/webhookapi", "internal/customerui"}
 	surfaces := []string{"internal/mobileapi", "internal/adminui", "internal/webhookapi", "internal/customerui"}
 	for pkg, imps := range deps {
 		for _, imp := range imps {
@@ -94,5 +96,46 @@ func TestDependencyRules(t *testing.T) {
 				t.Errorf("%s imports %s: nothing depends on the CLI", pkg, imp)
 			}
 		}
+	}
+}
+
+// TestCitedPagesExist: every Markdown file that a Go comment or a page under
+// the repository names (a docs/*.md path, or a relative link in a page) exists,
+// relative to the citing file or to the repository's root.
+func TestCitedPagesExist(t *testing.T) {
+	const root = "../.."
+	urls := regexp.MustCompile(`[a-z]+://\S+`)
+	pages := regexp.MustCompile(`[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md\b`)
+	checked := 0
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".md")) {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		checked++
+		for _, cited := range pages.FindAllString(urls.ReplaceAllString(string(data), ""), -1) {
+			_, errHere := os.Stat(filepath.Join(filepath.Dir(path), cited))
+			_, errRoot := os.Stat(filepath.Join(root, cited))
+			if errHere != nil && errRoot != nil {
+				rel, _ := filepath.Rel(root, path)
+				t.Errorf("%s cites %s, which is not in the repository", rel, cited)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 50 {
+		t.Fatalf("checked only %d files: wrong directory?", checked)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 
 	"software.sslmate.com/src/go-pkcs12"
 
@@ -41,7 +40,7 @@ func runCert(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openToolDB(ctx, cfg)
+	db, err := openCurrentDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -50,6 +49,9 @@ func runCert(ctx context.Context, env Env, args []string) error {
 		certs, err := db.ListCerts(ctx, esign.CertFilter{})
 		if err != nil {
 			return err
+		}
+		if len(certs) == 0 {
+			fmt.Fprintln(env.Stdout, "no certificates; import one with: esign cert import --p12 FILE --password-file FILE --activate")
 		}
 		for _, c := range certs {
 			active := ""
@@ -75,12 +77,9 @@ func runCert(ctx context.Context, env Env, args []string) error {
 		if p12, err = os.ReadFile(*p12File); err != nil {
 			return fmt.Errorf("read --p12: %w", err)
 		}
-		pwData, err := os.ReadFile(*pwFile)
-		if err != nil {
-			return fmt.Errorf("read --password-file: %w", err)
+		if pw, err = firstLine("--password-file", *pwFile); err != nil {
+			return err
 		}
-		pw, _, _ = strings.Cut(string(pwData), "\n")
-		pw = strings.TrimSuffix(pw, "\r")
 	default:
 		return usagef(usage)
 	}

@@ -603,3 +603,24 @@ func TestBadBusNamespace(t *testing.T) {
 		t.Errorf("css with a bad bus.namespace: %d %q", code, errs)
 	}
 }
+
+func TestCertList(t *testing.T) {
+	env := testEnviron(t.TempDir())
+	if code, _, errs := run(t, t.Context(), env, nil, "cert", "list"); code != 1 || !strings.Contains(errs, "run 'esign migrate up'") {
+		t.Errorf("before migrating: %d %q", code, errs)
+	}
+	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
+		t.Fatalf("migrate: %s", errs)
+	}
+	code, out, errs := run(t, t.Context(), env, nil, "cert", "list")
+	if code != 0 || out != "no certificates; import one with: esign cert import --p12 FILE --password-file FILE --activate\n" {
+		t.Errorf("empty list: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := run(t, t.Context(), env, nil, "cert", "import", "--dev", "--activate"); code != 0 {
+		t.Fatalf("cert import --dev: %s", errs)
+	}
+	code, out, errs = run(t, t.Context(), env, nil, "cert", "list")
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, "(active)") {
+		t.Errorf("one certificate: %d %q %q", code, out, errs)
+	}
+}

@@ -122,7 +122,9 @@ func runDevice(ctx context.Context, env Env, args []string) error {
 		if err := need(*phone != "" && *code != "" && len(positional) == 0); err != nil {
 			return err
 		}
-		err = c.Associate(ctx, *phone, *code)
+		if err = c.Associate(ctx, *phone, *code); err == nil {
+			fmt.Fprintf(env.Stdout, "app %s associated with the customer of %s; next: esign device create --username NAME\n", c.AppID, *phone)
+		}
 	case "create", "login":
 		if err := need(*user != "" && len(positional) == 0); err != nil {
 			return err
@@ -132,9 +134,11 @@ func runDevice(ctx context.Context, env Env, args []string) error {
 			return perr
 		}
 		if step == "create" {
-			err = c.Create(ctx, *user, pw)
-		} else {
-			err = c.Login(ctx, *user, pw)
+			if err = c.Create(ctx, *user, pw); err == nil {
+				fmt.Fprintf(env.Stdout, "credentials of %q set; once the bank approved the registration: esign device login --username %s\n", *user, *user)
+			}
+		} else if err = c.Login(ctx, *user, pw); err == nil {
+			fmt.Fprintf(env.Stdout, "logged in as %q; session kept in %s\n", *user, state)
 		}
 	case "offer":
 		if err := need(len(positional) == 1); err != nil {

@@ -2,6 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -120,4 +123,55 @@ func mustConfig(t *testing.T, env []string) config.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// TestDeviceStepsSayWhatTheyDid: every step that succeeds prints one line,
+// so a person at the terminal knows it worked. The mobile API is a stand-in
+// that accepts every request.
+func TestDeviceStepsSayWhatTheyDid(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/app/register":
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, `{"appId":"0193a000-0000-7000-8000-000000000001","deviceToken":"esd_test"}`)
+		case "/api/app/associate", "/api/customer/create":
+			io.WriteString(w, `{}`)
+		case "/api/customer/login":
+			io.WriteString(w, `{"sessionToken":"ess_test"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer api.Close()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "device.json")
+	env := testEnviron(dir)
+	steps := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"register", "", []string{"register", "--url", api.URL}, "registered app 0193a000-0000-7000-8000-000000000001"},
+		{"associate", "", []string{"associate", "--phone", "+36305550001", "--code", "123456"}, "app 0193a000-0000-7000-8000-000000000001 associated with the customer of +36305550001"},
+		{"create", "Correct-Horse-42\n", []string{"create", "--username", "kiss.anna"}, `credentials of "kiss.anna" set`},
+		{"login", "Correct-Horse-42\n", []string{"login", "--username", "kiss.anna"}, `logged in as "kiss.anna"`},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := Run(t.Context(), Env{Args: append([]string{"device", "--state", state}, s.args...), Stdin: strings.NewReader(s.stdin),
+				Stdout: &out, Stderr: &errb, Environ: env})
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			if got := out.String(); !strings.Contains(got, s.want) || strings.Count(got, "\n") != 1 {
+				t.Errorf("printed %q, want one line with %q", got, s.want)
+			}
+			if strings.Contains(out.String(), "Correct-Horse") {
+				t.Error("the password was echoed")
+			}
+		})
+	}
 }

@@ -156,17 +156,27 @@ func (a *app) senders(d *jobs.Deps) error {
 		d.Email = c
 	}
 	if n.Push == "fcm" {
-		sa, err := os.ReadFile(n.FCMServiceAccountFile)
+		c, err := fcmSender(n)
 		if err != nil {
-			return &config.FieldError{Key: "notify.fcm_service_account_file", Reason: err.Error()}
-		}
-		c, err := fcm.New(fcm.Config{ServiceAccountJSON: sa})
-		if err != nil {
-			return &config.FieldError{Key: "notify.fcm_service_account_file", Reason: esign.ErrorMessage(err)}
+			return err
 		}
 		d.Push = c
 	}
 	return nil
+}
+
+// fcmSender is the FCM client of notify.fcm_service_account_file, sending
+// to notify.fcm_endpoint.
+func fcmSender(n config.Notify) (*fcm.Client, error) {
+	sa, err := os.ReadFile(n.FCMServiceAccountFile)
+	if err != nil {
+		return nil, &config.FieldError{Key: "notify.fcm_service_account_file", Reason: err.Error()}
+	}
+	c, err := fcm.New(fcm.Config{ServiceAccountJSON: sa, SendURL: n.FCMEndpoint})
+	if err != nil {
+		return nil, &config.FieldError{Key: "notify.fcm_service_account_file", Reason: esign.ErrorMessage(err)}
+	}
+	return c, nil
 }
 
 func publicCustomerURL(cfg config.Config) string {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -12,10 +13,12 @@ import (
 	"strconv"
 	"strings"
 
+	"esign/internal/atomicfile"
 	"esign/internal/cms"
 	"esign/internal/config"
 	"esign/internal/esign"
 	"esign/internal/pades"
+	"esign/internal/pdf"
 	"esign/internal/pki"
 	"esign/internal/tsa"
 )
@@ -29,7 +32,7 @@ type exitStatus struct {
 
 func (e exitStatus) Error() string { return e.Msg }
 
-// runPDF: esign pdf sign|verify.
+// runPDF: esign pdf sign|verify|sample.
 func runPDF(ctx context.Context, env Env, args []string) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -37,9 +40,37 @@ func runPDF(ctx context.Context, env Env, args []string) error {
 			return runPDFSign(ctx, env, args[1:])
 		case "verify":
 			return runPDFVerify(ctx, env, args[1:])
+		case "sample":
+			return runPDFSample(ctx, env, args[1:])
 		}
 	}
-	return usagef("usage: esign pdf sign [flags] IN OUT | esign pdf verify [--trust CA.pem]… [--json] FILE")
+	return usagef("usage: esign pdf sign [flags] IN OUT | esign pdf verify [--trust CA.pem]… [--json] FILE | esign pdf sample [--pages N] [--title T] OUT")
+}
+
+// runPDFSample: esign pdf sample OUT, a small document to try signing on.
+func runPDFSample(ctx context.Context, env Env, args []string) error {
+	fs, _ := newFlagSet(env, "pdf sample")
+	pages := fs.Int("pages", 2, fmt.Sprintf("number of pages (1 to %d)", pdf.MaxSamplePages))
+	title := fs.String("title", "Sample offer", "title on every page and in the document information")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("usage: esign pdf sample [--pages N] [--title T] OUT")
+	}
+	if *pages < 1 || *pages > pdf.MaxSamplePages {
+		return usagef("--pages must be from 1 to %d", pdf.MaxSamplePages)
+	}
+	var b bytes.Buffer
+	if err := pdf.WriteSample(&b, *title, *pages); err != nil {
+		return err
+	}
+	out := fs.Arg(0)
+	if err := atomicfile.Write(out, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s (%d pages, %d bytes): a sample to try 'esign pdf sign' on\n", out, *pages, b.Len())
+	return nil
 }
 
 // stringList is a repeatable string flag.
@@ -135,12 +166,10 @@ func signingIdentity(cfg config.Config, p12, pw, pwFile string) (pki.Identity, e
 		return dev.Signer, nil
 	}
 	if pwFile != "" {
-		data, err := os.ReadFile(pwFile)
-		if err != nil {
-			return pki.Identity{}, fmt.Errorf("read --p12-password-file: %w", err)
+		var err error
+		if pw, err = firstLine("--p12-password-file", pwFile); err != nil {
+			return pki.Identity{}, err
 		}
-		pw, _, _ = strings.Cut(string(data), "\n")
-		pw = strings.TrimSuffix(pw, "\r")
 	}
 	data, err := os.ReadFile(p12)
 	if err != nil {

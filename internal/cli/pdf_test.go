@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"esign/internal/esigntest"
+	"esign/internal/pdf"
 	"esign/internal/pdf/pdftest"
 )
 
@@ -119,5 +123,46 @@ func TestPDFSignErrors(t *testing.T) {
 				t.Errorf("status %d (want %d), stderr %q (want %q)", code, tt.code, errs, tt.want)
 			}
 		})
+	}
+}
+
+// TestPDFSample follows the README: a sample document, signed at B-LT with
+// the development signer and the built-in TSA, verifies.
+func TestPDFSample(t *testing.T) {
+	dir := t.TempDir()
+	env := append(testEnviron(dir), "ESIGN_LISTEN_TSA="+freeAddr(t))
+	sample := filepath.Join(dir, "offer.pdf")
+	code, stdout, errs := run(t, t.Context(), env, nil, "pdf", "sample", "--pages", "3", sample)
+	if code != 0 || !strings.Contains(stdout, "wrote "+sample+" (3 pages") {
+		t.Fatalf("pdf sample: %d %q %q", code, stdout, errs)
+	}
+	data, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := pdf.Open(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatalf("our parser: %v", err)
+	}
+	if pages, err := d.Pages(); err != nil || len(pages) != 3 {
+		t.Errorf("pages: %d, %v", len(pages), err)
+	}
+	if code, _, errs := run(t, t.Context(), env, nil, "pdf", "sample", "--pages", "0", sample); code != 2 || !strings.Contains(errs, "--pages") {
+		t.Errorf("--pages 0: %d %q", code, errs)
+	}
+
+	startProcess(t, "tsa", env)
+	signed := filepath.Join(dir, "signed.pdf")
+	if code, _, errs := run(t, t.Context(), env, nil, "pdf", "sign", "--level", "B-LT", sample, signed); code != 0 {
+		t.Fatalf("sign the sample: %d %s", code, errs)
+	}
+	if code, stdout, errs := run(t, t.Context(), env, nil, "pdf", "verify", signed); code != 0 {
+		t.Fatalf("verify the signed sample: %d %s\n%s", code, errs, stdout)
+	}
+	qpdf := esigntest.Tool(t, "qpdf")
+	for _, f := range []string{sample, signed} {
+		if out, err := exec.Command(qpdf, "--check", f).CombinedOutput(); err != nil {
+			t.Errorf("qpdf --check %s: %v\n%s", filepath.Base(f), err, out)
+		}
 	}
 }

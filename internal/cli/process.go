@@ -32,7 +32,8 @@ import (
 	"esign/internal/sqlstore"
 )
 
-// A role is one of the processes in DESIGN.md; `esign all` runs them all.
+// A role is one of the processes in docs/architecture.md; `esign all` runs
+// them all.
 type role int
 
 const (
@@ -278,6 +279,21 @@ func openToolDB(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
 	return openDB(ctx, cfg)
 }
 
+// openCurrentDB is openToolDB for a command that needs the current schema:
+// on an older one it says to run 'esign migrate up' instead of failing on
+// a missing table.
+func openCurrentDB(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
+	db, err := openToolDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 func openDB(ctx context.Context, cfg config.Config) (*sqlstore.DB, error) {
 	db, err := sqlstore.Open(ctx, sqlstore.Config{Driver: cfg.Database.Driver, DSN: cfg.Database.URL, MaxOpenConns: cfg.Database.MaxOpenConns})
 	if err != nil {
@@ -426,7 +442,8 @@ func (a *app) printBanner(w io.Writer, addrs map[string]string) {
 	fmt.Fprintf(w, "  Admin UI (operators):   %s\n", url(a.cfg.Public.AdminURL, "admin"))
 	fmt.Fprintf(w, "  Customer UI:            %s\n", url(a.cfg.Public.CustomerURL, "customer"))
 	if a.initialPassword != "" {
-		fmt.Fprintf(w, "  Operator login:         user \"admin\", password in %s (delete the file once you changed it)\n", a.initialPassword)
+		fmt.Fprintf(w, "  Operator login:         user %q, password in %s\n", initialAdmin, a.initialPassword)
+		fmt.Fprintf(w, "                          change it with: esign user password --username %s\n", initialAdmin)
 	}
 	if a.demoCredentials != "" {
 		fmt.Fprintf(w, "  Webhook (esign demo):   user:password in %s\n", a.demoCredentials)

@@ -12,30 +12,47 @@ import (
 	"strings"
 
 	"esign/internal/esign"
-	"esign/internal/password"
 	"esign/internal/sqlstore"
+	"esign/internal/term"
+	"esign/internal/users"
 )
 
 // initialPasswordFile is where `esign all` leaves the password of the admin
 // account it creates on first start, readable only by its owner.
 const initialPasswordFile = "initial-admin-password"
 
-// runUser: esign user create --username NAME [--role ROLE] [--password-stdin].
+// initialAdmin is the operator account `esign all` creates on first start.
+const initialAdmin = "admin"
+
+const userUsage = `usage: esign user create --username NAME [--name FULL-NAME] [--email ADDR] [--role admin|operator|auditor] [--password-stdin]
+       esign user password --username NAME [--password-file FILE]`
+
+// runUser: esign user create|password.
 func runUser(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usagef("usage: esign user create --username NAME [--name FULL-NAME] [--email ADDR] [--role admin|operator|auditor] [--password-stdin]")
+	if len(args) > 0 {
+		switch args[0] {
+		case "create":
+			return runUserCreate(ctx, env, args[1:])
+		case "password":
+			return runUserPassword(ctx, env, args[1:])
+		}
 	}
+	return usagef("%s", userUsage)
+}
+
+// runUserCreate: esign user create --username NAME [--role ROLE] [--password-stdin].
+func runUserCreate(ctx context.Context, env Env, args []string) error {
 	fs, path := newFlagSet(env, "user create")
 	username := fs.String("username", "", "login name of the operator (required)")
 	name := fs.String("name", "", "full name")
 	email := fs.String("email", "", "e-mail address")
 	role := fs.String("role", "operator", "role: admin, operator or auditor")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *username == "" || fs.NArg() > 0 {
-		return usagef("usage: esign user create --username NAME [--role ROLE] [--password-stdin]")
+		return usagef("%s", userUsage)
 	}
 	cfg, err := loadConfig(env, *path)
 	if err != nil {
@@ -51,8 +68,8 @@ func runUser(ctx context.Context, env Env, args []string) error {
 			return fmt.Errorf("read password: %w", err)
 		}
 		pw = strings.TrimRight(line, "\r\n")
-		if len(pw) < 12 {
-			return usagef("the password must have at least 12 characters")
+		if err := checkNewPassword(pw); err != nil {
+			return err
 		}
 	}
 	db, err := openToolDB(ctx, cfg)
@@ -68,39 +85,113 @@ func runUser(ctx context.Context, env Env, args []string) error {
 		pw = newPassword()
 	}
 	u := &esign.User{Username: *username, Name: *name, Email: *email, Status: esign.UserActive}
-	if err := createUser(ctx, db, u, pw, *role); err != nil {
+	if err := users.Create(ctx, db, u, pw, *role); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "created operator %q with role %s\n", u.Username, *role)
 	if generated {
-		fmt.Fprintf(env.Stdout, "password: %s\n(shown once; change it after the first login)\n", pw)
+		fmt.Fprintf(env.Stdout, "password: %s\n(shown once; change it with: esign user password --username %s)\n", pw, u.Username)
 	}
 	return nil
 }
 
-// createUser stores u with the Argon2id hash of pw and grants it role, in one
-// transaction.
-func createUser(ctx context.Context, db *sqlstore.DB, u *esign.User, pw, role string) error {
-	hash, err := password.Hash(pw)
-	if err != nil {
-		return fmt.Errorf("hash password: %w", err)
+// runUserPassword: esign user password --username NAME [--password-file
+// FILE]. Without a file the new password is typed twice at the terminal.
+func runUserPassword(ctx context.Context, env Env, args []string) error {
+	fs, path := newFlagSet(env, "user password")
+	username := fs.String("username", "", "login name of the operator (required)")
+	pwFile := fs.String("password-file", "", "file whose first line is the new password (default: ask twice at the terminal)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
-	u.PasswordHash = hash
-	return db.InTx(ctx, func(tx *sqlstore.Tx) error {
-		if _, err := tx.GetRole(ctx, role); err != nil {
-			if esign.IsKind(err, esign.NotFound) {
-				return esign.Errorf("user create", esign.Invalid, "unknown role %q: want admin, operator or auditor", role)
-			}
-			return err
+	if *username == "" || fs.NArg() > 0 {
+		return usagef("%s", userUsage)
+	}
+	cfg, err := loadConfig(env, *path)
+	if err != nil {
+		return err
+	}
+	var pw string
+	if *pwFile != "" {
+		pw, err = firstLine("--password-file", *pwFile)
+	} else {
+		pw, err = promptNewPassword(env)
+	}
+	if err != nil {
+		return err
+	}
+	if err := checkNewPassword(pw); err != nil {
+		return err
+	}
+	db, err := openCurrentDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ended, err := users.SetPassword(ctx, db, *username, pw)
+	if err != nil {
+		return err
+	}
+	sessions := "sessions"
+	if ended == 1 {
+		sessions = "session"
+	}
+	fmt.Fprintf(env.Stdout, "password of operator %q changed; %d %s ended\n", *username, ended, sessions)
+	if *username == initialAdmin {
+		// The file holds the password that was just replaced.
+		file := filepath.Join(cfg.DataDir, initialPasswordFile)
+		if err := os.Remove(file); err == nil {
+			fmt.Fprintf(env.Stdout, "removed %s, which held the old password\n", file)
 		}
-		if err := tx.CreateUser(ctx, u); err != nil {
-			if esign.IsKind(err, esign.Conflict) {
-				return esign.Errorf("user create", esign.Conflict, "an operator named %q exists already", u.Username)
-			}
-			return err
-		}
-		return tx.AssignRole(ctx, u.ID, role)
-	})
+	}
+	return nil
+}
+
+// promptNewPassword asks for the new password twice at the terminal of
+// standard input, without echo.
+func promptNewPassword(env Env) (string, error) {
+	f, ok := env.Stdin.(*os.File)
+	if !ok || !term.IsTerminal(f) {
+		return "", usagef("standard input is not a terminal: give the new password with --password-file FILE")
+	}
+	fmt.Fprint(env.Stderr, "New password: ")
+	pw, err := term.ReadPassword(f)
+	fmt.Fprintln(env.Stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	if err := checkNewPassword(pw); err != nil {
+		return "", err
+	}
+	fmt.Fprint(env.Stderr, "Repeat it: ")
+	again, err := term.ReadPassword(f)
+	fmt.Fprintln(env.Stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	if again != pw {
+		return "", usagef("the passwords differ; nothing changed")
+	}
+	return pw, nil
+}
+
+// checkNewPassword applies the operators' password rules; a refusal is a
+// usage error.
+func checkNewPassword(pw string) error {
+	if err := users.CheckPassword(pw); err != nil {
+		return usagef("%s", esign.ErrorMessage(err))
+	}
+	return nil
+}
+
+// firstLine returns the first line of the file named by flag, without its
+// line ending.
+func firstLine(flag, file string) (string, error) {
+	line, err := readCredentials(file)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", flag, err)
+	}
+	return line, nil
 }
 
 // newPassword returns a random password of 26 base32 characters (130 bits).
@@ -112,11 +203,11 @@ func newPassword() string { return rand.Text() }
 // start banner can point at it.
 func ensureInitialAdmin(ctx context.Context, db *sqlstore.DB, dataDir string) (string, error) {
 	file := filepath.Join(dataDir, initialPasswordFile)
-	users, err := db.ListUsers(ctx, esign.UserFilter{Page: esign.Page{Limit: 1}})
+	existing, err := db.ListUsers(ctx, esign.UserFilter{Page: esign.Page{Limit: 1}})
 	if err != nil {
 		return "", fmt.Errorf("look for operators: %w", err)
 	}
-	if len(users) > 0 {
+	if len(existing) > 0 {
 		if _, err := os.Stat(file); err == nil {
 			return file, nil
 		}
@@ -128,8 +219,8 @@ func ensureInitialAdmin(ctx context.Context, db *sqlstore.DB, dataDir string) (s
 	if err := os.WriteFile(file, []byte(pw+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("write %s: %w", file, err)
 	}
-	u := &esign.User{Username: "admin", Name: "Administrator", Status: esign.UserActive}
-	if err := createUser(ctx, db, u, pw, "admin"); err != nil {
+	u := &esign.User{Username: initialAdmin, Name: "Administrator", Status: esign.UserActive}
+	if err := users.Create(ctx, db, u, pw, esign.RoleAdmin); err != nil {
 		os.Remove(file)
 		return "", fmt.Errorf("create the initial operator: %w", err)
 	}

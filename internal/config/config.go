@@ -53,6 +53,7 @@ type Notify struct {
 	EmailFrom    string `json:"email_from" help:"Sender address of e-mails."`
 
 	FCMServiceAccountFile string `json:"fcm_service_account_file" help:"Path of the Firebase service-account JSON key file (read at start; keep it readable only by esign)."`
+	FCMEndpoint           string `json:"fcm_endpoint" help:"FCM HTTP v1 send URL, {project} replaced by the service account's project id: change it to go through the bank's proxy or to a test server. https, or http to a loopback address only. (The OAuth token URL is the key file's token_uri.)"`
 
 	SMSPerHour   int `json:"sms_per_hour" help:"At most this many SMS to one phone number per hour; 0: no limit."`
 	EmailPerHour int `json:"email_per_hour" help:"At most this many e-mails to one address per hour; 0: no limit."`
@@ -61,6 +62,10 @@ type Notify struct {
 
 // UsesInbox reports whether any channel goes to the development inbox.
 func (n Notify) UsesInbox() bool { return n.SMS == "inbox" || n.Email == "inbox" || n.Push == "inbox" }
+
+// DefaultFCMEndpoint is Google's FCM HTTP v1 send URL, the default of
+// notify.fcm_endpoint.
+const DefaultFCMEndpoint = "https://fcm.googleapis.com/v1/projects/{project}/messages:send"
 
 // Branding goes into every message the customer receives.
 type Branding struct {
@@ -187,7 +192,7 @@ func Default() Config {
 		},
 		Bus:      Bus{RequestTimeout: 10 * time.Second},
 		TSA:      TSA{Timeout: 10 * time.Second, Retries: 2, PolicyOID: "1.3.6.1.4.1.32473.1", Accuracy: time.Second},
-		Notify:   Notify{SMS: "inbox", Email: "inbox", Push: "inbox", SMTPSecurity: "starttls", SMSPerHour: 10, EmailPerHour: 20, Workers: 20},
+		Notify:   Notify{SMS: "inbox", Email: "inbox", Push: "inbox", SMTPSecurity: "starttls", FCMEndpoint: DefaultFCMEndpoint, SMSPerHour: 10, EmailPerHour: 20, Workers: 20},
 		Branding: Branding{ProductName: "esign", BankName: "esign development bank", Color: "#004b87"},
 		Cron: Cron{
 			OfferTimeout:      "0 8 * * 1",

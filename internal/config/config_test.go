@@ -91,6 +91,9 @@ func TestLoadErrors(t *testing.T) {
 		{"bad_namespace", "", []string{"ESIGN_BUS_NAMESPACE=Bank A"}, "bus.namespace", "lower-case letters"},
 		{"long_namespace", "", []string{"ESIGN_BUS_NAMESPACE=" + strings.Repeat("a", 33)}, "bus.namespace", "1 to 32"},
 		{"missing_secret_file", "", []string{"ESIGN_TSA_PASSWORD_FILE=/nonexistent/pw"}, "tsa.password", "read secret file"},
+		{"fcm_endpoint_http", "", []string{"ESIGN_NOTIFY_FCM_ENDPOINT=http://fcm.example.com/v1/projects/{project}/messages:send"}, "notify.fcm_endpoint", "https://"},
+		{"fcm_endpoint_empty", `{"notify": {"fcm_endpoint": ""}}`, nil, "notify.fcm_endpoint", "must be set"},
+		{"fcm_endpoint_not_url", "", []string{"ESIGN_NOTIFY_FCM_ENDPOINT=fcm.googleapis.com"}, "notify.fcm_endpoint", "https://"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,5 +197,26 @@ func TestLoadLeavesEnvironAlone(t *testing.T) {
 	}
 	if !slices.Equal(env, want) {
 		t.Fatalf("Load changed its environment list to %q, want %q", env, want)
+	}
+}
+
+func TestFCMEndpoint(t *testing.T) {
+	cfg, err := Load("", nil)
+	if err != nil || cfg.Notify.FCMEndpoint != "https://fcm.googleapis.com/v1/projects/{project}/messages:send" {
+		t.Fatalf("default notify.fcm_endpoint = %q, %v", cfg.Notify.FCMEndpoint, err)
+	}
+	for _, ok := range []string{
+		"https://fcm-proxy.bank.example/v1/projects/{project}/messages:send",
+		"http://127.0.0.1:8080/v1/projects/{project}/messages:send",
+		"http://[::1]:8080/send",
+		"http://localhost:8080/send",
+	} {
+		cfg, err := Load("", []string{"ESIGN_NOTIFY_FCM_ENDPOINT=" + ok})
+		if err != nil || cfg.Notify.FCMEndpoint != ok {
+			t.Errorf("%s: %q, %v", ok, cfg.Notify.FCMEndpoint, err)
+		}
+	}
+	if _, err := Load("", []string{"ESIGN_NOTIFY_FCM_ENDPOINT=http://10.0.0.1/send"}); err == nil {
+		t.Error("http to a routable address accepted")
 	}
 }

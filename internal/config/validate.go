@@ -221,6 +221,24 @@ func checkURL(raw string, schemes ...string) error {
 	return fmt.Errorf("URL %s must start with %s://", Mask(raw), strings.Join(schemes, ":// or "))
 }
 
+// checkProviderURL accepts an https URL, or an http URL to a loopback
+// address (a test server, or a proxy on the same host): the providers'
+// requests carry credentials.
+func checkProviderURL(raw string) error {
+	if err := checkURL(raw, "https", "http"); err != nil {
+		return err
+	}
+	u, _ := url.Parse(raw)
+	if u.Scheme == "https" {
+		return nil
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("URL %s must start with https:// (http:// only to a loopback address)", Mask(raw))
+}
+
 // Mask hides a secret. A URL keeps its scheme, user name, host and path so
 // that operators can still see where it points.
 func Mask(s string) string {
@@ -277,6 +295,9 @@ func (n Notify) validate() error {
 		if r.on && r.val == "" {
 			return &FieldError{Key: r.key, Reason: "must be set for the chosen provider"}
 		}
+	}
+	if err := checkProviderURL(n.FCMEndpoint); err != nil {
+		return &FieldError{Key: "notify.fcm_endpoint", Reason: err.Error()}
 	}
 	if n.SMTPPort < 0 || n.SMTPPort > 65535 {
 		return &FieldError{Key: "notify.smtp_port", Reason: "must be from 0 to 65535"}

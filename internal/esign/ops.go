@@ -2,7 +2,7 @@ package esign
 
 import "time"
 
-// DeliveryStatus is the state of an outgoing message (SMS, e-mail).
+// DeliveryStatus is the state of an outgoing message (SMS, e-mail, push).
 type DeliveryStatus string
 
 // The delivery states.
@@ -20,7 +20,7 @@ const (
 var DeliveryStatuses = []DeliveryStatus{DeliveryQueued, DeliverySending, DeliverySent, DeliveryRetrying,
 	DeliveryFailed, DeliveryRateLimited, DeliveryExpired}
 
-// Delivery is what the e-mail and SMS logs share: the job that sends the
+// Delivery is what the e-mail, SMS and push logs share: the job that sends the
 // message and the outcome. DeliveryKey, when set, is unique per log and makes
 // a retried job find the message it already sent.
 type Delivery struct {
@@ -95,7 +95,34 @@ func (l *SmsLog) Validate() error {
 	return v.err()
 }
 
-// MessageLogFilter selects e-mail or SMS log entries; newest first.
+// PushLog records one outgoing push notification. Recipient is the masked
+// device token: the token itself is a credential to the device.
+type PushLog struct {
+	ID         string
+	CustomerID string // optional
+	Recipient  string // masked device token
+	Title      string
+	Template   string
+	Status     DeliveryStatus
+	Delivery
+	SentAt    time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Validate checks the log entry before it is stored.
+func (l *PushLog) Validate() error {
+	v := newChecker("esign.PushLog.Validate")
+	v.id("customer id", l.CustomerID, false)
+	v.text("recipient", l.Recipient, true, 64)
+	v.text("title", l.Title, false, 512)
+	v.text("template", l.Template, false, 64)
+	oneOf(v, "status", l.Status, DeliveryStatuses...)
+	l.Delivery.check(v)
+	return v.err()
+}
+
+// MessageLogFilter selects e-mail, SMS or push log entries; newest first.
 type MessageLogFilter struct {
 	DeliveryKey string
 	CustomerID  string
@@ -104,7 +131,7 @@ type MessageLogFilter struct {
 	Page
 }
 
-// DeliveryUpdate changes the non-nil delivery fields of an e-mail or SMS log entry.
+// DeliveryUpdate changes the non-nil delivery fields of an e-mail, SMS or push log entry.
 type DeliveryUpdate struct {
 	Status     *DeliveryStatus
 	JobID      *int64

@@ -44,6 +44,9 @@ func TestValidate(t *testing.T) {
 		{"shortener-ok", &Shortener{Code: "abc", TargetURL: "https://x", ExpiresAt: now}, ""},
 		{"audit-bad-actor", &AuditLog{ActorType: "robot", Action: "a"}, "actor type"},
 		{"user-no-hash", &User{Username: "u", Status: UserActive}, "password hash"},
+		{"push-log-ok", &PushLog{Recipient: "abcd…wxyz", Title: "New offer", Status: DeliverySent}, ""},
+		{"push-log-no-recipient", &PushLog{Status: DeliverySent}, "recipient is required"},
+		{"push-log-bad-status", &PushLog{Recipient: "abcd…wxyz", Status: "lost"}, "status"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

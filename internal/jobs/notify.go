@@ -31,7 +31,7 @@ type (
 	}
 )
 
-// DeliveryStatus is the state of a notification in the SMS/e-mail log.
+// DeliveryStatus is the state of a notification in the SMS, e-mail or push log.
 type DeliveryStatus string
 
 // The delivery states.
@@ -44,9 +44,9 @@ const (
 	StatusExpired     DeliveryStatus = "expired"      // not sent: the code it carries had expired
 )
 
-// Delivery is one notification's row in the SmsLog / EmailLog (push has
-// its own log); RecordDelivery is called at every state change with the
-// same Key. Recipient and Text are already masked.
+// Delivery is one notification's row in the SmsLog, EmailLog or PushLog;
+// RecordDelivery is called at every state change with the same Key.
+// Recipient and Text are already masked.
 type Delivery struct {
 	Key        string
 	JobID      int64

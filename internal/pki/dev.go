@@ -43,7 +43,7 @@ type DevOptions struct {
 	KeyCodec KeyCodec
 }
 
-// DefaultBaseURL is the default BaseURL: the tsa listener of DESIGN.md.
+// DefaultBaseURL is the default BaseURL: the default tsa listener (docs/architecture.md).
 const DefaultBaseURL = "http://127.0.0.1:10188/pki"
 
 // Validity periods of the development certificates.

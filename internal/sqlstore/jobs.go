@@ -29,9 +29,8 @@ var (
 // JobStore returns the job queue's view of the database.
 func (db *DB) JobStore() *JobStore { return &JobStore{db: db} }
 
-// RecordDelivery inserts the delivery into the SMS or e-mail log, or updates
-// the entry with the same key. Push deliveries are not logged (the data
-// model has no push log); they are accepted and dropped.
+// RecordDelivery inserts the delivery into the SMS, e-mail or push log, or
+// updates the entry with the same key.
 func (s *JobStore) RecordDelivery(ctx context.Context, d jobs.Delivery) error {
 	dl := esign.Delivery{DeliveryKey: d.Key, JobID: d.JobID, Attempt: d.Attempt, Provider: d.Provider,
 		ProviderID: d.ProviderID, ErrorCode: d.ErrorCode, Error: d.Error}
@@ -46,12 +45,15 @@ func (s *JobStore) RecordDelivery(ctx context.Context, d jobs.Delivery) error {
 	case notify.Email:
 		return s.db.PutEmailLog(ctx, &esign.EmailLog{Recipient: d.Recipient, Subject: d.Subject, Template: string(d.Kind),
 			Status: esign.DeliveryStatus(d.Status), Delivery: dl, SentAt: sent})
+	case notify.Push:
+		return s.db.PutPushLog(ctx, &esign.PushLog{Recipient: d.Recipient, Title: d.Subject, Template: string(d.Kind),
+			Status: esign.DeliveryStatus(d.Status), Delivery: dl, SentAt: sent})
 	}
 	return nil
 }
 
 // FindDelivery returns the delivery on channel with key; ok is false when
-// there is none (always for push).
+// there is none.
 func (s *JobStore) FindDelivery(ctx context.Context, channel notify.Channel, key string) (jobs.Delivery, bool, error) {
 	f := esign.MessageLogFilter{DeliveryKey: key, Page: esign.Page{Limit: 1}}
 	d := jobs.Delivery{Key: key, Channel: channel}
@@ -73,6 +75,13 @@ func (s *JobStore) FindDelivery(ctx context.Context, channel notify.Channel, key
 			return d, false, err
 		}
 		d.Recipient, d.Subject, d.Kind, d.At = l[0].Recipient, l[0].Subject, notify.Kind(l[0].Template), l[0].UpdatedAt
+		dl, status = l[0].Delivery, l[0].Status
+	case notify.Push:
+		l, err := s.db.ListPushLogs(ctx, f)
+		if err != nil || len(l) == 0 {
+			return d, false, err
+		}
+		d.Recipient, d.Subject, d.Kind, d.At = l[0].Recipient, l[0].Title, notify.Kind(l[0].Template), l[0].UpdatedAt
 		dl, status = l[0].Delivery, l[0].Status
 	default:
 		return d, false, nil

@@ -17,7 +17,7 @@ func TestJobStoreDeliveries(t *testing.T) {
 		ctx := testCtx(t)
 		js := db.JobStore()
 		at := esign.Timestamp(time.Now())
-		for _, ch := range []notify.Channel{notify.SMS, notify.Email} {
+		for _, ch := range []notify.Channel{notify.SMS, notify.Email, notify.Push} {
 			t.Run(string(ch), func(t *testing.T) {
 				key := "offer-notice:" + esign.NewID()
 				_, ok, err := js.FindDelivery(ctx, ch, key)
@@ -27,9 +27,12 @@ func TestJobStoreDeliveries(t *testing.T) {
 				}
 				d := jobs.Delivery{Key: key, JobID: 11, Attempt: 1, Kind: "offer_created", Channel: ch, Recipient: "+3620*****67",
 					Subject: "New offer", Text: "You have a new offer", Status: jobs.StatusSending, Provider: "inbox", At: at}
-				if ch == notify.SMS {
+				switch ch {
+				case notify.SMS:
 					d.Subject = ""
-				} else {
+				case notify.Push:
+					d.Recipient, d.Text = "abcd…wxyz", ""
+				default:
 					d.Text = ""
 				}
 				must(t, js.RecordDelivery(ctx, d))
@@ -44,15 +47,15 @@ func TestJobStoreDeliveries(t *testing.T) {
 				same(t, "FindDelivery", got, d)
 			})
 		}
-		must(t, js.RecordDelivery(ctx, jobs.Delivery{Key: "p", Channel: notify.Push, Status: jobs.StatusSent}))
-		_, ok, err := js.FindDelivery(ctx, notify.Push, "p")
-		if err != nil || ok {
-			t.Fatalf("push FindDelivery = %v, %v", ok, err)
-		}
 		l, err := db.ListSmsLogs(ctx, esign.MessageLogFilter{})
 		must(t, err)
 		if len(l) != 1 || l[0].SentAt.IsZero() {
 			t.Fatalf("SMS log = %+v, want one sent entry", l)
+		}
+		pl, err := db.ListPushLogs(ctx, esign.MessageLogFilter{Status: esign.DeliverySent})
+		must(t, err)
+		if len(pl) != 1 || pl[0].SentAt.IsZero() || pl[0].Title != "New offer" || pl[0].Recipient != "abcd…wxyz" {
+			t.Fatalf("push log = %+v, want one sent entry", pl)
 		}
 	})
 }

@@ -103,6 +103,31 @@ func (s *store) PutSmsLog(ctx context.Context, l *esign.SmsLog) error {
 	return putDelivery(ctx, s, op, smsLogs, l, &l.ID, &l.CreatedAt, &l.UpdatedAt, l.DeliveryKey)
 }
 
+var pushLogs = newTable("push_log", "push log entry",
+	[]string{"id", "customer_id", "recipient", "title", "template", "status", "delivery_key", "job_id", "attempt",
+		"provider", "provider_id", "error_code", "error", "sent_at", "created_at", "updated_at"},
+	func(l *esign.PushLog) []any {
+		return append([]any{&l.ID, nstr(&l.CustomerID), &l.Recipient, &l.Title, &l.Template, &l.Status},
+			append(deliveryFields(&l.Delivery), tm(&l.SentAt), tm(&l.CreatedAt), tm(&l.UpdatedAt))...)
+	})
+
+// PutPushLog is PutEmailLog for push notifications.
+func (s *store) PutPushLog(ctx context.Context, l *esign.PushLog) error {
+	const op = "sqlstore.PutPushLog"
+	if l.Status == "" {
+		l.Status = esign.DeliveryQueued
+	}
+	if err := l.Validate(); err != nil {
+		return esign.E(op, err)
+	}
+	return putDelivery(ctx, s, op, pushLogs, l, &l.ID, &l.CreatedAt, &l.UpdatedAt, l.DeliveryKey)
+}
+
+// ListPushLogs lists entries newest first.
+func (s *store) ListPushLogs(ctx context.Context, f esign.MessageLogFilter) ([]*esign.PushLog, error) {
+	return listRows(ctx, s, "sqlstore.ListPushLogs", pushLogs, messageLogWhere(f), "created_at DESC, id DESC", f.Page)
+}
+
 func putDelivery[T any](ctx context.Context, s *store, op string, t *table[T], v *T, id *string, created, updated *time.Time, key string) error {
 	if key == "" {
 		return esign.E(op, esign.Invalid, "a delivery key is required")
