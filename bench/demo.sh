@@ -15,13 +15,13 @@
 # directory on loopback ports 10380-10389 and runs esign demo with
 # --webhook, --mobile and --inbox; it fails when the demo does. The
 # production run recreates the PostgreSQL database named by
-# ESIGN_DEMO_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/esign_demo)
-# and empties the Redis database ESIGN_DEMO_REDIS_URL (default
+# ESIGN_BENCH_DEMO_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/esign_demo)
+# and empties the Redis database ESIGN_BENCH_DEMO_REDIS_URL (default
 # redis://127.0.0.1:6379/14): never the ones of bench/flow.sh (esign_bench,
-# Redis database 15). RabbitMQ: ESIGN_DEMO_AMQP_URL, default the local
+# Redis database 15). RabbitMQ: ESIGN_BENCH_DEMO_AMQP_URL, default the local
 # guest account on a vhost of its own, esign_demo, which the script creates
 # with rabbitmqctl when it can (else the default vhost), and in any case
-# the bus namespace ESIGN_DEMO_BUS_NAMESPACE (default demo), so that
+# the bus namespace ESIGN_BENCH_DEMO_BUS_NAMESPACE (default demo), so that
 # bench/flow.sh or a test on the same broker never answers its calls.
 set -eu
 mode=${1:-}
@@ -33,7 +33,7 @@ flags=""
 if [ "$mode" = all ]; then
 	deploy_start all
 else
-	amqp=${ESIGN_DEMO_AMQP_URL:-}
+	amqp=${ESIGN_BENCH_DEMO_AMQP_URL:-}
 	if [ -z "$amqp" ]; then
 		amqp=amqp://guest:guest@127.0.0.1:5672/
 		if command -v rabbitmqctl >/dev/null 2>&1 && { rabbitmqctl -q list_vhosts | grep -qx esign_demo ||
@@ -42,14 +42,14 @@ else
 			amqp=amqp://guest:guest@127.0.0.1:5672/esign_demo
 		fi
 	fi
-	export ESIGN_BUS_NAMESPACE="${ESIGN_DEMO_BUS_NAMESPACE:-demo}"
+	export ESIGN_BUS_NAMESPACE="${ESIGN_BENCH_DEMO_BUS_NAMESPACE:-demo}"
 	creds=$work/webhook-credentials
 	(umask 077 && printf 'demo:%s\n' "$(head -c 24 /dev/urandom | base64 | tr -d '/+=')" >"$creds")
 	for k in CUSTOMER_BOOTSTRAP CUSTOMER_SEND_ASSOCIATION_TOKEN CUSTOMER_APPROVE OFFER_UPLOAD OFFER_REVOKE DEV_INBOX; do
 		export "ESIGN_WEBHOOK_${k}_FILE=$creds"
 	done
-	deploy_start production "${ESIGN_DEMO_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/esign_demo}" \
-		"${ESIGN_DEMO_REDIS_URL:-redis://127.0.0.1:6379/14}" "$amqp"
+	deploy_start production "${ESIGN_BENCH_DEMO_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/esign_demo}" \
+		"${ESIGN_BENCH_DEMO_REDIS_URL:-redis://127.0.0.1:6379/14}" "$amqp"
 	flags="--webhook-credentials $creds"
 fi
 # shellcheck disable=SC2086 # $flags is a list of words without spaces
