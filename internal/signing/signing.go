@@ -209,6 +209,13 @@ func (s *Service) M1(ctx context.Context, p *customers.Principal, m *M1) (*M1Res
 		if g == nil || g.CustomerID != c.ID || !s.sameData(ctx, g.ID, dataM1Signed, m.SignedData) {
 			return nil, esign.WithCode(op, esign.Conflict, "signature_pending", "another signature of the offer is in progress")
 		}
+		if s.staleClaim(g) {
+			// The M2 that claimed it died without a verdict: hand the
+			// signature back, so it waits for its code and its M2 again.
+			if err := s.db.ReleaseSignature(ctx, g.ID, g.UpdatedAt, s.cfg.Now()); err != nil {
+				return nil, esign.E(op, err)
+			}
+		}
 		if err := s.tfa.SendTwoFactorCode(ctx, g.ID); err != nil {
 			return nil, esign.E(op, err)
 		}
@@ -253,12 +260,24 @@ func (s *Service) M1(ctx context.Context, p *customers.Principal, m *M1) (*M1Res
 
 // pending returns the offer's signature waiting for M2, or nil.
 func (s *Service) pending(ctx context.Context, offerID string) (*esign.Signature, error) {
-	gs, err := s.db.ListSignatures(ctx, esign.SignatureFilter{OfferID: offerID, Status: esign.SignatureM1Received,
-		Page: esign.Page{Limit: 1}})
-	if err != nil || len(gs) == 0 {
-		return nil, err
+	for _, st := range []esign.SignatureStatus{esign.SignatureM1Received, esign.SignatureM2Received} {
+		gs, err := s.db.ListSignatures(ctx, esign.SignatureFilter{OfferID: offerID, Status: st, Page: esign.Page{Limit: 1}})
+		if err != nil {
+			return nil, err
+		}
+		// An M2 claim without a verdict counts once it is stale: its
+		// handler died, and a retried M2 takes it over.
+		if len(gs) > 0 && (st == esign.SignatureM1Received || s.staleClaim(gs[0])) {
+			return gs[0], nil
+		}
 	}
-	return gs[0], nil
+	return nil, nil
+}
+
+// staleClaim reports whether g is claimed by an M2 (m2_received, no
+// verdict yet) whose handler has held it longer than ClaimTimeout.
+func (s *Service) staleClaim(g *esign.Signature) bool {
+	return g.Status == esign.SignatureM2Received && g.UpdatedAt.Before(s.cfg.Now().Add(-ClaimTimeout))
 }
 
 // evidence returns the signature's evidence by kind.
@@ -367,7 +386,10 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 		return nil, esign.E(op, err)
 	}
 	req := m.requestBytes()
-	if g.Status != esign.SignatureM1Received {
+	// m2_received is a claim without a verdict: ClaimSignature below takes
+	// it over once it is stale (its handler died) and refuses it while it
+	// is fresh. Every other status has its verdict: replay it.
+	if g.Status != esign.SignatureM1Received && g.Status != esign.SignatureM2Received {
 		return s.replay(ctx, op, g, req)
 	}
 	o, err := s.db.GetOffer(ctx, g.OfferID)

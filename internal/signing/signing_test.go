@@ -625,6 +625,47 @@ func TestM2SMSCode(t *testing.T) {
 	}
 }
 
+// TestM2TakeOver: a handler that died between claiming the signature and
+// committing its verdict (oss killed inside M2) leaves the claim behind. A
+// retried M2 is refused while the claim is fresh and takes it over once it
+// is stale; a repeated M1 resends the code for the stale claim.
+func TestM2TakeOver(t *testing.T) {
+	customerstest.Engines(t, func(t *testing.T, driver string) {
+		ctx := t.Context()
+		e := newEnv(t, driver, signing.Config{})
+		d := newDevice(t, signing.ECDSAP256)
+		m1 := e.m1(t, d, e.offer.ID)
+		r1, err := e.svc.M1(ctx, e.p, m1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The dead handler's claim.
+		now := e.ce.Clock.Now()
+		if ok, err := e.ce.DB.ClaimSignature(ctx, r1.SignatureID, now, now.Add(-signing.ClaimTimeout)); err != nil || !ok {
+			t.Fatalf("claim: %v, %v", ok, err)
+		}
+		m2 := e.m2(t, d, r1.SignatureID, m2opts{})
+		_, err = e.svc.M2(ctx, e.p, m2, customers.Meta{})
+		wantCode(t, err, esign.Conflict, "signature_state")
+		_, err = e.svc.M1(ctx, e.p, m1)
+		wantCode(t, err, esign.Conflict, "signature_pending")
+
+		e.ce.Clock.Advance(signing.ClaimTimeout + time.Second)
+		sent := e.ce.Queue.Count(notify.TwoFactorCode)
+		r, err := e.svc.M1(ctx, e.p, m1)
+		if err != nil || r.SignatureID != r1.SignatureID {
+			t.Fatalf("M1 after the claim went stale: %+v, %v", r, err)
+		}
+		if n := e.ce.Queue.Count(notify.TwoFactorCode); n != sent+1 {
+			t.Fatalf("%d signing codes sent by the repeated M1, want 1", n-sent)
+		}
+		res, err := e.svc.M2(ctx, e.p, e.m2(t, d, r1.SignatureID, m2opts{code: e.smsCode(t)}), customers.Meta{})
+		if err != nil || res.Status != esign.SignatureVerified {
+			t.Fatalf("M2 taking over the stale claim: %+v, %v", res, err)
+		}
+	})
+}
+
 // TestM2Race sends two different M2 for one signature at once: exactly
 // one is accepted, the other gets a conflict.
 func TestM2Race(t *testing.T) {
