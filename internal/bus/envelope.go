@@ -33,12 +33,14 @@ type Envelope struct {
 
 // WireError is an error on the wire. Kind is esign.Kind.String(); Msg is the
 // user-safe message (esign.ErrorMessage), never the internal cause;
-// AttemptsLeft is esign.ErrorAttemptsLeft, when the error has it.
+// AttemptsLeft is esign.ErrorAttemptsLeft, when the error has it;
+// RetryAfterMs is esign.ErrorRetryAfter in milliseconds, when known.
 type WireError struct {
 	Kind         string `json:"kind"`
 	Code         string `json:"code,omitempty"`
 	Msg          string `json:"msg,omitempty"`
 	AttemptsLeft *int   `json:"attemptsLeft,omitempty"`
+	RetryAfterMs int64  `json:"retryAfterMs,omitempty"`
 }
 
 // EncodeError turns err into its wire form, keeping only what may cross a
@@ -55,6 +57,7 @@ func EncodeError(err error) *WireError {
 	if n, ok := esign.ErrorAttemptsLeft(err); ok {
 		w.AttemptsLeft = &n
 	}
+	w.RetryAfterMs = esign.ErrorRetryAfter(err).Milliseconds()
 	return w
 }
 
@@ -64,7 +67,8 @@ func (w *WireError) Err(op string) error {
 	if w == nil {
 		return nil
 	}
-	e := &esign.Error{Op: op, Kind: esign.ParseKind(w.Kind), Code: w.Code, Msg: w.Msg, AttemptsLeft: w.AttemptsLeft}
+	e := &esign.Error{Op: op, Kind: esign.ParseKind(w.Kind), Code: w.Code, Msg: w.Msg, AttemptsLeft: w.AttemptsLeft,
+		RetryAfter: time.Duration(max(w.RetryAfterMs, 0)) * time.Millisecond}
 	if e.Kind == esign.Timeout {
 		e.Err = context.DeadlineExceeded // errors.Is works as for a local deadline
 	}

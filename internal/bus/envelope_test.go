@@ -31,6 +31,8 @@ func TestErrorRoundTrip(t *testing.T) {
 			esign.Error{Kind: esign.Invalid, Code: "invalid_code", Msg: "wrong", AttemptsLeft: &two}},
 		{"no_attempts_left", esign.E("m2", &esign.Error{Kind: esign.Invalid, Code: "invalid_code", Msg: "over", AttemptsLeft: &zero}),
 			esign.Error{Kind: esign.Invalid, Code: "invalid_code", Msg: "over", AttemptsLeft: &zero}},
+		{"retry_after", esign.E("limit", &esign.Error{Kind: esign.TooMany, Code: "sms_limit", Msg: "later", RetryAfter: 1500 * time.Millisecond}),
+			esign.Error{Kind: esign.TooMany, Code: "sms_limit", Msg: "later", RetryAfter: 1500 * time.Millisecond}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +55,9 @@ func TestErrorRoundTrip(t *testing.T) {
 			n, ok := esign.ErrorAttemptsLeft(got)
 			if want, wantOK := esign.ErrorAttemptsLeft(&tt.want); n != want || ok != wantOK {
 				t.Errorf("attempts left %d (%v), want %d (%v)", n, ok, want, wantOK)
+			}
+			if d := esign.ErrorRetryAfter(got); d != tt.want.RetryAfter {
+				t.Errorf("retry after %v, want %v", d, tt.want.RetryAfter)
 			}
 			if strings.Contains(string(b), "secret") {
 				t.Errorf("wire form leaks the cause: %s", b)

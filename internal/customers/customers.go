@@ -211,7 +211,8 @@ func (s *Service) allow(ctx context.Context, op, key string, l notify.Limit) err
 		return esign.E(op, esign.Unavailable, "rate limiter unavailable", err)
 	}
 	if !d.Allowed {
-		return esign.WithCode(op, esign.TooMany, "rate_limited", "too many requests, try again later")
+		return &esign.Error{Op: op, Kind: esign.TooMany, Code: "rate_limited", Msg: "too many requests, try again later",
+			RetryAfter: d.RetryAfter}
 	}
 	return nil
 }

@@ -109,10 +109,10 @@ func (s *Service) issueCode(ctx context.Context, tx *sqlstore.Tx, c *esign.Custo
 		return "", time.Time{}, esign.WithCode(op, esign.TooMany, "sms_limit", "too many codes requested, try again later")
 	}
 	if err := s.allow(ctx, op, "code-sms:"+c.Phone, s.cfg.SMSPerNumber); err != nil {
-		return "", time.Time{}, esign.WithCode(op, esign.TooMany, "sms_limit", "too many codes requested, try again later")
+		return "", time.Time{}, smsLimit(op, err)
 	}
 	if err := s.allow(ctx, op, "code-sms:global", s.cfg.SMSGlobal); err != nil {
-		return "", time.Time{}, esign.WithCode(op, esign.TooMany, "sms_limit", "too many codes requested, try again later")
+		return "", time.Time{}, smsLimit(op, err)
 	}
 	if _, err := tx.InvalidateVerificationTokens(ctx, c.ID, purpose, signatureID, now); err != nil {
 		return "", time.Time{}, esign.E(op, err)
@@ -215,4 +215,14 @@ func (s *Service) checkCode(ctx context.Context, customerID string, purpose esig
 		return errBadCode(op)
 	}
 	return nil
+}
+
+// smsLimit is the answer when a limit on sending codes refused (allow's
+// TooMany, with its RetryAfter) or could not be checked (Unavailable).
+func smsLimit(op string, err error) error {
+	if !esign.IsKind(err, esign.TooMany) {
+		return esign.E(op, err)
+	}
+	return &esign.Error{Op: op, Kind: esign.TooMany, Code: "sms_limit", Msg: "too many codes requested, try again later",
+		RetryAfter: esign.ErrorRetryAfter(err)}
 }

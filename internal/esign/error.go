@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Kind classifies an error so that every transport can map it to its own
@@ -63,14 +64,17 @@ func ParseKind(s string) Kind {
 // machine-readable reason ("ts_order", "too_short") and Msg a message that is
 // safe to show to the user. AttemptsLeft, set on an error the caller may
 // correct and retry under an attempt limit (a mistyped one-time code), is
-// how many more tries it has (0: none, the challenge is over). Err is the
-// underlying cause, never shown to users.
+// how many more tries it has (0: none, the challenge is over). RetryAfter,
+// set on a TooMany or Unavailable error whose end is known (a rate limit's
+// window), is how long the caller should wait. Err is the underlying cause,
+// never shown to users.
 type Error struct {
 	Op           string
 	Kind         Kind
 	Code         string
 	Msg          string
 	AttemptsLeft *int
+	RetryAfter   time.Duration
 	Err          error
 }
 
@@ -161,6 +165,21 @@ func ErrorCode(err error) string {
 		err = e.Err
 	}
 	return ""
+}
+
+// ErrorRetryAfter returns the first RetryAfter in err's chain, or 0.
+func ErrorRetryAfter(err error) time.Duration {
+	for err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			return 0
+		}
+		if e.RetryAfter > 0 {
+			return e.RetryAfter
+		}
+		err = e.Err
+	}
+	return 0
 }
 
 // ErrorAttemptsLeft returns the first AttemptsLeft in err's chain and

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"esign/internal/esign"
 )
@@ -75,7 +77,29 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if n, ok := esign.ErrorAttemptsLeft(err); ok {
 		d.AttemptsLeft = &n
 	}
+	if s := retryAfter(status, err); s > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(s))
+	}
 	WriteJSON(w, status, ErrorBody{Error: d})
+}
+
+// DefaultRetryAfter is what a 503 or 429 answer tells the client to wait
+// when the error does not know (an outage of the database, broker or
+// Redis; a limit without a known window).
+const DefaultRetryAfter = 5 * time.Second
+
+// retryAfter returns the Retry-After seconds of a 503 or 429 answer (the
+// error's esign.ErrorRetryAfter rounded up, else DefaultRetryAfter), or 0
+// for any other status.
+func retryAfter(status int, err error) int {
+	if status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests {
+		return 0
+	}
+	d := esign.ErrorRetryAfter(err)
+	if d <= 0 {
+		d = DefaultRetryAfter
+	}
+	return int((d + time.Second - 1) / time.Second)
 }
 
 // WriteJSON writes v as JSON with the status.

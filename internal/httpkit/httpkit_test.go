@@ -124,6 +124,33 @@ func TestWriteErrorStatusAndBody(t *testing.T) {
 	}
 }
 
+// TestWriteErrorRetryAfter: a 503 (an outage) and a 429 (a limit) tell the
+// client when to come back — the limit's own window when the error knows
+// it, rounded up to whole seconds — and no other answer does.
+func TestWriteErrorRetryAfter(t *testing.T) {
+	tests := []struct {
+		name   string
+		err    error
+		status int
+		want   string
+	}{
+		{"outage", esign.E("sqlstore.GetSession", esign.Unavailable, "the database is not reachable"), 503, "5"},
+		{"limit_known", esign.E("outer", &esign.Error{Kind: esign.TooMany, Code: "rate_limited", Msg: "slow", RetryAfter: 1200 * time.Millisecond}), 429, "2"},
+		{"limit_unknown", esign.WithCode("op", esign.TooMany, "sms_limit", "later"), 429, "5"},
+		{"invalid", esign.WithCode("op", esign.Invalid, "too_short", "short"), 400, ""},
+		{"internal", errors.New("boom"), 500, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			WriteError(rec, httptest.NewRequest("GET", "/x", nil), discard, tt.err)
+			if rec.Code != tt.status || rec.Header().Get("Retry-After") != tt.want {
+				t.Errorf("status %d Retry-After %q, want %d %q", rec.Code, rec.Header().Get("Retry-After"), tt.status, tt.want)
+			}
+		})
+	}
+}
+
 // TestWriteErrorAttemptsLeft: the attempts left of a wrapped error are in
 // the body, 0 included; an error without a limit has no such field.
 func TestWriteErrorAttemptsLeft(t *testing.T) {

@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"strconv"
@@ -104,10 +106,19 @@ func (postgresDialect) timeValue(t time.Time) any { return t }
 func (postgresDialect) classify(err error) (esign.Kind, string, bool) {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
-		if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+		// A connection that could not be made, or broke under a query
+		// (the server restarted, a proxy cut it): the client may retry.
+		var ce *pgconn.ConnectError
+		var ne net.Error
+		if pgconn.SafeToRetry(err) || pgconn.Timeout(err) || errors.As(err, &ce) || errors.As(err, &ne) ||
+			errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
+			errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
 			return esign.Unavailable, "the database is not reachable", true
 		}
 		return 0, "", false
+	}
+	if strings.HasPrefix(pe.Code, "08") { // connection exception
+		return esign.Unavailable, "the database is not reachable", true
 	}
 	switch pe.Code {
 	case "23505":
@@ -116,7 +127,7 @@ func (postgresDialect) classify(err error) (esign.Kind, string, bool) {
 		return esign.Invalid, "it refers to something that does not exist or is still referred to", true
 	case "23514", "23502", "22P02", "22001", "22007", "22008":
 		return esign.Invalid, "a value is not allowed", true
-	case "40001", "40P01", "55P03", "57P01", "57P03", "53300":
+	case "40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300":
 		return esign.Unavailable, "the database is busy", true
 	}
 	return 0, "", false

@@ -181,9 +181,8 @@ func (h *handler) authorized(user, pw string, next http.Handler) http.Handler {
 			return
 		}
 		if !d.Allowed {
-			w.Header().Set("Retry-After", strconv.Itoa(int(d.RetryAfter.Seconds())+1))
-			httpkit.WriteError(w, r, h.log, esign.WithCode("webhookapi.auth", esign.TooMany, "too_many_failures",
-				"too many failed authentications from this address; try again later"))
+			httpkit.WriteError(w, r, h.log, &esign.Error{Op: "webhookapi.auth", Kind: esign.TooMany, Code: "too_many_failures",
+				Msg: "too many failed authentications from this address; try again later", RetryAfter: d.RetryAfter})
 			return
 		}
 		u, p, ok := r.BasicAuth()

@@ -1,0 +1,50 @@
+package sqlstore
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"esign/internal/esign"
+	"esign/internal/esigntest"
+)
+
+// TestOutageIsUnavailable: when the connection to PostgreSQL breaks under
+// the pool (the server restarted, the network cut) or cannot be made, a
+// query fails with Unavailable (HTTP 503, retry), never Internal (500).
+func TestOutageIsUnavailable(t *testing.T) {
+	ctx := testCtx(t)
+	u, err := url.Parse(esigntest.PostgresSchemaURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := esigntest.NewProxy(t, u.Host)
+	u.Host = proxy.Addr
+	db, err := Open(ctx, Config{Driver: "postgres", DSN: u.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.MigrateUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	query := func() error {
+		_, err := db.GetSessionByTokenHash(ctx, "token-hash", time.Now())
+		return err
+	}
+	if err := query(); !esign.IsKind(err, esign.NotFound) {
+		t.Fatalf("before the outage: %v, want NotFound", err)
+	}
+	proxy.Cut()
+	// The first query meets a pooled connection that broke; the next ones
+	// cannot connect at all.
+	for i := range 3 {
+		if err := query(); !esign.IsKind(err, esign.Unavailable) {
+			t.Fatalf("query %d during the outage: %v (kind %v), want Unavailable", i, err, esign.ErrorKind(err))
+		}
+	}
+	proxy.Restore()
+	if err := query(); !esign.IsKind(err, esign.NotFound) {
+		t.Fatalf("after the outage: %v, want NotFound", err)
+	}
+}
