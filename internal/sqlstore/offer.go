@@ -112,6 +112,11 @@ func (s *store) ListOffers(ctx context.Context, f esign.OfferFilter) ([]*esign.O
 	eq(&w, "external_ref", f.ExternalRef)
 	in(&w, "state", f.States)
 	before(&w, "expires_at", f.ExpiresBefore)
+	atOrAfter(&w, "created_at", f.CreatedSince)
+	before(&w, "created_at", f.CreatedBefore)
+	if !f.After.IsZero() {
+		w.add("(created_at < ? OR (created_at = ? AND id < ?))", f.After.CreatedAt, f.After.CreatedAt, f.After.ID)
+	}
 	return listRows(ctx, s, "sqlstore.ListOffers", offers, &w, "created_at DESC, id DESC", f.Page)
 }
 
