@@ -151,6 +151,8 @@ type OfferDetail struct {
 	Activities []*esign.Activity // oldest first: the timeline
 	Signatures []SignatureDetail
 	Contract   *esign.Contract // nil until sealed
+	// ContractDocuments are the sealed contract's documents.
+	ContractDocuments []*esign.Document
 }
 
 // SignatureDetail is a signature attempt with its verdict and timestamps.
@@ -209,6 +211,9 @@ func (s *Service) Offer(ctx context.Context, id string) (*OfferDetail, error) {
 	}
 	if len(cs) == 1 {
 		d.Contract = cs[0]
+		if d.ContractDocuments, err = s.d.DB.ListDocuments(ctx, esign.DocumentFilter{ContractID: d.Contract.ID}); err != nil {
+			return nil, esign.E(op, err)
+		}
 	}
 	return d, nil
 }
@@ -228,15 +233,9 @@ func (s *Service) OpenDocument(ctx context.Context, offerID, documentID string) 
 			doc = x
 		}
 	}
-	if doc == nil && d.Contract != nil {
-		docs, err := s.d.DB.ListDocuments(ctx, esign.DocumentFilter{ContractID: d.Contract.ID})
-		if err != nil {
-			return nil, nil, esign.E(op, err)
-		}
-		for _, x := range docs {
-			if x.ID == documentID {
-				doc = x
-			}
+	for _, x := range d.ContractDocuments {
+		if x.ID == documentID {
+			doc = x
 		}
 	}
 	if doc == nil || !doc.DeletedAt.IsZero() || s.d.Docs == nil {
@@ -247,11 +246,6 @@ func (s *Service) OpenDocument(ctx context.Context, offerID, documentID string) 
 		return nil, nil, esign.E(op, err)
 	}
 	return doc, rc, nil
-}
-
-// ContractDocuments lists the documents of a contract (the sealed PDF).
-func (s *Service) ContractDocuments(ctx context.Context, contractID string) ([]*esign.Document, error) {
-	return s.d.DB.ListDocuments(ctx, esign.DocumentFilter{ContractID: contractID})
 }
 
 // CustomerQuery selects customers for the list page.

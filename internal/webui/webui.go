@@ -231,7 +231,14 @@ func walk(n parse.Node, fn func(string)) {
 		}
 	case *parse.CommandNode:
 		if len(n.Args) >= 2 {
-			if f, ok := n.Args[0].(*parse.FieldNode); ok && len(f.Ident) >= 1 && f.Ident[len(f.Ident)-1] == "T" {
+			var ident []string
+			switch f := n.Args[0].(type) {
+			case *parse.FieldNode:
+				ident = f.Ident
+			case *parse.VariableNode: // $.T
+				ident = f.Ident
+			}
+			if len(ident) >= 1 && ident[len(ident)-1] == "T" {
 				if s, ok := n.Args[1].(*parse.StringNode); ok {
 					fn(s.Text)
 				}
@@ -333,6 +340,16 @@ func (r *Renderer) Redirect(w http.ResponseWriter, req *http.Request, url string
 
 // pathClean is path.Clean that keeps a trailing slash off.
 func pathClean(p string) string { return path.Clean("/" + p) }
+
+// Tx translates key when the catalogues have it, and returns fallback
+// otherwise: for keys built from data ("offer.state." + state) whose set
+// may grow.
+func (v *View) Tx(key, fallback string) string {
+	if v.cat.Has(key) {
+		return v.T(key)
+	}
+	return fallback
+}
 
 // PageTitle is the translated title.
 func (v *View) PageTitle() string { return v.T(v.Title, v.TitleArgs...) }
