@@ -83,49 +83,71 @@ func (u *UI) Routes() map[string]string {
 // to the sign-in page) with the route's permission (else 403 and an audit
 // entry). Auditable routes are audited with their outcome.
 func (u *UI) guard(rt route) http.Handler {
-	return u.ui.Handle(func(w http.ResponseWriter, r *http.Request) error {
-		if rt.perm == Public {
-			return rt.h(w, r, nil)
-		}
-		if rt.perm == "" {
-			return esign.E("adminui", esign.Internal, "route "+rt.pattern+" declares no permission")
-		}
-		p, err := u.svc.Authenticate(r.Context(), u.ui.Session(r, sessionCookie))
-		if esign.IsKind(err, esign.Unauthorized) {
-			u.ui.ClearSession(w, r, sessionCookie)
-			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-				return nil
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := u.serve(rt, w, r); err != nil {
+			if se, ok := err.(*signedInError); ok {
+				r, err = r.WithContext(webui.WithPrincipal(r.Context(), se.p)), se.err
 			}
-			return err
+			u.ui.Error(w, r, err)
 		}
-		if err != nil {
-			return err
-		}
-		if rt.perm != SignedIn && !p.Can(rt.perm) {
-			detail, _ := json.Marshal(map[string]string{"method": r.Method, "path": r.URL.Path, "permission": rt.perm})
-			if aerr := u.svc.Audit(r.Context(), p.User.ID, operators.Entry{Action: "access.denied", ObjectType: "route",
-				ObjectID: rt.pattern, Detail: string(detail)}, meta(r)); aerr != nil {
-				return aerr
-			}
-			return esign.WithCode("adminui", esign.Forbidden, "permission", "your role does not allow this")
-		}
-		err = rt.h(w, r, p)
-		if rt.audit != "" {
-			result := "ok"
-			if err != nil {
-				result = esign.ErrorKind(err).String()
-			}
-			detail, _ := json.Marshal(map[string]string{"result": result})
-			if aerr := u.svc.Audit(r.Context(), p.User.ID, operators.Entry{Action: rt.audit, ObjectType: rt.object,
-				ObjectID: r.PathValue(pathObject(rt.object)), Detail: string(detail)}, meta(r)); aerr != nil {
-				// The action has happened and its answer may be written:
-				// the failure goes to the log, loudly.
-				u.log.Error("audit entry not written", "action", rt.audit, "user", p.User.ID, "err", aerr)
-			}
+	})
+}
+
+// signedInError is an error of a signed-in operator's request: the error
+// page keeps the operator's navigation.
+type signedInError struct {
+	p   *operators.Principal
+	err error
+}
+
+func (e *signedInError) Error() string { return e.err.Error() }
+
+func (u *UI) serve(rt route, w http.ResponseWriter, r *http.Request) error {
+	if rt.perm == Public {
+		return rt.h(w, r, nil)
+	}
+	if rt.perm == "" {
+		return esign.E("adminui", esign.Internal, "route "+rt.pattern+" declares no permission")
+	}
+	p, err := u.svc.Authenticate(r.Context(), u.ui.Session(r, sessionCookie))
+	if esign.IsKind(err, esign.Unauthorized) {
+		u.ui.ClearSession(w, r, sessionCookie)
+		if r.Method == http.MethodGet {
+			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return nil
 		}
 		return err
-	})
+	}
+	if err != nil {
+		return err
+	}
+	r = r.WithContext(webui.WithPrincipal(r.Context(), p))
+	if rt.perm != SignedIn && !p.Can(rt.perm) {
+		detail, _ := json.Marshal(map[string]string{"method": r.Method, "path": r.URL.Path, "permission": rt.perm})
+		if aerr := u.svc.Audit(r.Context(), p.User.ID, operators.Entry{Action: "access.denied", ObjectType: "route",
+			ObjectID: rt.pattern, Detail: string(detail)}, meta(r)); aerr != nil {
+			return aerr
+		}
+		return &signedInError{p: p, err: esign.WithCode("adminui", esign.Forbidden, "permission", "your role does not allow this")}
+	}
+	err = rt.h(w, r, p)
+	if rt.audit != "" {
+		result := "ok"
+		if err != nil {
+			result = esign.ErrorKind(err).String()
+		}
+		detail, _ := json.Marshal(map[string]string{"result": result})
+		if aerr := u.svc.Audit(r.Context(), p.User.ID, operators.Entry{Action: rt.audit, ObjectType: rt.object,
+			ObjectID: r.PathValue(pathObject(rt.object)), Detail: string(detail)}, meta(r)); aerr != nil {
+			// The action has happened and its answer may be written:
+			// the failure goes to the log, loudly.
+			u.log.Error("audit entry not written", "action", rt.audit, "user", p.User.ID, "err", aerr)
+		}
+	}
+	if err != nil {
+		return &signedInError{p: p, err: err}
+	}
+	return nil
 }
 
 // pathObject names the path value that holds the audited object's id.

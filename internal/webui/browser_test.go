@@ -3,6 +3,7 @@ package webui_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"testing/fstest"
 
@@ -35,6 +36,11 @@ func TestLayoutInBrowser(t *testing.T) {
 	mux.Handle("GET /{$}", r.Handle(func(w http.ResponseWriter, req *http.Request) error {
 		return r.Render(w, req, 200, "home.html", webui.Page{Title: "t.title"})
 	}))
+	mux.Handle("GET /bad", r.Handle(func(w http.ResponseWriter, req *http.Request) error {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, err := w.Write([]byte(`<!doctype html><html><head><title>x</title></head><body><img src="/x.png"></body></html>`))
+		return err
+	}))
 	mux.Handle("GET /boom", r.Handle(func(w http.ResponseWriter, req *http.Request) error {
 		return esign.E("test", esign.NotFound, "no such thing")
 	}))
@@ -55,4 +61,14 @@ func TestLayoutInBrowser(t *testing.T) {
 	}
 	webuitest.Do(t, ctx, "open the error page", chromedp.Navigate(srv.URL+"/boom"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	webuitest.Axe(t, ctx, "error page")
+
+	// axe does find problems: an image without a text alternative.
+	webuitest.Do(t, ctx, "open a bad page", chromedp.Navigate(srv.URL+"/bad"))
+	var ids []string
+	for _, v := range webuitest.AxeViolations(t, ctx, "bad page") {
+		ids = append(ids, v.ID+"/"+v.Impact)
+	}
+	if !slices.Contains(ids, "image-alt/critical") {
+		t.Errorf("axe found %v on a page with an image without alt", ids)
+	}
 }

@@ -9,7 +9,10 @@ import (
 
 type ctxKey int
 
-const nonceKey ctxKey = iota
+const (
+	nonceKey ctxKey = iota
+	principalKey
+)
 
 // Nonce returns the request's CSP nonce ("" outside Protect).
 func Nonce(ctx context.Context) string {

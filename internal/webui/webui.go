@@ -31,6 +31,7 @@ package webui
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -315,9 +316,22 @@ func (r *Renderer) Render(w http.ResponseWriter, req *http.Request, status int, 
 }
 
 func (r *Renderer) view(w http.ResponseWriter, req *http.Request, p Page) *View {
+	if p.Principal == nil {
+		p.Principal = PrincipalFrom(req.Context())
+	}
 	return &View{Page: p, Lang: r.Language(req), Languages: r.opt.Languages, Nonce: Nonce(req.Context()),
 		Flash: r.takeFlash(w, req), Product: r.opt.Product, Version: r.opt.Version, Path: req.URL.Path, cat: r.cat}
 }
+
+// WithPrincipal records the signed-in visitor in ctx, so that pages
+// rendered without an explicit Page.Principal, such as error pages, still
+// show the navigation of a signed-in visitor.
+func WithPrincipal(ctx context.Context, p any) context.Context {
+	return context.WithValue(ctx, principalKey, p)
+}
+
+// PrincipalFrom returns what WithPrincipal recorded, or nil.
+func PrincipalFrom(ctx context.Context) any { return ctx.Value(principalKey) }
 
 // Handle adapts a handler that returns its error: the error is shown as
 // an error page (Error).

@@ -91,11 +91,29 @@ type Violation struct {
 	} `json:"nodes"`
 }
 
-// Axe runs axe-core (WCAG 2.x A and AA rules) on the current page and
-// fails the test on a serious or critical violation; lesser ones are
-// logged. The script is injected through the DevTools protocol, which the
-// page's CSP does not govern: the page itself never serves it.
+// Axe runs axe-core (WCAG 2.x A and AA rules and best practices) on the
+// current page and fails the test on a serious or critical violation;
+// lesser ones are logged.
 func Axe(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	for _, v := range AxeViolations(t, ctx, page) {
+		var where []string
+		for _, n := range v.Nodes {
+			where = append(where, fmt.Sprint(n.Target)+" "+n.HTML)
+		}
+		msg := fmt.Sprintf("axe %s on %s: %s (%s)\n  %s", v.Impact, page, v.Help, v.ID, strings.Join(where, "\n  "))
+		if v.Impact == "serious" || v.Impact == "critical" {
+			t.Error(msg)
+		} else {
+			t.Log(msg)
+		}
+	}
+}
+
+// AxeViolations runs axe-core on the current page and returns what it
+// found. The script is injected through the DevTools protocol, which the
+// page's CSP does not govern: the page itself never serves it.
+func AxeViolations(t *testing.T, ctx context.Context, page string) []Violation {
 	t.Helper()
 	script := axeJS + `
 ;(async () => {
@@ -112,18 +130,7 @@ func Axe(t *testing.T, ctx context.Context, page string) {
 	if err := json.Unmarshal([]byte(out), &vs); err != nil {
 		t.Fatalf("axe on %s: %v", page, err)
 	}
-	for _, v := range vs {
-		var where []string
-		for _, n := range v.Nodes {
-			where = append(where, fmt.Sprint(n.Target)+" "+n.HTML)
-		}
-		msg := fmt.Sprintf("axe %s on %s: %s (%s)\n  %s", v.Impact, page, v.Help, v.ID, strings.Join(where, "\n  "))
-		if v.Impact == "serious" || v.Impact == "critical" {
-			t.Error(msg)
-		} else {
-			t.Log(msg)
-		}
-	}
+	return vs
 }
 
 // Widths are the screenshot widths: a phone and a desktop.
@@ -141,7 +148,11 @@ func Screenshots(t *testing.T, ctx context.Context, dir, name string) {
 		t.Fatal(err)
 	}
 	for _, w := range Widths {
-		Do(t, ctx, "resize for "+name, chromedp.EmulateViewport(w.Width, 800),
+		opts := []chromedp.EmulateViewportOption{}
+		if w.Name == "phone" {
+			opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
+		}
+		Do(t, ctx, "resize for "+name, chromedp.EmulateViewport(w.Width, 800, opts...),
 			chromedp.Sleep(100*time.Millisecond)) // let the layout settle at the new width
 		png := Get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
 		if err := os.WriteFile(filepath.Join(dir, name+"-"+w.Name+".png"), png, 0o644); err != nil {
