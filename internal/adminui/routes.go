@@ -68,14 +68,20 @@ func (u *UI) table() []route {
 	}
 }
 
-// Routes returns the access control list as pattern → permission, for
-// tests and documentation.
-func (u *UI) Routes() map[string]string {
-	m := map[string]string{}
+// Route describes one route of the access control list.
+type Route struct {
+	Pattern    string // "POST /customers/{id}/approve"
+	Permission string // a permission name, Public or SignedIn
+	Audit      string // the audit action of a state-changing route
+}
+
+// Routes returns the access control list, for tests and documentation.
+func (u *UI) Routes() []Route {
+	out := make([]Route, 0, len(u.routes))
 	for _, r := range u.routes {
-		m[r.pattern] = r.perm
+		out = append(out, Route{Pattern: r.pattern, Permission: r.perm, Audit: r.audit})
 	}
-	return m
+	return out
 }
 
 // guard applies the route's access rule: public routes run as they are;

@@ -135,8 +135,9 @@ func TestLockout(t *testing.T) {
 			_, err := e.Ops.SignIn(ctx, "bela", "wrong", meta)
 			wantCode(t, err, esign.Unauthorized, "invalid_credentials")
 		}
+		// Locked: even the right password gets the answer of a wrong one.
 		_, err := e.Ops.SignIn(ctx, "bela", pw, meta)
-		wantCode(t, err, esign.TooMany, "locked")
+		wantCode(t, err, esign.Unauthorized, "invalid_credentials")
 		e.Clock.Advance(e.Cfg.LockoutDuration + time.Second)
 		st, err := e.Ops.SignIn(ctx, "bela", pw, meta)
 		if err != nil {

@@ -41,7 +41,8 @@ type Started struct {
 
 // SignIn checks the username and password under the rate limits and the
 // lockout policy. Unknown user, wrong password, disabled or locked account
-// all give the same answer after the same work. Errors: Unauthorized
+// (even with the right password) all give the same answer after the same
+// work. Errors: Unauthorized
 // (invalid_credentials), TooMany (rate_limited), Unavailable.
 func (s *Service) SignIn(ctx context.Context, username, pw string, m Meta) (*Started, error) {
 	const op = "operators.SignIn"
@@ -68,9 +69,14 @@ func (s *Service) SignIn(ctx context.Context, username, pw string, m Meta) (*Sta
 		return nil, errCredentials(op)
 	}
 	if err := s.checkLock(ctx, op, u.ID); err != nil {
+		if !esign.IsKind(err, esign.TooMany) {
+			return nil, err
+		}
+		// A locked account answers like a wrong password, even to the
+		// right one: the lock must not tell a guesser when it guessed.
 		_ = password.VerifyDummy(pw)
 		_ = s.Audit(ctx, u.ID, Entry{Action: "signin.locked", ObjectType: "user", ObjectID: u.ID}, m)
-		return nil, err
+		return nil, errCredentials(op)
 	}
 	if _, err := password.Verify(pw, u.PasswordHash); err != nil {
 		if !errors.Is(err, password.ErrMismatch) {
