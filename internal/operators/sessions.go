@@ -7,12 +7,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"esign/internal/esign"
+	"esign/internal/redisstore"
 	"esign/internal/sqlstore"
 )
 
@@ -121,127 +121,54 @@ func (d *DBSessions) RevokeUserSessions(ctx context.Context, userID string) erro
 	return err
 }
 
-// RedisSessions stores sessions in Redis, shared by every oss replica: a
-// hash per session that Redis expires at the session's absolute end (a
-// relative TTL, immune to clock differences between replicas and Redis),
-// and a set per operator of its session hashes for "sign out everywhere".
+// RedisSessions stores sessions in Redis, shared by every oss replica
+// (redisstore.Sessions): a hash per session that Redis expires at the
+// session's absolute end (a relative TTL, immune to clock differences
+// between replicas and Redis), and a set per operator of its session
+// hashes for "sign out everywhere".
 type RedisSessions struct {
 	RDB    redis.UniversalClient
 	Prefix string // e.g. "esign:opsess:"
 }
 
-func (r *RedisSessions) key(h string) string     { return r.Prefix + "t:" + h }
-func (r *RedisSessions) userKey(u string) string { return r.Prefix + "u:" + u }
-
-func redisErr(op string, err error) error {
-	return esign.E(op, esign.Unavailable, "session store unavailable", err)
+func (r *RedisSessions) store() *redisstore.Sessions {
+	return &redisstore.Sessions{RDB: r.RDB, Prefix: r.Prefix, Owner: "user"}
 }
 
 // CreateSession stores s. Errors: Invalid (no lifetime left), Unavailable.
 func (r *RedisSessions) CreateSession(ctx context.Context, s Session) error {
-	const op = "operators.RedisSessions.CreateSession"
-	ttl := s.ExpiresAt.Sub(s.CreatedAt)
-	if ttl <= 0 {
-		return esign.E(op, esign.Invalid, "the session expires before it is created")
-	}
-	_, err := r.RDB.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		k := r.key(s.TokenHash)
-		p.HSet(ctx, k, "user", s.UserID, "stage", string(s.Stage), "ip", clip(s.IP, 64), "ua", clip(s.UserAgent, 512),
-			"created", s.CreatedAt.UnixMicro(), "seen", s.LastSeenAt.UnixMicro(), "expires", s.ExpiresAt.UnixMicro())
-		p.PExpire(ctx, k, ttl)
-		uk := r.userKey(s.UserID)
-		p.SAdd(ctx, uk, s.TokenHash)
-		p.ExpireNX(ctx, uk, ttl+24*time.Hour)
-		p.ExpireGT(ctx, uk, ttl+24*time.Hour)
-		return nil
-	})
-	if err != nil {
-		return redisErr(op, err)
-	}
-	return nil
+	return r.store().Create(ctx, "operators.RedisSessions.CreateSession", s.TokenHash, s.UserID, s.ExpiresAt.Sub(s.CreatedAt),
+		"stage", string(s.Stage), "ip", clip(s.IP, 64), "ua", clip(s.UserAgent, 512), "created", s.CreatedAt.UnixMicro(),
+		"seen", s.LastSeenAt.UnixMicro(), "expires", s.ExpiresAt.UnixMicro())
 }
 
 // GetSession returns the session. Errors: NotFound, Unavailable.
 func (r *RedisSessions) GetSession(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
 	const op = "operators.RedisSessions.GetSession"
-	m, err := r.RDB.HGetAll(ctx, r.key(tokenHash)).Result()
+	m, err := r.store().Get(ctx, op, tokenHash)
 	if err != nil {
-		return Session{}, redisErr(op, err)
-	}
-	if len(m) == 0 || m["user"] == "" {
-		return Session{}, esign.E(op, esign.NotFound, "session not found")
-	}
-	us := func(k string) time.Time {
-		v, _ := strconv.ParseInt(m[k], 10, 64)
-		if v == 0 {
-			return time.Time{}
-		}
-		return time.UnixMicro(v).UTC()
+		return Session{}, err
 	}
 	s := Session{TokenHash: tokenHash, UserID: m["user"], Stage: Stage(m["stage"]), IP: m["ip"], UserAgent: m["ua"],
-		CreatedAt: us("created"), LastSeenAt: us("seen"), ExpiresAt: us("expires")}
+		CreatedAt: redisstore.Micros(m, "created"), LastSeenAt: redisstore.Micros(m, "seen"), ExpiresAt: redisstore.Micros(m, "expires")}
 	if !now.Before(s.ExpiresAt) {
 		return Session{}, esign.E(op, esign.NotFound, "session not found")
 	}
 	return s, nil
 }
 
-// touchScript updates the last-seen time only of an existing session, so
-// that a touch racing a revocation cannot bring the session back.
-var touchScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], 'seen', ARGV[1])
-  return 1
-end
-return 0`)
-
 // TouchSession records use. Errors: NotFound, Unavailable.
 func (r *RedisSessions) TouchSession(ctx context.Context, tokenHash string, at time.Time) error {
-	const op = "operators.RedisSessions.TouchSession"
-	n, err := touchScript.Run(ctx, r.RDB, []string{r.key(tokenHash)}, at.UnixMicro()).Int()
-	if err != nil {
-		return redisErr(op, err)
-	}
-	if n == 0 {
-		return esign.E(op, esign.NotFound, "session not found")
-	}
-	return nil
+	return r.store().Set(ctx, "operators.RedisSessions.TouchSession", tokenHash, "seen", at.UnixMicro())
 }
 
 // RevokeSession deletes the session. Errors: Unavailable.
 func (r *RedisSessions) RevokeSession(ctx context.Context, tokenHash string) error {
-	const op = "operators.RedisSessions.RevokeSession"
-	user, err := r.RDB.HGet(ctx, r.key(tokenHash), "user").Result()
-	if err != nil && err != redis.Nil {
-		return redisErr(op, err)
-	}
-	_, err = r.RDB.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, r.key(tokenHash))
-		if user != "" {
-			p.SRem(ctx, r.userKey(user), tokenHash)
-		}
-		return nil
-	})
-	if err != nil {
-		return redisErr(op, err)
-	}
-	return nil
+	return r.store().Revoke(ctx, "operators.RedisSessions.RevokeSession", tokenHash)
 }
 
 // RevokeUserSessions deletes every session of the operator. Errors:
 // Unavailable.
 func (r *RedisSessions) RevokeUserSessions(ctx context.Context, userID string) error {
-	const op = "operators.RedisSessions.RevokeUserSessions"
-	hs, err := r.RDB.SMembers(ctx, r.userKey(userID)).Result()
-	if err != nil {
-		return redisErr(op, err)
-	}
-	keys := []string{r.userKey(userID)}
-	for _, h := range hs {
-		keys = append(keys, r.key(h))
-	}
-	if err := r.RDB.Del(ctx, keys...).Err(); err != nil {
-		return redisErr(op, err)
-	}
-	return nil
+	return r.store().RevokeOwner(ctx, "operators.RedisSessions.RevokeUserSessions", userID)
 }

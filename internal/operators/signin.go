@@ -226,16 +226,9 @@ const RecoveryCodeCount = 10
 // TooMany (rate_limited, locked), Conflict (already enrolled).
 func (s *Service) ConfirmEnrolment(ctx context.Context, token, code string, m Meta) (*SignedIn, error) {
 	const op = "operators.ConfirmEnrolment"
-	sess, u, err := s.pending(ctx, op, token)
+	sess, u, f, err := s.codeAttempt(ctx, op, token, m)
 	if err != nil {
 		return nil, err
-	}
-	if err := s.codeChecks(ctx, op, u.ID, m); err != nil {
-		return nil, err
-	}
-	f, err := s.d.DB.UserSecondFactor(ctx, u.ID)
-	if err != nil {
-		return nil, esign.E(op, err)
 	}
 	if f.Enrolled() || len(f.SecretEnc) == 0 {
 		return nil, esign.WithCode(op, esign.Conflict, "enrolled", "start the sign-in again")
@@ -273,16 +266,9 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, token, code string, m Me
 // (rate_limited, locked), Conflict (not enrolled).
 func (s *Service) VerifySecondFactor(ctx context.Context, token, code string, m Meta) (*SignedIn, error) {
 	const op = "operators.VerifySecondFactor"
-	sess, u, err := s.pending(ctx, op, token)
+	sess, u, f, err := s.codeAttempt(ctx, op, token, m)
 	if err != nil {
 		return nil, err
-	}
-	if err := s.codeChecks(ctx, op, u.ID, m); err != nil {
-		return nil, err
-	}
-	f, err := s.d.DB.UserSecondFactor(ctx, u.ID)
-	if err != nil {
-		return nil, esign.E(op, err)
 	}
 	if !f.Enrolled() {
 		return nil, esign.WithCode(op, esign.Conflict, "not_enrolled", "set up the authenticator app first")
@@ -300,13 +286,26 @@ func (s *Service) VerifySecondFactor(ctx context.Context, token, code string, m 
 	return s.finish(ctx, op, sess, u, m)
 }
 
-// codeChecks applies the per-user rate limit and the lockout to a code
-// check.
-func (s *Service) codeChecks(ctx context.Context, op, id string, m Meta) error {
-	if err := s.allow(ctx, op, "op-code:user:"+id, s.cfg.SignInPerUser); err != nil {
-		return err
+// codeAttempt starts a code check: the second-factor session of the
+// token, the per-user rate limit and the lockout, and the operator's TOTP
+// state.
+func (s *Service) codeAttempt(ctx context.Context, op, token string, m Meta) (Session, *esign.User, sqlstore.SecondFactor, error) {
+	var none sqlstore.SecondFactor
+	sess, u, err := s.pending(ctx, op, token)
+	if err != nil {
+		return Session{}, nil, none, err
 	}
-	return s.checkLock(ctx, op, id)
+	if err := s.allow(ctx, op, "op-code:user:"+u.ID, s.cfg.SignInPerUser); err != nil {
+		return Session{}, nil, none, err
+	}
+	if err := s.checkLock(ctx, op, u.ID); err != nil {
+		return Session{}, nil, none, err
+	}
+	f, err := s.d.DB.UserSecondFactor(ctx, u.ID)
+	if err != nil {
+		return Session{}, nil, none, esign.E(op, err)
+	}
+	return sess, u, f, nil
 }
 
 // checkCode accepts a TOTP code of a later step than the last accepted one
