@@ -32,15 +32,18 @@ type Envelope struct {
 }
 
 // WireError is an error on the wire. Kind is esign.Kind.String(); Msg is the
-// user-safe message (esign.ErrorMessage), never the internal cause.
+// user-safe message (esign.ErrorMessage), never the internal cause;
+// AttemptsLeft is esign.ErrorAttemptsLeft, when the error has it.
 type WireError struct {
-	Kind string `json:"kind"`
-	Code string `json:"code,omitempty"`
-	Msg  string `json:"msg,omitempty"`
+	Kind         string `json:"kind"`
+	Code         string `json:"code,omitempty"`
+	Msg          string `json:"msg,omitempty"`
+	AttemptsLeft *int   `json:"attemptsLeft,omitempty"`
 }
 
 // EncodeError turns err into its wire form, keeping only what may cross a
-// process boundary: kind, code and the user-safe message.
+// process boundary: kind, code, the user-safe message and the attempts
+// left.
 func EncodeError(err error) *WireError {
 	if err == nil {
 		return nil
@@ -48,8 +51,11 @@ func EncodeError(err error) *WireError {
 	if esign.ErrorKind(err) == esign.Internal && errors.Is(err, context.DeadlineExceeded) {
 		err = &esign.Error{Kind: esign.Timeout, Err: err}
 	}
-	kind := esign.ErrorKind(err)
-	return &WireError{Kind: kind.String(), Code: esign.ErrorCode(err), Msg: esign.ErrorMessage(err)}
+	w := &WireError{Kind: esign.ErrorKind(err).String(), Code: esign.ErrorCode(err), Msg: esign.ErrorMessage(err)}
+	if n, ok := esign.ErrorAttemptsLeft(err); ok {
+		w.AttemptsLeft = &n
+	}
+	return w
 }
 
 // Err rebuilds the *esign.Error on the caller's side. op names the operation
@@ -58,7 +64,7 @@ func (w *WireError) Err(op string) error {
 	if w == nil {
 		return nil
 	}
-	e := &esign.Error{Op: op, Kind: esign.ParseKind(w.Kind), Code: w.Code, Msg: w.Msg}
+	e := &esign.Error{Op: op, Kind: esign.ParseKind(w.Kind), Code: w.Code, Msg: w.Msg, AttemptsLeft: w.AttemptsLeft}
 	if e.Kind == esign.Timeout {
 		e.Err = context.DeadlineExceeded // errors.Is works as for a local deadline
 	}

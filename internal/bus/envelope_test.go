@@ -15,6 +15,7 @@ import (
 )
 
 func TestErrorRoundTrip(t *testing.T) {
+	two, zero := 2, 0
 	tests := []struct {
 		name string
 		err  error
@@ -26,6 +27,10 @@ func TestErrorRoundTrip(t *testing.T) {
 		{"internal_hidden", esign.E("store", errors.New("dsn=postgres://secret")), esign.Error{Kind: esign.Internal, Msg: "an internal error occurred"}},
 		{"plain", errors.New("boom"), esign.Error{Kind: esign.Internal, Msg: "an internal error occurred"}},
 		{"deadline", context.DeadlineExceeded, esign.Error{Kind: esign.Timeout, Msg: "the request took too long"}},
+		{"attempts_left", esign.E("m2", &esign.Error{Kind: esign.Invalid, Code: "invalid_code", Msg: "wrong", AttemptsLeft: &two}),
+			esign.Error{Kind: esign.Invalid, Code: "invalid_code", Msg: "wrong", AttemptsLeft: &two}},
+		{"no_attempts_left", esign.E("m2", &esign.Error{Kind: esign.Invalid, Code: "invalid_code", Msg: "over", AttemptsLeft: &zero}),
+			esign.Error{Kind: esign.Invalid, Code: "invalid_code", Msg: "over", AttemptsLeft: &zero}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,6 +49,10 @@ func TestErrorRoundTrip(t *testing.T) {
 			}
 			if e.Kind != tt.want.Kind || e.Code != tt.want.Code || e.Msg != tt.want.Msg || e.Op != "bus.Call q/m" {
 				t.Errorf("got %+v, want %+v", e, tt.want)
+			}
+			n, ok := esign.ErrorAttemptsLeft(got)
+			if want, wantOK := esign.ErrorAttemptsLeft(&tt.want); n != want || ok != wantOK {
+				t.Errorf("attempts left %d (%v), want %d (%v)", n, ok, want, wantOK)
 			}
 			if strings.Contains(string(b), "secret") {
 				t.Errorf("wire form leaks the cause: %s", b)

@@ -39,6 +39,39 @@ var (
 	Streams = []string{StreamServiceBus, StreamCustomerUpdates, StreamContractUpdates, StreamSystemOSS}
 )
 
+// MaxNamespace is the longest namespace CheckNamespace accepts.
+const MaxNamespace = 32
+
+// CheckNamespace reports an Invalid error unless ns can prefix every queue
+// and exchange name: empty (the specification's names), or 1 to
+// MaxNamespace bytes of lower-case letters, digits, '-' and '_', starting
+// with a letter or a digit.
+func CheckNamespace(ns string) error {
+	if ns == "" {
+		return nil
+	}
+	ok := len(ns) <= MaxNamespace && ns[0] != '-' && ns[0] != '_'
+	for i := 0; ok && i < len(ns); i++ {
+		c := ns[i]
+		ok = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+	}
+	if !ok {
+		return esign.Errorf("bus.CheckNamespace", esign.Invalid,
+			"namespace %q must be 1 to %d lower-case letters, digits, '-' or '_', starting with a letter or a digit", ns, MaxNamespace)
+	}
+	return nil
+}
+
+// Qualify returns the name of queue, stream or group queue name on the
+// broker in namespace ns: name itself when ns is empty, else ns + ":" + name
+// (namespace "bank-a" serves esign:rpc-app as "bank-a:esign:rpc-app").
+func Qualify(ns, name string) string {
+	if ns == "" {
+		return name
+	}
+	return ns + ":" + name
+}
+
 // CheckName reports an Invalid error unless name can be a queue, stream or
 // group name on every transport: 1 to 200 bytes of printable ASCII, not
 // starting with the broker-reserved "amq.". (Group queues append the group

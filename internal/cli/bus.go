@@ -19,7 +19,8 @@ import (
 func (p processSpec) needsBus() bool { return p.roles&^roleTSA != 0 }
 
 // openBus connects the process to the message bus: the in-process bus
-// inside `esign all`, RabbitMQ for the separate processes.
+// inside `esign all`, RabbitMQ for the separate processes (their queues and
+// exchanges in bus.namespace).
 func (a *app) openBus(ctx context.Context) error {
 	if !a.spec.needsBus() {
 		return nil
@@ -30,7 +31,11 @@ func (a *app) openBus(ctx context.Context) error {
 		a.bus = inproc.New(inproc.Options{Limits: limits, Logger: a.log})
 	case a.cfg.Bus.AMQPURL != "":
 		host, _ := os.Hostname()
-		b, err := amqp.Dial(ctx, amqp.Options{URL: a.cfg.Bus.AMQPURL, Name: fmt.Sprintf("esign %s@%s", a.spec.name, host), Limits: limits, Logger: a.log})
+		name := fmt.Sprintf("esign %s@%s", a.spec.name, host)
+		if ns := a.cfg.Bus.Namespace; ns != "" {
+			name += " (" + ns + ")"
+		}
+		b, err := amqp.Dial(ctx, amqp.Options{URL: a.cfg.Bus.AMQPURL, Name: name, Namespace: a.cfg.Bus.Namespace, Limits: limits, Logger: a.log})
 		if err != nil {
 			return esign.E("open bus", esign.ErrorKind(err), "connect to RabbitMQ: "+esign.ErrorMessage(err))
 		}

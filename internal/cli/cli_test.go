@@ -18,7 +18,9 @@ import (
 
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
+	"esign/internal/bus"
 	"esign/internal/bus/amqp"
+	"esign/internal/bus/bustest"
 	"esign/internal/esign"
 	"esign/internal/esigntest"
 	"esign/internal/notify"
@@ -204,17 +206,19 @@ func TestConfigCommandMasksSecrets(t *testing.T) {
 	}
 }
 
+// testEngines are the two database columns: the environment each adds.
+var testEngines = []struct {
+	name    string
+	environ func(t *testing.T) []string
+}{
+	{"sqlite", func(t *testing.T) []string { return nil }},
+	{"postgres", func(t *testing.T) []string {
+		return []string{"ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL=" + esigntest.PostgresSchemaURL(t), testKeys}
+	}},
+}
+
 func TestMigrate(t *testing.T) {
-	engines := []struct {
-		name    string
-		environ func(t *testing.T) []string
-	}{
-		{"sqlite", func(t *testing.T) []string { return nil }},
-		{"postgres", func(t *testing.T) []string {
-			return []string{"ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL=" + esigntest.PostgresSchemaURL(t), testKeys}
-		}},
-	}
-	for _, e := range engines {
+	for _, e := range testEngines {
 		t.Run(e.name, func(t *testing.T) {
 			env := append(testEnviron(t.TempDir()), e.environ(t)...)
 			for _, action := range []string{"up", "status", "down", "up", "up"} {
@@ -392,7 +396,8 @@ func TestProductionProcesses(t *testing.T) {
 	amqpURL := esigntest.ServerURL(t, esigntest.AMQPURLEnv)
 	pgURL := esigntest.PostgresSchemaURL(t)
 	redisURL := esigntest.ServerURL(t, esigntest.RedisURLEnv)
-	env := append(testEnviron(t.TempDir()), "ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL="+pgURL, testKeys, "ESIGN_BUS_AMQP_URL="+amqpURL, "ESIGN_REDIS_URL="+redisURL)
+	ns := testBusNamespace(t, amqpURL)
+	env := append(testEnviron(t.TempDir()), "ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL="+pgURL, testKeys, "ESIGN_BUS_AMQP_URL="+amqpURL, "ESIGN_REDIS_URL="+redisURL, "ESIGN_BUS_NAMESPACE="+ns)
 	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
 		t.Fatalf("migrate up: %s", errs)
 	}
@@ -464,7 +469,7 @@ func TestProductionProcesses(t *testing.T) {
 	}
 
 	// Seal a PDF through the pdfservice process over RabbitMQ.
-	b, err := amqp.Dial(t.Context(), amqp.Options{URL: amqpURL, Name: "cli-test-preparer"})
+	b, err := amqp.Dial(t.Context(), amqp.Options{URL: amqpURL, Name: "cli-test-preparer", Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,6 +485,29 @@ func TestProductionProcesses(t *testing.T) {
 	if err != nil || !rep.Valid() {
 		t.Fatalf("sealed PDF: %v\n%v", err, rep)
 	}
+}
+
+// testBusNamespace returns a bus namespace of t's own for the processes of
+// a test on the shared broker, and deletes the queues and exchanges of the
+// specification's names in it when t ends (after the processes stopped).
+func testBusNamespace(t *testing.T, amqpURL string) string {
+	t.Helper()
+	ns := bustest.Namespace(t)
+	t.Cleanup(func() {
+		names := map[string]bool{}
+		for _, q := range bus.Queues {
+			names[bus.Qualify(ns, q)] = false
+		}
+		for _, s := range bus.Streams {
+			names[bus.Qualify(ns, s)] = true
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := amqp.DeleteTopology(ctx, amqpURL, names); err != nil {
+			t.Errorf("delete the test's queues: %v", err)
+		}
+	})
+	return ns
 }
 
 func TestSeparateProcessNeedsRabbitMQ(t *testing.T) {
@@ -566,5 +594,12 @@ func TestOutboxAcrossProcesses(t *testing.T) {
 			t.Fatalf("%d SMS in the inbox, want exactly 1", len(msgs))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestBadBusNamespace(t *testing.T) {
+	code, _, errs := run(t, t.Context(), testEnviron(t.TempDir(), "ESIGN_BUS_NAMESPACE=Bank A"), nil, "css")
+	if code != 2 || !strings.Contains(errs, "bus.namespace") {
+		t.Errorf("css with a bad bus.namespace: %d %q", code, errs)
 	}
 }

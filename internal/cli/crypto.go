@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/asn1"
 	"encoding/base64"
 	"errors"
@@ -17,7 +18,9 @@ import (
 	"esign/internal/atomicfile"
 	"esign/internal/config"
 	"esign/internal/envelope"
+	"esign/internal/esign"
 	"esign/internal/pki"
+	"esign/internal/seal"
 	"esign/internal/tsa"
 )
 
@@ -132,4 +135,50 @@ func parseOID(s string) (asn1.ObjectIdentifier, error) {
 		oid = append(oid, n)
 	}
 	return oid, nil
+}
+
+// runCrypto: esign crypto upgrade re-encrypts every stored secret that is in
+// the legacy format or under an older key (see seal.UpgradeCerts) and prints
+// what it did. It is safe to interrupt and to run again.
+func runCrypto(ctx context.Context, env Env, args []string) error {
+	const usage = "usage: esign crypto upgrade [--config FILE]"
+	if len(args) == 0 || args[0] != "upgrade" {
+		return usagef(usage)
+	}
+	fs, path := newFlagSet(env, "crypto upgrade")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef(usage)
+	}
+	cfg, err := loadConfig(env, *path)
+	if err != nil {
+		return err
+	}
+	db, err := openToolDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys, err := openKeyring(cfg)
+	if err != nil {
+		return err
+	}
+	res, err := seal.UpgradeCerts(ctx, db, keys)
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintf(env.Stdout, "%s before the interruption\n", res)
+			return esign.E("crypto upgrade", esign.Unavailable, "interrupted: run esign crypto upgrade again to finish")
+		}
+		return err
+	}
+	for _, p := range res.Problems {
+		fmt.Fprintf(env.Stderr, "esign crypto upgrade: %s\n", esign.ErrorMessage(p))
+	}
+	fmt.Fprintln(env.Stdout, res)
+	if res.Failed > 0 {
+		return esign.E("crypto upgrade", esign.Internal, fmt.Sprintf("%d stored secrets could not be upgraded: check crypto.keys and crypto.legacy_secret, then run again", res.Failed))
+	}
+	return nil
 }

@@ -43,7 +43,8 @@ steps, in the order the app takes them:
   login --username U                      new session (password: first line of stdin)
   offer ID                                open an offer and list its documents
   m1 OFFER                                register the key for the offer (M1); the 2FA code comes by SMS
-  m2 --sms CODE                           sign (M2; password: first line of stdin); waits for the seal, prints the contract id
+  m2 --sms CODE                           confirm the code (2f-auth) and sign (M2; password: first line of stdin);
+                                          waits for the seal, prints the contract id; a mistyped code may be entered again
   contract ID [--out DIR]                 download the sealed contract and acknowledge it`
 
 // runDevice: esign device …, the reference device client on the command
@@ -207,6 +208,12 @@ func deviceM2(ctx context.Context, c *device.Client, st *deviceState, password, 
 			return "", "", err
 		}
 		docs = append(docs, b.Bytes())
+	}
+	// The second factor first, as the app does: a mistyped code costs an
+	// attempt (the error says how many are left), not the time-stamps of
+	// an M2, and the signature waits for the corrected code.
+	if err := c.TwoFactorAuth(ctx, st.SignatureID, password, sms); err != nil {
+		return "", "", err
 	}
 	m, err := c.BuildM2(ctx, &device.M2Input{SignatureID: st.SignatureID, OfferID: st.OfferID, Documents: docs, Password: password, SMSToken: sms})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"esign/internal/config"
+	"esign/internal/customers/customerstest"
 	"esign/internal/pades"
 	"esign/internal/pdf/pdftest"
 )
@@ -24,15 +25,19 @@ func TestDeviceCLI(t *testing.T) {
 	env := append(testEnviron(dir), "ESIGN_LISTEN_TSA="+freeAddr(t)) // the mobile API asks the TSA at its configured address
 	a := startProcess(t, "all", env)
 	state := filepath.Join(dir, "device.json")
-	step := func(stdin string, args ...string) string {
-		t.Helper()
+	try := func(stdin string, args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
 		code := Run(t.Context(), Env{Args: append([]string{"device", "--state", state}, args...), Stdin: strings.NewReader(stdin),
 			Stdout: &out, Stderr: &errb, Environ: env})
+		return code, out.String(), errb.String()
+	}
+	step := func(stdin string, args ...string) string {
+		t.Helper()
+		code, out, errs := try(stdin, args...)
 		if code != 0 {
-			t.Fatalf("esign device %v: exit %d: %s", args, code, errb.String())
+			t.Fatalf("esign device %v: exit %d: %s", args, code, errs)
 		}
-		return out.String()
+		return out
 	}
 	if code, _, errs := run(t, t.Context(), env, nil, "device", "--state", state, "login", "--username", "x"); code != 2 || !strings.Contains(errs, "register") {
 		t.Fatalf("before register: %d %q", code, errs)
@@ -74,6 +79,12 @@ func TestDeviceCLI(t *testing.T) {
 	code2fa, _, err := waitSMSCode(t.Context(), setup.a.db, phone, seen)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A mistyped code says how many attempts are left and keeps the
+	// signature: the right code then signs it.
+	wrong := customerstest.WrongCode(code2fa)
+	if code, _, errs := try(pw+"\n", "m2", "--sms", wrong); code == 0 || !strings.Contains(errs, "invalid_code") || !strings.Contains(errs, "attempts left: 4") {
+		t.Fatalf("m2 with a wrong code: exit %d: %s", code, errs)
 	}
 	out := step(pw+"\n", "m2", "--sms", code2fa)
 	m := regexp.MustCompile(`contract (\S+)`).FindStringSubmatch(out)

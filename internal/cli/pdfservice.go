@@ -14,7 +14,7 @@ import (
 // without one falls back to the development signer; on PostgreSQL
 // pdfservice refuses to sign until the bank's .p12 is imported.
 func (a *app) servePDFService(ctx context.Context) error {
-	ids := &seal.StoreIdentities{Store: a.db, Keys: a.keys}
+	ids := &seal.StoreIdentities{Store: a.db, Keys: a.keys, Log: a.log}
 	if a.db.Driver() == "sqlite" {
 		dev := a.devPKI
 		if dev == nil {

@@ -106,6 +106,9 @@ type app struct {
 	// initialPassword is the file holding the first admin's password while
 	// it exists (embedded deployment).
 	initialPassword string
+	// demoCredentials is the file of the webhook credentials enabled for
+	// esign demo (embedded deployment without webhook settings).
+	demoCredentials string
 }
 
 func runProcess(spec processSpec) func(ctx context.Context, env Env, args []string) error {
@@ -183,6 +186,9 @@ func (a *app) open(ctx context.Context) error {
 				return err
 			}
 			a.initialPassword = file
+			if a.demoCredentials, err = ensureDemoCredentials(&a.cfg); err != nil {
+				return err
+			}
 		}
 	}
 	if a.spec.runsQueue() {
@@ -425,6 +431,9 @@ func (a *app) printBanner(w io.Writer, addrs map[string]string) {
 	fmt.Fprintf(w, "  Customer UI:            %s\n", url(a.cfg.Public.CustomerURL, "customer"))
 	if a.initialPassword != "" {
 		fmt.Fprintf(w, "  Operator login:         user \"admin\", password in %s (the first sign-in sets up an authenticator app; delete the file once you stored the password elsewhere)\n", a.initialPassword)
+	}
+	if a.demoCredentials != "" {
+		fmt.Fprintf(w, "  Webhook (esign demo):   user:password in %s\n", a.demoCredentials)
 	}
 	var others []string
 	for _, n := range []string{"webhook", "mobile", "realtime", "customer_realtime", "tsa", "pdfservice"} {

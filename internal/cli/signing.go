@@ -1,26 +1,19 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
-	"math/big"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
 	"esign/internal/bus"
 	"esign/internal/customers"
-	"esign/internal/device"
 	"esign/internal/esign"
 	"esign/internal/notify"
 	"esign/internal/notify/inbox"
 	"esign/internal/offers"
 	"esign/internal/pades"
-	"esign/internal/pdf/pdftest"
 	"esign/internal/seal"
 	"esign/internal/signing"
 	"esign/internal/sqlstore"
@@ -76,8 +69,7 @@ type OfferDocument struct {
 
 // CreateOffer files an offer of the PDFs for the customer, expiring in a
 // week, through the same service as the webhook upload (PDF validation,
-// encrypted storage, notifications), for tools (esign demo, esign-bench
-// flow) and tests.
+// encrypted storage, notifications), for esign-bench flow and tests.
 func (s *CustomerSetup) CreateOffer(ctx context.Context, customerID, title string, docs []OfferDocument) (string, error) {
 	c, err := s.a.db.GetCustomer(ctx, customerID)
 	if err != nil {
@@ -128,156 +120,6 @@ func waitSMSCode(ctx context.Context, db *sqlstore.DB, phone string, after int) 
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// runDemo is `esign demo`: against a running system (default: the local
-// `esign all`, whose SMS land in the development inbox) it files an offer
-// of two PDFs, onboards a reference device, signs with M1/M2, downloads
-// the sealed contract, verifies it and prints a short report.
-func runDemo(ctx context.Context, env Env, args []string) error {
-	fs, path := newFlagSet(env, "demo")
-	mobile := fs.String("mobile", "", "base URL of the mobile API (default: http:// + listen.mobile)")
-	outDir := fs.String("out", ".", "directory to write the sealed contract's PDFs to")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
-	cfg, err := loadConfig(env, *path)
-	if err != nil {
-		return err
-	}
-	base := *mobile
-	if base == "" {
-		base = "http://" + displayAddr(cfg.Listen.Mobile)
-	}
-	roots, err := trustPool(cfg, nil)
-	if err != nil {
-		return err
-	}
-	setup, err := OpenCustomerSetup(ctx, *path, env.Environ)
-	if err != nil {
-		return err
-	}
-	defer setup.Close()
-	w := env.Stdout
-	step := func(format string, args ...any) { fmt.Fprintf(w, "  "+format+"\n", args...) }
-
-	n, err := rand.Int(rand.Reader, big.NewInt(10_000_000))
-	if err != nil {
-		return err
-	}
-	phone := fmt.Sprintf("+3630%07d", n)
-	user := "demo" + strings.ToLower(rand.Text()[:8])
-	pw := "Demo-" + rand.Text()[:12] + "-9a"
-	custID, code, err := setup.CreateCustomer(ctx, "Demo Customer", phone)
-	if err != nil {
-		return fmt.Errorf("create the customer: %w", err)
-	}
-	_, seen, err := waitSMSCode(ctx, setup.a.db, phone, 0)
-	if err != nil {
-		return err
-	}
-	d := &device.Client{BaseURL: base, DeviceInfo: "esign demo (reference client)"}
-	if err := d.NewKey(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "esign demo against %s\n", base)
-	for _, s := range []struct {
-		what string
-		f    func() error
-	}{
-		{"register the device", func() error { return d.Register(ctx, "demo-"+rand.Text()[:10], "") }},
-		{"associate it with the SMS code", func() error { return d.Associate(ctx, phone, code) }},
-		{"create the credentials " + user, func() error { return d.Create(ctx, user, pw) }},
-		{"operator approval", func() error { return setup.Approve(ctx, custID) }},
-		{"log in", func() error { return d.Login(ctx, user, pw) }},
-	} {
-		if err := s.f(); err != nil {
-			return fmt.Errorf("%s: %w", s.what, err)
-		}
-		step("%s: ok", s.what)
-	}
-	offerID, err := setup.CreateOffer(ctx, custID, "Demo loan agreement",
-		[]OfferDocument{{"agreement.pdf", pdftest.Minimal(2)}, {"terms.pdf", pdftest.Minimal(1)}})
-	if err != nil {
-		return fmt.Errorf("file the offer: %w", err)
-	}
-	step("offer %s filed with two PDFs", offerID)
-	o, err := d.GetOffer(ctx, offerID)
-	if err != nil {
-		return fmt.Errorf("open the offer: %w", err)
-	}
-	var docs [][]byte
-	for _, doc := range o.Documents {
-		var b bytes.Buffer
-		if err := d.Download(ctx, doc.ID, &b); err != nil {
-			return fmt.Errorf("download %s: %w", doc.Name, err)
-		}
-		docs = append(docs, b.Bytes())
-	}
-	m1, err := d.BuildM1(ctx, offerID)
-	if err != nil {
-		return fmt.Errorf("build M1: %w", err)
-	}
-	sigID, err := d.SendM1(ctx, m1)
-	if err != nil {
-		return fmt.Errorf("M1: %w", err)
-	}
-	step("M1 accepted: signature %s (%s)", sigID, d.Algorithm)
-	sms, _, err := waitSMSCode(ctx, setup.a.db, phone, seen)
-	if err != nil {
-		return err
-	}
-	m2, err := d.BuildM2(ctx, &device.M2Input{SignatureID: sigID, OfferID: offerID, Documents: docs, Password: pw, SMSToken: sms})
-	if err != nil {
-		return fmt.Errorf("build M2: %w", err)
-	}
-	res, err := d.SendM2(ctx, m2)
-	if err != nil {
-		return fmt.Errorf("M2: %w", err)
-	}
-	step("M2 accepted: customer signature hash %s", res.CustomerSignatureHash)
-	contractID, err := d.WaitContract(ctx, res)
-	if err != nil {
-		return fmt.Errorf("wait for the sealed contract: %w", err)
-	}
-	k, err := d.GetContract(ctx, contractID)
-	if err != nil {
-		return fmt.Errorf("read the contract: %w", err)
-	}
-	if err := os.MkdirAll(*outDir, 0o755); err != nil {
-		return err
-	}
-	for i, doc := range k.Documents {
-		var b bytes.Buffer
-		if err := d.Download(ctx, doc.ID, &b); err != nil {
-			return fmt.Errorf("download the contract: %w", err)
-		}
-		file := filepath.Join(*outDir, fmt.Sprintf("esign-demo-%s-%d-%s", k.ID[:8], i+1, filepath.Base(doc.Name)))
-		if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
-			return err
-		}
-		rep, err := pades.Verify(ctx, bytes.NewReader(b.Bytes()), int64(b.Len()), pades.VerifyOptions{Roots: roots})
-		if err != nil {
-			return fmt.Errorf("verify %s: %w", file, err)
-		}
-		level := ""
-		if len(rep.Signatures) > 0 {
-			level = rep.Signatures[0].Level
-		}
-		if !rep.Valid() {
-			return fmt.Errorf("%s does not verify:\n%s", file, rep.Summary())
-		}
-		step("contract %s: %s — valid, PAdES %s", k.ID, file, level)
-	}
-	if err := d.Acknowledge(ctx, k.ID); err != nil {
-		return fmt.Errorf("acknowledge: %w", err)
-	}
-	step("contract acknowledged")
-	fmt.Fprintln(w, "signed.")
-	return nil
 }
 
 // WaitSigningCode waits until the development inbox holds the signing code

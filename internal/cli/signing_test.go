@@ -2,55 +2,72 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
-	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
+	"esign/internal/demo"
+	"esign/internal/esign"
 	"esign/internal/esigntest"
 	"esign/internal/pades"
+	"esign/internal/pdf/pdftest"
 	"esign/internal/pki"
+	"esign/internal/webhookapi"
 )
 
-// TestDemoOnAll runs `esign demo` against `esign all`: the reference
-// device client onboards, signs an offer of two PDFs with M1/M2 through
-// the mobile API and the built-in TSA, pdfservice seals over the
-// in-process bus, the SMS codes pass through the job queue into the
-// development inbox; the sealed PDFs it writes verify (PAdES B-LT: the
-// development CA answers OCSP at the built-in TSA) in our verifier and in
-// pdfsig, qpdf and openssl.
+// demoEnviron is testEnviron for `esign all` under the demo: the customer
+// service asks the built-in TSA at its configured address, so that one
+// needs a fixed port.
+func demoEnviron(t *testing.T, dir string, extra ...string) []string {
+	t.Helper()
+	return append(testEnviron(dir, extra...), "ESIGN_LISTEN_TSA="+freeAddr(t))
+}
+
+// demoFlags points esign demo at the listeners of a started process.
+func demoFlags(addrs map[string]string, extra ...string) []string {
+	return append([]string{"demo", "--webhook", "http://" + addrs["webhook"], "--mobile", "http://" + addrs["mobile"],
+		"--inbox", "http://" + addrs["webhook"] + webhookapi.DevInboxPath}, extra...)
+}
+
+// TestDemoOnAll runs `esign demo` against `esign all`, through the public
+// interfaces only: the webhook API with the credentials `esign all`
+// enabled for it creates and approves the customer and files the offer,
+// the reference device client onboards and signs with M1/M2 through the
+// mobile API and the built-in TSA, the SMS codes are read from the
+// development inbox API, pdfservice seals over the in-process bus; the
+// sealed PDFs it writes verify (PAdES B-LT: the development CA answers
+// OCSP at the built-in TSA) in our verifier and in pdfsig, qpdf and
+// openssl.
 func TestDemoOnAll(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits between time-stamps for the TSA's accuracy")
 	}
 	dir := t.TempDir()
-	// The customer service asks the built-in TSA at its configured
-	// address, so it needs a fixed port.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tsaAddr := l.Addr().String()
-	l.Close()
-	var env []string
-	for _, e := range testEnviron(dir) {
-		if strings.HasPrefix(e, "ESIGN_LISTEN_TSA=") {
-			e = "ESIGN_LISTEN_TSA=" + tsaAddr
-		}
-		env = append(env, e)
-	}
+	env := demoEnviron(t, dir)
 	addrs := startProcess(t, "all", env)
+	if fi, err := os.Stat(filepath.Join(dir, demoCredentialsFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("demo credentials: %v %v", fi, err)
+	}
 	out := filepath.Join(dir, "out")
-	code, stdout, stderr := run(t, t.Context(), env, nil, "demo", "--mobile", "http://"+addrs["mobile"], "--out", out)
-	if code != 0 || !strings.HasSuffix(stdout, "signed.\n") || strings.Count(stdout, "valid, PAdES B-LT") != 2 {
+	code, stdout, stderr := run(t, t.Context(), env, nil, demoFlags(addrs, "--out", out)...)
+	if code != 0 || !strings.HasSuffix(stdout, "signed.\n") || strings.Count(stdout, "valid, PAdES B-LT") != 2 ||
+		!strings.Contains(stdout, "customer esign-demo created") {
 		t.Fatalf("esign demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	caFile := filepath.Join(dir, "pki", pki.FileCABundle)
@@ -75,15 +92,141 @@ func TestDemoOnAll(t *testing.T) {
 		}
 		validateElsewhere(t, f, b, caFile, rep.Signatures[0].ByteRange)
 	}
-	// Without a running system the demo fails with a message.
-	if code, _, stderr := run(t, t.Context(), env, nil, "demo", "--mobile", "http://127.0.0.1:1"); code == 0 || stderr == "" {
-		t.Fatalf("demo without a server: exit %d, %q", code, stderr)
+}
+
+// TestDemoNothingAnswers: with no system running, esign demo says at once
+// to start esign all (before it looks for credentials or waits for an SMS)
+// and makes nothing.
+func TestDemoNothingAnswers(t *testing.T) {
+	closed := "http://" + freeAddr(t) // nobody listens there
+	tests := []struct {
+		name  string
+		flags []string
+	}{
+		{"defaults", nil}, // the listeners of testEnviron: port 0
+		{"urls", []string{"--webhook", closed, "--mobile", closed, "--inbox", closed + webhookapi.DevInboxPath}},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			code, stdout, stderr := run(t, t.Context(), testEnviron(dir), nil, append([]string{"demo", "--out", dir}, tt.flags...)...)
+			if code != 1 || !strings.Contains(stderr, "nothing answers at") || !strings.Contains(stderr, "start `esign all` first") {
+				t.Fatalf("exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q: the demo did something", stdout)
+			}
+		})
+	}
+}
+
+// TestDemoRerun: a run that fails after filing its offer revokes the offer
+// and removes its device; an offer a killed run left open is revoked by
+// the next run, which reuses the customer (created, credentials set and
+// approved already) and signs.
+func TestDemoRerun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("signs twice through esign all")
+	}
+	dir := t.TempDir()
+	env := demoEnviron(t, dir, "ESIGN_TSA_ACCURACY=10ms")
+	addrs := startProcess(t, "all", env)
+	cfg, err := loadConfig(Env{Environ: env}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, err := readCredentials(filepath.Join(dir, demoCredentialsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, pw, _ := strings.Cut(cred, ":")
+	db, err := openToolDB(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	// A run cancelled once its offer is filed.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out bytes.Buffer
+	_, err = demo.Run(ctx, demo.Options{WebhookURL: "http://" + addrs["webhook"], MobileURL: "http://" + addrs["mobile"],
+		InboxURL: "http://" + addrs["webhook"] + webhookapi.DevInboxPath, User: user, Password: pw, OutDir: t.TempDir(),
+		Out: cancelOn{&out, "filed with two PDFs", cancel}})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(out.String(), "revoked: the run failed") || !strings.Contains(out.String(), "device removed") {
+		t.Fatalf("cancelled run: %v\n%s", err, out.String())
+	}
+	cs, err := db.ListCustomers(t.Context(), esign.CustomerFilter{ExternalRef: demo.DefaultCustomerRef})
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("customers %v %v", cs, err)
+	}
+	offers := func() []*esign.Offer {
+		t.Helper()
+		list, err := db.ListOffers(t.Context(), esign.OfferFilter{CustomerID: cs[0].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list
+	}
+	if list := offers(); len(list) != 1 || list[0].State != esign.OfferRevoked {
+		t.Fatalf("offers after the failed run: %+v", list)
+	}
+	apps, err := db.ListApps(t.Context(), esign.AppFilter{CustomerID: cs[0].ID})
+	if err != nil || len(apps) != 1 || apps[0].Status != esign.AppRemoved {
+		t.Fatalf("apps after the failed run: %+v %v", apps, err)
+	}
+
+	// What a killed run leaves: an open offer.
+	up, _ := json.Marshal(map[string]any{"customer_ref": demo.DefaultCustomerRef, "title": "left open", "channel": "email",
+		"expires_at": time.Now().Add(time.Hour), "documents": []map[string]string{{"name": "a.pdf",
+			"content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(1))}}})
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addrs["webhook"]+"/offer/upload", bytes.NewReader(up))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(user, pw)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %v %v", res, err)
+	}
+	res.Body.Close()
+
+	code, stdout, stderr := run(t, t.Context(), env, nil, demoFlags(addrs, "--out", t.TempDir())...)
+	if code != 0 || !strings.HasSuffix(stdout, "signed.\n") {
+		t.Fatalf("rerun: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"customer esign-demo exists: reused", "credentials demo-", "exist: reused",
+		"customer approved already", "revoked 1 offer(s) an earlier run left open"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("rerun output lacks %q:\n%s", want, stdout)
+		}
+	}
+	states := map[esign.OfferState]int{}
+	for _, o := range offers() {
+		states[o.State]++
+	}
+	if states[esign.OfferRevoked] != 2 || states[esign.OfferSigned] != 1 || len(states) != 2 {
+		t.Errorf("offers after the rerun: %v", states)
+	}
+}
+
+// cancelOn cancels once a line with the text is written.
+type cancelOn struct {
+	w      io.Writer
+	text   string
+	cancel context.CancelFunc
+}
+
+func (c cancelOn) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(c.text)) {
+		c.cancel()
+	}
+	return c.w.Write(p)
 }
 
 // TestDemoProduction runs `esign demo` against the production deployment:
 // oss, pdfservice and the TSA as separate processes over RabbitMQ,
-// PostgreSQL and Redis, with the bank's certificate imported.
+// PostgreSQL and Redis, with the bank's certificate imported and the
+// webhook endpoints and the inbox API enabled with credentials from a file
+// (as bench/demo.sh does).
 func TestDemoProduction(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three processes against PostgreSQL, RabbitMQ and Redis")
@@ -92,21 +235,17 @@ func TestDemoProduction(t *testing.T) {
 	pgURL := esigntest.PostgresSchemaURL(t)
 	redisURL := esigntest.ServerURL(t, esigntest.RedisURLEnv)
 	dataDir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	dir := t.TempDir()
+	credFile := filepath.Join(dir, "webhook-credentials")
+	if err := os.WriteFile(credFile, []byte("demo:"+rand.Text()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tsaAddr := l.Addr().String()
-	l.Close()
-	var env []string
-	for _, e := range testEnviron(dataDir) {
-		if strings.HasPrefix(e, "ESIGN_LISTEN_TSA=") {
-			e = "ESIGN_LISTEN_TSA=" + tsaAddr
-		}
-		env = append(env, e)
+	var creds []string
+	for _, k := range []string{"CUSTOMER_BOOTSTRAP", "CUSTOMER_SEND_ASSOCIATION_TOKEN", "CUSTOMER_APPROVE", "OFFER_UPLOAD", "OFFER_REVOKE", "DEV_INBOX"} {
+		creds = append(creds, "ESIGN_WEBHOOK_"+k+"_FILE="+credFile)
 	}
-	env = append(env, "ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL="+pgURL, testKeys,
-		"ESIGN_BUS_AMQP_URL="+amqpURL, "ESIGN_REDIS_URL="+redisURL)
+	env := demoEnviron(t, dataDir, append(creds, "ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL="+pgURL, testKeys,
+		"ESIGN_BUS_AMQP_URL="+amqpURL, "ESIGN_BUS_NAMESPACE="+testBusNamespace(t, amqpURL), "ESIGN_REDIS_URL="+redisURL)...)
 	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
 		t.Fatalf("migrate up: %s", errs)
 	}
@@ -129,7 +268,6 @@ func TestDemoProduction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "bank.p12"), p12, 0o600)
 	os.WriteFile(filepath.Join(dir, "pw"), []byte("bank-p12-pw\n"), 0o600)
 	if code, out, errs := run(t, t.Context(), env, nil, "cert", "import", "--p12", filepath.Join(dir, "bank.p12"),
@@ -138,7 +276,10 @@ func TestDemoProduction(t *testing.T) {
 	}
 	oss := startProcess(t, "oss", env)
 	startProcess(t, "pdfservice", env)
-	code, stdout, stderr := run(t, t.Context(), env, nil, "demo", "--mobile", "http://"+oss["mobile"], "--out", dir)
+	// Redis (rate limits per phone number) outlives the test: a customer
+	// of its own, with a phone number of its own.
+	ref := "esign-demo-" + strings.ToLower(rand.Text()[:10])
+	code, stdout, stderr := run(t, t.Context(), env, nil, demoFlags(oss, "--webhook-credentials", credFile, "--customer-ref", ref, "--out", dir)...)
 	if code != 0 || !strings.HasSuffix(stdout, "signed.\n") || strings.Count(stdout, "valid, PAdES B-LT") != 2 {
 		t.Fatalf("esign demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}

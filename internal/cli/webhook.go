@@ -39,6 +39,11 @@ func (a *app) webhookAPI() (http.Handler, error) {
 			hc.Endpoints = append(hc.Endpoints, webhookapi.Endpoint{Path: e.Path, User: user, Password: pw})
 		}
 	}
+	if user, pw, ok := w.DevInboxEndpoint().Credentials(); ok {
+		// Configuration validation allows it only while a channel goes to
+		// the development inbox.
+		hc.DevInbox = &webhookapi.DevInbox{User: user, Password: pw, Store: a.db.Inbox()}
+	}
 	h := webhookapi.New(svc, svc, a.log, hc)
 	return httpkit.Chain(h, httpkit.LimitBody(a.cfg.Webhook.MaxBodyBytes)), nil
 }

@@ -59,6 +59,9 @@ type Notify struct {
 	Workers      int `json:"workers" help:"Notifications sent concurrently by one process."`
 }
 
+// UsesInbox reports whether any channel goes to the development inbox.
+func (n Notify) UsesInbox() bool { return n.SMS == "inbox" || n.Email == "inbox" || n.Push == "inbox" }
+
 // Branding goes into every message the customer receives.
 type Branding struct {
 	ProductName  string `json:"product_name" help:"Name of the service in messages."`
@@ -127,6 +130,7 @@ type Public struct {
 type Bus struct {
 	AMQPURL        string        `json:"amqp_url" secret:"true" help:"RabbitMQ URL (amqp://user:pw@host:5672/vhost). Empty: the in-process bus, which only works inside 'esign all'."`
 	RequestTimeout time.Duration `json:"request_timeout" help:"Default deadline of an RPC call when the caller sets none."`
+	Namespace      string        `json:"namespace" help:"Prefix of every RabbitMQ queue and exchange name (namespace:esign:rpc-app), for deployments that must share one broker vhost; 1-32 of a-z, 0-9, '-', '_'. Empty: the specification's names. Production should rather use a vhost of its own (in bus.amqp_url). Every process of a deployment needs the same value; the in-process bus of 'esign all' ignores it."`
 }
 
 // Redis configures the shared store for sessions, rate limits and one-time

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,8 @@ func TestLoadErrors(t *testing.T) {
 		{"object_expected", `{"listen": "x"}`, nil, "listen", "must be an object"},
 		{"bad_level", "", []string{"ESIGN_LOG_LEVEL=loud"}, "log.level", "not one of"},
 		{"bad_amqp", "", []string{"ESIGN_BUS_AMQP_URL=http://x"}, "bus.amqp_url", "amqp://"},
+		{"bad_namespace", "", []string{"ESIGN_BUS_NAMESPACE=Bank A"}, "bus.namespace", "lower-case letters"},
+		{"long_namespace", "", []string{"ESIGN_BUS_NAMESPACE=" + strings.Repeat("a", 33)}, "bus.namespace", "1 to 32"},
 		{"missing_secret_file", "", []string{"ESIGN_TSA_PASSWORD_FILE=/nonexistent/pw"}, "tsa.password", "read secret file"},
 	}
 	for _, tt := range tests {
@@ -179,4 +182,17 @@ func FuzzLoadFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLoadLeavesEnvironAlone: Load reads the caller's environment list and
+// never reorders it (callers share such lists between configurations).
+func TestLoadLeavesEnvironAlone(t *testing.T) {
+	env := []string{"ESIGN_LOG_LEVEL=debug", "HOME=/root", "ESIGN_BUS_NAMESPACE=a"}
+	want := slices.Clone(env)
+	if _, err := Load("", env); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(env, want) {
+		t.Fatalf("Load changed its environment list to %q, want %q", env, want)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,8 +144,9 @@ func applyEnv(cfg *Config, environ []string, sources map[string]string) error {
 	for _, f := range Fields() {
 		byEnv[f.Env] = f
 	}
-	// Sort for a deterministic first error.
-	sort.Strings(environ)
+	// Sort a copy (the caller's list stays as it was) for a deterministic
+	// first error.
+	environ = slices.Sorted(slices.Values(environ))
 	for _, kv := range environ {
 		name, value, ok := strings.Cut(kv, "=")
 		if !ok || !strings.HasPrefix(name, EnvPrefix) || ignoredEnv(name) {

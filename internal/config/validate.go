@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"esign/internal/bus"
+	"esign/internal/esign"
 )
 
 // fillDerived sets the values that default to something computed from other
@@ -91,6 +94,9 @@ func (c Config) Validate() error {
 			return &FieldError{Key: "bus.amqp_url", Reason: err.Error()}
 		}
 	}
+	if err := bus.CheckNamespace(c.Bus.Namespace); err != nil {
+		return &FieldError{Key: "bus.namespace", Reason: esign.ErrorMessage(err)}
+	}
 	if c.Redis.URL != "" {
 		if err := checkURL(c.Redis.URL, "redis", "rediss"); err != nil {
 			return &FieldError{Key: "redis.url", Reason: err.Error()}
@@ -155,6 +161,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Webhook.validate(); err != nil {
 		return err
+	}
+	if c.Webhook.DevInbox != "" && !c.Notify.UsesInbox() {
+		return &FieldError{Key: "webhook.dev_inbox", Reason: "only with a development inbox: set notify.sms, notify.email or notify.push to inbox, or leave it empty"}
 	}
 	return nil
 }

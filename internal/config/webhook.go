@@ -17,6 +17,7 @@ type Webhook struct {
 	CustomerAssociation     string `json:"customer_send_association_token" secret:"true" help:"POST /customer/send-association-token: empty disables it; user:password enables it behind HTTP Basic auth."`
 	CustomerApprove         string `json:"customer_approve" secret:"true" help:"POST /customer/approve: empty disables it; user:password enables it behind HTTP Basic auth."`
 	AppNotification         string `json:"app_notification" secret:"true" help:"POST /app/notification: empty disables it; user:password enables it behind HTTP Basic auth."`
+	DevInbox                string `json:"dev_inbox" secret:"true" help:"GET /dev/inbox, the development inbox (SMS codes included) as JSON for esign demo and tests: empty disables it (404); user:password enables it behind HTTP Basic auth. Only accepted while notify.sms, notify.email or notify.push is inbox."`
 	EventURLs               string `json:"event_urls" help:"Space-separated callback URLs that receive every event (offer.signed, offer.refused, offer.revoked, offer.expired, contract.acknowledged) as a signed JSON POST; empty: no events are recorded."`
 	EventSecret             string `json:"event_secret" secret:"true" help:"HMAC-SHA256 key (at least 32 characters) of the X-Esign-Signature header of events; required with webhook.event_urls."`
 	EventMaxAttempts        int    `json:"event_max_attempts" help:"Delivery attempts per event and URL before the delivery is marked failed (backoff from 10 s doubling up to 4 h)."`
@@ -37,6 +38,12 @@ func (w Webhook) WebhookEndpoints() []WebhookEndpoint {
 		{"/customer/approve", "webhook.customer_approve", w.CustomerApprove},
 		{"/app/notification", "webhook.app_notification", w.AppNotification},
 	}
+}
+
+// DevInboxEndpoint is the setting of GET /dev/inbox, the development
+// inbox's read-only API (docs/webhook-api.md).
+func (w Webhook) DevInboxEndpoint() WebhookEndpoint {
+	return WebhookEndpoint{"/dev/inbox", "webhook.dev_inbox", w.DevInbox}
 }
 
 // WebhookEndpoint is one endpoint's setting.
@@ -63,7 +70,7 @@ func defaultWebhook() Webhook {
 }
 
 func (w Webhook) validate() error {
-	for _, e := range w.WebhookEndpoints() {
+	for _, e := range append(w.WebhookEndpoints(), w.DevInboxEndpoint()) {
 		if e.Value == "" {
 			continue
 		}

@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func TestWebhookValidate(t *testing.T) {
 	const pw = "0123456789abcdef"
@@ -23,6 +26,8 @@ func TestWebhookValidate(t *testing.T) {
 		{"events_no_secret", func(w *Webhook) { w.EventURLs = "https://bank.example/hook" }, "webhook.event_secret"},
 		{"events_bad_url", func(w *Webhook) { w.EventURLs = "ftp://bank.example/"; w.EventSecret = pw + pw }, "webhook.event_urls"},
 		{"attempts_zero", func(w *Webhook) { w.EventMaxAttempts = 0 }, "webhook.event_max_attempts"},
+		{"dev_inbox", func(w *Webhook) { w.DevInbox = "demo:" + pw }, ""},
+		{"dev_inbox_short_password", func(w *Webhook) { w.DevInbox = "demo:short" }, "webhook.dev_inbox"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,5 +57,38 @@ func TestWebhookEndpointCredentials(t *testing.T) {
 	}
 	if _, _, ok := eps[1].Credentials(); ok {
 		t.Fatal("an empty setting is enabled")
+	}
+}
+
+// TestDevInboxNeedsInbox: GET /dev/inbox reads the development inbox, so
+// it is refused once no channel goes there (a production sender setup).
+func TestDevInboxNeedsInbox(t *testing.T) {
+	const cred = "demo:0123456789abcdef"
+	tests := []struct {
+		name           string
+		sms, mail, psh string
+		ok             bool
+	}{
+		{"all_inbox", "inbox", "inbox", "inbox", true},
+		{"sms_inbox", "inbox", "smtp", "fcm", true},
+		{"no_inbox", "smsapi", "smtp", "fcm", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.fillDerived()
+			c.Notify.SMS, c.Notify.Email, c.Notify.Push = tt.sms, tt.mail, tt.psh
+			c.Notify.SmsAPIToken, c.Notify.SMTPHost, c.Notify.EmailFrom = "token", "smtp.example", "esign@bank.example"
+			c.Notify.FCMServiceAccountFile = "sa.json"
+			c.Webhook.DevInbox = cred
+			err := c.Validate()
+			var fe *FieldError
+			switch {
+			case tt.ok && err != nil:
+				t.Fatalf("Validate() = %v", err)
+			case !tt.ok && (!errors.As(err, &fe) || fe.Key != "webhook.dev_inbox"):
+				t.Fatalf("Validate() = %v, want an error for webhook.dev_inbox", err)
+			}
+		})
 	}
 }

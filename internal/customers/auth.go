@@ -219,7 +219,7 @@ func (s *Service) Associate(ctx context.Context, app *esign.App, phone, code str
 	if target == nil {
 		return nil, errBadCode(op)
 	}
-	if err := s.checkCode(ctx, target.ID, esign.TokenAssociation, "", "", code); err != nil {
+	if err := s.checkCode(ctx, target.ID, esign.TokenAssociation, code); err != nil {
 		return nil, err
 	}
 	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {

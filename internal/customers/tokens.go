@@ -127,40 +127,92 @@ func (s *Service) issueCode(ctx context.Context, tx *sqlstore.Tx, c *esign.Custo
 	return code, exp, nil
 }
 
-// errBadCode is the one answer for a wrong, expired, used or dead code.
+// errBadCode is the one answer for a wrong, expired, used or dead
+// association code: an app that is not yet associated learns nothing about
+// the codes sent to a phone number.
 func errBadCode(op string) error {
 	return esign.WithCode(op, esign.Invalid, "invalid_code", "the code is wrong or expired")
 }
 
-// checkCode consumes the newest usable code of the customer and purpose
-// (and signature). Single use is one conditional UPDATE, so of concurrent
-// submissions exactly one succeeds; a wrong code counts an attempt, and
-// the challenge dies at CodeMaxAttempts. Errors: Invalid (invalid_code).
-func (s *Service) checkCode(ctx context.Context, customerID string, purpose esign.TokenPurpose, signatureID, binding, code string) error {
-	const op = "customers.checkCode"
+// codeMatch is how a submitted code compared with the newest usable one.
+type codeMatch struct {
+	token *esign.VerificationToken // the matching code, not consumed; nil: no match
+	left  int                      // attempts left on the newest code after this one
+	none  bool                     // there is no usable code: expired, used or replaced
+}
+
+// errCode is the answer of a signing-code check that did not match: the
+// customer owns the challenge, so it says how many attempts are left.
+// Errors: Invalid (invalid_code, with AttemptsLeft).
+func (r codeMatch) errCode(op string) error {
+	msg := fmt.Sprintf("the SMS code is wrong (attempts left: %d)", r.left)
+	switch {
+	case r.none:
+		msg = "the SMS code expired or was already used"
+	case r.left == 0:
+		msg = "the SMS code was entered wrongly too many times"
+	}
+	left := r.left
+	return &esign.Error{Op: op, Kind: esign.Invalid, Code: "invalid_code", Msg: msg, AttemptsLeft: &left}
+}
+
+// matchCode compares code with the newest usable code of the customer and
+// purpose (and signature) without consuming it. A wrong code counts an
+// attempt, and the challenge dies at CodeMaxAttempts.
+func (s *Service) matchCode(ctx context.Context, customerID string, purpose esign.TokenPurpose, signatureID, binding, code string) (codeMatch, error) {
 	now := s.now()
 	ts, err := s.db.ListVerificationTokens(ctx, esign.VerificationTokenFilter{CustomerID: customerID, Purpose: purpose,
 		SignatureID: signatureID, UsableAt: now, Page: esign.Page{Limit: 1}})
 	if err != nil {
-		return esign.E(op, err)
+		return codeMatch{}, err
 	}
-	if len(ts) == 0 || ts[0].Attempts >= s.cfg.CodeMaxAttempts || (signatureID == "" && ts[0].SignatureID != "") {
-		return errBadCode(op)
+	if len(ts) == 0 || (signatureID == "" && ts[0].SignatureID != "") {
+		return codeMatch{none: true}, nil
 	}
 	t := ts[0]
+	if t.Attempts >= s.cfg.CodeMaxAttempts {
+		return codeMatch{}, nil
+	}
 	want := s.codeHash(purpose, customerID, binding, strings.TrimSpace(code))
 	if validCodeFormat(code) && subtle.ConstantTimeCompare([]byte(want), []byte(t.TokenHash)) == 1 {
-		ok, err := s.db.ConsumeVerificationToken(ctx, t.ID, t.TokenHash, now, s.cfg.CodeMaxAttempts)
-		if err != nil {
-			return esign.E(op, err)
-		}
-		if ok {
-			return nil
-		}
-		return errBadCode(op)
+		return codeMatch{token: t, left: s.cfg.CodeMaxAttempts - t.Attempts}, nil
 	}
-	if _, err := s.db.FailVerificationToken(ctx, t.ID, s.cfg.CodeMaxAttempts); err != nil {
+	n, err := s.db.FailVerificationToken(ctx, t.ID, s.cfg.CodeMaxAttempts)
+	if err != nil {
+		return codeMatch{}, err
+	}
+	return codeMatch{left: max(s.cfg.CodeMaxAttempts-n, 0)}, nil
+}
+
+// consumeCode marks a matched code used: one conditional UPDATE, so of
+// concurrent submissions exactly one succeeds. st is the database or the
+// caller's transaction.
+func (s *Service) consumeCode(ctx context.Context, st codeStore, t *esign.VerificationToken) (bool, error) {
+	return st.ConsumeVerificationToken(ctx, t.ID, t.TokenHash, s.now(), s.cfg.CodeMaxAttempts)
+}
+
+// codeStore is what consumeCode needs (*sqlstore.DB or *sqlstore.Tx).
+type codeStore interface {
+	ConsumeVerificationToken(ctx context.Context, id, tokenHash string, now time.Time, maxAttempts int) (bool, error)
+}
+
+// checkCode consumes the newest usable association code of the customer
+// if it is code. Errors: Invalid (invalid_code).
+func (s *Service) checkCode(ctx context.Context, customerID string, purpose esign.TokenPurpose, code string) error {
+	const op = "customers.checkCode"
+	r, err := s.matchCode(ctx, customerID, purpose, "", "", code)
+	if err != nil {
 		return esign.E(op, err)
 	}
-	return errBadCode(op)
+	if r.token == nil {
+		return errBadCode(op)
+	}
+	ok, err := s.consumeCode(ctx, s.db, r.token)
+	if err != nil {
+		return esign.E(op, err)
+	}
+	if !ok {
+		return errBadCode(op)
+	}
+	return nil
 }

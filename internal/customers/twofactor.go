@@ -70,48 +70,88 @@ func (s *Service) SendTwoFactorCode(ctx context.Context, signatureID string) err
 	return nil
 }
 
-// TwoFactorAuth checks the second factor of a signature: the customer's
-// username and password (under the lockout policy) and the SMS code sent
-// for this signature and these documents, which it consumes. The signing
-// workflow verifies M2 afterwards; the consumed code's hash stays as
-// evidence. Errors: NotFound (not the customer's signature), Invalid
-// (signature_state, invalid_code), Unauthorized (invalid_credentials).
+// SecondFactor is the second factor of a signature that CheckTwoFactor
+// confirmed: the signing code it matched, still unspent.
+type SecondFactor struct {
+	SignatureID string
+	token       *esign.VerificationToken
+}
+
+// TwoFactorAuth checks the second factor of a signature (the 2f-auth
+// endpoint): the customer's username and password and the SMS code, as
+// CheckTwoFactor does. It does not spend the code: the M2 of the same
+// signature carries the same code and spends it with its verdict.
 func (s *Service) TwoFactorAuth(ctx context.Context, p *Principal, signatureID, username, pw, code string, m Meta) error {
-	const op = "customers.TwoFactorAuth"
+	_, err := s.CheckTwoFactor(ctx, p, signatureID, username, pw, code, m)
+	return err
+}
+
+// CheckTwoFactor checks the second factor of a signature: the customer's
+// username and password (under the lockout policy) and the SMS code sent
+// for this signature and these documents, without spending the code. A
+// wrong code counts one of the code's CodeMaxAttempts; its error carries
+// the attempts left (esign.ErrorAttemptsLeft), 0 when the code is dead:
+// entered wrongly too often, expired, used or replaced by a newer one.
+// Errors: NotFound (not the customer's signature), Invalid
+// (signature_state, invalid_code), Unauthorized (invalid_credentials),
+// TooMany (rate_limited).
+func (s *Service) CheckTwoFactor(ctx context.Context, p *Principal, signatureID, username, pw, code string, m Meta) (*SecondFactor, error) {
+	const op = "customers.CheckTwoFactor"
 	g, err := s.db.GetSignature(ctx, signatureID)
 	if esign.IsKind(err, esign.NotFound) || (err == nil && g.CustomerID != p.Customer.ID) {
-		return esign.E(op, esign.NotFound, "signature not found")
+		return nil, esign.E(op, esign.NotFound, "signature not found")
 	}
 	if err != nil {
-		return esign.E(op, err)
+		return nil, esign.E(op, err)
 	}
 	// m2_received: the signing workflow claimed the signature to verify
 	// M2 with this second factor.
 	if g.Status != esign.SignatureM1Received && g.Status != esign.SignatureM2Received {
-		return esign.WithCode(op, esign.Invalid, "signature_state", "the signature does not wait for its second factor")
+		return nil, esign.WithCode(op, esign.Invalid, "signature_state", "the signature does not wait for its second factor")
 	}
 	if err := s.allow(ctx, op, "login:app:"+p.App.ID, s.cfg.LoginPerApp); err != nil {
-		return err
+		return nil, err
 	}
 	c, err := s.db.GetCustomer(ctx, p.Customer.ID)
 	if err != nil {
-		return esign.E(op, err)
+		return nil, esign.E(op, err)
 	}
 	if err := s.verifyPassword(ctx, op, c, pw, &p.Session); err != nil {
-		return err
+		return nil, err
 	}
 	if username != c.Username || username != g.Username {
-		return errCredentials(op)
+		return nil, errCredentials(op)
 	}
 	binding, err := signatureBinding(ctx, s.db, g)
 	if err != nil {
-		return esign.E(op, err)
+		return nil, esign.E(op, err)
 	}
-	if err := s.checkCode(ctx, c.ID, esign.TokenTwoFactor, g.ID, binding, code); err != nil {
-		return err
+	r, err := s.matchCode(ctx, c.ID, esign.TokenTwoFactor, g.ID, binding, code)
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	if r.token == nil {
+		return nil, r.errCode(op)
 	}
 	if err := s.db.CreateActivity(ctx, activity(c.ID, g.OfferID, "signature.second_factor", `{"signature_id":"`+g.ID+`"}`, m)); err != nil {
+		return nil, esign.E(op, err)
+	}
+	return &SecondFactor{SignatureID: g.ID, token: r.token}, nil
+}
+
+// SpendTwoFactor spends the code of a confirmed second factor inside tx,
+// the transaction that records the signature's verdict: a verdict that
+// does not commit leaves the code unspent, and a code spent meanwhile (or
+// expired, or replaced) fails the verdict. The spent code's keyed hash
+// stays as evidence. Errors: Invalid (invalid_code, no attempts left).
+func (s *Service) SpendTwoFactor(ctx context.Context, tx *sqlstore.Tx, f *SecondFactor) error {
+	const op = "customers.SpendTwoFactor"
+	ok, err := s.consumeCode(ctx, tx, f.token)
+	if err != nil {
 		return esign.E(op, err)
+	}
+	if !ok {
+		return codeMatch{none: true}.errCode(op)
 	}
 	return nil
 }

@@ -71,26 +71,44 @@ func (c *Client) NewKey() error {
 	return err
 }
 
-// Error is an error answer of the API.
+// Error is an error answer of the API. AttemptsLeft is there on a
+// mistyped SMS code: how many more tries the code has.
 type Error struct {
-	Status  int
-	Kind    string `json:"kind"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	ID      string `json:"id"`
+	Status       int
+	Kind         string `json:"kind"`
+	Code         string `json:"code"`
+	Message      string `json:"message"`
+	AttemptsLeft *int   `json:"attemptsLeft"`
+	ID           string `json:"id"`
 }
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("device: HTTP %d %s (%s): %s", e.Status, e.Kind, e.Code, e.Message)
 }
 
-// AsError returns the API error in err as an esign error with its kind
-// and code, so that callers can use esign.ErrorKind and ErrorCode.
+// AsError returns the API error in err as an esign error with its kind,
+// code and attempts left, so that callers can use esign.ErrorKind,
+// ErrorCode and ErrorAttemptsLeft.
 func AsError(err error) error {
 	if e, ok := err.(*Error); ok {
-		return &esign.Error{Op: "device", Kind: esign.ParseKind(e.Kind), Code: e.Code, Msg: e.Message}
+		return &esign.Error{Op: "device", Kind: esign.ParseKind(e.Kind), Code: e.Code, Msg: e.Message, AttemptsLeft: e.AttemptsLeft}
 	}
 	return err
+}
+
+// ReadError reads the error answer of an esign API ({"error": {kind, code,
+// message, id}}; any other body becomes the message) and returns it as
+// AsError does.
+func ReadError(resp *http.Response) error {
+	var eb struct {
+		Error Error `json:"error"`
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if json.Unmarshal(b, &eb) != nil {
+		eb.Error.Message = strings.TrimSpace(string(b))
+	}
+	eb.Error.Status = resp.StatusCode
+	return AsError(&eb.Error)
 }
 
 func (c *Client) do(ctx context.Context, method, path, token string, in, out any) error {
@@ -122,15 +140,7 @@ func (c *Client) do(ctx context.Context, method, path, token string, in, out any
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		var eb struct {
-			Error Error `json:"error"`
-		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		if json.Unmarshal(b, &eb) != nil {
-			eb.Error.Message = strings.TrimSpace(string(b))
-		}
-		eb.Error.Status = resp.StatusCode
-		return AsError(&eb.Error)
+		return ReadError(resp)
 	}
 	if w, ok := out.(io.Writer); ok {
 		_, err := io.Copy(w, io.LimitReader(resp.Body, MaxDownload))
@@ -190,6 +200,21 @@ type Offer struct {
 	Title     string     `json:"title"`
 	State     string     `json:"state"`
 	Documents []Document `json:"documents"`
+}
+
+// ListOffers lists the customer's offers, newest first (without their
+// documents).
+func (c *Client) ListOffers(ctx context.Context) ([]Offer, error) {
+	var out struct {
+		Offers []Offer `json:"offers"`
+	}
+	return out.Offers, c.do(ctx, "GET", "/api/offers", c.SessionToken, nil, &out)
+}
+
+// RemoveAccount removes the account from the installation: its device
+// token and sessions stop working.
+func (c *Client) RemoveAccount(ctx context.Context) error {
+	return c.do(ctx, "POST", "/api/app/remove-account", c.DeviceToken, nil, nil)
 }
 
 // GetOffer opens an offer (the server marks it opened).
@@ -268,6 +293,15 @@ func (c *Client) BuildM1(ctx context.Context, offerID string) (*signing.M1, erro
 func (c *Client) SendM1(ctx context.Context, m *signing.M1) (string, error) {
 	var out signing.M1Result
 	return out.SignatureID, c.do(ctx, "POST", "/api/signature/m1", c.SessionToken, m, &out)
+}
+
+// TwoFactorAuth confirms the customer's second factor for the signature
+// (user name, password and the SMS code) before M2 is built, as the
+// specification's app does; the code stays valid for the M2. A mistyped
+// code is an *Error with code invalid_code and the attempts left.
+func (c *Client) TwoFactorAuth(ctx context.Context, signatureID, password, smsToken string) error {
+	return c.do(ctx, "POST", "/api/customer/2f-auth", c.SessionToken, map[string]string{"signatureId": signatureID,
+		"username": c.UserName, "password": password, "smsToken": smsToken}, nil)
 }
 
 // M2Input is what the customer supplies for M2.

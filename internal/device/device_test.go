@@ -61,7 +61,7 @@ func newSystem(t *testing.T, driver string) *system {
 	go pdfsvc.Serve(ctx, b)
 
 	ce := customerstest.New(t, customerstest.OpenDB(t, driver), nil, customers.Config{}, tc)
-	svc, err := signing.New(ce.DB, ce.Svc, signing.Config{TSARoots: roots, Sealing: &signing.Sealing{
+	svc, err := signing.New(ce.DB, ce.Svc, signing.Config{TSARoots: roots, Now: ce.Clock.Now, Sealing: &signing.Sealing{
 		Seal: pades.SignOptions{Level: pades.LevelBT, CMS: &seal.Client{Bus: b, Timestamp: true}},
 		Docs: ce.Docs, Queue: ce.Queue, Events: b, Stream: bus.StreamContractUpdates}})
 	if err != nil {
@@ -151,8 +151,18 @@ func TestEndToEnd(t *testing.T) {
 		d, c := s.onboard(t)
 		o := s.offer(t, c)
 		sigID, docs := s.prepare(t, d, o)
+		// The specification's flow: 2f-auth (a mistyped code first), then
+		// M2 with the same code.
+		code := s.ce.Queue.Last(t, notify.TwoFactorCode).Params.Code
+		err := device.AsError(d.TwoFactorAuth(ctx, sigID, "Correct-Horse-Battery-9", customerstest.WrongCode(code)))
+		if n, ok := esign.ErrorAttemptsLeft(err); esign.ErrorCode(err) != "invalid_code" || !ok || n != 4 {
+			t.Fatalf("2f-auth with a wrong code: %v (attempts left %d)", err, n)
+		}
+		if err := d.TwoFactorAuth(ctx, sigID, "Correct-Horse-Battery-9", code); err != nil {
+			t.Fatal(err)
+		}
 		m2, err := d.BuildM2(ctx, &device.M2Input{SignatureID: sigID, OfferID: o.ID, Documents: docs,
-			Password: "Correct-Horse-Battery-9", SMSToken: s.ce.Queue.Last(t, notify.TwoFactorCode).Params.Code, Photo: []byte("jpeg")})
+			Password: "Correct-Horse-Battery-9", SMSToken: code, Photo: []byte("jpeg")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +213,6 @@ func TestRejectedOverHTTP(t *testing.T) {
 		code   string
 	}{
 		{"tampered_hash", func(m *signing.M2) { m.CustomerSignatureHash[3] ^= 0x40 }, "signature_hash"},
-		{"wrong_sms_code", nil, "sms_token"},
 		{"tampered_offer_hash", func(m *signing.M2) { m.Offers[1][0] ^= 1 }, "offer_hashes"},
 	}
 	for _, tt := range tests {
@@ -212,18 +221,12 @@ func TestRejectedOverHTTP(t *testing.T) {
 			d, c := s.onboard(t)
 			o := s.offer(t, c)
 			sigID, docs := s.prepare(t, d, o)
-			code := s.ce.Queue.Last(t, notify.TwoFactorCode).Params.Code
-			if tt.change == nil {
-				code = map[bool]string{true: "000001", false: "000000"}[code == "000000"]
-			}
 			m2, err := d.BuildM2(ctx, &device.M2Input{SignatureID: sigID, OfferID: o.ID, Documents: docs,
-				Password: "Correct-Horse-Battery-9", SMSToken: code})
+				Password: "Correct-Horse-Battery-9", SMSToken: s.ce.Queue.Last(t, notify.TwoFactorCode).Params.Code})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tt.change != nil {
-				tt.change(m2)
-			}
+			tt.change(m2)
 			_, err = d.SendM2(ctx, m2)
 			if !esign.IsKind(err, esign.Invalid) || esign.ErrorCode(err) != tt.code {
 				t.Fatalf("got %v, want %s", err, tt.code)
@@ -263,8 +266,20 @@ func TestRPC(t *testing.T) {
 		t.Fatalf("check after M1: %+v, %v", st, err)
 	}
 	docs := [][]byte{pdftest.MinimalPadded(1, 64), pdftest.MinimalPadded(2, 128)}
+	code := s.ce.Queue.Last(t, notify.TwoFactorCode).Params.Code
+	// A mistyped code: the attempts left cross the bus, and the signature
+	// waits for the corrected M2.
+	wrong, err := d.BuildM2(ctx, &device.M2Input{SignatureID: r1.SignatureID, OfferID: o.ID, Documents: docs,
+		Password: "Correct-Horse-Battery-9", SMSToken: customerstest.WrongCode(code)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.rpc.SignatureM2(ctx, cl, *wrong)
+	if n, ok := esign.ErrorAttemptsLeft(err); esign.ErrorCode(err) != "invalid_code" || !ok || n != 4 {
+		t.Fatalf("M2 with a wrong code: %v (attempts left %d)", err, n)
+	}
 	m2, err := d.BuildM2(ctx, &device.M2Input{SignatureID: r1.SignatureID, OfferID: o.ID, Documents: docs,
-		Password: "Correct-Horse-Battery-9", SMSToken: s.ce.Queue.Last(t, notify.TwoFactorCode).Params.Code})
+		Password: "Correct-Horse-Battery-9", SMSToken: code})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,13 +61,17 @@ func ParseKind(s string) Kind {
 // Error is the one error type of the domain. Op names the operation that
 // failed ("sqlstore.CreateOffer"), Kind classifies it, Code is an optional
 // machine-readable reason ("ts_order", "too_short") and Msg a message that is
-// safe to show to the user. Err is the underlying cause, never shown to users.
+// safe to show to the user. AttemptsLeft, set on an error the caller may
+// correct and retry under an attempt limit (a mistyped one-time code), is
+// how many more tries it has (0: none, the challenge is over). Err is the
+// underlying cause, never shown to users.
 type Error struct {
-	Op   string
-	Kind Kind
-	Code string
-	Msg  string
-	Err  error
+	Op           string
+	Kind         Kind
+	Code         string
+	Msg          string
+	AttemptsLeft *int
+	Err          error
 }
 
 func (e *Error) Error() string {
@@ -157,6 +161,22 @@ func ErrorCode(err error) string {
 		err = e.Err
 	}
 	return ""
+}
+
+// ErrorAttemptsLeft returns the first AttemptsLeft in err's chain and
+// whether there is one.
+func ErrorAttemptsLeft(err error) (int, bool) {
+	for err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			return 0, false
+		}
+		if e.AttemptsLeft != nil {
+			return *e.AttemptsLeft, true
+		}
+		err = e.Err
+	}
+	return 0, false
 }
 
 // ErrorMessage returns the first user-visible message in err's chain, or a

@@ -39,12 +39,15 @@ type ErrorBody struct {
 }
 
 // ErrorDetail says what went wrong in terms the client can act on. ID is
-// also in the server log, so support can find the cause.
+// also in the server log, so support can find the cause. AttemptsLeft is
+// there only on an error the client may correct and retry under an
+// attempt limit (esign.Error.AttemptsLeft).
 type ErrorDetail struct {
-	Kind    string `json:"kind"`
-	Code    string `json:"code,omitempty"`
-	Message string `json:"message"`
-	ID      string `json:"id"`
+	Kind         string `json:"kind"`
+	Code         string `json:"code,omitempty"`
+	Message      string `json:"message"`
+	AttemptsLeft *int   `json:"attemptsLeft,omitempty"`
+	ID           string `json:"id"`
 }
 
 // WriteError logs err with an error id and writes the JSON error body. The
@@ -63,12 +66,16 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
 		slog.Any("err", err))
-	WriteJSON(w, status, ErrorBody{Error: ErrorDetail{
+	d := ErrorDetail{
 		Kind:    esign.ErrorKind(err).String(),
 		Code:    esign.ErrorCode(err),
 		Message: esign.ErrorMessage(err),
 		ID:      id,
-	}})
+	}
+	if n, ok := esign.ErrorAttemptsLeft(err); ok {
+		d.AttemptsLeft = &n
+	}
+	WriteJSON(w, status, ErrorBody{Error: d})
 }
 
 // WriteJSON writes v as JSON with the status.

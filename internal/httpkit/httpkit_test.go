@@ -124,6 +124,33 @@ func TestWriteErrorStatusAndBody(t *testing.T) {
 	}
 }
 
+// TestWriteErrorAttemptsLeft: the attempts left of a wrapped error are in
+// the body, 0 included; an error without a limit has no such field.
+func TestWriteErrorAttemptsLeft(t *testing.T) {
+	code := func(n int) error {
+		return esign.E("outer", &esign.Error{Op: "inner", Kind: esign.Invalid, Code: "invalid_code", Msg: "wrong", AttemptsLeft: &n})
+	}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"two_left", code(2), `"attemptsLeft":2`},
+		{"none_left", code(0), `"attemptsLeft":0`},
+		{"no_limit", esign.WithCode("op", esign.Invalid, "too_short", "short"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			WriteError(rec, httptest.NewRequest("POST", "/x", nil), discard, tt.err)
+			body := rec.Body.String()
+			if tt.want == "" && strings.Contains(body, "attemptsLeft") || !strings.Contains(body, tt.want) {
+				t.Errorf("body %s, want %s", body, tt.want)
+			}
+		})
+	}
+}
+
 func TestRecoverAndRequestID(t *testing.T) {
 	reg := metrics.NewRegistry()
 	h := Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

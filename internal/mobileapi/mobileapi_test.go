@@ -55,6 +55,19 @@ func (r resp) code() string {
 	return e.Error.Code
 }
 
+// attemptsLeft returns the error's attemptsLeft, or -1 without one.
+func (r resp) attemptsLeft() int {
+	var e struct {
+		Error struct {
+			AttemptsLeft *int `json:"attemptsLeft"`
+		}
+	}
+	if json.Unmarshal(r.body, &e) != nil || e.Error.AttemptsLeft == nil {
+		return -1
+	}
+	return *e.Error.AttemptsLeft
+}
+
 // do sends body (a string is sent as is, anything else as JSON).
 func (c *client) do(method, path, token string, body any) resp {
 	c.t.Helper()
@@ -721,16 +734,37 @@ func TestTwoFactor(t *testing.T) {
 		})
 		t.Run("wrong_code", func(t *testing.T) {
 			c := c.with(t)
-			c.want(c.do("POST", "/api/customer/2f-auth", sess, body(g, a.username, a.password, wrongCode(code))), 400, "invalid_code")
+			r := c.do("POST", "/api/customer/2f-auth", sess, body(g, a.username, a.password, customerstest.WrongCode(code)))
+			c.want(r, 400, "invalid_code")
+			if n := r.attemptsLeft(); n != 4 {
+				t.Fatalf("attemptsLeft %d, want 4: %s", n, r.body)
+			}
 		})
 		t.Run("missing_field", func(t *testing.T) {
 			c := c.with(t)
 			c.want(c.do("POST", "/api/customer/2f-auth", sess, map[string]string{"signatureId": g.ID}), 400, "missing_field")
 		})
-		t.Run("success_then_single_use", func(t *testing.T) {
+		t.Run("success_does_not_spend", func(t *testing.T) {
+			// The code stays for the M2 of the signature (docs/protocol.md).
 			c := c.with(t)
 			c.want(c.do("POST", "/api/customer/2f-auth", sess, body(g, a.username, a.password, code)), 200, "")
-			c.want(c.do("POST", "/api/customer/2f-auth", sess, body(g, a.username, a.password, code)), 400, "invalid_code")
+			c.want(c.do("POST", "/api/customer/2f-auth", sess, body(g, a.username, a.password, code)), 200, "")
+		})
+		t.Run("attempts_exhausted", func(t *testing.T) {
+			c := c.with(t)
+			g4, code4 := newSignature()
+			for want := 4; want >= 0; want-- {
+				r := c.do("POST", "/api/customer/2f-auth", sess, body(g4, a.username, a.password, customerstest.WrongCode(code4)))
+				c.want(r, 400, "invalid_code")
+				if n := r.attemptsLeft(); n != want {
+					t.Fatalf("attemptsLeft %d, want %d: %s", n, want, r.body)
+				}
+			}
+			r := c.do("POST", "/api/customer/2f-auth", sess, body(g4, a.username, a.password, code4))
+			c.want(r, 400, "invalid_code")
+			if n := r.attemptsLeft(); n != 0 {
+				t.Fatalf("attemptsLeft %d, want 0: %s", n, r.body)
+			}
 		})
 		t.Run("other_customer", func(t *testing.T) {
 			c := c.with(t)
@@ -756,11 +790,4 @@ func TestTwoFactor(t *testing.T) {
 			c.want(c.do("POST", "/api/customer/2f-auth", sess, body(g3, a.username, a.password, code3)), 400, "signature_state")
 		})
 	})
-}
-
-func wrongCode(code string) string {
-	if code == "000000" {
-		return "000001"
-	}
-	return "000000"
 }

@@ -121,8 +121,11 @@ func (c *Client) SignDigest(ctx context.Context, digest []byte) ([]byte, error) 
 }
 
 // CertStore is the part of the store the active certificate comes from.
+// SwapCertSecrets stores its .p12 and password re-encrypted, only while the
+// stored values still equal old's (Conflict otherwise).
 type CertStore interface {
 	GetActiveCert(ctx context.Context) (*esign.Cert, error)
+	SwapCertSecrets(ctx context.Context, old *esign.Cert, pkcs12Enc, passwordEnc []byte) (*esign.Cert, error)
 }
 
 // StoreIdentities loads the active certificate of the store: its .p12 and
@@ -131,12 +134,15 @@ type CertStore interface {
 // and the store asked again after Refresh, so activating a new certificate
 // takes effect without a restart. Without an active certificate it falls
 // back to Fallback (the development signer of the embedded deployment), or
-// fails with Unavailable.
+// fails with Unavailable. A .p12 or password stored in the legacy format
+// (or under an older key) is re-encrypted in the current format when it is
+// read, and stored back with a compare-and-swap.
 type StoreIdentities struct {
 	Store    CertStore
 	Keys     *envelope.Keyring
 	Fallback *pki.Identity
 	Refresh  time.Duration // default 30 s
+	Log      *slog.Logger  // default slog.Default()
 
 	mu      sync.Mutex
 	cached  *pki.Identity
@@ -176,33 +182,46 @@ func (s *StoreIdentities) Identity(ctx context.Context) (pki.Identity, error) {
 		s.checked = time.Now()
 		return *s.cached, nil
 	}
-	id, err := DecryptCert(c, s.Keys)
+	o := openCert(c, s.Keys)
+	id, err := o.identity("seal.Identity")
 	if err != nil {
 		return pki.Identity{}, err
+	}
+	if o.count.Upgraded > 0 {
+		s.storeUpgraded(ctx, c, o)
 	}
 	s.cached, s.certID, s.checked = &id, c.ID, time.Now()
 	return id, nil
 }
 
-// DecryptCert opens a stored certificate: the .p12 and its password are
-// envelope-encrypted with the certificate id as associated data.
-func DecryptCert(c *esign.Cert, keys *envelope.Keyring) (pki.Identity, error) {
-	const op = "seal.DecryptCert"
-	ad := []byte("cert:" + c.ID)
-	p12, err := keys.Decrypt(c.PKCS12Enc, ad)
-	if err != nil {
-		return pki.Identity{}, esign.E(op, esign.Internal, "cannot decrypt the stored certificate", err)
+// storeUpgraded stores the re-encrypted secrets of c. Failing to is no
+// reason not to sign: the next read, or esign crypto upgrade, tries again;
+// a Conflict means someone else changed or upgraded them first.
+func (s *StoreIdentities) storeUpgraded(ctx context.Context, c *esign.Cert, o *openedCert) {
+	log := s.Log
+	if log == nil {
+		log = slog.Default()
 	}
-	pw, err := keys.Decrypt(c.PasswordEnc, ad)
-	if err != nil {
-		return pki.Identity{}, esign.E(op, esign.Internal, "cannot decrypt the certificate password", err)
+	_, err := s.Store.SwapCertSecrets(ctx, c, o.p12Enc, o.passwordEnc)
+	switch {
+	case err == nil:
+		log.Info("re-encrypted the signing certificate's secrets in the current format", "cert", c.ID, "secrets", o.count.Upgraded)
+	case esign.IsKind(err, esign.Conflict):
+		log.Info("the signing certificate's secrets changed while they were re-encrypted; left to the writer", "cert", c.ID)
+	default:
+		log.Warn("cannot store the re-encrypted secrets of the signing certificate", "cert", c.ID, "err", err)
 	}
-	imp, err := pki.ImportP12(p12, string(pw), pki.ImportOptions{})
-	if err != nil {
-		return pki.Identity{}, err
-	}
-	return imp.Identity, nil
 }
+
+// DecryptCert opens a stored certificate: the .p12 and its password are
+// envelope-encrypted with the certificate id as associated data (the legacy
+// format, when the keyring reads it, has none).
+func DecryptCert(c *esign.Cert, keys *envelope.Keyring) (pki.Identity, error) {
+	return openCert(c, keys).identity("seal.DecryptCert")
+}
+
+// certAD is the associated data of a certificate's secrets.
+func certAD(id string) []byte { return []byte("cert:" + id) }
 
 // EncryptCert fills c from an imported .p12: metadata, chain, and the .p12
 // and password encrypted for storage. c.ID must be set.
@@ -211,7 +230,7 @@ func EncryptCert(c *esign.Cert, imp *pki.Imported, p12 []byte, password string, 
 	if c.ID == "" {
 		return esign.E(op, esign.Invalid, "the certificate needs an id before it is encrypted")
 	}
-	ad := []byte("cert:" + c.ID)
+	ad := certAD(c.ID)
 	var err error
 	if c.PKCS12Enc, err = keys.Encrypt(p12, ad); err != nil {
 		return esign.E(op, err)

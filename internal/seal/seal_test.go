@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"esign/internal/bus"
 	"esign/internal/bus/amqp"
+	"esign/internal/bus/bustest"
 	"esign/internal/bus/inproc"
 	"esign/internal/envelope"
 	"esign/internal/esign"
@@ -88,11 +90,19 @@ func TestSealInProcess(t *testing.T) {
 func TestSealOverRabbitMQ(t *testing.T) {
 	url := esigntest.ServerURL(t, esigntest.AMQPURLEnv)
 	f := newFixture(t)
-	b, err := amqp.Dial(t.Context(), amqp.Options{URL: url, Name: "seal-test"})
+	b, err := amqp.Dial(t.Context(), amqp.Options{URL: url, Name: "seal-test", Namespace: bustest.Namespace(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	t.Cleanup(func() {
+		names := b.Declared()
+		b.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := amqp.DeleteTopology(ctx, url, names); err != nil {
+			t.Errorf("clean-up: %v", err)
+		}
+	})
 	sealOverBus(t, f, b, &StoreIdentities{Store: noCerts{}, Fallback: &f.dev.Signer}, f.dev.Signer.Certificate.Subject.String())
 }
 
@@ -155,5 +165,9 @@ func TestStoredCertificate(t *testing.T) {
 type noCerts struct{}
 
 func (noCerts) GetActiveCert(context.Context) (*esign.Cert, error) {
+	return nil, esign.E("test", esign.NotFound)
+}
+
+func (noCerts) SwapCertSecrets(context.Context, *esign.Cert, []byte, []byte) (*esign.Cert, error) {
 	return nil, esign.E("test", esign.NotFound)
 }

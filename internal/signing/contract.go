@@ -140,7 +140,7 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 	if err != nil {
 		return "", esign.E(op, err)
 	}
-	now := time.Now().UTC()
+	now := s.cfg.Now().UTC()
 	contract := &esign.Contract{ID: esign.NewID(), CustomerID: g.CustomerID, OfferID: o.ID, ExternalRef: o.ExternalRef,
 		Title: o.Title, Status: esign.ContractActive, SignedAt: now}
 	var sealed []*esign.Document

@@ -173,7 +173,7 @@ func TestSealingNeedsTheTSA(t *testing.T) {
 func mustService(t *testing.T, e *env, ts tsa.Timestamper) *signing.Service {
 	t.Helper()
 	dev := e.tsa.dev
-	svc, err := signing.New(e.ce.DB, e.ce.Svc, signing.Config{TSARoots: e.tsa.client.Roots, Sealing: &signing.Sealing{
+	svc, err := signing.New(e.ce.DB, e.ce.Svc, signing.Config{TSARoots: e.tsa.client.Roots, Now: e.ce.Clock.Now, Sealing: &signing.Sealing{
 		Seal: pades.SignOptions{Level: pades.LevelBT, CMS: &pades.LocalSigner{Signer: cms.Signer{Certificate: dev.Signer.Certificate,
 			Chain: dev.Signer.Chain, Key: dev.Signer.Key}, TSA: ts}},
 		Docs: e.ce.Docs, Queue: e.ce.Queue}})

@@ -21,11 +21,12 @@ import (
 )
 
 // TwoFactor is the customer service's part that signing uses: it sends the
-// signing code after M1 and checks it (with the customer's credentials)
-// during M2.
+// signing code after M1, checks it (with the customer's credentials)
+// during M2 and spends it in the transaction of M2's verdict.
 type TwoFactor interface {
 	SendTwoFactorCode(ctx context.Context, signatureID string) error
-	TwoFactorAuth(ctx context.Context, p *customers.Principal, signatureID, username, pw, code string, m customers.Meta) error
+	CheckTwoFactor(ctx context.Context, p *customers.Principal, signatureID, username, pw, code string, m customers.Meta) (*customers.SecondFactor, error)
+	SpendTwoFactor(ctx context.Context, tx *sqlstore.Tx, f *customers.SecondFactor) error
 }
 
 var _ TwoFactor = (*customers.Service)(nil)
@@ -44,6 +45,10 @@ type Config struct {
 	// Sealing, when set, runs Phase 5 after an accepted M2; nil: the
 	// signature stays verified.
 	Sealing *Sealing
+	// Now is the clock of the times the service records (claims, M2,
+	// the contract's signing); default time.Now. The time-stamps are the
+	// TSA's.
+	Now func() time.Time
 }
 
 // Service runs M1 and M2.
@@ -73,6 +78,9 @@ func New(db *sqlstore.DB, tfa TwoFactor, cfg Config) (*Service, error) {
 	}
 	if cfg.MaxSpan <= 0 {
 		cfg.MaxSpan = 10 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Service{db: db, tfa: tfa, cfg: cfg}, nil
 }
@@ -339,10 +347,13 @@ type check struct {
 // opened) and is returned as Invalid with that code: version, public_key,
 // algorithm_refused, username, offer_hashes, offer_changed, signature1,
 // ts1_invalid, ts2_invalid, ts3_invalid, signature_hash, signature2,
-// ts_order, ts_window, sms_token. A retried identical M2 returns the first
-// answer again. Other errors: NotFound, Unauthorized (wrong password,
-// nothing recorded), Conflict (another M2 for the offer is being handled,
-// or a different M2 was already handled).
+// ts_order, ts_window, sms_token (the SMS code is dead: entered wrongly
+// too often, expired, used or replaced). A retried identical M2 returns
+// the first answer again. Other errors, with nothing recorded and the
+// signature still waiting for its M2: Invalid invalid_code (a mistyped SMS
+// code with attempts left, esign.ErrorAttemptsLeft), NotFound,
+// Unauthorized (wrong password), Conflict (another M2 for the offer is
+// being handled, or a different M2 was already handled).
 func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta customers.Meta) (*M2Result, error) {
 	const op = "signing.M2"
 	if len(m.Photo) > MaxPhoto || len(m.DeviceInfo) > MaxDeviceInfo || len(m.Offers) > 1000 {
@@ -369,7 +380,7 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 	// Claim the signature (m1_received → m2_received): of racing M2,
 	// exactly one gets past this point. A claim a dead handler left is
 	// taken over after ClaimTimeout.
-	claimedAt := time.Now().UTC()
+	claimedAt := s.cfg.Now().UTC()
 	claimed, err := s.db.ClaimSignature(ctx, g.ID, claimedAt, claimedAt.Add(-ClaimTimeout))
 	if err != nil {
 		return nil, esign.E(op, err)
@@ -379,24 +390,31 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 	}
 	verdict := false
 	defer func() {
-		if !verdict { // no verdict (wrong password, an outage): M2 may be sent again
-			_ = s.db.ReleaseSignature(context.WithoutCancel(ctx), g.ID, claimedAt, time.Now())
+		if !verdict { // no verdict (wrong password, a mistyped code, an outage): M2 may be sent again
+			_ = s.db.ReleaseSignature(context.WithoutCancel(ctx), g.ID, claimedAt, s.cfg.Now())
 		}
 	}()
 	var checks []check
 	rej, ts, hash := s.verifyM2(ctx, g, m, &checks)
+	var factor *customers.SecondFactor
 	if rej == nil {
-		err := s.tfa.TwoFactorAuth(ctx, p, g.ID, m.UserName, m.Password, m.SMSToken, meta)
+		factor, err = s.tfa.CheckTwoFactor(ctx, p, g.ID, m.UserName, m.Password, m.SMSToken, meta)
+		left, limited := esign.ErrorAttemptsLeft(err)
 		switch {
+		case err == nil:
+		case esign.ErrorCode(err) == "invalid_code" && limited && left > 0:
+			// A mistyped code is no verdict: the customer corrects it
+			// and sends a new M2 (the code is signed into it).
+			return nil, esign.E(op, err)
 		case esign.ErrorCode(err) == "invalid_code":
-			rej = &rejection{"sms_token", "the SMS code does not match the one sent for this signature"}
-		case err != nil:
+			rej = &rejection{"sms_token", esign.ErrorMessage(err)}
+		default:
 			return nil, esign.E(op, err)
 		}
 		checks = append(checks, check{"sms_token", rej == nil})
 	}
 	report, _ := json.Marshal(checks)
-	now := time.Now().UTC()
+	now := s.cfg.Now().UTC()
 	v := &esign.SignatureValidation{SignatureID: g.ID, Valid: rej == nil, Report: string(report)}
 	for i, at := range []*time.Time{&v.TS1At, &v.TS2At, &v.TS3At} {
 		if ts[i] != nil {
@@ -415,6 +433,11 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 	}
 	upd.Status = &status
 	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		if factor != nil { // spent with the verdict, or not at all
+			if err := s.tfa.SpendTwoFactor(ctx, tx, factor); err != nil {
+				return err
+			}
+		}
 		if rej != nil {
 			if _, err := tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferOpened, "signature rejected: "+rej.code); err != nil {
 				return err

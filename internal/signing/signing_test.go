@@ -95,6 +95,9 @@ func newEnvWith(tb testing.TB, driver string, cfg signing.Config, ccfg customers
 		cfg.Sealing.Seal.CMS = &pades.LocalSigner{Signer: cms.Signer{Certificate: t.dev.Signer.Certificate,
 			Chain: t.dev.Signer.Chain, Key: t.dev.Signer.Key}, TSA: t.client}
 	}
+	if cfg.Now == nil {
+		cfg.Now = ce.Clock.Now
+	}
 	svc, err := signing.New(db, ce.Svc, cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -392,13 +395,9 @@ func TestM2Checks(t *testing.T) {
 			m.CustomerSignatureHash[0] ^= 1
 			return m
 		}, "signature_hash"},
-		{"wrong_sms_code", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
-			code := e.smsCode(t)
-			wrong := "000000"
-			if code == wrong {
-				wrong = "000001"
-			}
-			return e.m2(t, d, sigID, m2opts{code: wrong})
+		{"expired_sms_code", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
+			e.ce.Clock.Advance(customers.DefaultConfig().CodeTTL)
+			return e.m2(t, d, sigID, m2opts{})
 		}, "sms_token"},
 		{"wrong_key", func(t *testing.T, e *env, d *device, sigID string) *signing.M2 {
 			return e.m2(t, d, sigID, m2opts{signKey: newDevice(t, d.alg).key})
@@ -472,6 +471,156 @@ func TestM2Checks(t *testing.T) {
 			// The same message again gets the same rejection.
 			_, err = e.svc.M2(ctx, e.p, m, customers.Meta{})
 			wantCode(t, err, esign.Invalid, tt.code)
+		})
+	}
+}
+
+// wantAttemptsLeft checks that err is a mistyped code with n attempts left.
+func wantAttemptsLeft(tb testing.TB, err error, n int) {
+	tb.Helper()
+	wantCode(tb, err, esign.Invalid, "invalid_code")
+	if left, ok := esign.ErrorAttemptsLeft(err); !ok || left != n {
+		tb.Fatalf("attempts left %d (%v), want %d: %v", left, ok, n, err)
+	}
+}
+
+// waiting checks that the signature still waits for its M2 with nothing
+// recorded and the offer being signed.
+func (e *env) waiting(tb testing.TB, sigID string) {
+	tb.Helper()
+	ctx := context.Background()
+	g, err := e.ce.DB.GetSignature(ctx, sigID)
+	if err != nil || g.Status != esign.SignatureM1Received {
+		tb.Fatalf("signature %+v, %v", g, err)
+	}
+	if _, err := e.ce.DB.GetSignatureValidation(ctx, sigID); !esign.IsKind(err, esign.NotFound) {
+		tb.Fatalf("a verdict was recorded: %v", err)
+	}
+	if s := e.offerState(tb); s != esign.OfferSigning {
+		tb.Fatalf("offer state %s", s)
+	}
+}
+
+// rejected checks that the signature was rejected for its SMS code.
+func (e *env) rejected(tb testing.TB, sigID string) {
+	tb.Helper()
+	g, err := e.ce.DB.GetSignature(context.Background(), sigID)
+	if err != nil || g.Status != esign.SignatureRejected || g.RejectCode != "sms_token" {
+		tb.Fatalf("signature %+v, %v", g, err)
+	}
+	if s := e.offerState(tb); s != esign.OfferOpened {
+		tb.Fatalf("offer state %s after a rejected M2", s)
+	}
+}
+
+// usableCodes counts the signature's unspent, unexpired codes.
+func (e *env) usableCodes(tb testing.TB, sigID string) int {
+	tb.Helper()
+	ts, err := e.ce.DB.ListVerificationTokens(context.Background(), esign.VerificationTokenFilter{CustomerID: e.p.Customer.ID,
+		SignatureID: sigID, Purpose: esign.TokenTwoFactor, UsableAt: e.ce.Clock.Now()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return len(ts)
+}
+
+// TestM2SMSCode: the second factor of the specification's flow (2f-auth,
+// then M2 with the same code), a mistyped code in M2 (an error with the
+// attempts left; the same signature then succeeds), and the codes that end
+// the signature (attempts exhausted, expired).
+func TestM2SMSCode(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, e *env, d *device, sigID string)
+	}{
+		{"two_factor_then_m2", func(t *testing.T, e *env, d *device, sigID string) {
+			code := e.smsCode(t)
+			for range 2 { // 2f-auth confirms the factors without spending the code
+				if err := e.ce.Svc.TwoFactorAuth(t.Context(), e.p, sigID, e.p.Customer.Username, password, code, customers.Meta{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := e.svc.M2(t.Context(), e.p, e.m2(t, d, sigID, m2opts{code: code}), customers.Meta{})
+			if err != nil || r.Status != esign.SignatureVerified {
+				t.Fatalf("M2 after 2f-auth: %+v, %v", r, err)
+			}
+			if n := e.usableCodes(t, sigID); n != 0 {
+				t.Fatalf("%d usable codes after M2, want the code spent", n)
+			}
+		}},
+		{"wrong_then_right", func(t *testing.T, e *env, d *device, sigID string) {
+			code := e.smsCode(t)
+			for i := range 2 {
+				_, err := e.svc.M2(t.Context(), e.p, e.m2(t, d, sigID, m2opts{code: customerstest.WrongCode(code)}), customers.Meta{})
+				wantAttemptsLeft(t, err, 4-i)
+				e.waiting(t, sigID)
+			}
+			err := e.ce.Svc.TwoFactorAuth(t.Context(), e.p, sigID, e.p.Customer.Username, password, customerstest.WrongCode(code), customers.Meta{})
+			wantAttemptsLeft(t, err, 2) // 2f-auth and M2 count against the same code
+			r, err := e.svc.M2(t.Context(), e.p, e.m2(t, d, sigID, m2opts{code: code}), customers.Meta{})
+			if err != nil || r.Status != esign.SignatureVerified {
+				t.Fatalf("M2 with the right code: %+v, %v", r, err)
+			}
+		}},
+		{"exhausted", func(t *testing.T, e *env, d *device, sigID string) {
+			code := e.smsCode(t)
+			for i := range 4 {
+				_, err := e.svc.M2(t.Context(), e.p, e.m2(t, d, sigID, m2opts{code: customerstest.WrongCode(code)}), customers.Meta{})
+				wantAttemptsLeft(t, err, 4-i)
+			}
+			_, err := e.svc.M2(t.Context(), e.p, e.m2(t, d, sigID, m2opts{code: customerstest.WrongCode(code)}), customers.Meta{})
+			wantCode(t, err, esign.Invalid, "sms_token")
+			e.rejected(t, sigID)
+			// The signature is over: the right code does not revive it.
+			_, err = e.svc.M2(t.Context(), e.p, e.m2(t, d, sigID, m2opts{code: code}), customers.Meta{})
+			wantCode(t, err, esign.Conflict, "signature_state")
+		}},
+		{"exhausted_at_two_factor", func(t *testing.T, e *env, d *device, sigID string) {
+			code := e.smsCode(t)
+			for i := range 5 {
+				err := e.ce.Svc.TwoFactorAuth(t.Context(), e.p, sigID, e.p.Customer.Username, password, customerstest.WrongCode(code), customers.Meta{})
+				wantAttemptsLeft(t, err, 4-i)
+			}
+			err := e.ce.Svc.TwoFactorAuth(t.Context(), e.p, sigID, e.p.Customer.Username, password, code, customers.Meta{})
+			wantAttemptsLeft(t, err, 0)
+			e.waiting(t, sigID) // 2f-auth gives no verdict; M2 does
+			_, err = e.svc.M2(t.Context(), e.p, e.m2(t, d, sigID, m2opts{code: code}), customers.Meta{})
+			wantCode(t, err, esign.Invalid, "sms_token")
+			e.rejected(t, sigID)
+		}},
+		{"expired", func(t *testing.T, e *env, d *device, sigID string) {
+			e.ce.Clock.Advance(customers.DefaultConfig().CodeTTL)
+			_, err := e.svc.M2(t.Context(), e.p, e.m2(t, d, sigID, m2opts{}), customers.Meta{})
+			wantCode(t, err, esign.Invalid, "sms_token")
+			e.rejected(t, sigID)
+		}},
+		{"failed_verdict_keeps_the_code", func(t *testing.T, e *env, d *device, sigID string) {
+			// A row the verdict's transaction will collide with makes it
+			// fail after spending the code: the spending rolls back too.
+			if err := e.ce.DB.CreateSignatureData(t.Context(), &esign.SignatureData{SignatureID: sigID, Kind: "m2_request",
+				Data: []byte("{}"), SHA256: "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.M2(t.Context(), e.p, e.m2(t, d, sigID, m2opts{}), customers.Meta{}); err == nil {
+				t.Fatal("the verdict committed")
+			}
+			e.waiting(t, sigID)
+			if n := e.usableCodes(t, sigID); n != 1 {
+				t.Fatalf("%d usable codes: the code was spent by a verdict that did not commit", n)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			customerstest.Engines(t, func(t *testing.T, driver string) {
+				e := newEnv(t, driver, signing.Config{})
+				d := newDevice(t, signing.ECDSAP256)
+				r1, err := e.svc.M1(t.Context(), e.p, e.m1(t, d, e.offer.ID))
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt.run(t, e, d, r1.SignatureID)
+			})
 		})
 	}
 }

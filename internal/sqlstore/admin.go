@@ -402,6 +402,25 @@ func (s *store) ActivateCert(ctx context.Context, id string) (*esign.Cert, error
 	return out, err
 }
 
+// SwapCertSecrets stores pkcs12Enc and passwordEnc as the encrypted .p12
+// and password of the certificate old.ID, only while the stored ones still
+// equal old's (compare and swap), so that re-encrypting a value read earlier
+// never overwrites a concurrent change. Errors: Conflict (the stored values
+// changed, or the certificate is gone), Invalid.
+func (s *store) SwapCertSecrets(ctx context.Context, old *esign.Cert, pkcs12Enc, passwordEnc []byte) (*esign.Cert, error) {
+	const op = "sqlstore.SwapCertSecrets"
+	var u setter
+	u.set("pkcs12_enc", pkcs12Enc)
+	u.set("password_enc", passwordEnc)
+	u.extra = " AND pkcs12_enc = ? AND password_enc = ?"
+	u.extraArgs = []any{old.PKCS12Enc, old.PasswordEnc}
+	c, err := updateRow(ctx, s, op, certs, old.ID, &u)
+	if esign.IsKind(err, esign.NotFound) {
+		return nil, esign.E(op, esign.Conflict, "the certificate was changed by someone else")
+	}
+	return c, err
+}
+
 // DeleteCert deletes a certificate. Errors: NotFound.
 func (s *store) DeleteCert(ctx context.Context, id string) error {
 	return deleteByID(ctx, s, "sqlstore.DeleteCert", certs, id)

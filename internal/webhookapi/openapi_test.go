@@ -47,8 +47,14 @@ func checkObserved() string {
 			missing = append(missing, p)
 			continue
 		}
-		post, _ := item["post"].(map[string]any)
-		resps, _ := post["responses"].(map[string]any)
+		resps := map[string]any{}
+		for _, op := range item {
+			if m, ok := op.(map[string]any)["responses"].(map[string]any); ok {
+				for s, r := range m {
+					resps[s] = r
+				}
+			}
+		}
 		for s := range statuses {
 			if _, ok := resps[strconv.Itoa(s)]; !ok {
 				missing = append(missing, p+" "+strconv.Itoa(s))
@@ -65,8 +71,8 @@ func checkObserved() string {
 func jsonString(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 // TestOpenAPIMatchesRoutes: the document is OpenAPI 3.1, has exactly the
-// configurable endpoints as POST operations behind Basic auth, and its
-// local references resolve.
+// configurable endpoints as POST operations behind Basic auth (and the
+// development inbox as a GET), and its local references resolve.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	doc := loadDoc(t)
 	if doc["openapi"] != "3.1.0" {
@@ -94,6 +100,13 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 				t.Errorf("%s: response %s not documented", path, s)
 			}
 		}
+	}
+	// The development inbox: a GET behind its own Basic auth.
+	want[DevInboxPath] = true
+	if item, ok := paths[DevInboxPath].(map[string]any); !ok || len(item) != 1 || item["get"] == nil {
+		t.Errorf("%s: want exactly a get operation", DevInboxPath)
+	} else if _, ok := item["get"].(map[string]any)["security"]; !ok {
+		t.Errorf("%s: no security", DevInboxPath)
 	}
 	for p := range paths {
 		if !want[p] {

@@ -1,6 +1,7 @@
 // Package webhookapi is the external webhook API of oss (docs/webhook-api.md):
 // the endpoints the bank's systems call, each enabled and protected with
-// HTTP Basic auth independently, with idempotent retries.
+// HTTP Basic auth independently, with idempotent retries; and, in
+// development, the read-only API of the development inbox.
 package webhookapi
 
 import (
@@ -64,6 +65,10 @@ type Config struct {
 	// not each process's. Default: an in-memory counter of this process.
 	Failures FailureCounter
 	Now      func() time.Time // default time.Now
+	// DevInbox, when set, serves GET /dev/inbox: the development inbox,
+	// read only, behind its own Basic-auth credentials. Set it only
+	// where notifications go to the inbox (development, CI).
+	DevInbox *DevInbox
 }
 
 // FailureCounter records failures per key in a sliding window (Allow) and
@@ -112,6 +117,9 @@ func New(svc Service, idem IdempotencyStore, log *slog.Logger, cfg Config) http.
 			h.mux.Handle("POST "+e.Path, h.endpoint(e.Path, e.User, e.Password, fn))
 		}
 	}
+	if in := cfg.DevInbox; in != nil && in.Store != nil && in.User != "" && in.Password != "" {
+		h.mux.Handle("GET "+DevInboxPath, h.authorized(in.User, in.Password, devInbox(log, in.Store)))
+	}
 	h.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPI)
@@ -142,6 +150,26 @@ func digest(s string) []byte {
 }
 
 func (h *handler) endpoint(path, user, pw string, fn endpointFunc) http.Handler {
+	return h.authorized(user, pw, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := readBody(w, r, h.cfg.MaxBodyBytes)
+		if err != nil {
+			httpkit.WriteError(w, r, h.log, err)
+			return
+		}
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" {
+			rec := h.run(r, body, fn)
+			rec.writeTo(w)
+			return
+		}
+		h.idempotent(w, r, path, key, body, fn)
+	}))
+}
+
+// authorized passes requests with the Basic-auth credentials user:pw to
+// next; failed attempts count per client address, and an address over the
+// limit gets 429 even with the right credentials.
+func (h *handler) authorized(user, pw string, next http.Handler) http.Handler {
 	wantUser, wantPW := digest(user), digest(pw)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		failKey, limit := "auth:"+clientIP(r), notify.Limit{N: h.cfg.AuthFailures, Per: h.cfg.AuthWindow}
@@ -170,18 +198,7 @@ func (h *handler) endpoint(path, user, pw string, fn endpointFunc) http.Handler 
 				"missing or wrong credentials"))
 			return
 		}
-		body, err := readBody(w, r, h.cfg.MaxBodyBytes)
-		if err != nil {
-			httpkit.WriteError(w, r, h.log, err)
-			return
-		}
-		key := r.Header.Get("Idempotency-Key")
-		if key == "" {
-			rec := h.run(r, body, fn)
-			rec.writeTo(w)
-			return
-		}
-		h.idempotent(w, r, path, key, body, fn)
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -9,7 +9,10 @@
 // = event type); a named group is a durable quorum queue "<stream>.<group>"
 // with a dead-letter queue "<stream>.<group>.dlq"; the empty group is an
 // exclusive, auto-deleted queue of this connection. Events are persistent and
-// Publish waits for the broker's publisher confirm.
+// Publish waits for the broker's publisher confirm. With Options.Namespace
+// set, every queue and exchange name on the broker is prefixed with it (see
+// bus.Qualify), so that deployments sharing a broker stay apart; handlers
+// still see the names they served and subscribed to.
 //
 // One supervisor goroutine owns the connection; when it drops, calls and
 // publishes fail at once with Unavailable, and the supervisor reconnects with
@@ -38,6 +41,7 @@ import (
 type Options struct {
 	URL             string // amqp://user:pass@host:5672/vhost
 	Name            string // connection name shown by the broker (rabbitmqctl list_connections client_properties)
+	Namespace       string // prefix of every queue and exchange name (bus.Qualify); empty: the names as given
 	Limits          bus.Limits
 	CallChannels    int           // channels used by Call, each with a direct reply-to consumer; default 4
 	PublishChannels int           // confirm-mode channels used by Publish; default 2
@@ -114,8 +118,11 @@ const (
 
 // Dial connects to the broker and starts the supervisor that keeps the
 // connection up until Close. It fails with Unavailable when the first
-// connection cannot be made.
+// connection cannot be made, with Invalid for a bad Namespace.
 func Dial(ctx context.Context, opts Options) (*Bus, error) {
+	if err := bus.CheckNamespace(opts.Namespace); err != nil {
+		return nil, esign.E("amqp.Dial", err)
+	}
 	if opts.CallChannels <= 0 {
 		opts.CallChannels = 4
 	}
@@ -403,6 +410,9 @@ func (b *Bus) supervise(s *session) {
 	}
 }
 
+// broker returns the name of a queue or stream on the broker.
+func (b *Bus) broker(name string) string { return bus.Qualify(b.opts.Namespace, name) }
+
 func (b *Bus) remember(name string, exchange bool) {
 	b.declMu.Lock()
 	b.declared[name] = exchange
@@ -449,7 +459,7 @@ func (b *Bus) Call(ctx context.Context, queue, method string, req, resp any) err
 	// while the broker applies flow control or shuts down, and the call must
 	// still end by its deadline.
 	select {
-	case cc.out <- request{queue: queue, pub: amqp.Publishing{
+	case cc.out <- request{queue: b.broker(queue), pub: amqp.Publishing{
 		ContentType:   "application/json",
 		DeliveryMode:  amqp.Transient,
 		CorrelationId: oc.Env.ID,
@@ -496,7 +506,8 @@ func (b *Bus) Publish(ctx context.Context, stream, eventType string, body any) e
 	if s.blocked.Load() {
 		return bus.Unavailable(op, "the message broker blocks publishing (resource alarm)", nil)
 	}
-	if err := b.declareExchange(s, stream); err != nil {
+	exchange := b.broker(stream)
+	if err := b.declareExchange(s, exchange); err != nil {
 		return esign.E(op, err)
 	}
 	pc := s.pubs[b.rr.Add(1)%uint64(len(s.pubs))]
@@ -510,7 +521,7 @@ func (b *Bus) Publish(ctx context.Context, stream, eventType string, body any) e
 	// are idempotent.
 	res := make(chan published, 1)
 	go func() {
-		dc, err := pc.PublishWithDeferredConfirm(stream, eventType, false, false, amqp.Publishing{
+		dc, err := pc.PublishWithDeferredConfirm(exchange, eventType, false, false, amqp.Publishing{
 			ContentType:   "application/json",
 			DeliveryMode:  amqp.Persistent,
 			MessageId:     env.ID,
@@ -546,8 +557,9 @@ func (b *Bus) Publish(ctx context.Context, stream, eventType string, body any) e
 	}
 }
 
-// declareExchange declares stream's exchange once per connection, on a
-// channel of its own so that a failed declaration cannot break the others.
+// declareExchange declares a stream's exchange (its name on the broker) once
+// per connection, on a channel of its own so that a failed declaration cannot
+// break the others.
 func (b *Bus) declareExchange(s *session, stream string) error {
 	if _, ok := s.exchanges.Load(stream); ok {
 		return nil
@@ -694,14 +706,15 @@ func (b *Bus) Serve(ctx context.Context, queue string, h bus.Handler) error {
 }
 
 func (b *Bus) serve(ctx context.Context, queue string, h bus.Handler) error {
+	name := b.broker(queue)
 	return b.start(ctx, consumer{
-		what: "bus.Serve " + queue,
+		what: "bus.Serve " + name,
 		setup: func(s *session, ch *amqp.Channel) (<-chan amqp.Delivery, error) {
-			if _, err := ch.QueueDeclare(queue, true, false, false, false, nil); err != nil {
+			if _, err := ch.QueueDeclare(name, true, false, false, false, nil); err != nil {
 				return nil, err
 			}
-			b.remember(queue, false)
-			return ch.Consume(queue, "", false, false, false, false, nil)
+			b.remember(name, false)
+			return ch.Consume(name, "", false, false, false, false, nil)
 		},
 		handle: func(ctx context.Context, ch *amqp.Channel, d amqp.Delivery) {
 			b.handleRequest(ctx, ch, queue, h, d)
@@ -752,8 +765,8 @@ func (b *Bus) reply(ch *amqp.Channel, d amqp.Delivery, req *bus.Envelope, res an
 	}
 }
 
-// GroupQueue returns the name of a named group's queue; its dead-letter queue
-// has ".dlq" appended.
+// GroupQueue returns the name of a named group's queue, for stream's name on
+// the broker (with the namespace); its dead-letter queue has ".dlq" appended.
 func GroupQueue(stream, group string) string { return stream + "." + group }
 
 // Subscribe implements bus.Bus.
@@ -761,13 +774,14 @@ func (b *Bus) Subscribe(ctx context.Context, stream, group string, h bus.EventHa
 	if err := checkStreamGroup(stream, group); err != nil {
 		return esign.E("bus.Subscribe", err)
 	}
+	exchange := b.broker(stream)
 	return b.start(ctx, consumer{
-		what: "bus.Subscribe " + stream + "/" + group,
+		what: "bus.Subscribe " + exchange + "/" + group,
 		setup: func(s *session, ch *amqp.Channel) (<-chan amqp.Delivery, error) {
-			if err := ch.ExchangeDeclare(stream, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
+			if err := ch.ExchangeDeclare(exchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
 				return nil, err
 			}
-			b.remember(stream, true)
+			b.remember(exchange, true)
 			var q string
 			if group == "" {
 				dq, err := ch.QueueDeclare("", false, true, true, false, nil)
@@ -776,7 +790,7 @@ func (b *Bus) Subscribe(ctx context.Context, stream, group string, h bus.EventHa
 				}
 				q = dq.Name
 			} else {
-				q = GroupQueue(stream, group)
+				q = GroupQueue(exchange, group)
 				dlq := q + ".dlq"
 				if _, err := ch.QueueDeclare(dlq, true, false, false, false, amqp.Table{"x-queue-type": "quorum"}); err != nil {
 					return nil, err
@@ -798,7 +812,7 @@ func (b *Bus) Subscribe(ctx context.Context, stream, group string, h bus.EventHa
 				}
 				b.remember(q, false)
 			}
-			if err := ch.QueueBind(q, "#", stream, false, nil); err != nil {
+			if err := ch.QueueBind(q, "#", exchange, false, nil); err != nil {
 				return nil, err
 			}
 			return ch.Consume(q, "", false, false, false, false, nil)
@@ -866,7 +880,7 @@ func (b *Bus) TakeDeadLetters(ctx context.Context, stream, group string, max int
 	defer ch.Close()
 	var out []*bus.Event
 	for len(out) < max && ctx.Err() == nil {
-		d, ok, err := ch.Get(GroupQueue(stream, group)+".dlq", false)
+		d, ok, err := ch.Get(GroupQueue(b.broker(stream), group)+".dlq", false)
 		if err != nil {
 			return out, esign.E(op, esign.NotFound, "no dead-letter queue for this group", err)
 		}

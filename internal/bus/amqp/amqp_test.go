@@ -3,11 +3,13 @@ package amqp
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"esign/internal/bus"
 	"esign/internal/bus/bustest"
+	"esign/internal/esign"
 	"esign/internal/esigntest"
 )
 
@@ -18,13 +20,18 @@ func testLogger(tb testing.TB) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// dialTest connects a bus for tb and removes the queues and exchanges it
-// declared when tb ends.
+// dialTest connects a bus for tb, in tb's own namespace, and removes the
+// queues and exchanges it declared when tb ends.
 func dialTest(tb testing.TB, url, name string, l bus.Limits) *Bus {
+	tb.Helper()
+	return dialNamespace(tb, url, name, bustest.Namespace(tb), l)
+}
+
+func dialNamespace(tb testing.TB, url, name, ns string, l bus.Limits) *Bus {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b, err := Dial(ctx, Options{URL: url, Name: name, Limits: l, Logger: testLogger(tb)})
+	b, err := Dial(ctx, Options{URL: url, Name: name, Namespace: ns, Limits: l, Logger: testLogger(tb)})
 	if err != nil {
 		tb.Fatalf("Dial: %v", err)
 	}
@@ -54,6 +61,10 @@ func TestDialFails(t *testing.T) {
 	if err == nil {
 		t.Fatal("Dial to a closed port succeeded")
 	}
+	_, err = Dial(ctx, Options{URL: "amqp://guest:guest@127.0.0.1:1/", Namespace: "Bank A", Logger: testLogger(t)})
+	if !esign.IsKind(err, esign.Invalid) || !strings.Contains(err.Error(), "namespace") {
+		t.Errorf("Dial with a bad namespace = %v, want Invalid", err)
+	}
 }
 
 // TestQueueDeleted deletes a served queue under its consumer: the server
@@ -70,7 +81,7 @@ func TestQueueDeleted(t *testing.T) {
 	if err := bus.Ping(ctx, b, q); err != nil {
 		t.Fatal(err)
 	}
-	if err := DeleteTopology(ctx, url, map[string]bool{q: false}); err != nil {
+	if err := DeleteTopology(ctx, url, map[string]bool{b.broker(q): false}); err != nil {
 		t.Fatal(err)
 	}
 	var err error
@@ -91,7 +102,7 @@ func TestNoLeaks(t *testing.T) {
 	bustest.NoLeaks(t, func(t *testing.T) bus.Bus {
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		defer cancel()
-		b, err := Dial(ctx, Options{URL: url, Name: "esign-test-leaks", Limits: bustest.Limits, Logger: testLogger(t)})
+		b, err := Dial(ctx, Options{URL: url, Name: "esign-test-leaks", Namespace: bustest.Namespace(t), Limits: bustest.Limits, Logger: testLogger(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,5 +114,97 @@ func TestNoLeaks(t *testing.T) {
 			}
 		})
 		return b
+	})
+}
+
+// TestNamespaces runs two deployments on one broker with the
+// specification's names, each in its own namespace: a call in one is
+// answered only by its own server, and an event published in one reaches
+// only its own subscribers (a durable group and a private subscription).
+func TestNamespaces(t *testing.T) {
+	url := esigntest.ServerURL(t, esigntest.AMQPURLEnv)
+	// One message at a time per consumer, so that each subscriber sees its
+	// queue in order.
+	limits := bustest.Limits
+	limits.Prefetch = 1
+	type deployment struct {
+		name     string
+		srv, cli *Bus
+		group    chan string
+		private  chan string
+	}
+	var deps []*deployment
+	for _, name := range []string{"a", "b"} {
+		ns := bustest.Namespace(t) + "-" + name
+		d := &deployment{
+			name:    name,
+			srv:     dialNamespace(t, url, "esign-test-ns-"+name+"-server", ns, limits),
+			cli:     dialNamespace(t, url, "esign-test-ns-"+name+"-client", ns, limits),
+			group:   make(chan string, 16),
+			private: make(chan string, 16),
+		}
+		if err := d.srv.Serve(t.Context(), bus.QueueApp, func(ctx context.Context, req *bus.Request) (any, error) {
+			return name, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, sub := range []struct {
+			group string
+			got   chan string
+		}{{"audit", d.group}, {"", d.private}} {
+			if err := d.srv.Subscribe(t.Context(), bus.StreamServiceBus, sub.group, func(ctx context.Context, ev *bus.Event) error {
+				var from string
+				if err := ev.Decode(&from); err != nil {
+					return err
+				}
+				sub.got <- from
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		deps = append(deps, d)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+
+	t.Run("Calls", func(t *testing.T) {
+		for _, d := range deps {
+			// Two servers with two channels each: twenty calls would
+			// reach the other deployment's server if they shared a queue.
+			for range 20 {
+				var who string
+				if err := d.cli.Call(ctx, bus.QueueApp, "who", nil, &who); err != nil {
+					t.Fatal(err)
+				}
+				if who != d.name {
+					t.Fatalf("a call in namespace %s was answered by %s", d.name, who)
+				}
+			}
+		}
+	})
+
+	t.Run("Events", func(t *testing.T) {
+		// Each deployment publishes its own name, a's first (confirmed
+		// before b's is sent). Queues are FIFO and consumers take one
+		// message at a time: a's event, had it reached b's queues, would
+		// arrive there before b's own.
+		for _, d := range deps {
+			if err := d.cli.Publish(ctx, bus.StreamServiceBus, "hello", d.name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, d := range deps {
+			for what, got := range map[string]chan string{"group": d.group, "private": d.private} {
+				select {
+				case from := <-got:
+					if from != d.name {
+						t.Errorf("the %s subscriber of namespace %s received an event of %s", what, d.name, from)
+					}
+				case <-ctx.Done():
+					t.Fatalf("the %s subscriber of namespace %s received nothing", what, d.name)
+				}
+			}
+		}
 	})
 }

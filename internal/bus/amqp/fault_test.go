@@ -289,7 +289,7 @@ func TestBadInput(t *testing.T) {
 	defer cancel()
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
-			err := ch.PublishWithContext(ctx, "", q, false, false, amqp.Publishing{
+			err := ch.PublishWithContext(ctx, "", b.broker(q), false, false, amqp.Publishing{
 				CorrelationId: tt.name, ReplyTo: "amq.rabbitmq.reply-to", Body: []byte(tt.body)})
 			if err != nil {
 				t.Fatal(err)
@@ -306,7 +306,7 @@ func TestBadInput(t *testing.T) {
 			case <-ctx.Done():
 				t.Fatal("no reply to a malformed request")
 			}
-			if err := ch.PublishWithContext(ctx, stream, "x", false, false, amqp.Publishing{MessageId: tt.name, Body: []byte(tt.body)}); err != nil {
+			if err := ch.PublishWithContext(ctx, b.broker(stream), "x", false, false, amqp.Publishing{MessageId: tt.name, Body: []byte(tt.body)}); err != nil {
 				t.Fatal(err)
 			}
 		})

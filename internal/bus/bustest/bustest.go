@@ -4,9 +4,11 @@ package bustest
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"runtime"
 	"strings"
 	"sync"
@@ -34,6 +36,21 @@ var Limits = bus.Limits{
 // Name returns a queue or stream name unique to this test run.
 func Name(tb testing.TB, what string) string {
 	return "esign-test:" + bus.NewID()[:12] + ":" + what
+}
+
+// runID tells this run of the test binary from every other, on this
+// machine or another one sharing the broker.
+var runID = strings.ToLower(rand.Text()[:10])
+
+// Namespace returns a bus namespace (amqp.Options.Namespace,
+// bus.namespace) unique to tb and to this run of the test binary, so that
+// tests using the specification's queue names on a shared broker (two CI
+// runs on one machine) never answer each other. The same tb always gets the
+// same namespace, so the "processes" of one test find each other.
+func Namespace(tb testing.TB) string {
+	h := fnv.New64a()
+	h.Write([]byte(tb.Name()))
+	return fmt.Sprintf("t%s-%016x", runID, h.Sum64())
 }
 
 type echoReq struct {

@@ -31,6 +31,14 @@ import (
 // Clock is the settable test clock (esigntest.Clock).
 type Clock = esigntest.Clock
 
+// WrongCode returns a well-formed SMS code that is not code.
+func WrongCode(code string) string {
+	if code == "000000" {
+		return "000001"
+	}
+	return "000000"
+}
+
 // Recorder wraps the real queue and remembers every notification enqueued.
 type Recorder struct {
 	Q  *jobs.Queue

@@ -1,7 +1,7 @@
 // Package inbox is the development "provider" for SMS, e-mail and push: it
 // stores every message instead of sending it, so that the admin UI, the tests
-// and `esign demo` can read them (for example the 2FA code). It is the
-// default of the embedded deployment.
+// and `esign demo` (through GET /dev/inbox of the webhook API) can read them
+// (for example the 2FA code). It is the default of the embedded deployment.
 package inbox
 
 import (
