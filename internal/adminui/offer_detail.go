@@ -26,7 +26,11 @@ func (u *UI) documentDownload(w http.ResponseWriter, r *http.Request, p *operato
 	}
 	defer rc.Close()
 	h := w.Header()
-	h.Set("Content-Type", "application/pdf")
+	ct := doc.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	h.Set("Content-Type", ct)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": doc.Name}))
 	h.Set("Content-Length", strconv.FormatInt(doc.Size, 10))
 	h.Set("Cache-Control", "no-store")

@@ -6,9 +6,11 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,10 +21,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"esign/internal/cli"
+	"esign/internal/demo"
 	"esign/internal/esign"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/sqlstore"
 	"esign/internal/totp"
+	"esign/internal/webhookapi"
 	"esign/internal/webui/webuitest"
 )
 
@@ -35,16 +39,18 @@ type system struct {
 	env   []string
 }
 
-const hookAuth = "bank:e2e-webhook-password-0123456789"
-
 func startAll(t *testing.T) *system {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
-	env := []string{"ESIGN_DATA_DIR=" + dir, "ESIGN_LOG_LEVEL=warn",
-		"ESIGN_WEBHOOK_OFFER_UPLOAD=" + hookAuth, "ESIGN_WEBHOOK_CUSTOMER_BOOTSTRAP=" + hookAuth}
-	for _, k := range []string{"ADMIN", "WEBHOOK", "REALTIME", "MOBILE", "CUSTOMER", "CUSTOMER_REALTIME", "TSA", "PDFSERVICE", "CRON"} {
+	// No webhook credentials: esign all enables what esign demo needs
+	// with the credentials in data/demo-webhook-credentials.
+	env := []string{"ESIGN_DATA_DIR=" + dir, "ESIGN_LOG_LEVEL=warn"}
+	for _, k := range []string{"ADMIN", "WEBHOOK", "REALTIME", "MOBILE", "CUSTOMER", "CUSTOMER_REALTIME", "PDFSERVICE", "CRON"} {
 		env = append(env, "ESIGN_LISTEN_"+k+"=127.0.0.1:0")
 	}
+	// The customer service asks the built-in TSA at its configured
+	// address: that one needs a fixed port.
+	env = append(env, "ESIGN_LISTEN_TSA="+freeAddr(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	addrs := make(chan map[string]string, 1)
 	done := make(chan int, 1)
@@ -68,14 +74,34 @@ func startAll(t *testing.T) *system {
 	return nil
 }
 
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// credentials returns the webhook user and password esign all wrote.
+func (s *system) credentials(t *testing.T) (string, string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.dir, "demo-webhook-credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, pw, _ := strings.Cut(strings.TrimSpace(string(b)), ":")
+	return user, pw
+}
+
 // hook calls the webhook API and decodes the JSON answer into out.
 func (s *system) hook(t *testing.T, path string, body, out any) {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest("POST", "http://"+s.addrs["webhook"]+path, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
-	user, pw, _ := strings.Cut(hookAuth, ":")
-	req.SetBasicAuth(user, pw)
+	req.SetBasicAuth(s.credentials(t))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +215,21 @@ func TestAdminUI(t *testing.T) {
 		"expires_at": time.Now().Add(14 * 24 * time.Hour).UTC().Format(time.RFC3339),
 		"documents":  []map[string]string{{"name": "loan-agreement.pdf", "content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(2))}}}, &offer)
 
+	// The demo signs an offer end to end: its evidence and contract show
+	// on the offer's page.
+	roots := x509.NewCertPool()
+	ca, err := os.ReadFile(filepath.Join(sys.dir, "pki", "ca-bundle.pem"))
+	if err != nil || !roots.AppendCertsFromPEM(ca) {
+		t.Fatalf("development CA bundle: %v", err)
+	}
+	user, pass := sys.credentials(t)
+	signed, err := demo.Run(context.Background(), demo.Options{WebhookURL: "http://" + sys.addrs["webhook"],
+		MobileURL: "http://" + sys.addrs["mobile"], InboxURL: "http://" + sys.addrs["webhook"] + webhookapi.DevInboxPath,
+		User: user, Password: pass, Roots: roots, OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+
 	// The initial admin signs in for the first time.
 	pw, err := os.ReadFile(filepath.Join(sys.dir, "initial-admin-password"))
 	if err != nil {
@@ -197,6 +238,9 @@ func TestAdminUI(t *testing.T) {
 	p.signIn(base, "admin", strings.TrimSpace(string(pw)), true)
 	if got := p.text("ul.stats li:first-child .n"); got != "1" {
 		t.Errorf("dashboard: %q offers waiting, want 1", got)
+	}
+	if got := p.text("ul.stats li:nth-child(3) .n"); got != "1" {
+		t.Errorf("dashboard: %q offers signed today, want the demo's", got)
 	}
 	p.check("dashboard")
 
@@ -212,6 +256,16 @@ func TestAdminUI(t *testing.T) {
 	}
 	p.check("offer")
 
+	webuitest.Do(t, ctx, "open the demo's signed offer", chromedp.Navigate(base+"/offers/"+signed.OfferID),
+		chromedp.WaitVisible(chromedp.CSS("ul.checks")))
+	if got := p.text("#offer-state"); got != "signed" {
+		t.Errorf("demo offer state %q", got)
+	}
+	if got := p.text("ul.checks"); strings.Contains(got, "failed") {
+		t.Errorf("a check of the verified signature failed: %q", got)
+	}
+	p.check("offer-signed")
+
 	webuitest.Do(t, ctx, "open the pending registrations", chromedp.Navigate(base+"/customers?status=pending"),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/customers/`+anna.ID+`/approve"] button`)))
 	p.check("customers")
@@ -224,6 +278,16 @@ func TestAdminUI(t *testing.T) {
 		t.Errorf("the offer's SMS is not in the inbox: %q", got)
 	}
 	p.check("inbox")
+
+	// Each operator chooses the language.
+	webuitest.Do(t, ctx, "switch to Hungarian", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("ul.stats")),
+		chromedp.Click(chromedp.CSS(`button[value="hu"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="hu"] ul.stats`)))
+	if got := p.text("main h1"); got != "Áttekintés" {
+		t.Errorf("Hungarian dashboard title %q", got)
+	}
+	p.check("dashboard-hu")
+	webuitest.Do(t, ctx, "switch back to English", chromedp.Click(chromedp.CSS(`button[value="en"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] ul.stats`)))
 
 	// An auditor may look but not approve.
 	webuitest.Do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("username")))

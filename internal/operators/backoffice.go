@@ -2,6 +2,7 @@ package operators
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"time"
 
@@ -159,7 +160,14 @@ type OfferDetail struct {
 type SignatureDetail struct {
 	Signature  *esign.Signature
 	Validation *esign.SignatureValidation // nil before verification
+	Checks     []Check                    // the verification's checks, in the order they ran
 	Timestamps []*esign.TimestampToken
+}
+
+// Check is one check of an M2 verification (the validation's report).
+type Check struct {
+	Name string `json:"name"`
+	OK   bool   `json:"ok"`
 }
 
 // Offer returns the offer with its customer, documents, timeline,
@@ -197,6 +205,11 @@ func (s *Service) Offer(ctx context.Context, id string) (*OfferDetail, error) {
 		switch {
 		case err == nil:
 			sd.Validation = v
+			if v.Report != "" {
+				// A report this version cannot read shows no checks;
+				// the verdict and reason above still stand.
+				_ = json.Unmarshal([]byte(v.Report), &sd.Checks)
+			}
 		case !esign.IsKind(err, esign.NotFound):
 			return nil, esign.E(op, err)
 		}
