@@ -115,7 +115,9 @@ func (s *store) ListOffers(ctx context.Context, f esign.OfferFilter) ([]*esign.O
 	atOrAfter(&w, "created_at", f.CreatedSince)
 	before(&w, "created_at", f.CreatedBefore)
 	if !f.After.IsZero() {
-		w.add("(created_at < ? OR (created_at = ? AND id < ?))", f.After.CreatedAt, f.After.CreatedAt, f.After.ID)
+		// A row value, so that both engines seek the (created_at, id)
+		// indexes instead of scanning.
+		w.add("(created_at, id) < (?, ?)", f.After.CreatedAt, f.After.ID)
 	}
 	return listRows(ctx, s, "sqlstore.ListOffers", offers, &w, "created_at DESC, id DESC", f.Page)
 }
