@@ -127,3 +127,45 @@ func TestPagesRender(t *testing.T) {
 func newEnvConfig() operators.Config {
 	return operators.Config{SignInPerIP: notify.Limit{N: 10000, Per: time.Minute}}
 }
+
+// TestOfferPaging walks the offer list by its "next page" links: every
+// offer once, newest first, the filter kept.
+func TestOfferPaging(t *testing.T) {
+	e := newEnv(t)
+	c := e.signIn(t, "pager", esign.RoleOperator)
+	cust := e.Customer(t, "Sok Ajánlat")
+	other := e.Customer(t, "Other")
+	for range 30 {
+		e.Offer(t, cust.ID, "Offer")
+	}
+	e.Offer(t, other.ID, "Not this one")
+	next := regexp.MustCompile(`href="(/offers\?[^"]*after=[^"]*)" rel="next"`)
+	row := regexp.MustCompile(`href="/offers/([0-9a-f-]{36})"`)
+	path := "/offers?customer=" + url.QueryEscape(cust.ExternalRef)
+	seen := map[string]bool{}
+	for pages := 0; path != ""; pages++ {
+		if pages > 3 {
+			t.Fatal("too many pages")
+		}
+		resp, body := c.do("GET", strings.ReplaceAll(path, "&amp;", "&"), nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		for _, m := range row.FindAllStringSubmatch(body, -1) {
+			if seen[m[1]] {
+				t.Errorf("offer %s on two pages", m[1])
+			}
+			seen[m[1]] = true
+		}
+		path = ""
+		if m := next.FindStringSubmatch(body); m != nil {
+			path = m[1]
+			if !strings.Contains(path, "customer=") {
+				t.Errorf("next page link %s lost the filter", path)
+			}
+		}
+	}
+	if len(seen) != 30 {
+		t.Errorf("%d offers listed, want 30", len(seen))
+	}
+}

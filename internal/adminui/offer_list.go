@@ -12,11 +12,12 @@ import (
 )
 
 type offerListData struct {
-	Q        offerForm
-	States   []esign.OfferState
-	Page     *operators.OfferPage
-	NextHref string
-	Filtered bool
+	Q         offerForm
+	States    []esign.OfferState
+	Page      *operators.OfferPage
+	FirstHref string // the first page with the same filter
+	NextHref  string
+	Filtered  bool
 }
 
 type offerForm struct {
@@ -82,15 +83,16 @@ func (u *UI) offerList(w http.ResponseWriter, r *http.Request, p *operators.Prin
 		return err
 	}
 	data := offerListData{Q: f, States: allStates, Page: page, Filtered: f != offerForm{}}
-	if !page.Next.IsZero() {
-		next := url.Values{}
-		for k, v := range map[string]string{"customer": f.Customer, "ref": f.Reference, "state": f.State, "from": f.From, "to": f.To} {
-			if v != "" {
-				next.Set(k, v)
-			}
+	link := url.Values{}
+	for k, v := range map[string]string{"customer": f.Customer, "ref": f.Reference, "state": f.State, "from": f.From, "to": f.To} {
+		if v != "" {
+			link.Set(k, v)
 		}
-		next.Set("after", formatCursor(page.Next))
-		data.NextHref = "/offers?" + next.Encode()
+	}
+	data.FirstHref = "/offers?" + link.Encode()
+	if !page.Next.IsZero() {
+		link.Set("after", formatCursor(page.Next))
+		data.NextHref = "/offers?" + link.Encode()
 	}
 	return u.page(w, r, p, "offer_list.html", "offers.title", "offers", data)
 }
