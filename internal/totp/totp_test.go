@@ -97,3 +97,24 @@ func TestURI(t *testing.T) {
 		t.Errorf("URI = %s\nwant  %s", u, want)
 	}
 }
+
+// FuzzVerify: any typed code is accepted only when it is the code of a
+// step within the skew, and never panics.
+func FuzzVerify(f *testing.F) {
+	secret := []byte("12345678901234567890")
+	for _, s := range []string{"", "287082", "28708 2", "abcdef", "0000000", "٣٤٥٦٧٨"} {
+		f.Add(s)
+	}
+	at := time.Unix(59, 0)
+	var p Params
+	f.Fuzz(func(t *testing.T, code string) {
+		step, ok := p.Verify(secret, code, at)
+		if !ok {
+			return
+		}
+		want, _ := p.Code(secret, step)
+		if strings.ReplaceAll(code, " ", "") != want || step < p.Step(at)-1 || step > p.Step(at)+1 {
+			t.Fatalf("Verify(%q) accepted step %d", code, step)
+		}
+	})
+}
