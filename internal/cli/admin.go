@@ -20,7 +20,7 @@ func (a *app) adminUI() (http.Handler, error) {
 		limiter = notify.NewRedisLimiter(rdb, "esign:rl:admin:", nil)
 	}
 	d := operators.Deps{DB: a.db, Sessions: sessions, Limiter: limiter, Secrets: a.keys, Customers: a.customers, Docs: a.docs}
-	if n := a.cfg.Notify; n.SMS != "smsapi" || n.Email != "smtp" || n.Push != "fcm" {
+	if a.cfg.Notify.UsesInbox() {
 		d.Inbox = a.db.Inbox()
 	}
 	svc, err := operators.New(d, operators.DefaultConfig())
