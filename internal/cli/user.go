@@ -20,10 +20,15 @@ import (
 // account it creates on first start, readable only by its owner.
 const initialPasswordFile = "initial-admin-password"
 
-// runUser: esign user create --username NAME [--role ROLE] [--password-stdin].
+// runUser: esign user create --username NAME [--role ROLE] [--password-stdin]
+// | esign user reset-2fa --username NAME.
 func runUser(ctx context.Context, env Env, args []string) error {
+	if len(args) > 0 && args[0] == "reset-2fa" {
+		return runUserReset2FA(ctx, env, args[1:])
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usagef("usage: esign user create --username NAME [--name FULL-NAME] [--email ADDR] [--role admin|operator|auditor] [--password-stdin]")
+		return usagef("usage: esign user create --username NAME [--name FULL-NAME] [--email ADDR] [--role admin|operator|auditor] [--password-stdin]\n" +
+			"       esign user reset-2fa --username NAME")
 	}
 	fs, path := newFlagSet(env, "user create")
 	username := fs.String("username", "", "login name of the operator (required)")
@@ -75,6 +80,55 @@ func runUser(ctx context.Context, env Env, args []string) error {
 	if generated {
 		fmt.Fprintf(env.Stdout, "password: %s\n(shown once; change it after the first login)\n", pw)
 	}
+	return nil
+}
+
+// runUserReset2FA removes an operator's second factor and recovery codes
+// and clears the failed sign-ins (the lock): for an operator who lost the
+// authenticator app and the recovery codes. The next sign-in sets up the
+// app again; the operator's database sessions end.
+func runUserReset2FA(ctx context.Context, env Env, args []string) error {
+	fs, path := newFlagSet(env, "user reset-2fa")
+	username := fs.String("username", "", "login name of the operator (required)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *username == "" || fs.NArg() > 0 {
+		return usagef("usage: esign user reset-2fa --username NAME")
+	}
+	cfg, err := loadConfig(env, *path)
+	if err != nil {
+		return err
+	}
+	db, err := openToolDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.CheckSchema(ctx); err != nil {
+		return err
+	}
+	u, err := db.GetUserByUsername(ctx, *username)
+	if esign.IsKind(err, esign.NotFound) {
+		return esign.Errorf("user reset-2fa", esign.NotFound, "no operator named %q", *username)
+	}
+	if err != nil {
+		return err
+	}
+	if err := db.ResetSecondFactor(ctx, u.ID); err != nil {
+		return err
+	}
+	if err := db.ResetUserLoginFailures(ctx, u.ID); err != nil {
+		return err
+	}
+	if _, err := db.DeleteSubjectSessions(ctx, esign.SessionUser, u.ID); err != nil {
+		return err
+	}
+	if err := db.CreateAuditLog(ctx, &esign.AuditLog{ActorType: "system", Action: "user.second_factor_reset", ObjectType: "user", ObjectID: u.ID,
+		Detail: `{"by":"esign user reset-2fa"}`}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "reset the second factor of %q: the next sign-in sets up the authenticator app again\n", u.Username)
 	return nil
 }
 
