@@ -269,6 +269,55 @@ func TestUserCreate(t *testing.T) {
 	}
 }
 
+// TestUserReset2FA: an operator who lost the authenticator app enrols
+// again at the next sign-in, unlocked.
+func TestUserReset2FA(t *testing.T) {
+	dir := t.TempDir()
+	env := testEnviron(dir)
+	if code, _, errs := run(t, t.Context(), env, nil, "user", "create", "--username", "dora"); code != 0 {
+		t.Fatal(errs)
+	}
+	db, err := sqlstore.Open(t.Context(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(dir, "esign.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.GetUserByUsername(t.Context(), "dora")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.BeginSecondFactor(t.Context(), u.ID, []byte("sealed secret")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ConfirmSecondFactor(t.Context(), u.ID, 42, []string{"h1"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if _, err := db.AddUserLoginFailure(t.Context(), u.ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errs := run(t, t.Context(), env, nil, "user", "reset-2fa", "--username", "dora")
+	if code != 0 || !strings.Contains(out, "sets up the authenticator app again") {
+		t.Fatalf("reset-2fa: %d %q %q", code, out, errs)
+	}
+	f, err := db.UserSecondFactor(t.Context(), u.ID)
+	if err != nil || f.Enrolled() {
+		t.Errorf("second factor after the reset: %+v %v", f, err)
+	}
+	if n, _, _ := db.UserLoginFailures(t.Context(), u.ID); n != 0 {
+		t.Errorf("%d failures after the reset", n)
+	}
+	logs, err := db.ListAuditLogs(t.Context(), esign.AuditLogFilter{Action: "user.second_factor_reset", ObjectID: u.ID})
+	if err != nil || len(logs) != 1 {
+		t.Errorf("audit %+v %v", logs, err)
+	}
+	code, _, errs = run(t, t.Context(), env, nil, "user", "reset-2fa", "--username", "nobody")
+	if code == 0 || !strings.Contains(errs, "no operator named") {
+		t.Errorf("unknown user: %d %q", code, errs)
+	}
+}
+
 func TestEnsureInitialAdmin(t *testing.T) {
 	dir := t.TempDir()
 	db, err := sqlstore.Open(t.Context(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(dir, "esign.db")})

@@ -95,6 +95,7 @@ type app struct {
 	customers *customers.Service // oss: the customer-facing operations (mobile API, RPC for css)
 	signing   *signing.Service   // oss: M1/M2 and the bank's seal (mobile API, RPC for css)
 	mobile    http.Handler
+	admin     http.Handler            // oss: the operators' web interface
 	webhook   http.Handler            // oss: the external webhook API
 	events    *offers.Emitter         // events out to the bank (webhook.event_urls); set with the queue
 	sysConfig *bus.SystemConfigHolder // css: the latest configuration from oss
@@ -216,6 +217,9 @@ func (a *app) open(ctx context.Context) error {
 			return fmt.Errorf("signing service: %w", err)
 		}
 		a.mobile = a.mobileAPI()
+		if a.admin, err = a.adminUI(); err != nil {
+			return fmt.Errorf("admin UI: %w", err)
+		}
 		if a.webhook, err = a.webhookAPI(); err != nil {
 			return fmt.Errorf("webhook API: %w", err)
 		}
@@ -353,7 +357,7 @@ func (a *app) listeners() []httpkit.Listener {
 		}
 	}
 	if a.spec.has(roleOSS) {
-		add("admin", l.Admin, a.browser(a.page("admin.html", "esign — operators")))
+		add("admin", l.Admin, a.admin)
 		add("webhook", l.Webhook, a.webhook)
 		add("realtime", l.Realtime, a.api(nil))
 		add("mobile", l.Mobile, a.mobile)
@@ -442,7 +446,7 @@ func (a *app) printBanner(w io.Writer, addrs map[string]string) {
 	fmt.Fprintf(w, "  Admin UI (operators):   %s\n", url(a.cfg.Public.AdminURL, "admin"))
 	fmt.Fprintf(w, "  Customer UI:            %s\n", url(a.cfg.Public.CustomerURL, "customer"))
 	if a.initialPassword != "" {
-		fmt.Fprintf(w, "  Operator login:         user %q, password in %s\n", initialAdmin, a.initialPassword)
+		fmt.Fprintf(w, "  Operator login:         user %q, password in %s (the first sign-in sets up an authenticator app)\n", initialAdmin, a.initialPassword)
 		fmt.Fprintf(w, "                          change it with: esign user password --username %s\n", initialAdmin)
 	}
 	if a.demoCredentials != "" {

@@ -25,9 +25,10 @@ const initialPasswordFile = "initial-admin-password"
 const initialAdmin = "admin"
 
 const userUsage = `usage: esign user create --username NAME [--name FULL-NAME] [--email ADDR] [--role admin|operator|auditor] [--password-stdin]
-       esign user password --username NAME [--password-file FILE]`
+       esign user password --username NAME [--password-file FILE]
+       esign user reset-2fa --username NAME`
 
-// runUser: esign user create|password.
+// runUser: esign user create|password|reset-2fa.
 func runUser(ctx context.Context, env Env, args []string) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -35,6 +36,8 @@ func runUser(ctx context.Context, env Env, args []string) error {
 			return runUserCreate(ctx, env, args[1:])
 		case "password":
 			return runUserPassword(ctx, env, args[1:])
+		case "reset-2fa":
+			return runUserReset2FA(ctx, env, args[1:])
 		}
 	}
 	return usagef("%s", userUsage)
@@ -144,6 +147,33 @@ func runUserPassword(ctx context.Context, env Env, args []string) error {
 			fmt.Fprintf(env.Stdout, "removed %s, which held the old password\n", file)
 		}
 	}
+	return nil
+}
+
+// runUserReset2FA: esign user reset-2fa --username NAME, for an operator
+// who lost the authenticator app and the recovery codes (users.ResetSecondFactor).
+func runUserReset2FA(ctx context.Context, env Env, args []string) error {
+	fs, path := newFlagSet(env, "user reset-2fa")
+	username := fs.String("username", "", "login name of the operator (required)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *username == "" || fs.NArg() > 0 {
+		return usagef("%s", userUsage)
+	}
+	cfg, err := loadConfig(env, *path)
+	if err != nil {
+		return err
+	}
+	db, err := openCurrentDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := users.ResetSecondFactor(ctx, db, *username); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "reset the second factor of %q: the next sign-in sets up the authenticator app again\n", *username)
 	return nil
 }
 

@@ -127,7 +127,7 @@ type Listen struct {
 // prints or sends (e-mails, SMS, the start banner). Empty means derived from
 // the listen address.
 type Public struct {
-	AdminURL    string `json:"admin_url" help:"Base URL operators use for the admin UI."`
+	AdminURL    string `json:"admin_url" help:"Base URL operators use for the admin UI; https:// makes its cookies Secure (__Host- prefix) and adds HSTS."`
 	CustomerURL string `json:"customer_url" help:"Base URL customers use for the customer UI."`
 }
 

@@ -3,12 +3,12 @@ package customers
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"esign/internal/esign"
+	"esign/internal/redisstore"
 	"esign/internal/sqlstore"
 )
 
@@ -92,17 +92,14 @@ func (d *DBSessions) RevokeAppSessions(ctx context.Context, appID string) error 
 
 // RedisSessions stores sessions in Redis, shared by every oss replica: a
 // hash per session that expires at the absolute expiry, and a set of the
-// app's session hashes for revocation.
+// app's session hashes for revocation (redisstore.Sessions).
 type RedisSessions struct {
 	RDB    redis.UniversalClient
 	Prefix string // e.g. "esign:sess:"
 }
 
-func (r *RedisSessions) key(h string) string    { return r.Prefix + "t:" + h }
-func (r *RedisSessions) appKey(a string) string { return r.Prefix + "app:" + a }
-
-func redisErr(op string, err error) error {
-	return esign.E(op, esign.Unavailable, "session store unavailable", err)
+func (r *RedisSessions) store() *redisstore.Sessions {
+	return &redisstore.Sessions{RDB: r.RDB, Prefix: r.Prefix, Owner: "app"}
 }
 
 // CreateSession stores s. Its keys expire after the session's lifetime
@@ -111,110 +108,37 @@ func redisErr(op string, err error) error {
 // Redis's nor an injected clock can make a fresh session vanish at once.
 // Errors: Invalid (no lifetime left), Unavailable.
 func (r *RedisSessions) CreateSession(ctx context.Context, s Session) error {
-	const op = "customers.RedisSessions.CreateSession"
-	ttl := s.ExpiresAt.Sub(s.CreatedAt)
-	if ttl <= 0 {
-		return esign.E(op, esign.Invalid, "the session expires before it is created")
-	}
-	_, err := r.RDB.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		k := r.key(s.TokenHash)
-		p.HSet(ctx, k, "app", s.AppID, "customer", s.CustomerID, "created", s.CreatedAt.UnixMicro(),
-			"seen", s.LastSeenAt.UnixMicro(), "expires", s.ExpiresAt.UnixMicro(), "pwproof", s.PasswordProof)
-		p.PExpire(ctx, k, ttl)
-		ak := r.appKey(s.AppID)
-		p.SAdd(ctx, ak, s.TokenHash)
-		// The app's set outlives its longest session; a later session
-		// extends it, never shortens it (GT).
-		p.ExpireNX(ctx, ak, ttl+24*time.Hour)
-		p.ExpireGT(ctx, ak, ttl+24*time.Hour)
-		return nil
-	})
-	if err != nil {
-		return redisErr(op, err)
-	}
-	return nil
+	return r.store().Create(ctx, "customers.RedisSessions.CreateSession", s.TokenHash, s.AppID, s.ExpiresAt.Sub(s.CreatedAt),
+		"customer", s.CustomerID, "created", s.CreatedAt.UnixMicro(), "seen", s.LastSeenAt.UnixMicro(),
+		"expires", s.ExpiresAt.UnixMicro(), "pwproof", s.PasswordProof)
 }
 
 // GetSession returns the session. Errors: NotFound, Unavailable.
 func (r *RedisSessions) GetSession(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
 	const op = "customers.RedisSessions.GetSession"
-	m, err := r.RDB.HGetAll(ctx, r.key(tokenHash)).Result()
+	m, err := r.store().Get(ctx, op, tokenHash)
 	if err != nil {
-		return Session{}, redisErr(op, err)
+		return Session{}, err
 	}
-	if len(m) == 0 || m["app"] == "" {
-		return Session{}, esign.E(op, esign.NotFound, "session not found")
-	}
-	us := func(k string) time.Time {
-		v, _ := strconv.ParseInt(m[k], 10, 64)
-		if v == 0 {
-			return time.Time{}
-		}
-		return time.UnixMicro(v).UTC()
-	}
-	s := Session{TokenHash: tokenHash, AppID: m["app"], CustomerID: m["customer"], CreatedAt: us("created"),
-		LastSeenAt: us("seen"), ExpiresAt: us("expires"), PasswordProof: m["pwproof"]}
+	s := Session{TokenHash: tokenHash, AppID: m["app"], CustomerID: m["customer"], CreatedAt: redisstore.Micros(m, "created"),
+		LastSeenAt: redisstore.Micros(m, "seen"), ExpiresAt: redisstore.Micros(m, "expires"), PasswordProof: m["pwproof"]}
 	if !now.Before(s.ExpiresAt) {
 		return Session{}, esign.E(op, esign.NotFound, "session not found")
 	}
 	return s, nil
 }
 
-// touchScript updates the last-seen time only of an existing session, so a
-// touch racing a revocation cannot bring the session back.
-var touchScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], 'seen', ARGV[1])
-  return 1
-end
-return 0`)
-
 // TouchSession records use. Errors: NotFound, Unavailable.
 func (r *RedisSessions) TouchSession(ctx context.Context, tokenHash string, at time.Time) error {
-	const op = "customers.RedisSessions.TouchSession"
-	n, err := touchScript.Run(ctx, r.RDB, []string{r.key(tokenHash)}, at.UnixMicro()).Int()
-	if err != nil {
-		return redisErr(op, err)
-	}
-	if n == 0 {
-		return esign.E(op, esign.NotFound, "session not found")
-	}
-	return nil
+	return r.store().Set(ctx, "customers.RedisSessions.TouchSession", tokenHash, "seen", at.UnixMicro())
 }
 
 // RevokeSession deletes the session. Errors: Unavailable.
 func (r *RedisSessions) RevokeSession(ctx context.Context, tokenHash string) error {
-	const op = "customers.RedisSessions.RevokeSession"
-	app, err := r.RDB.HGet(ctx, r.key(tokenHash), "app").Result()
-	if err != nil && err != redis.Nil {
-		return redisErr(op, err)
-	}
-	_, err = r.RDB.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, r.key(tokenHash))
-		if app != "" {
-			p.SRem(ctx, r.appKey(app), tokenHash)
-		}
-		return nil
-	})
-	if err != nil {
-		return redisErr(op, err)
-	}
-	return nil
+	return r.store().Revoke(ctx, "customers.RedisSessions.RevokeSession", tokenHash)
 }
 
 // RevokeAppSessions deletes every session of the app. Errors: Unavailable.
 func (r *RedisSessions) RevokeAppSessions(ctx context.Context, appID string) error {
-	const op = "customers.RedisSessions.RevokeAppSessions"
-	hs, err := r.RDB.SMembers(ctx, r.appKey(appID)).Result()
-	if err != nil {
-		return redisErr(op, err)
-	}
-	keys := []string{r.appKey(appID)}
-	for _, h := range hs {
-		keys = append(keys, r.key(h))
-	}
-	if err := r.RDB.Del(ctx, keys...).Err(); err != nil {
-		return redisErr(op, err)
-	}
-	return nil
+	return r.store().RevokeOwner(ctx, "customers.RedisSessions.RevokeAppSessions", appID)
 }

@@ -44,8 +44,23 @@ type OfferFilter struct {
 	ExternalRef   string
 	States        []OfferState
 	ExpiresBefore time.Time
+	CreatedSince  time.Time // inclusive
+	CreatedBefore time.Time // exclusive
+	// After continues a list after the row it names (keyset pagination,
+	// newest first); Page.Offset should then be 0.
+	After Cursor
 	Page
 }
+
+// Cursor is a position in a list ordered newest first: the creation time
+// and id of the last row shown. The zero Cursor is the start of the list.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// IsZero reports whether c is the start of the list.
+func (c Cursor) IsZero() bool { return c.ID == "" }
 
 // OfferUpdate changes the non-nil descriptive fields of an offer. State
 // changes go through the store's UpdateOfferState, which enforces the

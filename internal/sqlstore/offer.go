@@ -112,6 +112,13 @@ func (s *store) ListOffers(ctx context.Context, f esign.OfferFilter) ([]*esign.O
 	eq(&w, "external_ref", f.ExternalRef)
 	in(&w, "state", f.States)
 	before(&w, "expires_at", f.ExpiresBefore)
+	atOrAfter(&w, "created_at", f.CreatedSince)
+	before(&w, "created_at", f.CreatedBefore)
+	if !f.After.IsZero() {
+		// A row value, so that both engines seek the (created_at, id)
+		// indexes instead of scanning.
+		w.add("(created_at, id) < (?, ?)", f.After.CreatedAt, f.After.ID)
+	}
 	return listRows(ctx, s, "sqlstore.ListOffers", offers, &w, "created_at DESC, id DESC", f.Page)
 }
 

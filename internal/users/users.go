@@ -97,3 +97,32 @@ func SetPassword(ctx context.Context, db *sqlstore.DB, username, pw string) (ses
 	}
 	return sessions, nil
 }
+
+// ResetSecondFactor removes the operator's authenticator app and recovery
+// codes, clears the failed sign-ins (the lock) and ends the account's
+// sessions, with an audit entry, in one transaction: for an operator who
+// lost the app and the recovery codes. The next sign-in sets up the app
+// again. Errors: NotFound (no such operator).
+func ResetSecondFactor(ctx context.Context, db *sqlstore.DB, username string) error {
+	const op = "users.ResetSecondFactor"
+	return db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		u, err := tx.GetUserByUsername(ctx, username)
+		if esign.IsKind(err, esign.NotFound) {
+			return esign.Errorf(op, esign.NotFound, "there is no operator named %q", username)
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.ResetSecondFactor(ctx, u.ID); err != nil {
+			return err
+		}
+		if err := tx.ResetUserLoginFailures(ctx, u.ID); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteSubjectSessions(ctx, esign.SessionUser, u.ID); err != nil {
+			return err
+		}
+		return tx.CreateAuditLog(ctx, &esign.AuditLog{ActorType: "system", Action: "user.second_factor_reset", ObjectType: "user",
+			ObjectID: u.ID, Detail: `{"by":"esign user reset-2fa"}`})
+	})
+}

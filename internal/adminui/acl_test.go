@@ -1,0 +1,137 @@
+package adminui_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"esign/internal/adminui"
+	"esign/internal/esign"
+)
+
+// matrix is the access control list as docs/admin-ui.md states it: for
+// every route, whether admin, operator and auditor may use it. A route
+// missing here, or a route without a permission, fails TestACL.
+var matrix = map[string]struct{ admin, operator, auditor bool }{
+	"GET /static/":                     {true, true, true},
+	"POST /language":                   {true, true, true},
+	"GET /signin":                      {true, true, true},
+	"POST /signin":                     {true, true, true},
+	"GET /signin/second-factor":        {true, true, true},
+	"POST /signin/second-factor":       {true, true, true},
+	"POST /signin/enrol":               {true, true, true},
+	"POST /signin/cancel":              {true, true, true},
+	"POST /signout":                    {true, true, true},
+	"POST /signout/everywhere":         {true, true, true},
+	"GET /{$}":                         {true, true, true},
+	"GET /offers":                      {true, true, true},
+	"GET /offers/{id}":                 {true, true, true},
+	"GET /offers/{id}/documents/{doc}": {true, true, true},
+	"GET /customers":                   {true, true, true},
+	"POST /customers/{id}/approve":     {true, true, false},
+	"GET /inbox":                       {true, true, false},
+}
+
+func TestACL(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	routes := map[string]string{}
+	for _, r := range e.ui.Routes() {
+		routes[r.Pattern] = r.Permission
+		if r.Permission == "" {
+			t.Errorf("route %s declares no permission", r.Pattern)
+		}
+		if _, ok := matrix[r.Pattern]; !ok {
+			t.Errorf("route %s (permission %q) is not in the matrix of this test and docs/admin-ui.md", r.Pattern, r.Permission)
+		}
+		// A state change by an operator's permission is audited by the
+		// route table; the sign-in and sign-out routes audit in the
+		// operators service.
+		if strings.HasPrefix(r.Pattern, "POST ") && r.Permission != adminui.Public && r.Permission != adminui.SignedIn && r.Audit == "" {
+			t.Errorf("state-changing route %s has no audit action", r.Pattern)
+		}
+	}
+	for pattern := range matrix {
+		if _, ok := routes[pattern]; !ok {
+			t.Errorf("the matrix lists %s, which is no route", pattern)
+		}
+	}
+	cust := e.Customer(t, "Nagy Péter")
+	doc := e.Document(t, cust.ID, "offer.pdf", []byte("%PDF-1.7"))
+	offer := e.Offer(t, cust.ID, "Mortgage", doc.ID)
+
+	for _, role := range []string{esign.RoleAdmin, esign.RoleOperator, esign.RoleAuditor} {
+		t.Run(role, func(t *testing.T) {
+			for pattern, perm := range routes {
+				want := matrix[pattern]
+				allowed := map[string]bool{esign.RoleAdmin: want.admin, esign.RoleOperator: want.operator, esign.RoleAuditor: want.auditor}[role]
+				t.Run(strings.NewReplacer(" ", "_", "/", "_", "{", "", "}", "", "$", "root").Replace(pattern), func(t *testing.T) {
+					c := e.signIn(t, role+"-"+esign.NewID()[30:], role)
+					pending := e.Customer(t, "Pending "+role)
+					method, path, _ := strings.Cut(pattern, " ")
+					path = strings.NewReplacer("{$}", "", "{doc}", doc.ID).Replace(path)
+					if strings.Contains(path, "/customers/") {
+						path = strings.Replace(path, "{id}", pending.ID, 1)
+					}
+					path = strings.Replace(path, "{id}", offer.ID, 1)
+					if path == "/static/" {
+						path = "/static/webui.css"
+					}
+					var form url.Values
+					if method == http.MethodPost {
+						form = url.Values{}
+					}
+					resp, body := c.do(method, path, form)
+					refused := resp.StatusCode == http.StatusForbidden
+					if refused == allowed {
+						t.Fatalf("%s %s as %s (permission %s): status %d, want allowed=%v\n%s", method, path, role, perm, resp.StatusCode, allowed, body)
+					}
+					if resp.StatusCode >= 500 {
+						t.Fatalf("%s %s: status %d", method, path, resp.StatusCode)
+					}
+					if refused {
+						logs, err := e.Ops.ListAudit(ctx, esign.AuditLogFilter{Action: "access.denied", ObjectID: pattern})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if len(logs) == 0 {
+							t.Errorf("refusal of %s not in the audit log", pattern)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestSignedOut: every route but the public ones needs a session; a GET is
+// sent to the sign-in page with the way back, a POST refused.
+func TestSignedOut(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	for _, r := range e.ui.Routes() {
+		pattern := r.Pattern
+		if r.Permission == adminui.Public {
+			continue
+		}
+		method, path, _ := strings.Cut(pattern, " ")
+		path = strings.NewReplacer("{$}", "", "{id}", esign.NewID(), "{doc}", esign.NewID()).Replace(path)
+		var form url.Values
+		if method == http.MethodPost {
+			form = url.Values{}
+		}
+		resp, _ := c.do(method, path, form)
+		switch method {
+		case http.MethodGet:
+			if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/signin?next=") {
+				t.Errorf("GET %s signed out: %d %q", path, resp.StatusCode, loc)
+			}
+		default:
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s %s signed out: %d", method, path, resp.StatusCode)
+			}
+		}
+	}
+}

@@ -1,0 +1,117 @@
+// Package adminui is the operators' web interface on the admin listener
+// (docs/admin-ui.md): sign-in with a TOTP second factor, the dashboard,
+// offers, customers and the development inbox. Pages are rendered on the
+// server (internal/webui); every route declares the permission it needs in
+// one table (routes.go), which is the access control list.
+package adminui
+
+import (
+	"context"
+	"embed"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"esign/internal/esign"
+	"esign/internal/httpkit"
+	"esign/internal/notify/inbox"
+	"esign/internal/operators"
+	"esign/internal/webui"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed messages/*.json
+var messageFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Service is what the UI asks of the operators' domain service
+// (*operators.Service).
+type Service interface {
+	SignIn(ctx context.Context, username, pw string, m operators.Meta) (*operators.Started, error)
+	Enrol(ctx context.Context, token string) (*operators.Enrolment, error)
+	ConfirmEnrolment(ctx context.Context, token, code string, m operators.Meta) (*operators.SignedIn, error)
+	VerifySecondFactor(ctx context.Context, token, code string, m operators.Meta) (*operators.SignedIn, error)
+	EndPending(ctx context.Context, token string) error
+	Authenticate(ctx context.Context, token string) (*operators.Principal, error)
+	SignOut(ctx context.Context, p *operators.Principal, m operators.Meta) error
+	SignOutEverywhere(ctx context.Context, p *operators.Principal, m operators.Meta) error
+	Audit(ctx context.Context, userID string, e operators.Entry, m operators.Meta) error
+
+	Dashboard(ctx context.Context) (*operators.Dashboard, error)
+	ListOffers(ctx context.Context, q operators.OfferQuery) (*operators.OfferPage, error)
+	Offer(ctx context.Context, id string) (*operators.OfferDetail, error)
+	OpenDocument(ctx context.Context, offerID, documentID string) (*esign.Document, io.ReadCloser, error)
+	ListCustomers(ctx context.Context, q operators.CustomerQuery) ([]*esign.Customer, error)
+	ApproveCustomer(ctx context.Context, p *operators.Principal, customerID string) (*esign.Customer, error)
+	HasInbox() bool
+	Inbox(ctx context.Context, f inbox.Filter) ([]inbox.Message, error)
+}
+
+var _ Service = (*operators.Service)(nil)
+
+// Config is what the UI needs from the configuration.
+type Config struct {
+	// Secure: the UI is reached over HTTPS (public.admin_url starts with
+	// https://): Secure __Host- cookies and HSTS.
+	Secure       bool
+	MaxBodyBytes int64
+	Version      string
+}
+
+// Cookie names (without the __Host- prefix added under HTTPS).
+const (
+	sessionCookie = "esign_admin"
+	pendingCookie = "esign_admin_2fa"
+)
+
+// UI is the admin interface.
+type UI struct {
+	svc    Service
+	log    *slog.Logger
+	ui     *webui.Renderer
+	routes []route
+	mux    *http.ServeMux
+}
+
+// New parses the templates (a broken one is an error here, at start) and
+// builds the handler.
+func New(svc Service, log *slog.Logger, cfg Config) (*UI, error) {
+	tmpl, _ := fs.Sub(templateFS, "templates")
+	msgs, _ := fs.Sub(messageFS, "messages")
+	static, _ := fs.Sub(staticFS, "static")
+	r, err := webui.New(webui.Options{Templates: tmpl, Messages: msgs, Static: static, Secure: cfg.Secure,
+		MaxBodyBytes: cfg.MaxBodyBytes, Version: cfg.Version, Log: log, Funcs: funcs()})
+	if err != nil {
+		return nil, err
+	}
+	u := &UI{svc: svc, log: log, ui: r, mux: http.NewServeMux()}
+	u.routes = u.table()
+	for _, rt := range u.routes {
+		u.mux.Handle(rt.pattern, u.guard(rt))
+	}
+	u.mux.Handle("/", r.Handle(func(w http.ResponseWriter, req *http.Request) error {
+		return esign.E("adminui", esign.NotFound, "no such page")
+	}))
+	return u, nil
+}
+
+// ServeHTTP serves the UI behind the security headers, cross-origin
+// protection and the body size limit.
+func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) { u.ui.Protect(u.mux).ServeHTTP(w, r) }
+
+// Handler returns the protected handler once, for mounting.
+func (u *UI) Handler() http.Handler { return u.ui.Protect(u.mux) }
+
+func meta(r *http.Request) operators.Meta {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	return operators.Meta{IP: ip, UserAgent: r.UserAgent(), RequestID: httpkit.RequestID(r.Context())}
+}

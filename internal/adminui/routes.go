@@ -1,0 +1,175 @@
+package adminui
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+
+	"esign/internal/esign"
+	"esign/internal/operators"
+	"esign/internal/webui"
+)
+
+// Access levels a route may declare besides a permission.
+const (
+	// Public routes need no sign-in: the sign-in pages, static files and
+	// the language choice.
+	Public = "public"
+	// SignedIn routes need a signed-in operator and no permission: sign
+	// out.
+	SignedIn = "signed-in"
+)
+
+// handler serves a request of a signed-in operator (p is nil on public
+// routes).
+type handler func(w http.ResponseWriter, r *http.Request, p *operators.Principal) error
+
+// route is one line of the access control list: the method and path, the
+// permission (or Public / SignedIn), and for a state-changing route the
+// audit action written for every request that reaches the handler.
+type route struct {
+	pattern string
+	perm    string
+	audit   string // e.g. "customer.approve"; object id from the {id} path value
+	object  string // the audited object's type
+	h       handler
+}
+
+// table is the access control list of the admin UI. A route without a
+// permission fails TestACL; docs/admin-ui.md shows the same table.
+func (u *UI) table() []route {
+	static := func(w http.ResponseWriter, r *http.Request, _ *operators.Principal) error {
+		u.ui.Static().ServeHTTP(w, r)
+		return nil
+	}
+	language := func(w http.ResponseWriter, r *http.Request, _ *operators.Principal) error {
+		u.ui.LanguageHandler().ServeHTTP(w, r)
+		return nil
+	}
+	return []route{
+		{pattern: "GET /static/", perm: Public, h: static},
+		{pattern: "POST /language", perm: Public, h: language},
+		{pattern: "GET /signin", perm: Public, h: u.signinForm},
+		{pattern: "POST /signin", perm: Public, h: u.signin},
+		{pattern: "GET /signin/second-factor", perm: Public, h: u.secondFactorForm},
+		{pattern: "POST /signin/second-factor", perm: Public, h: u.secondFactor},
+		{pattern: "POST /signin/enrol", perm: Public, h: u.enrol},
+		{pattern: "POST /signin/cancel", perm: Public, h: u.cancelSignin},
+		{pattern: "POST /signout", perm: SignedIn, h: u.signout},
+		{pattern: "POST /signout/everywhere", perm: SignedIn, h: u.signoutEverywhere},
+
+		{pattern: "GET /{$}", perm: esign.PermOfferRead, h: u.dashboard},
+		{pattern: "GET /offers", perm: esign.PermOfferRead, h: u.offerList},
+		{pattern: "GET /offers/{id}", perm: esign.PermOfferRead, h: u.offerDetail},
+		{pattern: "GET /offers/{id}/documents/{doc}", perm: esign.PermOfferRead, audit: "document.download", object: "document", h: u.documentDownload},
+		{pattern: "GET /customers", perm: esign.PermCustomerRead, h: u.customerList},
+		{pattern: "POST /customers/{id}/approve", perm: esign.PermCustomerApprove, audit: "customer.approve", object: "customer", h: u.customerApprove},
+		{pattern: "GET /inbox", perm: esign.PermInboxRead, h: u.inbox},
+	}
+}
+
+// Route describes one route of the access control list.
+type Route struct {
+	Pattern    string // "POST /customers/{id}/approve"
+	Permission string // a permission name, Public or SignedIn
+	Audit      string // the audit action of a state-changing route
+}
+
+// Routes returns the access control list, for tests and documentation.
+func (u *UI) Routes() []Route {
+	out := make([]Route, 0, len(u.routes))
+	for _, r := range u.routes {
+		out = append(out, Route{Pattern: r.pattern, Permission: r.perm, Audit: r.audit})
+	}
+	return out
+}
+
+// guard applies the route's access rule: public routes run as they are;
+// others need a signed-in operator (GETs of a signed-out visitor are sent
+// to the sign-in page) with the route's permission (else 403 and an audit
+// entry). Auditable routes are audited with their outcome.
+func (u *UI) guard(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := u.serve(rt, w, r); err != nil {
+			if se, ok := err.(*signedInError); ok {
+				r, err = r.WithContext(webui.WithPrincipal(r.Context(), se.p)), se.err
+			}
+			u.ui.Error(w, r, err)
+		}
+	})
+}
+
+// signedInError is an error of a signed-in operator's request: the error
+// page keeps the operator's navigation.
+type signedInError struct {
+	p   *operators.Principal
+	err error
+}
+
+func (e *signedInError) Error() string { return e.err.Error() }
+
+func (u *UI) serve(rt route, w http.ResponseWriter, r *http.Request) error {
+	if rt.perm == Public {
+		return rt.h(w, r, nil)
+	}
+	if rt.perm == "" {
+		return esign.E("adminui", esign.Internal, "route "+rt.pattern+" declares no permission")
+	}
+	p, err := u.svc.Authenticate(r.Context(), u.ui.Session(r, sessionCookie))
+	if esign.IsKind(err, esign.Unauthorized) {
+		u.ui.ClearSession(w, r, sessionCookie)
+		if r.Method == http.MethodGet {
+			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return nil
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	r = r.WithContext(webui.WithPrincipal(r.Context(), p))
+	if rt.perm != SignedIn && !p.Can(rt.perm) {
+		detail, _ := json.Marshal(map[string]string{"method": r.Method, "path": r.URL.Path, "permission": rt.perm})
+		if aerr := u.svc.Audit(r.Context(), p.User.ID, operators.Entry{Action: "access.denied", ObjectType: "route",
+			ObjectID: rt.pattern, Detail: string(detail)}, meta(r)); aerr != nil {
+			return aerr
+		}
+		return &signedInError{p: p, err: esign.WithCode("adminui", esign.Forbidden, "permission", "your role does not allow this")}
+	}
+	err = rt.h(w, r, p)
+	if rt.audit != "" {
+		result := "ok"
+		if err != nil {
+			result = esign.ErrorKind(err).String()
+		}
+		detail, _ := json.Marshal(map[string]string{"result": result})
+		if aerr := u.svc.Audit(r.Context(), p.User.ID, operators.Entry{Action: rt.audit, ObjectType: rt.object,
+			ObjectID: r.PathValue(pathObject(rt.object)), Detail: string(detail)}, meta(r)); aerr != nil {
+			// The action has happened and its answer may be written:
+			// the failure goes to the log, loudly.
+			u.log.Error("audit entry not written", "action", rt.audit, "user", p.User.ID, "err", aerr)
+		}
+	}
+	if err != nil {
+		return &signedInError{p: p, err: err}
+	}
+	return nil
+}
+
+// pathObject names the path value that holds the audited object's id.
+func pathObject(object string) string {
+	if object == "document" {
+		return "doc"
+	}
+	return "id"
+}
+
+// page renders a page for the operator.
+func (u *UI) page(w http.ResponseWriter, r *http.Request, p *operators.Principal, name, title, nav string, data any) error {
+	return u.ui.Render(w, r, http.StatusOK, name, webui.Page{Title: title, Data: data, Principal: p, Nav: nav})
+}
+
+// pageOf builds a page whose title takes arguments.
+func pageOf(p *operators.Principal, title, nav string, data any, args ...any) webui.Page {
+	return webui.Page{Title: title, TitleArgs: args, Data: data, Principal: p, Nav: nav}
+}
