@@ -9,6 +9,9 @@ import (
 	"esign/internal/operators"
 )
 
+// operatorSessionPrefix is the Redis key prefix of the operators' sessions.
+const operatorSessionPrefix = "esign:opsess:"
+
 // adminUI builds the operators' web interface of oss: the operators
 // service on the process's database, keys, document store and customer
 // service; sessions and rate limits in Redis when redis.url is set.
@@ -16,7 +19,7 @@ func (a *app) adminUI() (http.Handler, error) {
 	var sessions operators.SessionStore = &operators.DBSessions{DB: a.db}
 	var limiter notify.Limiter = notify.NewMemoryLimiter(nil)
 	if rdb := a.redis(); rdb != nil {
-		sessions = &operators.RedisSessions{RDB: rdb, Prefix: "esign:opsess:"}
+		sessions = &operators.RedisSessions{RDB: rdb, Prefix: operatorSessionPrefix}
 		limiter = notify.NewRedisLimiter(rdb, "esign:rl:admin:", nil)
 	}
 	d := operators.Deps{DB: a.db, Sessions: sessions, Limiter: limiter, Secrets: a.keys, Customers: a.customers, Docs: a.docs}

@@ -251,15 +251,23 @@ func (a *app) openStores() error {
 	if a.cfg.Redis.URL == "" {
 		return nil
 	}
-	opts, err := redis.ParseURL(a.cfg.Redis.URL)
+	rdb, err := newRedis(a.cfg)
 	if err != nil {
-		return &config.FieldError{Key: "redis.url", Reason: "not a Redis URL"}
+		return err
 	}
-	rdb := redis.NewClient(opts)
 	a.rdb = rdb
 	a.closers = append(a.closers, rdb.Close)
 	a.checks["redis"] = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
 	return nil
+}
+
+// newRedis returns a client of the Redis at redis.url.
+func newRedis(cfg config.Config) (*redis.Client, error) {
+	opts, err := redis.ParseURL(cfg.Redis.URL)
+	if err != nil {
+		return nil, &config.FieldError{Key: "redis.url", Reason: "not a Redis URL"}
+	}
+	return redis.NewClient(opts), nil
 }
 
 // redis returns the shared Redis client, or nil in the embedded deployment.

@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"esign/internal/config"
 	"esign/internal/esign"
+	"esign/internal/operators"
 	"esign/internal/sqlstore"
 	"esign/internal/term"
 	"esign/internal/users"
@@ -135,6 +137,9 @@ func runUserPassword(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := endRedisSessions(ctx, cfg, db, *username); err != nil {
+		return fmt.Errorf("the password was changed, but its sessions in Redis were not ended: %w", err)
+	}
 	sessions := "sessions"
 	if ended == 1 {
 		sessions = "session"
@@ -173,8 +178,30 @@ func runUserReset2FA(ctx context.Context, env Env, args []string) error {
 	if err := users.ResetSecondFactor(ctx, db, *username); err != nil {
 		return err
 	}
+	if err := endRedisSessions(ctx, cfg, db, *username); err != nil {
+		return fmt.Errorf("the second factor was reset, but its sessions in Redis were not ended: %w", err)
+	}
 	fmt.Fprintf(env.Stdout, "reset the second factor of %q: the next sign-in sets up the authenticator app again\n", *username)
 	return nil
+}
+
+// endRedisSessions ends the operator's sessions kept in Redis, where the
+// production deployment keeps them (redis.url set); users.SetPassword and
+// users.ResetSecondFactor end the database ones.
+func endRedisSessions(ctx context.Context, cfg config.Config, db *sqlstore.DB, username string) error {
+	if cfg.Redis.URL == "" {
+		return nil
+	}
+	rdb, err := newRedis(cfg)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	u, err := db.GetUserByUsername(ctx, username)
+	if err != nil {
+		return err
+	}
+	return (&operators.RedisSessions{RDB: rdb, Prefix: operatorSessionPrefix}).RevokeUserSessions(ctx, u.ID)
 }
 
 // promptNewPassword asks for the new password twice at the terminal of

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,8 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"esign/internal/config"
 	"esign/internal/esign"
+	"esign/internal/esigntest"
+	"esign/internal/operators"
 	"esign/internal/password"
 	"esign/internal/sqlstore"
 	"esign/internal/term/termtest"
@@ -164,5 +169,47 @@ func TestBannerNamesPasswordCommand(t *testing.T) {
 	a.printBanner(&b, map[string]string{"admin": "127.0.0.1:10181", "customer": "127.0.0.1:10183"})
 	if !strings.Contains(b.String(), "change it with: esign user password --username admin\n") {
 		t.Errorf("banner:\n%s", b.String())
+	}
+}
+
+// TestUserCommandsEndRedisSessions: in the production deployment the
+// operators' sessions live in Redis; changing the password or resetting
+// the second factor ends them there too, not only in the database.
+func TestUserCommandsEndRedisSessions(t *testing.T) {
+	redisURL := esigntest.ServerURL(t, esigntest.RedisURLEnv)
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	store := &operators.RedisSessions{RDB: rdb, Prefix: operatorSessionPrefix}
+	dir := t.TempDir()
+	env := append(testEnviron(dir), "ESIGN_REDIS_URL="+redisURL)
+	db, _ := firstStart(t, dir)
+	admin, err := db.GetUserByUsername(t.Context(), "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pwFile := filepath.Join(t.TempDir(), "new-password")
+	os.WriteFile(pwFile, []byte("a new admin password\n"), 0o600)
+	for _, args := range [][]string{
+		{"user", "password", "--username", "admin", "--password-file", pwFile},
+		{"user", "reset-2fa", "--username", "admin"},
+	} {
+		t.Run(args[1], func(t *testing.T) {
+			now := time.Now()
+			s := operators.Session{TokenHash: rand.Text() + rand.Text(), UserID: admin.ID, Stage: operators.StageFull,
+				CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+			if err := store.CreateSession(t.Context(), s); err != nil {
+				t.Fatal(err)
+			}
+			if code, out, errs := run(t, t.Context(), env, nil, args...); code != 0 {
+				t.Fatalf("%v: %d %q %q", args, code, out, errs)
+			}
+			if _, err := store.GetSession(t.Context(), s.TokenHash, now); !esign.IsKind(err, esign.NotFound) {
+				t.Fatalf("the operator's Redis session outlived %v: %v", args, err)
+			}
+		})
 	}
 }
