@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -180,12 +181,22 @@ func clientIP(r *http.Request) string {
 // at most MaxJSONBody bytes. Errors: Invalid with code malformed_json,
 // wrong_type, unknown_field, body_too_large or empty_body.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	const op = "mobileapi.decode"
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return esign.WithCode(op, esign.Invalid, "unsupported_media_type", "the body must be application/json")
+	if err := jsonContentType(r); err != nil {
+		return err
 	}
 	body := http.MaxBytesReader(w, r.Body, MaxJSONBody)
 	return decodeJSON(body, v)
+}
+
+// jsonContentType refuses a body that does not say it is JSON: the
+// Content-Type must be present and be application/json (parameters such
+// as charset allowed). Errors: Invalid unsupported_media_type.
+func jsonContentType(r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return esign.WithCode("mobileapi.decode", esign.Invalid, "unsupported_media_type", "the body must be application/json (Content-Type)")
+	}
+	return nil
 }
 
 // decodeOptional is decode for endpoints whose body may be absent: an
@@ -202,15 +213,22 @@ func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return esign.WithCode("mobileapi.decode", esign.Invalid, "unsupported_media_type", "the body must be application/json")
+	if err := jsonContentType(r); err != nil {
+		return err
 	}
 	return decodeJSON(bytes.NewReader(data), v)
 }
 
 func decodeJSON(body io.Reader, v any) error {
 	const op = "mobileapi.decode"
-	dec := json.NewDecoder(body)
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return decodeError(op, err)
+	}
+	if k, dup := duplicateKey(data); dup {
+		return esign.WithCode(op, esign.Invalid, "duplicate_field", fmt.Sprintf("field %q appears more than once", k))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(op, err)
@@ -222,6 +240,54 @@ func decodeJSON(body io.Reader, v any) error {
 		return esign.WithCode(op, esign.Invalid, "malformed_json", "the body must be one JSON object")
 	}
 	return nil
+}
+
+// duplicateKey reports the first name that appears twice in one JSON object
+// of data (at any depth): encoding/json would silently keep the last, and
+// two readers of one message must never see different values. Malformed
+// JSON reports none; the decoder refuses it.
+func duplicateKey(data []byte) (string, bool) {
+	type frame struct {
+		keys map[string]bool // nil: an array
+		key  bool            // an object's next token is a key
+	}
+	var stack []*frame
+	valueEnded := func() { // in an object, a key comes next
+		if n := len(stack); n > 0 && stack[n-1].keys != nil {
+			stack[n-1].key = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		if n := len(stack); n > 0 && stack[n-1].key {
+			if t == json.Delim('}') {
+				stack = stack[:n-1]
+				valueEnded()
+				continue
+			}
+			k, _ := t.(string)
+			if stack[n-1].keys[k] {
+				return k, true
+			}
+			stack[n-1].keys[k], stack[n-1].key = true, false
+			continue
+		}
+		switch t {
+		case json.Delim('{'):
+			stack = append(stack, &frame{keys: map[string]bool{}, key: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+			continue
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		valueEnded()
+	}
 }
 
 func decodeError(op string, err error) error {

@@ -19,6 +19,7 @@ import (
 	"esign/internal/customers"
 	"esign/internal/customers/customerstest"
 	"esign/internal/esign"
+	"esign/internal/httpkit"
 	"esign/internal/esigntest"
 	"esign/internal/notify"
 )
@@ -566,6 +567,7 @@ func TestBadInput(t *testing.T) {
 		{"array", `[1,2]`, "wrong_type"},
 		{"unknown_field", `{"deviceId": "x", "os": "ios", "admin": true}`, "unknown_field"},
 		{"two_objects", `{} {}`, "malformed_json"},
+		{"duplicate_field", `{"deviceId": "x", "os": "ios", "deviceId": "y"}`, "duplicate_field"},
 		{"empty", ``, "empty_body"},
 		{"oversized", `{"deviceId": "` + strings.Repeat("x", MaxJSONBody) + `"}`, "body_too_large"},
 	}
@@ -615,19 +617,48 @@ func TestBadInput(t *testing.T) {
 	if got, _ := c.env.DB.GetOffer(t.Context(), o.ID); got.State != esign.OfferNotified {
 		t.Fatalf("bad input changed the offer: %s", got.State)
 	}
-	t.Run("wrong_content_type", func(t *testing.T) {
-		c := c.with(t)
-		req, _ := http.NewRequest("POST", c.url+"/api/app/register", strings.NewReader(`{}`))
-		req.Header.Set("Content-Type", "text/plain")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+	for name, ct := range map[string]string{"wrong_content_type": "text/plain", "no_content_type": "", "bad_content_type": "application/json;;"} {
+		t.Run(name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", c.url+"/api/app/register", strings.NewReader(`{"deviceId":"x","os":"ios"}`))
+			if ct != "" {
+				req.Header.Set("Content-Type", ct)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var body httpkit.ErrorBody
+			json.NewDecoder(res.Body).Decode(&body)
+			if res.StatusCode != 400 || body.Error.Code != "unsupported_media_type" {
+				t.Fatalf("status %d code %q, want 400 unsupported_media_type", res.StatusCode, body.Error.Code)
+			}
+		})
+	}
+}
+
+func TestDuplicateKey(t *testing.T) {
+	tests := []struct {
+		json, key string
+	}{
+		{`{"a":1,"b":2}`, ""},
+		{`{"a":1,"a":2}`, "a"},
+		{`{"a":{"b":1,"b":2}}`, "b"},
+		{`{"a":{"b":1},"b":2}`, ""},
+		{`{"a":[{"x":1},{"x":2}],"b":[1,"a"]}`, ""},
+		{`{"a":[{"x":1,"x":2}]}`, "x"},
+		{`{"a":{},"a":[]}`, "a"},
+		{`[{"k":1},{"k":1,"k":2}]`, "k"},
+		{`{"a":{"b":{}},"c":1,"c":2}`, "c"},
+		{`{"a\u0062":1,"ab":2}`, "ab"},
+		{`{"a":1,`, ""},
+	}
+	for _, tt := range tests {
+		k, dup := duplicateKey([]byte(tt.json))
+		if k != tt.key || dup != (tt.key != "") {
+			t.Errorf("duplicateKey(%s) = %q, %v; want %q", tt.json, k, dup, tt.key)
 		}
-		defer res.Body.Close()
-		if res.StatusCode != 400 {
-			t.Fatalf("status %d", res.StatusCode)
-		}
-	})
+	}
 }
 
 // FuzzDecode feeds arbitrary bodies to the strict decoder: it never panics,

@@ -3,7 +3,6 @@ package mobileapi
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"esign/internal/customers"
 	"esign/internal/esign"
@@ -66,8 +65,8 @@ func (a *api) m2(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	var req signing.M2
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return esign.WithCode("mobileapi.decode", esign.Invalid, "unsupported_media_type", "the body must be application/json")
+	if err := jsonContentType(r); err != nil {
+		return err
 	}
 	if err := decodeJSON(http.MaxBytesReader(w, r.Body, MaxSignatureBody), &req); err != nil {
 		return err
