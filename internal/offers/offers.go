@@ -11,8 +11,11 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"esign/internal/docstore"
@@ -116,11 +119,39 @@ func checkPDF(op, name string, data []byte) error {
 	return nil
 }
 
-func checkName(op, name string) error {
-	if name == "" || len(name) > maxNameLen || strings.ContainsAny(name, "/\\\x00") {
-		return invalid(op, "file_name", "every file needs a name of 1 to 200 characters without slashes")
+// SafeName is the name a document is stored and offered for download
+// under, made from the name the bank sent: the last path element (a client
+// may send C:\offers\a.pdf), without control or format characters
+// (CR/LF would split a header, bidirectional overrides hide the real
+// extension), spaces collapsed and trimmed, at most 200 characters, ending
+// in ".pdf". Errors: Invalid file_name when nothing is left of it.
+func SafeName(op, name string) (string, error) {
+	name = strings.ToValidUTF8(name, "")
+	if i := strings.LastIndexAny(name, "/\\"); i >= 0 {
+		name = name[i+1:]
 	}
-	return nil
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsSpace(r):
+			return ' '
+		case unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r):
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.Join(strings.Fields(name), " ")
+	base := name
+	if strings.HasSuffix(strings.ToLower(base), ".pdf") {
+		base = base[:len(base)-4]
+	}
+	base = strings.Trim(base, ". ")
+	if base == "" {
+		return "", invalid(op, "file_name", "every file needs a name: "+strconv.Quote(name)+" has none left once made safe")
+	}
+	if r := []rune(base); len(r) > maxNameLen-4 {
+		base = strings.TrimRight(string(r[:maxNameLen-4]), ". ")
+	}
+	return base + ".pdf", nil
 }
 
 // put stores the bytes encrypted and returns the document row to create.
@@ -162,11 +193,14 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 	case u.ExpiresAt.IsZero() || !u.ExpiresAt.After(s.d.Now()):
 		return nil, nil, invalid(op, "expires_at", "the expiry must be in the future")
 	}
-	for _, f := range u.Files {
-		if err := checkName(op, f.Name); err != nil {
+	u.Files = slices.Clone(u.Files)
+	for i, f := range u.Files {
+		name, err := SafeName(op, f.Name)
+		if err != nil {
 			return nil, nil, err
 		}
-		if err := checkPDF(op, f.Name, f.Data); err != nil {
+		u.Files[i].Name = name
+		if err := checkPDF(op, name, f.Data); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -406,9 +440,11 @@ func (s *Service) UploadContract(ctx context.Context, u ContractUpload) (*esign.
 	if strings.TrimSpace(u.Title) == "" {
 		return nil, nil, invalid(op, "title", "the title is required")
 	}
-	if err := checkName(op, u.File.Name); err != nil {
+	name, err := SafeName(op, u.File.Name)
+	if err != nil {
 		return nil, nil, err
 	}
+	u.File.Name = name
 	if err := checkPDF(op, u.File.Name, u.File.Data); err != nil {
 		return nil, nil, err
 	}

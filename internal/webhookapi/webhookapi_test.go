@@ -330,6 +330,7 @@ func TestUploadValidation(t *testing.T) {
 		{"unknown_field", "", map[string]any{"customer_ref": c.ExternalRef, "bogus": 1}, 400, "invalid_json"},
 		{"bad_channel", "", func() any { b := uploadBody(c.ExternalRef, "t", exp, good); b["channel"] = "pigeon"; return b }(), 400, "channel"},
 		{"wrong_content_type", "text/plain", "x", 400, "content_type"},
+		{"xml_content_type", "text/xml", "<offer/>", 400, "content_type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
