@@ -55,6 +55,8 @@ func (a *app) customersServiceWith(q customers.Enqueuer) (*customers.Service, er
 	cfg.LoginPerApp = notify.Limit{N: m.LoginPerAppPer10Min, Per: 10 * time.Minute}
 	cfg.RegisterPerIP = notify.Limit{N: m.RegisterPerIPPer10Min, Per: 10 * time.Minute}
 	cfg.TimestampPerApp = notify.Limit{N: m.TimestampPerAppPer10Min, Per: 10 * time.Minute}
+	cfg.ClientErrorsPerApp = notify.Limit{N: m.ClientErrorsPerAppPer10Min, Per: 10 * time.Minute}
+	cfg.ClientErrorsPerDay = notify.Limit{N: m.ClientErrorsPerDay, Per: 24 * time.Hour}
 	cfg.CodeKey = key
 	return customers.New(customers.Deps{DB: a.db, Queue: q, Sessions: sessions, Limiter: limiter, TSA: ts, Docs: a.docs,
 		Events: a.events}, cfg)

@@ -11,15 +11,17 @@ import (
 // Mobile configures the mobile-app REST API and the customer sessions and
 // one-time codes behind it (docs/mobile-api.md).
 type Mobile struct {
-	SessionIdle             time.Duration `json:"session_idle" help:"A customer session unused this long expires."`
-	SessionMax              time.Duration `json:"session_max" help:"A customer session expires this long after login, however often it is used."`
-	CodeKey                 string        `json:"code_key" secret:"true" help:"Base64 key (at least 32 bytes) of the keyed hash under which SMS codes are stored. Empty: derived from the first crypto key; every replica must derive the same."`
-	SMSPerNumberPerHour     int           `json:"sms_per_number_per_hour" help:"At most this many one-time codes to one phone number per hour."`
-	SMSGlobalPerMinute      int           `json:"sms_global_per_minute" help:"At most this many one-time codes sent by the whole system per minute."`
-	LoginPerAppPer10Min     int           `json:"login_per_app_per_10min" help:"At most this many credential and code checks from one app installation per 10 minutes."`
-	RegisterPerIPPer10Min   int           `json:"register_per_ip_per_10min" help:"At most this many app registrations from one client address per 10 minutes."`
-	TimestampPerAppPer10Min int           `json:"timestamp_per_app_per_10min" help:"At most this many /api/timestamp requests from one app installation per 10 minutes (a signing takes three)."`
-	SigningAlgorithms       string        `json:"signing_algorithms" help:"Comma-separated signature algorithms accepted in M1/M2 (docs/protocol.md): ecdsa-p256-sha256, rsa-pss-sha256, rsa-pkcs1v15-sha256. Empty: all three."`
+	SessionIdle                time.Duration `json:"session_idle" help:"A customer session unused this long expires."`
+	SessionMax                 time.Duration `json:"session_max" help:"A customer session expires this long after login, however often it is used."`
+	CodeKey                    string        `json:"code_key" secret:"true" help:"Base64 key (at least 32 bytes) of the keyed hash under which SMS codes are stored. Empty: derived from the first crypto key; every replica must derive the same."`
+	SMSPerNumberPerHour        int           `json:"sms_per_number_per_hour" help:"At most this many one-time codes to one phone number per hour."`
+	SMSGlobalPerMinute         int           `json:"sms_global_per_minute" help:"At most this many one-time codes sent by the whole system per minute."`
+	LoginPerAppPer10Min        int           `json:"login_per_app_per_10min" help:"At most this many credential and code checks from one app installation per 10 minutes."`
+	RegisterPerIPPer10Min      int           `json:"register_per_ip_per_10min" help:"At most this many app registrations from one client address per 10 minutes."`
+	TimestampPerAppPer10Min    int           `json:"timestamp_per_app_per_10min" help:"At most this many /api/timestamp requests from one app installation per 10 minutes (a signing takes three)."`
+	ClientErrorsPerAppPer10Min int           `json:"client_errors_per_app_per_10min" help:"At most this many /api/client-error reports from one app installation per 10 minutes."`
+	ClientErrorsPerDay         int           `json:"client_errors_per_day" help:"At most this many client error reports (app and customer UI) stored per 24 hours by the whole system; more are refused with 429."`
+	SigningAlgorithms          string        `json:"signing_algorithms" help:"Comma-separated signature algorithms accepted in M1/M2 (docs/protocol.md): ecdsa-p256-sha256, rsa-pss-sha256, rsa-pkcs1v15-sha256. Empty: all three."`
 }
 
 // signingAlgorithms are the algorithm identifiers of package signing.
@@ -39,7 +41,8 @@ func (m Mobile) Algorithms() []string {
 
 func defaultMobile() Mobile {
 	return Mobile{SessionIdle: 15 * time.Minute, SessionMax: 12 * time.Hour, SMSPerNumberPerHour: 10, SMSGlobalPerMinute: 600,
-		LoginPerAppPer10Min: 30, RegisterPerIPPer10Min: 60, TimestampPerAppPer10Min: 120}
+		LoginPerAppPer10Min: 30, RegisterPerIPPer10Min: 60, TimestampPerAppPer10Min: 120,
+		ClientErrorsPerAppPer10Min: 20, ClientErrorsPerDay: 10000}
 }
 
 func (m Mobile) validate() error {
@@ -68,7 +71,8 @@ func (m Mobile) validate() error {
 		v   int
 	}{{"mobile.sms_per_number_per_hour", m.SMSPerNumberPerHour}, {"mobile.sms_global_per_minute", m.SMSGlobalPerMinute},
 		{"mobile.login_per_app_per_10min", m.LoginPerAppPer10Min}, {"mobile.register_per_ip_per_10min", m.RegisterPerIPPer10Min},
-		{"mobile.timestamp_per_app_per_10min", m.TimestampPerAppPer10Min}} {
+		{"mobile.timestamp_per_app_per_10min", m.TimestampPerAppPer10Min},
+		{"mobile.client_errors_per_app_per_10min", m.ClientErrorsPerAppPer10Min}, {"mobile.client_errors_per_day", m.ClientErrorsPerDay}} {
 		if n.v <= 0 {
 			return &FieldError{Key: n.key, Reason: "must be positive"}
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -552,12 +553,35 @@ type ClientError struct {
 	Message, Stack, URL string
 }
 
-// ReportClientError stores an error the app reports. Errors: Invalid.
+// The longest client error report fields stored; longer ones are cut.
+const (
+	maxClientErrorMessage = 2 << 10
+	maxClientErrorStack   = 16 << 10
+	maxClientErrorURL     = 2 << 10
+	maxClientUserAgent    = 512
+)
+
+// ReportClientError stores an error the app reports, its fields cut to
+// bounded lengths, within ClientErrorsPerApp for the app and
+// ClientErrorsPerDay for the whole system. Errors: Invalid, TooMany
+// (rate_limited, with RetryAfter), Unavailable.
 func (s *Service) ReportClientError(ctx context.Context, app *esign.App, e ClientError, m Meta) error {
-	ua := m.UserAgent
-	if len(ua) > 512 {
-		ua = ua[:512]
+	const op = "customers.ReportClientError"
+	if err := s.allow(ctx, op, "client-error:app:"+app.ID, s.cfg.ClientErrorsPerApp); err != nil {
+		return err
 	}
-	return s.db.CreateClientErrorLog(ctx, &esign.ClientErrorLog{Source: "app", Message: e.Message, Stack: e.Stack, URL: e.URL,
-		UserAgent: ua, CustomerID: app.CustomerID})
+	if err := s.allow(ctx, op, "client-error:day", s.cfg.ClientErrorsPerDay); err != nil {
+		return err
+	}
+	return s.db.CreateClientErrorLog(ctx, &esign.ClientErrorLog{Source: "app", Message: cut(e.Message, maxClientErrorMessage),
+		Stack: cut(e.Stack, maxClientErrorStack), URL: cut(e.URL, maxClientErrorURL), UserAgent: cut(m.UserAgent, maxClientUserAgent),
+		CustomerID: app.CustomerID})
+}
+
+// cut returns s cut to at most n bytes, without a broken UTF-8 sequence.
+func cut(s string, n int) string {
+	if len(s) > n {
+		s = s[:n]
+	}
+	return strings.ToValidUTF8(s, "")
 }

@@ -57,6 +57,9 @@ type Config struct {
 	RegisterPerIP    notify.Limit  // app registrations from one client address
 	TimestampPerApp  notify.Limit  // /api/timestamp requests from one app installation
 
+	ClientErrorsPerApp notify.Limit // client error reports from one app installation
+	ClientErrorsPerDay notify.Limit // client error reports stored by the whole system
+
 	// CodeKey keys the hash under which SMS codes are stored (≥ 32 bytes).
 	CodeKey []byte
 	Now     func() time.Time
@@ -77,6 +80,9 @@ func DefaultConfig() Config {
 		LoginPerApp:      notify.Limit{N: 30, Per: 10 * time.Minute},
 		RegisterPerIP:    notify.Limit{N: 60, Per: 10 * time.Minute},
 		TimestampPerApp:  notify.Limit{N: 120, Per: 10 * time.Minute},
+
+		ClientErrorsPerApp: notify.Limit{N: 20, Per: 10 * time.Minute},
+		ClientErrorsPerDay: notify.Limit{N: 10000, Per: 24 * time.Hour},
 	}
 }
 
@@ -117,6 +123,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TimestampPerApp.N == 0 {
 		c.TimestampPerApp = d.TimestampPerApp
+	}
+	if c.ClientErrorsPerApp.N == 0 {
+		c.ClientErrorsPerApp = d.ClientErrorsPerApp
+	}
+	if c.ClientErrorsPerDay.N == 0 {
+		c.ClientErrorsPerDay = d.ClientErrorsPerDay
 	}
 	if c.Now == nil {
 		c.Now = time.Now

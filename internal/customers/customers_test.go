@@ -3,10 +3,13 @@ package customers_test
 import (
 	"context"
 	"crypto/rand"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 
@@ -409,5 +412,42 @@ func TestRegisterRateLimit(t *testing.T) {
 	apps, err := e.DB.ListApps(ctx, esign.AppFilter{})
 	if err != nil || len(apps) != 4 {
 		t.Fatalf("%d apps stored, want 4 (%v)", len(apps), err)
+	}
+}
+
+// TestClientErrorLimits: one app cannot flood the client error log, the
+// whole system stores a bounded number a day, and long fields are cut.
+func TestClientErrorLimits(t *testing.T) {
+	e := customerstest.New(t, customerstest.OpenDB(t, "sqlite"), nil, customers.Config{
+		ClientErrorsPerApp: notify.Limit{N: 2, Per: 10 * time.Minute}, ClientErrorsPerDay: notify.Limit{N: 3, Per: 24 * time.Hour}}, nil)
+	ctx := t.Context()
+	a, b := register(t, e), register(t, e)
+	report := func(app *esign.App, msg string) error {
+		return e.Svc.ReportClientError(ctx, app, customers.ClientError{Message: msg, Stack: strings.Repeat("at f (x.js:1)\n", 5000)},
+			customers.Meta{UserAgent: strings.Repeat("é", 400)})
+	}
+	for i := range 2 {
+		if err := report(a, "a"+strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := report(a, "a2")
+	wantCode(t, err, esign.TooMany, "rate_limited")
+	if d := esign.ErrorRetryAfter(err); d <= 0 || d > 10*time.Minute {
+		t.Errorf("retry after %v, want the app's window", d)
+	}
+	if err := report(b, "b0"); err != nil {
+		t.Fatalf("another app: %v", err)
+	}
+	e.Clock.Advance(11 * time.Minute)
+	wantCode(t, report(b, "b1"), esign.TooMany, "rate_limited") // the day's cap of 3 is reached
+	logs, err := e.DB.ListClientErrorLogs(ctx, esign.ClientErrorLogFilter{})
+	if err != nil || len(logs) != 3 {
+		t.Fatalf("%d reports stored (%v), want 3", len(logs), err)
+	}
+	for _, l := range logs {
+		if len(l.Stack) > 16<<10 || len(l.UserAgent) > 512 || !utf8.ValidString(l.UserAgent) {
+			t.Errorf("stored stack %d bytes, user agent %d bytes (valid UTF-8: %v)", len(l.Stack), len(l.UserAgent), utf8.ValidString(l.UserAgent))
+		}
 	}
 }
