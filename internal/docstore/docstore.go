@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"esign/internal/envelope"
 	"esign/internal/esign"
@@ -113,7 +114,9 @@ func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 }
 
 // Delete removes the document; deleting a missing one is not an error (the
-// retention job may run again after a crash). Errors: Invalid.
+// retention job may run again after a crash). A folder of its own that it
+// leaves empty (contracts/ID/ of a failed seal) goes too; the top-level
+// folders (documents/, contracts/) stay. Errors: Invalid.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	const op = "docstore.Delete"
 	p, err := s.path(op, key)
@@ -122,6 +125,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return esign.E(op, err)
+	}
+	if strings.Count(key, "/") >= 2 {
+		_ = os.Remove(filepath.Dir(p)) // fails, as it should, while the folder holds anything
 	}
 	return nil
 }

@@ -19,8 +19,8 @@ import (
 	"esign/internal/customers"
 	"esign/internal/customers/customerstest"
 	"esign/internal/esign"
-	"esign/internal/httpkit"
 	"esign/internal/esigntest"
+	"esign/internal/httpkit"
 	"esign/internal/notify"
 )
 

@@ -24,6 +24,7 @@ import (
 type Documents interface {
 	Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	Delete(ctx context.Context, key string) error
 }
 
 // Queue enqueues notifications in the caller's transaction.
@@ -144,17 +145,25 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 	contract := &esign.Contract{ID: esign.NewID(), CustomerID: g.CustomerID, OfferID: o.ID, ExternalRef: o.ExternalRef,
 		Title: o.Title, Status: esign.ContractActive, SignedAt: now}
 	var sealed []*esign.Document
+	var stored []string // what this attempt stored, removed again if it fails
+	defer func() {
+		if stored != nil {
+			s.discard(ctx, contract.ID, stored)
+		}
+	}()
 	for _, d := range docs {
 		nd, err := s.sealDocument(ctx, d, contract, g, bundleJSON, now)
 		if err != nil {
 			return "", esign.E(op, err)
 		}
 		sealed = append(sealed, nd)
+		stored = append(stored, nd.StorageKey)
 	}
 	evKey := "evidence/" + contract.ID + ".json"
 	if _, err := z.Docs.Put(ctx, evKey, bytes.NewReader(bundleJSON)); err != nil {
 		return "", esign.E(op, err)
 	}
+	stored = append(stored, evKey)
 	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
 		signed, err := tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferSigned, "")
 		if err != nil {
@@ -208,6 +217,7 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 	if err != nil {
 		return "", esign.E(op, err)
 	}
+	stored = nil // committed: the files are the contract's
 	if z.Events != nil {
 		// The contract is committed; a lost event is visible in the
 		// operator UI's contract list and does not undo the signing.
@@ -215,6 +225,20 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 			"offerId": o.ID, "customerId": g.CustomerID, "signatureId": g.ID})
 	}
 	return contract.ID, nil
+}
+
+// discard removes the files a failed seal attempt stored (disk full, the
+// TSA or pdfservice down, the transaction failed), unless the contract
+// exists after all (a commit whose answer was lost): a retry stores new
+// ones under a new contract id.
+func (s *Service) discard(ctx context.Context, contractID string, keys []string) {
+	ctx = context.WithoutCancel(ctx)
+	if _, err := s.db.GetContract(ctx, contractID); !esign.IsKind(err, esign.NotFound) {
+		return
+	}
+	for _, k := range keys {
+		_ = s.cfg.Sealing.Docs.Delete(ctx, k)
+	}
 }
 
 // sealDocument seals one offer document into a contract document.

@@ -4,20 +4,28 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/rand"
 	"crypto/x509"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"esign/internal/bus"
 	"esign/internal/cms"
 	"esign/internal/customers"
 	"esign/internal/customers/customerstest"
+	"esign/internal/docstore"
+	"esign/internal/envelope"
 	"esign/internal/esign"
 	"esign/internal/notify"
 	"esign/internal/pades"
@@ -301,4 +309,81 @@ func TestSealInBackground(t *testing.T) {
 		t.Fatalf("retried M2 after the seal: %+v, %v", again, err)
 	}
 	wantCode(t, e.svc.SealSignature(ctx, "00000000-0000-0000-0000-000000000000"), esign.Invalid, "")
+}
+
+// fullDisk reads the offer's documents from the environment's store and
+// writes the contract's into a store of its own, whose disk "fills up"
+// (ENOSPC) for the evidence bundle while full is set.
+type fullDisk struct {
+	in, out *docstore.Store
+	full    atomic.Bool
+}
+
+func (f *fullDisk) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	if f.full.Load() && strings.HasPrefix(key, "evidence/") {
+		return 0, esign.E("docstore.Put", fmt.Errorf("write %s: %w", key, syscall.ENOSPC))
+	}
+	return f.out.Put(ctx, key, r)
+}
+
+func (f *fullDisk) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if r, err := f.in.Open(ctx, key); !esign.IsKind(err, esign.NotFound) {
+		return r, err
+	}
+	return f.out.Open(ctx, key)
+}
+
+func (f *fullDisk) Delete(ctx context.Context, key string) error { return f.out.Delete(ctx, key) }
+
+// TestSealingDiskFull: a seal attempt that fails after storing some of the
+// contract's files (the disk filled up) leaves no file and no folder
+// behind; the retried M2 seals the contract.
+func TestSealingDiskFull(t *testing.T) {
+	ctx := t.Context()
+	e := newEnv(t, "sqlite", signing.Config{Sealing: &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBT}}})
+	key := make([]byte, 32)
+	rand.Read(key)
+	keys, err := envelope.NewKeyring("k1", map[string][]byte{"k1": key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out, err := docstore.Open(dir, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disk := &fullDisk{in: e.ce.Docs, out: out}
+	disk.full.Store(true)
+	dev := e.tsa.dev
+	e.svc, err = signing.New(e.ce.DB, e.ce.Svc, signing.Config{TSARoots: e.tsa.client.Roots, Now: e.ce.Clock.Now, Sealing: &signing.Sealing{
+		Seal: pades.SignOptions{Level: pades.LevelBT, CMS: &pades.LocalSigner{Signer: cms.Signer{Certificate: dev.Signer.Certificate,
+			Chain: dev.Signer.Chain, Key: dev.Signer.Key}, TSA: e.tsa.client}},
+		Docs: disk, Queue: e.ce.Queue}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDevice(t, signing.ECDSAP256)
+	r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2 := e.m2(t, d, r1.SignatureID, m2opts{})
+	if _, err := e.svc.M2(ctx, e.p, m2, customers.Meta{}); err == nil {
+		t.Fatal("M2 sealed with a full disk")
+	}
+	var left []string
+	filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if rel, _ := filepath.Rel(dir, p); rel != "." && rel != "contracts" {
+			left = append(left, rel)
+		}
+		return err
+	})
+	if len(left) > 0 {
+		t.Fatalf("the failed seal left %q behind", left)
+	}
+	disk.full.Store(false)
+	r2, err := e.svc.M2(ctx, e.p, m2, customers.Meta{})
+	if err != nil || r2.Status != esign.SignatureCompleted {
+		t.Fatalf("retried M2: %+v, %v", r2, err)
+	}
 }
