@@ -18,6 +18,7 @@ import (
 
 	"esign/internal/atomicfile"
 	"esign/internal/device"
+	"esign/internal/signing"
 )
 
 // deviceState is what `esign device` keeps between its steps: the
@@ -33,6 +34,9 @@ type deviceState struct {
 	UserName     string `json:"user_name,omitempty"`
 	SignatureID  string `json:"signature_id,omitempty"` // after m1, until m2
 	OfferID      string `json:"offer_id,omitempty"`
+	// M1 is the message m1 sent, kept until m2: sent again, it asks for
+	// a new signing code (resend-code).
+	M1 *signing.M1 `json:"m1,omitempty"`
 }
 
 const deviceUsage = `usage: esign device [--state FILE] <step> [flags]
@@ -43,6 +47,8 @@ steps, in the order the app takes them:
   login --username U                      new session (password: first line of stdin)
   offer ID                                open an offer and list its documents
   m1 OFFER                                register the key for the offer (M1); the 2FA code comes by SMS
+  resend-code                             the code did not arrive or expired: send the same M1 again for a new one
+                                          (at most 5 an hour per signature, and the phone number's SMS limit)
   m2 --sms CODE                           confirm the code (2f-auth) and sign (M2; password: first line of stdin);
                                           waits for the seal, prints the contract id; a mistyped code may be entered again
   contract ID [--out DIR]                 download the sealed contract and acknowledge it`
@@ -155,10 +161,24 @@ func runDevice(ctx context.Context, env Env, args []string) error {
 		if err := need(len(positional) == 1); err != nil {
 			return err
 		}
+		var m1 *signing.M1
+		if m1, err = deviceM1(ctx, c, positional[0]); err == nil {
+			var sigID string
+			if sigID, err = c.SendM1(ctx, m1); err == nil {
+				st.SignatureID, st.OfferID, st.M1 = sigID, positional[0], m1
+				fmt.Fprintf(env.Stdout, "M1 accepted: signature %s; the 2FA code is on its way by SMS\n", sigID)
+			}
+		}
+	case "resend-code":
+		if err := need(st.M1 != nil && st.SignatureID != "" && len(positional) == 0); err != nil {
+			return err
+		}
 		var sigID string
-		if sigID, err = deviceM1(ctx, c, positional[0]); err == nil {
-			st.SignatureID, st.OfferID = sigID, positional[0]
-			fmt.Fprintf(env.Stdout, "M1 accepted: signature %s; the 2FA code is on its way by SMS\n", sigID)
+		if sigID, err = c.SendM1(ctx, st.M1); err == nil {
+			if sigID != st.SignatureID {
+				return fmt.Errorf("resend-code: the server answered for signature %s, not %s", sigID, st.SignatureID)
+			}
+			fmt.Fprintf(env.Stdout, "a new 2FA code for signature %s is on its way by SMS (the earlier one no longer works)\n", sigID)
 		}
 	case "m2":
 		if err := need(*sms != "" && st.SignatureID != "" && len(positional) == 0); err != nil {
@@ -170,7 +190,7 @@ func runDevice(ctx context.Context, env Env, args []string) error {
 		}
 		var contractID, hash string
 		if contractID, hash, err = deviceM2(ctx, c, st, pw, *sms); err == nil {
-			st.SignatureID, st.OfferID = "", ""
+			st.SignatureID, st.OfferID, st.M1 = "", "", nil
 			fmt.Fprintf(env.Stdout, "M2 accepted: customer signature hash %s\ncontract %s\n", hash, contractID)
 		}
 	case "contract":
@@ -187,17 +207,13 @@ func runDevice(ctx context.Context, env Env, args []string) error {
 	return saveDevice(state, c, st)
 }
 
-// deviceM1 opens the offer (as the app does before signing) and sends M1;
-// it returns the signature id.
-func deviceM1(ctx context.Context, c *device.Client, offerID string) (string, error) {
+// deviceM1 opens the offer (as the app does before signing) and builds
+// its M1.
+func deviceM1(ctx context.Context, c *device.Client, offerID string) (*signing.M1, error) {
 	if _, err := c.GetOffer(ctx, offerID); err != nil {
-		return "", err
+		return nil, err
 	}
-	m, err := c.BuildM1(ctx, offerID)
-	if err != nil {
-		return "", err
-	}
-	return c.SendM1(ctx, m)
+	return c.BuildM1(ctx, offerID)
 }
 
 func deviceM2(ctx context.Context, c *device.Client, st *deviceState, password, sms string) (contractID, hash string, err error) {

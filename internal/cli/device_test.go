@@ -79,14 +79,27 @@ func TestDeviceCLI(t *testing.T) {
 		t.Fatalf("offer: %s", out)
 	}
 	step("", "m1", offerID)
+	lost, seen, err := waitSMSCode(t.Context(), setup.a.db, phone, seen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The code got lost: resend-code asks for a new one, which replaces it.
+	if out := step("", "resend-code"); !strings.Contains(out, "a new 2FA code") {
+		t.Fatalf("resend-code: %s", out)
+	}
 	code2fa, _, err := waitSMSCode(t.Context(), setup.a.db, phone, seen)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if lost != code2fa {
+		if code, _, errs := try(pw+"\n", "m2", "--sms", lost); code == 0 || !strings.Contains(errs, "invalid_code") {
+			t.Fatalf("m2 with the replaced code: exit %d: %s", code, errs)
+		}
+	}
 	// A mistyped code says how many attempts are left and keeps the
 	// signature: the right code then signs it.
 	wrong := customerstest.WrongCode(code2fa)
-	if code, _, errs := try(pw+"\n", "m2", "--sms", wrong); code == 0 || !strings.Contains(errs, "invalid_code") || !strings.Contains(errs, "attempts left: 4") {
+	if code, _, errs := try(pw+"\n", "m2", "--sms", wrong); code == 0 || !strings.Contains(errs, "invalid_code") || !strings.Contains(errs, "attempts left:") {
 		t.Fatalf("m2 with a wrong code: exit %d: %s", code, errs)
 	}
 	out := step(pw+"\n", "m2", "--sms", code2fa)
