@@ -423,20 +423,14 @@ func (s *Service) Login(ctx context.Context, app *esign.App, username, pw string
 	if c.ID != app.CustomerID { // right password, but another customer's device
 		return nil, errCredentials(op)
 	}
-	if err := s.sessions.RevokeAppSessions(ctx, app.ID); err != nil {
-		return nil, esign.E(op, err)
-	}
-	token, hash := newToken(SessionTokenPrefix)
-	now := s.now()
-	sess := Session{TokenHash: hash, AppID: app.ID, CustomerID: c.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionMax),
-		PasswordProof: s.passwordProof(hash, c, pw)}
-	if err := s.sessions.CreateSession(ctx, sess); err != nil {
-		return nil, esign.E(op, err)
+	in, err := s.openSession(ctx, op, app, c, pw)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.db.CreateActivity(ctx, activity(c.ID, "", "customer.login", `{"app_id":"`+app.ID+`"}`, m)); err != nil {
 		return nil, esign.E(op, err)
 	}
-	return &LoggedIn{SessionToken: token, ExpiresAt: sess.ExpiresAt, IdleTimeout: s.cfg.SessionIdle, Customer: c}, nil
+	return in, nil
 }
 
 // Principal is an authenticated customer session.

@@ -129,6 +129,7 @@ func (s *Server) queues(q Queues) map[string]map[string]method {
 			MethodTimestamp: {authAny, s.timestamp},
 		},
 	}
+	s.webMethods(out[q.Customer])
 	s.signatureQueues(q, out)
 	return out
 }
@@ -333,9 +334,16 @@ func (s *Server) login(ctx context.Context, c *call, body json.RawMessage) (any,
 	if err != nil {
 		return nil, err
 	}
+	return loggedIn(in), nil
+}
+
+func loggedIn(in *customers.LoggedIn) LoggedIn {
 	return LoggedIn{SessionToken: in.SessionToken, ExpiresAt: in.ExpiresAt, IdleTimeoutSeconds: int64(in.IdleTimeout.Seconds()),
-		Customer: Customer{ID: in.Customer.ID, Name: in.Customer.Name, Status: string(in.Customer.Status),
-			Approved: in.Customer.Status == esign.CustomerActive}}, nil
+		Customer: customer(in.Customer)}
+}
+
+func customer(c *esign.Customer) Customer {
+	return Customer{ID: c.ID, Name: c.Name, Status: string(c.Status), Approved: c.Status == esign.CustomerActive}
 }
 
 func (s *Server) logout(ctx context.Context, c *call, body json.RawMessage) (any, error) {
