@@ -37,7 +37,7 @@ type system struct {
 
 const hookAuth = "bank:e2e-webhook-password-0123456789"
 
-func startAll(t *testing.T) *system {
+func startAll(t *testing.T, extra ...string) *system {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
 	env := []string{"ESIGN_DATA_DIR=" + dir, "ESIGN_LOG_LEVEL=warn",
@@ -45,6 +45,7 @@ func startAll(t *testing.T) *system {
 	for _, k := range []string{"ADMIN", "WEBHOOK", "REALTIME", "MOBILE", "CUSTOMER", "CUSTOMER_REALTIME", "TSA", "PDFSERVICE", "CRON"} {
 		env = append(env, "ESIGN_LISTEN_"+k+"=127.0.0.1:0")
 	}
+	env = append(env, extra...) // later settings win
 	ctx, cancel := context.WithCancel(context.Background())
 	addrs := make(chan map[string]string, 1)
 	done := make(chan int, 1)

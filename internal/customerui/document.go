@@ -1,0 +1,71 @@
+package customerui
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"esign/internal/esign"
+	"esign/internal/rpc"
+)
+
+// offerDocument sends a document of the offer (document.get over RPC) and
+// records that the customer opened it (document.mark-as-read).
+func (u *UI) offerDocument(w http.ResponseWriter, r *http.Request, c rpc.Caller) error {
+	o, err := u.api.GetOffer(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("doc")
+	if !slices.ContainsFunc(o.Documents, func(d rpc.Document) bool { return d.ID == id }) {
+		return esign.E("customerui.offerDocument", esign.NotFound, "document not found")
+	}
+	d, err := u.api.GetDocument(r.Context(), c, id)
+	if err != nil {
+		return err
+	}
+	if _, err := u.api.MarkDocumentRead(r.Context(), c, id); err != nil {
+		return err
+	}
+	return sendDocument(w, r, d)
+}
+
+// contractDocument sends a document of the customer's contract.
+func (u *UI) contractDocument(w http.ResponseWriter, r *http.Request, c rpc.Caller) error {
+	k, err := u.api.GetContract(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("doc")
+	if !slices.ContainsFunc(k.Documents, func(d rpc.Document) bool { return d.ID == id }) {
+		return esign.E("customerui.contractDocument", esign.NotFound, "document not found")
+	}
+	d, err := u.api.GetDocument(r.Context(), c, id)
+	if err != nil {
+		return err
+	}
+	return sendDocument(w, r, d)
+}
+
+// sendDocument writes the PDF as a download (?inline=1: shown in the
+// browser, as the signing script fetches it to hash it).
+func sendDocument(w http.ResponseWriter, r *http.Request, d *rpc.DocumentContent) error {
+	h := w.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Content-Length", strconv.Itoa(len(d.Content)))
+	h.Set("Cache-Control", "private, no-store")
+	disp := "attachment"
+	if r.URL.Query().Get("inline") == "1" {
+		disp = "inline"
+	}
+	h.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": d.Name}))
+	if d.SHA256 != "" {
+		h.Set("X-Document-SHA256", d.SHA256)
+	}
+	if _, err := w.Write(d.Content); err != nil {
+		return fmt.Errorf("send document: %w", err)
+	}
+	return nil
+}
