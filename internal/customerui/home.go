@@ -3,13 +3,15 @@ package customerui
 import (
 	"net/http"
 
+	"esign/internal/esign"
 	"esign/internal/rpc"
 	"esign/internal/webui"
 )
 
 type homeData struct {
 	Me        *rpc.Me
-	Offers    []rpc.Offer
+	Offers    []rpc.Offer // waiting for the customer
+	Earlier   []rpc.Offer // signed, refused, withdrawn or expired
 	Contracts []rpc.Contract
 }
 
@@ -20,8 +22,16 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request, c rpc.Caller) error {
 		return err
 	}
 	d := homeData{Me: me}
-	if d.Offers, err = u.api.ListOffers(r.Context(), c, 50, 0); err != nil {
+	offers, err := u.api.ListOffers(r.Context(), c, 50, 0)
+	if err != nil {
 		return err
+	}
+	for _, o := range offers {
+		if signable(o.State) || o.State == string(esign.OfferSigning) {
+			d.Offers = append(d.Offers, o)
+		} else {
+			d.Earlier = append(d.Earlier, o)
+		}
 	}
 	if d.Contracts, err = u.api.ListContracts(r.Context(), c, 50, 0); err != nil {
 		return err

@@ -175,6 +175,55 @@ func TestRPC(t *testing.T) {
 				}
 				wantErr(t, cl.CheckPassword(ctx, a.device, "x"), esign.Invalid, "too_short")
 			}},
+			{"web_login", func(t *testing.T, ctx context.Context) {
+				web := rpc.Caller{IP: "198.51.100.9", UserAgent: "browser"}
+				_, err := cl.WebLogin(ctx, web, b.username, "Wrong-Passw0rd")
+				wantErr(t, err, esign.Unauthorized, "invalid_credentials")
+				_, err = cl.WebLogin(ctx, web, "nobody-"+rand.Text()[:6], b.password)
+				wantErr(t, err, esign.Unauthorized, "invalid_credentials")
+				first, err := cl.WebLogin(ctx, web, b.username, b.password)
+				if err != nil || first.Customer.ID != b.c.ID || !first.Customer.Approved {
+					t.Fatalf("web login: %+v, %v", first, err)
+				}
+				s1 := rpc.Caller{Token: first.SessionToken}
+				me, err := cl.Me(ctx, s1)
+				if err != nil || me.Username != b.username || me.ID != b.c.ID {
+					t.Fatalf("me: %+v, %v", me, err)
+				}
+				if _, err := cl.GetOffer(ctx, s1, b.offer.ID); err != nil {
+					t.Fatalf("the web session cannot read the offer: %v", err)
+				}
+				// A new web sign-in ends the older web session, not the app's.
+				second, err := cl.WebLogin(ctx, web, b.username, b.password)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = cl.Me(ctx, s1)
+				wantErr(t, err, esign.Unauthorized, "invalid_token")
+				if _, err := cl.Me(ctx, rpc.Caller{Token: second.SessionToken}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := cl.Me(ctx, b.session); err != nil {
+					t.Fatalf("the app's session ended with a web sign-in: %v", err)
+				}
+			}},
+			{"resolve_link", func(t *testing.T, ctx context.Context) {
+				now := e.Clock.Now()
+				for code, exp := range map[string]time.Time{"live-" + rand.Text()[:8]: now.Add(time.Hour), "dead-" + rand.Text()[:8]: now.Add(-time.Minute)} {
+					if err := e.DB.CreateShortener(ctx, &esign.Shortener{Code: code, TargetURL: "/o/" + a.offer.ID, ExpiresAt: exp}); err != nil {
+						t.Fatal(err)
+					}
+					l, err := cl.ResolveLink(ctx, rpc.Caller{IP: "198.51.100.7"}, code)
+					switch {
+					case exp.After(now) && (err != nil || l.Target != "/o/"+a.offer.ID):
+						t.Errorf("live link: %+v, %v", l, err)
+					case exp.Before(now):
+						wantErr(t, err, esign.NotFound, "")
+					}
+				}
+				_, err := cl.ResolveLink(ctx, rpc.Caller{}, "no-such-code")
+				wantErr(t, err, esign.NotFound, "")
+			}},
 			{"login_wrong_password", func(t *testing.T, ctx context.Context) {
 				_, err := cl.Login(ctx, a.device, a.username, "Wrong-Passw0rd")
 				wantErr(t, err, esign.Unauthorized, "invalid_credentials")
