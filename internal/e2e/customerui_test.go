@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"esign/internal/demo"
@@ -103,38 +104,32 @@ func TestCustomerUI(t *testing.T) {
 		dir = filepath.Join("..", "..", "docs", "customer-ui")
 	}
 
-	// The customer installed the app once: onboarded, credentials set,
-	// approved (esign demo signs its own offer on the way).
+	// The customer installed the app once (onboarded, credentials set,
+	// approved); the bank files an offer of two PDFs through the webhook
+	// API, announced by SMS: esign demo --browser.
 	user, pw, _ := strings.Cut(hookAuth, ":")
 	ctx := t.Context()
+	var out bytes.Buffer
+	res, err := demo.Run(ctx, demo.Options{WebhookURL: "http://" + sys.addrs["webhook"], MobileURL: "http://" + sys.addrs["mobile"],
+		InboxURL: "http://" + sys.addrs["webhook"] + webhookapi.DevInboxPath, User: user, Password: pw, OutDir: t.TempDir(),
+		Browser: true, Out: &out})
+	if err != nil {
+		t.Fatalf("esign demo --browser: %v\n%s", err, out.String())
+	}
+	cust := demo.CustomerFor(demo.DefaultCustomerRef, pw)
+	if !strings.Contains(out.String(), res.Link) || !strings.Contains(out.String(), cust.Username) {
+		t.Errorf("esign demo --browser does not print the link and the username:\n%s", out.String())
+	}
+	offer := struct{ ID string }{res.OfferID}
+	last := sys.inboxSMS(t, cust.Phone)[0].ID // the offer's SMS
+	// The SMS carries the customer UI's public address; the test's is on
+	// an ephemeral port.
+	link := base + res.Link[strings.Index(res.Link, "/s/"):]
 	ca, err := os.ReadFile(filepath.Join(sys.dir, "pki", pki.FileCABundle))
 	if err != nil {
 		t.Fatal(err)
 	}
 	roots := x509Pool(t, ca)
-	if _, err := demo.Run(ctx, demo.Options{WebhookURL: "http://" + sys.addrs["webhook"], MobileURL: "http://" + sys.addrs["mobile"],
-		InboxURL: "http://" + sys.addrs["webhook"] + webhookapi.DevInboxPath, User: user, Password: pw, OutDir: t.TempDir(), Roots: roots}); err != nil {
-		t.Fatalf("onboard the customer: %v", err)
-	}
-	cust := demo.CustomerFor(demo.DefaultCustomerRef, pw)
-	before := ""
-	if msgs := sys.inboxSMS(t, cust.Phone); len(msgs) > 0 {
-		before = msgs[0].ID
-	}
-
-	// The bank uploads an offer of two PDFs.
-	var offer struct {
-		ID string `json:"offer_id"`
-	}
-	sys.hook(t, "/offer/upload", map[string]any{"customer_ref": demo.DefaultCustomerRef, "external_ref": "LOAN-2026-88",
-		"title": "Personal loan agreement", "channel": "sms", "expires_at": time.Now().Add(14 * 24 * time.Hour).UTC().Format(time.RFC3339),
-		"documents": []map[string]string{
-			{"name": "loan-agreement.pdf", "content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(2))},
-			{"name": "general-terms.pdf", "content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(1))}}}, &offer)
-	link, last := sys.waitSMS(t, cust.Phone, before, func(text string) string { return linkRE.FindString(text) })
-	// The SMS carries the customer UI's public address; the test's is on
-	// an ephemeral port.
-	link = base + link[strings.Index(link, "/s/"):]
 
 	bctx := webuitest.Browser(t)
 	downloads := t.TempDir()
@@ -201,10 +196,14 @@ func TestCustomerUI(t *testing.T) {
 		t.Errorf("wrong code: %q", got)
 	}
 	p.check("code-wrong")
+	// Hold the waiting page's polling until its screenshot is taken: the
+	// seal may be done before the page is.
+	block(t, bctx, "*://*:*/signatures/*/status")
 	webuitest.Do(t, bctx, "type the code",
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("sms-code").value = ""`), chromedp.SendKeys(chromedp.ID("sms-code"), code),
 		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("wait")))
 	p.check("wait")
+	block(t, bctx)
 
 	// The seal: the page updates by itself.
 	sealed := false
@@ -234,8 +233,28 @@ func TestCustomerUI(t *testing.T) {
 	if !rep.Valid() {
 		t.Errorf("the contract does not verify:\n%s", rep.Summary())
 	}
+
+	// A second offer is refused with a reason.
+	var second struct {
+		ID string `json:"offer_id"`
+	}
+	sys.hook(t, "/offer/upload", map[string]any{"customer_ref": demo.DefaultCustomerRef, "external_ref": "CARD-2026-5",
+		"title": "Credit card agreement", "channel": "email", "expires_at": time.Now().Add(7 * 24 * time.Hour).UTC().Format(time.RFC3339),
+		"documents": []map[string]string{{"name": "card.pdf", "content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(1))}}}, &second)
 	webuitest.Do(t, bctx, "open the start page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("contracts-h")))
 	p.check("home")
+	webuitest.Do(t, bctx, "open the second offer", chromedp.Click(chromedp.CSS(`a[href="/o/`+second.ID+`"]`)),
+		chromedp.WaitVisible(chromedp.ID("reason")),
+		chromedp.SendKeys(chromedp.ID("reason"), "The interest rate is too high."),
+		chromedp.Click(chromedp.CSS(`form[action$="/refuse"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	if got := p.text(".badge"); got != "refused" {
+		t.Errorf("after refusing, the offer is %q", got)
+	}
+	p.check("refused")
+
+	// A browser without WebCrypto is told so.
+	webuitest.Do(t, bctx, "open the unsupported page", chromedp.Navigate(base+"/unsupported"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	p.check("unsupported")
 }
 
 // waitFiles waits until dir holds n finished downloads.
@@ -265,4 +284,18 @@ func x509Pool(t *testing.T, pem []byte) *x509.CertPool {
 		t.Fatal("no CA certificate")
 	}
 	return pool
+}
+
+// block makes the browser refuse requests to the URL patterns (none: stop
+// blocking).
+func block(t *testing.T, ctx context.Context, patterns ...string) {
+	t.Helper()
+	ps := []*network.BlockPattern{}
+	for _, p := range patterns {
+		ps = append(ps, &network.BlockPattern{URLPattern: p, Block: true})
+	}
+	webuitest.Do(t, ctx, "block URLs", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: ps})
+		return err
+	}))
 }
