@@ -172,11 +172,21 @@ func TestCustomerUI(t *testing.T) {
 		t.Errorf("M1 before reading: %s", status)
 	}
 
-	// Open both documents (downloads), then sign.
-	webuitest.Do(t, bctx, "open the documents",
-		chromedp.Click(chromedp.CSS(`a.doc-link`)), chromedp.Sleep(300*time.Millisecond),
-		chromedp.Click(chromedp.CSS(`li:nth-child(2) > a.doc-link`)), chromedp.WaitEnabled(chromedp.ID("sign-start")))
-	waitFiles(t, downloads, 2)
+	// Read both documents in the page (PDF.js), and download one.
+	webuitest.Do(t, bctx, "read the first document in the page",
+		chromedp.Click(chromedp.CSS(`button.view-doc`)), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)))
+	if got := p.text("#viewer-status"); got != "2 pages" {
+		t.Errorf("viewer status %q, want 2 pages", got)
+	}
+	p.check("viewer")
+	webuitest.Do(t, bctx, "next document",
+		chromedp.Click(chromedp.ID("viewer-next")), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)),
+		chromedp.WaitEnabled(chromedp.ID("sign-start")))
+	if got := p.text("#viewer-h"); got != "terms.pdf" {
+		t.Errorf("next document: %q", got)
+	}
+	webuitest.Do(t, bctx, "download a document", chromedp.Click(chromedp.CSS(`a.doc-link`)))
+	waitFiles(t, downloads, 1)
 	webuitest.Do(t, bctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("sign")))
 	if n := webuitest.Get(t, bctx, "unread", chromedp.Evaluate[int](`document.querySelectorAll("[data-unread]").length`)); n != 0 {
 		t.Errorf("%d documents still unread after opening both", n)

@@ -51,22 +51,25 @@ if (box) {
     return p.fromBase64(out.token);
   };
 
-  // Opening a document marks it read on the server: mirror it here.
-  for (const a of document.querySelectorAll("a.doc-link")) {
-    a.addEventListener("click", () => {
-      const badge = document.querySelector(`[data-unread="${a.dataset.doc}"]`);
+  // Opening a document (download or the viewer) marks it read on the
+  // server: mirror it here.
+  const opened = (id) => {
+    {
+      const badge = document.querySelector(`[data-unread="${id}"]`);
       if (badge) {
         badge.removeAttribute("data-unread");
         badge.classList.add("badge-ok");
-        badge.textContent = "✓";
+        badge.textContent = box.dataset.msgOpened;
       }
       if (!document.querySelector("[data-unread]")) {
         $("sign-start").disabled = false;
         const hint = $("read-first");
         if (hint) hint.hidden = true;
       }
-    });
-  }
+    }
+  };
+  for (const a of document.querySelectorAll("a.doc-link")) a.addEventListener("click", () => opened(a.dataset.doc));
+  document.addEventListener("esign:document-opened", (e) => opened(e.detail));
 
   const sendM1 = async () => {
     const out = await call(`/o/${offerId}/m1`, p.toJSON(m1));
