@@ -407,15 +407,9 @@ func (s *Service) Login(ctx context.Context, app *esign.App, username, pw string
 	if err := s.allow(ctx, op, "login:app:"+app.ID, s.cfg.LoginPerApp); err != nil {
 		return nil, err
 	}
-	var c *esign.Customer
-	if username != "" && len(username) <= UsernameMax*4 {
-		cs, err := s.db.ListCustomers(ctx, esign.CustomerFilter{Username: username, Page: esign.Page{Limit: 1}})
-		if err != nil {
-			return nil, esign.E(op, err)
-		}
-		if len(cs) == 1 {
-			c = cs[0]
-		}
+	c, err := s.customerByUsername(ctx, op, username)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.verifyPassword(ctx, op, c, pw, nil); err != nil {
 		return nil, err

@@ -24,20 +24,14 @@ func (s *Service) WebLogin(ctx context.Context, username, pw string, m Meta) (*L
 		return nil, err
 	}
 	if len(username) > UsernameMax*4 {
-		username = username[:UsernameMax*4]
+		username = username[:UsernameMax*4] // too long to be anyone's: counted, then not found
 	}
 	if err := s.allow(ctx, op, "weblogin:user:"+username, s.cfg.LoginPerApp); err != nil {
 		return nil, err
 	}
-	var c *esign.Customer
-	if username != "" {
-		cs, err := s.db.ListCustomers(ctx, esign.CustomerFilter{Username: username, Page: esign.Page{Limit: 1}})
-		if err != nil {
-			return nil, esign.E(op, err)
-		}
-		if len(cs) == 1 {
-			c = cs[0]
-		}
+	c, err := s.customerByUsername(ctx, op, username)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.verifyPassword(ctx, op, c, pw, nil); err != nil {
 		return nil, err
@@ -111,4 +105,20 @@ func (s *Service) ResolveLink(ctx context.Context, code string, m Meta) (string,
 		return "", esign.E(op, err)
 	}
 	return x.TargetURL, nil
+}
+
+// customerByUsername returns the customer with the username, or nil when
+// there is none (the caller answers as for a wrong password).
+func (s *Service) customerByUsername(ctx context.Context, op, username string) (*esign.Customer, error) {
+	if username == "" || len(username) > UsernameMax*4 {
+		return nil, nil
+	}
+	cs, err := s.db.ListCustomers(ctx, esign.CustomerFilter{Username: username, Page: esign.Page{Limit: 1}})
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	if len(cs) == 1 {
+		return cs[0], nil
+	}
+	return nil, nil
 }

@@ -18,15 +18,11 @@ func (u *UI) offerDocument(w http.ResponseWriter, r *http.Request, c rpc.Caller)
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("doc")
-	if !slices.ContainsFunc(o.Documents, func(d rpc.Document) bool { return d.ID == id }) {
-		return esign.E("customerui.offerDocument", esign.NotFound, "document not found")
-	}
-	d, err := u.api.GetDocument(r.Context(), c, id)
+	d, err := u.document(r, c, o.Documents)
 	if err != nil {
 		return err
 	}
-	if _, err := u.api.MarkDocumentRead(r.Context(), c, id); err != nil {
+	if _, err := u.api.MarkDocumentRead(r.Context(), c, d.ID); err != nil {
 		return err
 	}
 	return sendDocument(w, r, d)
@@ -38,15 +34,21 @@ func (u *UI) contractDocument(w http.ResponseWriter, r *http.Request, c rpc.Call
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("doc")
-	if !slices.ContainsFunc(k.Documents, func(d rpc.Document) bool { return d.ID == id }) {
-		return esign.E("customerui.contractDocument", esign.NotFound, "document not found")
-	}
-	d, err := u.api.GetDocument(r.Context(), c, id)
+	d, err := u.document(r, c, k.Documents)
 	if err != nil {
 		return err
 	}
 	return sendDocument(w, r, d)
+}
+
+// document fetches the {doc} of the request when it is one of docs (the
+// offer's or contract's): NotFound otherwise.
+func (u *UI) document(r *http.Request, c rpc.Caller, docs []rpc.Document) (*rpc.DocumentContent, error) {
+	id := r.PathValue("doc")
+	if !slices.ContainsFunc(docs, func(d rpc.Document) bool { return d.ID == id }) {
+		return nil, esign.E("customerui.document", esign.NotFound, "document not found")
+	}
+	return u.api.GetDocument(r.Context(), c, id)
 }
 
 // sendDocument writes the PDF as a download (?inline=1: shown in the

@@ -13,6 +13,7 @@ type offerData struct {
 	Offer   *rpc.Offer
 	AllRead bool // every document was opened: signing is allowed
 	CanSign bool // the offer's state allows signing
+	Resume  bool // M1 was sent: a signing in progress, which this browser may hold the key of
 }
 
 // signable reports whether the offer's state lets the customer sign or
@@ -42,7 +43,8 @@ func (u *UI) offerPage(w http.ResponseWriter, r *http.Request, c rpc.Caller) err
 		return err
 	}
 	return u.ui.Render(w, r, http.StatusOK, "offer.html", webui.Page{Title: "offer.title", TitleArgs: []any{o.Title},
-		Data: offerData{Me: me, Offer: o, AllRead: allRead(o), CanSign: signable(o.State)}, Principal: me})
+		Data: offerData{Me: me, Offer: o, AllRead: allRead(o), CanSign: signable(o.State),
+			Resume: o.State == string(esign.OfferSigning)}, Principal: me})
 }
 
 // refuse refuses the offer with the customer's optional reason.

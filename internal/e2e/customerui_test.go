@@ -209,8 +209,14 @@ func TestCustomerUI(t *testing.T) {
 	// Hold the waiting page's polling until its screenshot is taken: the
 	// seal may be done before the page is.
 	block(t, bctx, "*://*:*/signatures/*/status")
+	// A reload keeps the signing: the key waits in IndexedDB.
+	webuitest.Do(t, bctx, "reload while signing", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("sms-code")))
+	if got := p.text("#sign-status"); !strings.Contains(got, "You started signing in this browser") {
+		t.Errorf("after a reload: %q", got)
+	}
+	p.check("resumed")
 	webuitest.Do(t, bctx, "type the code",
-		chromedp.Evaluate[chromedp.Void](`document.getElementById("sms-code").value = ""`), chromedp.SendKeys(chromedp.ID("sms-code"), code),
+		chromedp.SendKeys(chromedp.ID("sms-code"), code), chromedp.SendKeys(chromedp.ID("sign-password"), cust.Password),
 		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("wait")))
 	p.check("wait")
 	block(t, bctx)

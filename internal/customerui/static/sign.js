@@ -37,6 +37,39 @@ function showError(e) {
 
 function clearError() { $("sign-error").hidden = true; }
 
+// The signing in progress (the non-extractable key, M1 and the signature
+// id) is kept in IndexedDB, so that a reload can go on with the same M1.
+// A browser that refuses to store it (a private window) still signs; a
+// reload there has to wait until the pending signature lapses.
+const IDB = "esign-signing", STORE = "signing";
+
+function idb() {
+  return new Promise((resolve, reject) => {
+    const r = indexedDB.open(IDB, 1);
+    r.onupgradeneeded = () => r.result.createObjectStore(STORE);
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+
+async function stored(mode, op) {
+  try {
+    const db = await idb();
+    return await new Promise((resolve, reject) => {
+      const t = db.transaction(STORE, mode);
+      const r = op(t.objectStore(STORE));
+      t.oncomplete = () => resolve(r.result);
+      t.onerror = t.onabort = () => reject(t.error);
+    });
+  } catch (e) {
+    return null;
+  }
+}
+
+const saveSigning = (offerId, v) => stored("readwrite", (s) => s.put(v, offerId));
+const loadSigning = (offerId) => stored("readonly", (s) => s.get(offerId));
+const dropSigning = (offerId) => stored("readwrite", (s) => s.delete(offerId));
+
 if (box) {
   const offerId = box.dataset.offer;
   const userName = box.dataset.username;
@@ -74,10 +107,26 @@ if (box) {
   const sendM1 = async () => {
     const out = await call(`/o/${offerId}/m1`, p.toJSON(m1));
     signatureId = out.signatureId;
+    await saveSigning(offerId, { key, m1, signatureId });
     $("step-code").hidden = false;
     status(box.dataset.msgSent);
     $("sms-code").focus();
   };
+
+  // A signing in progress: go on with the key this browser kept, if any.
+  if (box.dataset.resume === "true") {
+    loadSigning(offerId).then((saved) => {
+      if (saved && saved.key && saved.m1) {
+        ({ key, m1, signatureId } = saved);
+        $("sign-start").disabled = false;
+        $("step-code").hidden = false;
+        status(box.dataset.msgResumed);
+      } else {
+        $("step-start").hidden = true;
+        showError({ message: box.dataset.msgPending });
+      }
+    });
+  }
 
   $("sign-start").addEventListener("click", async () => {
     const start = $("sign-start");
@@ -96,6 +145,10 @@ if (box) {
       await sendM1(); // the same M1 again resends the code
       $("step-start").hidden = true;
     } catch (e) {
+      if (e.code === "signature_pending" || e.code === "offer_state") {
+        await dropSigning(offerId); // what this browser kept is not the signing in progress
+        key = m1 = null;
+      }
       showError(e);
       start.disabled = false;
     }
@@ -120,10 +173,12 @@ if (box) {
       const deviceInfo = ("web; " + navigator.userAgent).slice(0, 512);
       const m2 = await p.buildM2(key, { signatureId, offerId, userName, password, smsToken, deviceInfo, documents }, stamp);
       const out = await call(`/o/${offerId}/m2`, p.toJSON(m2));
+      await dropSigning(offerId);
       location.assign(`/signatures/${encodeURIComponent(out.signatureId)}`);
     } catch (e) {
       showError(e);
       submit.disabled = false;
+      if (e.code === "sms_token") await dropSigning(offerId); // rejected: the next start makes a new key
       if (e.code === "sms_token" || e.attemptsLeft === 0) {
         // The code is dead: the same M1 again brings a new one.
         $("step-code").hidden = true;
