@@ -540,12 +540,26 @@ type ClientError struct {
 	Message, Stack, URL string
 }
 
-// ReportClientError stores an error the app reports. Errors: Invalid.
+// ClientErrorLimit bounds the client errors one app (or one customer's
+// web sessions) may report.
+var ClientErrorLimit = notify.Limit{N: 30, Per: 10 * time.Minute}
+
+// ReportClientError stores an error the app — or, for the customer's web
+// app record, the customer web UI (source "css") — reports, at most
+// ClientErrorLimit per app. Errors: Invalid, TooMany (rate_limited).
 func (s *Service) ReportClientError(ctx context.Context, app *esign.App, e ClientError, m Meta) error {
+	const op = "customers.ReportClientError"
+	if err := s.allow(ctx, op, "clienterror:app:"+app.ID, ClientErrorLimit); err != nil {
+		return err
+	}
 	ua := m.UserAgent
 	if len(ua) > 512 {
 		ua = ua[:512]
 	}
-	return s.db.CreateClientErrorLog(ctx, &esign.ClientErrorLog{Source: "app", Message: e.Message, Stack: e.Stack, URL: e.URL,
+	source := "app"
+	if app.Platform == WebPlatform {
+		source = "css"
+	}
+	return s.db.CreateClientErrorLog(ctx, &esign.ClientErrorLog{Source: source, Message: e.Message, Stack: e.Stack, URL: e.URL,
 		UserAgent: ua, CustomerID: app.CustomerID})
 }

@@ -46,6 +46,7 @@ type API interface {
 	Me(ctx context.Context, c rpc.Caller) (*rpc.Me, error)
 	Logout(ctx context.Context, c rpc.Caller) error
 	ResolveLink(ctx context.Context, c rpc.Caller, code string) (*rpc.Link, error)
+	ReportClientError(ctx context.Context, c rpc.Caller, message, stack, url string) error
 
 	ListOffers(ctx context.Context, c rpc.Caller, limit, offset int) ([]rpc.Offer, error)
 	GetOffer(ctx context.Context, c rpc.Caller, id string) (*rpc.Offer, error)
@@ -119,6 +120,7 @@ func (u *UI) routes() {
 	u.mux.Handle("GET /signin", page(u.signinForm))
 	u.mux.Handle("POST /signin", page(u.signin))
 	u.mux.Handle("POST /signout", page(u.signout))
+	u.mux.HandleFunc("POST /client-error", u.clientError)
 
 	u.mux.Handle("GET /{$}", u.session(u.home))
 	u.mux.Handle("GET /o/{id}", u.session(u.offerPage))

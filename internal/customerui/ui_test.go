@@ -20,8 +20,16 @@ import (
 // method is unused by these tests.
 type fakeAPI struct {
 	API
-	loginToken string
-	refused    string
+	refused      string
+	clientErrors []string
+}
+
+func (f *fakeAPI) ReportClientError(ctx context.Context, c rpc.Caller, message, stack, url string) error {
+	if err := f.auth(c); err != nil {
+		return err
+	}
+	f.clientErrors = append(f.clientErrors, message+"|"+url)
+	return nil
 }
 
 const goodToken = "ses_the-session-token-of-the-test"
@@ -223,5 +231,31 @@ func TestNotReadRefused(t *testing.T) {
 	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `"code":"not_read"`) ||
 		!strings.Contains(w.Body.String(), "Open every document before signing.") {
 		t.Errorf("M1 before reading: %d %s", w.Code, w.Body.String())
+	}
+}
+
+// TestClientError: an uncaught error of the page reaches oss with the
+// page's path only (no query), clipped; without a session or from another
+// site it is dropped.
+func TestClientError(t *testing.T) {
+	f, h := newTestUI(t, false)
+	hdr := map[string]string{"Cookie": sessionCookie + "=" + goodToken, "Sec-Fetch-Site": "same-origin", "Content-Type": "application/json"}
+	long := strings.Repeat("é", 800)
+	body := `{"message": "` + long + `", "stack": "at x", "url": "http://127.0.0.1:10183/o/o1?secret=1"}`
+	if w := do(h, "POST", "/client-error", strings.NewReader(body), hdr); w.Code != http.StatusNoContent {
+		t.Errorf("report: %d", w.Code)
+	}
+	if len(f.clientErrors) != 1 || f.clientErrors[0] != strings.Repeat("é", 500)+"|/o/o1" {
+		t.Errorf("reported %q", f.clientErrors)
+	}
+	if w := do(h, "POST", "/client-error", strings.NewReader(body), map[string]string{"Sec-Fetch-Site": "same-origin"}); w.Code != http.StatusNoContent {
+		t.Errorf("report without session: %d", w.Code)
+	}
+	hdr["Sec-Fetch-Site"] = "cross-site"
+	if w := do(h, "POST", "/client-error", strings.NewReader(body), hdr); w.Code != http.StatusForbidden {
+		t.Errorf("cross-site report: %d", w.Code)
+	}
+	if len(f.clientErrors) != 1 {
+		t.Errorf("reports stored: %q", f.clientErrors)
 	}
 }

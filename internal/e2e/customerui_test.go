@@ -20,9 +20,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"esign/internal/demo"
+	"esign/internal/esign"
 	"esign/internal/pades"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/pki"
+	"esign/internal/sqlstore"
 	"esign/internal/webhookapi"
 	"esign/internal/webui/webuitest"
 )
@@ -267,6 +269,36 @@ func TestCustomerUI(t *testing.T) {
 		t.Errorf("after refusing, the offer is %q", got)
 	}
 	p.check("refused")
+
+	// The pages' scripts threw nothing (errors.js would have reported it).
+	db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(sys.dir, "esign.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if ls, err := db.ListClientErrorLogs(ctx, esign.ClientErrorLogFilter{Source: "css"}); err != nil || len(ls) != 0 {
+		for _, l := range ls {
+			t.Errorf("client error on %s: %s\n%s", l.URL, l.Message, l.Stack)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	webuitest.Do(t, bctx, "throw in the page", chromedp.Evaluate[chromedp.Void](`setTimeout(() => { throw new Error("e2e probe") }, 0)`))
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		ls, err := db.ListClientErrorLogs(ctx, esign.ClientErrorLogFilter{Source: "css"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ls) == 1 && strings.Contains(ls[0].Message, "e2e probe") && ls[0].URL == "/o/"+second.ID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page's error was not stored: %+v", ls)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 
 	// A browser without WebCrypto is told so.
 	webuitest.Do(t, bctx, "open the unsupported page", chromedp.Navigate(base+"/unsupported"), chromedp.WaitVisible(chromedp.CSS("h1")))

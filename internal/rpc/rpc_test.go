@@ -207,6 +207,26 @@ func TestRPC(t *testing.T) {
 					t.Fatalf("the app's session ended with a web sign-in: %v", err)
 				}
 			}},
+			{"web_client_error", func(t *testing.T, ctx context.Context) {
+				in, err := cl.WebLogin(ctx, rpc.Caller{IP: "198.51.100.10"}, a.username, a.password)
+				if err != nil {
+					t.Fatal(err)
+				}
+				web := rpc.Caller{Token: in.SessionToken, UserAgent: "browser"}
+				if err := cl.ReportClientError(ctx, web, "TypeError: x is undefined", "at sign.js:1", "/o/1"); err != nil {
+					t.Fatal(err)
+				}
+				ls, err := e.DB.ListClientErrorLogs(ctx, esign.ClientErrorLogFilter{Source: "css", CustomerID: a.c.ID})
+				if err != nil || len(ls) != 1 || ls[0].Message != "TypeError: x is undefined" || ls[0].UserAgent != "browser" {
+					t.Fatalf("client errors of the web UI: %+v, %v", ls, err)
+				}
+				for i := 1; i < customers.ClientErrorLimit.N; i++ {
+					if err := cl.ReportClientError(ctx, web, "again", "", ""); err != nil {
+						t.Fatal(err)
+					}
+				}
+				wantErr(t, cl.ReportClientError(ctx, web, "one too many", "", ""), esign.TooMany, "rate_limited")
+			}},
 			{"resolve_link", func(t *testing.T, ctx context.Context) {
 				now := e.Clock.Now()
 				for code, exp := range map[string]time.Time{"live-" + rand.Text()[:8]: now.Add(time.Hour), "dead-" + rand.Text()[:8]: now.Add(-time.Minute)} {

@@ -94,7 +94,7 @@ func (s *Server) queues(q Queues) map[string]map[string]method {
 		MethodAssociate:       {authDevice, s.associate},
 		MethodRemoveAccount:   {authDevice, s.removeAccount},
 		MethodUpdatePushToken: {authDevice, s.updatePushToken},
-		MethodClientError:     {authDevice, s.clientError},
+		MethodClientError:     {authAny, s.clientError}, // a web session reports for its web app record
 	}
 	if s.systemConfig != nil {
 		app[MethodSystemConfig] = method{authNone, func(ctx context.Context, _ *call, _ json.RawMessage) (any, error) {
