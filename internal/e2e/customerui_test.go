@@ -176,6 +176,7 @@ func TestCustomerUI(t *testing.T) {
 
 	// Read both documents in the page (PDF.js), and download one.
 	webuitest.Do(t, bctx, "read the first document in the page",
+		chromedp.WaitReady(chromedp.CSS(`#viewer[data-ready]`)), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
 		chromedp.Click(chromedp.CSS(`button.view-doc`)), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)))
 	if got := p.text("#viewer-status"); got != "2 pages" {
 		t.Errorf("viewer status %q, want 2 pages", got)
@@ -189,7 +190,7 @@ func TestCustomerUI(t *testing.T) {
 	}
 	webuitest.Do(t, bctx, "download a document", chromedp.Click(chromedp.CSS(`a.doc-link`)))
 	waitFiles(t, downloads, 1)
-	webuitest.Do(t, bctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("sign")))
+	webuitest.Do(t, bctx, "reload", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)))
 	if n := webuitest.Get(t, bctx, "unread", chromedp.Evaluate[int](`document.querySelectorAll("[data-unread]").length`)); n != 0 {
 		t.Errorf("%d documents still unread after opening both", n)
 	}
@@ -212,7 +213,8 @@ func TestCustomerUI(t *testing.T) {
 	// seal may be done before the page is.
 	block(t, bctx, "*://*:*/signatures/*/status")
 	// A reload keeps the signing: the key waits in IndexedDB.
-	webuitest.Do(t, bctx, "reload while signing", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("sms-code")))
+	webuitest.Do(t, bctx, "reload while signing", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
+		chromedp.WaitVisible(chromedp.ID("sms-code")))
 	if got := p.text("#sign-status"); !strings.Contains(got, "You started signing in this browser") {
 		t.Errorf("after a reload: %q", got)
 	}

@@ -190,4 +190,5 @@ if (box) {
       }
     }
   });
+  box.dataset.ready = "true"; // the buttons work from now on (tests wait for it)
 }

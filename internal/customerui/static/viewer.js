@@ -109,4 +109,5 @@ if (viewer) {
   };
   $("zoom-in").addEventListener("click", () => rezoom(1.25));
   $("zoom-out").addEventListener("click", () => rezoom(0.8));
+  viewer.dataset.ready = "true"; // the buttons work from now on (tests wait for it)
 }
