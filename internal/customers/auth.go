@@ -540,16 +540,16 @@ type ClientError struct {
 	Message, Stack, URL string
 }
 
-// ClientErrorLimit bounds the client errors one app (or one customer's
-// web sessions) may report.
-var ClientErrorLimit = notify.Limit{N: 30, Per: 10 * time.Minute}
+// ClientErrorsPer10Min bounds the client errors one app (or one
+// customer's web sessions) may report in 10 minutes.
+const ClientErrorsPer10Min = 30
 
 // ReportClientError stores an error the app — or, for the customer's web
 // app record, the customer web UI (source "css") — reports, at most
-// ClientErrorLimit per app. Errors: Invalid, TooMany (rate_limited).
+// ClientErrorsPer10Min per app. Errors: Invalid, TooMany (rate_limited).
 func (s *Service) ReportClientError(ctx context.Context, app *esign.App, e ClientError, m Meta) error {
 	const op = "customers.ReportClientError"
-	if err := s.allow(ctx, op, "clienterror:app:"+app.ID, ClientErrorLimit); err != nil {
+	if err := s.allow(ctx, op, "clienterror:app:"+app.ID, notify.Limit{N: ClientErrorsPer10Min, Per: 10 * time.Minute}); err != nil {
 		return err
 	}
 	ua := m.UserAgent

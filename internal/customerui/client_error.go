@@ -21,7 +21,7 @@ const maxClientError = 16 << 10
 
 // clientError passes an uncaught error of the page to oss
 // (app.client-error: a ClientErrorLog row, source "css", at most
-// customers.ClientErrorLimit per customer). It always answers 204: a report
+// customers.ClientErrorsPer10Min per customer). It always answers 204: a report
 // that cannot be stored (no session, too many, too large) is dropped, and
 // the page never retries. The URL is reduced to its path (no query).
 func (u *UI) clientError(w http.ResponseWriter, r *http.Request) {

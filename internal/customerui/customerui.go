@@ -130,11 +130,11 @@ func (u *UI) routes() {
 	u.mux.Handle("GET /c/{id}", u.session(u.contractPage))
 	u.mux.Handle("GET /c/{id}/documents/{doc}", u.session(u.contractDocument))
 
-	u.mux.Handle("POST /o/{id}/timestamp", u.api_(u.timestamp))
-	u.mux.Handle("POST /o/{id}/m1", u.api_(u.m1))
-	u.mux.Handle("POST /o/{id}/code", u.api_(u.checkCode))
-	u.mux.Handle("POST /o/{id}/m2", u.api_(u.m2))
-	u.mux.Handle("GET /signatures/{id}/status", u.api_(u.signatureStatus))
+	u.mux.Handle("POST /o/{id}/timestamp", u.jsonAPI(u.timestamp))
+	u.mux.Handle("POST /o/{id}/m1", u.jsonAPI(u.m1))
+	u.mux.Handle("POST /o/{id}/code", u.jsonAPI(u.checkCode))
+	u.mux.Handle("POST /o/{id}/m2", u.jsonAPI(u.m2))
+	u.mux.Handle("GET /signatures/{id}/status", u.jsonAPI(u.signatureStatus))
 
 	u.mux.Handle("/", page(func(w http.ResponseWriter, r *http.Request) error {
 		return esign.E("customerui", esign.NotFound, "no such page")

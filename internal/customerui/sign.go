@@ -22,8 +22,8 @@ import (
 // maxSignBody bounds a JSON call's body (an M2 without photo is a few KiB).
 const maxSignBody = 256 << 10
 
-// api_ serves a JSON call of a signed-in customer.
-func (u *UI) api_(h func(r *http.Request, c rpc.Caller) (any, error)) http.Handler {
+// jsonAPI serves a JSON call of a signed-in customer.
+func (u *UI) jsonAPI(h func(r *http.Request, c rpc.Caller) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := u.caller(r)
 		var out any

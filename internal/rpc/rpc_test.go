@@ -220,7 +220,7 @@ func TestRPC(t *testing.T) {
 				if err != nil || len(ls) != 1 || ls[0].Message != "TypeError: x is undefined" || ls[0].UserAgent != "browser" {
 					t.Fatalf("client errors of the web UI: %+v, %v", ls, err)
 				}
-				for i := 1; i < customers.ClientErrorLimit.N; i++ {
+				for i := 1; i < customers.ClientErrorsPer10Min; i++ {
 					if err := cl.ReportClientError(ctx, web, "again", "", ""); err != nil {
 						t.Fatal(err)
 					}
