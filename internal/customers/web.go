@@ -2,6 +2,7 @@ package customers
 
 import (
 	"context"
+	"slices"
 
 	"esign/internal/esign"
 )
@@ -121,4 +122,41 @@ func (s *Service) customerByUsername(ctx context.Context, op, username string) (
 		return cs[0], nil
 	}
 	return nil, nil
+}
+
+// RecordReadToEnd records that the customer reached the last page of a
+// document of the offer in the customer UI's viewer (the evidence of
+// review): the activity document.read_to_end of the offer, with the
+// document id, at the server's time; once per document and offer.
+// Reaching the end also marks the document read. Errors: NotFound (not
+// the customer's offer, or the document not in it).
+func (s *Service) RecordReadToEnd(ctx context.Context, p *Principal, offerID, documentID string, m Meta) error {
+	const op = "customers.RecordReadToEnd"
+	o, err := s.ownOffer(ctx, op, p, offerID)
+	if err != nil {
+		return err
+	}
+	docs, err := s.db.ListDocuments(ctx, esign.DocumentFilter{OfferID: o.ID, Page: esign.Page{Limit: 1000}})
+	if err != nil {
+		return esign.E(op, err)
+	}
+	if !slices.ContainsFunc(docs, func(d *esign.Document) bool { return d.ID == documentID }) {
+		return notFound(op, "document")
+	}
+	if _, err := s.MarkDocumentRead(ctx, p, documentID, m); err != nil {
+		return err
+	}
+	detail := `{"document_id":"` + documentID + `"}`
+	done, err := s.db.ListActivities(ctx, esign.ActivityFilter{CustomerID: p.Customer.ID, OfferID: o.ID, Kind: "document.read_to_end",
+		Page: esign.Page{Limit: 1000}})
+	if err != nil {
+		return esign.E(op, err)
+	}
+	if slices.ContainsFunc(done, func(a *esign.Activity) bool { return a.Detail == detail }) {
+		return nil
+	}
+	if err := s.db.CreateActivity(ctx, activity(p.Customer.ID, o.ID, "document.read_to_end", detail, m)); err != nil {
+		return esign.E(op, err)
+	}
+	return nil
 }

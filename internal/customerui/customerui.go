@@ -53,6 +53,7 @@ type API interface {
 	RefuseOffer(ctx context.Context, c rpc.Caller, id, reason string) (*rpc.Offer, error)
 	GetDocument(ctx context.Context, c rpc.Caller, id string) (*rpc.DocumentContent, error)
 	MarkDocumentRead(ctx context.Context, c rpc.Caller, id string) (*rpc.Document, error)
+	ReadToEnd(ctx context.Context, c rpc.Caller, offerID, documentID string) error
 	ListContracts(ctx context.Context, c rpc.Caller, limit, offset int) ([]rpc.Contract, error)
 	GetContract(ctx context.Context, c rpc.Caller, id string) (*rpc.Contract, error)
 
@@ -131,6 +132,7 @@ func (u *UI) routes() {
 	u.mux.Handle("GET /c/{id}/documents/{doc}", u.session(u.contractDocument))
 
 	u.mux.Handle("POST /o/{id}/timestamp", u.jsonAPI(u.timestamp))
+	u.mux.Handle("POST /o/{id}/documents/{doc}/end", u.jsonAPI(u.readToEnd))
 	u.mux.Handle("POST /o/{id}/m1", u.jsonAPI(u.m1))
 	u.mux.Handle("POST /o/{id}/code", u.jsonAPI(u.checkCode))
 	u.mux.Handle("POST /o/{id}/m2", u.jsonAPI(u.m2))

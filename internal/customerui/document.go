@@ -71,3 +71,12 @@ func sendDocument(w http.ResponseWriter, r *http.Request, d *rpc.DocumentContent
 	}
 	return nil
 }
+
+// readToEnd records that the viewer showed the document's last page (the
+// evidence of review, with the server's time).
+func (u *UI) readToEnd(r *http.Request, c rpc.Caller) (any, error) {
+	if err := u.api.ReadToEnd(r.Context(), c, r.PathValue("id"), r.PathValue("doc")); err != nil {
+		return nil, err
+	}
+	return rpc.OK{OK: true}, nil
+}

@@ -188,6 +188,17 @@ func TestCustomerUI(t *testing.T) {
 	if got := p.text("#viewer-h"); got != "terms.pdf" {
 		t.Errorf("next document: %q", got)
 	}
+	webuitest.Do(t, bctx, "scroll to the end of the second",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`),
+		chromedp.Sleep(300*time.Millisecond))
+	// Back to the first document, scrolled to its end.
+	webuitest.Do(t, bctx, "read the first document to the end",
+		chromedp.Click(chromedp.CSS(`button.view-doc`)))
+	webuitest.Get(t, bctx, "wait for the first document", chromedp.Poll[bool](
+		`document.getElementById("viewer-h").textContent === "agreement.pdf" && document.querySelectorAll("#viewer .viewer-page").length === 2`))
+	webuitest.Do(t, bctx, "scroll to its end",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`),
+		chromedp.Sleep(300*time.Millisecond))
 	webuitest.Do(t, bctx, "download a document", chromedp.Click(chromedp.CSS(`a.doc-link`)))
 	waitFiles(t, downloads, 1)
 	webuitest.Do(t, bctx, "reload", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)))
@@ -272,12 +283,17 @@ func TestCustomerUI(t *testing.T) {
 	}
 	p.check("refused")
 
-	// The pages' scripts threw nothing (errors.js would have reported it).
 	db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(sys.dir, "esign.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	// Both documents were read to the end in the viewer: the evidence.
+	if as, err := db.ListActivities(ctx, esign.ActivityFilter{OfferID: offer.ID, Kind: "document.read_to_end"}); err != nil || len(as) != 2 {
+		t.Errorf("read to the end: %d activities, %v", len(as), err)
+	}
+
+	// The pages' scripts threw nothing (errors.js would have reported it).
 	if ls, err := db.ListClientErrorLogs(ctx, esign.ClientErrorLogFilter{Source: "css"}); err != nil || len(ls) != 0 {
 		for _, l := range ls {
 			t.Errorf("client error on %s: %s\n%s", l.URL, l.Message, l.Stack)

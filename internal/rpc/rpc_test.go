@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -226,6 +227,20 @@ func TestRPC(t *testing.T) {
 					}
 				}
 				wantErr(t, cl.ReportClientError(ctx, web, "one too many", "", ""), esign.TooMany, "rate_limited")
+			}},
+			{"read_to_end", func(t *testing.T, ctx context.Context) {
+				for range 2 { // recorded once
+					if err := cl.ReadToEnd(ctx, a.session, a.offer.ID, a.offerDoc.ID); err != nil {
+						t.Fatal(err)
+					}
+				}
+				as, err := e.DB.ListActivities(ctx, esign.ActivityFilter{OfferID: a.offer.ID, Kind: "document.read_to_end"})
+				if err != nil || len(as) != 1 || !strings.Contains(as[0].Detail, a.offerDoc.ID) {
+					t.Fatalf("read to end: %+v, %v", as, err)
+				}
+				wantErr(t, cl.ReadToEnd(ctx, a.session, a.offer.ID, a.contractDoc.ID), esign.NotFound, "")
+				wantErr(t, cl.ReadToEnd(ctx, b.session, a.offer.ID, a.offerDoc.ID), esign.NotFound, "")
+				wantErr(t, cl.ReadToEnd(ctx, a.session, a.offer.ID, ""), esign.Invalid, "missing_field")
 			}},
 			{"resolve_link", func(t *testing.T, ctx context.Context) {
 				now := e.Clock.Now()

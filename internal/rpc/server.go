@@ -124,6 +124,7 @@ func (s *Server) queues(q Queues) map[string]map[string]method {
 		q.Document: {
 			MethodGetDocument:  {authSession, s.getDocument},
 			MethodMarkDocument: {authSession, s.markDocument},
+			MethodReadToEnd:    {authSession, s.readToEnd},
 		},
 		q.Timestamp: {
 			MethodTimestamp: {authAny, s.timestamp},

@@ -12,7 +12,15 @@ const (
 	MethodWebLogin    = "customer.web-login"
 	MethodMe          = "customer.me"
 	MethodResolveLink = "link.resolve"
+	MethodReadToEnd   = "document.read-to-end"
 )
+
+// ReadToEndRequest is the body of document.read-to-end (session token).
+type ReadToEndRequest struct {
+	Caller
+	OfferID    string `json:"offerId"`
+	DocumentID string `json:"documentId"`
+}
 
 // WebLoginRequest is the body of customer.web-login (no token).
 type WebLoginRequest struct {
@@ -43,6 +51,20 @@ func (s *Server) webMethods(m map[string]method) {
 	m[MethodWebLogin] = method{authNone, s.webLogin}
 	m[MethodMe] = method{authSession, s.me}
 	m[MethodResolveLink] = method{authNone, s.resolveLink}
+}
+
+func (s *Server) readToEnd(ctx context.Context, c *call, body json.RawMessage) (any, error) {
+	var r ReadToEndRequest
+	if err := decode(body, &r); err != nil {
+		return nil, err
+	}
+	if err := required("offerId", r.OfferID, "documentId", r.DocumentID); err != nil {
+		return nil, err
+	}
+	if err := s.svc.RecordReadToEnd(ctx, c.p, r.OfferID, r.DocumentID, c.meta); err != nil {
+		return nil, err
+	}
+	return OK{true}, nil
 }
 
 func (s *Server) webLogin(ctx context.Context, c *call, body json.RawMessage) (any, error) {
@@ -97,4 +119,10 @@ func (c *Client) Me(ctx context.Context, cl Caller) (*Me, error) {
 // for an unknown or expired code.
 func (c *Client) ResolveLink(ctx context.Context, cl Caller, code string) (*Link, error) {
 	return invoke[Link](ctx, c, c.q.Customer, MethodResolveLink, LinkRequest{Caller: cl, Code: code})
+}
+
+// ReadToEnd records that the customer reached the last page of the
+// offer's document (document.read-to-end).
+func (c *Client) ReadToEnd(ctx context.Context, cl Caller, offerID, documentID string) error {
+	return c.ok(ctx, c.q.Document, MethodReadToEnd, ReadToEndRequest{Caller: cl, OfferID: offerID, DocumentID: documentID})
 }

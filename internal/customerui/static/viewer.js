@@ -51,6 +51,15 @@ if (viewer) {
     observer = new IntersectionObserver((entries) => {
       for (const e of entries) if (e.isIntersecting) renderPage(e.target).catch(fail);
     }, { rootMargin: "600px 0px" });
+    // The bottom of the last page on the screen: the customer reached the
+    // end (recorded by the server with its time, the evidence of review).
+    const shown = buttons[current];
+    const end = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      end.disconnect();
+      fetch(`/o/${shown.dataset.offer}/documents/${shown.dataset.doc}/end`, { method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json" }, body: "{}" }).catch(() => {});
+    });
     for (let n = 1; n <= doc.numPages; n++) {
       const holder = document.createElement("div");
       holder.className = "viewer-page";
@@ -61,6 +70,10 @@ if (viewer) {
       box.append(holder);
       observer.observe(holder);
     }
+    const bottom = document.createElement("div");
+    bottom.className = "viewer-end";
+    box.append(bottom);
+    end.observe(bottom);
   }
 
   function fail() {
