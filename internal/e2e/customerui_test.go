@@ -318,6 +318,16 @@ func TestCustomerUI(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	// A sign-in in a second browser ends the first browser's session.
+	other := webuitest.Browser(t)
+	webuitest.Do(t, other, "sign in elsewhere", chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), cust.Password),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("contracts-h")))
+	webuitest.Do(t, bctx, "come back in the first browser", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("username")))
+	if got := p.text(".flash"); !strings.Contains(got, "Your session has ended") {
+		t.Errorf("the first browser after a sign-in elsewhere: %q", got)
+	}
+
 	// A browser without WebCrypto is told so.
 	webuitest.Do(t, bctx, "open the unsupported page", chromedp.Navigate(base+"/unsupported"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	p.check("unsupported")
