@@ -56,6 +56,7 @@ func (a *app) customersServiceWith(q customers.Enqueuer) (*customers.Service, er
 	cfg.RegisterPerIP = notify.Limit{N: m.RegisterPerIPPer10Min, Per: 10 * time.Minute}
 	cfg.TimestampPerApp = notify.Limit{N: m.TimestampPerAppPer10Min, Per: 10 * time.Minute}
 	cfg.CodeKey = key
+	cfg.ParallelWebSessions = m.WebSessions == "allow"
 	return customers.New(customers.Deps{DB: a.db, Queue: q, Sessions: sessions, Limiter: limiter, TSA: ts, Docs: a.docs,
 		Events: a.events}, cfg)
 }

@@ -57,6 +57,11 @@ type Config struct {
 	RegisterPerIP    notify.Limit  // app registrations from one client address
 	TimestampPerApp  notify.Limit  // /api/timestamp requests from one app installation
 
+	// ParallelWebSessions lets a customer's new web sign-in leave their
+	// other web sessions alive; false (the default) ends them: one web
+	// session per customer (mobile.web_sessions).
+	ParallelWebSessions bool
+
 	// CodeKey keys the hash under which SMS codes are stored (≥ 32 bytes).
 	CodeKey []byte
 	Now     func() time.Time

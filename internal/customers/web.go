@@ -14,8 +14,8 @@ const WebPlatform = "web"
 // WebLogin checks a customer's username and password typed into the
 // customer web UI and opens a session bound to the customer's web app
 // record (created on the first web sign-in). The customer's earlier web
-// session is revoked: one web session per customer, a new sign-in ends the
-// older one (docs/customer-ui.md). The same lockout as the app's login
+// sessions are revoked — one web session per customer, a new sign-in ends
+// the older one — unless Config.ParallelWebSessions (docs/customer-ui.md). The same lockout as the app's login
 // applies; the rate limits are per client address and per username, with
 // the app's login limit (mobile.login_per_app_per_10min). Errors:
 // Unauthorized (invalid_credentials), TooMany (rate_limited).
@@ -41,7 +41,7 @@ func (s *Service) WebLogin(ctx context.Context, username, pw string, m Meta) (*L
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
-	in, err := s.openSession(ctx, op, app, c, pw)
+	in, err := s.openSession(ctx, op, app, c, pw, !s.cfg.ParallelWebSessions)
 	if err != nil {
 		return nil, err
 	}
@@ -73,11 +73,13 @@ func (s *Service) webApp(ctx context.Context, customerID string) (*esign.App, er
 	return app, nil
 }
 
-// openSession revokes the app's sessions and opens a new one for c, with
-// the password proof of pw.
-func (s *Service) openSession(ctx context.Context, op string, app *esign.App, c *esign.Customer, pw string) (*LoggedIn, error) {
-	if err := s.sessions.RevokeAppSessions(ctx, app.ID); err != nil {
-		return nil, esign.E(op, err)
+// openSession opens a new session of the app for c, with the password
+// proof of pw, after revoking the app's other sessions when alone.
+func (s *Service) openSession(ctx context.Context, op string, app *esign.App, c *esign.Customer, pw string, alone bool) (*LoggedIn, error) {
+	if alone {
+		if err := s.sessions.RevokeAppSessions(ctx, app.ID); err != nil {
+			return nil, esign.E(op, err)
+		}
 	}
 	token, hash := newToken(SessionTokenPrefix)
 	now := s.now()
