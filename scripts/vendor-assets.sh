@@ -17,6 +17,9 @@ cd "$(dirname "$0")/.."
 assets=(
   # axe-core: accessibility checks that the browser tests inject into every page (never served).
   "axe-core 4.14.1 internal/webui/webuitest/vendor/axe-core axe.min.js LICENSE"
+  # pdfjs-dist: renders the offer's PDFs in the customer UI (served from css's own origin, worker included),
+  # with the CMaps and standard fonts so that any text renders.
+  "pdfjs-dist 5.4.296 internal/customerui/static/vendor/pdfjs-dist LICENSE build/pdf.min.mjs build/pdf.worker.min.mjs cmaps/* standard_fonts/*"
 )
 
 tmp=$(mktemp -d)
@@ -35,7 +38,9 @@ for line in "${assets[@]}"; do
     echo "package $pkg"
     echo "version $version"
     echo "integrity $integrity"
-    for f in $files; do
+    # Patterns (cmaps/*) are expanded inside the package.
+    for f in $(cd "$tmp/x/package" && for g in $files; do ls -d $g; done); do
+      mkdir -p "$dest/$(dirname "$f")"
       cp "$tmp/x/package/$f" "$dest/$f"
       echo "sha256 $(sha256sum "$dest/$f" | cut -d' ' -f1) $f"
     done

@@ -73,6 +73,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	credFile := fs.String("webhook-credentials", "", "file holding user:password for the webhook API and the inbox API (default <data_dir>/"+demoCredentialsFile+", which esign all writes)")
 	ref := fs.String("customer-ref", demo.DefaultCustomerRef, "bank reference of the demo customer, reused by every run")
 	outDir := fs.String("out", ".", "directory to write the sealed contract's PDFs to")
+	browser := fs.Bool("browser", false, "file an offer and print its link and the customer's credentials to sign it in the customer web UI, instead of signing with the reference device")
 	var trust stringList
 	fs.Var(&trust, "trust", "PEM file of a trust anchor of the contract's signatures (repeatable; default: the system roots and the development CA of the data directory)")
 	if err := parseFlags(fs, args); err != nil {
@@ -85,7 +86,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	o := demo.Options{WebhookURL: *webhook, MobileURL: *mobile, InboxURL: *inbox, CustomerRef: *ref, OutDir: *outDir, Out: env.Stdout}
+	o := demo.Options{WebhookURL: *webhook, MobileURL: *mobile, InboxURL: *inbox, CustomerRef: *ref, OutDir: *outDir, Out: env.Stdout, Browser: *browser}
 	if o.WebhookURL == "" {
 		o.WebhookURL = "http://" + displayAddr(cfg.Listen.Webhook)
 	}
@@ -122,6 +123,8 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(env.Stdout, "signed.")
+	if !*browser {
+		fmt.Fprintln(env.Stdout, "signed.")
+	}
 	return nil
 }

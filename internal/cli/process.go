@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"embed"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	"net"
@@ -71,11 +69,6 @@ func (p processSpec) needsDB() bool {
 // runsQueue: oss and cron work the job queue.
 func (p processSpec) runsQueue() bool { return p.has(roleOSS) || p.has(roleCron) }
 
-//go:embed templates
-var templateFS embed.FS
-
-var pageTemplates = template.Must(template.ParseFS(templateFS, "templates/*.html"))
-
 // app is one running process: its configuration and the shared resources
 // that its listeners use.
 type app struct {
@@ -96,6 +89,7 @@ type app struct {
 	signing   *signing.Service   // oss: M1/M2 and the bank's seal (mobile API, RPC for css)
 	mobile    http.Handler
 	admin     http.Handler            // oss: the operators' web interface
+	customer  http.Handler            // css: the customer's web signing journey
 	webhook   http.Handler            // oss: the external webhook API
 	events    *offers.Emitter         // events out to the bank (webhook.event_urls); set with the queue
 	sysConfig *bus.SystemConfigHolder // css: the latest configuration from oss
@@ -236,7 +230,16 @@ func (a *app) open(ctx context.Context) error {
 			return q.Stop(sctx)
 		})
 	}
-	return a.openBus(ctx)
+	if err := a.openBus(ctx); err != nil {
+		return err
+	}
+	if a.spec.has(roleCSS) {
+		var err error
+		if a.customer, err = a.customerUI(); err != nil {
+			return fmt.Errorf("customer UI: %w", err)
+		}
+	}
+	return nil
 }
 
 // openStores opens what oss and cron keep besides the database: the
@@ -371,7 +374,7 @@ func (a *app) listeners() []httpkit.Listener {
 		add("mobile", l.Mobile, a.mobile)
 	}
 	if a.spec.has(roleCSS) {
-		add("customer", l.Customer, a.browser(a.page("customer.html", "esign — sign your documents")))
+		add("customer", l.Customer, a.customer)
 		add("customer_realtime", l.CustomerRealtime, a.api(nil))
 	}
 	if a.spec.has(rolePDFService) {
@@ -405,12 +408,6 @@ func (a *app) wrap(name string, h http.Handler) http.Handler {
 	return httpkit.Chain(mux, httpkit.Standard(a.log, a.httpm, name)...)
 }
 
-// browser wraps a handler for browser-facing listeners: CSP and friends, and
-// cross-origin (CSRF) protection on state-changing requests.
-func (a *app) browser(h http.Handler) http.Handler {
-	return httpkit.Chain(h, httpkit.SecureHeaders(""), httpkit.CrossOrigin(), httpkit.LimitBody(a.cfg.HTTP.MaxBodyBytes))
-}
-
 // api wraps a JSON API mux; unknown paths answer a JSON 404.
 func (a *app) api(mux *http.ServeMux) http.Handler {
 	if mux == nil {
@@ -420,25 +417,6 @@ func (a *app) api(mux *http.ServeMux) http.Handler {
 		return esign.E("http", esign.NotFound, "no such endpoint")
 	}))
 	return httpkit.Chain(mux, httpkit.LimitBody(a.cfg.HTTP.MaxBodyBytes))
-}
-
-type pageData struct {
-	Title   string
-	Version string
-}
-
-// page serves a server-rendered page at "/" and 404 elsewhere.
-func (a *app) page(name, title string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if err := pageTemplates.ExecuteTemplate(w, name, pageData{Title: title, Version: version}); err != nil {
-			a.log.Error("render page", "page", name, "err", err)
-		}
-	})
 }
 
 // printBanner tells the newcomer where to click.

@@ -58,6 +58,7 @@ func (a *app) customersServiceWith(q customers.Enqueuer) (*customers.Service, er
 	cfg.ClientErrorsPerApp = notify.Limit{N: m.ClientErrorsPerAppPer10Min, Per: 10 * time.Minute}
 	cfg.ClientErrorsPerDay = notify.Limit{N: m.ClientErrorsPerDay, Per: 24 * time.Hour}
 	cfg.CodeKey = key
+	cfg.ParallelWebSessions = m.WebSessions == "allow"
 	return customers.New(customers.Deps{DB: a.db, Queue: q, Sessions: sessions, Limiter: limiter, TSA: ts, Docs: a.docs,
 		Events: a.events}, cfg)
 }

@@ -231,55 +231,13 @@ func TestDemoProduction(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three processes against PostgreSQL, RabbitMQ and Redis")
 	}
-	amqpURL := esigntest.ServerURL(t, esigntest.AMQPURLEnv)
-	pgURL := esigntest.PostgresSchemaURL(t)
-	redisURL := esigntest.ServerURL(t, esigntest.RedisURLEnv)
-	dataDir := t.TempDir()
-	dir := t.TempDir()
-	credFile := filepath.Join(dir, "webhook-credentials")
-	if err := os.WriteFile(credFile, []byte("demo:"+rand.Text()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var creds []string
-	for _, k := range []string{"CUSTOMER_BOOTSTRAP", "CUSTOMER_SEND_ASSOCIATION_TOKEN", "CUSTOMER_APPROVE", "OFFER_UPLOAD", "OFFER_REVOKE", "DEV_INBOX"} {
-		creds = append(creds, "ESIGN_WEBHOOK_"+k+"_FILE="+credFile)
-	}
-	env := demoEnviron(t, dataDir, append(creds, "ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL="+pgURL, testKeys,
-		"ESIGN_BUS_AMQP_URL="+amqpURL, "ESIGN_BUS_NAMESPACE="+testBusNamespace(t, amqpURL), "ESIGN_REDIS_URL="+redisURL)...)
-	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
-		t.Fatalf("migrate up: %s", errs)
-	}
-	startProcess(t, "tsa", env)
-	// The bank's certificate from the development PKI the TSA uses, so
-	// that one trust anchor (the data directory's) covers both.
-	cfg, err := loadConfig(Env{Environ: env}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := openKeyring(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev, err := openDevPKI(cfg, keys, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p12, err := pkcs12.Modern.Encode(dev.Signer.Key, dev.Signer.Certificate, dev.Signer.Chain, "bank-p12-pw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "bank.p12"), p12, 0o600)
-	os.WriteFile(filepath.Join(dir, "pw"), []byte("bank-p12-pw\n"), 0o600)
-	if code, out, errs := run(t, t.Context(), env, nil, "cert", "import", "--p12", filepath.Join(dir, "bank.p12"),
-		"--password-file", filepath.Join(dir, "pw"), "--activate"); code != 0 {
-		t.Fatalf("cert import: %d %q %q", code, out, errs)
-	}
-	oss := startProcess(t, "oss", env)
-	startProcess(t, "pdfservice", env)
+	p := startProduction(t)
+	oss := startProcess(t, "oss", p.env)
+	startProcess(t, "pdfservice", p.env)
 	// Redis (rate limits per phone number) outlives the test: a customer
 	// of its own, with a phone number of its own.
 	ref := "esign-demo-" + strings.ToLower(rand.Text()[:10])
-	code, stdout, stderr := run(t, t.Context(), env, nil, demoFlags(oss, "--webhook-credentials", credFile, "--customer-ref", ref, "--out", dir)...)
+	code, stdout, stderr := run(t, t.Context(), p.env, nil, demoFlags(oss, "--webhook-credentials", p.credFile, "--customer-ref", ref, "--out", p.dir)...)
 	if code != 0 || !strings.HasSuffix(stdout, "signed.\n") || strings.Count(stdout, "valid, PAdES B-LT") != 2 {
 		t.Fatalf("esign demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -326,4 +284,64 @@ func validateElsewhere(t *testing.T, path string, pdf []byte, caFile string, br 
 	os.WriteFile(filepath.Join(dir, "sig.der"), sig, 0o600)
 	runTool("openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", filepath.Join(dir, "sig.der"),
 		"-content", filepath.Join(dir, "content"), "-CAfile", caFile, "-purpose", "any", "-out", os.DevNull)
+}
+
+// production is the environment of the production deployment's processes.
+type production struct {
+	env                    []string
+	dataDir, dir, credFile string
+}
+
+// startProduction prepares the production deployment (PostgreSQL schema
+// migrated, RabbitMQ namespace, Redis, the webhook endpoints and the inbox
+// API with credentials from a file, as bench/demo.sh does), starts its TSA
+// and imports the bank's certificate from the development PKI the TSA
+// uses, so that one trust anchor (the data directory's) covers both. The
+// caller starts oss, pdfservice and css.
+func startProduction(t *testing.T) production {
+	t.Helper()
+	amqpURL := esigntest.ServerURL(t, esigntest.AMQPURLEnv)
+	pgURL := esigntest.PostgresSchemaURL(t)
+	redisURL := esigntest.ServerURL(t, esigntest.RedisURLEnv)
+	dataDir := t.TempDir()
+	dir := t.TempDir()
+	credFile := filepath.Join(dir, "webhook-credentials")
+	if err := os.WriteFile(credFile, []byte("demo:"+rand.Text()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var creds []string
+	for _, k := range []string{"CUSTOMER_BOOTSTRAP", "CUSTOMER_SEND_ASSOCIATION_TOKEN", "CUSTOMER_APPROVE", "OFFER_UPLOAD", "OFFER_REVOKE", "DEV_INBOX"} {
+		creds = append(creds, "ESIGN_WEBHOOK_"+k+"_FILE="+credFile)
+	}
+	env := demoEnviron(t, dataDir, append(creds, "ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL="+pgURL, testKeys,
+		"ESIGN_BUS_AMQP_URL="+amqpURL, "ESIGN_BUS_NAMESPACE="+testBusNamespace(t, amqpURL), "ESIGN_REDIS_URL="+redisURL)...)
+	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
+		t.Fatalf("migrate up: %s", errs)
+	}
+	startProcess(t, "tsa", env)
+	// The bank's certificate from the development PKI the TSA uses, so
+	// that one trust anchor (the data directory's) covers both.
+	cfg, err := loadConfig(Env{Environ: env}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := openKeyring(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := openDevPKI(cfg, keys, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12, err := pkcs12.Modern.Encode(dev.Signer.Key, dev.Signer.Certificate, dev.Signer.Chain, "bank-p12-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "bank.p12"), p12, 0o600)
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("bank-p12-pw\n"), 0o600)
+	if code, out, errs := run(t, t.Context(), env, nil, "cert", "import", "--p12", filepath.Join(dir, "bank.p12"),
+		"--password-file", filepath.Join(dir, "pw"), "--activate"); code != 0 {
+		t.Fatalf("cert import: %d %q %q", code, out, errs)
+	}
+	return production{env: env, dataDir: dataDir, dir: dir, credFile: credFile}
 }

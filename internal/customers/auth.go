@@ -408,15 +408,9 @@ func (s *Service) Login(ctx context.Context, app *esign.App, username, pw string
 	if err := s.allow(ctx, op, "login:app:"+app.ID, s.cfg.LoginPerApp); err != nil {
 		return nil, err
 	}
-	var c *esign.Customer
-	if username != "" && len(username) <= UsernameMax*4 {
-		cs, err := s.db.ListCustomers(ctx, esign.CustomerFilter{Username: username, Page: esign.Page{Limit: 1}})
-		if err != nil {
-			return nil, esign.E(op, err)
-		}
-		if len(cs) == 1 {
-			c = cs[0]
-		}
+	c, err := s.customerByUsername(ctx, op, username)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.verifyPassword(ctx, op, c, pw, nil); err != nil {
 		return nil, err
@@ -424,20 +418,14 @@ func (s *Service) Login(ctx context.Context, app *esign.App, username, pw string
 	if c.ID != app.CustomerID { // right password, but another customer's device
 		return nil, errCredentials(op)
 	}
-	if err := s.sessions.RevokeAppSessions(ctx, app.ID); err != nil {
-		return nil, esign.E(op, err)
-	}
-	token, hash := newToken(SessionTokenPrefix)
-	now := s.now()
-	sess := Session{TokenHash: hash, AppID: app.ID, CustomerID: c.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionMax),
-		PasswordProof: s.passwordProof(hash, c, pw)}
-	if err := s.sessions.CreateSession(ctx, sess); err != nil {
-		return nil, esign.E(op, err)
+	in, err := s.openSession(ctx, op, app, c, pw, true) // one session per device
+	if err != nil {
+		return nil, err
 	}
 	if err := s.db.CreateActivity(ctx, activity(c.ID, "", "customer.login", `{"app_id":"`+app.ID+`"}`, m)); err != nil {
 		return nil, esign.E(op, err)
 	}
-	return &LoggedIn{SessionToken: token, ExpiresAt: sess.ExpiresAt, IdleTimeout: s.cfg.SessionIdle, Customer: c}, nil
+	return in, nil
 }
 
 // Principal is an authenticated customer session.
@@ -561,8 +549,9 @@ const (
 	maxClientUserAgent    = 512
 )
 
-// ReportClientError stores an error the app reports, its fields cut to
-// bounded lengths, within ClientErrorsPerApp for the app and
+// ReportClientError stores an error the app — or, for the customer's web
+// app record, the customer web UI (source "css") — reports, its fields cut
+// to bounded lengths, within ClientErrorsPerApp for the app and
 // ClientErrorsPerDay for the whole system. Errors: Invalid, TooMany
 // (rate_limited, with RetryAfter), Unavailable.
 func (s *Service) ReportClientError(ctx context.Context, app *esign.App, e ClientError, m Meta) error {
@@ -573,7 +562,11 @@ func (s *Service) ReportClientError(ctx context.Context, app *esign.App, e Clien
 	if err := s.allow(ctx, op, "client-error:day", s.cfg.ClientErrorsPerDay); err != nil {
 		return err
 	}
-	return s.db.CreateClientErrorLog(ctx, &esign.ClientErrorLog{Source: "app", Message: cut(e.Message, maxClientErrorMessage),
+	source := "app"
+	if app.Platform == WebPlatform {
+		source = "css"
+	}
+	return s.db.CreateClientErrorLog(ctx, &esign.ClientErrorLog{Source: source, Message: cut(e.Message, maxClientErrorMessage),
 		Stack: cut(e.Stack, maxClientErrorStack), URL: cut(e.URL, maxClientErrorURL), UserAgent: cut(m.UserAgent, maxClientUserAgent),
 		CustomerID: app.CustomerID})
 }

@@ -57,8 +57,13 @@ type Config struct {
 	RegisterPerIP    notify.Limit  // app registrations from one client address
 	TimestampPerApp  notify.Limit  // /api/timestamp requests from one app installation
 
-	ClientErrorsPerApp notify.Limit // client error reports from one app installation
+	ClientErrorsPerApp notify.Limit // client error reports from one app installation (or one customer's web sessions)
 	ClientErrorsPerDay notify.Limit // client error reports stored by the whole system
+
+	// ParallelWebSessions lets a customer's new web sign-in leave their
+	// other web sessions alive; false (the default) ends them: one web
+	// session per customer (mobile.web_sessions).
+	ParallelWebSessions bool
 
 	// CodeKey keys the hash under which SMS codes are stored (≥ 32 bytes).
 	CodeKey []byte
@@ -81,7 +86,7 @@ func DefaultConfig() Config {
 		RegisterPerIP:    notify.Limit{N: 60, Per: 10 * time.Minute},
 		TimestampPerApp:  notify.Limit{N: 120, Per: 10 * time.Minute},
 
-		ClientErrorsPerApp: notify.Limit{N: 20, Per: 10 * time.Minute},
+		ClientErrorsPerApp: notify.Limit{N: 30, Per: 10 * time.Minute},
 		ClientErrorsPerDay: notify.Limit{N: 10000, Per: 24 * time.Hour},
 	}
 }

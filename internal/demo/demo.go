@@ -64,6 +64,11 @@ type Options struct {
 	// also derive the demo customer's password.
 	User, Password string
 
+	// Browser stops after filing the offer (announced by SMS) and prints
+	// its short link with the customer's username and password, to sign
+	// it in the customer web UI; Result.Link holds the link.
+	Browser bool
+
 	CustomerRef string         // the demo customer's bank reference; default DefaultCustomerRef
 	Roots       *x509.CertPool // trust anchors of the sealed contract's signatures
 	OutDir      string         // directory for the contract's PDFs (created); default "."
@@ -80,6 +85,7 @@ type Result struct {
 	OfferID     string
 	ContractID  string
 	Files       []string // the sealed PDFs written to OutDir
+	Link        string   // Browser: the offer's short link in the customer UI
 }
 
 // Customer is the demo customer of a reference: a phone number, user name
@@ -186,7 +192,10 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	if err := r.revokeLeftovers(ctx); err != nil {
 		return nil, err
 	}
-	offerID, err := r.fileOffer(ctx)
+	if o.Browser {
+		return r.forBrowser(ctx)
+	}
+	offerID, err := r.fileOffer(ctx, "email")
 	if err != nil {
 		return nil, err
 	}
@@ -492,13 +501,14 @@ func (r *runner) revoke(ctx context.Context, offerID, reason string) error {
 		map[string]string{"customer_ref": r.c.Ref, "offer_id": offerID, "reason": reason}, nil)
 }
 
-// fileOffer uploads the offer of two PDFs, announced by e-mail (the SMS
-// budget of the demo phone is kept for the codes). The idempotency key
+// fileOffer uploads the offer of two PDFs, announced on channel (e-mail
+// when the demo signs: the SMS budget of the demo phone is kept for the
+// codes). The idempotency key
 // makes a repeated upload return the first offer.
-func (r *runner) fileOffer(ctx context.Context) (string, error) {
+func (r *runner) fileOffer(ctx context.Context, channel string) (string, error) {
 	ref := "esign-demo-" + strings.ToLower(rand.Text()[:12])
 	up := webhookapi.UploadRequest{CustomerRef: r.c.Ref, ExternalRef: ref, Title: "Demo loan agreement",
-		ExpiresAt: time.Now().Add(7 * 24 * time.Hour).UTC().Truncate(time.Second), Channel: "email"}
+		ExpiresAt: time.Now().Add(7 * 24 * time.Hour).UTC().Truncate(time.Second), Channel: channel}
 	for _, d := range []struct {
 		name string
 		pdf  []byte
@@ -608,4 +618,37 @@ func (r *runner) contract(ctx context.Context, id string) ([]string, error) {
 	}
 	r.step("contract acknowledged")
 	return files, nil
+}
+
+// linkRE finds the short link of an offer in an SMS text.
+var linkRE = regexp.MustCompile(`https?://\S+/s/[a-z0-9]+`)
+
+// forBrowser files an offer announced by SMS and prints its short link
+// and the customer's credentials, for signing in the customer web UI.
+func (r *runner) forBrowser(ctx context.Context) (*Result, error) {
+	before, err := r.inbox(ctx, 1)
+	if err != nil {
+		return nil, err
+	}
+	offerID, err := r.fileOffer(ctx, "sms")
+	if err != nil {
+		return nil, err
+	}
+	link, err := r.waitCode(ctx, "the offer's SMS", func(msgs []webhookapi.InboxMessage) string {
+		for _, m := range msgs {
+			if len(before) > 0 && m.ID == before[0].ID {
+				break
+			}
+			if l := linkRE.FindString(m.Text); l != "" {
+				return l
+			}
+		}
+		return ""
+	})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(r.o.Out, "\nOpen %s in a browser and sign in as %s with the password %s\n"+
+		"(the signing code arrives in the development inbox of the admin UI).\n", link, r.c.Username, r.c.Password)
+	return &Result{CustomerRef: r.o.CustomerRef, OfferID: offerID, Link: link}, nil
 }

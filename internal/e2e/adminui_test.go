@@ -39,7 +39,11 @@ type system struct {
 	env   []string
 }
 
-func startAll(t *testing.T) *system {
+// hookAuth is the webhook credentials of tests that set their own.
+const hookAuth = "bank:e2e-webhook-password-0123456789"
+
+// startAll starts esign all with the extra settings (later settings win).
+func startAll(t *testing.T, extra ...string) *system {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
 	// No webhook credentials: esign all enables what esign demo needs
@@ -51,6 +55,7 @@ func startAll(t *testing.T) *system {
 	// The customer service asks the built-in TSA at its configured
 	// address: that one needs a fixed port.
 	env = append(env, "ESIGN_LISTEN_TSA="+freeAddr(t))
+	env = append(env, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	addrs := make(chan map[string]string, 1)
 	done := make(chan int, 1)

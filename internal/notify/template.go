@@ -2,6 +2,7 @@ package notify
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
@@ -126,9 +127,7 @@ func (r *Renderer) Render(kind Kind, lang Lang, p Params) (Rendered, error) {
 		lang = Hungarian
 		tt = r.text[lang]
 	}
-	if p.URL == "" {
-		p.URL = r.brand.BaseURL
-	}
+	p.URL = r.link(p.URL)
 	data := templateData{Brand: r.brand, Lang: lang, Kind: kind, Params: p}
 	var out Rendered
 	dst := []*string{&out.SMS, &out.Subject, &out.Text, &out.PushTitle, &out.PushBody}
@@ -152,3 +151,12 @@ func (r *Renderer) Render(kind Kind, lang Lang, p Params) (Rendered, error) {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// link resolves a relative URL ("s/CODE", a short link of the customer UI)
+// against the customer UI's address; empty gives the address itself.
+func (r *Renderer) link(u string) string {
+	if u == "" || strings.Contains(u, "://") {
+		return cmp.Or(u, r.brand.BaseURL)
+	}
+	return strings.TrimSuffix(r.brand.BaseURL, "/") + "/" + strings.TrimPrefix(u, "/")
+}

@@ -102,6 +102,25 @@ func TestRenderErrors(t *testing.T) {
 	}
 }
 
+// TestShortLink: a relative URL (the short link "s/CODE" of an offer) is
+// resolved against the customer UI's address; an absolute one is kept.
+func TestShortLink(t *testing.T) {
+	r, err := NewRenderer(testBranding(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for url, want := range map[string]string{"s/abc123": "https://sign.pelda.hu/s/abc123", "/s/abc123": "https://sign.pelda.hu/s/abc123",
+		"https://x.example/y": "https://x.example/y"} {
+		got, err := r.Render(OfferAvailable, English, Params{OfferTitle: "Loan", URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(got.SMS, " "+want) {
+			t.Errorf("%s: SMS %q, want the link %s", url, got.SMS, want)
+		}
+	}
+}
+
 func TestParseLang(t *testing.T) {
 	for in, want := range map[string]Lang{"hu": Hungarian, "en": English, "en-GB": English, "EN": English, "": Hungarian, "de": Hungarian} {
 		if got := ParseLang(in); got != want {

@@ -238,10 +238,14 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 		if err != nil {
 			return err
 		}
+		link, err := createLink(ctx, tx, o)
+		if err != nil {
+			return err
+		}
 		for _, r := range rcpt {
 			if _, err := s.d.Queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.OfferAvailable, Channel: r.Channel,
 				Lang: notify.ParseLang(c.Locale), To: r.To, ToName: c.Name,
-				Params: notify.Params{CustomerName: c.Name, OfferTitle: o.Title, ExpiresAt: o.ExpiresAt},
+				Params: notify.Params{CustomerName: c.Name, OfferTitle: o.Title, ExpiresAt: o.ExpiresAt, URL: link},
 				Data:   map[string]string{"offerId": o.ID},
 				Key:    "offer-available-" + o.ID + "-" + string(r.Channel) + "-" + r.To}); err != nil {
 				return err

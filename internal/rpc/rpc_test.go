@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,6 +175,89 @@ func TestRPC(t *testing.T) {
 					t.Fatal(err)
 				}
 				wantErr(t, cl.CheckPassword(ctx, a.device, "x"), esign.Invalid, "too_short")
+			}},
+			{"web_login", func(t *testing.T, ctx context.Context) {
+				web := rpc.Caller{IP: "198.51.100.9", UserAgent: "browser"}
+				_, err := cl.WebLogin(ctx, web, b.username, "Wrong-Passw0rd")
+				wantErr(t, err, esign.Unauthorized, "invalid_credentials")
+				_, err = cl.WebLogin(ctx, web, "nobody-"+rand.Text()[:6], b.password)
+				wantErr(t, err, esign.Unauthorized, "invalid_credentials")
+				first, err := cl.WebLogin(ctx, web, b.username, b.password)
+				if err != nil || first.Customer.ID != b.c.ID || !first.Customer.Approved {
+					t.Fatalf("web login: %+v, %v", first, err)
+				}
+				s1 := rpc.Caller{Token: first.SessionToken}
+				me, err := cl.Me(ctx, s1)
+				if err != nil || me.Username != b.username || me.ID != b.c.ID {
+					t.Fatalf("me: %+v, %v", me, err)
+				}
+				if _, err := cl.GetOffer(ctx, s1, b.offer.ID); err != nil {
+					t.Fatalf("the web session cannot read the offer: %v", err)
+				}
+				// A new web sign-in ends the older web session, not the app's.
+				second, err := cl.WebLogin(ctx, web, b.username, b.password)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = cl.Me(ctx, s1)
+				wantErr(t, err, esign.Unauthorized, "invalid_token")
+				if _, err := cl.Me(ctx, rpc.Caller{Token: second.SessionToken}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := cl.Me(ctx, b.session); err != nil {
+					t.Fatalf("the app's session ended with a web sign-in: %v", err)
+				}
+			}},
+			{"web_client_error", func(t *testing.T, ctx context.Context) {
+				in, err := cl.WebLogin(ctx, rpc.Caller{IP: "198.51.100.10"}, a.username, a.password)
+				if err != nil {
+					t.Fatal(err)
+				}
+				web := rpc.Caller{Token: in.SessionToken, UserAgent: "browser"}
+				if err := cl.ReportClientError(ctx, web, "TypeError: x is undefined", "at sign.js:1", "/o/1"); err != nil {
+					t.Fatal(err)
+				}
+				ls, err := e.DB.ListClientErrorLogs(ctx, esign.ClientErrorLogFilter{Source: "css", CustomerID: a.c.ID})
+				if err != nil || len(ls) != 1 || ls[0].Message != "TypeError: x is undefined" || ls[0].UserAgent != "browser" {
+					t.Fatalf("client errors of the web UI: %+v, %v", ls, err)
+				}
+				for i := 1; i < customers.DefaultConfig().ClientErrorsPerApp.N; i++ {
+					if err := cl.ReportClientError(ctx, web, "again", "", ""); err != nil {
+						t.Fatal(err)
+					}
+				}
+				wantErr(t, cl.ReportClientError(ctx, web, "one too many", "", ""), esign.TooMany, "rate_limited")
+			}},
+			{"read_to_end", func(t *testing.T, ctx context.Context) {
+				for range 2 { // recorded once
+					if err := cl.ReadToEnd(ctx, a.session, a.offer.ID, a.offerDoc.ID); err != nil {
+						t.Fatal(err)
+					}
+				}
+				as, err := e.DB.ListActivities(ctx, esign.ActivityFilter{OfferID: a.offer.ID, Kind: "document.read_to_end"})
+				if err != nil || len(as) != 1 || !strings.Contains(as[0].Detail, a.offerDoc.ID) {
+					t.Fatalf("read to end: %+v, %v", as, err)
+				}
+				wantErr(t, cl.ReadToEnd(ctx, a.session, a.offer.ID, a.contractDoc.ID), esign.NotFound, "")
+				wantErr(t, cl.ReadToEnd(ctx, b.session, a.offer.ID, a.offerDoc.ID), esign.NotFound, "")
+				wantErr(t, cl.ReadToEnd(ctx, a.session, a.offer.ID, ""), esign.Invalid, "missing_field")
+			}},
+			{"resolve_link", func(t *testing.T, ctx context.Context) {
+				now := e.Clock.Now()
+				for code, exp := range map[string]time.Time{"live-" + rand.Text()[:8]: now.Add(time.Hour), "dead-" + rand.Text()[:8]: now.Add(-time.Minute)} {
+					if err := e.DB.CreateShortener(ctx, &esign.Shortener{Code: code, TargetURL: "/o/" + a.offer.ID, ExpiresAt: exp}); err != nil {
+						t.Fatal(err)
+					}
+					l, err := cl.ResolveLink(ctx, rpc.Caller{IP: "198.51.100.7"}, code)
+					switch {
+					case exp.After(now) && (err != nil || l.Target != "/o/"+a.offer.ID):
+						t.Errorf("live link: %+v, %v", l, err)
+					case exp.Before(now):
+						wantErr(t, err, esign.NotFound, "")
+					}
+				}
+				_, err := cl.ResolveLink(ctx, rpc.Caller{}, "no-such-code")
+				wantErr(t, err, esign.NotFound, "")
 			}},
 			{"login_wrong_password", func(t *testing.T, ctx context.Context) {
 				_, err := cl.Login(ctx, a.device, a.username, "Wrong-Passw0rd")

@@ -94,7 +94,7 @@ func (s *Server) queues(q Queues) map[string]map[string]method {
 		MethodAssociate:       {authDevice, s.associate},
 		MethodRemoveAccount:   {authDevice, s.removeAccount},
 		MethodUpdatePushToken: {authDevice, s.updatePushToken},
-		MethodClientError:     {authDevice, s.clientError},
+		MethodClientError:     {authAny, s.clientError}, // a web session reports for its web app record
 	}
 	if s.systemConfig != nil {
 		app[MethodSystemConfig] = method{authNone, func(ctx context.Context, _ *call, _ json.RawMessage) (any, error) {
@@ -124,11 +124,13 @@ func (s *Server) queues(q Queues) map[string]map[string]method {
 		q.Document: {
 			MethodGetDocument:  {authSession, s.getDocument},
 			MethodMarkDocument: {authSession, s.markDocument},
+			MethodReadToEnd:    {authSession, s.readToEnd},
 		},
 		q.Timestamp: {
 			MethodTimestamp: {authAny, s.timestamp},
 		},
 	}
+	s.webMethods(out[q.Customer])
 	s.signatureQueues(q, out)
 	return out
 }
@@ -333,9 +335,16 @@ func (s *Server) login(ctx context.Context, c *call, body json.RawMessage) (any,
 	if err != nil {
 		return nil, err
 	}
+	return loggedIn(in), nil
+}
+
+func loggedIn(in *customers.LoggedIn) LoggedIn {
 	return LoggedIn{SessionToken: in.SessionToken, ExpiresAt: in.ExpiresAt, IdleTimeoutSeconds: int64(in.IdleTimeout.Seconds()),
-		Customer: Customer{ID: in.Customer.ID, Name: in.Customer.Name, Status: string(in.Customer.Status),
-			Approved: in.Customer.Status == esign.CustomerActive}}, nil
+		Customer: customer(in.Customer)}
+}
+
+func customer(c *esign.Customer) Customer {
+	return Customer{ID: c.ID, Name: c.Name, Status: string(c.Status), Approved: c.Status == esign.CustomerActive}
 }
 
 func (s *Server) logout(ctx context.Context, c *call, body json.RawMessage) (any, error) {

@@ -1,0 +1,58 @@
+package customers_test
+
+import (
+	"context"
+	"testing"
+
+	"esign/internal/customers"
+	"esign/internal/customers/customerstest"
+	"esign/internal/esign"
+	"esign/internal/password"
+)
+
+// TestWebSessions: a new web sign-in ends the customer's older web session
+// unless parallel web sessions are allowed (mobile.web_sessions).
+func TestWebSessions(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		parallel  bool
+		firstLive bool
+	}{{"end_older", false, false}, {"allow", true, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := customerstest.New(t, customerstest.OpenDB(t, "sqlite"), nil, customers.Config{ParallelWebSessions: tt.parallel}, nil)
+			c := e.Customer(t, "Web")
+			hash, err := password.Hash("Web-Passw0rd-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			user := "web-" + c.ID[:8]
+			if _, err := e.DB.UpdateCustomer(ctx, c.ID, esign.CustomerUpdate{Username: &user, PasswordHash: &hash}); err != nil {
+				t.Fatal(err)
+			}
+			m := customers.Meta{IP: "198.51.100.1"}
+			if _, err := e.Svc.WebLogin(ctx, user, "wrong-Passw0rd", m); esign.ErrorCode(err) != "invalid_credentials" {
+				t.Fatalf("wrong password: %v", err)
+			}
+			first, err := e.Svc.WebLogin(ctx, user, "Web-Passw0rd-1", m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := e.Svc.WebLogin(ctx, user, "Web-Passw0rd-1", m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Svc.AuthenticateSession(ctx, second.SessionToken); err != nil {
+				t.Fatalf("the new session: %v", err)
+			}
+			_, err = e.Svc.AuthenticateSession(ctx, first.SessionToken)
+			if live := err == nil; live != tt.firstLive {
+				t.Errorf("the older session live = %v (%v), want %v", live, err, tt.firstLive)
+			}
+			apps, err := e.DB.ListApps(ctx, esign.AppFilter{CustomerID: c.ID})
+			if err != nil || len(apps) != 1 || apps[0].Platform != customers.WebPlatform {
+				t.Errorf("web app records: %+v, %v", apps, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,364 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"esign/internal/demo"
+	"esign/internal/esign"
+	"esign/internal/pades"
+	"esign/internal/pdf/pdftest"
+	"esign/internal/pki"
+	"esign/internal/sqlstore"
+	"esign/internal/webhookapi"
+	"esign/internal/webui/webuitest"
+)
+
+// inboxSMS returns the newest SMS texts to phone in the development inbox.
+func (s *system) inboxSMS(t *testing.T, phone string) []webhookapi.InboxMessage {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+s.addrs["webhook"]+webhookapi.DevInboxPath+"?channel=sms&limit=20&to="+
+		strings.ReplaceAll(phone, "+", "%2B"), nil)
+	user, pw, _ := strings.Cut(hookAuth, ":")
+	req.SetBasicAuth(user, pw)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l webhookapi.InboxList
+	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil {
+		t.Fatal(err)
+	}
+	return l.Messages
+}
+
+// waitSMS polls the inbox until find returns something from a message
+// newer than after.
+func (s *system) waitSMS(t *testing.T, phone, after string, find func(text string) string) (string, string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range s.inboxSMS(t, phone) {
+			if m.ID == after {
+				break
+			}
+			if v := find(m.Text); v != "" {
+				return v, m.ID
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no matching SMS to %s", phone)
+	return "", ""
+}
+
+var (
+	linkRE = regexp.MustCompile(`https?://\S+/s/[a-z0-9]+`)
+	codeRE = regexp.MustCompile(`\b[0-9]{6}\b`)
+)
+
+// TestCustomerUI drives the customer's web signing journey of the embedded
+// deployment in Chromium: the customer (onboarded once through the app,
+// as esign demo does) gets an offer through the webhook API, follows the
+// short link of the SMS read from the development inbox, signs in, opens
+// both documents, signs with the SMS code (a wrong code first), waits for
+// the seal and downloads the contract, which verifies. Also an unknown
+// link and signing before reading. axe-core checks every page; with
+// -update the screenshots go to docs/customer-ui.
+func TestCustomerUI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole system and a browser")
+	}
+	sys := startAll(t, "ESIGN_TSA_ACCURACY=10ms", "ESIGN_WEBHOOK_OFFER_UPLOAD="+hookAuth, "ESIGN_WEBHOOK_CUSTOMER_BOOTSTRAP="+hookAuth,
+		"ESIGN_WEBHOOK_CUSTOMER_SEND_ASSOCIATION_TOKEN="+hookAuth, "ESIGN_WEBHOOK_CUSTOMER_APPROVE="+hookAuth,
+		"ESIGN_WEBHOOK_OFFER_REVOKE="+hookAuth, "ESIGN_WEBHOOK_DEV_INBOX="+hookAuth)
+	base := "http://" + sys.addrs["customer"]
+	dir := t.TempDir()
+	if *update {
+		dir = filepath.Join("..", "..", "docs", "customer-ui")
+	}
+
+	// The customer installed the app once (onboarded, credentials set,
+	// approved); the bank files an offer of two PDFs through the webhook
+	// API, announced by SMS: esign demo --browser.
+	user, pw, _ := strings.Cut(hookAuth, ":")
+	ctx := t.Context()
+	var out bytes.Buffer
+	res, err := demo.Run(ctx, demo.Options{WebhookURL: "http://" + sys.addrs["webhook"], MobileURL: "http://" + sys.addrs["mobile"],
+		InboxURL: "http://" + sys.addrs["webhook"] + webhookapi.DevInboxPath, User: user, Password: pw, OutDir: t.TempDir(),
+		Browser: true, Out: &out})
+	if err != nil {
+		t.Fatalf("esign demo --browser: %v\n%s", err, out.String())
+	}
+	cust := demo.CustomerFor(demo.DefaultCustomerRef, pw)
+	if !strings.Contains(out.String(), res.Link) || !strings.Contains(out.String(), cust.Username) {
+		t.Errorf("esign demo --browser does not print the link and the username:\n%s", out.String())
+	}
+	offer := struct{ ID string }{res.OfferID}
+	last := sys.inboxSMS(t, cust.Phone)[0].ID // the offer's SMS
+	// The SMS carries the customer UI's public address; the test's is on
+	// an ephemeral port.
+	link := base + res.Link[strings.Index(res.Link, "/s/"):]
+	ca, err := os.ReadFile(filepath.Join(sys.dir, "pki", pki.FileCABundle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509Pool(t, ca)
+
+	bctx := webuitest.Browser(t)
+	downloads := t.TempDir()
+	p := &pages{t: t, ctx: bctx, dir: dir}
+	webuitest.Do(t, bctx, "allow downloads", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
+		return err
+	}))
+
+	// An unknown link gets its own page.
+	webuitest.Do(t, bctx, "open an unknown link", chromedp.Navigate(base+"/s/nosuchcode12"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if got := p.text("h1"); !strings.Contains(got, "does not work") {
+		t.Errorf("unknown link: %q", got)
+	}
+	p.check("link-unknown")
+
+	// The link leads to the sign-in, then to the offer.
+	webuitest.Do(t, bctx, "follow the SMS link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("username")))
+	p.check("signin")
+	webuitest.Do(t, bctx, "sign in with a wrong password",
+		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), "Wrong-password-1"),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("form-error")))
+	webuitest.Do(t, bctx, "sign in",
+		chromedp.SendKeys(chromedp.ID("password"), cust.Password),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sign")))
+	if loc := webuitest.Get(t, bctx, "location", chromedp.Location()); !strings.HasSuffix(loc, "/o/"+offer.ID) {
+		t.Errorf("after sign-in at %s, want the offer", loc)
+	}
+	if dis := webuitest.Get(t, bctx, "start disabled", chromedp.Evaluate[bool](`document.getElementById("sign-start").disabled`)); !dis {
+		t.Error("signing is possible before the documents were opened")
+	}
+	p.check("offer")
+
+	// Signing before reading is refused by css too (a forged request).
+	status := webuitest.Get(t, bctx, "M1 before reading", chromedp.Evaluate[string](`fetch(location.pathname + "/m1", {method: "POST",
+	  headers: {"Content-Type": "application/json"}, body: "{}"}).then(async r => r.status + " " + (await r.json()).error.code)`,
+		chromedp.EvalAwaitPromise))
+	if status != "400 not_read" {
+		t.Errorf("M1 before reading: %s", status)
+	}
+
+	// Read both documents in the page (PDF.js), and download one.
+	webuitest.Do(t, bctx, "read the first document in the page",
+		chromedp.WaitReady(chromedp.CSS(`#viewer[data-ready]`)), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
+		chromedp.Click(chromedp.CSS(`button.view-doc`)), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)))
+	if got := p.text("#viewer-status"); got != "2 pages" {
+		t.Errorf("viewer status %q, want 2 pages", got)
+	}
+	p.check("viewer")
+	webuitest.Do(t, bctx, "next document",
+		chromedp.Click(chromedp.ID("viewer-next")), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)),
+		chromedp.WaitEnabled(chromedp.ID("sign-start")))
+	if got := p.text("#viewer-h"); got != "terms.pdf" {
+		t.Errorf("next document: %q", got)
+	}
+	webuitest.Do(t, bctx, "scroll to the end of the second",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`),
+		chromedp.Sleep(300*time.Millisecond))
+	// Back to the first document, scrolled to its end.
+	webuitest.Do(t, bctx, "read the first document to the end",
+		chromedp.Click(chromedp.CSS(`button.view-doc`)))
+	webuitest.Get(t, bctx, "wait for the first document", chromedp.Poll[bool](
+		`document.getElementById("viewer-h").textContent === "agreement.pdf" && document.querySelectorAll("#viewer .viewer-page").length === 2`))
+	webuitest.Do(t, bctx, "scroll to its end",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`),
+		chromedp.Sleep(300*time.Millisecond))
+	webuitest.Do(t, bctx, "download a document", chromedp.Click(chromedp.CSS(`a.doc-link`)))
+	waitFiles(t, downloads, 1)
+	webuitest.Do(t, bctx, "reload", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)))
+	if n := webuitest.Get(t, bctx, "unread", chromedp.Evaluate[int](`document.querySelectorAll("[data-unread]").length`)); n != 0 {
+		t.Errorf("%d documents still unread after opening both", n)
+	}
+	p.check("offer-read")
+	webuitest.Do(t, bctx, "start signing", chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sms-code")))
+	code, _ := sys.waitSMS(t, cust.Phone, last, func(text string) string { return codeRE.FindString(text) })
+	p.check("code")
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	webuitest.Do(t, bctx, "type a wrong code",
+		chromedp.SendKeys(chromedp.ID("sms-code"), wrong), chromedp.SendKeys(chromedp.ID("sign-password"), cust.Password),
+		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("sign-error")))
+	if got := p.text("#sign-error"); !strings.Contains(got, "not right") || !strings.Contains(got, "Attempts left: 4") {
+		t.Errorf("wrong code: %q", got)
+	}
+	p.check("code-wrong")
+	// Hold the waiting page's polling until its screenshot is taken: the
+	// seal may be done before the page is.
+	block(t, bctx, "*://*:*/signatures/*/status")
+	// A reload keeps the signing: the key waits in IndexedDB.
+	webuitest.Do(t, bctx, "reload while signing", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
+		chromedp.WaitVisible(chromedp.ID("sms-code")))
+	if got := p.text("#sign-status"); !strings.Contains(got, "You started signing in this browser") {
+		t.Errorf("after a reload: %q", got)
+	}
+	p.check("resumed")
+	webuitest.Do(t, bctx, "type the code",
+		chromedp.SendKeys(chromedp.ID("sms-code"), code), chromedp.SendKeys(chromedp.ID("sign-password"), cust.Password),
+		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("wait")))
+	p.check("wait")
+	block(t, bctx)
+
+	// The seal: the page updates by itself.
+	sealed := false
+	for deadline := time.Now().Add(90 * time.Second); !sealed && time.Now().Before(deadline); {
+		time.Sleep(300 * time.Millisecond)
+		// The page reloads itself when the seal is done: an evaluation
+		// may meet the navigation.
+		sealed, _ = chromedp.Run(bctx, chromedp.Evaluate[bool](`!!document.querySelector("#wait a[download]")`))
+	}
+	if !sealed {
+		t.Fatal("the contract was not offered")
+	}
+	p.check("sealed")
+
+	// The contract downloads and verifies.
+	b64 := webuitest.Get(t, bctx, "download the contract", chromedp.Evaluate[string](`(async () => {
+	  const r = await fetch(document.querySelector("#wait a[download]").href);
+	  const b = new Uint8Array(await r.arrayBuffer()); let s = "";
+	  for (const x of b) s += String.fromCharCode(x);
+	  return btoa(s);
+	})()`, chromedp.EvalAwaitPromise))
+	pdf, _ := base64.StdEncoding.DecodeString(b64)
+	rep, err := pades.Verify(ctx, bytes.NewReader(pdf), int64(len(pdf)), pades.VerifyOptions{Roots: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Valid() {
+		t.Errorf("the contract does not verify:\n%s", rep.Summary())
+	}
+
+	// A second offer is refused with a reason.
+	var second struct {
+		ID string `json:"offer_id"`
+	}
+	sys.hook(t, "/offer/upload", map[string]any{"customer_ref": demo.DefaultCustomerRef, "external_ref": "CARD-2026-5",
+		"title": "Credit card agreement", "channel": "email", "expires_at": time.Now().Add(7 * 24 * time.Hour).UTC().Format(time.RFC3339),
+		"documents": []map[string]string{{"name": "card.pdf", "content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(1))}}}, &second)
+	webuitest.Do(t, bctx, "open the start page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("contracts-h")))
+	p.check("home")
+	webuitest.Do(t, bctx, "open the second offer", chromedp.Click(chromedp.CSS(`a[href="/o/`+second.ID+`"]`)),
+		chromedp.WaitVisible(chromedp.ID("reason")),
+		chromedp.SendKeys(chromedp.ID("reason"), "The interest rate is too high."),
+		chromedp.Click(chromedp.CSS(`form[action$="/refuse"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	if got := p.text(".badge"); got != "refused" {
+		t.Errorf("after refusing, the offer is %q", got)
+	}
+	p.check("refused")
+
+	db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(sys.dir, "esign.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Both documents were read to the end in the viewer: the evidence.
+	if as, err := db.ListActivities(ctx, esign.ActivityFilter{OfferID: offer.ID, Kind: "document.read_to_end"}); err != nil || len(as) != 2 {
+		t.Errorf("read to the end: %d activities, %v", len(as), err)
+	}
+
+	// The pages' scripts threw nothing (errors.js would have reported it).
+	if ls, err := db.ListClientErrorLogs(ctx, esign.ClientErrorLogFilter{Source: "css"}); err != nil || len(ls) != 0 {
+		for _, l := range ls {
+			t.Errorf("client error on %s: %s\n%s", l.URL, l.Message, l.Stack)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	webuitest.Do(t, bctx, "throw in the page", chromedp.Evaluate[chromedp.Void](`setTimeout(() => { throw new Error("e2e probe") }, 0)`))
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		ls, err := db.ListClientErrorLogs(ctx, esign.ClientErrorLogFilter{Source: "css"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ls) == 1 && strings.Contains(ls[0].Message, "e2e probe") && ls[0].URL == "/o/"+second.ID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page's error was not stored: %+v", ls)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// A sign-in in a second browser ends the first browser's session.
+	other := webuitest.Browser(t)
+	webuitest.Do(t, other, "sign in elsewhere", chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), cust.Password),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("contracts-h")))
+	webuitest.Do(t, bctx, "come back in the first browser", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("username")))
+	if got := p.text(".flash"); !strings.Contains(got, "Your session has ended") {
+		t.Errorf("the first browser after a sign-in elsewhere: %q", got)
+	}
+
+	// A browser without WebCrypto is told so.
+	webuitest.Do(t, bctx, "open the unsupported page", chromedp.Navigate(base+"/unsupported"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	p.check("unsupported")
+}
+
+// waitFiles waits until dir holds n finished downloads.
+func waitFiles(t *testing.T, dir string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		es, _ := os.ReadDir(dir)
+		done := 0
+		for _, e := range es {
+			if !strings.HasSuffix(e.Name(), ".crdownload") {
+				done++
+			}
+		}
+		if done >= n {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: fewer than %d downloads", dir, n)
+}
+
+func x509Pool(t *testing.T, pem []byte) *x509.CertPool {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatal("no CA certificate")
+	}
+	return pool
+}
+
+// block makes the browser refuse requests to the URL patterns (none: stop
+// blocking).
+func block(t *testing.T, ctx context.Context, patterns ...string) {
+	t.Helper()
+	ps := []*network.BlockPattern{}
+	for _, p := range patterns {
+		ps = append(ps, &network.BlockPattern{URLPattern: p, Block: true})
+	}
+	webuitest.Do(t, ctx, "block URLs", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: ps})
+		return err
+	}))
+}
