@@ -89,9 +89,16 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// credentials returns the webhook user and password esign all wrote.
+// credentials returns the webhook user and password of the offer upload:
+// the test's own (hookAuth) when it set them, else the ones esign all wrote.
 func (s *system) credentials(t *testing.T) (string, string) {
 	t.Helper()
+	for _, e := range s.env {
+		if v, ok := strings.CutPrefix(e, "ESIGN_WEBHOOK_OFFER_UPLOAD="); ok {
+			user, pw, _ := strings.Cut(v, ":")
+			return user, pw
+		}
+	}
 	b, err := os.ReadFile(filepath.Join(s.dir, "demo-webhook-credentials"))
 	if err != nil {
 		t.Fatal(err)
