@@ -97,8 +97,16 @@ func (a *app) serveBus(ctx context.Context) error {
 		// minute for replicas that start later.
 		if cfg, err := load(ctx); err != nil {
 			a.log.Warn("load the system configuration", "err", err)
-		} else if err := bus.PushSystemConfig(ctx, b, cfg); err != nil {
-			a.log.Warn("push the system configuration", "err", err)
+		} else {
+			// css in the same process (esign all) holds it before the
+			// process announces its listeners: a push is delivered
+			// asynchronously and would leave a window where /readyz fails.
+			if a.sysConfig != nil {
+				a.sysConfig.Set(cfg)
+			}
+			if err := bus.PushSystemConfig(ctx, b, cfg); err != nil {
+				a.log.Warn("push the system configuration", "err", err)
+			}
 		}
 		a.background(func(ctx context.Context) {
 			_ = bus.PushSystemConfigEvery(ctx, b, time.Minute, a.log, load)
