@@ -19,9 +19,10 @@ type Catalogue struct {
 	msgs  map[string]map[string]string
 }
 
-// loadCatalogue reads <lang>.json from each fsys (nil ones are skipped) and
-// checks that every language has the same keys and that no key is defined
-// twice.
+// loadCatalogue reads <lang>.json and any <lang>.<part>.json (one file per
+// area of a UI, e.g. en.offers.json) from each fsys (nil ones are skipped)
+// and checks that every language has the same keys and that no key is
+// defined twice.
 func loadCatalogue(langs []string, fsyss ...fs.FS) (*Catalogue, error) {
 	c := &Catalogue{langs: langs, msgs: map[string]map[string]string{}}
 	for _, lang := range langs {
@@ -30,19 +31,25 @@ func loadCatalogue(langs []string, fsyss ...fs.FS) (*Catalogue, error) {
 			if fsys == nil {
 				continue
 			}
-			data, err := fs.ReadFile(fsys, lang+".json")
+			parts, err := fs.Glob(fsys, lang+".*.json")
 			if err != nil {
 				return nil, fmt.Errorf("webui: messages for %q: %w", lang, err)
 			}
-			var part map[string]string
-			if err := json.Unmarshal(data, &part); err != nil {
-				return nil, fmt.Errorf("webui: messages %s.json: %w", lang, err)
-			}
-			for k, v := range part {
-				if _, dup := m[k]; dup {
-					return nil, fmt.Errorf("webui: message %q defined twice for %q", k, lang)
+			for _, name := range append([]string{lang + ".json"}, parts...) {
+				data, err := fs.ReadFile(fsys, name)
+				if err != nil {
+					return nil, fmt.Errorf("webui: messages for %q: %w", lang, err)
 				}
-				m[k] = v
+				var part map[string]string
+				if err := json.Unmarshal(data, &part); err != nil {
+					return nil, fmt.Errorf("webui: messages %s: %w", name, err)
+				}
+				for k, v := range part {
+					if _, dup := m[k]; dup {
+						return nil, fmt.Errorf("webui: message %q defined twice for %q (%s)", k, lang, name)
+					}
+					m[k] = v
+				}
 			}
 		}
 		c.msgs[lang] = m

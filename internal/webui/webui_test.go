@@ -287,6 +287,13 @@ func TestNewRefusesBrokenInput(t *testing.T) {
 		{"languages_differ", func(tmpl, msgs fstest.MapFS) {
 			msgs["hu.json"] = &fstest.MapFile{Data: []byte(`{"t.nav":"x","t.hello":"x","t.title":"x"}`)}
 		}, "t.done"},
+		{"part_missing_in_one_language", func(tmpl, msgs fstest.MapFS) {
+			msgs["en.extra.json"] = &fstest.MapFile{Data: []byte(`{"t.extra":"x"}`)}
+		}, "t.extra"},
+		{"part_duplicates_key", func(tmpl, msgs fstest.MapFS) {
+			msgs["en.extra.json"] = &fstest.MapFile{Data: []byte(`{"t.nav":"x"}`)}
+			msgs["hu.extra.json"] = &fstest.MapFile{Data: []byte(`{"t.nav":"x"}`)}
+		}, "extra.json"},
 		{"duplicate_key", func(tmpl, msgs fstest.MapFS) {
 			msgs["en.json"] = &fstest.MapFile{Data: []byte(`{"t.nav":"x","t.hello":"x","t.title":"x","t.done":"x","lang.en":"x"}`)}
 		}, "lang.en"},
@@ -300,6 +307,22 @@ func TestNewRefusesBrokenInput(t *testing.T) {
 				t.Errorf("New = %v, want an error naming %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A UI's texts may be split into one file per area: en.json plus
+// en.offers.json, … — each language with the same keys.
+func TestCataloguePartFiles(t *testing.T) {
+	tmpl, msgs, static := testFS()
+	tmpl["x.html"] = &fstest.MapFile{Data: []byte(`{{define "content"}}{{.T "t.extra"}}{{end}}`)}
+	msgs["en.extra.json"] = &fstest.MapFile{Data: []byte(`{"t.extra":"Extra"}`)}
+	msgs["hu.extra.json"] = &fstest.MapFile{Data: []byte(`{"t.extra":"Plusz"}`)}
+	r, err := New(Options{Templates: tmpl, Messages: msgs, Static: static})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Catalogue().Has("t.extra") || !r.Catalogue().Has("t.nav") {
+		t.Error("the part file's key or the main file's key is missing")
 	}
 }
 
