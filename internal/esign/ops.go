@@ -266,9 +266,10 @@ func (p *BackgroundProcess) Validate() error {
 
 // BackgroundProcessFilter selects processes; newest first.
 type BackgroundProcessFilter struct {
-	Kind   string
-	Slot   time.Time
-	Status ProcessStatus
+	Kind    string
+	Trigger string // e.g. "schedule" or "manual"; empty: any
+	Slot    time.Time
+	Status  ProcessStatus
 	Page
 }
 

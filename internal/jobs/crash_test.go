@@ -16,9 +16,10 @@ import (
 
 // The crash test re-executes the test binary as a child process that plays
 // an esign replica: it commits a transaction that changes data and enqueues
-// a notification, and is then killed with SIGKILL, either before any worker
-// picked the job up or while the provider call is in flight. A fresh queue
-// in the parent must deliver the notification exactly once.
+// a notification (and, in mode mid_seal, a seal job), and is then killed
+// with SIGKILL, either before any worker picked the job up, while the
+// provider call is in flight or while the seal runs. A fresh queue in the
+// parent must deliver the notification, and seal, exactly once.
 const (
 	childEnv    = "ESIGN_JOBS_CRASH_CHILD"
 	childDSN    = "ESIGN_JOBS_CRASH_DSN"
@@ -27,6 +28,8 @@ const (
 	crashOffer  = "crash-offer"
 	beforePick  = "before_pickup"
 	midSend     = "mid_send"
+	midSeal     = "mid_seal"
+	crashSig    = "crash-signature"
 	crashRescue = 4 * time.Second
 )
 
@@ -44,7 +47,11 @@ func TestCrashChild(t *testing.T) {
 	s.onSend = func(key string) { fmt.Printf("SENDING %s\n", key) }
 	cfg := crashConfig(d)
 	cfg.InsertOnly = mode == beforePick
-	q, err := New(db.DB, cfg, testDeps(t, db, s))
+	deps := testDeps(t, db, s)
+	if mode == midSeal {
+		deps.Sealer = blockingSealer{}
+	}
+	q, err := New(db.DB, cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +67,13 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if mode == midSeal {
+		sid, err := q.EnqueueSeal(ctx, tx, crashSig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("SEAL %d\n", sid)
+	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +85,21 @@ func TestCrashChild(t *testing.T) {
 	t.Fatal("child was not killed")
 }
 
+// blockingSealer announces the seal and never finishes it before the kill.
+type blockingSealer struct{}
+
+func (blockingSealer) SealSignature(ctx context.Context, id string) error {
+	fmt.Printf("SEALING %s\n", id)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
 func crashConfig(d Dialect) Config {
 	cfg := testConfig(d)
 	cfg.RescueAfter = crashRescue
 	cfg.Notify.SendTimeout = 3 * time.Second
+	cfg.Seal.Timeout = 3 * time.Second
+	cfg.Seal.BackoffBase = 20 * time.Millisecond
 	cfg.Cron.Timeout = 3 * time.Second
 	return cfg
 }
@@ -84,36 +109,54 @@ func TestKillBetweenCommitAndSend(t *testing.T) {
 		t.Skip("in the child")
 	}
 	for _, d := range dialects(t) {
-		for _, mode := range []string{beforePick, midSend} {
+		for _, mode := range []string{beforePick, midSend, midSeal} {
 			t.Run(string(d)+"_"+mode, func(t *testing.T) {
-				if mode == midSend && testing.Short() {
+				if mode != beforePick && testing.Short() {
 					t.Skip("waits for the stuck-job rescuer and leader election (~15 s)")
 				}
 				db := openDB(t, d)
-				id, killedAt := runAndKillChild(t, db, mode)
+				id, sealID, killedAt := runAndKillChild(t, db, mode)
 
 				// The change and its notification both committed; nothing was sent.
 				if n := db.count(t, `SELECT COUNT(*) FROM offers WHERE id = ?`, crashOffer); n != 1 {
 					t.Fatalf("offer rows = %d", n)
 				}
-				wantState := map[string]string{beforePick: "available", midSend: "running"}[mode]
+				wantState := map[string]string{beforePick: "available", midSend: "running", midSeal: "running"}[mode]
 				probe, err := New(db.DB, Config{Dialect: d, InsertOnly: true}, Deps{})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if ji := jobState(t, probe, id); ji.State != wantState {
+				stuck := id
+				if mode == midSeal {
+					stuck = sealID
+				}
+				if ji := jobState(t, probe, stuck); ji.State != wantState {
 					t.Fatalf("job state after kill = %s, want %s", ji.State, wantState)
 				}
 
-				// A stuck "running" job is rescued once RescueAfter has passed.
-				if mode == midSend {
+				// A stuck "running" job is rescued once RescueAfter has
+				// passed (the rescuer runs on River's leader, which the
+				// dead child may have been: its lease must run out first).
+				if mode != beforePick {
 					time.Sleep(time.Until(killedAt.Add(crashRescue + 500*time.Millisecond)))
 				}
 				s := newRecordingSender()
+				sealer := &fakeSealer{calls: map[string]int{}}
 				cfg := crashConfig(d)
 				cfg.Logger = testLogger(t)
-				q := startQueue(t, db, cfg, testDeps(t, db, s))
+				deps := testDeps(t, db, s)
+				deps.Sealer = sealer
+				q := startQueue(t, db, cfg, deps)
 				waitFor(t, 60*time.Second, "job completed after restart", func() bool { return jobState(t, q, id).State == "completed" })
+				if mode == midSeal {
+					waitFor(t, 60*time.Second, "seal completed after restart", func() bool { return jobState(t, q, sealID).State == "completed" })
+					if n := sealer.count(crashSig); n != 1 {
+						t.Errorf("sealed %d times after the restart, want once", n)
+					}
+					if ji := jobState(t, q, sealID); ji.Attempt < 2 {
+						t.Errorf("seal attempt = %d, want at least 2 (the killed one and the rescue)", ji.Attempt)
+					}
+				}
 				time.Sleep(300 * time.Millisecond) // room for a duplicate to show
 				if n := s.count(crashKey); n != 1 {
 					t.Fatalf("delivered %d times, want exactly once", n)
@@ -122,7 +165,7 @@ func TestKillBetweenCommitAndSend(t *testing.T) {
 				if err != nil || !ok || dl.Status != StatusSent || dl.ProviderID == "" {
 					t.Errorf("delivery = %+v, %v, %v", dl, ok, err)
 				}
-				if ji := jobState(t, q, id); mode == midSend && ji.Attempt < 2 {
+				if ji := jobState(t, q, id); mode != beforePick && ji.Attempt < 2 {
 					t.Errorf("attempt = %d, want at least 2 (the killed one and the rescue)", ji.Attempt)
 				}
 			})
@@ -131,8 +174,9 @@ func TestKillBetweenCommitAndSend(t *testing.T) {
 }
 
 // runAndKillChild starts the child, waits until it reached the point of
-// the mode, SIGKILLs it and returns the job id and the time of the kill.
-func runAndKillChild(t *testing.T, db *testDB, mode string) (int64, time.Time) {
+// the mode, SIGKILLs it and returns the notification's and the seal's (or
+// 0) job ids and the time of the kill.
+func runAndKillChild(t *testing.T, db *testDB, mode string) (int64, int64, time.Time) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1", "-test.timeout=2m")
 	cmd.Env = append(os.Environ(), childEnv+"="+mode, childDSN+"="+db.dsn, childDial+"="+string(db.dialect))
@@ -153,8 +197,8 @@ func runAndKillChild(t *testing.T, db *testDB, mode string) (int64, time.Time) {
 		}
 		close(lines)
 	}()
-	want := map[string]string{beforePick: "COMMITTED", midSend: "SENDING"}[mode]
-	var id int64
+	want := map[string]string{beforePick: "COMMITTED", midSend: "SENDING", midSeal: "SEALING"}[mode]
+	var id, sealID int64
 	timeout := time.After(60 * time.Second)
 	for {
 		select {
@@ -164,6 +208,9 @@ func runAndKillChild(t *testing.T, db *testDB, mode string) (int64, time.Time) {
 			}
 			if v, ok := strings.CutPrefix(l, "COMMITTED "); ok {
 				id, _ = strconv.ParseInt(v, 10, 64)
+			}
+			if v, ok := strings.CutPrefix(l, "SEAL "); ok {
+				sealID, _ = strconv.ParseInt(v, 10, 64)
 			}
 			if strings.HasPrefix(l, want) {
 				if err := cmd.Process.Kill(); err != nil {
@@ -175,10 +222,10 @@ func runAndKillChild(t *testing.T, db *testDB, mode string) (int64, time.Time) {
 					for range lines {
 					}
 				}()
-				if id == 0 {
-					t.Fatal("child did not report the job id")
+				if id == 0 || (mode == midSeal && sealID == 0) {
+					t.Fatal("child did not report the job ids")
 				}
-				return id, killedAt
+				return id, sealID, killedAt
 			}
 		case <-timeout:
 			t.Fatalf("child did not reach %s", want)

@@ -47,7 +47,12 @@ type CronConfig struct {
 	ContractRetention time.Duration
 	// Timeout bounds one run; default 15m.
 	Timeout time.Duration
-	// Disabled turns off scheduling on this replica (RunNow still works).
+	// LateAfter is how long after its slot a run may start and still count
+	// as on time (ScheduleStates); a slot that passed less than LateAfter
+	// before Start is still enqueued. Default 1m.
+	LateAfter time.Duration
+	// Disabled turns off scheduling on this replica: it enqueues no slots
+	// (it may still work the cron queue, and RunNow works).
 	Disabled bool
 }
 
@@ -105,11 +110,13 @@ type Run struct {
 }
 
 // RunStore records cron runs (BackgroundProcess) and their log lines
-// (BackgroundProcessLog).
+// (BackgroundProcessLog). LastScheduledRun returns the newest run of the
+// named job with trigger "schedule" (ok false: none).
 type RunStore interface {
 	BeginRun(ctx context.Context, r Run) (id string, err error)
 	LogRun(ctx context.Context, runID string, level slog.Level, msg string, at time.Time) error
 	EndRun(ctx context.Context, r Run) error
+	LastScheduledRun(ctx context.Context, name string) (r Run, ok bool, err error)
 }
 
 type cronArgs struct {
@@ -121,15 +128,17 @@ func (cronArgs) Kind() string { return "cron" }
 type cronEntry struct {
 	name     string
 	schedule Schedule
+	period   time.Duration // the unique-per-slot guard's period (minGap)
 	run      func(ctx context.Context, rec *runLog) (string, error)
 }
 
-// setupCron builds the periodic jobs. Only the elected leader enqueues them,
-// and each insert is unique by (name, slot): the slot is the job's
-// scheduled time rounded down to the shortest gap between two slots, so a
-// second enqueue of the same slot (a leader change, a restart) is refused by
-// the database's unique index.
-func (q *Queue) setupCron() ([]*river.PeriodicJob, error) {
+// setupCron parses the schedules. The slots are enqueued by startSchedules
+// on every replica that runs schedules, not by River's leader: each insert
+// is unique by (name, slot) — the slot is the job's scheduled time, rounded
+// down to the shortest gap between two slots — so the database's unique
+// index lets exactly one insert of a slot through however many replicas
+// try, and no slot depends on which process holds River's leadership.
+func (q *Queue) setupCron() error {
 	c := &q.cfg.Cron
 	if c.Location == nil {
 		c.Location = time.Local
@@ -142,10 +151,9 @@ func (q *Queue) setupCron() ([]*river.PeriodicJob, error) {
 	}
 	for name := range c.Schedules {
 		if _, ok := q.crons[name]; !ok {
-			return nil, esign.Errorf("jobs.setupCron", esign.Invalid, "unknown cron job %q (known: %s)", name, strings.Join(CronNames(), ", "))
+			return esign.Errorf("jobs.setupCron", esign.Invalid, "unknown cron job %q (known: %s)", name, strings.Join(CronNames(), ", "))
 		}
 	}
-	var periodic []*river.PeriodicJob
 	for _, name := range CronNames() {
 		spec := DefaultSchedules[name]
 		if s, ok := c.Schedules[name]; ok {
@@ -156,20 +164,73 @@ func (q *Queue) setupCron() ([]*river.PeriodicJob, error) {
 		}
 		sched, err := ParseSchedule(spec, c.Location)
 		if err != nil {
-			return nil, esign.E("jobs.setupCron", esign.Invalid, fmt.Sprintf("cron %s", name), err)
+			return esign.E("jobs.setupCron", esign.Invalid, fmt.Sprintf("cron %s", name), err)
 		}
 		e := q.crons[name]
-		e.schedule = sched
+		e.schedule, e.period = sched, minGap(sched, q.now())
 		q.crons[name] = e
-		if c.Disabled {
-			continue
-		}
-		period := minGap(sched, q.now())
-		periodic = append(periodic, river.NewPeriodicJob(sched, func() (river.JobArgs, *river.InsertOpts) {
-			return cronArgs{Name: name}, cronInsertOpts(period)
-		}, &river.PeriodicJobOpts{ID: name}))
 	}
-	return periodic, nil
+	return nil
+}
+
+// startSchedules starts one loop per enabled schedule unless scheduling is
+// disabled on this replica. Stop ends them.
+func (q *Queue) startSchedules(ctx context.Context) {
+	if q.cfg.Cron.Disabled {
+		return
+	}
+	ctx, q.stop = context.WithCancel(ctx)
+	for _, name := range CronNames() {
+		if e := q.crons[name]; e.schedule != nil {
+			q.loops.Go(func() { q.scheduleLoop(ctx, e) })
+		}
+	}
+}
+
+// scheduleLoop enqueues each slot of e when it comes, starting with a slot
+// that passed less than LateAfter ago (a restart just after a slot).
+func (q *Queue) scheduleLoop(ctx context.Context, e cronEntry) {
+	slot := e.schedule.Next(q.now().Add(-q.cfg.Cron.LateAfter))
+	for !slot.IsZero() {
+		if wait := slot.Sub(q.now()); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		q.enqueueSlot(ctx, e, slot)
+		slot = e.schedule.Next(slot)
+		if now := q.now(); slot.Before(now.Add(-q.cfg.Cron.LateAfter)) {
+			slot = e.schedule.Next(now) // the process slept through slots (a suspended VM): skip them
+		}
+	}
+}
+
+// enqueueSlot inserts the job of one slot, retrying a failed insert (the
+// database is down) with backoff until the slot is LateAfter old. A slot
+// another replica inserted first is refused as a duplicate, which is fine.
+func (q *Queue) enqueueSlot(ctx context.Context, e cronEntry, slot time.Time) {
+	opts := cronInsertOpts(e.period)
+	opts.ScheduledAt = slot
+	for attempt := 1; ; attempt++ {
+		_, err := q.client.Insert(ctx, cronArgs{Name: e.name}, opts)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		if q.now().After(slot.Add(q.cfg.Cron.LateAfter)) {
+			q.log.ErrorContext(ctx, "cron: slot not enqueued", "job", e.name, "slot", slot, "error", err)
+			return
+		}
+		q.log.WarnContext(ctx, "cron: enqueue slot", "job", e.name, "slot", slot, "attempt", attempt, "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff(attempt, 200*time.Millisecond, 5*time.Second)):
+		}
+	}
 }
 
 // cronInsertOpts makes a periodic insert unique per (name, slot): River
@@ -182,12 +243,69 @@ func cronInsertOpts(period time.Duration) *river.InsertOpts {
 	}
 }
 
+// ScheduleState is what readiness and metrics show of one schedule.
+type ScheduleState struct {
+	Name    string
+	LastRun time.Time // start of the newest scheduled run; zero: none recorded
+	DueBy   time.Time // the schedule is overdue once this passes without a new run
+	Overdue bool      // two slots passed since the last run (or since Start) without a run
+}
+
+// ScheduleStates reports every enabled schedule, in CronNames order. A
+// schedule is overdue when the second slot after its last scheduled run —
+// or after Start, if that is later — is more than LateAfter past: two
+// periods went by and nothing ran.
+func (q *Queue) ScheduleStates(ctx context.Context) ([]ScheduleState, error) {
+	if q.deps.Runs == nil {
+		return nil, esign.E("jobs.ScheduleStates", esign.Invalid, "jobs: no RunStore configured")
+	}
+	now := q.now()
+	var out []ScheduleState
+	for _, name := range CronNames() {
+		e := q.crons[name]
+		if e.schedule == nil {
+			continue
+		}
+		last, ok, err := q.deps.Runs.LastScheduledRun(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: last run of %s: %w", name, err)
+		}
+		st := ScheduleState{Name: name}
+		base := q.started
+		if base.IsZero() {
+			base = now
+		}
+		if ok {
+			st.LastRun = last.StartedAt
+			ran := last.Slot
+			if ran.IsZero() {
+				ran = last.StartedAt
+			}
+			if ran.After(base) {
+				base = ran
+			}
+		}
+		if second := e.schedule.Next(e.schedule.Next(base)); !second.IsZero() {
+			st.DueBy = second.Add(q.cfg.Cron.LateAfter)
+			st.Overdue = now.After(st.DueBy)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
 type cronWorker struct {
 	river.WorkerDefaults[cronArgs]
 	q *Queue
 }
 
-func (w *cronWorker) Timeout(*river.Job[cronArgs]) time.Duration { return w.q.cfg.Cron.Timeout }
+// Timeout is River's bound of a cron attempt and so also when the rescuer
+// may take a cron job left running: Cron.Timeout, which Work enforces
+// itself, plus RescueAfter, so that a live run has ended and recorded its
+// outcome before its job can be rescued.
+func (w *cronWorker) Timeout(*river.Job[cronArgs]) time.Duration {
+	return w.q.cfg.Cron.Timeout + w.q.cfg.RescueAfter
+}
 
 func (w *cronWorker) NextRetry(job *river.Job[cronArgs]) time.Time {
 	return w.q.now().Add(time.Duration(job.Attempt) * time.Minute)
@@ -198,6 +316,8 @@ func (w *cronWorker) Work(ctx context.Context, job *river.Job[cronArgs]) error {
 	if !ok {
 		return river.JobCancel(fmt.Errorf("unknown cron job %q", job.Args.Name))
 	}
+	ctx, cancel := context.WithTimeout(ctx, w.q.cfg.Cron.Timeout)
+	defer cancel()
 	_, err := w.q.runCron(ctx, e, "schedule", job.ScheduledAt)
 	return err
 }

@@ -28,6 +28,7 @@ type EventConfig struct {
 	MaxAttempts int           // default 25 (with the backoff below: about four days)
 	BackoffBase time.Duration // default 10s
 	BackoffMax  time.Duration // default 4h
+	Timeout     time.Duration // one attempt; default 30s (must stay below Config.RescueAfter)
 }
 
 func (c EventConfig) withDefaults() EventConfig {
@@ -35,6 +36,7 @@ func (c EventConfig) withDefaults() EventConfig {
 	c.MaxAttempts = cmpOr(c.MaxAttempts, 25)
 	c.BackoffBase = cmpOr(c.BackoffBase, 10*time.Second)
 	c.BackoffMax = cmpOr(c.BackoffMax, 4*time.Hour)
+	c.Timeout = cmpOr(c.Timeout, 30*time.Second)
 	return c
 }
 
@@ -73,6 +75,10 @@ func (w *eventWorker) Work(ctx context.Context, job *river.Job[eventArgs]) error
 func (w *eventWorker) NextRetry(job *river.Job[eventArgs]) time.Time {
 	c := w.q.cfg.Events.withDefaults()
 	return w.q.retryAt(job.Attempt, c.BackoffBase, c.BackoffMax)
+}
+
+func (w *eventWorker) Timeout(*river.Job[eventArgs]) time.Duration {
+	return w.q.cfg.Events.withDefaults().Timeout
 }
 
 // addEventWorker registers the event worker when the process delivers

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -59,8 +60,14 @@ type Config struct {
 	// default 500ms.
 	PollInterval time.Duration
 	// RescueAfter is how long a job may stay "running" before it is
-	// considered orphaned by a crashed replica and retried; default 20m. It
-	// must exceed the longest job (Notify.SendTimeout, Cron.Timeout).
+	// considered orphaned by a crashed replica and retried; default 45s. It
+	// must exceed the attempt timeouts of the notify, events and seal
+	// queues (Notify.SendTimeout, Events.Timeout, Seal.Timeout): a live
+	// attempt has ended (its context cancelled) before the rescuer may touch
+	// its job, so no job runs twice at once. A cron run may take longer
+	// (Cron.Timeout); its job is rescued only after Cron.Timeout+RescueAfter.
+	// River's rescuer looks every 30s, so a dead replica's job runs again
+	// within RescueAfter+30s of the attempt's start, plus its retry backoff.
 	RescueAfter time.Duration
 	// InsertOnly builds a client that enqueues but runs no workers and no
 	// periodic jobs (e.g. a process that only serves HTTP, or
@@ -89,7 +96,7 @@ type NotifyConfig struct {
 	// A notification over the limit is not sent; it is recorded as
 	// rate_limited and its job cancelled.
 	RateLimits map[notify.Channel]notify.Limit
-	// SendTimeout bounds one delivery attempt; default 1m.
+	// SendTimeout bounds one delivery attempt; default 30s.
 	SendTimeout time.Duration
 }
 
@@ -102,6 +109,10 @@ type Queue struct {
 	log    *slog.Logger
 	now    func() time.Time
 	crons  map[string]cronEntry
+
+	started time.Time          // when Start ran: the base of ScheduleStates before a first run
+	stop    context.CancelFunc // ends the schedule loops
+	loops   sync.WaitGroup
 }
 
 // Deps are the collaborators of a Queue. Senders that are nil make
@@ -159,18 +170,20 @@ func New(db *sql.DB, cfg Config, deps Deps) (*Queue, error) {
 		cfg.PollInterval = 500 * time.Millisecond
 	}
 	if cfg.RescueAfter <= 0 {
-		cfg.RescueAfter = 20 * time.Minute
+		cfg.RescueAfter = 45 * time.Second
 	}
 	n := &cfg.Notify
 	n.MaxAttempts = cmpOr(n.MaxAttempts, 12)
 	n.CodeMaxAttempts = cmpOr(n.CodeMaxAttempts, 5)
 	n.BackoffBase = cmpOr(n.BackoffBase, 10*time.Second)
 	n.BackoffMax = cmpOr(n.BackoffMax, 30*time.Minute)
-	n.SendTimeout = cmpOr(n.SendTimeout, time.Minute)
+	n.SendTimeout = cmpOr(n.SendTimeout, 30*time.Second)
 	cfg.Cron.Timeout = cmpOr(cfg.Cron.Timeout, 15*time.Minute)
-	if !cfg.InsertOnly && (cfg.RescueAfter <= n.SendTimeout || cfg.RescueAfter <= cfg.Cron.Timeout ||
+	cfg.Cron.LateAfter = cmpOr(cfg.Cron.LateAfter, time.Minute)
+	if !cfg.InsertOnly && (cfg.RescueAfter <= n.SendTimeout ||
+		(deps.Events != nil && cfg.RescueAfter <= cfg.Events.withDefaults().Timeout) ||
 		(deps.Sealer != nil && cfg.RescueAfter <= cfg.Seal.withDefaults().Timeout)) {
-		return nil, esign.E(op, esign.Invalid, "jobs: RescueAfter must exceed Notify.SendTimeout, Cron.Timeout and Seal.Timeout")
+		return nil, esign.E(op, esign.Invalid, "jobs: RescueAfter must exceed Notify.SendTimeout, Events.Timeout and Seal.Timeout")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -212,13 +225,10 @@ func New(db *sql.DB, cfg Config, deps Deps) (*Queue, error) {
 			return nil, err
 		}
 	}
-	periodic, err := q.setupCron()
-	if err != nil {
+	if err := q.setupCron(); err != nil {
 		return nil, err
 	}
-	if !cfg.InsertOnly {
-		rc.PeriodicJobs = periodic
-	}
+	var err error
 	switch cfg.Dialect {
 	case SQLite:
 		q.client, err = river.NewClient(riversqlite.New(db), rc)
@@ -241,16 +251,18 @@ func cmpOr[T comparable](v, def T) T {
 	return v
 }
 
-// Start begins working jobs and, on the elected leader, enqueuing periodic
-// jobs. It returns once started; work stops when ctx is cancelled or Stop is
-// called.
+// Start begins working jobs and, unless Cron.Disabled, enqueuing the cron
+// schedules' slots (see startSchedules). It returns once started; work
+// stops when ctx is cancelled or Stop is called.
 func (q *Queue) Start(ctx context.Context) error {
+	q.started = q.now()
 	if q.cfg.InsertOnly {
 		return nil
 	}
 	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
+	q.startSchedules(ctx)
 	return nil
 }
 
@@ -259,6 +271,10 @@ func (q *Queue) Start(ctx context.Context) error {
 func (q *Queue) Stop(ctx context.Context) error {
 	if q.cfg.InsertOnly {
 		return nil
+	}
+	if q.stop != nil {
+		q.stop()
+		q.loops.Wait()
 	}
 	err := q.client.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {

@@ -28,7 +28,7 @@ type SealConfig struct {
 	MaxAttempts int           // default 25 (with the backoff below: about a day)
 	BackoffBase time.Duration // default 2s
 	BackoffMax  time.Duration // default 1h
-	Timeout     time.Duration // one attempt; default 5m
+	Timeout     time.Duration // one attempt; default 30s (must stay below Config.RescueAfter)
 }
 
 func (c SealConfig) withDefaults() SealConfig {
@@ -36,7 +36,7 @@ func (c SealConfig) withDefaults() SealConfig {
 	c.MaxAttempts = cmpOr(c.MaxAttempts, 25)
 	c.BackoffBase = cmpOr(c.BackoffBase, 2*time.Second)
 	c.BackoffMax = cmpOr(c.BackoffMax, time.Hour)
-	c.Timeout = cmpOr(c.Timeout, 5*time.Minute)
+	c.Timeout = cmpOr(c.Timeout, 30*time.Second)
 	return c
 }
 

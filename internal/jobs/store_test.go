@@ -8,6 +8,7 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -210,6 +211,24 @@ func (s sqlRuns) EndRun(ctx context.Context, r Run) error {
 	_, err := s.db.ExecContext(ctx, s.db.rebind(`UPDATE cron_run SET ended_at = ?, status = ?, result = ?, error = ? WHERE id = ?`),
 		r.EndedAt.UnixNano(), r.Status, r.Result, r.Error, r.ID)
 	return err
+}
+
+func (s sqlRuns) LastScheduledRun(ctx context.Context, name string) (Run, bool, error) {
+	var r Run
+	var id, slot, started int64
+	err := s.db.QueryRowContext(ctx, s.db.rebind(`SELECT id, slot, started_at, node, status FROM cron_run
+		WHERE name = ? AND trigger_kind = 'schedule' ORDER BY started_at DESC LIMIT 1`), name).Scan(&id, &slot, &started, &r.Node, &r.Status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, false, nil
+	}
+	if err != nil {
+		return Run{}, false, err
+	}
+	r.ID, r.Name, r.Trigger, r.StartedAt = strconv.FormatInt(id, 10), name, "schedule", time.Unix(0, started)
+	if slot != 0 {
+		r.Slot = time.Unix(0, slot)
+	}
+	return r, true, nil
 }
 
 func unixOrZero(t time.Time) int64 {

@@ -129,6 +129,18 @@ func (s *JobStore) EndRun(ctx context.Context, r jobs.Run) error {
 	return err
 }
 
+// LastScheduledRun returns the newest run of the cron job name that its
+// schedule started (trigger "schedule").
+func (s *JobStore) LastScheduledRun(ctx context.Context, name string) (jobs.Run, bool, error) {
+	l, err := s.db.ListBackgroundProcesses(ctx, esign.BackgroundProcessFilter{Kind: name, Trigger: "schedule", Page: esign.Page{Limit: 1}})
+	if err != nil || len(l) == 0 {
+		return jobs.Run{}, false, err
+	}
+	p := l[0]
+	return jobs.Run{ID: p.ID, Name: p.Kind, Trigger: p.Trigger, Slot: p.Slot, Node: p.Node, StartedAt: p.StartedAt,
+		EndedAt: p.FinishedAt, Status: string(p.Status), Result: p.Result, Error: p.Error}, true, nil
+}
+
 // ExpireDueOffers expires every open offer whose deadline is before now
 // (DB.ExpireOffers) and, in each batch's transaction, hands enqueue the
 // expired offers with their customer's name, language and addresses: phone

@@ -284,6 +284,7 @@ func (s *store) GetBackgroundProcess(ctx context.Context, id string) (*esign.Bac
 func (s *store) ListBackgroundProcesses(ctx context.Context, f esign.BackgroundProcessFilter) ([]*esign.BackgroundProcess, error) {
 	var w where
 	eq(&w, "kind", f.Kind)
+	eq(&w, "trigger_kind", f.Trigger)
 	eq(&w, "slot", f.Slot)
 	eq(&w, "status", f.Status)
 	return listRows(ctx, s, "sqlstore.ListBackgroundProcesses", processes, &w, "created_at DESC, id DESC", f.Page)
