@@ -19,7 +19,7 @@ import (
 func startAll(t *testing.T, extra ...string) map[string]string {
 	t.Helper()
 	environ := []string{"ESIGN_DATA_DIR=" + filepath.Join(t.TempDir(), "data"), "ESIGN_LOG_LEVEL=warn"}
-	for _, k := range []string{"ADMIN", "WEBHOOK", "REALTIME", "MOBILE", "CUSTOMER", "CUSTOMER_REALTIME", "TSA", "PDFSERVICE", "CRON"} {
+	for _, k := range []string{"ADMIN", "WEBHOOK", "REALTIME", "MOBILE", "CUSTOMER", "CUSTOMER_REALTIME", "TSA", "PDFSERVICE", "CRON", "OPS"} {
 		environ = append(environ, "ESIGN_LISTEN_"+k+"=127.0.0.1:0")
 	}
 	environ = append(environ, extra...) // later entries win

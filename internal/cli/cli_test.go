@@ -45,7 +45,7 @@ func run(t *testing.T, ctx context.Context, environ []string, ready func(map[str
 // freePorts points every listener at an ephemeral port under dataDir.
 func testEnviron(dataDir string, extra ...string) []string {
 	env := []string{"ESIGN_DATA_DIR=" + dataDir, "ESIGN_LOG_LEVEL=warn"}
-	for _, k := range []string{"ADMIN", "WEBHOOK", "REALTIME", "MOBILE", "CUSTOMER", "CUSTOMER_REALTIME", "TSA", "PDFSERVICE", "CRON"} {
+	for _, k := range []string{"ADMIN", "WEBHOOK", "REALTIME", "MOBILE", "CUSTOMER", "CUSTOMER_REALTIME", "TSA", "PDFSERVICE", "CRON", "OPS"} {
 		env = append(env, "ESIGN_LISTEN_"+k+"=127.0.0.1:0")
 	}
 	return append(env, extra...)
@@ -73,12 +73,14 @@ func TestAllStartsServesAndStops(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("esign all did not start")
 	}
-	for _, name := range []string{"admin", "customer", "webhook", "mobile", "realtime", "customer_realtime", "tsa", "pdfservice"} {
+	for _, name := range []string{"admin", "customer", "webhook", "mobile", "realtime", "customer_realtime", "tsa", "pdfservice", "ops"} {
 		if a[name] == "" {
 			t.Errorf("listener %s not started", name)
 		}
 	}
-	for _, name := range []string{"admin", "customer", "mobile"} {
+	// Every listener answers a bare /healthz and /readyz; the operations
+	// listener alone has each check's result (issue 16 item 7).
+	for _, name := range []string{"admin", "customer", "mobile", "webhook", "ops"} {
 		for _, path := range []string{"/healthz", "/readyz"} {
 			var body struct {
 				Status string            `json:"status"`
@@ -104,12 +106,15 @@ func TestAllStartsServesAndStops(t *testing.T) {
 			if resp.StatusCode != 200 || body.Status != "ok" {
 				t.Errorf("%s %s = %d %+v", name, path, resp.StatusCode, body)
 			}
-			if path == "/readyz" {
-				for _, check := range []string{"database", "css", "cron", "system_config", "signing_certificate"} {
+			switch {
+			case path == "/readyz" && name == "ops":
+				for _, check := range []string{"database", "css", "cron", "system_config", "signing_certificate", "schedules"} {
 					if body.Checks[check] != "ok" {
 						t.Errorf("%s /readyz: check %s = %q (%+v)", name, check, body.Checks[check], body)
 					}
 				}
+			case body.Checks != nil:
+				t.Errorf("%s %s shows the checks: %+v", name, path, body)
 			}
 		}
 	}
@@ -126,7 +131,17 @@ func TestAllStartsServesAndStops(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated || !strings.HasPrefix(reg.DeviceToken, "esd_") {
 		t.Errorf("register: %d %+v", resp.StatusCode, reg)
 	}
-	resp, err = http.Get("http://" + a["admin"] + "/metrics")
+	for _, name := range []string{"admin", "mobile", "webhook", "customer"} {
+		resp, err = http.Get("http://" + a[name] + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Errorf("%s serves /metrics", name)
+		}
+	}
+	resp, err = http.Get("http://" + a["ops"] + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +152,9 @@ func TestAllStartsServesAndStops(t *testing.T) {
 	}
 	if !strings.Contains(string(metrics), `esign_http_requests_total{listener="admin",method="GET",code="200"}`) {
 		t.Errorf("metrics lack the admin requests:\n%s", metrics)
+	}
+	if !strings.Contains(string(metrics), `esign_cron_last_run_timestamp_seconds{job="OfferTimeout"}`) {
+		t.Errorf("metrics lack the schedules' last runs:\n%s", metrics)
 	}
 	resp, err = http.Get("http://" + a["admin"] + "/")
 	if err != nil {
@@ -463,7 +481,7 @@ func TestProductionProcesses(t *testing.T) {
 	}
 	oss := startProcess(t, "oss", env)
 	css := startProcess(t, "css", env)
-	startProcess(t, "cron", env)
+	cron := startProcess(t, "cron", env)
 	pdfsvc := startProcess(t, "pdfservice", env)
 	ready := func(addr string, checks ...string) error {
 		resp, err := http.Get("http://" + addr + "/readyz")
@@ -490,21 +508,26 @@ func TestProductionProcesses(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		errOSS := ready(oss["admin"], "database", "redis", "css", "cron")
-		errCSS := ready(css["customer"], "system_config")
-		if errOSS == nil && errCSS == nil {
+		errOSS := ready(oss["ops"], "database", "redis", "css", "cron")
+		errCSS := ready(css["ops"], "system_config")
+		errCron := ready(cron["ops"], "database", "schedules")
+		if errOSS == nil && errCSS == nil && errCron == nil {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not ready after 30 s: oss %v; css %v", errOSS, errCSS)
+			t.Fatalf("not ready after 30 s: oss %v; css %v; cron %v", errOSS, errCSS, errCron)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 
 	// pdfservice on PostgreSQL has no development fallback: it is not
 	// ready until the bank's certificate is imported.
-	if err := ready(pdfsvc["pdfservice"], "signing_certificate"); err == nil || !strings.Contains(err.Error(), "no active signing certificate") {
+	if err := ready(pdfsvc["ops"], "signing_certificate"); err == nil || !strings.Contains(err.Error(), "no active signing certificate") {
 		t.Fatalf("pdfservice without a certificate: %v", err)
+	}
+	// Its own listener says only that it is not ready.
+	if err := ready(pdfsvc["pdfservice"]); err == nil || strings.Contains(err.Error(), "certificate") || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("pdfservice's bare /readyz without a certificate: %v", err)
 	}
 	dev, _, err := pki.OpenDev(filepath.Join(t.TempDir(), "pki"), pki.DevOptions{})
 	if err != nil {
@@ -524,7 +547,7 @@ func TestProductionProcesses(t *testing.T) {
 	if code, _, errs := run(t, t.Context(), env, nil, "cert", "import", "--p12", filepath.Join(dir, "bank.p12"), "--password-file", filepath.Join(dir, "pw")); code != 1 || !strings.Contains(errs, "imported already") {
 		t.Errorf("second import: %d %q", code, errs)
 	}
-	if err := ready(pdfsvc["pdfservice"], "signing_certificate"); err != nil {
+	if err := ready(pdfsvc["ops"], "signing_certificate"); err != nil {
 		t.Fatalf("pdfservice after the import: %v", err)
 	}
 

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"esign/internal/config"
@@ -123,6 +125,60 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 	a.events = offers.NewEmitter(q, cfg.Webhook.CallbackURLs(), nil)
 	hook.em = a.events
 	return q, nil
+}
+
+// watchSchedules makes the cron schedules part of the readiness and the
+// metrics of a process that runs them: its "schedules" check fails while a
+// schedule has missed two slots in a row, and
+// esign_cron_last_run_timestamp_seconds / esign_cron_overdue show each
+// schedule's newest scheduled run and state, refreshed every 30 s.
+func (a *app) watchSchedules(q *jobs.Queue) {
+	lastRun := a.reg.Gauge("esign_cron_last_run_timestamp_seconds", "Start of the newest scheduled run of the cron job (Unix seconds); 0: none recorded.", "job")
+	overdue := a.reg.Gauge("esign_cron_overdue", "1 while the cron job has missed two slots of its schedule in a row (also fails the schedules check of /readyz).", "job")
+	check := func(ctx context.Context) error {
+		states, err := q.ScheduleStates(ctx)
+		if err != nil {
+			return err
+		}
+		var late []string
+		for _, st := range states {
+			last, over := 0.0, 0.0
+			if !st.LastRun.IsZero() {
+				last = float64(st.LastRun.UnixNano()) / 1e9
+			}
+			if st.Overdue {
+				over = 1
+				when := "no scheduled run recorded"
+				if !st.LastRun.IsZero() {
+					when = "last run " + st.LastRun.UTC().Format(time.RFC3339)
+				}
+				late = append(late, fmt.Sprintf("%s overdue since %s (%s)", st.Name, st.DueBy.UTC().Format(time.RFC3339), when))
+			}
+			lastRun.Set(last, st.Name)
+			overdue.Set(over, st.Name)
+		}
+		if len(late) > 0 {
+			return errors.New(strings.Join(late, "; "))
+		}
+		return nil
+	}
+	a.checks["schedules"] = check
+	a.background(func(ctx context.Context) {
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			if err := check(cctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("cron schedules", "err", err)
+			}
+			cancel()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
 }
 
 // appSealer runs the seal jobs with the process's signing service, which

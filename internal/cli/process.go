@@ -200,6 +200,9 @@ func (a *app) open(ctx context.Context) error {
 			return err
 		}
 		a.queue = q
+		if a.spec.has(roleCron) {
+			a.watchSchedules(q)
+		}
 	}
 	if a.spec.has(roleOSS) {
 		svc, err := a.customersService()
@@ -386,6 +389,9 @@ func (a *app) listeners() []httpkit.Listener {
 	if a.spec.has(roleTSA) {
 		add("tsa", l.TSA, a.tsa)
 	}
+	if l.Ops != "" {
+		out = append(out, httpkit.Listener{Name: "ops", Addr: l.Ops, Handler: a.ops()})
+	}
 	if l.Debug != "" {
 		dbg := http.NewServeMux()
 		dbg.HandleFunc("/debug/pprof/", pprof.Index)
@@ -398,14 +404,23 @@ func (a *app) listeners() []httpkit.Listener {
 	return out
 }
 
-// wrap mounts the health endpoints next to h and applies the standard
-// middleware.
+// wrap mounts the bare health endpoints next to h and applies the standard
+// middleware. Metrics and the detailed readiness are only on ops.
 func (a *app) wrap(name string, h http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	health := &httpkit.Health{Checks: a.checks, Peers: a.peers}
-	health.Mount(mux, a.reg.Handler())
+	health.MountPublic(mux)
 	mux.Handle("/", h)
 	return httpkit.Chain(mux, httpkit.Standard(a.log, a.httpm, name)...)
+}
+
+// ops is the operations listener (listen.ops): /healthz, the detailed
+// /readyz with every check's result, and /metrics.
+func (a *app) ops() http.Handler {
+	mux := http.NewServeMux()
+	health := &httpkit.Health{Checks: a.checks, Peers: a.peers}
+	health.Mount(mux, a.reg.Handler())
+	return httpkit.Chain(a.api(mux), httpkit.Standard(a.log, a.httpm, "ops")...)
 }
 
 // api wraps a JSON API mux; unknown paths answer a JSON 404.
@@ -449,7 +464,9 @@ func (a *app) printBanner(w io.Writer, addrs map[string]string) {
 	if a.devPKI != nil {
 		fmt.Fprintf(w, "  Trust anchor (dev CA):  %s\n", filepath.Join(a.devPKI.Dir, pki.FileCABundle))
 	}
-	fmt.Fprintf(w, "  Health and metrics:     /healthz, /readyz, /metrics on every listener\n")
+	if addr, ok := addrs["ops"]; ok {
+		fmt.Fprintf(w, "  Operations:             http://%s/metrics, /readyz (detailed); /healthz, /readyz on every listener\n", displayAddr(addr))
+	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 	fmt.Fprintln(w)
 }

@@ -118,8 +118,9 @@ type Listen struct {
 	Customer         string `json:"customer" help:"Customer web UI (css)."`
 	CustomerRealtime string `json:"customer_realtime" help:"Realtime updates to the customer UI (css)."`
 	TSA              string `json:"tsa" help:"RFC 3161 time-stamping authority (esign tsa, and inside esign all)."`
-	PDFService       string `json:"pdfservice" help:"Health and metrics of pdfservice."`
-	Cron             string `json:"cron" help:"Health and metrics of the cron process."`
+	PDFService       string `json:"pdfservice" help:"Health of pdfservice (bare /healthz and /readyz)."`
+	Cron             string `json:"cron" help:"Health of the cron process (bare /healthz and /readyz)."`
+	Ops              string `json:"ops" help:"Operations listener of this process: /metrics and the detailed /readyz (each check with its error, which may name database and broker hosts and users). Every other listener answers only a bare /healthz and /readyz and no /metrics. Keep it on loopback or an operations network; when several processes share a host and a configuration, give each its own (ESIGN_LISTEN_OPS per process, as the systemd units do). Empty: off."`
 	Debug            string `json:"debug" help:"Go profiling endpoints (/debug/pprof/) of this process; empty: off. Only a loopback address is accepted: profiles reveal memory contents."`
 }
 
@@ -189,6 +190,7 @@ func Default() Config {
 			TSA:              "127.0.0.1:10188",
 			PDFService:       "127.0.0.1:10186",
 			Cron:             "127.0.0.1:10187",
+			Ops:              "127.0.0.1:10189",
 		},
 		Bus:      Bus{RequestTimeout: 10 * time.Second},
 		TSA:      TSA{Timeout: 10 * time.Second, Retries: 2, PolicyOID: "1.3.6.1.4.1.32473.1", Accuracy: time.Second},

@@ -66,6 +66,7 @@ func (c Config) Validate() error {
 		{"listen.tsa", c.Listen.TSA},
 		{"listen.pdfservice", c.Listen.PDFService},
 		{"listen.cron", c.Listen.Cron},
+		{"listen.ops", c.Listen.Ops},
 	} {
 		if err := checkListen(l.addr); err != nil {
 			return &FieldError{Key: l.key, Reason: err.Error()}
@@ -75,7 +76,7 @@ func (c Config) Validate() error {
 		host, _, err := net.SplitHostPort(a)
 		ip := net.ParseIP(host)
 		if err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
-			return &FieldError{Key: "listen.debug", Reason: "must be a loopback host:port such as 127.0.0.1:10189"}
+			return &FieldError{Key: "listen.debug", Reason: "must be a loopback host:port such as 127.0.0.1:6060"}
 		}
 	}
 	for _, u := range []struct{ key, val string }{

@@ -49,7 +49,7 @@ func startAll(t *testing.T, extra ...string) *system {
 	// No webhook credentials: esign all enables what esign demo needs
 	// with the credentials in data/demo-webhook-credentials.
 	env := []string{"ESIGN_DATA_DIR=" + dir, "ESIGN_LOG_LEVEL=warn"}
-	for _, k := range []string{"ADMIN", "WEBHOOK", "REALTIME", "MOBILE", "CUSTOMER", "CUSTOMER_REALTIME", "PDFSERVICE", "CRON"} {
+	for _, k := range []string{"ADMIN", "WEBHOOK", "REALTIME", "MOBILE", "CUSTOMER", "CUSTOMER_REALTIME", "PDFSERVICE", "CRON", "OPS"} {
 		env = append(env, "ESIGN_LISTEN_"+k+"=127.0.0.1:0")
 	}
 	// The customer service asks the built-in TSA at its configured

@@ -33,8 +33,26 @@ func (h *Health) Live(w http.ResponseWriter, _ *http.Request) {
 }
 
 // Ready runs every check; 200 when all pass, else 503 with each failure. The
-// failure text is the check's own summary; it must not hold secrets.
+// failure text is the check's own summary; it must not hold secrets, but it
+// may name hosts and users, so Ready belongs on an operations listener.
 func (h *Health) Ready(w http.ResponseWriter, r *http.Request) {
+	status, rep := h.report(r)
+	WriteJSON(w, status, rep)
+}
+
+// ReadyBare runs every check like Ready but answers only 200
+// {"status":"ok"} or 503 {"status":"unavailable"}: what a load balancer
+// needs, nothing about the dependencies.
+func (h *Health) ReadyBare(w http.ResponseWriter, r *http.Request) {
+	status, _ := h.report(r)
+	rep := healthReport{Status: "ok"}
+	if status != http.StatusOK {
+		rep.Status = "unavailable"
+	}
+	WriteJSON(w, status, rep)
+}
+
+func (h *Health) report(r *http.Request) (int, healthReport) {
 	timeout := h.Timeout
 	if timeout <= 0 {
 		timeout = 2 * time.Second
@@ -57,7 +75,7 @@ func (h *Health) Ready(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusServiceUnavailable
 		}
 	}
-	WriteJSON(w, status, rep)
+	return status, rep
 }
 
 func runChecks(ctx context.Context, checks map[string]Check) map[string]string {
@@ -85,9 +103,17 @@ func runChecks(ctx context.Context, checks map[string]Check) map[string]string {
 	return out
 }
 
-// Mount registers /healthz, /readyz and /metrics on mux.
+// Mount registers /healthz, the detailed /readyz and /metrics on mux: the
+// operations listener.
 func (h *Health) Mount(mux *http.ServeMux, metricsHandler http.Handler) {
 	mux.HandleFunc("GET /healthz", h.Live)
 	mux.HandleFunc("GET /readyz", h.Ready)
 	mux.Handle("GET /metrics", metricsHandler)
+}
+
+// MountPublic registers /healthz and the bare /readyz on mux: a listener
+// that others than the operators reach.
+func (h *Health) MountPublic(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", h.Live)
+	mux.HandleFunc("GET /readyz", h.ReadyBare)
 }

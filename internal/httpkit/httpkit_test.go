@@ -244,6 +244,49 @@ func TestReadiness(t *testing.T) {
 	}
 }
 
+// TestPublicHealth: a public listener's /readyz says ready or not and
+// nothing else (issue 16 item 7), and it has no /metrics.
+func TestPublicHealth(t *testing.T) {
+	secret := errors.New("dial tcp db.internal:5432: user esign: password authentication failed")
+	h := &Health{Checks: map[string]Check{"database": func(context.Context) error { return secret }},
+		Peers: map[string]Check{"css": func(context.Context) error { return errors.New("no reply from css") }}}
+	mux := http.NewServeMux()
+	h.MountPublic(mux)
+	tests := []struct {
+		name   string
+		fail   bool
+		path   string
+		status int
+		body   string
+	}{
+		{"unready", true, "/readyz", 503, `{"status":"unavailable"}`},
+		{"ready_with_peer_down", false, "/readyz", 200, `{"status":"ok"}`},
+		{"live", true, "/healthz", 200, `{"status":"ok"}`},
+		{"no_metrics", false, "/metrics", 404, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.Checks["database"] = func(context.Context) error { return nil }
+			if tt.fail {
+				h.Checks["database"] = func(context.Context) error { return secret }
+			}
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d", rec.Code, tt.status)
+			}
+			if got := strings.TrimSpace(rec.Body.String()); tt.body != "" && got != tt.body {
+				t.Errorf("body %s, want %s", got, tt.body)
+			}
+			for _, leak := range []string{"db.internal", "esign", "css", "database"} {
+				if strings.Contains(rec.Body.String(), leak) {
+					t.Errorf("body names %q: %s", leak, rec.Body.String())
+				}
+			}
+		})
+	}
+}
+
 func TestSecureHeadersAndLimit(t *testing.T) {
 	h := Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, err := io.ReadAll(r.Body)
