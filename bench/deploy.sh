@@ -19,9 +19,12 @@
 #                      and Redis
 #
 # Settings are ESIGN_* variables exported before deploy_start. Logs are
-# $work/NAME.log. ESIGN_BENCH_DEBUG=1 opens /debug/pprof/ of each process
-# on 127.0.0.1: ${P}91 oss (or all), ${P}92 pdfservice, ${P}93 tsa,
-# ${P}94 css, ${P}95 cron.
+# $work/NAME.log. Each process has its operations listener (/metrics and
+# the detailed /readyz; every other listener answers a bare /readyz) on
+# 127.0.0.1: ${P}96 oss (or all), ${P}97 pdfservice, ${P}98 tsa, ${P}99 css,
+# ${P}90 cron — deploy_ops NAME prints it. ESIGN_BENCH_DEBUG=1 opens
+# /debug/pprof/ of each process on 127.0.0.1: ${P}91 oss (or all),
+# ${P}92 pdfservice, ${P}93 tsa, ${P}94 css, ${P}95 cron.
 
 deploy_init() {
 	deploy_ports=$1
@@ -43,13 +46,18 @@ deploy_cleanup() {
 	rm -rf "$work"
 }
 
+deploy_ops() { # deploy_ops NAME: the operations listener of process NAME
+	case "$1" in all|oss) o=96 ;; pdfservice) o=97 ;; tsa) o=98 ;; css) o=99 ;; cron) o=90 ;; esac
+	echo "127.0.0.1:$deploy_ports$o"
+}
+
 deploy_run() { # deploy_run NAME: run `esign NAME` in the background
 	dbg=""
 	if [ -n "${ESIGN_BENCH_DEBUG:-}" ]; then # profiling endpoints, one port per process
 		case "$1" in all|oss) dbg=91 ;; pdfservice) dbg=92 ;; tsa) dbg=93 ;; css) dbg=94 ;; cron) dbg=95 ;; esac
 		dbg=127.0.0.1:$deploy_ports$dbg
 	fi
-	ESIGN_LISTEN_DEBUG=$dbg "$work/esign" "$1" >"$work/$1.log" 2>&1 &
+	ESIGN_LISTEN_DEBUG=$dbg ESIGN_LISTEN_OPS=$(deploy_ops "$1") "$work/esign" "$1" >"$work/$1.log" 2>&1 &
 	deploy_pids="$deploy_pids $!"
 }
 
