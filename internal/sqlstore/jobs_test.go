@@ -84,6 +84,20 @@ func TestJobStoreRuns(t *testing.T) {
 			t.Fatalf("logs = %+v", logs)
 		}
 		wantKind(t, js.LogRun(ctx, esign.NewID(), slog.LevelInfo, "x", time.Now()), esign.Invalid)
+
+		// The newest scheduled run; manual runs and other jobs do not count.
+		_, err = js.BeginRun(ctx, jobs.Run{Name: jobs.OfferTimeout, Trigger: "manual", Node: "cli", StartedAt: time.Now(), Status: "running"})
+		must(t, err)
+		_, err = js.BeginRun(ctx, jobs.Run{Name: jobs.DeleteDocuments, Trigger: "schedule", Slot: slot.Add(time.Hour), StartedAt: time.Now(), Status: "running"})
+		must(t, err)
+		last, ok, err := js.LastScheduledRun(ctx, jobs.OfferTimeout)
+		must(t, err)
+		if !ok || last.ID != id || !last.Slot.Equal(slot) || last.Status != "succeeded" || last.Node != "oss-1" {
+			t.Errorf("last scheduled run = %+v, %v", last, ok)
+		}
+		if _, ok, err := js.LastScheduledRun(ctx, jobs.DeleteExpiredURL); err != nil || ok {
+			t.Errorf("a job that never ran: %v, %v", ok, err)
+		}
 	})
 }
 
