@@ -131,7 +131,10 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 // metrics of a process that runs them: its "schedules" check fails while a
 // schedule has missed two slots in a row, and
 // esign_cron_last_run_timestamp_seconds / esign_cron_overdue show each
-// schedule's newest scheduled run and state, refreshed every 30 s.
+// schedule's newest scheduled run and state, refreshed every 30 s. In
+// esign cron the check is required (the process is unready); in esign all
+// it only degrades the report, so that a missed clean-up does not take the
+// mobile API out of a load balancer.
 func (a *app) watchSchedules(q *jobs.Queue) {
 	lastRun := a.reg.Gauge("esign_cron_last_run_timestamp_seconds", "Start of the newest scheduled run of the cron job (Unix seconds); 0: none recorded.", "job")
 	overdue := a.reg.Gauge("esign_cron_overdue", "1 while the cron job has missed two slots of its schedule in a row (also fails the schedules check of /readyz).", "job")
@@ -162,7 +165,11 @@ func (a *app) watchSchedules(q *jobs.Queue) {
 		}
 		return nil
 	}
-	a.checks["schedules"] = check
+	if a.spec.has(roleOSS) {
+		a.peers["schedules"] = check
+	} else {
+		a.checks["schedules"] = check
+	}
 	a.background(func(ctx context.Context) {
 		t := time.NewTicker(30 * time.Second)
 		defer t.Stop()
