@@ -187,12 +187,20 @@ func (q *Queue) startSchedules(ctx context.Context) {
 	}
 }
 
-// scheduleLoop enqueues each slot of e when it comes, starting with a slot
-// that passed less than LateAfter ago (a restart just after a slot).
+// scheduleLoop enqueues each slot of e when it comes. Of slots already
+// past — at start, or after the process was paused — only the newest is
+// enqueued, and only if it passed less than LateAfter ago (a restart just
+// after a slot); older ones are skipped.
 func (q *Queue) scheduleLoop(ctx context.Context, e cronEntry) {
-	slot := e.schedule.Next(q.now().Add(-q.cfg.Cron.LateAfter))
+	late := q.cfg.Cron.LateAfter
+	slot := e.schedule.Next(q.now().Add(-late))
 	for !slot.IsZero() {
-		if wait := slot.Sub(q.now()); wait > 0 {
+		now := q.now()
+		if slot = lastDue(e.schedule, slot, now); now.Sub(slot) > late {
+			slot = e.schedule.Next(now)
+			continue
+		}
+		if wait := slot.Sub(now); wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -203,9 +211,18 @@ func (q *Queue) scheduleLoop(ctx context.Context, e cronEntry) {
 		}
 		q.enqueueSlot(ctx, e, slot)
 		slot = e.schedule.Next(slot)
-		if now := q.now(); slot.Before(now.Add(-q.cfg.Cron.LateAfter)) {
-			slot = e.schedule.Next(now) // the process slept through slots (a suspended VM): skip them
+	}
+}
+
+// lastDue returns the newest slot of s from slot up to now, or slot itself
+// while it is still ahead.
+func lastDue(s Schedule, slot, now time.Time) time.Time {
+	for {
+		next := s.Next(slot)
+		if next.IsZero() || next.After(now) {
+			return slot
 		}
+		slot = next
 	}
 }
 
@@ -271,9 +288,9 @@ func (q *Queue) ScheduleStates(ctx context.Context) ([]ScheduleState, error) {
 			return nil, fmt.Errorf("jobs: last run of %s: %w", name, err)
 		}
 		st := ScheduleState{Name: name}
-		base := q.started
-		if base.IsZero() {
-			base = now
+		base := now
+		if ns := q.started.Load(); ns != 0 {
+			base = time.Unix(0, ns)
 		}
 		if ok {
 			st.LastRun = last.StartedAt

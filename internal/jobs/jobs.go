@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -70,7 +71,7 @@ type Config struct {
 	// within RescueAfter+30s of the attempt's start, plus its retry backoff.
 	RescueAfter time.Duration
 	// InsertOnly builds a client that enqueues but runs no workers and no
-	// periodic jobs (e.g. a process that only serves HTTP, or
+	// schedules (e.g. a process that only serves HTTP, or
 	// `esign cron run NAME`, which only needs RunNow).
 	InsertOnly bool
 	Notify     NotifyConfig
@@ -110,7 +111,7 @@ type Queue struct {
 	now    func() time.Time
 	crons  map[string]cronEntry
 
-	started time.Time          // when Start ran: the base of ScheduleStates before a first run
+	started atomic.Int64       // UnixNano of Start: the base of ScheduleStates before a first run
 	stop    context.CancelFunc // ends the schedule loops
 	loops   sync.WaitGroup
 }
@@ -255,7 +256,7 @@ func cmpOr[T comparable](v, def T) T {
 // schedules' slots (see startSchedules). It returns once started; work
 // stops when ctx is cancelled or Stop is called.
 func (q *Queue) Start(ctx context.Context) error {
-	q.started = q.now()
+	q.started.Store(q.now().UnixNano())
 	if q.cfg.InsertOnly {
 		return nil
 	}

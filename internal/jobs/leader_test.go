@@ -29,6 +29,7 @@ func TestSchedulesWhoeverLeads(t *testing.T) {
 					cfg.Cron.Disabled = !schedules
 					startQueue(t, conn, cfg, testDeps(t, conn, newRecordingSender()))
 				}
+				begin := time.Now()
 				start(first, first == "cron")
 				waitFor(t, 30*time.Second, first+" leads", func() bool { return leader(t, db) == first })
 				if first == "oss" {
@@ -45,6 +46,11 @@ func TestSchedulesWhoeverLeads(t *testing.T) {
 				if dup := db.count(t, `SELECT COUNT(*) FROM (SELECT slot FROM cron_run GROUP BY slot HAVING COUNT(*) > 1) d`); dup != 0 {
 					t.Errorf("%d slots ran more than once", dup)
 				}
+				// At start only the newest passed slot is caught up, not every
+				// slot of the last LateAfter.
+				if old := db.count(t, `SELECT COUNT(*) FROM cron_run WHERE slot < ?`, begin.Add(-2*time.Second).UnixNano()); old != 0 {
+					t.Errorf("%d runs of slots from before the start", old)
+				}
 			})
 		}
 	}
@@ -58,6 +64,29 @@ func leader(tb testing.TB, db *testDB) string {
 		tb.Fatal(err)
 	}
 	return id
+}
+
+func TestLastDue(t *testing.T) {
+	every, _ := ParseSchedule("@every 10s", time.UTC)
+	daily, _ := ParseSchedule("0 3 * * *", time.UTC)
+	at := func(h, m, sec int) time.Time { return time.Date(2026, 12, 1, h, m, sec, 0, time.UTC) }
+	tests := []struct {
+		name            string
+		s               Schedule
+		slot, now, want time.Time
+	}{
+		{"ahead", every, at(12, 0, 10), at(12, 0, 5), at(12, 0, 10)},
+		{"due_now", every, at(12, 0, 10), at(12, 0, 10), at(12, 0, 10)},
+		{"burst_collapses_to_newest", every, at(11, 59, 10), at(12, 0, 5), at(12, 0, 0)},
+		{"daily_missed_two", daily, at(3, 0, 0), at(3, 0, 0).AddDate(0, 0, 2).Add(time.Hour), at(3, 0, 0).AddDate(0, 0, 2)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := lastDue(tt.s, tt.slot, tt.now); !got.Equal(tt.want) {
+				t.Errorf("lastDue = %s, want %s", got, tt.want)
+			}
+		})
+	}
 }
 
 // TestScheduleStates: a schedule is overdue once two of its slots passed
