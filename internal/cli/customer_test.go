@@ -79,10 +79,15 @@ func TestCustomerUIProduction(t *testing.T) {
 	webuitest.Do(t, bctx, "follow the link and sign in", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), username), chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sign")))
+	// Each document read to its end in the viewer: signing needs it.
+	toEnd := func(i string) chromedp.Action[chromedp.Void] {
+		return chromedp.Steps(chromedp.WaitReady(chromedp.CSS(`#viewer-box[data-index="` + i + `"]`)),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`))
+	}
 	webuitest.Do(t, bctx, "read both documents in the page",
 		chromedp.WaitReady(chromedp.CSS(`#viewer[data-ready]`)), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
-		chromedp.Click(chromedp.CSS(`button.view-doc`)), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)),
-		chromedp.Click(chromedp.ID("viewer-next")), chromedp.WaitEnabled(chromedp.ID("sign-start")),
+		chromedp.Click(chromedp.CSS(`button.view-doc`)), toEnd("0"), chromedp.WaitVisible(chromedp.CSS(`.badge-ok`)),
+		chromedp.Click(chromedp.ID("viewer-next")), toEnd("1"), chromedp.WaitEnabled(chromedp.ID("sign-start")),
 		chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sms-code")))
 	var sms string
 	for deadline := time.Now().Add(30 * time.Second); sms == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {

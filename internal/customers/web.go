@@ -2,9 +2,12 @@ package customers
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
+	"time"
 
 	"esign/internal/esign"
+	"esign/internal/sqlstore"
 )
 
 // WebPlatform is the platform of the app record that stands for a
@@ -148,17 +151,46 @@ func (s *Service) RecordReadToEnd(ctx context.Context, p *Principal, offerID, do
 	if _, err := s.MarkDocumentRead(ctx, p, documentID, m); err != nil {
 		return err
 	}
-	detail := `{"document_id":"` + documentID + `"}`
-	done, err := s.db.ListActivities(ctx, esign.ActivityFilter{CustomerID: p.Customer.ID, OfferID: o.ID, Kind: "document.read_to_end",
-		Page: esign.Page{Limit: 1000}})
+	done, err := ReadToEnd(ctx, s.db, p.Customer.ID, o.ID)
 	if err != nil {
 		return esign.E(op, err)
 	}
-	if slices.ContainsFunc(done, func(a *esign.Activity) bool { return a.Detail == detail }) {
+	if _, ok := done[documentID]; ok {
 		return nil
 	}
-	if err := s.db.CreateActivity(ctx, activity(p.Customer.ID, o.ID, "document.read_to_end", detail, m)); err != nil {
+	detail, _ := json.Marshal(readToEndDetail{DocumentID: documentID})
+	if err := s.db.CreateActivity(ctx, activity(p.Customer.ID, o.ID, ActivityReadToEnd, string(detail), m)); err != nil {
 		return esign.E(op, err)
 	}
 	return nil
+}
+
+// ActivityReadToEnd is the activity that records a document of an offer
+// read to its last page in the customer UI's viewer.
+const ActivityReadToEnd = "document.read_to_end"
+
+type readToEndDetail struct {
+	DocumentID string `json:"document_id"`
+}
+
+// ReadToEnd returns when the customer read each document of the offer to
+// the end (ActivityReadToEnd), by document id; documents not read to the
+// end are missing.
+func ReadToEnd(ctx context.Context, db *sqlstore.DB, customerID, offerID string) (map[string]time.Time, error) {
+	as, err := db.ListActivities(ctx, esign.ActivityFilter{CustomerID: customerID, OfferID: offerID, Kind: ActivityReadToEnd,
+		Page: esign.Page{Limit: 1000}})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]time.Time, len(as))
+	for _, a := range as {
+		var d readToEndDetail
+		if json.Unmarshal([]byte(a.Detail), &d) != nil || d.DocumentID == "" {
+			continue
+		}
+		if t, ok := out[d.DocumentID]; !ok || a.CreatedAt.Before(t) {
+			out[d.DocumentID] = a.CreatedAt
+		}
+	}
+	return out, nil
 }

@@ -22,6 +22,7 @@ type fakeAPI struct {
 	API
 	refused      string
 	clientErrors []string
+	readToEnd    bool // the offer's document was read to the end
 }
 
 func (f *fakeAPI) ReportClientError(ctx context.Context, c rpc.Caller, message, stack, url string) error {
@@ -69,8 +70,12 @@ func (f *fakeAPI) GetOffer(ctx context.Context, c rpc.Caller, id string) (*rpc.O
 	if id != "o1" {
 		return nil, esign.E("fake", esign.NotFound, "offer not found")
 	}
-	return &rpc.Offer{ID: "o1", Title: "Loan", State: "notified", ExpiresAt: time.Now().Add(time.Hour),
-		Documents: []rpc.Document{{ID: "d1", Name: "loan.pdf", Size: 2000}}}, nil
+	d := rpc.Document{ID: "d1", Name: "loan.pdf", Size: 2000, ReadAt: time.Now()}
+	if f.readToEnd {
+		d.ReadToEndAt = d.ReadAt
+	}
+	return &rpc.Offer{ID: "o1", Title: "Loan", State: "opened", ExpiresAt: time.Now().Add(time.Hour),
+		Documents: []rpc.Document{d}}, nil
 }
 
 func (f *fakeAPI) RefuseOffer(ctx context.Context, c rpc.Caller, id, reason string) (*rpc.Offer, error) {
@@ -82,6 +87,9 @@ func (f *fakeAPI) RefuseOffer(ctx context.Context, c rpc.Caller, id, reason stri
 }
 
 func (f *fakeAPI) SignatureM1(ctx context.Context, c rpc.Caller, m signing.M1) (*signing.M1Result, error) {
+	if !f.readToEnd { // as oss answers (signing.Service.M1)
+		return nil, esign.WithCode("fake", esign.Invalid, "not_read", "every document must be read to the end")
+	}
 	return &signing.M1Result{SignatureID: "s1"}, nil
 }
 
@@ -223,14 +231,27 @@ func TestSessionRequired(t *testing.T) {
 	}
 }
 
-// TestNotReadRefused: css refuses M1 until every document was opened.
-func TestNotReadRefused(t *testing.T) {
-	_, h := newTestUI(t, false)
-	w := do(h, "POST", "/o/o1/m1", strings.NewReader(`{"algorithm":"ecdsa-p256-sha256"}`),
-		map[string]string{"Cookie": sessionCookie + "=" + goodToken, "Sec-Fetch-Site": "same-origin", "Accept-Language": "en"})
+// TestSignDisabledUntilRead: a document opened but not read to the end
+// keeps "Start signing" disabled, with the reason next to it, and the M1
+// oss refuses (not_read) is answered with a sentence in the customer's
+// language; read to the end, the button is enabled.
+func TestSignDisabledUntilRead(t *testing.T) {
+	f, h := newTestUI(t, false)
+	hdr := map[string]string{"Cookie": sessionCookie + "=" + goodToken, "Sec-Fetch-Site": "same-origin", "Accept-Language": "en"}
+	page := do(h, "GET", "/o/o1", nil, hdr).Body.String()
+	if !strings.Contains(page, `id="sign-start" disabled aria-describedby="read-first"`) ||
+		!strings.Contains(page, "read every document above to its last page first") || !strings.Contains(page, `data-unread="d1"`) {
+		t.Errorf("offer page before reading to the end:\n%s", page)
+	}
+	w := do(h, "POST", "/o/o1/m1", strings.NewReader(`{"algorithm":"ecdsa-p256-sha256"}`), hdr)
 	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `"code":"not_read"`) ||
-		!strings.Contains(w.Body.String(), "Open every document before signing.") {
+		!strings.Contains(w.Body.String(), "Read every document to its last page before signing.") {
 		t.Errorf("M1 before reading: %d %s", w.Code, w.Body.String())
+	}
+	f.readToEnd = true
+	page = do(h, "GET", "/o/o1", nil, hdr).Body.String()
+	if !strings.Contains(page, `<button type="button" id="sign-start">`) || strings.Contains(page, `data-unread=`) {
+		t.Errorf("offer page after reading to the end:\n%s", page)
 	}
 }
 

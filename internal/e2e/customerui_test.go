@@ -153,7 +153,7 @@ func TestCustomerUI(t *testing.T) {
 	}
 	p.check("offer")
 
-	// Signing before reading is refused by css too (a forged request).
+	// Signing before reading is refused by oss too (a forged request).
 	status := webuitest.Get(t, bctx, "M1 before reading", chromedp.Evaluate[string](`fetch(location.pathname + "/m1", {method: "POST",
 	  headers: {"Content-Type": "application/json"}, body: "{}"}).then(async r => r.status + " " + (await r.json()).error.code)`,
 		chromedp.EvalAwaitPromise))
@@ -170,27 +170,28 @@ func TestCustomerUI(t *testing.T) {
 	}
 	p.check("viewer")
 	webuitest.Do(t, bctx, "next document",
-		chromedp.Click(chromedp.ID("viewer-next")), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)),
-		chromedp.WaitEnabled(chromedp.ID("sign-start")))
+		chromedp.Click(chromedp.ID("viewer-next")), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)))
 	if got := p.text("#viewer-h"); got != "terms.pdf" {
 		t.Errorf("next document: %q", got)
 	}
-	webuitest.Do(t, bctx, "scroll to the end of the second",
+	// Opened is not read: signing stays off until each was read to the end.
+	if dis := webuitest.Get(t, bctx, "start disabled", chromedp.Evaluate[bool](`document.getElementById("sign-start").disabled`)); !dis {
+		t.Error("signing is possible once the documents were opened, before they were read to the end")
+	}
+	webuitest.Do(t, bctx, "scroll to the end of the second", chromedp.WaitReady(chromedp.CSS(`#viewer-box[data-index="1"]`)),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`),
-		chromedp.Sleep(300*time.Millisecond))
+		chromedp.WaitVisible(chromedp.CSS(`.badge-ok`)))
 	// Back to the first document, scrolled to its end.
 	webuitest.Do(t, bctx, "read the first document to the end",
 		chromedp.Click(chromedp.CSS(`button.view-doc`)))
-	webuitest.Get(t, bctx, "wait for the first document", chromedp.Poll[bool](
-		`document.getElementById("viewer-h").textContent === "agreement.pdf" && document.querySelectorAll("#viewer .viewer-page").length === 2`))
-	webuitest.Do(t, bctx, "scroll to its end",
+	webuitest.Do(t, bctx, "scroll to its end", chromedp.WaitReady(chromedp.CSS(`#viewer-box[data-index="0"]`)),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`),
-		chromedp.Sleep(300*time.Millisecond))
+		chromedp.WaitEnabled(chromedp.ID("sign-start")))
 	webuitest.Do(t, bctx, "download a document", chromedp.Click(chromedp.CSS(`a.doc-link`)))
 	waitFiles(t, downloads, 1)
 	webuitest.Do(t, bctx, "reload", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)))
 	if n := webuitest.Get(t, bctx, "unread", chromedp.Evaluate[int](`document.querySelectorAll("[data-unread]").length`)); n != 0 {
-		t.Errorf("%d documents still unread after opening both", n)
+		t.Errorf("%d documents not read to the end after reading both", n)
 	}
 	p.check("offer-read")
 	webuitest.Do(t, bctx, "start signing", chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sms-code")))

@@ -444,6 +444,9 @@ func (s *Server) getOffer(ctx context.Context, c *call, body json.RawMessage) (a
 	}
 	o := offer(v.Offer)
 	o.Documents = documents(v.Documents)
+	for i := range o.Documents {
+		o.Documents[i].ReadToEndAt = v.ReadToEnd[o.Documents[i].ID]
+	}
 	return o, nil
 }
 
