@@ -23,6 +23,7 @@ type fakeAPI struct {
 	refused      string
 	clientErrors []string
 	readToEnd    bool // the offer's document was read to the end
+	others       []rpc.WebSession
 }
 
 func (f *fakeAPI) ReportClientError(ctx context.Context, c rpc.Caller, message, stack, url string) error {
@@ -47,6 +48,26 @@ func (f *fakeAPI) WebLogin(ctx context.Context, c rpc.Caller, username, password
 		return nil, esign.WithCode("fake", esign.Unauthorized, "invalid_credentials", "wrong")
 	}
 	return &rpc.LoggedIn{SessionToken: goodToken, ExpiresAt: time.Now().Add(12 * time.Hour)}, nil
+}
+
+func (f *fakeAPI) WebSessions(ctx context.Context, c rpc.Caller) ([]rpc.WebSession, error) {
+	if err := f.auth(c); err != nil {
+		return nil, err
+	}
+	return append([]rpc.WebSession{{ID: "w0", UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0", Current: true}}, f.others...), nil
+}
+
+func (f *fakeAPI) EndWebSession(ctx context.Context, c rpc.Caller, id string) error {
+	if err := f.auth(c); err != nil {
+		return err
+	}
+	for i, w := range f.others {
+		if w.ID == id {
+			f.others = append(f.others[:i], f.others[i+1:]...)
+			return nil
+		}
+	}
+	return esign.E("fake", esign.NotFound, "session not found")
 }
 
 func (f *fakeAPI) Me(ctx context.Context, c rpc.Caller) (*rpc.Me, error) {
@@ -278,5 +299,38 @@ func TestClientError(t *testing.T) {
 	}
 	if len(f.clientErrors) != 1 {
 		t.Errorf("reports stored: %q", f.clientErrors)
+	}
+}
+
+// TestSessionsAfterSignin: a sign-in that finds other web sessions of the
+// customer (mobile.web_sessions=allow) shows them before going on; one is
+// ended from the list, and then the sign-in leads straight on.
+func TestSessionsAfterSignin(t *testing.T) {
+	f, h := newTestUI(t, false)
+	f.others = []rpc.WebSession{{ID: "w1", UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Safari/604.1",
+		CreatedAt: time.Now().Add(-time.Hour), LastSeenAt: time.Now()}}
+	body, hdr := form(url.Values{"username": {"kovacs.anna"}, "password": {"Correct-horse-1"}, "next": {"/o/o1"}})
+	w := do(h, "POST", "/signin", body, hdr)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/sessions?next=%2Fo%2Fo1" {
+		t.Fatalf("sign-in with another session: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	hdr = map[string]string{"Cookie": sessionCookie + "=" + goodToken, "Sec-Fetch-Site": "same-origin", "Accept-Language": "en",
+		"Content-Type": "application/x-www-form-urlencoded"}
+	page := do(h, "GET", "/sessions?next=%2Fo%2Fo1", nil, hdr).Body.String()
+	for _, want := range []string{"Safari · iOS", "Chrome · Linux", "this browser", `action="/sessions/w1/end"`, `href="/o/o1"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("sessions page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, `action="/sessions/w0/end"`) {
+		t.Error("the current session can be ended from the list")
+	}
+	w = do(h, "POST", "/sessions/w1/end", strings.NewReader("next=%2Fo%2Fo1"), hdr)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/sessions?next=%2Fo%2Fo1" || len(f.others) != 0 {
+		t.Errorf("ending a session: %d %q, left %v", w.Code, w.Header().Get("Location"), f.others)
+	}
+	body, hdr2 := form(url.Values{"username": {"kovacs.anna"}, "password": {"Correct-horse-1"}, "next": {"/o/o1"}})
+	if w := do(h, "POST", "/signin", body, hdr2); w.Header().Get("Location") != "/o/o1" {
+		t.Errorf("sign-in alone: %q", w.Header().Get("Location"))
 	}
 }

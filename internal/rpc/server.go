@@ -131,6 +131,7 @@ func (s *Server) queues(q Queues) map[string]map[string]method {
 		},
 	}
 	s.webMethods(out[q.Customer])
+	s.webSessionMethods(out[q.Customer])
 	s.signatureQueues(q, out)
 	return out
 }

@@ -121,7 +121,10 @@ if (box) {
         $("step-code").hidden = false;
         status(box.dataset.msgResumed);
       } else {
-        $("step-start").hidden = true;
+        // The key is not here (a private window, another browser): once
+        // that signing is abandoned (docs/customer-ui.md), a new start
+        // supersedes it; until then the server says to wait.
+        $("sign-start").textContent = box.dataset.msgRestart;
         showError({ message: box.dataset.msgPending });
       }
     });
@@ -149,7 +152,9 @@ if (box) {
         key = m1 = null;
       }
       showError(e);
-      start.disabled = false;
+      // not_read: the server counts fewer documents read to the end than
+      // this page; signing waits for the rest.
+      start.disabled = e.code === "not_read" && !!document.querySelector("[data-unread]");
     }
   });
 
