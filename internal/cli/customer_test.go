@@ -81,7 +81,7 @@ func TestCustomerUIProduction(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sign")))
 	// Each document read to its end in the viewer: signing needs it.
 	toEnd := func(i string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(chromedp.WaitReady(chromedp.CSS(`#viewer-box[data-index="` + i + `"]`)),
+		return chromedp.Steps(chromedp.WaitReady(chromedp.CSS(`#viewer-box[data-index="`+i+`"]`)),
 			chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`))
 	}
 	webuitest.Do(t, bctx, "read both documents in the page",

@@ -102,7 +102,9 @@ func (s *Service) openSession(ctx context.Context, op string, app *esign.App, c 
 // ResolveLink returns the target path of a short link (/s/{code} of the
 // customer UI) that has not expired. Resolutions are limited per client
 // address (mobile.register_per_ip_per_10min) so codes cannot be guessed in
-// bulk. Errors: NotFound (unknown or expired), TooMany (rate_limited).
+// bulk. Errors: NotFound (unknown or expired; link_expired when the
+// offer is still open, so RenewLink sends a fresh link), TooMany
+// (rate_limited).
 func (s *Service) ResolveLink(ctx context.Context, code string, m Meta) (string, error) {
 	const op = "customers.ResolveLink"
 	if err := s.allow(ctx, op, "link:ip:"+m.IP, s.cfg.RegisterPerIP); err != nil {
@@ -112,6 +114,11 @@ func (s *Service) ResolveLink(ctx context.Context, code string, m Meta) (string,
 		return "", esign.E(op, esign.NotFound, "link not found")
 	}
 	x, err := s.db.ResolveShortener(ctx, code, s.now())
+	if esign.IsKind(err, esign.NotFound) {
+		if o, _, ok := s.renewable(ctx, code); ok && o != nil {
+			return "", esign.WithCode(op, esign.NotFound, "link_expired", "the link expired; the offer is still open")
+		}
+	}
 	if err != nil {
 		return "", esign.E(op, err)
 	}

@@ -111,4 +111,3 @@ func TestEndWebSession(t *testing.T) {
 		t.Errorf("after the idle expiry: %+v, %v", ws, err)
 	}
 }
-

@@ -46,6 +46,7 @@ type API interface {
 	Me(ctx context.Context, c rpc.Caller) (*rpc.Me, error)
 	Logout(ctx context.Context, c rpc.Caller) error
 	ResolveLink(ctx context.Context, c rpc.Caller, code string) (*rpc.Link, error)
+	RenewLink(ctx context.Context, c rpc.Caller, code string) error
 	WebSessions(ctx context.Context, c rpc.Caller) ([]rpc.WebSession, error)
 	EndWebSession(ctx context.Context, c rpc.Caller, id string) error
 	ReportClientError(ctx context.Context, c rpc.Caller, message, stack, url string) error
@@ -119,6 +120,7 @@ func (u *UI) routes() {
 	u.mux.Handle("GET /static/", u.ui.Static())
 	u.mux.Handle("POST /language", u.ui.LanguageHandler())
 	u.mux.Handle("GET /s/{code}", page(u.shortLink))
+	u.mux.Handle("POST /s/{code}/renew", page(u.renewLink))
 	u.mux.Handle("GET /unsupported", page(u.unsupported))
 	u.mux.Handle("GET /signin", page(u.signinForm))
 	u.mux.Handle("POST /signin", page(u.signin))

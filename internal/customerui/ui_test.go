@@ -24,6 +24,18 @@ type fakeAPI struct {
 	clientErrors []string
 	readToEnd    bool // the offer's document was read to the end
 	others       []rpc.WebSession
+	renewed      []string
+}
+
+func (f *fakeAPI) RenewLink(ctx context.Context, c rpc.Caller, code string) error {
+	if code != "old" {
+		return esign.E("fake", esign.NotFound, "link not found")
+	}
+	if len(f.renewed) == 2 {
+		return esign.WithCode("fake", esign.TooMany, "rate_limited", "too many")
+	}
+	f.renewed = append(f.renewed, code)
+	return nil
 }
 
 func (f *fakeAPI) ReportClientError(ctx context.Context, c rpc.Caller, message, stack, url string) error {
@@ -80,6 +92,9 @@ func (f *fakeAPI) Me(ctx context.Context, c rpc.Caller) (*rpc.Me, error) {
 func (f *fakeAPI) ResolveLink(ctx context.Context, c rpc.Caller, code string) (*rpc.Link, error) {
 	if code == "good" {
 		return &rpc.Link{Target: "/o/o1"}, nil
+	}
+	if code == "old" {
+		return nil, esign.WithCode("fake", esign.NotFound, "link_expired", "expired")
 	}
 	return nil, esign.E("fake", esign.NotFound, "link not found")
 }
@@ -332,5 +347,33 @@ func TestSessionsAfterSignin(t *testing.T) {
 	body, hdr2 := form(url.Values{"username": {"kovacs.anna"}, "password": {"Correct-horse-1"}, "next": {"/o/o1"}})
 	if w := do(h, "POST", "/signin", body, hdr2); w.Header().Get("Location") != "/o/o1" {
 		t.Errorf("sign-in alone: %q", w.Header().Get("Location"))
+	}
+}
+
+// TestExpiredLink: an expired link of an open offer offers a fresh one
+// (404 page with the form); asking sends it (oss decides where: the
+// registered phone), until the limit; a cross-site request is refused.
+func TestExpiredLink(t *testing.T) {
+	f, h := newTestUI(t, false)
+	w := do(h, "GET", "/s/old", nil, map[string]string{"Accept-Language": "en"})
+	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), `action="/s/old/renew"`) ||
+		!strings.Contains(w.Body.String(), "This link has expired") {
+		t.Fatalf("expired link: %d %s", w.Code, w.Body.String())
+	}
+	hdr := map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example", "Accept-Language": "en"}
+	if w := do(h, "POST", "/s/old/renew", nil, hdr); w.Code != http.StatusForbidden || len(f.renewed) != 0 {
+		t.Errorf("cross-site renewal: %d, %v", w.Code, f.renewed)
+	}
+	hdr = map[string]string{"Sec-Fetch-Site": "same-origin", "Accept-Language": "en"}
+	for i := range 2 {
+		if w := do(h, "POST", "/s/old/renew", nil, hdr); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "a new link is on its way") {
+			t.Errorf("renewal %d: %d %s", i+1, w.Code, w.Body.String())
+		}
+	}
+	if w := do(h, "POST", "/s/old/renew", nil, hdr); w.Code != http.StatusTooManyRequests {
+		t.Errorf("renewal past the limit: %d", w.Code)
+	}
+	if w := do(h, "POST", "/s/nosuchcode/renew", nil, hdr); w.Code != http.StatusNotFound || strings.Contains(w.Body.String(), `action="/s/`) {
+		t.Errorf("renewing an unknown link: %d %s", w.Code, w.Body.String())
 	}
 }

@@ -86,7 +86,7 @@ func TestCustomerUI(t *testing.T) {
 	}
 	sys := startAll(t, "ESIGN_TSA_ACCURACY=10ms", "ESIGN_WEBHOOK_OFFER_UPLOAD="+hookAuth, "ESIGN_WEBHOOK_CUSTOMER_BOOTSTRAP="+hookAuth,
 		"ESIGN_WEBHOOK_CUSTOMER_SEND_ASSOCIATION_TOKEN="+hookAuth, "ESIGN_WEBHOOK_CUSTOMER_APPROVE="+hookAuth,
-		"ESIGN_WEBHOOK_OFFER_REVOKE="+hookAuth, "ESIGN_WEBHOOK_DEV_INBOX="+hookAuth)
+		"ESIGN_WEBHOOK_OFFER_REVOKE="+hookAuth, "ESIGN_WEBHOOK_DEV_INBOX="+hookAuth, "ESIGN_MOBILE_WEB_SESSIONS=allow")
 	base := "http://" + sys.addrs["customer"]
 	dir := t.TempDir()
 	if *update {
@@ -308,14 +308,26 @@ func TestCustomerUI(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	// A sign-in in a second browser ends the first browser's session.
+	// A sign-in in a second browser lists the first browser's session
+	// (mobile.web_sessions=allow), which it ends from there.
 	other := webuitest.Browser(t)
 	webuitest.Do(t, other, "sign in elsewhere", chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), cust.Password),
-		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("contracts-h")))
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sessions-continue")))
+	p2 := &pages{t: t, ctx: other, dir: dir}
+	if got := p2.text("main"); !strings.Contains(got, "this browser") || !strings.Contains(got, "Chrome") {
+		t.Errorf("the sessions page: %q", got)
+	}
+	p2.check("sessions")
+	webuitest.Do(t, other, "end the first browser's session", chromedp.Click(chromedp.CSS(`form[action^="/sessions/"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	if n := webuitest.Get(t, other, "sessions left", chromedp.Evaluate[int](`document.querySelectorAll("form[action^='/sessions/']").length`)); n != 0 {
+		t.Errorf("%d other sessions listed after ending the first", n)
+	}
+	webuitest.Do(t, other, "continue", chromedp.Click(chromedp.ID("sessions-continue")), chromedp.WaitVisible(chromedp.ID("contracts-h")))
 	webuitest.Do(t, bctx, "come back in the first browser", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("username")))
 	if got := p.text(".flash"); !strings.Contains(got, "Your session has ended") {
-		t.Errorf("the first browser after a sign-in elsewhere: %q", got)
+		t.Errorf("the first browser after its session was ended: %q", got)
 	}
 
 	// A browser without WebCrypto is told so.

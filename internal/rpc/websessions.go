@@ -7,10 +7,12 @@ import (
 )
 
 // Methods of esign:rpc-customer for the customer's list of signed-in
-// browsers (docs/customer-ui.md, "Duplicate logins").
+// browsers (docs/customer-ui.md, "Duplicate logins") and for a fresh link
+// in place of an expired one.
 const (
 	MethodWebSessions   = "customer.web-sessions"
 	MethodEndWebSession = "customer.end-web-session"
+	MethodRenewLink     = "link.renew"
 )
 
 // WebSession is one of the customer's live web sessions (customer.web-
@@ -26,6 +28,28 @@ type WebSession struct {
 func (s *Server) webSessionMethods(m map[string]method) {
 	m[MethodWebSessions] = method{authSession, s.webSessions}
 	m[MethodEndWebSession] = method{authSession, s.endWebSession}
+	m[MethodRenewLink] = method{authNone, s.renewLink}
+}
+
+func (s *Server) renewLink(ctx context.Context, c *call, body json.RawMessage) (any, error) {
+	var r LinkRequest
+	if err := decode(body, &r); err != nil {
+		return nil, err
+	}
+	if err := required("code", r.Code); err != nil {
+		return nil, err
+	}
+	c.meta.IP, c.meta.UserAgent = r.IP, r.UserAgent
+	if err := s.svc.RenewLink(ctx, r.Code, c.meta); err != nil {
+		return nil, err
+	}
+	return OK{true}, nil
+}
+
+// RenewLink asks for a fresh link of the offer an expired short link led
+// to, sent by SMS to the customer's registered phone (link.renew).
+func (c *Client) RenewLink(ctx context.Context, cl Caller, code string) error {
+	return c.ok(ctx, c.q.Customer, MethodRenewLink, LinkRequest{Caller: cl, Code: code})
 }
 
 func (s *Server) webSessions(ctx context.Context, c *call, body json.RawMessage) (any, error) {
