@@ -276,7 +276,7 @@ func TestSignDisabledUntilRead(t *testing.T) {
 	hdr := map[string]string{"Cookie": sessionCookie + "=" + goodToken, "Sec-Fetch-Site": "same-origin", "Accept-Language": "en"}
 	page := do(h, "GET", "/o/o1", nil, hdr).Body.String()
 	if !strings.Contains(page, `id="sign-start" disabled aria-describedby="read-first"`) ||
-		!strings.Contains(page, "read every document above to its last page first") || !strings.Contains(page, `data-unread="d1"`) {
+		!strings.Contains(page, "first read every document above to its last page") || !strings.Contains(page, `data-unread="d1"`) {
 		t.Errorf("offer page before reading to the end:\n%s", page)
 	}
 	w := do(h, "POST", "/o/o1/m1", strings.NewReader(`{"algorithm":"ecdsa-p256-sha256"}`), hdr)

@@ -136,6 +136,30 @@ func TestCustomerUI(t *testing.T) {
 	}
 	p.check("link-unknown")
 
+	// An expired link of the open offer asks for a fresh one, which comes
+	// by SMS to the registered phone and leads to the offer.
+	db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(sys.dir, "esign.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.CreateShortener(ctx, &esign.Shortener{Code: "expiredlink1", TargetURL: "/o/" + offer.ID,
+		ExpiresAt: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	webuitest.Do(t, bctx, "open an expired link", chromedp.Navigate(base+"/s/expiredlink1"), chromedp.WaitVisible(chromedp.ID("renew-link")))
+	p.check("link-expired")
+	webuitest.Do(t, bctx, "ask for a fresh link", chromedp.Click(chromedp.ID("renew-link")), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	fresh, last := sys.waitSMS(t, cust.Phone, last, func(text string) string { return linkRE.FindString(text) })
+	if fresh == res.Link {
+		t.Errorf("the fresh link is the first one: %s", fresh)
+	}
+	webuitest.Do(t, bctx, "follow the fresh link", chromedp.Navigate(base+fresh[strings.Index(fresh, "/s/"):]),
+		chromedp.WaitVisible(chromedp.ID("username")))
+	if loc := webuitest.Get(t, bctx, "location", chromedp.Location()); !strings.Contains(loc, "next=%2Fo%2F"+offer.ID) {
+		t.Errorf("the fresh link leads to %s", loc)
+	}
+
 	// The link leads to the sign-in, then to the offer.
 	webuitest.Do(t, bctx, "follow the SMS link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("username")))
 	p.check("signin")
@@ -273,11 +297,6 @@ func TestCustomerUI(t *testing.T) {
 	}
 	p.check("refused")
 
-	db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(sys.dir, "esign.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	// Both documents were read to the end in the viewer: the evidence.
 	if as, err := db.ListActivities(ctx, esign.ActivityFilter{OfferID: offer.ID, Kind: "document.read_to_end"}); err != nil || len(as) != 2 {
 		t.Errorf("read to the end: %d activities, %v", len(as), err)
