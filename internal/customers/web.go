@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	"esign/internal/esign"
 	"esign/internal/sqlstore"
@@ -92,7 +91,7 @@ func (s *Service) openSession(ctx context.Context, op string, app *esign.App, c 
 	token, hash := newToken(SessionTokenPrefix)
 	now := s.now()
 	sess := Session{TokenHash: hash, AppID: app.ID, CustomerID: c.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionMax),
-		PasswordProof: s.passwordProof(hash, c, pw), UserAgent: clip(ua, 512)}
+		PasswordProof: s.passwordProof(hash, c, pw), UserAgent: esign.Clip(ua, 512)}
 	if err := s.sessions.CreateSession(ctx, sess); err != nil {
 		return nil, esign.E(op, err)
 	}
@@ -205,17 +204,6 @@ func ReadToEnd(ctx context.Context, db *sqlstore.DB, customerID, offerID string)
 		}
 	}
 	return out, nil
-}
-
-// clip cuts s to at most n bytes at a character boundary.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // WebSession is one of the customer's signed-in browsers, as the customer

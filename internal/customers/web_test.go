@@ -11,6 +11,22 @@ import (
 	"esign/internal/password"
 )
 
+// webCustomer makes a customer with a username and the password
+// "Web-Passw0rd-1", as if they had set them up in the app.
+func webCustomer(t *testing.T, e *customerstest.Env) (*esign.Customer, string) {
+	t.Helper()
+	c := e.Customer(t, "Web")
+	hash, err := password.Hash("Web-Passw0rd-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := "web-" + c.ID[:8]
+	if _, err := e.DB.UpdateCustomer(context.Background(), c.ID, esign.CustomerUpdate{Username: &user, PasswordHash: &hash}); err != nil {
+		t.Fatal(err)
+	}
+	return c, user
+}
+
 // TestWebSessions: a new web sign-in ends the customer's older web session
 // unless parallel web sessions are allowed (mobile.web_sessions).
 func TestWebSessions(t *testing.T) {
@@ -22,15 +38,7 @@ func TestWebSessions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			e := customerstest.New(t, customerstest.OpenDB(t, "sqlite"), nil, customers.Config{ParallelWebSessions: tt.parallel}, nil)
-			c := e.Customer(t, "Web")
-			hash, err := password.Hash("Web-Passw0rd-1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			user := "web-" + c.ID[:8]
-			if _, err := e.DB.UpdateCustomer(ctx, c.ID, esign.CustomerUpdate{Username: &user, PasswordHash: &hash}); err != nil {
-				t.Fatal(err)
-			}
+			c, user := webCustomer(t, e)
 			m := customers.Meta{IP: "198.51.100.1"}
 			if _, err := e.Svc.WebLogin(ctx, user, "wrong-Passw0rd", m); esign.ErrorCode(err) != "invalid_credentials" {
 				t.Fatalf("wrong password: %v", err)
@@ -64,15 +72,7 @@ func TestWebSessions(t *testing.T) {
 func TestEndWebSession(t *testing.T) {
 	ctx := context.Background()
 	e := customerstest.New(t, customerstest.OpenDB(t, "sqlite"), nil, customers.Config{ParallelWebSessions: true}, nil)
-	c := e.Customer(t, "Web")
-	hash, err := password.Hash("Web-Passw0rd-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	user := "web-" + c.ID[:8]
-	if _, err := e.DB.UpdateCustomer(ctx, c.ID, esign.CustomerUpdate{Username: &user, PasswordHash: &hash}); err != nil {
-		t.Fatal(err)
-	}
+	_, user := webCustomer(t, e)
 	first, err := e.Svc.WebLogin(ctx, user, "Web-Passw0rd-1", customers.Meta{IP: "198.51.100.1", UserAgent: "Firefox/140"})
 	if err != nil {
 		t.Fatal(err)
