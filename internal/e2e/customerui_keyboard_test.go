@@ -118,6 +118,9 @@ func TestCustomerUIKeyboard(t *testing.T) {
 	k.press("Enter", kb.Enter)
 	webuitest.Do(t, bctx, "the second document", chromedp.WaitReady(chromedp.CSS(`#viewer-box[data-index="1"]`)))
 	k.readToEnd(2)
+	if got := webuitest.Get(t, bctx, "status", chromedp.Text(chromedp.ID("sign-status"))); !strings.Contains(got, "you can sign now") {
+		t.Errorf("reading the last document to the end is not announced: %q", got)
+	}
 
 	k.tabTo("#sign-start")
 	k.press("Space", " ")

@@ -94,11 +94,12 @@ if (box) {
       badge.classList.add("badge-ok");
       badge.textContent = box.dataset.msgRead;
     }
-    if (!document.querySelector("[data-unread]")) {
+    if (!document.querySelector("[data-unread]") && $("sign-start").disabled) {
       $("sign-start").disabled = false;
       $("sign-start").removeAttribute("aria-describedby");
       const hint = $("read-first");
       if (hint) hint.hidden = true;
+      status(box.dataset.msgAllRead); // announced (role=status)
     }
   };
   document.addEventListener("esign:document-read", (e) => read(e.detail));
