@@ -223,6 +223,31 @@ func TestCustomerUI(t *testing.T) {
 	webuitest.Do(t, bctx, "start signing", chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sms-code")))
 	code, _ := sys.waitSMS(t, cust.Phone, last, func(text string) string { return codeRE.FindString(text) })
 	p.check("code")
+
+	// Another browser — without this one's key, as after a private window
+	// closed — finds the offer being signed: it may start again, which oss
+	// refuses while this signing can still finish (it supersedes only an
+	// abandoned one: TestM1Supersedes).
+	elsewhere := webuitest.Browser(t)
+	webuitest.Do(t, elsewhere, "sign in elsewhere while signing", chromedp.Navigate(base+"/signin?next=%2Fo%2F"+offer.ID),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), cust.Password),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sessions-continue")),
+		chromedp.Click(chromedp.ID("sessions-continue")), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
+		chromedp.WaitVisible(chromedp.ID("sign-error")))
+	pe := &pages{t: t, ctx: elsewhere, dir: dir}
+	if got, again := pe.text("#sign-error"), pe.text("#sign-start"); !strings.Contains(got, "already being signed") || again != "Start signing again" {
+		t.Errorf("the offer being signed elsewhere: %q, button %q", got, again)
+	}
+	pe.check("signing-elsewhere")
+	webuitest.Do(t, elsewhere, "start again too early", chromedp.Evaluate[chromedp.Void](`document.getElementById("sign-error").hidden = true`),
+		chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sign-error")))
+	if got := pe.text("#sign-error"); !strings.Contains(got, "wait 10 minutes") {
+		t.Errorf("starting again while the other signing can finish: %q", got)
+	}
+	webuitest.Do(t, elsewhere, "sign out there", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)),
+		chromedp.WaitVisible(chromedp.ID("username")))
+
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
