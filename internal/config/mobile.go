@@ -64,6 +64,9 @@ func (m Mobile) validate() error {
 	if m.LinkLifetime < 0 {
 		return &FieldError{Key: "mobile.link_lifetime", Reason: "must not be negative"}
 	}
+	if m.LinkRenewalsPerDay < 1 {
+		return &FieldError{Key: "mobile.link_renewals_per_day", Reason: "must be at least 1"}
+	}
 	if m.WebSessions != "end_older" && m.WebSessions != "allow" {
 		return &FieldError{Key: "mobile.web_sessions", Reason: "must be end_older or allow"}
 	}
