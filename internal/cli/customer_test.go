@@ -29,8 +29,10 @@ import (
 // deployment: oss, pdfservice, css and the TSA as separate processes over
 // PostgreSQL, RabbitMQ and Redis, css reaching oss over RabbitMQ only.
 // `esign demo --browser` files the offer and prints its link; Chromium
-// signs in, opens both documents, signs with the SMS code from the
-// development inbox and downloads the sealed contract, which verifies.
+// signs in, reads both documents to the end, signs with the SMS code from
+// the development inbox and downloads the sealed contract, which
+// verifies; a second browser's sign-in lists the first one's session and
+// ends it.
 // (The embedded deployment's journey, with every page checked, is
 // internal/e2e TestCustomerUI.)
 func TestCustomerUIProduction(t *testing.T) {
@@ -38,6 +40,7 @@ func TestCustomerUIProduction(t *testing.T) {
 		t.Skip("starts four processes against PostgreSQL, RabbitMQ and Redis, and a browser")
 	}
 	p := startProduction(t)
+	p.env = append(p.env, "ESIGN_MOBILE_WEB_SESSIONS=allow") // the second browser below lists the first
 	oss := startProcess(t, "oss", p.env)
 	startProcess(t, "pdfservice", p.env)
 	css := startProcess(t, "css", p.env)
@@ -79,10 +82,15 @@ func TestCustomerUIProduction(t *testing.T) {
 	webuitest.Do(t, bctx, "follow the link and sign in", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), username), chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sign")))
+	// Each document read to its end in the viewer: signing needs it.
+	toEnd := func(i string) chromedp.Action[chromedp.Void] {
+		return chromedp.Steps(chromedp.WaitReady(chromedp.CSS(`#viewer-box[data-index="`+i+`"]`)),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`))
+	}
 	webuitest.Do(t, bctx, "read both documents in the page",
 		chromedp.WaitReady(chromedp.CSS(`#viewer[data-ready]`)), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
-		chromedp.Click(chromedp.CSS(`button.view-doc`)), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)),
-		chromedp.Click(chromedp.ID("viewer-next")), chromedp.WaitEnabled(chromedp.ID("sign-start")),
+		chromedp.Click(chromedp.CSS(`button.view-doc`)), toEnd("0"), chromedp.WaitVisible(chromedp.CSS(`.badge-ok`)),
+		chromedp.Click(chromedp.ID("viewer-next")), toEnd("1"), chromedp.WaitEnabled(chromedp.ID("sign-start")),
 		chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sms-code")))
 	var sms string
 	for deadline := time.Now().Add(30 * time.Second); sms == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -118,4 +126,16 @@ func TestCustomerUIProduction(t *testing.T) {
 	if err != nil || !rep.Valid() {
 		t.Fatalf("the contract does not verify: %v\n%v", err, rep)
 	}
+
+	// A second browser's sign-in lists the first one's session (kept in
+	// Redis) and ends it.
+	other := webuitest.Browser(t)
+	webuitest.Do(t, other, "sign in elsewhere", chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), username), chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sessions-continue")),
+		chromedp.Click(chromedp.CSS(`form[action^="/sessions/"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	if n := webuitest.Get(t, other, "sessions left", chromedp.Evaluate[int](`document.querySelectorAll("form[action^='/sessions/']").length`)); n != 0 {
+		t.Errorf("%d other sessions listed after ending the first", n)
+	}
+	webuitest.Do(t, bctx, "come back in the first browser", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("username")))
 }

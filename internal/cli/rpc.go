@@ -59,6 +59,8 @@ func (a *app) customersServiceWith(q customers.Enqueuer) (*customers.Service, er
 	cfg.ClientErrorsPerDay = notify.Limit{N: m.ClientErrorsPerDay, Per: 24 * time.Hour}
 	cfg.CodeKey = key
 	cfg.ParallelWebSessions = m.WebSessions == "allow"
+	cfg.LinkLifetime = m.LinkLifetime
+	cfg.LinkRenewals = notify.Limit{N: m.LinkRenewalsPerDay, Per: 24 * time.Hour}
 	return customers.New(customers.Deps{DB: a.db, Queue: q, Sessions: sessions, Limiter: limiter, TSA: ts, Docs: a.docs,
 		Events: a.events}, cfg)
 }

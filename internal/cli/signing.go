@@ -75,7 +75,8 @@ func (s *CustomerSetup) CreateOffer(ctx context.Context, customerID, title strin
 	if err != nil {
 		return "", err
 	}
-	svc, err := offers.New(offers.Deps{DB: s.a.db, Docs: s.a.docs, Queue: s.a.queue, Customers: s.svc})
+	svc, err := offers.New(offers.Deps{DB: s.a.db, Docs: s.a.docs, Queue: s.a.queue, Customers: s.svc,
+		LinkLifetime: s.a.cfg.Mobile.LinkLifetime})
 	if err != nil {
 		return "", err
 	}

@@ -24,7 +24,7 @@ func (a *app) webhookAPI() (http.Handler, error) {
 		return nil, err
 	}
 	svc, err := offers.New(offers.Deps{DB: a.db, Docs: a.docs, Queue: a.queue, Customers: a.customers,
-		Verify: pades.VerifyOptions{Roots: roots}, Events: a.events})
+		Verify: pades.VerifyOptions{Roots: roots}, Events: a.events, LinkLifetime: a.cfg.Mobile.LinkLifetime})
 	if err != nil {
 		return nil, err
 	}

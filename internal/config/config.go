@@ -81,7 +81,7 @@ type Branding struct {
 type Cron struct {
 	OfferTimeout      string        `json:"offer_timeout" help:"Schedule (5-field cron or @every 1h, or off) of OfferTimeout, which expires offers past their deadline and notifies."`
 	DeleteDocuments   string        `json:"delete_documents" help:"Schedule of DeleteDocuments, which deletes documents past their retention."`
-	DeleteExpiredURL  string        `json:"delete_expired_url" help:"Schedule of DeleteExpiredURL, which removes expired short URLs."`
+	DeleteExpiredURL  string        `json:"delete_expired_url" help:"Schedule of DeleteExpiredURL, which removes short URLs expired more than 30 days ago."`
 	TimeZone          string        `json:"time_zone" help:"IANA time zone of the schedules."`
 	DocumentRetention time.Duration `json:"document_retention" help:"Documents of offers that were never signed are deleted this long after they were uploaded."`
 	ContractRetention time.Duration `json:"contract_retention" help:"Signed contracts are deleted this long after signing; 0 keeps them."`

@@ -94,6 +94,8 @@ func TestLoadErrors(t *testing.T) {
 		{"fcm_endpoint_http", "", []string{"ESIGN_NOTIFY_FCM_ENDPOINT=http://fcm.example.com/v1/projects/{project}/messages:send"}, "notify.fcm_endpoint", "https://"},
 		{"fcm_endpoint_empty", `{"notify": {"fcm_endpoint": ""}}`, nil, "notify.fcm_endpoint", "must be set"},
 		{"fcm_endpoint_not_url", "", []string{"ESIGN_NOTIFY_FCM_ENDPOINT=fcm.googleapis.com"}, "notify.fcm_endpoint", "https://"},
+		{"negative_link_lifetime", "", []string{"ESIGN_MOBILE_LINK_LIFETIME=-1h"}, "mobile.link_lifetime", "negative"},
+		{"no_link_renewals", "", []string{"ESIGN_MOBILE_LINK_RENEWALS_PER_DAY=0"}, "mobile.link_renewals_per_day", "at least 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

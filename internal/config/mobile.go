@@ -21,7 +21,9 @@ type Mobile struct {
 	TimestampPerAppPer10Min    int           `json:"timestamp_per_app_per_10min" help:"At most this many /api/timestamp requests from one app installation per 10 minutes (a signing takes three)."`
 	ClientErrorsPerAppPer10Min int           `json:"client_errors_per_app_per_10min" help:"At most this many client error reports from one app installation (or one customer's web sessions) per 10 minutes."`
 	ClientErrorsPerDay         int           `json:"client_errors_per_day" help:"At most this many client error reports (app and customer UI) stored per 24 hours by the whole system; more are refused with 429."`
-	WebSessions                string        `json:"web_sessions" help:"What a customer's new sign-in in the customer web UI does to their other web session: end_older (default: one web session per customer) or allow (several at once)."`
+	WebSessions                string        `json:"web_sessions" help:"What a customer's new sign-in in the customer web UI does to their other web session: end_older (default: one web session per customer) or allow (several at once; a sign-in that finds others lists them, with browser, since and last use, and the customer may end them)."`
+	LinkLifetime               time.Duration `json:"link_lifetime" help:"How long the short link of an offer's notification (/s/{code} of the customer UI) works; 0: until the offer expires. A customer whose link expired while the offer is still open asks for a fresh one, sent by SMS to the registered phone."`
+	LinkRenewalsPerDay         int           `json:"link_renewals_per_day" help:"At most this many fresh short links sent for one offer per 24 hours (and at most mobile.register_per_ip_per_10min asked from one client address)."`
 	SigningAlgorithms          string        `json:"signing_algorithms" help:"Comma-separated signature algorithms accepted in M1/M2 (docs/protocol.md): ecdsa-p256-sha256, rsa-pss-sha256, rsa-pkcs1v15-sha256. Empty: all three."`
 }
 
@@ -43,7 +45,7 @@ func (m Mobile) Algorithms() []string {
 func defaultMobile() Mobile {
 	return Mobile{SessionIdle: 15 * time.Minute, SessionMax: 12 * time.Hour, SMSPerNumberPerHour: 10, SMSGlobalPerMinute: 600,
 		LoginPerAppPer10Min: 30, RegisterPerIPPer10Min: 60, TimestampPerAppPer10Min: 120,
-		ClientErrorsPerAppPer10Min: 30, ClientErrorsPerDay: 10000, WebSessions: "end_older"}
+		ClientErrorsPerAppPer10Min: 30, ClientErrorsPerDay: 10000, WebSessions: "end_older", LinkRenewalsPerDay: 3}
 }
 
 func (m Mobile) validate() error {
@@ -58,6 +60,12 @@ func (m Mobile) validate() error {
 		if err != nil || len(k) < 32 {
 			return &FieldError{Key: "mobile.code_key", Reason: "must be base64 of at least 32 bytes"}
 		}
+	}
+	if m.LinkLifetime < 0 {
+		return &FieldError{Key: "mobile.link_lifetime", Reason: "must not be negative"}
+	}
+	if m.LinkRenewalsPerDay < 1 {
+		return &FieldError{Key: "mobile.link_renewals_per_day", Reason: "must be at least 1"}
 	}
 	if m.WebSessions != "end_older" && m.WebSessions != "allow" {
 		return &FieldError{Key: "mobile.web_sessions", Reason: "must be end_older or allow"}

@@ -45,6 +45,9 @@ func (s *Service) ListOffers(ctx context.Context, p *Principal, page esign.Page)
 type OfferView struct {
 	Offer     *esign.Offer
 	Documents []*esign.Document
+	// ReadToEnd is when the customer read each document to the end in
+	// the customer UI's viewer, by document id (ActivityReadToEnd).
+	ReadToEnd map[string]time.Time
 }
 
 // ownOffer returns the customer's visible offer; any other id is NotFound.
@@ -87,7 +90,11 @@ func (s *Service) GetOffer(ctx context.Context, p *Principal, id string, m Meta)
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
-	return &OfferView{Offer: o, Documents: docs}, nil
+	ends, err := ReadToEnd(ctx, s.db, p.Customer.ID, o.ID)
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	return &OfferView{Offer: o, Documents: docs, ReadToEnd: ends}, nil
 }
 
 // RefuseOffer refuses the customer's offer. Errors: NotFound, Invalid

@@ -418,7 +418,7 @@ func (s *Service) Login(ctx context.Context, app *esign.App, username, pw string
 	if c.ID != app.CustomerID { // right password, but another customer's device
 		return nil, errCredentials(op)
 	}
-	in, err := s.openSession(ctx, op, app, c, pw, true) // one session per device
+	in, err := s.openSession(ctx, op, app, c, pw, m.UserAgent, true) // one session per device
 	if err != nil {
 		return nil, err
 	}

@@ -65,6 +65,12 @@ type Config struct {
 	// session per customer (mobile.web_sessions).
 	ParallelWebSessions bool
 
+	// LinkLifetime bounds the life of a fresh short link (RenewLink); 0:
+	// it expires with the offer (mobile.link_lifetime).
+	LinkLifetime time.Duration
+	// LinkRenewals limits the fresh links sent for one offer.
+	LinkRenewals notify.Limit
+
 	// CodeKey keys the hash under which SMS codes are stored (≥ 32 bytes).
 	CodeKey []byte
 	Now     func() time.Time
@@ -88,6 +94,7 @@ func DefaultConfig() Config {
 
 		ClientErrorsPerApp: notify.Limit{N: 30, Per: 10 * time.Minute},
 		ClientErrorsPerDay: notify.Limit{N: 10000, Per: 24 * time.Hour},
+		LinkRenewals:       notify.Limit{N: 3, Per: 24 * time.Hour},
 	}
 }
 
@@ -134,6 +141,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ClientErrorsPerDay.N == 0 {
 		c.ClientErrorsPerDay = d.ClientErrorsPerDay
+	}
+	if c.LinkRenewals.N == 0 {
+		c.LinkRenewals = d.LinkRenewals
 	}
 	if c.Now == nil {
 		c.Now = time.Now

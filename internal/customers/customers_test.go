@@ -320,7 +320,22 @@ func sessionStoreContract(t *testing.T, s customers.SessionStore, now time.Time)
 	app, other := esign.NewID(), esign.NewID()
 	mk := func(appID string) customers.Session {
 		return customers.Session{TokenHash: rand.Text() + rand.Text(), AppID: appID, CustomerID: esign.NewID(),
-			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), PasswordProof: rand.Text()}
+			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour), PasswordProof: rand.Text(), UserAgent: "Mozilla/5.0 " + rand.Text()}
+	}
+	listed := func(appID string, at time.Time) map[string]string {
+		t.Helper()
+		ss, err := s.ListAppSessions(ctx, appID, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, x := range ss {
+			if x.AppID != appID {
+				t.Fatalf("listed %+v for app %s", x, appID)
+			}
+			out[x.TokenHash] = x.UserAgent
+		}
+		return out
 	}
 	a, b, c := mk(app), mk(app), mk(other)
 	for _, x := range []customers.Session{a, b, c} {
@@ -335,6 +350,12 @@ func sessionStoreContract(t *testing.T, s customers.SessionStore, now time.Time)
 	if got.AppID != a.AppID || got.CustomerID != a.CustomerID || !got.ExpiresAt.Equal(a.ExpiresAt) || !got.LastSeenAt.Equal(now) ||
 		got.PasswordProof != a.PasswordProof {
 		t.Fatalf("got %+v, want %+v", got, a)
+	}
+	if got := listed(app, now); len(got) != 2 || got[a.TokenHash] != a.UserAgent || got[b.TokenHash] != b.UserAgent {
+		t.Fatalf("the app's sessions: %v", got)
+	}
+	if got := listed(app, a.ExpiresAt); len(got) != 0 {
+		t.Fatalf("the app's sessions after their expiry: %v", got)
 	}
 	later := now.Add(time.Minute)
 	if err := s.TouchSession(ctx, a.TokenHash, later); err != nil {
@@ -363,6 +384,9 @@ func sessionStoreContract(t *testing.T, s customers.SessionStore, now time.Time)
 	}
 	if err := s.RevokeSession(ctx, a.TokenHash); err != nil {
 		t.Fatalf("revoking twice: %v", err)
+	}
+	if got := listed(app, now); len(got) != 1 || got[b.TokenHash] == "" {
+		t.Fatalf("the app's sessions after one was revoked: %v", got)
 	}
 	if err := s.RevokeAppSessions(ctx, app); err != nil {
 		t.Fatal(err)

@@ -25,6 +25,9 @@ type Session struct {
 	// (passwordProof): M2's password check compares against it instead
 	// of running Argon2id again. Empty for sessions without one.
 	PasswordProof string
+	// UserAgent is the browser's (or app's) User-Agent at sign-in, at
+	// most 512 bytes: shown in the customer's list of web sessions.
+	UserAgent string
 }
 
 // SessionStore keeps sessions where every replica sees them. Get returns
@@ -36,6 +39,9 @@ type SessionStore interface {
 	TouchSession(ctx context.Context, tokenHash string, at time.Time) error
 	RevokeSession(ctx context.Context, tokenHash string) error
 	RevokeAppSessions(ctx context.Context, appID string) error
+	// ListAppSessions returns the app's sessions not expired (absolutely)
+	// at now.
+	ListAppSessions(ctx context.Context, appID string, now time.Time) ([]Session, error)
 }
 
 var (
@@ -50,11 +56,12 @@ type DBSessions struct{ DB *sqlstore.DB }
 type sessionData struct {
 	CustomerID    string `json:"customer_id"`
 	PasswordProof string `json:"password_proof,omitempty"`
+	UserAgent     string `json:"user_agent,omitempty"`
 }
 
 // CreateSession stores s. Errors: Invalid, Conflict.
 func (d *DBSessions) CreateSession(ctx context.Context, s Session) error {
-	data, _ := json.Marshal(sessionData{CustomerID: s.CustomerID, PasswordProof: s.PasswordProof})
+	data, _ := json.Marshal(sessionData{CustomerID: s.CustomerID, PasswordProof: s.PasswordProof, UserAgent: s.UserAgent})
 	return d.DB.CreateSession(ctx, &esign.Session{TokenHash: s.TokenHash, SubjectType: esign.SessionApp,
 		SubjectID: s.AppID, Data: string(data), ExpiresAt: s.ExpiresAt, LastSeenAt: s.LastSeenAt})
 }
@@ -65,12 +72,36 @@ func (d *DBSessions) GetSession(ctx context.Context, tokenHash string, now time.
 	if err != nil {
 		return Session{}, err
 	}
+	return dbSession(x)
+}
+
+func dbSession(x *esign.Session) (Session, error) {
 	var sd sessionData
 	if err := json.Unmarshal([]byte(x.Data), &sd); err != nil {
-		return Session{}, esign.E("customers.DBSessions.GetSession", err)
+		return Session{}, esign.E("customers.DBSessions", err)
 	}
 	return Session{TokenHash: x.TokenHash, AppID: x.SubjectID, CustomerID: sd.CustomerID, CreatedAt: x.CreatedAt,
-		LastSeenAt: x.LastSeenAt, ExpiresAt: x.ExpiresAt, PasswordProof: sd.PasswordProof}, nil
+		LastSeenAt: x.LastSeenAt, ExpiresAt: x.ExpiresAt, PasswordProof: sd.PasswordProof, UserAgent: sd.UserAgent}, nil
+}
+
+// ListAppSessions returns the app's sessions not expired at now.
+func (d *DBSessions) ListAppSessions(ctx context.Context, appID string, now time.Time) ([]Session, error) {
+	xs, err := d.DB.ListSessions(ctx, esign.SessionFilter{SubjectType: esign.SessionApp, SubjectID: appID, Page: esign.Page{Limit: 100}})
+	if err != nil {
+		return nil, err
+	}
+	var out []Session
+	for _, x := range xs {
+		if !now.Before(x.ExpiresAt) {
+			continue
+		}
+		s, err := dbSession(x)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // TouchSession records use. Errors: NotFound.
@@ -110,7 +141,7 @@ func (r *RedisSessions) store() *redisstore.Sessions {
 func (r *RedisSessions) CreateSession(ctx context.Context, s Session) error {
 	return r.store().Create(ctx, "customers.RedisSessions.CreateSession", s.TokenHash, s.AppID, s.ExpiresAt.Sub(s.CreatedAt),
 		"customer", s.CustomerID, "created", s.CreatedAt.UnixMicro(), "seen", s.LastSeenAt.UnixMicro(),
-		"expires", s.ExpiresAt.UnixMicro(), "pwproof", s.PasswordProof)
+		"expires", s.ExpiresAt.UnixMicro(), "pwproof", s.PasswordProof, "ua", s.UserAgent)
 }
 
 // GetSession returns the session. Errors: NotFound, Unavailable.
@@ -120,12 +151,33 @@ func (r *RedisSessions) GetSession(ctx context.Context, tokenHash string, now ti
 	if err != nil {
 		return Session{}, err
 	}
-	s := Session{TokenHash: tokenHash, AppID: m["app"], CustomerID: m["customer"], CreatedAt: redisstore.Micros(m, "created"),
-		LastSeenAt: redisstore.Micros(m, "seen"), ExpiresAt: redisstore.Micros(m, "expires"), PasswordProof: m["pwproof"]}
+	s := redisSession(tokenHash, m)
 	if !now.Before(s.ExpiresAt) {
 		return Session{}, esign.E(op, esign.NotFound, "session not found")
 	}
 	return s, nil
+}
+
+func redisSession(tokenHash string, m map[string]string) Session {
+	return Session{TokenHash: tokenHash, AppID: m["app"], CustomerID: m["customer"], CreatedAt: redisstore.Micros(m, "created"),
+		LastSeenAt: redisstore.Micros(m, "seen"), ExpiresAt: redisstore.Micros(m, "expires"), PasswordProof: m["pwproof"],
+		UserAgent: m["ua"]}
+}
+
+// ListAppSessions returns the app's sessions not expired at now. Errors:
+// Unavailable.
+func (r *RedisSessions) ListAppSessions(ctx context.Context, appID string, now time.Time) ([]Session, error) {
+	ms, err := r.store().Owned(ctx, "customers.RedisSessions.ListAppSessions", appID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Session
+	for h, m := range ms {
+		if s := redisSession(h, m); now.Before(s.ExpiresAt) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // TouchSession records use. Errors: NotFound, Unavailable.

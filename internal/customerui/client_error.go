@@ -5,7 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"unicode/utf8"
+
+	"esign/internal/esign"
 )
 
 // clientErrorRequest is what static/errors.js posts about an uncaught
@@ -38,18 +39,7 @@ func (u *UI) clientError(w http.ResponseWriter, r *http.Request) {
 	if p, err := url.Parse(in.URL); err == nil {
 		path = p.Path
 	}
-	if err := u.api.ReportClientError(r.Context(), c, clip(in.Message, 1000), clip(in.Stack, 8000), clip(path, 500)); err != nil {
+	if err := u.api.ReportClientError(r.Context(), c, esign.Clip(in.Message, 1000), esign.Clip(in.Stack, 8000), esign.Clip(path, 500)); err != nil {
 		u.log.Info("client error not stored", "err", err)
 	}
-}
-
-// clip shortens s to at most n bytes at a character boundary.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -46,6 +46,9 @@ type API interface {
 	Me(ctx context.Context, c rpc.Caller) (*rpc.Me, error)
 	Logout(ctx context.Context, c rpc.Caller) error
 	ResolveLink(ctx context.Context, c rpc.Caller, code string) (*rpc.Link, error)
+	RenewLink(ctx context.Context, c rpc.Caller, code string) error
+	WebSessions(ctx context.Context, c rpc.Caller) ([]rpc.WebSession, error)
+	EndWebSession(ctx context.Context, c rpc.Caller, id string) error
 	ReportClientError(ctx context.Context, c rpc.Caller, message, stack, url string) error
 
 	ListOffers(ctx context.Context, c rpc.Caller, limit, offset int) ([]rpc.Offer, error)
@@ -117,6 +120,7 @@ func (u *UI) routes() {
 	u.mux.Handle("GET /static/", u.ui.Static())
 	u.mux.Handle("POST /language", u.ui.LanguageHandler())
 	u.mux.Handle("GET /s/{code}", page(u.shortLink))
+	u.mux.Handle("POST /s/{code}/renew", page(u.renewLink))
 	u.mux.Handle("GET /unsupported", page(u.unsupported))
 	u.mux.Handle("GET /signin", page(u.signinForm))
 	u.mux.Handle("POST /signin", page(u.signin))
@@ -130,6 +134,8 @@ func (u *UI) routes() {
 	u.mux.Handle("GET /signatures/{id}", u.session(u.waitPage))
 	u.mux.Handle("GET /c/{id}", u.session(u.contractPage))
 	u.mux.Handle("GET /c/{id}/documents/{doc}", u.session(u.contractDocument))
+	u.mux.Handle("GET /sessions", u.session(u.sessionsPage))
+	u.mux.Handle("POST /sessions/{id}/end", u.session(u.endSession))
 
 	u.mux.Handle("POST /o/{id}/timestamp", u.jsonAPI(u.timestamp))
 	u.mux.Handle("POST /o/{id}/documents/{doc}/end", u.jsonAPI(u.readToEnd))

@@ -11,7 +11,7 @@ import (
 type offerData struct {
 	Me      *rpc.Me
 	Offer   *rpc.Offer
-	AllRead bool // every document was opened: signing is allowed
+	AllRead bool // every document was read to the end: signing is allowed
 	CanSign bool // the offer's state allows signing
 	Resume  bool // M1 was sent: a signing in progress, which this browser may hold the key of
 }
@@ -22,9 +22,11 @@ func signable(state string) bool {
 	return state == string(esign.OfferNotified) || state == string(esign.OfferOpened)
 }
 
+// allRead reports whether the customer read every document of the offer
+// to the end in the viewer, which oss requires before M1 (not_read).
 func allRead(o *rpc.Offer) bool {
 	for _, d := range o.Documents {
-		if d.ReadAt.IsZero() {
+		if d.ReadToEndAt.IsZero() {
 			return false
 		}
 	}

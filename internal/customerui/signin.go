@@ -58,6 +58,10 @@ func (u *UI) signin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u.setSession(w, r, in, time.Now())
+	if u.othersAfterSignin(r, c, in) {
+		http.Redirect(w, r, "/sessions?next="+urlQuery(nextPath(r)), http.StatusSeeOther)
+		return nil
+	}
 	http.Redirect(w, r, nextPath(r), http.StatusSeeOther)
 	return nil
 }

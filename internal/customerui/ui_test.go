@@ -22,6 +22,20 @@ type fakeAPI struct {
 	API
 	refused      string
 	clientErrors []string
+	readToEnd    bool // the offer's document was read to the end
+	others       []rpc.WebSession
+	renewed      []string
+}
+
+func (f *fakeAPI) RenewLink(ctx context.Context, c rpc.Caller, code string) error {
+	if code != "old" {
+		return esign.E("fake", esign.NotFound, "link not found")
+	}
+	if len(f.renewed) == 2 {
+		return esign.WithCode("fake", esign.TooMany, "rate_limited", "too many")
+	}
+	f.renewed = append(f.renewed, code)
+	return nil
 }
 
 func (f *fakeAPI) ReportClientError(ctx context.Context, c rpc.Caller, message, stack, url string) error {
@@ -48,6 +62,26 @@ func (f *fakeAPI) WebLogin(ctx context.Context, c rpc.Caller, username, password
 	return &rpc.LoggedIn{SessionToken: goodToken, ExpiresAt: time.Now().Add(12 * time.Hour)}, nil
 }
 
+func (f *fakeAPI) WebSessions(ctx context.Context, c rpc.Caller) ([]rpc.WebSession, error) {
+	if err := f.auth(c); err != nil {
+		return nil, err
+	}
+	return append([]rpc.WebSession{{ID: "w0", UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0", Current: true}}, f.others...), nil
+}
+
+func (f *fakeAPI) EndWebSession(ctx context.Context, c rpc.Caller, id string) error {
+	if err := f.auth(c); err != nil {
+		return err
+	}
+	for i, w := range f.others {
+		if w.ID == id {
+			f.others = append(f.others[:i], f.others[i+1:]...)
+			return nil
+		}
+	}
+	return esign.E("fake", esign.NotFound, "session not found")
+}
+
 func (f *fakeAPI) Me(ctx context.Context, c rpc.Caller) (*rpc.Me, error) {
 	if err := f.auth(c); err != nil {
 		return nil, err
@@ -59,6 +93,9 @@ func (f *fakeAPI) ResolveLink(ctx context.Context, c rpc.Caller, code string) (*
 	if code == "good" {
 		return &rpc.Link{Target: "/o/o1"}, nil
 	}
+	if code == "old" {
+		return nil, esign.WithCode("fake", esign.NotFound, "link_expired", "expired")
+	}
 	return nil, esign.E("fake", esign.NotFound, "link not found")
 }
 
@@ -69,8 +106,12 @@ func (f *fakeAPI) GetOffer(ctx context.Context, c rpc.Caller, id string) (*rpc.O
 	if id != "o1" {
 		return nil, esign.E("fake", esign.NotFound, "offer not found")
 	}
-	return &rpc.Offer{ID: "o1", Title: "Loan", State: "notified", ExpiresAt: time.Now().Add(time.Hour),
-		Documents: []rpc.Document{{ID: "d1", Name: "loan.pdf", Size: 2000}}}, nil
+	d := rpc.Document{ID: "d1", Name: "loan.pdf", Size: 2000, ReadAt: time.Now()}
+	if f.readToEnd {
+		d.ReadToEndAt = d.ReadAt
+	}
+	return &rpc.Offer{ID: "o1", Title: "Loan", State: "opened", ExpiresAt: time.Now().Add(time.Hour),
+		Documents: []rpc.Document{d}}, nil
 }
 
 func (f *fakeAPI) RefuseOffer(ctx context.Context, c rpc.Caller, id, reason string) (*rpc.Offer, error) {
@@ -82,6 +123,9 @@ func (f *fakeAPI) RefuseOffer(ctx context.Context, c rpc.Caller, id, reason stri
 }
 
 func (f *fakeAPI) SignatureM1(ctx context.Context, c rpc.Caller, m signing.M1) (*signing.M1Result, error) {
+	if !f.readToEnd { // as oss answers (signing.Service.M1)
+		return nil, esign.WithCode("fake", esign.Invalid, "not_read", "every document must be read to the end")
+	}
 	return &signing.M1Result{SignatureID: "s1"}, nil
 }
 
@@ -223,14 +267,27 @@ func TestSessionRequired(t *testing.T) {
 	}
 }
 
-// TestNotReadRefused: css refuses M1 until every document was opened.
-func TestNotReadRefused(t *testing.T) {
-	_, h := newTestUI(t, false)
-	w := do(h, "POST", "/o/o1/m1", strings.NewReader(`{"algorithm":"ecdsa-p256-sha256"}`),
-		map[string]string{"Cookie": sessionCookie + "=" + goodToken, "Sec-Fetch-Site": "same-origin", "Accept-Language": "en"})
+// TestSignDisabledUntilRead: a document opened but not read to the end
+// keeps "Start signing" disabled, with the reason next to it, and the M1
+// oss refuses (not_read) is answered with a sentence in the customer's
+// language; read to the end, the button is enabled.
+func TestSignDisabledUntilRead(t *testing.T) {
+	f, h := newTestUI(t, false)
+	hdr := map[string]string{"Cookie": sessionCookie + "=" + goodToken, "Sec-Fetch-Site": "same-origin", "Accept-Language": "en"}
+	page := do(h, "GET", "/o/o1", nil, hdr).Body.String()
+	if !strings.Contains(page, `id="sign-start" disabled aria-describedby="read-first"`) ||
+		!strings.Contains(page, "first read every document above to its last page") || !strings.Contains(page, `data-unread="d1"`) {
+		t.Errorf("offer page before reading to the end:\n%s", page)
+	}
+	w := do(h, "POST", "/o/o1/m1", strings.NewReader(`{"algorithm":"ecdsa-p256-sha256"}`), hdr)
 	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `"code":"not_read"`) ||
-		!strings.Contains(w.Body.String(), "Open every document before signing.") {
+		!strings.Contains(w.Body.String(), "Read every document to its last page before signing.") {
 		t.Errorf("M1 before reading: %d %s", w.Code, w.Body.String())
+	}
+	f.readToEnd = true
+	page = do(h, "GET", "/o/o1", nil, hdr).Body.String()
+	if !strings.Contains(page, `<button type="button" id="sign-start">`) || strings.Contains(page, `data-unread=`) {
+		t.Errorf("offer page after reading to the end:\n%s", page)
 	}
 }
 
@@ -257,5 +314,66 @@ func TestClientError(t *testing.T) {
 	}
 	if len(f.clientErrors) != 1 {
 		t.Errorf("reports stored: %q", f.clientErrors)
+	}
+}
+
+// TestSessionsAfterSignin: a sign-in that finds other web sessions of the
+// customer (mobile.web_sessions=allow) shows them before going on; one is
+// ended from the list, and then the sign-in leads straight on.
+func TestSessionsAfterSignin(t *testing.T) {
+	f, h := newTestUI(t, false)
+	f.others = []rpc.WebSession{{ID: "w1", UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Safari/604.1",
+		CreatedAt: time.Now().Add(-time.Hour), LastSeenAt: time.Now()}}
+	body, hdr := form(url.Values{"username": {"kovacs.anna"}, "password": {"Correct-horse-1"}, "next": {"/o/o1"}})
+	w := do(h, "POST", "/signin", body, hdr)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/sessions?next=%2Fo%2Fo1" {
+		t.Fatalf("sign-in with another session: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	hdr = map[string]string{"Cookie": sessionCookie + "=" + goodToken, "Sec-Fetch-Site": "same-origin", "Accept-Language": "en",
+		"Content-Type": "application/x-www-form-urlencoded"}
+	page := do(h, "GET", "/sessions?next=%2Fo%2Fo1", nil, hdr).Body.String()
+	for _, want := range []string{"Safari · iOS", "Chrome · Linux", "this browser", `action="/sessions/w1/end"`, `href="/o/o1"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("sessions page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, `action="/sessions/w0/end"`) {
+		t.Error("the current session can be ended from the list")
+	}
+	w = do(h, "POST", "/sessions/w1/end", strings.NewReader("next=%2Fo%2Fo1"), hdr)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/sessions?next=%2Fo%2Fo1" || len(f.others) != 0 {
+		t.Errorf("ending a session: %d %q, left %v", w.Code, w.Header().Get("Location"), f.others)
+	}
+	body, hdr2 := form(url.Values{"username": {"kovacs.anna"}, "password": {"Correct-horse-1"}, "next": {"/o/o1"}})
+	if w := do(h, "POST", "/signin", body, hdr2); w.Header().Get("Location") != "/o/o1" {
+		t.Errorf("sign-in alone: %q", w.Header().Get("Location"))
+	}
+}
+
+// TestExpiredLink: an expired link of an open offer offers a fresh one
+// (404 page with the form); asking sends it (oss decides where: the
+// registered phone), until the limit; a cross-site request is refused.
+func TestExpiredLink(t *testing.T) {
+	f, h := newTestUI(t, false)
+	w := do(h, "GET", "/s/old", nil, map[string]string{"Accept-Language": "en"})
+	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), `action="/s/old/renew"`) ||
+		!strings.Contains(w.Body.String(), "This link has expired") {
+		t.Fatalf("expired link: %d %s", w.Code, w.Body.String())
+	}
+	hdr := map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example", "Accept-Language": "en"}
+	if w := do(h, "POST", "/s/old/renew", nil, hdr); w.Code != http.StatusForbidden || len(f.renewed) != 0 {
+		t.Errorf("cross-site renewal: %d, %v", w.Code, f.renewed)
+	}
+	hdr = map[string]string{"Sec-Fetch-Site": "same-origin", "Accept-Language": "en"}
+	for i := range 2 {
+		if w := do(h, "POST", "/s/old/renew", nil, hdr); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "a new link is on its way") {
+			t.Errorf("renewal %d: %d %s", i+1, w.Code, w.Body.String())
+		}
+	}
+	if w := do(h, "POST", "/s/old/renew", nil, hdr); w.Code != http.StatusTooManyRequests {
+		t.Errorf("renewal past the limit: %d", w.Code)
+	}
+	if w := do(h, "POST", "/s/nosuchcode/renew", nil, hdr); w.Code != http.StatusNotFound || strings.Contains(w.Body.String(), `action="/s/`) {
+		t.Errorf("renewing an unknown link: %d %s", w.Code, w.Body.String())
 	}
 }

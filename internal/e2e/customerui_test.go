@@ -86,7 +86,7 @@ func TestCustomerUI(t *testing.T) {
 	}
 	sys := startAll(t, "ESIGN_TSA_ACCURACY=10ms", "ESIGN_WEBHOOK_OFFER_UPLOAD="+hookAuth, "ESIGN_WEBHOOK_CUSTOMER_BOOTSTRAP="+hookAuth,
 		"ESIGN_WEBHOOK_CUSTOMER_SEND_ASSOCIATION_TOKEN="+hookAuth, "ESIGN_WEBHOOK_CUSTOMER_APPROVE="+hookAuth,
-		"ESIGN_WEBHOOK_OFFER_REVOKE="+hookAuth, "ESIGN_WEBHOOK_DEV_INBOX="+hookAuth)
+		"ESIGN_WEBHOOK_OFFER_REVOKE="+hookAuth, "ESIGN_WEBHOOK_DEV_INBOX="+hookAuth, "ESIGN_MOBILE_WEB_SESSIONS=allow")
 	base := "http://" + sys.addrs["customer"]
 	dir := t.TempDir()
 	if *update {
@@ -136,6 +136,30 @@ func TestCustomerUI(t *testing.T) {
 	}
 	p.check("link-unknown")
 
+	// An expired link of the open offer asks for a fresh one, which comes
+	// by SMS to the registered phone and leads to the offer.
+	db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(sys.dir, "esign.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.CreateShortener(ctx, &esign.Shortener{Code: "expiredlink1", TargetURL: "/o/" + offer.ID,
+		ExpiresAt: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	webuitest.Do(t, bctx, "open an expired link", chromedp.Navigate(base+"/s/expiredlink1"), chromedp.WaitVisible(chromedp.ID("renew-link")))
+	p.check("link-expired")
+	webuitest.Do(t, bctx, "ask for a fresh link", chromedp.Click(chromedp.ID("renew-link")), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	fresh, last := sys.waitSMS(t, cust.Phone, last, func(text string) string { return linkRE.FindString(text) })
+	if fresh == res.Link {
+		t.Errorf("the fresh link is the first one: %s", fresh)
+	}
+	webuitest.Do(t, bctx, "follow the fresh link", chromedp.Navigate(base+fresh[strings.Index(fresh, "/s/"):]),
+		chromedp.WaitVisible(chromedp.ID("username")))
+	if loc := webuitest.Get(t, bctx, "location", chromedp.Location()); !strings.Contains(loc, "next=%2Fo%2F"+offer.ID) {
+		t.Errorf("the fresh link leads to %s", loc)
+	}
+
 	// The link leads to the sign-in, then to the offer.
 	webuitest.Do(t, bctx, "follow the SMS link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("username")))
 	p.check("signin")
@@ -153,13 +177,15 @@ func TestCustomerUI(t *testing.T) {
 	}
 	p.check("offer")
 
-	// Signing before reading is refused by css too (a forged request).
-	status := webuitest.Get(t, bctx, "M1 before reading", chromedp.Evaluate[string](`fetch(location.pathname + "/m1", {method: "POST",
-	  headers: {"Content-Type": "application/json"}, body: "{}"}).then(async r => r.status + " " + (await r.json()).error.code)`,
-		chromedp.EvalAwaitPromise))
-	if status != "400 not_read" {
-		t.Errorf("M1 before reading: %s", status)
+	// Signing before reading is refused by oss: the button forced on, the
+	// page's real M1 gets not_read, told in a sentence.
+	webuitest.Do(t, bctx, "sign before reading", chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("sign-start").disabled = false`),
+		chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sign-error")))
+	if got := p.text("#sign-error"); !strings.Contains(got, "Read every document to its last page before signing.") {
+		t.Errorf("M1 before reading: %q", got)
 	}
+	webuitest.Do(t, bctx, "reload", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)))
 
 	// Read both documents in the page (PDF.js), and download one.
 	webuitest.Do(t, bctx, "read the first document in the page",
@@ -170,32 +196,58 @@ func TestCustomerUI(t *testing.T) {
 	}
 	p.check("viewer")
 	webuitest.Do(t, bctx, "next document",
-		chromedp.Click(chromedp.ID("viewer-next")), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)),
-		chromedp.WaitEnabled(chromedp.ID("sign-start")))
+		chromedp.Click(chromedp.ID("viewer-next")), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)))
 	if got := p.text("#viewer-h"); got != "terms.pdf" {
 		t.Errorf("next document: %q", got)
 	}
-	webuitest.Do(t, bctx, "scroll to the end of the second",
+	// Opened is not read: signing stays off until each was read to the end.
+	if dis := webuitest.Get(t, bctx, "start disabled", chromedp.Evaluate[bool](`document.getElementById("sign-start").disabled`)); !dis {
+		t.Error("signing is possible once the documents were opened, before they were read to the end")
+	}
+	webuitest.Do(t, bctx, "scroll to the end of the second", chromedp.WaitReady(chromedp.CSS(`#viewer-box[data-index="1"]`)),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`),
-		chromedp.Sleep(300*time.Millisecond))
+		chromedp.WaitVisible(chromedp.CSS(`.badge-ok`)))
 	// Back to the first document, scrolled to its end.
 	webuitest.Do(t, bctx, "read the first document to the end",
 		chromedp.Click(chromedp.CSS(`button.view-doc`)))
-	webuitest.Get(t, bctx, "wait for the first document", chromedp.Poll[bool](
-		`document.getElementById("viewer-h").textContent === "agreement.pdf" && document.querySelectorAll("#viewer .viewer-page").length === 2`))
-	webuitest.Do(t, bctx, "scroll to its end",
-		chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`),
-		chromedp.Sleep(300*time.Millisecond))
+	webuitest.Do(t, bctx, "scroll to its end", chromedp.WaitReady(chromedp.CSS(`#viewer-box[data-index="0"]`)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`))
+	webuitest.Do(t, bctx, "signing enabled", chromedp.WaitEnabled(chromedp.ID("sign-start")))
 	webuitest.Do(t, bctx, "download a document", chromedp.Click(chromedp.CSS(`a.doc-link`)))
 	waitFiles(t, downloads, 1)
 	webuitest.Do(t, bctx, "reload", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)))
 	if n := webuitest.Get(t, bctx, "unread", chromedp.Evaluate[int](`document.querySelectorAll("[data-unread]").length`)); n != 0 {
-		t.Errorf("%d documents still unread after opening both", n)
+		t.Errorf("%d documents not read to the end after reading both", n)
 	}
 	p.check("offer-read")
 	webuitest.Do(t, bctx, "start signing", chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sms-code")))
 	code, _ := sys.waitSMS(t, cust.Phone, last, func(text string) string { return codeRE.FindString(text) })
 	p.check("code")
+
+	// Another browser — without this one's key, as after a private window
+	// closed — finds the offer being signed: it may start again, which oss
+	// refuses while this signing can still finish (it supersedes only an
+	// abandoned one: TestM1Supersedes).
+	elsewhere := webuitest.Browser(t)
+	webuitest.Do(t, elsewhere, "sign in elsewhere while signing", chromedp.Navigate(base+"/signin?next=%2Fo%2F"+offer.ID),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), cust.Password),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sessions-continue")),
+		chromedp.Click(chromedp.ID("sessions-continue")), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
+		chromedp.WaitVisible(chromedp.ID("sign-error")))
+	pe := &pages{t: t, ctx: elsewhere, dir: dir}
+	if got, again := pe.text("#sign-error"), pe.text("#sign-start"); !strings.Contains(got, "already being signed") || again != "Start signing again" {
+		t.Errorf("the offer being signed elsewhere: %q, button %q", got, again)
+	}
+	pe.check("signing-elsewhere")
+	webuitest.Do(t, elsewhere, "start again too early", chromedp.Evaluate[chromedp.Void](`document.getElementById("sign-error").hidden = true`),
+		chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sign-error")))
+	if got := pe.text("#sign-error"); !strings.Contains(got, "wait 10 minutes") {
+		t.Errorf("starting again while the other signing can finish: %q", got)
+	}
+	webuitest.Do(t, elsewhere, "sign out there", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)),
+		chromedp.WaitVisible(chromedp.ID("username")))
+
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
@@ -270,11 +322,6 @@ func TestCustomerUI(t *testing.T) {
 	}
 	p.check("refused")
 
-	db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(sys.dir, "esign.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	// Both documents were read to the end in the viewer: the evidence.
 	if as, err := db.ListActivities(ctx, esign.ActivityFilter{OfferID: offer.ID, Kind: "document.read_to_end"}); err != nil || len(as) != 2 {
 		t.Errorf("read to the end: %d activities, %v", len(as), err)
@@ -305,14 +352,26 @@ func TestCustomerUI(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	// A sign-in in a second browser ends the first browser's session.
+	// A sign-in in a second browser lists the first browser's session
+	// (mobile.web_sessions=allow), which it ends from there.
 	other := webuitest.Browser(t)
 	webuitest.Do(t, other, "sign in elsewhere", chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), cust.Password),
-		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("contracts-h")))
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sessions-continue")))
+	p2 := &pages{t: t, ctx: other, dir: dir}
+	if got := p2.text("main"); !strings.Contains(got, "this browser") || !strings.Contains(got, "Chrome") {
+		t.Errorf("the sessions page: %q", got)
+	}
+	p2.check("sessions")
+	webuitest.Do(t, other, "end the first browser's session", chromedp.Click(chromedp.CSS(`form[action^="/sessions/"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	if n := webuitest.Get(t, other, "sessions left", chromedp.Evaluate[int](`document.querySelectorAll("form[action^='/sessions/']").length`)); n != 0 {
+		t.Errorf("%d other sessions listed after ending the first", n)
+	}
+	webuitest.Do(t, other, "continue", chromedp.Click(chromedp.ID("sessions-continue")), chromedp.WaitVisible(chromedp.ID("contracts-h")))
 	webuitest.Do(t, bctx, "come back in the first browser", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("username")))
 	if got := p.text(".flash"); !strings.Contains(got, "Your session has ended") {
-		t.Errorf("the first browser after a sign-in elsewhere: %q", got)
+		t.Errorf("the first browser after its session was ended: %q", got)
 	}
 
 	// A browser without WebCrypto is told so.

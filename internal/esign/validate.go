@@ -72,3 +72,15 @@ func isHexDigest(s string) bool {
 	}
 	return true
 }
+
+// Clip cuts s to at most n bytes at a character boundary (for texts from
+// outside stored with a size limit).
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -89,6 +89,11 @@ type DocumentDeleter interface {
 	DeleteDocuments(ctx context.Context, unsignedBefore, signedBefore time.Time) (int64, error)
 }
 
+// ExpiredLinkGrace is how long DeleteExpiredURL keeps a short URL after
+// it expired: a customer whose link expired while the offer is still open
+// can ask for a fresh one with it (docs/customer-ui.md).
+const ExpiredLinkGrace = 30 * 24 * time.Hour
+
 // URLDeleter removes short URLs (Shortener) that expired before now and
 // returns how many.
 type URLDeleter interface {
@@ -455,7 +460,7 @@ func (q *Queue) runDeleteExpiredURL(ctx context.Context, l *runLog) (string, err
 	if q.deps.URLs == nil {
 		return "", errors.New("no URLDeleter configured")
 	}
-	n, err := q.deps.URLs.DeleteExpiredShorteners(ctx, q.now())
+	n, err := q.deps.URLs.DeleteExpiredShorteners(ctx, q.now().Add(-ExpiredLinkGrace))
 	if err != nil {
 		l.logf(slog.LevelError, "delete expired URLs: %v", err)
 		return fmt.Sprintf("deleted %d URLs", n), err

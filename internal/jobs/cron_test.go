@@ -37,7 +37,8 @@ func TestRunNow(t *testing.T) {
 			} {
 				db.exec(t, `INSERT INTO documents VALUES (?, ?, ?, ?)`, doc.id, doc.signed, now.Add(-doc.created).UnixNano(), now.Add(-doc.signedAt).UnixNano())
 			}
-			db.exec(t, `INSERT INTO short_urls VALUES ('gone', ?)`, past)
+			db.exec(t, `INSERT INTO short_urls VALUES ('gone', ?)`, now.Add(-ExpiredLinkGrace-time.Hour).UnixNano())
+			db.exec(t, `INSERT INTO short_urls VALUES ('renewable', ?)`, past) // expired, kept for a fresh link
 			db.exec(t, `INSERT INTO short_urls VALUES ('live', ?)`, future)
 
 			tests := []struct {
@@ -62,8 +63,8 @@ func TestRunNow(t *testing.T) {
 					}
 				}},
 				{DeleteExpiredURL, "deleted 1 URLs", func(t *testing.T) {
-					if n := db.count(t, `SELECT COUNT(*) FROM short_urls`); n != 1 {
-						t.Errorf("%d URLs left, want 1", n)
+					if n := db.count(t, `SELECT COUNT(*) FROM short_urls`); n != 2 {
+						t.Errorf("%d URLs left, want 2", n)
 					}
 				}},
 			}

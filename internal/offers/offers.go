@@ -24,6 +24,7 @@ import (
 	"esign/internal/notify"
 	"esign/internal/pades"
 	"esign/internal/pdf"
+	"esign/internal/shortlink"
 	"esign/internal/sqlstore"
 )
 
@@ -47,6 +48,9 @@ type Deps struct {
 	Verify    pades.VerifyOptions // trust anchors for /signature/verify and contract uploads
 	Events    *Emitter            // events out to the bank's systems; nil: none
 	Now       func() time.Time    // default time.Now
+	// LinkLifetime bounds the life of the offer's short link (made at
+	// the upload); 0: it expires with the offer (mobile.link_lifetime).
+	LinkLifetime time.Duration
 }
 
 // Service performs the operations. It is safe for concurrent use.
@@ -238,7 +242,7 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 		if err != nil {
 			return err
 		}
-		link, err := createLink(ctx, tx, o)
+		link, err := shortlink.Create(ctx, tx, o.ID, shortlink.Expiry(o.ExpiresAt, s.d.Now(), s.d.LinkLifetime))
 		if err != nil {
 			return err
 		}

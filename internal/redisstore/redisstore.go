@@ -128,6 +128,41 @@ func (s *Sessions) RevokeOwner(ctx context.Context, op, ownerID string) error {
 	return nil
 }
 
+// Owned returns the fields of the owner's live sessions by token hash
+// (hashes whose session expired are dropped from the owner's set).
+// Errors: Unavailable.
+func (s *Sessions) Owned(ctx context.Context, op, ownerID string) (map[string]map[string]string, error) {
+	hs, err := s.RDB.SMembers(ctx, s.ownerKey(ownerID)).Result()
+	if err != nil {
+		return nil, unavailable(op, err)
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(hs))
+	_, err = s.RDB.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, h := range hs {
+			cmds[i] = p.HGetAll(ctx, s.key(h))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable(op, err)
+	}
+	out := make(map[string]map[string]string, len(hs))
+	var gone []any
+	for i, c := range cmds {
+		if m := c.Val(); len(m) > 0 && m[s.Owner] == ownerID {
+			out[hs[i]] = m
+		} else {
+			gone = append(gone, hs[i])
+		}
+	}
+	if len(gone) > 0 {
+		if err := s.RDB.SRem(ctx, s.ownerKey(ownerID), gone...).Err(); err != nil {
+			return nil, unavailable(op, err)
+		}
+	}
+	return out, nil
+}
+
 // Micros reads a field written as Unix microseconds; zero when absent.
 func Micros(m map[string]string, field string) time.Time {
 	v, _ := strconv.ParseInt(m[field], 10, 64)

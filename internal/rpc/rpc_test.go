@@ -228,6 +228,39 @@ func TestRPC(t *testing.T) {
 				}
 				wantErr(t, cl.ReportClientError(ctx, web, "one too many", "", ""), esign.TooMany, "rate_limited")
 			}},
+			{"web_sessions", func(t *testing.T, ctx context.Context) {
+				in, err := cl.WebLogin(ctx, rpc.Caller{IP: "198.51.100.11", UserAgent: "Firefox/140"}, b.username, b.password)
+				if err != nil {
+					t.Fatal(err)
+				}
+				web := rpc.Caller{Token: in.SessionToken}
+				ws, err := cl.WebSessions(ctx, web)
+				if err != nil || len(ws) != 1 || !ws[0].Current || ws[0].UserAgent != "Firefox/140" || ws[0].ID == "" ||
+					strings.Contains(in.SessionToken, ws[0].ID) {
+					t.Fatalf("web sessions %+v, %v", ws, err)
+				}
+				wantErr(t, cl.EndWebSession(ctx, web, ws[0].ID), esign.Invalid, "current")
+				wantErr(t, cl.EndWebSession(ctx, web, "no-such-session"), esign.NotFound, "")
+				_, err = cl.WebSessions(ctx, b.session)
+				wantErr(t, err, esign.Forbidden, "web_only")
+			}},
+			{"renew_link", func(t *testing.T, ctx context.Context) {
+				code := "old-" + rand.Text()[:8]
+				if err := e.DB.CreateShortener(ctx, &esign.Shortener{Code: code, TargetURL: "/o/" + b.offer.ID,
+					ExpiresAt: e.Clock.Now().Add(-time.Minute)}); err != nil {
+					t.Fatal(err)
+				}
+				_, err := cl.ResolveLink(ctx, rpc.Caller{IP: "198.51.100.12"}, code)
+				wantErr(t, err, esign.NotFound, "link_expired")
+				if err := cl.RenewLink(ctx, rpc.Caller{IP: "198.51.100.12"}, code); err != nil {
+					t.Fatal(err)
+				}
+				if n := e.Queue.Last(t, notify.OfferAvailable); n.To != b.c.Phone || n.Data["offerId"] != b.offer.ID {
+					t.Fatalf("fresh link sent %+v", n)
+				}
+				wantErr(t, cl.RenewLink(ctx, rpc.Caller{IP: "198.51.100.12"}, "no-such-code"), esign.NotFound, "")
+				wantErr(t, cl.RenewLink(ctx, rpc.Caller{}, ""), esign.Invalid, "missing_field")
+			}},
 			{"read_to_end", func(t *testing.T, ctx context.Context) {
 				for range 2 { // recorded once
 					if err := cl.ReadToEnd(ctx, a.session, a.offer.ID, a.offerDoc.ID); err != nil {

@@ -131,6 +131,7 @@ func (s *Server) queues(q Queues) map[string]map[string]method {
 		},
 	}
 	s.webMethods(out[q.Customer])
+	s.webSessionMethods(out[q.Customer])
 	s.signatureQueues(q, out)
 	return out
 }
@@ -444,6 +445,9 @@ func (s *Server) getOffer(ctx context.Context, c *call, body json.RawMessage) (a
 	}
 	o := offer(v.Offer)
 	o.Documents = documents(v.Documents)
+	for i := range o.Documents {
+		o.Documents[i].ReadToEndAt = v.ReadToEnd[o.Documents[i].ID]
+	}
 	return o, nil
 }
 

@@ -191,6 +191,10 @@ type Document struct {
 	Size        int64     `json:"size"`
 	SHA256      string    `json:"sha256"`
 	ReadAt      time.Time `json:"readAt,omitzero"`
+	// ReadToEndAt is when the customer read the offer's document to the
+	// end in the customer UI's viewer (document.read-to-end; offer.get
+	// only).
+	ReadToEndAt time.Time `json:"readToEndAt,omitzero"`
 }
 
 // DocumentContent is the answer to document.get: the metadata and the

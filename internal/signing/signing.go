@@ -160,10 +160,14 @@ func tokenRow(sigID string, p esign.TimestampPurpose, t *tsa.Token) *esign.Times
 // M1 registers the device key for the customer's offer, which must be
 // opened: it verifies SIGNATURE1 and TS1, stores the signature with its
 // evidence, moves the offer to signing and sends the 2FA code. Sending the
-// same M1 again resends the code. Errors: NotFound (not the customer's
-// offer), Invalid (algorithm_refused, algorithm, key_invalid, signature1,
-// ts1_invalid, offer_state, username), Conflict (another signature is in
-// progress, or the offer changed), TooMany (sms_limit).
+// same M1 again resends the code. Another key's M1 supersedes an abandoned
+// pending signature — its TS1 older than MaxSpan and no live M2 holding it
+// (ClaimTimeout) — which is rejected with SupersededCode. A customer UI
+// session must have read every document to the end first. Errors:
+// NotFound (not the customer's offer), Invalid (algorithm_refused,
+// algorithm, key_invalid, signature1, ts1_invalid, offer_state, username,
+// not_read), Conflict (signature_pending: another signature is in
+// progress; or the offer changed), TooMany (sms_limit).
 func (s *Service) M1(ctx context.Context, p *customers.Principal, m *M1) (*M1Result, error) {
 	const op = "signing.M1"
 	if !s.allowed(m.Algorithm) {
@@ -182,6 +186,9 @@ func (s *Service) M1(ctx context.Context, p *customers.Principal, m *M1) (*M1Res
 		return nil, esign.E(op, esign.NotFound, "offer not found")
 	}
 	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	if err := s.checkReadToEnd(ctx, p, o.ID); err != nil {
 		return nil, esign.E(op, err)
 	}
 	raw, err := M1Raw(m.PublicKey, c.Username, m.Algorithm, o.ID)
@@ -207,7 +214,17 @@ func (s *Service) M1(ctx context.Context, p *customers.Principal, m *M1) (*M1Res
 			return nil, esign.E(op, err)
 		}
 		if g == nil || g.CustomerID != c.ID || !s.sameData(ctx, g.ID, dataM1Signed, m.SignedData) {
-			return nil, esign.WithCode(op, esign.Conflict, "signature_pending", "another signature of the offer is in progress")
+			// Another key's signing: superseded once it can no longer
+			// end in an acceptable M2 (its key lost with a private
+			// window or another browser), refused while it still can.
+			claimedAt, ok, err := s.claimAbandoned(ctx, g, c.ID)
+			if err != nil {
+				return nil, esign.E(op, err)
+			}
+			if !ok {
+				return nil, esign.WithCode(op, esign.Conflict, "signature_pending", "another signature of the offer is in progress")
+			}
+			return s.register(ctx, op, p, o, m, raw, pemKey, tok, &superseded{g: g, claimedAt: claimedAt})
 		}
 		if s.staleClaim(g) {
 			// The M2 that claimed it died without a verdict: hand the
@@ -224,10 +241,61 @@ func (s *Service) M1(ctx context.Context, p *customers.Principal, m *M1) (*M1Res
 	if o.State != esign.OfferOpened {
 		return nil, esign.WithCode(op, esign.Invalid, "offer_state", "the offer cannot be signed in state "+string(o.State))
 	}
+	return s.register(ctx, op, p, o, m, raw, pemKey, tok, nil)
+}
+
+// superseded is an abandoned signature a new M1 replaces, claimed at
+// claimedAt.
+type superseded struct {
+	g         *esign.Signature
+	claimedAt time.Time
+}
+
+// SupersededCode is the reject code of a signature that a new M1 of the
+// offer replaced after it was abandoned.
+const SupersededCode = "superseded"
+
+// claimAbandoned claims the offer's pending signature g for a new M1 when
+// it was abandoned: its TS1 is older than MaxSpan — so no M2 can pass the
+// ts_window check any more — and no live M2 holds it (M2's claim rules: a
+// claim is taken over once older than ClaimTimeout). It reports whether g
+// was claimed, and when.
+func (s *Service) claimAbandoned(ctx context.Context, g *esign.Signature, customerID string) (time.Time, bool, error) {
+	now := s.cfg.Now().UTC()
+	if g == nil || g.CustomerID != customerID || now.Before(g.M1At.Add(s.cfg.MaxSpan)) {
+		return time.Time{}, false, nil
+	}
+	ok, err := s.db.ClaimSignature(ctx, g.ID, now, now.Add(-ClaimTimeout))
+	return now, ok, err
+}
+
+// register stores a new signature for M1 with its evidence, moves the
+// offer to signing (rejecting the superseded signature old in the same
+// transaction, when there is one) and sends the 2FA code.
+func (s *Service) register(ctx context.Context, op string, p *customers.Principal, o *esign.Offer, m *M1, raw []byte,
+	pemKey string, tok *tsa.Token, old *superseded) (*M1Result, error) {
+	c := p.Customer
+	if old != nil {
+		// Without the transaction below the claim goes back and the old
+		// signature stays pending; after it this is a no-op (rejected).
+		defer func() { _ = s.db.ReleaseSignature(context.WithoutCancel(ctx), old.g.ID, old.claimedAt, s.cfg.Now()) }()
+	}
 	g := &esign.Signature{OfferID: o.ID, CustomerID: c.ID, AppID: p.App.ID, Status: esign.SignatureM1Received,
 		PublicKey: pemKey, Username: c.Username, M1At: tok.Info.GenTime}
-	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
-		if _, err := tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferSigning, ""); err != nil {
+	err := s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		version := o.Version
+		if old != nil {
+			st, code, reason := esign.SignatureRejected, SupersededCode, "a new M1 replaced the abandoned signature"
+			if _, err := tx.UpdateSignature(ctx, old.g.ID, esign.SignatureUpdate{Status: &st, RejectCode: &code, RejectReason: &reason}); err != nil {
+				return err
+			}
+			u, err := tx.UpdateOfferState(ctx, o.ID, version, esign.OfferOpened, "signature superseded")
+			if err != nil {
+				return err
+			}
+			version = u.Version
+		}
+		if _, err := tx.UpdateOfferState(ctx, o.ID, version, esign.OfferSigning, ""); err != nil {
 			return err
 		}
 		hs, err := offerHashes(ctx, tx, o.ID)
@@ -256,6 +324,32 @@ func (s *Service) M1(ctx context.Context, p *customers.Principal, m *M1) (*M1Res
 		return nil, esign.E(op, err)
 	}
 	return &M1Result{SignatureID: g.ID}, nil
+}
+
+// checkReadToEnd refuses a signing from the customer UI (a session of the
+// customer's web app record) until the customer read every document of
+// the offer to the end in its viewer (customers.ActivityReadToEnd): the
+// evidence of review. The mobile app, whose API has no such record
+// (docs/mobile-api.md), is not held to it. Errors: Invalid (not_read).
+func (s *Service) checkReadToEnd(ctx context.Context, p *customers.Principal, offerID string) error {
+	if p.App == nil || p.App.Platform != customers.WebPlatform {
+		return nil
+	}
+	docs, err := s.db.ListDocuments(ctx, esign.DocumentFilter{OfferID: offerID, Page: esign.Page{Limit: 1000}})
+	if err != nil {
+		return err
+	}
+	read, err := customers.ReadToEnd(ctx, s.db, p.Customer.ID, offerID)
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		if _, ok := read[d.ID]; !ok {
+			return esign.WithCode("signing.checkReadToEnd", esign.Invalid, "not_read",
+				"every document of the offer must be read to the end before signing")
+		}
+	}
+	return nil
 }
 
 // pending returns the offer's signature waiting for M2, or nil.

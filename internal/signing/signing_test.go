@@ -796,3 +796,101 @@ func TestM2Password(t *testing.T) {
 		})
 	}
 }
+
+// TestM1Supersedes: an M1 whose key was lost (a private window closed,
+// another browser) leaves the offer being signed. Another key's M1 is
+// refused while the pending signature could still end in an acceptable
+// M2 — inside the time-stamp window, or claimed by a live M2 (the rules
+// of TestM2TakeOver) — and supersedes it afterwards: the old signature is
+// rejected ("superseded"), its M2 refused, and the new key signs.
+func TestM1Supersedes(t *testing.T) {
+	customerstest.Engines(t, func(t *testing.T, driver string) {
+		ctx := t.Context()
+		// The service clock runs with the TSA's (from now on): the
+		// window is TS1's time plus MaxSpan.
+		var skew atomic.Int64
+		now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+		const span = 10 * time.Minute
+		e := newEnv(t, driver, signing.Config{Now: now, MaxSpan: span})
+		advance := func(d time.Duration) { skew.Add(int64(d)); e.tsa.advance(d) }
+		lost, other := newDevice(t, signing.ECDSAP256), newDevice(t, signing.ECDSAP256)
+		r1, err := e.svc.M1(ctx, e.p, e.m1(t, lost, e.offer.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.M1(ctx, e.p, e.m1(t, other, e.offer.ID))
+		wantCode(t, err, esign.Conflict, "signature_pending")
+
+		// Past the window, but an M2 of the old key holds a fresh claim.
+		advance(span + time.Minute)
+		at := now()
+		if ok, err := e.ce.DB.ClaimSignature(ctx, r1.SignatureID, at, at.Add(-signing.ClaimTimeout)); err != nil || !ok {
+			t.Fatalf("claim: %v, %v", ok, err)
+		}
+		_, err = e.svc.M1(ctx, e.p, e.m1(t, other, e.offer.ID))
+		wantCode(t, err, esign.Conflict, "signature_pending")
+
+		// The claim went stale: the new M1 supersedes the abandoned one.
+		advance(signing.ClaimTimeout + time.Second)
+		r2, err := e.svc.M1(ctx, e.p, e.m1(t, other, e.offer.ID))
+		if err != nil || r2.SignatureID == r1.SignatureID {
+			t.Fatalf("M1 superseding: %+v, %v", r2, err)
+		}
+		g, err := e.ce.DB.GetSignature(ctx, r1.SignatureID)
+		if err != nil || g.Status != esign.SignatureRejected || g.RejectCode != signing.SupersededCode {
+			t.Fatalf("superseded signature %+v, %v", g, err)
+		}
+		if s := e.offerState(t); s != esign.OfferSigning {
+			t.Fatalf("offer state %s after superseding", s)
+		}
+		code := e.smsCode(t)
+		_, err = e.svc.M2(ctx, e.p, e.m2(t, lost, r1.SignatureID, m2opts{code: code}), customers.Meta{})
+		wantCode(t, err, esign.Conflict, "signature_state")
+		_, err = e.svc.M1(ctx, e.p, e.m1(t, lost, e.offer.ID)) // the new signing is fresh
+		wantCode(t, err, esign.Conflict, "signature_pending")
+		res, err := e.svc.M2(ctx, e.p, e.m2(t, other, r2.SignatureID, m2opts{code: code}), customers.Meta{})
+		if err != nil || res.Status != esign.SignatureVerified {
+			t.Fatalf("M2 of the new key: %+v, %v", res, err)
+		}
+	})
+}
+
+// TestM1ReadToEnd: a customer UI session signs only once every document
+// of the offer was read to the end; the app's session is not held to it.
+func TestM1ReadToEnd(t *testing.T) {
+	ctx := t.Context()
+	e := newEnv(t, "sqlite", signing.Config{})
+	in, err := e.ce.Svc.WebLogin(ctx, "kovacs.anna", password, customers.Meta{IP: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := e.ce.Svc.AuthenticateSession(ctx, in.SessionToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := e.ce.DB.ListDocuments(ctx, esign.DocumentFilter{OfferID: e.offer.ID})
+	if err != nil || len(docs) != 2 {
+		t.Fatalf("documents %d, %v", len(docs), err)
+	}
+	d := newDevice(t, signing.ECDSAP256)
+	for _, doc := range docs {
+		_, err := e.svc.M1(ctx, web, e.m1(t, d, e.offer.ID))
+		wantCode(t, err, esign.Invalid, "not_read")
+		if _, err := e.ce.Svc.MarkDocumentRead(ctx, web, doc.ID, customers.Meta{}); err != nil { // opened is not read
+			t.Fatal(err)
+		}
+		_, err = e.svc.M1(ctx, web, e.m1(t, d, e.offer.ID))
+		wantCode(t, err, esign.Invalid, "not_read")
+		if err := e.ce.Svc.RecordReadToEnd(ctx, web, e.offer.ID, doc.ID, customers.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.svc.M1(ctx, web, e.m1(t, d, e.offer.ID)); err != nil {
+		t.Fatalf("M1 after reading both documents to the end: %v", err)
+	}
+	// The app signs another offer without the viewer's record.
+	e.offer = e.newOffer(t)
+	if _, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID)); err != nil {
+		t.Fatalf("the app's M1: %v", err)
+	}
+}

@@ -84,25 +84,25 @@ if (box) {
     return p.fromBase64(out.token);
   };
 
-  // Opening a document (download or the viewer) marks it read on the
-  // server: mirror it here.
-  const opened = (id) => {
-    {
-      const badge = document.querySelector(`[data-unread="${id}"]`);
-      if (badge) {
-        badge.removeAttribute("data-unread");
-        badge.classList.add("badge-ok");
-        badge.textContent = box.dataset.msgOpened;
-      }
-      if (!document.querySelector("[data-unread]")) {
-        $("sign-start").disabled = false;
-        const hint = $("read-first");
-        if (hint) hint.hidden = true;
-      }
+  // Reading a document to its last page in the viewer is recorded by the
+  // server (viewer.js says when): mirror it here. Signing needs every
+  // document read to the end; the server checks it again at M1.
+  const read = (id) => {
+    const badge = document.querySelector(`[data-unread="${id}"]`);
+    if (badge) {
+      badge.removeAttribute("data-unread");
+      badge.classList.add("badge-ok");
+      badge.textContent = box.dataset.msgRead;
+    }
+    if (!document.querySelector("[data-unread]") && $("sign-start").disabled) {
+      $("sign-start").disabled = false;
+      $("sign-start").removeAttribute("aria-describedby");
+      const hint = $("read-first");
+      if (hint) hint.hidden = true;
+      status(box.dataset.msgAllRead); // announced (role=status)
     }
   };
-  for (const a of document.querySelectorAll("a.doc-link")) a.addEventListener("click", () => opened(a.dataset.doc));
-  document.addEventListener("esign:document-opened", (e) => opened(e.detail));
+  document.addEventListener("esign:document-read", (e) => read(e.detail));
 
   const sendM1 = async () => {
     const out = await call(`/o/${offerId}/m1`, p.toJSON(m1));
@@ -122,7 +122,10 @@ if (box) {
         $("step-code").hidden = false;
         status(box.dataset.msgResumed);
       } else {
-        $("step-start").hidden = true;
+        // The key is not here (a private window, another browser): once
+        // that signing is abandoned (docs/customer-ui.md), a new start
+        // supersedes it; until then the server says to wait.
+        $("sign-start").textContent = box.dataset.msgRestart;
         showError({ message: box.dataset.msgPending });
       }
     });
@@ -150,7 +153,9 @@ if (box) {
         key = m1 = null;
       }
       showError(e);
-      start.disabled = false;
+      // not_read: the server counts fewer documents read to the end than
+      // this page; signing waits for the rest.
+      start.disabled = e.code === "not_read" && !!document.querySelector("[data-unread]");
     }
   });
 

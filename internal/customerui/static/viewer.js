@@ -2,7 +2,8 @@
 // this origin with its worker; no eval), pages rendered lazily as they
 // come near the screen, each canvas capped in pixels so that a long PDF
 // does not exhaust a phone's canvas memory. Opening a document fetches it
-// from css, which records it as read.
+// from css, which records it as opened; reaching the bottom of its last
+// page records it as read to the end, which signing needs.
 import * as pdfjs from "./vendor/pdfjs-dist/build/pdf.min.mjs";
 
 const VENDOR = "/static/vendor/pdfjs-dist/";
@@ -47,6 +48,7 @@ if (viewer) {
     const box = $("viewer-box");
     if (observer) observer.disconnect();
     box.replaceChildren();
+    delete box.dataset.index;
     const base = (await doc.getPage(1)).getViewport({ scale: 1 });
     observer = new IntersectionObserver((entries) => {
       for (const e of entries) if (e.isIntersecting) renderPage(e.target).catch(fail);
@@ -58,7 +60,10 @@ if (viewer) {
       if (!entries.some((e) => e.isIntersecting)) return;
       end.disconnect();
       fetch(`/o/${shown.dataset.offer}/documents/${shown.dataset.doc}/end`, { method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json" }, body: "{}" }).catch(() => {});
+        headers: { "Content-Type": "application/json" }, body: "{}" }).then((resp) => {
+        // Recorded: the signing steps may enable signing (sign.js).
+        if (resp.ok) document.dispatchEvent(new CustomEvent("esign:document-read", { detail: shown.dataset.doc }));
+      }).catch(() => {});
     });
     for (let n = 1; n <= doc.numPages; n++) {
       const holder = document.createElement("div");
@@ -74,6 +79,7 @@ if (viewer) {
     bottom.className = "viewer-end";
     box.append(bottom);
     end.observe(bottom);
+    box.dataset.index = String(current); // laid out (tests wait for it)
   }
 
   function fail() {
