@@ -11,6 +11,7 @@ import (
 	"esign/internal/bus"
 	"esign/internal/customers"
 	"esign/internal/esign"
+	"esign/internal/geo"
 	"esign/internal/httpkit"
 	"esign/internal/jobs"
 	"esign/internal/notify"
@@ -59,8 +60,16 @@ func (a *app) customersServiceWith(q customers.Enqueuer) (*customers.Service, er
 	cfg.ClientErrorsPerDay = notify.Limit{N: m.ClientErrorsPerDay, Per: 24 * time.Hour}
 	cfg.CodeKey = key
 	cfg.ParallelWebSessions = m.WebSessions == "allow"
+	var loc customers.Locator
+	if p := a.cfg.Geo.MMDBPath; p != "" {
+		db, err := geo.OpenFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("geo.mmdb_path: %w", err)
+		}
+		loc = geo.NewLocator(db)
+	}
 	return customers.New(customers.Deps{DB: a.db, Queue: q, Sessions: sessions, Limiter: limiter, TSA: ts, Docs: a.docs,
-		Events: a.events}, cfg)
+		Events: a.events, Geo: loc}, cfg)
 }
 
 // CustomerSetup does, for tools such as esign-bench's mobile scenario, what

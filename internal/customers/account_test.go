@@ -3,6 +3,7 @@ package customers_test
 import (
 	"context"
 	"crypto/rand"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"esign/internal/customers"
 	"esign/internal/customers/customerstest"
 	"esign/internal/esign"
+	"esign/internal/geo"
 	"esign/internal/notify"
 	"esign/internal/password"
 )
@@ -83,7 +85,7 @@ func TestWebAccount(t *testing.T) {
 				_, err = e.Svc.CreateWebAccount(ctx, link, code, webUser(c), "Sh0rt", m)
 				wantCode(t, err, esign.Invalid, "too_short")
 				other := e.Customer(t, "Other")
-				taken := "taken"+webUser(other)
+				taken := "taken" + webUser(other)
 				if _, err := e.DB.UpdateCustomer(ctx, other.ID, esign.CustomerUpdate{Username: &taken, PasswordHash: &taken}); err != nil {
 					t.Fatal(err)
 				}
@@ -221,4 +223,53 @@ func TestWebAccountRateLimit(t *testing.T) {
 	if _, err := e.Svc.WebAccountStart(t.Context(), link, customers.Meta{IP: "203.0.113.10"}); err != nil {
 		t.Errorf("another address: %v", err)
 	}
+}
+
+// TestActivityLocation: each activity records the client address and the
+// place the configured MaxMind DB file gives for it; without a file, or
+// for an address it does not map, "unknown"; without a client, nothing.
+func TestActivityLocation(t *testing.T) {
+	gdb, err := geo.OpenFile(filepath.Join("..", "geo", "testdata", "city.mmdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	customerstest.Engines(t, func(t *testing.T, driver string) {
+		db := customerstest.OpenDB(t, driver)
+		for _, tt := range []struct {
+			name string
+			loc  customers.Locator
+			ip   string
+			want string
+		}{
+			{"mapped", geo.NewLocator(gdb), "192.0.2.10", "Budapest, HU"},
+			{"country_only", geo.NewLocator(gdb), "198.51.100.1", "DE"},
+			{"not_in_the_file", geo.NewLocator(gdb), "10.1.2.3", "unknown"},
+			{"no_file", nil, "192.0.2.10", "unknown"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				e := customerstest.New(t, db, nil, customers.Config{}, nil, func(d *customers.Deps) { d.Geo = tt.loc })
+				c := e.Customer(t, "Located")
+				link := linkFor(t, e, c)
+				m := e.Svc.Meta(tt.ip, "browser")
+				code := webCode(t, e, c, link, m)
+				if _, err := e.Svc.CreateWebAccount(t.Context(), link, code, webUser(c), "New-Passw0rd-1", m); err != nil {
+					t.Fatal(err)
+				}
+				e.Approve(t, c)
+				acts, err := e.DB.ListActivities(t.Context(), esign.ActivityFilter{CustomerID: c.ID})
+				if err != nil || len(acts) != 3 {
+					t.Fatalf("activities: %+v, %v", acts, err)
+				}
+				for _, a := range acts {
+					want, ip := tt.want, tt.ip
+					if a.Kind == "customer.approved" { // the operator's: no client
+						want, ip = "", ""
+					}
+					if a.Location != want || a.IP != ip {
+						t.Errorf("%s: ip %q location %q, want %q %q", a.Kind, a.IP, a.Location, ip, want)
+					}
+				}
+			})
+		}
+	})
 }

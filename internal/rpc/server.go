@@ -131,6 +131,7 @@ func (s *Server) queues(q Queues) map[string]map[string]method {
 		},
 	}
 	s.webMethods(out[q.Customer])
+	s.accountMethods(out[q.Customer])
 	s.signatureQueues(q, out)
 	return out
 }
@@ -149,7 +150,7 @@ func (s *Server) handler(queue string, methods map[string]method) bus.Handler {
 				return nil, esign.WithCode(op, esign.Invalid, "malformed_json", "the request must be a JSON object")
 			}
 		}
-		c := &call{meta: customers.Meta{IP: caller.IP, UserAgent: caller.UserAgent}}
+		c := &call{meta: s.meta(caller)}
 		var err error
 		switch {
 		case m.auth == authNone:
@@ -168,6 +169,10 @@ func (s *Server) handler(queue string, methods map[string]method) bus.Handler {
 		return m.h(ctx, c, req.Body)
 	}
 }
+
+// meta is what the caller (css, the app's transport) saw of the client,
+// with the place of its address.
+func (s *Server) meta(c Caller) customers.Meta { return s.svc.Meta(c.IP, c.UserAgent) }
 
 func nonNull(b json.RawMessage) json.RawMessage {
 	if len(bytes.TrimSpace(b)) == 0 || string(bytes.TrimSpace(b)) == "null" {

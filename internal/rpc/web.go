@@ -75,7 +75,7 @@ func (s *Server) webLogin(ctx context.Context, c *call, body json.RawMessage) (a
 	if err := required("username", r.Username, "password", r.Password); err != nil {
 		return nil, err
 	}
-	c.meta.IP, c.meta.UserAgent = r.IP, r.UserAgent
+	c.meta = s.meta(r.Caller)
 	in, err := s.svc.WebLogin(ctx, r.Username, r.Password, c.meta)
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func (s *Server) resolveLink(ctx context.Context, c *call, body json.RawMessage)
 	if err := decode(body, &r); err != nil {
 		return nil, err
 	}
-	c.meta.IP, c.meta.UserAgent = r.IP, r.UserAgent
+	c.meta = s.meta(r.Caller)
 	target, err := s.svc.ResolveLink(ctx, r.Code, c.meta)
 	if err != nil {
 		return nil, err
