@@ -114,9 +114,13 @@ func (s *Service) SendWebAccountCode(ctx context.Context, code string, m Meta) (
 // approval exactly as after the app's onboarding. The code is checked only
 // after the username and password pass their rules, so a typo there costs
 // no attempt; a wrong code costs one (CodeMaxAttempts, then it is dead).
-// Errors: those of the link; Invalid (the rules' too_short, too_long,
-// pattern_mismatch; invalid_code with AttemptsLeft), Conflict (unavailable),
-// TooMany (rate_limited: mobile.login_per_app_per_10min per customer).
+// The rules' errors carry the app's codes prefixed with the field, so
+// one answer tells which field to mend: username_too_short,
+// username_too_long, username_pattern_mismatch, username_unavailable,
+// password_too_short, password_too_long, password_pattern_mismatch.
+// Errors: those of the link; Invalid (the rules; invalid_code with
+// AttemptsLeft), Conflict (username_unavailable), TooMany (rate_limited:
+// mobile.login_per_app_per_10min per customer).
 func (s *Service) CreateWebAccount(ctx context.Context, code, smsCode, username, pw string, m Meta) (*LoggedIn, error) {
 	const op = "customers.CreateWebAccount"
 	c, err := s.linkCustomer(ctx, op, code, m)
@@ -127,10 +131,10 @@ func (s *Service) CreateWebAccount(ctx context.Context, code, smsCode, username,
 		return nil, err
 	}
 	if err := s.CheckUsername(ctx, username); err != nil {
-		return nil, err
+		return nil, fieldError(op, "username", err)
 	}
 	if err := CheckPassword(pw); err != nil {
-		return nil, err
+		return nil, fieldError(op, "password", err)
 	}
 	r, err := s.matchCode(ctx, c.ID, esign.TokenAssociation, "", webAccountBinding, smsCode)
 	if err != nil {
@@ -160,7 +164,7 @@ func (s *Service) CreateWebAccount(ctx context.Context, code, smsCode, username,
 		}
 		if c, err = tx.UpdateCustomer(ctx, c.ID, esign.CustomerUpdate{Username: &username, PasswordHash: &hash}); err != nil {
 			if esign.IsKind(err, esign.Conflict) {
-				return esign.WithCode(op, esign.Conflict, "unavailable", "this username is taken")
+				return esign.WithCode(op, esign.Conflict, "username_unavailable", "this username is taken")
 			}
 			return err
 		}
@@ -181,4 +185,13 @@ func (s *Service) CreateWebAccount(ctx context.Context, code, smsCode, username,
 		return nil, esign.E(op, err)
 	}
 	return in, nil
+}
+
+// fieldError prefixes a rule's error code with the field it is about.
+func fieldError(op, field string, err error) error {
+	code := esign.ErrorCode(err)
+	if code == "" {
+		return err
+	}
+	return esign.WithCode(op, esign.ErrorKind(err), field+"_"+code, esign.ErrorMessage(err))
 }

@@ -77,20 +77,20 @@ func TestWebAccount(t *testing.T) {
 				code := webCode(t, e, c, link, m)
 				// The rules come first: a typo there costs no attempt.
 				_, err = e.Svc.CreateWebAccount(ctx, link, code, "ab", pw, m)
-				wantCode(t, err, esign.Invalid, "too_short")
+				wantCode(t, err, esign.Invalid, "username_too_short")
 				_, err = e.Svc.CreateWebAccount(ctx, link, code, "web user", pw, m)
-				wantCode(t, err, esign.Invalid, "pattern_mismatch")
+				wantCode(t, err, esign.Invalid, "username_pattern_mismatch")
 				_, err = e.Svc.CreateWebAccount(ctx, link, code, webUser(c), "alllowercase1", m)
-				wantCode(t, err, esign.Invalid, "pattern_mismatch")
+				wantCode(t, err, esign.Invalid, "password_pattern_mismatch")
 				_, err = e.Svc.CreateWebAccount(ctx, link, code, webUser(c), "Sh0rt", m)
-				wantCode(t, err, esign.Invalid, "too_short")
+				wantCode(t, err, esign.Invalid, "password_too_short")
 				other := e.Customer(t, "Other")
 				taken := "taken" + webUser(other)
 				if _, err := e.DB.UpdateCustomer(ctx, other.ID, esign.CustomerUpdate{Username: &taken, PasswordHash: &taken}); err != nil {
 					t.Fatal(err)
 				}
 				_, err = e.Svc.CreateWebAccount(ctx, link, code, taken, pw, m)
-				wantCode(t, err, esign.Conflict, "unavailable")
+				wantCode(t, err, esign.Conflict, "username_unavailable")
 				_, err = e.Svc.CreateWebAccount(ctx, link, customerstest.WrongCode(code), webUser(c), pw, m)
 				wantAttemptsLeft(t, err, 4)
 

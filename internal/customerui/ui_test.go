@@ -22,6 +22,8 @@ type fakeAPI struct {
 	API
 	refused      string
 	clientErrors []string
+	codesSent    int // account.send-code calls
+	creates      int // account.create calls
 }
 
 func (f *fakeAPI) ReportClientError(ctx context.Context, c rpc.Caller, message, stack, url string) error {
@@ -49,6 +51,9 @@ func (f *fakeAPI) WebLogin(ctx context.Context, c rpc.Caller, username, password
 }
 
 func (f *fakeAPI) Me(ctx context.Context, c rpc.Caller) (*rpc.Me, error) {
+	if c.Token == pendingToken {
+		return &rpc.Me{Customer: rpc.Customer{ID: "c2", Name: "Új Ügyfél", Status: "pending"}, Username: "new.user"}, nil
+	}
 	if err := f.auth(c); err != nil {
 		return nil, err
 	}
@@ -145,7 +150,7 @@ func TestUnknownLink(t *testing.T) {
 		t.Errorf("unknown link: %d %s", w.Code, w.Body.String())
 	}
 	w = do(h, "GET", "/s/good", nil, nil)
-	if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || loc != "/signin?next=%2Fo%2Fo1" {
+	if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || loc != "/signin?next=%2Fo%2Fo1&link=good" {
 		t.Errorf("good link: %d %q", w.Code, loc)
 	}
 }

@@ -65,7 +65,7 @@ func TestAccountRPC(t *testing.T) {
 		bad := req
 		bad.Code, bad.Password = code, "short"
 		_, err = cl.AccountCreate(ctx, web, bad)
-		wantErr(t, err, esign.Invalid, "too_short")
+		wantErr(t, err, esign.Invalid, "password_too_short")
 		bad.Password = ""
 		_, err = cl.AccountCreate(ctx, web, bad)
 		wantErr(t, err, esign.Invalid, "missing_field")
