@@ -23,7 +23,8 @@ import (
 // process's customers.Service (shared with the mobile API); esign:rpc-app
 // also answers system.config with load.
 func (a *app) serveRPC(ctx context.Context, load func(context.Context) (bus.SystemConfig, error)) error {
-	srv := rpc.NewServer(a.customers, rpc.ServerOptions{SystemConfig: load, Signing: a.signing})
+	srv := rpc.NewServer(a.customers, rpc.ServerOptions{SystemConfig: load, Signing: a.signing,
+		WebKeyAlgorithm: a.cfg.Mobile.WebAlgorithms()[0]})
 	return srv.Serve(ctx, a.bus, rpc.DefaultQueues())
 }
 

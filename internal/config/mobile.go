@@ -23,6 +23,7 @@ type Mobile struct {
 	ClientErrorsPerDay         int           `json:"client_errors_per_day" help:"At most this many client error reports (app and customer UI) stored per 24 hours by the whole system; more are refused with 429."`
 	WebSessions                string        `json:"web_sessions" help:"What a customer's new sign-in in the customer web UI does to their other web session: end_older (default: one web session per customer) or allow (several at once)."`
 	SigningAlgorithms          string        `json:"signing_algorithms" help:"Comma-separated signature algorithms accepted in M1/M2 (docs/protocol.md): ecdsa-p256-sha256, rsa-pss-sha256, rsa-pkcs1v15-sha256. Empty: all three."`
+	WebSigningAlgorithms       string        `json:"web_signing_algorithms" help:"Comma-separated algorithms a key made in the customer web UI may use: ecdsa-p256-sha256 and/or rsa-pss-sha256, each also accepted by signing_algorithms; the browser makes its key with the first. Default: ecdsa-p256-sha256 only."`
 }
 
 // signingAlgorithms are the algorithm identifiers of package signing.
@@ -40,10 +41,26 @@ func (m Mobile) Algorithms() []string {
 	return out
 }
 
+// webSigningAlgorithms are what WebCrypto can make a non-extractable key of.
+var webSigningAlgorithms = []string{"ecdsa-p256-sha256", "rsa-pss-sha256"}
+
+// WebAlgorithms returns the algorithms of web_signing_algorithms, the
+// browser's first.
+func (m Mobile) WebAlgorithms() []string {
+	var out []string
+	for _, a := range strings.Split(m.WebSigningAlgorithms, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 func defaultMobile() Mobile {
 	return Mobile{SessionIdle: 15 * time.Minute, SessionMax: 12 * time.Hour, SMSPerNumberPerHour: 10, SMSGlobalPerMinute: 600,
 		LoginPerAppPer10Min: 30, RegisterPerIPPer10Min: 60, TimestampPerAppPer10Min: 120,
-		ClientErrorsPerAppPer10Min: 30, ClientErrorsPerDay: 10000, WebSessions: "end_older"}
+		ClientErrorsPerAppPer10Min: 30, ClientErrorsPerDay: 10000, WebSessions: "end_older",
+		WebSigningAlgorithms: "ecdsa-p256-sha256"}
 }
 
 func (m Mobile) validate() error {
@@ -69,6 +86,17 @@ func (m Mobile) validate() error {
 	}
 	if m.SigningAlgorithms != "" && len(m.Algorithms()) == 0 {
 		return &FieldError{Key: "mobile.signing_algorithms", Reason: "lists no algorithm"}
+	}
+	if len(m.WebAlgorithms()) == 0 {
+		return &FieldError{Key: "mobile.web_signing_algorithms", Reason: "lists no algorithm"}
+	}
+	for _, a := range m.WebAlgorithms() {
+		switch {
+		case !slices.Contains(webSigningAlgorithms, a):
+			return &FieldError{Key: "mobile.web_signing_algorithms", Reason: "must be ecdsa-p256-sha256 or rsa-pss-sha256, not " + strconv.Quote(a)}
+		case len(m.Algorithms()) > 0 && !slices.Contains(m.Algorithms(), a):
+			return &FieldError{Key: "mobile.web_signing_algorithms", Reason: strconv.Quote(a) + " is not in mobile.signing_algorithms"}
+		}
 	}
 	for _, n := range []struct {
 		key string

@@ -162,3 +162,13 @@ func TestAccountFromLink(t *testing.T) {
 		t.Errorf("cross-site account creation: %d", w.Code)
 	}
 }
+
+// TestKeyAlgorithmOnPage: the offer page tells the signing script the key
+// algorithm of oss's policy (customer.me).
+func TestKeyAlgorithmOnPage(t *testing.T) {
+	_, h := newTestUI(t, false)
+	w := do(h, "GET", "/o/o1", nil, map[string]string{"Cookie": sessionCookie + "=" + goodToken})
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `data-algorithm="rsa-pss-sha256"`) {
+		t.Fatalf("offer page: %d, no data-algorithm", w.Code)
+	}
+}

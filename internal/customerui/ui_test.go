@@ -57,7 +57,8 @@ func (f *fakeAPI) Me(ctx context.Context, c rpc.Caller) (*rpc.Me, error) {
 	if err := f.auth(c); err != nil {
 		return nil, err
 	}
-	return &rpc.Me{Customer: rpc.Customer{ID: "c1", Name: "Kovács Anna", Approved: true}, Username: "kovacs.anna"}, nil
+	return &rpc.Me{Customer: rpc.Customer{ID: "c1", Name: "Kovács Anna", Approved: true}, Username: "kovacs.anna",
+		KeyAlgorithm: "rsa-pss-sha256"}, nil
 }
 
 func (f *fakeAPI) ResolveLink(ctx context.Context, c rpc.Caller, code string) (*rpc.Link, error) {

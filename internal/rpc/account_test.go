@@ -76,7 +76,7 @@ func TestAccountRPC(t *testing.T) {
 			t.Fatalf("create: %+v, %v", in, err)
 		}
 		me, err := cl.Me(ctx, rpc.Caller{Token: in.SessionToken})
-		if err != nil || me.Username != req.Username {
+		if err != nil || me.Username != req.Username || me.KeyAlgorithm != "ecdsa-p256-sha256" {
 			t.Fatalf("me: %+v, %v", me, err)
 		}
 		_, err = cl.AccountStart(ctx, web, link)

@@ -20,6 +20,7 @@ type Server struct {
 	systemConfig func(context.Context) (bus.SystemConfig, error)
 	maxDocument  int64
 	sign         Signer // nil: the signature queues are not served
+	webKey       string
 }
 
 // ServerOptions tune a Server.
@@ -34,6 +35,10 @@ type ServerOptions struct {
 	// Signing serves esign:rpc-signature and esign:rpc-signature-check;
 	// nil leaves them out.
 	Signing Signer
+	// WebKeyAlgorithm is the algorithm of the key the customer web UI's
+	// browser makes (customer.me; mobile.web_signing_algorithms). Empty:
+	// ecdsa-p256-sha256.
+	WebKeyAlgorithm string
 }
 
 // NewServer returns a server of svc.
@@ -41,7 +46,10 @@ func NewServer(svc *customers.Service, o ServerOptions) *Server {
 	if o.MaxInlineDocument <= 0 {
 		o.MaxInlineDocument = MaxInlineDocument
 	}
-	return &Server{svc: svc, systemConfig: o.SystemConfig, maxDocument: o.MaxInlineDocument, sign: o.Signing}
+	if o.WebKeyAlgorithm == "" {
+		o.WebKeyAlgorithm = "ecdsa-p256-sha256"
+	}
+	return &Server{svc: svc, systemConfig: o.SystemConfig, maxDocument: o.MaxInlineDocument, sign: o.Signing, webKey: o.WebKeyAlgorithm}
 }
 
 // method is one RPC method: the token it takes and its work.
