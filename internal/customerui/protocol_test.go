@@ -164,7 +164,7 @@ func browserMessagesVerifyInGo(t *testing.T, alg string) {
 	out := webuitest.Get(t, ctx, "build M1 and M2", chromedp.Evaluate[string](`(async () => {
   const p = await import("/static/protocol.js");
   const stamp = async (data) => new Uint8Array(await (await fetch("/stamp", {method: "POST", body: data})).arrayBuffer());
-  const key = await p.newKey(` + "`" + alg + "`" + `);
+  const key = await p.newKey(`+"`"+alg+"`"+`);
   let exported = "refused";
   try { await crypto.subtle.exportKey("pkcs8", key.privateKey); exported = "exported"; } catch (e) {}
   const m1 = await p.buildM1(key, "kovacs.anna", "0b7c6f0e-1d2a-4c1e-9a57-3d1f0c2b9e11", stamp);
