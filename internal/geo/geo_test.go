@@ -224,3 +224,18 @@ func FuzzDecode(f *testing.F) {
 		_, _, _ = d.decode(off, 0)
 	})
 }
+
+// BenchmarkLocate: one lookup in the golden test database (docs/performance.md).
+func BenchmarkLocate(b *testing.B) {
+	db, err := OpenFile(filepath.Join("testdata", "city.mmdb"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := NewLocator(db)
+	b.ReportAllocs()
+	for b.Loop() {
+		if l.Locate("192.0.2.1") != "Budapest, HU" {
+			b.Fatal("wrong place")
+		}
+	}
+}
