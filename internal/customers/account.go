@@ -96,7 +96,7 @@ func (s *Service) SendWebAccountCode(ctx context.Context, code string, m Meta) (
 		if sms, exp, err = s.issueCode(ctx, tx, c, esign.TokenAssociation, "", "", webAccountBinding); err != nil {
 			return err
 		}
-		_, err := s.queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.DeviceAssociationCode, Channel: notify.SMS,
+		_, err := s.queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.AccountCode, Channel: notify.SMS,
 			Lang: notify.ParseLang(c.Locale), To: c.Phone, Params: notify.Params{Code: sms, ExpiresAt: exp}})
 		return err
 	})

@@ -35,7 +35,7 @@ func webCode(tb testing.TB, e *customerstest.Env, c *esign.Customer, link string
 	if err != nil {
 		tb.Fatal(err)
 	}
-	n := e.Queue.Last(tb, notify.DeviceAssociationCode)
+	n := e.Queue.Last(tb, notify.AccountCode)
 	if n.To != c.Phone || len(n.Params.Code) != 6 || a.PhoneHint != notify.MaskPhone(c.Phone) || !a.ExpiresAt.Equal(n.Params.ExpiresAt) {
 		tb.Fatalf("SMS to %q, code %q, hint %q", n.To, n.Params.Code, a.PhoneHint)
 	}

@@ -55,7 +55,7 @@ func TestAccountRPC(t *testing.T) {
 		if err != nil || sent.ExpiresAt == nil || !sent.ExpiresAt.After(e.Clock.Now()) || sent.ExpiresAt.After(e.Clock.Now().Add(5*time.Minute)) {
 			t.Fatalf("send code: %+v, %v", sent, err)
 		}
-		code := e.Queue.Last(t, notify.DeviceAssociationCode).Params.Code
+		code := e.Queue.Last(t, notify.AccountCode).Params.Code
 		req := rpc.AccountCreateRequest{Link: link, Code: customerstest.WrongCode(code), Username: "web-" + rand.Text()[:8], Password: "New-Passw0rd-1"}
 		_, err = cl.AccountCreate(ctx, web, req)
 		wantErr(t, err, esign.Invalid, "invalid_code")
