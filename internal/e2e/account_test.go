@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -51,7 +54,9 @@ func (s *system) post(t *testing.T, path string, body any) {
 // the bank approves, the same link leads to the offer. The activities
 // carry the browser's address and the place the configured MaxMind DB
 // file (geo.mmdb_path: the test database, which maps loopback to
-// Budapest) gives for it.
+// Budapest) gives for it. The bank's policy lets the browser key be
+// RSA-PSS (mobile.web_signing_algorithms): the customer signs the offer
+// and oss's verifier accepts the browser's RSA-PSS M2.
 func TestCustomerUIAccount(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole system and a browser")
@@ -61,7 +66,8 @@ func TestCustomerUIAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	sys := startAll(t, "ESIGN_TSA_ACCURACY=10ms", "ESIGN_WEBHOOK_OFFER_UPLOAD="+hookAuth, "ESIGN_WEBHOOK_CUSTOMER_BOOTSTRAP="+hookAuth,
-		"ESIGN_WEBHOOK_CUSTOMER_APPROVE="+hookAuth, "ESIGN_WEBHOOK_DEV_INBOX="+hookAuth, "ESIGN_GEO_MMDB_PATH="+mmdb)
+		"ESIGN_WEBHOOK_CUSTOMER_APPROVE="+hookAuth, "ESIGN_WEBHOOK_DEV_INBOX="+hookAuth, "ESIGN_GEO_MMDB_PATH="+mmdb,
+		"ESIGN_MOBILE_WEB_SIGNING_ALGORITHMS=rsa-pss-sha256,ecdsa-p256-sha256")
 	base := "http://" + sys.addrs["customer"]
 	dir := t.TempDir()
 	if *update {
@@ -94,7 +100,7 @@ func TestCustomerUIAccount(t *testing.T) {
 	p.check("account-start")
 	webuitest.Do(t, bctx, "send the code", chromedp.Click(chromedp.CSS(`form[action="/account/code"] button`)),
 		chromedp.WaitVisible(chromedp.ID("code")))
-	code, _ := sys.waitSMS(t, phone, last, func(text string) string { return codeRE.FindString(text) })
+	code, codeSMS := sys.waitSMS(t, phone, last, func(text string) string { return codeRE.FindString(text) })
 	p.check("account-form")
 
 	wrong := "000000"
@@ -126,6 +132,24 @@ func TestCustomerUIAccount(t *testing.T) {
 	// The bank approves: the same link leads to the offer.
 	sys.post(t, "/customer/approve", map[string]string{"customer_ref": ref})
 	webuitest.Do(t, bctx, "the link after approval", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("sign")))
+	// The bank's policy names RSA-PSS first: the browser signs with an
+	// RSA-PSS key, and oss's verifier accepts its M2.
+	if alg := webuitest.Get(t, bctx, "key algorithm", chromedp.Evaluate[string](`document.getElementById("sign").dataset.algorithm`)); alg != "rsa-pss-sha256" {
+		t.Errorf("the page's key algorithm is %q", alg)
+	}
+	webuitest.Do(t, bctx, "read the document in the page",
+		chromedp.WaitReady(chromedp.CSS(`#viewer[data-ready]`)), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
+		chromedp.Click(chromedp.CSS(`button.view-doc`)), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)))
+	webuitest.Do(t, bctx, "scroll to its end",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`),
+		chromedp.Sleep(300*time.Millisecond))
+	webuitest.Do(t, bctx, "start signing", chromedp.WaitEnabled(chromedp.ID("sign-start")), chromedp.Click(chromedp.ID("sign-start")),
+		chromedp.WaitVisible(chromedp.ID("sms-code")))
+	signCode, _ := sys.waitSMS(t, phone, codeSMS, func(text string) string { return codeRE.FindString(text) })
+	webuitest.Do(t, bctx, "type the signing code",
+		chromedp.SendKeys(chromedp.ID("sms-code"), signCode), chromedp.SendKeys(chromedp.ID("sign-password"), pw),
+		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("wait")))
+
 	// And the link offers no second account.
 	webuitest.Do(t, bctx, "a second account", chromedp.Navigate(base+"/account?link="+link[strings.LastIndex(link, "/")+1:]),
 		chromedp.WaitVisible(chromedp.CSS("h1")))
@@ -138,6 +162,20 @@ func TestCustomerUIAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	sigs, err := db.ListSignatures(ctx, esign.SignatureFilter{OfferID: offer.ID})
+	if err != nil || len(sigs) != 1 {
+		t.Fatalf("signatures: %+v, %v", sigs, err)
+	}
+	if st := sigs[0].Status; st != esign.SignatureVerified && st != esign.SignatureCompleted {
+		t.Errorf("the browser's signature is %s (%s)", st, sigs[0].RejectCode)
+	}
+	if blk, _ := pem.Decode([]byte(sigs[0].PublicKey)); blk == nil {
+		t.Error("no public key stored")
+	} else if k, err := x509.ParsePKIXPublicKey(blk.Bytes); err != nil {
+		t.Error(err)
+	} else if _, ok := k.(*rsa.PublicKey); !ok {
+		t.Errorf("the browser's key is %T, want RSA (RSA-PSS by the policy)", k)
+	}
 	acts, err := db.ListActivities(ctx, esign.ActivityFilter{OfferID: "", Kind: "customer.created"})
 	if err != nil {
 		t.Fatal(err)
