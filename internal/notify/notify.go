@@ -50,7 +50,9 @@ func (k Kind) Valid() bool {
 
 // HasCode reports whether messages of this kind carry a secret code, which
 // must be masked wherever the message is logged.
-func (k Kind) HasCode() bool { return k == TwoFactorCode || k == DeviceAssociationCode || k == AccountCode }
+func (k Kind) HasCode() bool {
+	return k == TwoFactorCode || k == DeviceAssociationCode || k == AccountCode
+}
 
 // Lang is a message language.
 type Lang string
