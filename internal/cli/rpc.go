@@ -11,6 +11,7 @@ import (
 	"esign/internal/bus"
 	"esign/internal/customers"
 	"esign/internal/esign"
+	"esign/internal/geo"
 	"esign/internal/httpkit"
 	"esign/internal/jobs"
 	"esign/internal/notify"
@@ -22,7 +23,8 @@ import (
 // process's customers.Service (shared with the mobile API); esign:rpc-app
 // also answers system.config with load.
 func (a *app) serveRPC(ctx context.Context, load func(context.Context) (bus.SystemConfig, error)) error {
-	srv := rpc.NewServer(a.customers, rpc.ServerOptions{SystemConfig: load, Signing: a.signing})
+	srv := rpc.NewServer(a.customers, rpc.ServerOptions{SystemConfig: load, Signing: a.signing,
+		WebKeyAlgorithm: a.cfg.Mobile.WebAlgorithms()[0]})
 	return srv.Serve(ctx, a.bus, rpc.DefaultQueues())
 }
 
@@ -61,8 +63,16 @@ func (a *app) customersServiceWith(q customers.Enqueuer) (*customers.Service, er
 	cfg.ParallelWebSessions = m.WebSessions == "allow"
 	cfg.LinkLifetime = m.LinkLifetime
 	cfg.LinkRenewals = notify.Limit{N: m.LinkRenewalsPerDay, Per: 24 * time.Hour}
+	var loc customers.Locator
+	if p := a.cfg.Geo.MMDBPath; p != "" {
+		db, err := geo.OpenFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("geo.mmdb_path: %w", err)
+		}
+		loc = geo.NewLocator(db)
+	}
 	return customers.New(customers.Deps{DB: a.db, Queue: q, Sessions: sessions, Limiter: limiter, TSA: ts, Docs: a.docs,
-		Events: a.events}, cfg)
+		Events: a.events, Geo: loc}, cfg)
 }
 
 // CustomerSetup does, for tools such as esign-bench's mobile scenario, what

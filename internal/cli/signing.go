@@ -50,7 +50,7 @@ func (a *app) signingService() (*signing.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := signing.Config{TSARoots: roots, Algorithms: a.cfg.Mobile.Algorithms()}
+	cfg := signing.Config{TSARoots: roots, Algorithms: a.cfg.Mobile.Algorithms(), WebAlgorithms: a.cfg.Mobile.WebAlgorithms()}
 	if a.docs != nil && a.queue != nil {
 		// B-LT when the chain offers revocation data, else B-T.
 		// Sealed by a job after M2 commits (jobs.QueueSeal).

@@ -33,6 +33,7 @@ type Config struct {
 	HTTP     HTTP     `json:"http"`
 	Mobile   Mobile   `json:"mobile"`
 	Webhook  Webhook  `json:"webhook"`
+	Geo      Geo      `json:"geo"`
 }
 
 // Notify selects and configures the SMS, e-mail and push providers.

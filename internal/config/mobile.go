@@ -25,6 +25,7 @@ type Mobile struct {
 	LinkLifetime               time.Duration `json:"link_lifetime" help:"How long the short link of an offer's notification (/s/{code} of the customer UI) works; 0: until the offer expires. A customer whose link expired while the offer is still open asks for a fresh one, sent by SMS to the registered phone."`
 	LinkRenewalsPerDay         int           `json:"link_renewals_per_day" help:"At most this many fresh short links sent for one offer per 24 hours (and at most mobile.register_per_ip_per_10min asked from one client address)."`
 	SigningAlgorithms          string        `json:"signing_algorithms" help:"Comma-separated signature algorithms accepted in M1/M2 (docs/protocol.md): ecdsa-p256-sha256, rsa-pss-sha256, rsa-pkcs1v15-sha256. Empty: all three."`
+	WebSigningAlgorithms       string        `json:"web_signing_algorithms" help:"Comma-separated algorithms a key made in the customer web UI may use: ecdsa-p256-sha256 and/or rsa-pss-sha256, each also accepted by signing_algorithms; the browser makes its key with the first. Default: ecdsa-p256-sha256 only."`
 }
 
 // signingAlgorithms are the algorithm identifiers of package signing.
@@ -42,10 +43,26 @@ func (m Mobile) Algorithms() []string {
 	return out
 }
 
+// webSigningAlgorithms are what WebCrypto can make a non-extractable key of.
+var webSigningAlgorithms = []string{"ecdsa-p256-sha256", "rsa-pss-sha256"}
+
+// WebAlgorithms returns the algorithms of web_signing_algorithms, the
+// browser's first.
+func (m Mobile) WebAlgorithms() []string {
+	var out []string
+	for _, a := range strings.Split(m.WebSigningAlgorithms, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 func defaultMobile() Mobile {
 	return Mobile{SessionIdle: 15 * time.Minute, SessionMax: 12 * time.Hour, SMSPerNumberPerHour: 10, SMSGlobalPerMinute: 600,
 		LoginPerAppPer10Min: 30, RegisterPerIPPer10Min: 60, TimestampPerAppPer10Min: 120,
-		ClientErrorsPerAppPer10Min: 30, ClientErrorsPerDay: 10000, WebSessions: "end_older", LinkRenewalsPerDay: 3}
+		ClientErrorsPerAppPer10Min: 30, ClientErrorsPerDay: 10000, WebSessions: "end_older", LinkRenewalsPerDay: 3,
+		WebSigningAlgorithms: "ecdsa-p256-sha256"}
 }
 
 func (m Mobile) validate() error {
@@ -77,6 +94,17 @@ func (m Mobile) validate() error {
 	}
 	if m.SigningAlgorithms != "" && len(m.Algorithms()) == 0 {
 		return &FieldError{Key: "mobile.signing_algorithms", Reason: "lists no algorithm"}
+	}
+	if len(m.WebAlgorithms()) == 0 {
+		return &FieldError{Key: "mobile.web_signing_algorithms", Reason: "lists no algorithm"}
+	}
+	for _, a := range m.WebAlgorithms() {
+		switch {
+		case !slices.Contains(webSigningAlgorithms, a):
+			return &FieldError{Key: "mobile.web_signing_algorithms", Reason: "must be ecdsa-p256-sha256 or rsa-pss-sha256, not " + strconv.Quote(a)}
+		case len(m.Algorithms()) > 0 && !slices.Contains(m.Algorithms(), a):
+			return &FieldError{Key: "mobile.web_signing_algorithms", Reason: strconv.Quote(a) + " is not in mobile.signing_algorithms"}
+		}
 	}
 	for _, n := range []struct {
 		key string

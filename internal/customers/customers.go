@@ -160,7 +160,14 @@ type Deps struct {
 	Limiter  notify.Limiter
 	TSA      Timestamper
 	Docs     Documents
-	Events   Events // optional: events out to the bank's systems
+	Events   Events  // optional: events out to the bank's systems
+	Geo      Locator // optional: the place of client addresses (nil: "unknown")
+}
+
+// Locator names the place of a client address: "City, CC", "CC" or
+// "unknown" (*geo.Locator, on the MaxMind DB file of geo.mmdb_path).
+type Locator interface {
+	Locate(ip string) string
 }
 
 // Events hears of the customer's changes to offers and contracts inside the
@@ -186,6 +193,7 @@ type Service struct {
 	tsa      Timestamper
 	docs     Documents
 	events   Events
+	geo      Locator
 	cfg      Config
 }
 
@@ -204,7 +212,7 @@ func New(d Deps, cfg Config) (*Service, error) {
 		events = noEvents{}
 	}
 	return &Service{db: d.DB, queue: d.Queue, sessions: d.Sessions, limiter: d.Limiter, tsa: d.TSA, docs: d.Docs,
-		events: events, cfg: cfg.withDefaults()}, nil
+		events: events, geo: d.Geo, cfg: cfg.withDefaults()}, nil
 }
 
 func (s *Service) now() time.Time { return esign.Timestamp(s.cfg.Now()) }
@@ -214,6 +222,18 @@ func (s *Service) now() time.Time { return esign.Timestamp(s.cfg.Now()) }
 type Meta struct {
 	IP        string
 	UserAgent string
+	Location  string // where IP is (Service.Meta); empty: "unknown" when there is an IP
+}
+
+// Meta returns the request's metadata with the place of the client
+// address (Deps.Geo; "unknown" without a database or a match — never a
+// guess).
+func (s *Service) Meta(ip, userAgent string) Meta {
+	m := Meta{IP: ip, UserAgent: userAgent}
+	if ip != "" && s.geo != nil {
+		m.Location = s.geo.Locate(ip)
+	}
+	return m
 }
 
 func activity(customerID, offerID, kind, detail string, m Meta) *esign.Activity {
@@ -225,7 +245,14 @@ func activity(customerID, offerID, kind, detail string, m Meta) *esign.Activity 
 	if len(ip) > 64 {
 		ip = ip[:64]
 	}
-	return &esign.Activity{CustomerID: customerID, OfferID: offerID, Kind: kind, Detail: detail, IP: ip, UserAgent: ua}
+	loc := m.Location
+	if loc == "" && ip != "" {
+		loc = "unknown"
+	}
+	if len(loc) > 128 {
+		loc = loc[:128]
+	}
+	return &esign.Activity{CustomerID: customerID, OfferID: offerID, Kind: kind, Detail: detail, IP: ip, UserAgent: ua, Location: loc}
 }
 
 // allow applies a rate limit; TooMany when it is exhausted.

@@ -50,6 +50,9 @@ type API interface {
 	WebSessions(ctx context.Context, c rpc.Caller) ([]rpc.WebSession, error)
 	EndWebSession(ctx context.Context, c rpc.Caller, id string) error
 	ReportClientError(ctx context.Context, c rpc.Caller, message, stack, url string) error
+	AccountStart(ctx context.Context, c rpc.Caller, link string) (*rpc.Account, error)
+	AccountSendCode(ctx context.Context, c rpc.Caller, link string) (*rpc.Account, error)
+	AccountCreate(ctx context.Context, c rpc.Caller, r rpc.AccountCreateRequest) (*rpc.LoggedIn, error)
 
 	ListOffers(ctx context.Context, c rpc.Caller, limit, offset int) ([]rpc.Offer, error)
 	GetOffer(ctx context.Context, c rpc.Caller, id string) (*rpc.Offer, error)
@@ -126,6 +129,9 @@ func (u *UI) routes() {
 	u.mux.Handle("POST /signin", page(u.signin))
 	u.mux.Handle("POST /signout", page(u.signout))
 	u.mux.HandleFunc("POST /client-error", u.clientError)
+	u.mux.Handle("GET /account", page(u.accountStart))
+	u.mux.Handle("POST /account/code", page(u.accountSendCode))
+	u.mux.Handle("POST /account", page(u.accountCreate))
 
 	u.mux.Handle("GET /{$}", u.session(u.home))
 	u.mux.Handle("GET /o/{id}", u.session(u.offerPage))

@@ -33,7 +33,9 @@ func (u *UI) shortLink(w http.ResponseWriter, r *http.Request) error {
 	}
 	target := webui.LocalPath(link.Target)
 	if c.Token == "" {
-		http.Redirect(w, r, "/signin?next="+urlQuery(target), http.StatusSeeOther)
+		// The link's code goes along: a customer without an account makes
+		// one from it (account.go).
+		http.Redirect(w, r, "/signin?next="+urlQuery(target)+"&link="+urlQuery(r.PathValue("code")), http.StatusSeeOther)
 		return nil
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)

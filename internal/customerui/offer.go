@@ -40,6 +40,9 @@ func (u *UI) offerPage(w http.ResponseWriter, r *http.Request, c rpc.Caller) err
 	if err != nil {
 		return err
 	}
+	if !me.Approved {
+		return u.pendingPage(w, r, me)
+	}
 	o, err := u.api.GetOffer(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		return err

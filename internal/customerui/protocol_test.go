@@ -37,6 +37,14 @@ func (h *protocolHarness) serve(t *testing.T) *httptest.Server {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(vectors)
 	})
+	keyVectors, err := os.ReadFile("../signing/testdata/key_vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.HandleFunc("GET /key_vectors.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(keyVectors)
+	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, `<!doctype html><html lang="en"><head><title>protocol</title></head><body><h1>protocol</h1></body></html>`)
@@ -141,6 +149,14 @@ func TestBrowserMessagesVerifyInGo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
 	}
+	for _, alg := range []string{signing.ECDSAP256, signing.RSAPSS} {
+		t.Run(alg, func(t *testing.T) { browserMessagesVerifyInGo(t, alg) })
+	}
+}
+
+// browserMessagesVerifyInGo is TestBrowserMessagesVerifyInGo with a key
+// of the algorithm.
+func browserMessagesVerifyInGo(t *testing.T, alg string) {
 	h := new(protocolHarness)
 	srv := h.serve(t)
 	ctx := webuitest.Browser(t)
@@ -148,7 +164,7 @@ func TestBrowserMessagesVerifyInGo(t *testing.T) {
 	out := webuitest.Get(t, ctx, "build M1 and M2", chromedp.Evaluate[string](`(async () => {
   const p = await import("/static/protocol.js");
   const stamp = async (data) => new Uint8Array(await (await fetch("/stamp", {method: "POST", body: data})).arrayBuffer());
-  const key = await p.newKey();
+  const key = await p.newKey(`+"`"+alg+"`"+`);
   let exported = "refused";
   try { await crypto.subtle.exportKey("pkcs8", key.privateKey); exported = "exported"; } catch (e) {}
   const m1 = await p.buildM1(key, "kovacs.anna", "0b7c6f0e-1d2a-4c1e-9a57-3d1f0c2b9e11", stamp);
@@ -170,6 +186,9 @@ func TestBrowserMessagesVerifyInGo(t *testing.T) {
 		t.Errorf("the private key is extractable (%v, %s)", res.Extractable, res.Exported)
 	}
 	m1, m2 := res.M1, res.M2
+	if m1.Algorithm != alg || m2.Algorithm != alg {
+		t.Fatalf("the browser's messages name %s and %s, want %s", m1.Algorithm, m2.Algorithm, alg)
+	}
 	pub, err := signing.ParsePublicKey(m1.PublicKey, m1.Algorithm)
 	if err != nil {
 		t.Fatal(err)
@@ -207,6 +226,55 @@ func TestBrowserMessagesVerifyInGo(t *testing.T) {
 	}
 	if sum := sha256.Sum256(ts2); base64.StdEncoding.EncodeToString(m2.TS2) != base64.StdEncoding.EncodeToString(sum[:]) {
 		t.Error("TS2 is not the token the endpoint returned")
+	}
+}
+
+// TestKeyVectorsInBrowser: WebCrypto, with protocol.js's parameters,
+// agrees with Go (signing.TestKeyVectors) on every signature vector of
+// internal/signing/testdata/key_vectors.json: ECDSA P-256 r‖s and RSA-PSS
+// with SHA-256 and a 32-byte salt verify; other data, another salt length,
+// a PKCS #1 v1.5 signature and a key of the other kind do not.
+func TestKeyVectorsInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	srv := new(protocolHarness).serve(t)
+	ctx := webuitest.Browser(t)
+	webuitest.Do(t, ctx, "open the harness", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	out := webuitest.Get(t, ctx, "verify the key vectors", chromedp.Evaluate[string](`(async () => {
+  const p = await import("/static/protocol.js");
+  const v = await (await fetch("/key_vectors.json")).json();
+  const unhex = (s) => new Uint8Array((s.match(/../g) || []).map((x) => parseInt(x, 16)));
+  const res = [];
+  for (const t of v) {
+    let ok = false;
+    try { ok = await p.verify(t.algorithm, unhex(t.publicKey), unhex(t.data), unhex(t.signature)); } catch (e) { ok = false; }
+    res.push({name: t.name, valid: ok});
+  }
+  return JSON.stringify(res);
+})()`, chromedp.EvalAwaitPromise))
+	var got []struct {
+		Name  string
+		Valid bool
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	var want []struct {
+		Name  string `json:"name"`
+		Valid bool   `json:"valid"`
+	}
+	raw, _ := os.ReadFile("../signing/testdata/key_vectors.json")
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(want) == 0 {
+		t.Fatalf("ran %d of %d vectors", len(got), len(want))
+	}
+	for i, w := range want {
+		if got[i].Valid != w.Valid {
+			t.Errorf("%s: the browser verifies %v, Go and the vector say %v", w.Name, got[i].Valid, w.Valid)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 type signinData struct {
 	Username string
 	Next     string
+	Link     string // the short link's code: offer to create an account from it
 	Error    string // message key
 }
 
@@ -42,7 +43,7 @@ func signinError(err error) (string, int, bool) {
 }
 
 func (u *UI) signinForm(w http.ResponseWriter, r *http.Request) error {
-	return u.ui.Render(w, r, http.StatusOK, "signin.html", webui.Page{Title: "signin.title", Data: signinData{Next: nextPath(r)}})
+	return u.ui.Render(w, r, http.StatusOK, "signin.html", webui.Page{Title: "signin.title", Data: signinData{Next: nextPath(r), Link: accountLink(r)}})
 }
 
 func (u *UI) signin(w http.ResponseWriter, r *http.Request) error {
@@ -52,7 +53,7 @@ func (u *UI) signin(w http.ResponseWriter, r *http.Request) error {
 	in, err := u.api.WebLogin(r.Context(), c, username, r.PostFormValue("password"))
 	if key, status, ok := signinError(err); ok {
 		return u.ui.Render(w, r, status, "signin.html", webui.Page{Title: "signin.title",
-			Data: signinData{Username: username, Next: nextPath(r), Error: key}})
+			Data: signinData{Username: username, Next: nextPath(r), Link: accountLink(r), Error: key}})
 	}
 	if err != nil {
 		return err

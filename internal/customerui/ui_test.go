@@ -25,6 +25,8 @@ type fakeAPI struct {
 	readToEnd    bool // the offer's document was read to the end
 	others       []rpc.WebSession
 	renewed      []string
+	codesSent    int // account.send-code calls
+	creates      int // account.create calls
 }
 
 func (f *fakeAPI) RenewLink(ctx context.Context, c rpc.Caller, code string) error {
@@ -83,10 +85,14 @@ func (f *fakeAPI) EndWebSession(ctx context.Context, c rpc.Caller, id string) er
 }
 
 func (f *fakeAPI) Me(ctx context.Context, c rpc.Caller) (*rpc.Me, error) {
+	if c.Token == pendingToken {
+		return &rpc.Me{Customer: rpc.Customer{ID: "c2", Name: "Új Ügyfél", Status: "pending"}, Username: "new.user"}, nil
+	}
 	if err := f.auth(c); err != nil {
 		return nil, err
 	}
-	return &rpc.Me{Customer: rpc.Customer{ID: "c1", Name: "Kovács Anna", Approved: true}, Username: "kovacs.anna"}, nil
+	return &rpc.Me{Customer: rpc.Customer{ID: "c1", Name: "Kovács Anna", Approved: true}, Username: "kovacs.anna",
+		KeyAlgorithm: "rsa-pss-sha256"}, nil
 }
 
 func (f *fakeAPI) ResolveLink(ctx context.Context, c rpc.Caller, code string) (*rpc.Link, error) {
@@ -189,7 +195,7 @@ func TestUnknownLink(t *testing.T) {
 		t.Errorf("unknown link: %d %s", w.Code, w.Body.String())
 	}
 	w = do(h, "GET", "/s/good", nil, nil)
-	if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || loc != "/signin?next=%2Fo%2Fo1" {
+	if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || loc != "/signin?next=%2Fo%2Fo1&link=good" {
 		t.Errorf("good link: %d %q", w.Code, loc)
 	}
 }

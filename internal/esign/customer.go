@@ -124,6 +124,7 @@ type Activity struct {
 	Detail     string // JSON or text, no secrets
 	IP         string
 	UserAgent  string
+	Location   string // "City, CC", "CC" or "unknown" (geo.mmdb_path); empty without a client address
 	CreatedAt  time.Time
 }
 
@@ -136,6 +137,7 @@ func (a *Activity) Validate() error {
 	v.text("detail", a.Detail, false, 1<<16)
 	v.text("ip", a.IP, false, 64)
 	v.text("user agent", a.UserAgent, false, 512)
+	v.text("location", a.Location, false, 128)
 	return v.err()
 }
 

@@ -131,7 +131,7 @@ func New(svc *customers.Service, log *slog.Logger, opts ...Option) http.Handler 
 func (a *api) handle(rt Route) http.Handler {
 	return httpkit.Handle(a.log, func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Cache-Control", "no-store")
-		c := &call{meta: customers.Meta{IP: clientIP(r), UserAgent: r.UserAgent()}}
+		c := &call{meta: a.svc.Meta(clientIP(r), r.UserAgent())}
 		if rt.auth != authNone {
 			tok, ok := bearer(r)
 			if !ok {

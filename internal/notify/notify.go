@@ -25,6 +25,7 @@ const (
 	OfferAvailable        Kind = "offer_available"         // a new offer waits for the customer
 	TwoFactorCode         Kind = "twofa_code"              // the one-time code that authorises a signature
 	DeviceAssociationCode Kind = "device_association_code" // the code that links a device to the customer
+	AccountCode           Kind = "account_code"            // the code that proves the phone when an account is made in the browser
 	RegistrationApproved  Kind = "registration_approved"   // the operator approved the registration
 	ContractReady         Kind = "contract_ready"          // the signed contract can be downloaded
 	OfferRevoked          Kind = "offer_revoked"           // the operator withdrew the offer
@@ -34,7 +35,7 @@ const (
 
 // Kinds lists every kind, in a fixed order.
 func Kinds() []Kind {
-	return []Kind{OfferAvailable, TwoFactorCode, DeviceAssociationCode, RegistrationApproved, ContractReady, OfferRevoked, OfferExpired, BankMessage}
+	return []Kind{OfferAvailable, TwoFactorCode, DeviceAssociationCode, AccountCode, RegistrationApproved, ContractReady, OfferRevoked, OfferExpired, BankMessage}
 }
 
 // Valid reports whether k is one of the known kinds.
@@ -49,7 +50,9 @@ func (k Kind) Valid() bool {
 
 // HasCode reports whether messages of this kind carry a secret code, which
 // must be masked wherever the message is logged.
-func (k Kind) HasCode() bool { return k == TwoFactorCode || k == DeviceAssociationCode }
+func (k Kind) HasCode() bool {
+	return k == TwoFactorCode || k == DeviceAssociationCode || k == AccountCode
+}
 
 // Lang is a message language.
 type Lang string

@@ -20,6 +20,7 @@ type Server struct {
 	systemConfig func(context.Context) (bus.SystemConfig, error)
 	maxDocument  int64
 	sign         Signer // nil: the signature queues are not served
+	webKey       string
 }
 
 // ServerOptions tune a Server.
@@ -34,6 +35,10 @@ type ServerOptions struct {
 	// Signing serves esign:rpc-signature and esign:rpc-signature-check;
 	// nil leaves them out.
 	Signing Signer
+	// WebKeyAlgorithm is the algorithm of the key the customer web UI's
+	// browser makes (customer.me; mobile.web_signing_algorithms). Empty:
+	// ecdsa-p256-sha256.
+	WebKeyAlgorithm string
 }
 
 // NewServer returns a server of svc.
@@ -41,7 +46,10 @@ func NewServer(svc *customers.Service, o ServerOptions) *Server {
 	if o.MaxInlineDocument <= 0 {
 		o.MaxInlineDocument = MaxInlineDocument
 	}
-	return &Server{svc: svc, systemConfig: o.SystemConfig, maxDocument: o.MaxInlineDocument, sign: o.Signing}
+	if o.WebKeyAlgorithm == "" {
+		o.WebKeyAlgorithm = "ecdsa-p256-sha256"
+	}
+	return &Server{svc: svc, systemConfig: o.SystemConfig, maxDocument: o.MaxInlineDocument, sign: o.Signing, webKey: o.WebKeyAlgorithm}
 }
 
 // method is one RPC method: the token it takes and its work.
@@ -132,6 +140,7 @@ func (s *Server) queues(q Queues) map[string]map[string]method {
 	}
 	s.webMethods(out[q.Customer])
 	s.webSessionMethods(out[q.Customer])
+	s.accountMethods(out[q.Customer])
 	s.signatureQueues(q, out)
 	return out
 }
@@ -150,7 +159,7 @@ func (s *Server) handler(queue string, methods map[string]method) bus.Handler {
 				return nil, esign.WithCode(op, esign.Invalid, "malformed_json", "the request must be a JSON object")
 			}
 		}
-		c := &call{meta: customers.Meta{IP: caller.IP, UserAgent: caller.UserAgent}}
+		c := &call{meta: s.meta(caller)}
 		var err error
 		switch {
 		case m.auth == authNone:
@@ -169,6 +178,10 @@ func (s *Server) handler(queue string, methods map[string]method) bus.Handler {
 		return m.h(ctx, c, req.Body)
 	}
 }
+
+// meta is what the caller (css, the app's transport) saw of the client,
+// with the place of its address.
+func (s *Server) meta(c Caller) customers.Meta { return s.svc.Meta(c.IP, c.UserAgent) }
 
 func nonNull(b json.RawMessage) json.RawMessage {
 	if len(bytes.TrimSpace(b)) == 0 || string(bytes.TrimSpace(b)) == "null" {

@@ -33,6 +33,10 @@ type WebLoginRequest struct {
 type Me struct {
 	Customer
 	Username string `json:"username"`
+	// KeyAlgorithm is the algorithm the browser makes its signing key
+	// with (mobile.web_signing_algorithms: ecdsa-p256-sha256 or
+	// rsa-pss-sha256).
+	KeyAlgorithm string `json:"keyAlgorithm"`
 }
 
 // LinkRequest is the body of link.resolve (no token).
@@ -75,7 +79,7 @@ func (s *Server) webLogin(ctx context.Context, c *call, body json.RawMessage) (a
 	if err := required("username", r.Username, "password", r.Password); err != nil {
 		return nil, err
 	}
-	c.meta.IP, c.meta.UserAgent = r.IP, r.UserAgent
+	c.meta = s.meta(r.Caller)
 	in, err := s.svc.WebLogin(ctx, r.Username, r.Password, c.meta)
 	if err != nil {
 		return nil, err
@@ -88,7 +92,7 @@ func (s *Server) me(ctx context.Context, c *call, body json.RawMessage) (any, er
 	if err := decode(body, &r); err != nil {
 		return nil, err
 	}
-	return Me{Customer: customer(c.p.Customer), Username: c.p.Customer.Username}, nil
+	return Me{Customer: customer(c.p.Customer), Username: c.p.Customer.Username, KeyAlgorithm: s.webKey}, nil
 }
 
 func (s *Server) resolveLink(ctx context.Context, c *call, body json.RawMessage) (any, error) {
@@ -96,7 +100,7 @@ func (s *Server) resolveLink(ctx context.Context, c *call, body json.RawMessage)
 	if err := decode(body, &r); err != nil {
 		return nil, err
 	}
-	c.meta.IP, c.meta.UserAgent = r.IP, r.UserAgent
+	c.meta = s.meta(r.Caller)
 	target, err := s.svc.ResolveLink(ctx, r.Code, c.meta)
 	if err != nil {
 		return nil, err

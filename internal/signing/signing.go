@@ -36,6 +36,10 @@ type Config struct {
 	// Algorithms are the accepted signature algorithms; empty: all of
 	// Algorithms.
 	Algorithms []string
+	// WebAlgorithms are the algorithms a key made in the customer web UI
+	// may use (a session of the customer's web app record); each must be
+	// in Algorithms. Empty: ECDSA P-256 only (mobile.web_signing_algorithms).
+	WebAlgorithms []string
 	// MaxSpan bounds TS3 − TS1 (default 10 minutes).
 	MaxSpan time.Duration
 	// TSARoots and TSAIntermediates are the trust for the time-stamp
@@ -71,6 +75,14 @@ func New(db *sqlstore.DB, tfa TwoFactor, cfg Config) (*Service, error) {
 	for _, a := range cfg.Algorithms {
 		if !slices.Contains(Algorithms, a) {
 			return nil, esign.Errorf(op, esign.Invalid, "unknown signature algorithm %q", a)
+		}
+	}
+	if len(cfg.WebAlgorithms) == 0 {
+		cfg.WebAlgorithms = []string{ECDSAP256}
+	}
+	for _, a := range cfg.WebAlgorithms {
+		if !slices.Contains(cfg.Algorithms, a) {
+			return nil, esign.Errorf(op, esign.Invalid, "web signature algorithm %q is not an accepted algorithm", a)
 		}
 	}
 	if z := cfg.Sealing; z != nil && (z.Seal.CMS == nil || z.Docs == nil || z.Queue == nil) {
@@ -112,6 +124,15 @@ type M1Result struct {
 func sha(b []byte) []byte { h := sha256.Sum256(b); return h[:] }
 
 func (s *Service) allowed(alg string) bool { return slices.Contains(s.cfg.Algorithms, alg) }
+
+// allowedFor reports whether the principal's key may use alg: a key made
+// in the customer web UI only an algorithm of WebAlgorithms.
+func (s *Service) allowedFor(p *customers.Principal, alg string) bool {
+	if p.App != nil && p.App.Platform == customers.WebPlatform && !slices.Contains(s.cfg.WebAlgorithms, alg) {
+		return false
+	}
+	return s.allowed(alg)
+}
 
 func (s *Service) verifyToken(der, data []byte) (*tsa.Token, error) {
 	return tsa.VerifyToken(der, sha(data), crypto.SHA256, tsa.VerifyOptions{Roots: s.cfg.TSARoots,
@@ -170,7 +191,7 @@ func tokenRow(sigID string, p esign.TimestampPurpose, t *tsa.Token) *esign.Times
 // progress; or the offer changed), TooMany (sms_limit).
 func (s *Service) M1(ctx context.Context, p *customers.Principal, m *M1) (*M1Result, error) {
 	const op = "signing.M1"
-	if !s.allowed(m.Algorithm) {
+	if !s.allowedFor(p, m.Algorithm) {
 		return nil, esign.WithCode(op, esign.Invalid, "algorithm_refused", "the signature algorithm is not accepted")
 	}
 	pub, err := ParsePublicKey(m.PublicKey, m.Algorithm)

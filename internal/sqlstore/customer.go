@@ -104,9 +104,9 @@ func (s *store) DeleteCustomerData(ctx context.Context, id string) error {
 }
 
 var activities = newTable("activity", "activity",
-	[]string{"id", "customer_id", "offer_id", "kind", "detail", "ip", "user_agent", "created_at"},
+	[]string{"id", "customer_id", "offer_id", "kind", "detail", "ip", "user_agent", "location", "created_at"},
 	func(a *esign.Activity) []any {
-		return []any{&a.ID, &a.CustomerID, nstr(&a.OfferID), &a.Kind, &a.Detail, &a.IP, &a.UserAgent, tm(&a.CreatedAt)}
+		return []any{&a.ID, &a.CustomerID, nstr(&a.OfferID), &a.Kind, &a.Detail, &a.IP, &a.UserAgent, &a.Location, tm(&a.CreatedAt)}
 	})
 
 // CreateActivity records a customer activity. Errors: Invalid (validation,

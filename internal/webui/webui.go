@@ -320,7 +320,7 @@ func (r *Renderer) view(w http.ResponseWriter, req *http.Request, p Page) *View 
 		p.Principal = PrincipalFrom(req.Context())
 	}
 	return &View{Page: p, Lang: r.Language(req), Languages: r.opt.Languages, Nonce: Nonce(req.Context()),
-		Flash: r.takeFlash(w, req), Product: r.opt.Product, Version: r.opt.Version, Path: req.URL.Path, cat: r.cat}
+		Flash: r.takeFlash(w, req), Product: r.opt.Product, Version: r.opt.Version, Path: returnPath(req), cat: r.cat}
 }
 
 // WithPrincipal records the signed-in visitor in ctx, so that pages
@@ -350,6 +350,16 @@ func (r *Renderer) Redirect(w http.ResponseWriter, req *http.Request, url string
 		r.SetFlash(w, req, *f)
 	}
 	http.Redirect(w, req, url, http.StatusSeeOther)
+}
+
+// returnPath is where the language form leads back: the page with its
+// query when it was a GET (a sign-in's next, a link's code), else its
+// path.
+func returnPath(req *http.Request) string {
+	if req.Method == http.MethodGet && len(req.URL.RawQuery) <= 1024 {
+		return req.URL.RequestURI()
+	}
+	return req.URL.Path
 }
 
 // pathClean is path.Clean that keeps a trailing slash off.

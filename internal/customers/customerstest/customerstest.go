@@ -131,8 +131,10 @@ func OpenDB(tb testing.TB, driver string) *sqlstore.DB {
 }
 
 // New builds the service on db with the sessions (nil: the database) and
-// the configuration (zero fields: defaults; the clock is the Env's).
-func New(tb testing.TB, db *sqlstore.DB, sessions customers.SessionStore, cfg customers.Config, tsa customers.Timestamper) *Env {
+// the configuration (zero fields: defaults; the clock is the Env's); opts
+// may change the dependencies further (e.g. set Geo).
+func New(tb testing.TB, db *sqlstore.DB, sessions customers.SessionStore, cfg customers.Config, tsa customers.Timestamper,
+	opts ...func(*customers.Deps)) *Env {
 	tb.Helper()
 	d := jobs.SQLite
 	if db.Driver() == "postgres" {
@@ -159,8 +161,11 @@ func New(tb testing.TB, db *sqlstore.DB, sessions customers.SessionStore, cfg cu
 	cfg.CodeKey = bytes.Repeat([]byte{7}, 32)
 	cfg.Now = clock.Now
 	rec := &Recorder{Q: q}
-	svc, err := customers.New(customers.Deps{DB: db, Queue: rec, Sessions: sessions, Limiter: notify.NewMemoryLimiter(clock.Now),
-		TSA: tsa, Docs: docs}, cfg)
+	deps := customers.Deps{DB: db, Queue: rec, Sessions: sessions, Limiter: notify.NewMemoryLimiter(clock.Now), TSA: tsa, Docs: docs}
+	for _, o := range opts {
+		o(&deps)
+	}
+	svc, err := customers.New(deps, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,21 +1,26 @@
-// The pre-check: signing needs WebCrypto's subtle API with ECDSA P-256 in
-// a secure context. Detected by trying, never guessed from the user agent;
+// The pre-check: signing needs WebCrypto's subtle API with the key
+// algorithm of the server's policy (ECDSA P-256 by default, RSA-PSS when
+// allowed: the offer page's data-algorithm) in a secure context. Detected by trying, never guessed from the user agent;
 // a browser without it is sent to /unsupported.
 
+import { ALGORITHMS, ECDSA_P256 } from "./protocol.js";
+
 /** canSign resolves to "" when the browser can sign, else what is missing. */
-export async function canSign() {
+export async function canSign(algorithm) {
   if (!window.isSecureContext) return "secure-context";
   if (!window.crypto || !crypto.subtle) return "webcrypto";
+  const a = ALGORITHMS[algorithm] || ALGORITHMS[ECDSA_P256];
   try {
-    const k = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
-    await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, k.privateKey, new Uint8Array(1));
+    const k = await crypto.subtle.generateKey(a.key, false, ["sign"]);
+    await crypto.subtle.sign(a.sign, k.privateKey, new Uint8Array(1));
     await crypto.subtle.exportKey("spki", k.publicKey);
   } catch (e) {
-    return "ecdsa-p256";
+    return algorithm || ECDSA_P256;
   }
   return "";
 }
 
-canSign().then((missing) => {
+const page = document.getElementById("sign");
+canSign(page ? page.dataset.algorithm : undefined).then((missing) => {
   if (missing) location.replace("/unsupported");
 });

@@ -103,6 +103,7 @@ function decodeValue(b, at, limit, depth) {
 // --- the arrays (internal/signing/messages.go)
 
 export const ECDSA_P256 = "ecdsa-p256-sha256";
+export const RSA_PSS = "rsa-pss-sha256";
 
 /** m1Raw is rawData of M1: ["esign/m1", publicKey, userName, algorithm, offerId]. */
 export const m1Raw = (publicKey, userName, algorithm, offerId) =>
@@ -135,22 +136,47 @@ export const ts3Data = (f, ts2, hash, signedTs3) =>
 
 // --- keys and signatures (WebCrypto)
 
-const ECDSA = { name: "ECDSA", namedCurve: "P-256" };
-const ECDSA_SIGN = { name: "ECDSA", hash: "SHA-256" };
+// The WebCrypto parameters of each algorithm the browser may use (docs/protocol.md,
+// "Algorithms"): the key to generate and the signing parameters.
+export const ALGORITHMS = {
+  [ECDSA_P256]: {
+    key: { name: "ECDSA", namedCurve: "P-256" },
+    sign: { name: "ECDSA", hash: "SHA-256" }, // 64 bytes r‖s, which the server accepts
+  },
+  [RSA_PSS]: {
+    key: { name: "RSA-PSS", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+    sign: { name: "RSA-PSS", saltLength: 32 }, // MGF1-SHA-256, 32-byte salt
+  },
+};
 
-/**
- * newKey makes a fresh ECDSA P-256 key pair for one signature. The private
- * key is not extractable: no script, ours included, can read it.
- */
-export async function newKey() {
-  const pair = await crypto.subtle.generateKey(ECDSA, false, ["sign", "verify"]);
-  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
-  return { privateKey: pair.privateKey, publicKey: spki, algorithm: ECDSA_P256 };
+function params(algorithm) {
+  const a = ALGORITHMS[algorithm];
+  if (!a) throw new TypeError("protocol: unknown algorithm " + algorithm);
+  return a;
 }
 
-/** sign signs data (WebCrypto ECDSA: 64 bytes r‖s, which the server accepts). */
+/**
+ * newKey makes a fresh key pair for one signature, ECDSA P-256 unless the
+ * server's policy names RSA-PSS (mobile.web_signing_algorithms). The
+ * private key is not extractable: no script, ours included, can read it.
+ */
+export async function newKey(algorithm = ECDSA_P256) {
+  const pair = await crypto.subtle.generateKey(params(algorithm).key, false, ["sign", "verify"]);
+  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
+  return { privateKey: pair.privateKey, publicKey: spki, algorithm };
+}
+
+/** sign signs data with the key's algorithm. */
 export async function sign(key, data) {
-  return new Uint8Array(await crypto.subtle.sign(ECDSA_SIGN, key.privateKey, data));
+  return new Uint8Array(await crypto.subtle.sign(params(key.algorithm).sign, key.privateKey, data));
+}
+
+/** verify checks a signature under an SPKI public key (the test vectors). */
+export async function verify(algorithm, spki, data, signature) {
+  const a = params(algorithm);
+  const pub = await crypto.subtle.importKey("spki", spki, a.key.name === "ECDSA" ? a.key : { name: "RSA-PSS", hash: "SHA-256" },
+    false, ["verify"]);
+  return crypto.subtle.verify(a.sign, pub, signature, data);
 }
 
 export async function sha256(data) {

@@ -137,12 +137,12 @@ if (box) {
     clearError();
     status(box.dataset.msgWorking);
     try {
-      if (await canSign()) {
+      if (await canSign(box.dataset.algorithm)) {
         location.assign("/unsupported");
         return;
       }
       if (!m1) {
-        key = await p.newKey();
+        key = await p.newKey(box.dataset.algorithm || p.ECDSA_P256);
         m1 = await p.buildM1(key, userName, offerId, stamp);
       }
       await sendM1(); // the same M1 again resends the code
