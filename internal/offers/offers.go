@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,10 +64,42 @@ func New(d Deps) (*Service, error) {
 	return &Service{d: d}, nil
 }
 
-// File is one uploaded PDF.
+// File is one uploaded PDF: its bytes in memory (Data), or, for an upload
+// received as a stream, already written to the document store (Content).
 type File struct {
-	Name string
-	Data []byte
+	Name    string
+	Data    []byte
+	Content Content // when set, Data is ignored
+}
+
+// Content is an uploaded file written to the document store but not yet
+// committed under a key (docstore.Pending): readable at random offsets,
+// so that a PDF is checked from disk, never held in memory.
+type Content interface {
+	io.ReaderAt
+	Size() int64
+	SHA256() string
+	// Commit stores it under the document key; Discard removes it (after
+	// Commit it does nothing).
+	Commit(key string) error
+	Discard()
+}
+
+var _ Content = (*docstore.Pending)(nil)
+
+// reader returns the file's bytes for random access and their size.
+func (f File) reader() (io.ReaderAt, int64) {
+	if f.Content != nil {
+		return f.Content, f.Content.Size()
+	}
+	return bytes.NewReader(f.Data), int64(len(f.Data))
+}
+
+// Spool starts a file of an upload received as a stream: write its bytes,
+// Close it, and pass it as File.Content. The caller discards it when the
+// upload is over (committed content stays).
+func (s *Service) Spool(ctx context.Context) (*docstore.Pending, error) {
+	return s.d.Docs.Create(ctx)
 }
 
 // Channel selects how the customer hears of a new offer: one channel, or
@@ -108,8 +141,8 @@ func (s *Service) customerByRef(ctx context.Context, op, ref string) (*esign.Cus
 }
 
 // checkPDF refuses what is not a readable, unencrypted PDF.
-func checkPDF(op, name string, data []byte) error {
-	if _, err := pdf.Open(bytes.NewReader(data), int64(len(data))); err != nil {
+func checkPDF(op, name string, f File) error {
+	if _, err := pdf.Open(f.reader()); err != nil {
 		code := "invalid_pdf"
 		if esign.ErrorCode(err) == pdf.CodeEncrypted {
 			code = "encrypted_pdf"
@@ -157,12 +190,21 @@ func SafeName(op, name string) (string, error) {
 // put stores the bytes encrypted and returns the document row to create.
 func (s *Service) put(ctx context.Context, customerID string, kind esign.DocumentKind, f File) (*esign.Document, error) {
 	key := "documents/" + esign.NewID()
+	d := &esign.Document{CustomerID: customerID, Kind: kind, Name: f.Name, ContentType: contentType, StorageKey: key,
+		Encrypted: true}
+	if f.Content != nil {
+		if err := f.Content.Commit(key); err != nil {
+			return nil, err
+		}
+		d.Size, d.SHA256 = f.Content.Size(), f.Content.SHA256()
+		return d, nil
+	}
 	if _, err := s.d.Docs.Put(ctx, key, bytes.NewReader(f.Data)); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(f.Data)
-	return &esign.Document{CustomerID: customerID, Kind: kind, Name: f.Name, ContentType: contentType,
-		Size: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:]), StorageKey: key, Encrypted: true}, nil
+	d.Size, d.SHA256 = int64(len(f.Data)), hex.EncodeToString(sum[:])
+	return d, nil
 }
 
 // discard deletes stored bytes after the transaction failed.
@@ -200,7 +242,7 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 			return nil, nil, err
 		}
 		u.Files[i].Name = name
-		if err := checkPDF(op, name, f.Data); err != nil {
+		if err := checkPDF(op, name, f); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -334,14 +376,15 @@ func (s *Service) RevokeOffer(ctx context.Context, customerRef, offerID, reason 
 	return out, nil
 }
 
-// Verify checks the PAdES signatures of a PDF and returns the report.
-// Errors: Invalid (not a PDF, encrypted).
-func (s *Service) Verify(ctx context.Context, data []byte) (*pades.Report, error) {
+// Verify checks the PAdES signatures of a PDF and returns the report; f is
+// only read. Errors: Invalid (not a PDF, encrypted).
+func (s *Service) Verify(ctx context.Context, f File) (*pades.Report, error) {
 	const op = "offers.Verify"
-	if err := checkPDF(op, "the file", data); err != nil {
+	if err := checkPDF(op, "the file", f); err != nil {
 		return nil, err
 	}
-	rep, err := pades.Verify(ctx, bytes.NewReader(data), int64(len(data)), s.d.Verify)
+	ra, size := f.reader()
+	rep, err := pades.Verify(ctx, ra, size, s.d.Verify)
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
@@ -449,10 +492,11 @@ func (s *Service) UploadContract(ctx context.Context, u ContractUpload) (*esign.
 		return nil, nil, err
 	}
 	u.File.Name = name
-	if err := checkPDF(op, u.File.Name, u.File.Data); err != nil {
+	if err := checkPDF(op, u.File.Name, u.File); err != nil {
 		return nil, nil, err
 	}
-	rep, err := pades.Verify(ctx, bytes.NewReader(u.File.Data), int64(len(u.File.Data)), s.d.Verify)
+	ra, size := u.File.reader()
+	rep, err := pades.Verify(ctx, ra, size, s.d.Verify)
 	if err != nil {
 		return nil, nil, esign.E(op, err)
 	}
