@@ -43,6 +43,9 @@ func Open(dir string, keys *envelope.Keyring) (*Store, error) {
 	return s, nil
 }
 
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
 func (s *Store) path(op, key string) (string, error) {
 	if !validKey.MatchString(key) {
 		return "", esign.Errorf(op, esign.Invalid, "invalid document key %q", key)
