@@ -14,6 +14,7 @@ import (
 	"esign/internal/httpkit"
 	"esign/internal/jobs"
 	"esign/internal/notify"
+	"esign/internal/offers"
 	"esign/internal/rpc"
 )
 
@@ -60,7 +61,7 @@ func (a *app) customersServiceWith(q customers.Enqueuer) (*customers.Service, er
 	cfg.CodeKey = key
 	cfg.ParallelWebSessions = m.WebSessions == "allow"
 	return customers.New(customers.Deps{DB: a.db, Queue: q, Sessions: sessions, Limiter: limiter, TSA: ts, Docs: a.docs,
-		Events: a.events}, cfg)
+		Events: a.events, Approved: &offers.Held{Queue: q}}, cfg)
 }
 
 // CustomerSetup does, for tools such as esign-bench's mobile scenario, what

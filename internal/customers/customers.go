@@ -151,6 +151,15 @@ type Deps struct {
 	TSA      Timestamper
 	Docs     Documents
 	Events   Events // optional: events out to the bank's systems
+	// Approved, optional, is told of an approval inside its transaction
+	// (offers.Held: the offer notifications held for it are sent).
+	Approved Approvals
+}
+
+// Approvals hears of a customer's approval inside the transaction that
+// makes it.
+type Approvals interface {
+	Release(ctx context.Context, tx *sqlstore.Tx, c *esign.Customer) error
 }
 
 // Events hears of the customer's changes to offers and contracts inside the
@@ -176,6 +185,7 @@ type Service struct {
 	tsa      Timestamper
 	docs     Documents
 	events   Events
+	approved Approvals
 	cfg      Config
 }
 
@@ -194,7 +204,7 @@ func New(d Deps, cfg Config) (*Service, error) {
 		events = noEvents{}
 	}
 	return &Service{db: d.DB, queue: d.Queue, sessions: d.Sessions, limiter: d.Limiter, tsa: d.TSA, docs: d.Docs,
-		events: events, cfg: cfg.withDefaults()}, nil
+		events: events, approved: d.Approved, cfg: cfg.withDefaults()}, nil
 }
 
 func (s *Service) now() time.Time { return esign.Timestamp(s.cfg.Now()) }

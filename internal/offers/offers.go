@@ -276,24 +276,15 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 		if err := tx.CreateOffer(ctx, o, ids...); err != nil {
 			return err
 		}
-		rcpt, err := recipients(ctx, tx, c, u.Channel)
-		if err != nil {
-			return err
-		}
-		link, err := createLink(ctx, tx, o)
-		if err != nil {
-			return err
-		}
-		for _, r := range rcpt {
-			if _, err := s.d.Queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.OfferAvailable, Channel: r.Channel,
-				Lang: notify.ParseLang(c.Locale), To: r.To, ToName: c.Name,
-				Params: notify.Params{CustomerName: c.Name, OfferTitle: o.Title, ExpiresAt: o.ExpiresAt, URL: link},
-				Data:   map[string]string{"offerId": o.ID},
-				Key:    "offer-available-" + o.ID + "-" + string(r.Channel) + "-" + r.To}); err != nil {
+		if awaitsApproval(c) {
+			// Checked now (no_recipient), sent on approval.
+			if _, err := recipients(ctx, tx, c, u.Channel); err != nil {
 				return err
 			}
+			offer = o
+			return tx.HoldOfferNotification(ctx, o.ID, c.ID, string(u.Channel))
 		}
-		offer, err = tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferNotified, "")
+		offer, err = notifyOffer(ctx, tx, s.d.Queue, c, o, u.Channel)
 		return err
 	})
 	if err != nil {
@@ -301,6 +292,83 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 		return nil, nil, esign.E(op, err)
 	}
 	return offer, docs, nil
+}
+
+// awaitsApproval says whether the customer's offer notifications are
+// held until approval: the customer made an account (in the app or from
+// an offer's link) that the bank has not approved yet, so an offer would
+// show them only "waiting for approval". A pending customer without an
+// account is notified at once: the link is where they make the account
+// (docs/customer-ui.md).
+func awaitsApproval(c *esign.Customer) bool {
+	return c.Status == esign.CustomerPending && c.Username != ""
+}
+
+// notifyOffer enqueues the "offer available" notifications of o on the
+// channel with a short link, and moves the offer to notified.
+func notifyOffer(ctx context.Context, tx *sqlstore.Tx, q Queue, c *esign.Customer, o *esign.Offer, ch Channel) (*esign.Offer, error) {
+	rcpt, err := recipients(ctx, tx, c, ch)
+	if err != nil {
+		return nil, err
+	}
+	link, err := createLink(ctx, tx, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rcpt {
+		if _, err := q.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.OfferAvailable, Channel: r.Channel,
+			Lang: notify.ParseLang(c.Locale), To: r.To, ToName: c.Name,
+			Params: notify.Params{CustomerName: c.Name, OfferTitle: o.Title, ExpiresAt: o.ExpiresAt, URL: link},
+			Data:   map[string]string{"offerId": o.ID},
+			Key:    "offer-available-" + o.ID + "-" + string(r.Channel) + "-" + r.To}); err != nil {
+			return nil, err
+		}
+	}
+	return tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferNotified, "")
+}
+
+// Held sends the notifications of the offers held for a customer's
+// approval (customers.Service.Approve calls it in its transaction).
+type Held struct {
+	Queue Queue
+	Now   func() time.Time // default time.Now
+}
+
+// Release enqueues the held "offer available" notifications of the
+// customer c, now approved, on the channel the bank chose for each offer,
+// and moves those offers to notified. Offers no longer waiting (revoked,
+// expired, past their expiry) are skipped. A channel with no address left
+// falls back to every address the customer has.
+func (h *Held) Release(ctx context.Context, tx *sqlstore.Tx, c *esign.Customer) error {
+	const op = "offers.Held.Release"
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	held, err := tx.TakeHeldNotifications(ctx, c.ID)
+	if err != nil {
+		return esign.E(op, err)
+	}
+	for _, hn := range held {
+		o, err := tx.GetOffer(ctx, hn.OfferID)
+		if esign.IsKind(err, esign.NotFound) {
+			continue
+		}
+		if err != nil {
+			return esign.E(op, err)
+		}
+		if o.State != esign.OfferCreated || !o.ExpiresAt.After(now()) {
+			continue
+		}
+		_, err = notifyOffer(ctx, tx, h.Queue, c, o, Channel(hn.Channel))
+		if esign.ErrorCode(err) == "no_recipient" {
+			_, err = notifyOffer(ctx, tx, h.Queue, c, o, "all")
+		}
+		if err != nil && esign.ErrorCode(err) != "no_recipient" {
+			return esign.E(op, err)
+		}
+	}
+	return nil
 }
 
 // recipients lists the customer's addresses on the channel.
