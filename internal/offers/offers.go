@@ -217,7 +217,9 @@ func (s *Service) discard(docs []*esign.Document) {
 // UploadOffer validates every PDF, stores them encrypted and creates the
 // documents and the offer in one transaction together with the "offer
 // available" notifications; the offer is then in state notified (the
-// notifications are committed with it and sent by the job queue). Nothing
+// notifications are committed with it and sent by the job queue). For a
+// customer whose account awaits approval the notifications are held and
+// the offer stays created until the approval (Held.Release). Nothing
 // is stored when a file is refused. Errors: Invalid (with a code:
 // invalid_pdf, encrypted_pdf, no_files, too_many_files, file_name,
 // channel, expires_at, no_recipient), NotFound (customer_not_found),
