@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -127,20 +128,13 @@ func readMultipart(body io.Reader, boundary string, spool spoolFunc) (offers.Upl
 			return offers.Upload{}, malformed
 		}
 		if p.FileName() != "" || p.FormName() == "document" {
-			sp, err := spool()
-			if err != nil {
-				return offers.Upload{}, err
-			}
-			var w writeErr
-			w.w = sp
-			if _, err := io.Copy(&w, p); err != nil {
-				if w.err != nil {
-					return offers.Upload{}, esign.E("webhookapi.readMultipart", fmt.Errorf("store a document: %w", w.err))
-				}
+			sp, err := spoolAll(spool, p)
+			var re readError
+			if errors.As(err, &re) {
 				return offers.Upload{}, malformed
 			}
-			if err := sp.Close(); err != nil {
-				return offers.Upload{}, esign.E("webhookapi.readMultipart", fmt.Errorf("store a document: %w", err))
+			if err != nil {
+				return offers.Upload{}, err
 			}
 			if p.FormName() != "document" {
 				return offers.Upload{}, bad("invalid_multipart", "files must be sent in parts named document")
@@ -178,6 +172,32 @@ func readMultipart(body io.Reader, boundary string, spool spoolFunc) (offers.Upl
 		}
 	}
 	return u, nil
+}
+
+// readError is a failure to read what spoolAll was to store.
+type readError struct{ err error }
+
+func (e readError) Error() string { return e.err.Error() }
+func (e readError) Unwrap() error { return e.err }
+
+// spoolAll writes everything r holds into a new spool and closes it.
+// Errors: readError (reading r failed), the spool's errors.
+func spoolAll(spool spoolFunc, r io.Reader) (Spool, error) {
+	sp, err := spool()
+	if err != nil {
+		return nil, err
+	}
+	w := writeErr{w: sp}
+	if _, err := io.Copy(&w, r); err != nil {
+		if w.err != nil {
+			return nil, esign.E("webhookapi.spoolAll", fmt.Errorf("store a file: %w", w.err))
+		}
+		return nil, readError{err}
+	}
+	if err := sp.Close(); err != nil {
+		return nil, esign.E("webhookapi.spoolAll", fmt.Errorf("store a file: %w", err))
+	}
+	return sp, nil
 }
 
 // writeErr remembers the error of its writer (a spool's, unlike the
@@ -279,19 +299,9 @@ func readVerify(contentType string, body io.Reader, spool spoolFunc) (offers.Fil
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch mt {
 	case "application/pdf":
-		sp, err := spool()
+		sp, err := spoolAll(spool, body)
 		if err != nil {
 			return offers.File{}, err
-		}
-		w := writeErr{w: sp}
-		if _, err := io.Copy(&w, body); err != nil {
-			if w.err != nil {
-				return offers.File{}, esign.E("webhookapi.readVerify", fmt.Errorf("store the file: %w", w.err))
-			}
-			return offers.File{}, err
-		}
-		if err := sp.Close(); err != nil {
-			return offers.File{}, esign.E("webhookapi.readVerify", fmt.Errorf("store the file: %w", err))
 		}
 		return offers.File{Content: sp}, nil
 	case "application/json":
