@@ -58,10 +58,13 @@ func (s *Store) path(op, key string) (string, error) {
 // linked into place). Errors: Invalid (bad key), Conflict (key exists).
 func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	const op = "docstore.Put"
-	if _, err := s.path(op, key); err != nil {
+	path, err := s.path(op, key)
+	if err != nil {
 		return 0, err
 	}
-	p, err := s.Create(ctx)
+	// The temporary file goes beside the document: a failed write leaves
+	// no folder behind that was not there.
+	p, err := s.create(ctx, filepath.Dir(path), ".put-*")
 	if err != nil {
 		return 0, err
 	}
@@ -119,15 +122,19 @@ type Pending struct {
 // Create starts a pending document. Call Discard when done with it (after
 // Commit it does nothing).
 func (s *Store) Create(ctx context.Context) (*Pending, error) {
+	return s.create(ctx, filepath.Join(s.dir, tmpDir), "put-*")
+}
+
+// create starts a pending document in a temporary file of dir.
+func (s *Store) create(ctx context.Context, dir, pattern string) (*Pending, error) {
 	const op = "docstore.Create"
 	if err := ctx.Err(); err != nil {
 		return nil, esign.E(op, err)
 	}
-	dir := filepath.Join(s.dir, tmpDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, esign.E(op, err)
 	}
-	f, err := os.CreateTemp(dir, "put-*")
+	f, err := os.CreateTemp(dir, pattern)
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
