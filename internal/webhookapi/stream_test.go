@@ -3,6 +3,7 @@ package webhookapi
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"esign/internal/esign"
 	"esign/internal/pdf/pdftest"
 )
 
@@ -154,5 +156,41 @@ func TestSmallEndpointBodyLimit(t *testing.T) {
 	big = append(big, `"}`...)
 	if r := e.do(t, "/customer/approve", "application/json", big, true, nil); r.status != 400 || r.code() != "body_too_large" {
 		t.Fatalf("2 MiB approve: %d %s", r.status, r.body)
+	}
+}
+
+// TestUploadFieldsLimited: what an upload holds besides its files is kept
+// in memory and limited to 1 MiB; the files themselves are not.
+func TestUploadFieldsLimited(t *testing.T) {
+	big := strings.Repeat("a", maxFields+1)
+	spool, made := spools()
+	if _, err := ReadUpload("application/json", strings.NewReader(`{"title":"`+big+`"}`), spool); esign.ErrorCode(err) != "invalid_json" {
+		t.Fatalf("JSON title over 1 MiB: %v", err)
+	}
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	mw.WriteField("description", big)
+	mw.Close()
+	if _, err := ReadUpload(mw.FormDataContentType(), &mp, spool); esign.ErrorCode(err) != "invalid_multipart" {
+		t.Fatalf("multipart description over 1 MiB: %v", err)
+	}
+	// A file of twice the limit passes, as base64 and as a part.
+	content := bytes.Repeat([]byte{0xA5}, 2*maxFields)
+	body := `{"title":"t","documents":[{"name":"a.pdf","content_base64":"` + base64.StdEncoding.EncodeToString(content) + `"}]}`
+	u, err := ReadUpload("application/json", strings.NewReader(body), spool)
+	if err != nil || len(u.Files) != 1 || !bytes.Equal(fileBytes(u.Files[0]), content) {
+		t.Fatalf("JSON file of 2 MiB: %v", err)
+	}
+	mp.Reset()
+	mw = multipart.NewWriter(&mp)
+	fw, _ := mw.CreateFormFile("document", "a.pdf")
+	fw.Write(content)
+	mw.Close()
+	u, err = ReadUpload(mw.FormDataContentType(), &mp, spool)
+	if err != nil || len(u.Files) != 1 || !bytes.Equal(fileBytes(u.Files[0]), content) {
+		t.Fatalf("multipart file of 2 MiB: %v", err)
+	}
+	if len(*made) != 2 {
+		t.Fatalf("%d spools for 2 files", len(*made))
 	}
 }
