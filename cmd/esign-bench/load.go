@@ -10,11 +10,14 @@ import (
 
 // loadOptions shape a closed-loop run: Concurrency workers call the
 // operation back to back; calls that start during Warmup are not counted,
-// calls that start after Warmup+Duration are not made.
+// calls that start after Warmup+Duration are not made. With Calls > 0
+// each worker makes exactly that many calls instead, all measured, and
+// the rate is over the run's elapsed time.
 type loadOptions struct {
 	Concurrency int
 	Warmup      time.Duration
 	Duration    time.Duration
+	Calls       int
 }
 
 // loadResult summarises the measured calls.
@@ -23,6 +26,7 @@ type loadResult struct {
 	Errors     int
 	FirstError string
 	PerS       float64 // successful calls per second of Duration
+	Seconds    float64 // Duration, or the elapsed time of a run of Calls
 	P50Ms      float64
 	P99Ms      float64
 	MaxMs      float64
@@ -40,11 +44,14 @@ func runLoad(ctx context.Context, o loadOptions, op func(ctx context.Context, wo
 	results := make([]result, o.Concurrency)
 	start := time.Now()
 	measureFrom, end := start.Add(o.Warmup), start.Add(o.Warmup+o.Duration)
+	if o.Calls > 0 {
+		measureFrom, end = start, start.Add(100*365*24*time.Hour)
+	}
 	var wg sync.WaitGroup
 	for w := range o.Concurrency {
 		wg.Go(func() {
 			r := &results[w]
-			for i := 0; ctx.Err() == nil; i++ {
+			for i := 0; ctx.Err() == nil && (o.Calls == 0 || i < o.Calls); i++ {
 				t0 := time.Now()
 				if t0.After(end) {
 					return
@@ -66,6 +73,9 @@ func runLoad(ctx context.Context, o loadOptions, op func(ctx context.Context, wo
 		})
 	}
 	wg.Wait()
+	if o.Calls > 0 {
+		o.Duration = time.Since(start)
+	}
 	if err := ctx.Err(); err != nil {
 		return loadResult{}, err
 	}
@@ -80,6 +90,7 @@ func runLoad(ctx context.Context, o loadOptions, op func(ctx context.Context, wo
 	}
 	slices.Sort(all)
 	res.OK = len(all)
+	res.Seconds = round(o.Duration.Seconds(), 3)
 	res.PerS = round(float64(len(all))/o.Duration.Seconds(), 1)
 	res.P50Ms = ms(percentile(all, 0.50))
 	res.P99Ms = ms(percentile(all, 0.99))

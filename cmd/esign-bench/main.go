@@ -6,6 +6,7 @@
 //	esign-bench mobile --url http://127.0.0.1:10185 --op login --concurrency 4 --duration 10s
 //	esign-bench flow --url http://127.0.0.1:10185 --concurrency 8 --duration 30s
 //	ESIGN_BENCH_WEBHOOK_AUTH=user:pw esign-bench upload --url http://127.0.0.1:10182 --size 1048576 --duration 10s
+//	ESIGN_BENCH_WEBHOOK_AUTH=user:pw esign-bench upload --size 45000000 --concurrency 8 --uploads 1 --pid $(pidof esign)
 package main
 
 import (
@@ -24,7 +25,7 @@ scenarios:
   rpc      bus RPC round trips (esign-bench rpc -h for flags)
   pdfsign  PAdES signing of one input (esign-bench pdfsign -h for flags)
   mobile   mobile REST API logins or offer lists against a running oss (esign-bench mobile -h)
-  upload   webhook offer uploads (1 MB PDF) against a running oss (esign-bench upload -h)
+  upload   webhook offer uploads against a running oss, optionally its peak memory (--pid) (esign-bench upload -h)
   flow     complete signing flows (reference device clients, M1/M2, sealed contract) against a running system (esign-bench flow -h)
 `
 

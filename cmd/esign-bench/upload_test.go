@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"strconv"
 	"testing"
 )
 
@@ -30,6 +32,22 @@ func TestUpload(t *testing.T) {
 			}
 		})
 	}
+	// A fixed number of uploads, with the peak memory of the process
+	// under test (here the test's own: esign all runs in it).
+	t.Run("uploads_pid", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		args := []string{"upload", "--url", url, "--size", "65536", "--concurrency", "2", "--uploads", "3", "--pid", strconv.Itoa(os.Getpid())}
+		if err := run(t.Context(), args, &out, &errOut); err != nil {
+			t.Fatalf("run: %v\n%s", err, errOut.String())
+		}
+		var s uploadSummary
+		if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+			t.Fatalf("output %q is not one JSON summary: %v", out.String(), err)
+		}
+		if s.Uploads != 6 || s.Errors != 0 || s.DurationS <= 0 || s.RSSBeforeM <= 0 || s.PeakRSSM <= 0 || s.BodyBytes < 65536 {
+			t.Errorf("implausible summary %+v", s)
+		}
+	})
 	// Wrong credentials fail the run.
 	t.Setenv("ESIGN_BENCH_WEBHOOK_AUTH", "bench:wrong-password-000000")
 	var out, errOut bytes.Buffer
@@ -43,6 +61,7 @@ func TestUploadUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"upload", "--format", "xml"},
 		{"upload", "--size", "10"},
+		{"upload", "--uploads", "-1"},
 		{"upload"}, // no credentials
 	} {
 		var out, errOut bytes.Buffer

@@ -15,6 +15,7 @@ import (
 	"esign/internal/httpkit"
 	"esign/internal/jobs"
 	"esign/internal/notify"
+	"esign/internal/offers"
 	"esign/internal/rpc"
 )
 
@@ -72,7 +73,7 @@ func (a *app) customersServiceWith(q customers.Enqueuer) (*customers.Service, er
 		loc = geo.NewLocator(db)
 	}
 	return customers.New(customers.Deps{DB: a.db, Queue: q, Sessions: sessions, Limiter: limiter, TSA: ts, Docs: a.docs,
-		Events: a.events, Geo: loc}, cfg)
+		Events: a.events, Geo: loc, Approved: &offers.Held{Queue: q, LinkLifetime: m.LinkLifetime}}, cfg)
 }
 
 // CustomerSetup does, for tools such as esign-bench's mobile scenario, what

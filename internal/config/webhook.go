@@ -21,7 +21,8 @@ type Webhook struct {
 	EventURLs               string `json:"event_urls" help:"Space-separated callback URLs that receive every event (offer.signed, offer.refused, offer.revoked, offer.expired, contract.acknowledged) as a signed JSON POST; empty: no events are recorded."`
 	EventSecret             string `json:"event_secret" secret:"true" help:"HMAC-SHA256 key (at least 32 characters) of the X-Esign-Signature header of events; required with webhook.event_urls."`
 	EventMaxAttempts        int    `json:"event_max_attempts" help:"Delivery attempts per event and URL before the delivery is marked failed (backoff from 10 s doubling up to 4 h)."`
-	MaxBodyBytes            int64  `json:"max_body_bytes" help:"Largest accepted webhook request body in bytes (an upload's PDFs, base64 or multipart, count in full)."`
+	MaxBodyBytes            int64  `json:"max_body_bytes" help:"Largest accepted body of an upload (offer and contract upload, signature verify) in bytes, its PDFs as base64 or multipart counted in full; the other endpoints take at most 1 MiB (or this, if smaller)."`
+	MaxConcurrentUploads    int    `json:"max_concurrent_uploads" help:"Uploads (offer and contract upload, signature verify) one oss process receives at once; one more is answered 503 with Retry-After. Each is streamed to the document store, so memory does not grow with the upload's size."`
 	AuthFailuresPerIPPer10m int    `json:"auth_failures_per_ip_per_10min" help:"At most this many failed Basic-auth attempts from one client address per 10 minutes; beyond it the address gets 429."`
 }
 
@@ -66,7 +67,7 @@ func (e WebhookEndpoint) Credentials() (user, password string, ok bool) {
 const MinWebhookPasswordLen = 16
 
 func defaultWebhook() Webhook {
-	return Webhook{MaxBodyBytes: 64 << 20, AuthFailuresPerIPPer10m: 20, EventMaxAttempts: 25}
+	return Webhook{MaxBodyBytes: 64 << 20, MaxConcurrentUploads: 8, AuthFailuresPerIPPer10m: 20, EventMaxAttempts: 25}
 }
 
 func (w Webhook) validate() error {
@@ -95,6 +96,9 @@ func (w Webhook) validate() error {
 	}
 	if w.MaxBodyBytes <= 0 {
 		return &FieldError{Key: "webhook.max_body_bytes", Reason: "must be positive"}
+	}
+	if w.MaxConcurrentUploads <= 0 {
+		return &FieldError{Key: "webhook.max_concurrent_uploads", Reason: "must be positive"}
 	}
 	if w.AuthFailuresPerIPPer10m <= 0 {
 		return &FieldError{Key: "webhook.auth_failures_per_ip_per_10min", Reason: "must be positive"}

@@ -496,7 +496,8 @@ func (s *Service) Logout(ctx context.Context, p *Principal, m Meta) error {
 }
 
 // Approve marks a pending customer active (operator approval) and, in the
-// same transaction, enqueues a push notification to every associated app
+// same transaction, sends the offer notifications held for the approval
+// (Deps.Approved) and enqueues a push notification to every associated app
 // with a push token. Errors: NotFound, Conflict (not_pending).
 func (s *Service) Approve(ctx context.Context, customerID, userID string) (*esign.Customer, error) {
 	const op = "customers.Approve"
@@ -516,6 +517,11 @@ func (s *Service) Approve(ctx context.Context, customerID, userID string) (*esig
 		}
 		if out, err = tx.UpdateCustomer(ctx, c.ID, upd); err != nil {
 			return err
+		}
+		if s.approved != nil {
+			if err := s.approved.Release(ctx, tx, out); err != nil {
+				return err
+			}
 		}
 		targets, err := tx.CustomerPushTargets(ctx, c.ID)
 		if err != nil {

@@ -162,6 +162,15 @@ type Deps struct {
 	Docs     Documents
 	Events   Events  // optional: events out to the bank's systems
 	Geo      Locator // optional: the place of client addresses (nil: "unknown")
+	// Approved, optional, is told of an approval inside its transaction
+	// (offers.Held: the offer notifications held for it are sent).
+	Approved Approvals
+}
+
+// Approvals hears of a customer's approval inside the transaction that
+// makes it.
+type Approvals interface {
+	Release(ctx context.Context, tx *sqlstore.Tx, c *esign.Customer) error
 }
 
 // Locator names the place of a client address: "City, CC", "CC" or
@@ -194,6 +203,7 @@ type Service struct {
 	docs     Documents
 	events   Events
 	geo      Locator
+	approved Approvals
 	cfg      Config
 }
 
@@ -212,7 +222,7 @@ func New(d Deps, cfg Config) (*Service, error) {
 		events = noEvents{}
 	}
 	return &Service{db: d.DB, queue: d.Queue, sessions: d.Sessions, limiter: d.Limiter, tsa: d.TSA, docs: d.Docs,
-		events: events, geo: d.Geo, cfg: cfg.withDefaults()}, nil
+		events: events, geo: d.Geo, approved: d.Approved, cfg: cfg.withDefaults()}, nil
 }
 
 func (s *Service) now() time.Time { return esign.Timestamp(s.cfg.Now()) }

@@ -6,14 +6,18 @@ package docstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"esign/internal/envelope"
 	"esign/internal/esign"
@@ -34,8 +38,13 @@ func Open(dir string, keys *envelope.Keyring) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("docstore: %w", err)
 	}
-	return &Store{dir: dir, keys: keys}, nil
+	s := &Store{dir: dir, keys: keys}
+	s.removeStale()
+	return s, nil
 }
+
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.dir }
 
 func (s *Store) path(op, key string) (string, error) {
 	if !validKey.MatchString(key) {
@@ -46,48 +55,190 @@ func (s *Store) path(op, key string) (string, error) {
 
 // Put encrypts r into the document key and returns the plaintext size. The
 // document appears only when complete (written to a temporary file, synced,
-// renamed). Errors: Invalid (bad key), Conflict (key exists).
+// linked into place). Errors: Invalid (bad key), Conflict (key exists).
 func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	const op = "docstore.Put"
-	p, err := s.path(op, key)
+	path, err := s.path(op, key)
 	if err != nil {
 		return 0, err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return 0, esign.E(op, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".put-*")
+	// The temporary file goes beside the document: a failed write leaves
+	// no folder behind that was not there.
+	p, err := s.create(ctx, filepath.Dir(path), ".put-*")
 	if err != nil {
-		return 0, esign.E(op, err)
+		return 0, err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	w, err := s.keys.NewWriter(tmp)
-	if err != nil {
-		return 0, esign.E(op, err)
-	}
-	n, err := io.Copy(w, ctxReader{ctx, r})
-	if err != nil {
+	defer p.Discard()
+	if _, err := io.Copy(p, ctxReader{ctx, r}); err != nil {
 		return 0, esign.E(op, fmt.Errorf("write %s: %w", key, err))
 	}
-	if err := w.Close(); err != nil {
-		return 0, esign.E(op, err)
+	if err := p.Close(); err != nil {
+		return 0, err
 	}
-	if err := tmp.Sync(); err != nil {
-		return 0, esign.E(op, err)
+	if err := p.Commit(key); err != nil {
+		return 0, err
 	}
-	if err := tmp.Close(); err != nil {
-		return 0, esign.E(op, err)
+	return p.Size(), nil
+}
+
+// tmpDir holds the documents being written (Create); its name cannot be a
+// key's.
+const tmpDir = ".tmp"
+
+// staleTmp is the age after which Open removes a temporary file that a
+// crashed process left behind.
+const staleTmp = 24 * time.Hour
+
+// removeStale deletes temporary files older than staleTmp.
+func (s *Store) removeStale() {
+	entries, err := os.ReadDir(filepath.Join(s.dir, tmpDir))
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleTmp {
+			_ = os.Remove(filepath.Join(s.dir, tmpDir, e.Name()))
+		}
+	}
+}
+
+// Pending is a document being written: what is written to it is encrypted
+// into a temporary file of the store and hashed, in constant memory. After
+// Close it can be read back at random offsets (ReaderAt: a PDF is checked
+// from disk before it is accepted) and Commit links it under its key;
+// Discard removes it. Not safe for concurrent writes.
+type Pending struct {
+	s      *Store
+	f      *os.File
+	w      *envelope.Writer
+	h      hash.Hash
+	n      int64
+	closed bool
+	done   bool
+	ra     *envelope.ReaderAt
+	err    error
+}
+
+// Create starts a pending document. Call Discard when done with it (after
+// Commit it does nothing).
+func (s *Store) Create(ctx context.Context) (*Pending, error) {
+	return s.create(ctx, filepath.Join(s.dir, tmpDir), "put-*")
+}
+
+// create starts a pending document in a temporary file of dir.
+func (s *Store) create(ctx context.Context, dir, pattern string) (*Pending, error) {
+	const op = "docstore.Create"
+	if err := ctx.Err(); err != nil {
+		return nil, esign.E(op, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, esign.E(op, err)
+	}
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, esign.E(op, err)
+	}
+	w, err := s.keys.NewWriter(f)
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, esign.E(op, err)
+	}
+	return &Pending{s: s, f: f, w: w, h: sha256.New()}, nil
+}
+
+// Write encrypts p into the temporary file.
+func (p *Pending) Write(b []byte) (int, error) {
+	if p.closed {
+		return 0, esign.E("docstore.Pending.Write", esign.Internal, "write after close")
+	}
+	n, err := p.w.Write(b)
+	p.h.Write(b[:n])
+	p.n += int64(n)
+	return n, err
+}
+
+// Close finishes the encryption and syncs the file; Size, SHA256 and
+// ReaderAt are valid after it.
+func (p *Pending) Close() error {
+	const op = "docstore.Pending.Close"
+	if p.closed {
+		return p.err
+	}
+	p.closed = true
+	p.err = func() error {
+		if err := p.w.Close(); err != nil {
+			return esign.E(op, err)
+		}
+		if err := p.f.Sync(); err != nil {
+			return esign.E(op, err)
+		}
+		st, err := p.f.Stat()
+		if err != nil {
+			return esign.E(op, err)
+		}
+		ra, err := p.s.keys.NewReaderAt(p.f, st.Size())
+		if err != nil {
+			return esign.E(op, err)
+		}
+		p.ra = ra
+		return nil
+	}()
+	return p.err
+}
+
+// Size is the plaintext size written.
+func (p *Pending) Size() int64 { return p.n }
+
+// SHA256 is the hex SHA-256 of the plaintext written.
+func (p *Pending) SHA256() string { return hex.EncodeToString(p.h.Sum(nil)) }
+
+// ReadAt reads the plaintext (after Close) at off.
+func (p *Pending) ReadAt(b []byte, off int64) (int, error) {
+	if p.ra == nil {
+		return 0, esign.E("docstore.Pending.ReadAt", esign.Internal, "read before a successful Close")
+	}
+	return p.ra.ReadAt(b, off)
+}
+
+// Commit links the closed document under key. Errors: Invalid (bad key),
+// Conflict (key exists).
+func (p *Pending) Commit(key string) error {
+	const op = "docstore.Pending.Commit"
+	path, err := p.s.path(op, key)
+	if err != nil {
+		return err
+	}
+	if err := p.Close(); err != nil {
+		return err
+	}
+	if p.done {
+		return esign.E(op, esign.Internal, "committed or discarded already")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return esign.E(op, err)
 	}
 	// Link, not rename: link fails when the key exists, so a document is
 	// never replaced.
-	if err := os.Link(tmp.Name(), p); err != nil {
+	if err := os.Link(p.f.Name(), path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return 0, esign.Errorf(op, esign.Conflict, "document %q exists already", key)
+			return esign.Errorf(op, esign.Conflict, "document %q exists already", key)
 		}
-		return 0, esign.E(op, err)
+		return esign.E(op, err)
 	}
-	return n, nil
+	p.Discard()
+	return nil
+}
+
+// Discard removes the temporary file; after Commit it removes only the
+// temporary name.
+func (p *Pending) Discard() {
+	if p.done {
+		return
+	}
+	p.done = true
+	p.f.Close()
+	os.Remove(p.f.Name())
 }
 
 // Open returns a reader of the decrypted document. Reading fails if the

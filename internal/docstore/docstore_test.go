@@ -3,6 +3,8 @@ package docstore
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
@@ -90,5 +92,75 @@ func TestInvalidKeys(t *testing.T) {
 		if _, err := s.Put(t.Context(), key, bytes.NewReader(nil)); !esign.IsKind(err, esign.Invalid) {
 			t.Errorf("Put(%q): %v", key, err)
 		}
+	}
+}
+
+func TestPending(t *testing.T) {
+	s, dir := newStore(t)
+	data := make([]byte, 200<<10+3)
+	rand.Read(data)
+	p, err := s.Create(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Discard()
+	for b := data; len(b) > 0; {
+		n := min(len(b), 7777)
+		if _, err := p.Write(b[:n]); err != nil {
+			t.Fatal(err)
+		}
+		b = b[n:]
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	if p.Size() != int64(len(data)) || p.SHA256() != hex.EncodeToString(sum[:]) {
+		t.Fatalf("size %d sha %s", p.Size(), p.SHA256())
+	}
+	got := make([]byte, 1000)
+	if _, err := p.ReadAt(got, 100_000); err != nil || !bytes.Equal(got, data[100_000:101_000]) {
+		t.Fatalf("ReadAt: %v", err)
+	}
+	tmp, _ := os.ReadDir(filepath.Join(dir, ".tmp"))
+	if len(tmp) != 1 {
+		t.Fatalf("%d temporary files while pending, want 1", len(tmp))
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, ".tmp", tmp[0].Name()))
+	if bytes.Contains(raw, data[:64]) {
+		t.Error("pending document in the clear")
+	}
+	if err := p.Commit("documents/d1"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Open(t.Context(), "documents/d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(all, data) {
+		t.Fatalf("read back: %v", err)
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(dir, ".tmp")); len(tmp) != 0 {
+		t.Fatalf("%d temporary files after commit", len(tmp))
+	}
+
+	// A second document under the same key is refused and leaves nothing.
+	q, err := s.Create(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Write([]byte("x"))
+	if err := q.Commit("documents/d1"); !esign.IsKind(err, esign.Conflict) {
+		t.Fatalf("commit over an existing key: %v, want Conflict", err)
+	}
+	q.Discard()
+	// A discarded one leaves nothing.
+	d, _ := s.Create(t.Context())
+	d.Write(data)
+	d.Discard()
+	if tmp, _ := os.ReadDir(filepath.Join(dir, ".tmp")); len(tmp) != 0 {
+		t.Fatalf("%d temporary files after discard", len(tmp))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,10 +68,42 @@ func New(d Deps) (*Service, error) {
 	return &Service{d: d}, nil
 }
 
-// File is one uploaded PDF.
+// File is one uploaded PDF: its bytes in memory (Data), or, for an upload
+// received as a stream, already written to the document store (Content).
 type File struct {
-	Name string
-	Data []byte
+	Name    string
+	Data    []byte
+	Content Content // when set, Data is ignored
+}
+
+// Content is an uploaded file written to the document store but not yet
+// committed under a key (docstore.Pending): readable at random offsets,
+// so that a PDF is checked from disk, never held in memory.
+type Content interface {
+	io.ReaderAt
+	Size() int64
+	SHA256() string
+	// Commit stores it under the document key; Discard removes it (after
+	// Commit it does nothing).
+	Commit(key string) error
+	Discard()
+}
+
+var _ Content = (*docstore.Pending)(nil)
+
+// reader returns the file's bytes for random access and their size.
+func (f File) reader() (io.ReaderAt, int64) {
+	if f.Content != nil {
+		return f.Content, f.Content.Size()
+	}
+	return bytes.NewReader(f.Data), int64(len(f.Data))
+}
+
+// Spool starts a file of an upload received as a stream: write its bytes,
+// Close it, and pass it as File.Content. The caller discards it when the
+// upload is over (committed content stays).
+func (s *Service) Spool(ctx context.Context) (*docstore.Pending, error) {
+	return s.d.Docs.Create(ctx)
 }
 
 // Channel selects how the customer hears of a new offer: one channel, or
@@ -112,8 +145,8 @@ func (s *Service) customerByRef(ctx context.Context, op, ref string) (*esign.Cus
 }
 
 // checkPDF refuses what is not a readable, unencrypted PDF.
-func checkPDF(op, name string, data []byte) error {
-	if _, err := pdf.Open(bytes.NewReader(data), int64(len(data))); err != nil {
+func checkPDF(op, name string, f File) error {
+	if _, err := pdf.Open(f.reader()); err != nil {
 		code := "invalid_pdf"
 		if esign.ErrorCode(err) == pdf.CodeEncrypted {
 			code = "encrypted_pdf"
@@ -161,12 +194,21 @@ func SafeName(op, name string) (string, error) {
 // put stores the bytes encrypted and returns the document row to create.
 func (s *Service) put(ctx context.Context, customerID string, kind esign.DocumentKind, f File) (*esign.Document, error) {
 	key := "documents/" + esign.NewID()
+	d := &esign.Document{CustomerID: customerID, Kind: kind, Name: f.Name, ContentType: contentType, StorageKey: key,
+		Encrypted: true}
+	if f.Content != nil {
+		if err := f.Content.Commit(key); err != nil {
+			return nil, err
+		}
+		d.Size, d.SHA256 = f.Content.Size(), f.Content.SHA256()
+		return d, nil
+	}
 	if _, err := s.d.Docs.Put(ctx, key, bytes.NewReader(f.Data)); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(f.Data)
-	return &esign.Document{CustomerID: customerID, Kind: kind, Name: f.Name, ContentType: contentType,
-		Size: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:]), StorageKey: key, Encrypted: true}, nil
+	d.Size, d.SHA256 = int64(len(f.Data)), hex.EncodeToString(sum[:])
+	return d, nil
 }
 
 // discard deletes stored bytes after the transaction failed.
@@ -179,7 +221,9 @@ func (s *Service) discard(docs []*esign.Document) {
 // UploadOffer validates every PDF, stores them encrypted and creates the
 // documents and the offer in one transaction together with the "offer
 // available" notifications; the offer is then in state notified (the
-// notifications are committed with it and sent by the job queue). Nothing
+// notifications are committed with it and sent by the job queue). For a
+// customer whose account awaits approval the notifications are held and
+// the offer stays created until the approval (Held.Release). Nothing
 // is stored when a file is refused. Errors: Invalid (with a code:
 // invalid_pdf, encrypted_pdf, no_files, too_many_files, file_name,
 // channel, expires_at, no_recipient), NotFound (customer_not_found),
@@ -204,7 +248,7 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 			return nil, nil, err
 		}
 		u.Files[i].Name = name
-		if err := checkPDF(op, name, f.Data); err != nil {
+		if err := checkPDF(op, name, f); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -238,24 +282,15 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 		if err := tx.CreateOffer(ctx, o, ids...); err != nil {
 			return err
 		}
-		rcpt, err := recipients(ctx, tx, c, u.Channel)
-		if err != nil {
-			return err
-		}
-		link, err := shortlink.Create(ctx, tx, o.ID, shortlink.Expiry(o.ExpiresAt, s.d.Now(), s.d.LinkLifetime))
-		if err != nil {
-			return err
-		}
-		for _, r := range rcpt {
-			if _, err := s.d.Queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.OfferAvailable, Channel: r.Channel,
-				Lang: notify.ParseLang(c.Locale), To: r.To, ToName: c.Name,
-				Params: notify.Params{CustomerName: c.Name, OfferTitle: o.Title, ExpiresAt: o.ExpiresAt, URL: link},
-				Data:   map[string]string{"offerId": o.ID},
-				Key:    "offer-available-" + o.ID + "-" + string(r.Channel) + "-" + r.To}); err != nil {
+		if awaitsApproval(c) {
+			// Checked now (no_recipient), sent on approval.
+			if _, err := recipients(ctx, tx, c, u.Channel); err != nil {
 				return err
 			}
+			offer = o
+			return tx.HoldOfferNotification(ctx, o.ID, c.ID, string(u.Channel))
 		}
-		offer, err = tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferNotified, "")
+		offer, err = notifyOffer(ctx, tx, s.d.Queue, c, o, u.Channel, shortlink.Expiry(o.ExpiresAt, s.d.Now(), s.d.LinkLifetime))
 		return err
 	})
 	if err != nil {
@@ -263,6 +298,85 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 		return nil, nil, esign.E(op, err)
 	}
 	return offer, docs, nil
+}
+
+// awaitsApproval says whether the customer's offer notifications are
+// held until approval: the customer made an account (in the app or from
+// an offer's link) that the bank has not approved yet, so an offer would
+// show them only "waiting for approval". A pending customer without an
+// account is notified at once: the link is where they make the account
+// (docs/customer-ui.md).
+func awaitsApproval(c *esign.Customer) bool {
+	return c.Status == esign.CustomerPending && c.Username != ""
+}
+
+// notifyOffer enqueues the "offer available" notifications of o on the
+// channel with a short link, and moves the offer to notified.
+func notifyOffer(ctx context.Context, tx *sqlstore.Tx, q Queue, c *esign.Customer, o *esign.Offer, ch Channel, linkExpires time.Time) (*esign.Offer, error) {
+	rcpt, err := recipients(ctx, tx, c, ch)
+	if err != nil {
+		return nil, err
+	}
+	link, err := shortlink.Create(ctx, tx, o.ID, linkExpires)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rcpt {
+		if _, err := q.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.OfferAvailable, Channel: r.Channel,
+			Lang: notify.ParseLang(c.Locale), To: r.To, ToName: c.Name,
+			Params: notify.Params{CustomerName: c.Name, OfferTitle: o.Title, ExpiresAt: o.ExpiresAt, URL: link},
+			Data:   map[string]string{"offerId": o.ID},
+			Key:    "offer-available-" + o.ID + "-" + string(r.Channel) + "-" + r.To}); err != nil {
+			return nil, err
+		}
+	}
+	return tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferNotified, "")
+}
+
+// Held sends the notifications of the offers held for a customer's
+// approval (customers.Service.Approve calls it in its transaction).
+type Held struct {
+	Queue        Queue
+	Now          func() time.Time // default time.Now
+	LinkLifetime time.Duration    // of the short links sent (0: until the offer expires)
+}
+
+// Release enqueues the held "offer available" notifications of the
+// customer c, now approved, on the channel the bank chose for each offer,
+// and moves those offers to notified. Offers no longer waiting (revoked,
+// expired, past their expiry) are skipped. A channel with no address left
+// falls back to every address the customer has.
+func (h *Held) Release(ctx context.Context, tx *sqlstore.Tx, c *esign.Customer) error {
+	const op = "offers.Held.Release"
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	held, err := tx.TakeHeldNotifications(ctx, c.ID)
+	if err != nil {
+		return esign.E(op, err)
+	}
+	for _, hn := range held {
+		o, err := tx.GetOffer(ctx, hn.OfferID)
+		if esign.IsKind(err, esign.NotFound) {
+			continue
+		}
+		if err != nil {
+			return esign.E(op, err)
+		}
+		if o.State != esign.OfferCreated || !o.ExpiresAt.After(now()) {
+			continue
+		}
+		expires := shortlink.Expiry(o.ExpiresAt, now(), h.LinkLifetime)
+		_, err = notifyOffer(ctx, tx, h.Queue, c, o, Channel(hn.Channel), expires)
+		if esign.ErrorCode(err) == "no_recipient" {
+			_, err = notifyOffer(ctx, tx, h.Queue, c, o, "all", expires)
+		}
+		if err != nil && esign.ErrorCode(err) != "no_recipient" {
+			return esign.E(op, err)
+		}
+	}
+	return nil
 }
 
 // recipients lists the customer's addresses on the channel.
@@ -338,14 +452,15 @@ func (s *Service) RevokeOffer(ctx context.Context, customerRef, offerID, reason 
 	return out, nil
 }
 
-// Verify checks the PAdES signatures of a PDF and returns the report.
-// Errors: Invalid (not a PDF, encrypted).
-func (s *Service) Verify(ctx context.Context, data []byte) (*pades.Report, error) {
+// Verify checks the PAdES signatures of a PDF and returns the report; f is
+// only read. Errors: Invalid (not a PDF, encrypted).
+func (s *Service) Verify(ctx context.Context, f File) (*pades.Report, error) {
 	const op = "offers.Verify"
-	if err := checkPDF(op, "the file", data); err != nil {
+	if err := checkPDF(op, "the file", f); err != nil {
 		return nil, err
 	}
-	rep, err := pades.Verify(ctx, bytes.NewReader(data), int64(len(data)), s.d.Verify)
+	ra, size := f.reader()
+	rep, err := pades.Verify(ctx, ra, size, s.d.Verify)
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
@@ -453,10 +568,11 @@ func (s *Service) UploadContract(ctx context.Context, u ContractUpload) (*esign.
 		return nil, nil, err
 	}
 	u.File.Name = name
-	if err := checkPDF(op, u.File.Name, u.File.Data); err != nil {
+	if err := checkPDF(op, u.File.Name, u.File); err != nil {
 		return nil, nil, err
 	}
-	rep, err := pades.Verify(ctx, bytes.NewReader(u.File.Data), int64(len(u.File.Data)), s.d.Verify)
+	ra, size := u.File.reader()
+	rep, err := pades.Verify(ctx, ra, size, s.d.Verify)
 	if err != nil {
 		return nil, nil, esign.E(op, err)
 	}

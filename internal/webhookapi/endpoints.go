@@ -3,8 +3,9 @@ package webhookapi
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"esign/internal/docstore"
 	"esign/internal/esign"
 	"esign/internal/offers"
 	"esign/internal/pades"
@@ -22,7 +24,9 @@ type Service interface {
 	UploadOffer(ctx context.Context, u offers.Upload) (*esign.Offer, []*esign.Document, error)
 	RevokeOffer(ctx context.Context, customerRef, offerID, reason string) (*esign.Offer, error)
 	UploadContract(ctx context.Context, u offers.ContractUpload) (*esign.Contract, *pades.Report, error)
-	Verify(ctx context.Context, data []byte) (*pades.Report, error)
+	Verify(ctx context.Context, f offers.File) (*pades.Report, error)
+	// Spool starts a file of an upload received as a stream.
+	Spool(ctx context.Context) (*docstore.Pending, error)
 	BootstrapCustomer(ctx context.Context, n offers.NewCustomer) (*esign.Customer, error)
 	SendAssociationToken(ctx context.Context, customerRef string) error
 	ApproveCustomer(ctx context.Context, customerRef string) (*esign.Customer, error)
@@ -70,60 +74,80 @@ type DocumentJSON struct {
 	Content string `json:"content_base64"`
 }
 
-// ParseUpload decodes an upload body of the content type (application/json
-// or multipart/form-data).
-func ParseUpload(contentType string, body []byte) (offers.Upload, error) {
+// ReadUpload decodes an upload body of the content type (application/json
+// or multipart/form-data) as it is read: the documents' bytes go to spools
+// (base64 decoded), only the other fields are kept in memory.
+func ReadUpload(contentType string, body io.Reader, spool spoolFunc) (offers.Upload, error) {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		return offers.Upload{}, bad("content_type", "Content-Type must be application/json or multipart/form-data")
 	}
+	spool = limitedSpools(spool)
 	switch mt {
 	case "application/json":
+		j, err := spoolJSON(body, spool, blobPath{"documents", "[]", "content_base64"})
+		if err != nil {
+			return offers.Upload{}, err
+		}
 		var req UploadRequest
-		if err := decodeJSON(body, &req); err != nil {
+		if err := decodeJSON(j.skeleton, &req); err != nil {
 			return offers.Upload{}, err
 		}
 		u := offers.Upload{CustomerRef: req.CustomerRef, ExternalRef: req.ExternalRef, Title: req.Title,
 			Description: req.Description, ExpiresAt: req.ExpiresAt, Channel: offers.Channel(req.Channel)}
 		for i, d := range req.Documents {
-			data, err := base64.StdEncoding.DecodeString(d.Content)
+			f, err := j.file(d.Name, d.Content, "documents["+strconv.Itoa(i)+"].content_base64")
 			if err != nil {
-				return offers.Upload{}, bad("invalid_base64", "documents["+strconv.Itoa(i)+"].content_base64 is not standard base64")
+				return offers.Upload{}, err
 			}
-			u.Files = append(u.Files, offers.File{Name: d.Name, Data: data})
+			u.Files = append(u.Files, f)
 		}
 		return u, nil
 	case "multipart/form-data":
-		return parseMultipart(body, params["boundary"])
+		return readMultipart(body, params["boundary"], spool)
 	}
 	return offers.Upload{}, bad("content_type", "Content-Type must be application/json or multipart/form-data")
 }
 
-// parseMultipart reads the form fields and the "document" file parts.
-func parseMultipart(body []byte, boundary string) (offers.Upload, error) {
+// readMultipart reads the form fields and the "document" file parts,
+// streaming the files into spools.
+func readMultipart(body io.Reader, boundary string, spool spoolFunc) (offers.Upload, error) {
 	if boundary == "" {
 		return offers.Upload{}, bad("content_type", "the multipart Content-Type has no boundary")
 	}
+	malformed := bad("invalid_multipart", "the multipart body is malformed")
 	var u offers.Upload
-	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	fields := 0
+	mr := multipart.NewReader(body, boundary)
 	for {
 		p, err := mr.NextPart()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return offers.Upload{}, bad("invalid_multipart", "the multipart body is malformed")
-		}
-		data, err := io.ReadAll(p)
-		if err != nil {
-			return offers.Upload{}, bad("invalid_multipart", "the multipart body is malformed")
+			return offers.Upload{}, malformed
 		}
 		if p.FileName() != "" || p.FormName() == "document" {
+			sp, err := spoolAll(spool, p)
+			var re readError
+			if errors.As(err, &re) {
+				return offers.Upload{}, malformed
+			}
+			if err != nil {
+				return offers.Upload{}, err
+			}
 			if p.FormName() != "document" {
 				return offers.Upload{}, bad("invalid_multipart", "files must be sent in parts named document")
 			}
-			u.Files = append(u.Files, offers.File{Name: p.FileName(), Data: data})
+			u.Files = append(u.Files, offers.File{Name: p.FileName(), Content: sp})
 			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(p, int64(maxFields-fields)+1))
+		if err != nil {
+			return offers.Upload{}, malformed
+		}
+		if fields += len(data); fields > maxFields {
+			return offers.Upload{}, bad("invalid_multipart", "the form fields are larger than "+strconv.Itoa(maxFields)+" bytes")
 		}
 		v := string(data)
 		switch p.FormName() {
@@ -148,6 +172,47 @@ func parseMultipart(body []byte, boundary string) (offers.Upload, error) {
 		}
 	}
 	return u, nil
+}
+
+// readError is a failure to read what spoolAll was to store.
+type readError struct{ err error }
+
+func (e readError) Error() string { return e.err.Error() }
+func (e readError) Unwrap() error { return e.err }
+
+// spoolAll writes everything r holds into a new spool and closes it.
+// Errors: readError (reading r failed), the spool's errors.
+func spoolAll(spool spoolFunc, r io.Reader) (Spool, error) {
+	sp, err := spool()
+	if err != nil {
+		return nil, err
+	}
+	w := writeErr{w: sp}
+	if _, err := io.Copy(&w, r); err != nil {
+		if w.err != nil {
+			return nil, esign.E("webhookapi.spoolAll", fmt.Errorf("store a file: %w", w.err))
+		}
+		return nil, readError{err}
+	}
+	if err := sp.Close(); err != nil {
+		return nil, esign.E("webhookapi.spoolAll", fmt.Errorf("store a file: %w", err))
+	}
+	return sp, nil
+}
+
+// writeErr remembers the error of its writer (a spool's, unlike the
+// body's read errors).
+type writeErr struct {
+	w   io.Writer
+	err error
+}
+
+func (w *writeErr) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
 }
 
 // OfferJSON is an offer in responses.
@@ -178,16 +243,18 @@ func offerJSON(o *esign.Offer, docs []*esign.Document) OfferJSON {
 	return out
 }
 
-func (h *handler) offerUpload(ctx context.Context, r *http.Request, body []byte) (int, any, error) {
-	u, err := ParseUpload(r.Header.Get("Content-Type"), body)
+func (h *handler) offerUpload(_ context.Context, r *http.Request, body io.Reader, spool spoolFunc) (runFunc, error) {
+	u, err := ReadUpload(r.Header.Get("Content-Type"), body, spool)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	o, docs, err := h.svc.UploadOffer(ctx, u)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusCreated, offerJSON(o, docs), nil
+	return func(ctx context.Context) (int, any, error) {
+		o, docs, err := h.svc.UploadOffer(ctx, u)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, offerJSON(o, docs), nil
+	}, nil
 }
 
 type revokeRequest struct {
@@ -212,27 +279,43 @@ type verifyRequest struct {
 	Content string `json:"content_base64"`
 }
 
-func (h *handler) signatureVerify(ctx context.Context, r *http.Request, body []byte) (int, any, error) {
-	data := body
-	switch mt, _ := mediaType(r); mt {
-	case "application/pdf":
-	case "application/json":
-		var req verifyRequest
-		if err := decodeJSON(body, &req); err != nil {
+func (h *handler) signatureVerify(_ context.Context, r *http.Request, body io.Reader, spool spoolFunc) (runFunc, error) {
+	f, err := readVerify(r.Header.Get("Content-Type"), body, spool)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) (int, any, error) {
+		rep, err := h.svc.Verify(ctx, f)
+		if err != nil {
 			return 0, nil, err
 		}
-		var err error
-		if data, err = base64.StdEncoding.DecodeString(req.Content); err != nil {
-			return 0, nil, bad("invalid_base64", "content_base64 is not standard base64")
+		return http.StatusOK, rep, nil
+	}, nil
+}
+
+// readVerify reads the PDF of POST /signature/verify (application/pdf,
+// or JSON with content_base64) into a spool.
+func readVerify(contentType string, body io.Reader, spool spoolFunc) (offers.File, error) {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch mt {
+	case "application/pdf":
+		sp, err := spoolAll(spool, body)
+		if err != nil {
+			return offers.File{}, err
 		}
-	default:
-		return 0, nil, bad("content_type", "Content-Type must be application/pdf or application/json")
+		return offers.File{Content: sp}, nil
+	case "application/json":
+		j, err := spoolJSON(body, spool, blobPath{"content_base64"})
+		if err != nil {
+			return offers.File{}, err
+		}
+		var req verifyRequest
+		if err := decodeJSON(j.skeleton, &req); err != nil {
+			return offers.File{}, err
+		}
+		return j.file("", req.Content, "content_base64")
 	}
-	rep, err := h.svc.Verify(ctx, data)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, rep, nil
+	return offers.File{}, bad("content_type", "Content-Type must be application/pdf or application/json")
 }
 
 type bootstrapRequest struct {
@@ -302,27 +385,32 @@ type contractRequest struct {
 	Document    DocumentJSON `json:"document"`
 }
 
-// ParseContract decodes a contract upload (application/json or
-// multipart/form-data with exactly one "document" part).
-func ParseContract(contentType string, body []byte) (offers.ContractUpload, error) {
+// ReadContract decodes a contract upload (application/json or
+// multipart/form-data with exactly one "document" part) as it is read,
+// the document into a spool.
+func ReadContract(contentType string, body io.Reader, spool spoolFunc) (offers.ContractUpload, error) {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		return offers.ContractUpload{}, bad("content_type", "Content-Type must be application/json or multipart/form-data")
 	}
+	spool = limitedSpools(spool)
 	switch mt {
 	case "application/json":
-		var req contractRequest
-		if err := decodeJSON(body, &req); err != nil {
+		j, err := spoolJSON(body, spool, blobPath{"document", "content_base64"})
+		if err != nil {
 			return offers.ContractUpload{}, err
 		}
-		data, err := base64.StdEncoding.DecodeString(req.Document.Content)
-		if err != nil {
-			return offers.ContractUpload{}, bad("invalid_base64", "document.content_base64 is not standard base64")
+		var req contractRequest
+		if err := decodeJSON(j.skeleton, &req); err != nil {
+			return offers.ContractUpload{}, err
 		}
-		return offers.ContractUpload{CustomerRef: req.CustomerRef, ExternalRef: req.ExternalRef, Title: req.Title,
-			File: offers.File{Name: req.Document.Name, Data: data}}, nil
+		f, err := j.file(req.Document.Name, req.Document.Content, "document.content_base64")
+		if err != nil {
+			return offers.ContractUpload{}, err
+		}
+		return offers.ContractUpload{CustomerRef: req.CustomerRef, ExternalRef: req.ExternalRef, Title: req.Title, File: f}, nil
 	case "multipart/form-data":
-		u, err := parseMultipart(body, params["boundary"])
+		u, err := readMultipart(body, params["boundary"], spool)
 		if err != nil {
 			return offers.ContractUpload{}, err
 		}
@@ -348,17 +436,19 @@ type ContractJSON struct {
 	Report      *pades.Report `json:"report"`
 }
 
-func (h *handler) contractUpload(ctx context.Context, r *http.Request, body []byte) (int, any, error) {
-	u, err := ParseContract(r.Header.Get("Content-Type"), body)
+func (h *handler) contractUpload(_ context.Context, r *http.Request, body io.Reader, spool spoolFunc) (runFunc, error) {
+	u, err := ReadContract(r.Header.Get("Content-Type"), body, spool)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	c, rep, err := h.svc.UploadContract(ctx, u)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusCreated, ContractJSON{ID: c.ID, CustomerID: c.CustomerID, ExternalRef: c.ExternalRef, Title: c.Title,
-		Status: string(c.Status), SignedAt: c.SignedAt, Report: rep}, nil
+	return func(ctx context.Context) (int, any, error) {
+		c, rep, err := h.svc.UploadContract(ctx, u)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, ContractJSON{ID: c.ID, CustomerID: c.CustomerID, ExternalRef: c.ExternalRef, Title: c.Title,
+			Status: string(c.Status), SignedAt: c.SignedAt, Report: rep}, nil
+	}, nil
 }
 
 // notificationRequest is the JSON form of POST /app/notification.

@@ -12,6 +12,7 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -65,6 +66,10 @@ type Config struct {
 	// not each process's. Default: an in-memory counter of this process.
 	Failures FailureCounter
 	Now      func() time.Time // default time.Now
+	// MaxConcurrentUploads caps the uploads (offer and contract uploads,
+	// signature verification) received at once; one more gets 503 with
+	// Retry-After. Default 8.
+	MaxConcurrentUploads int
 	// DevInbox, when set, serves GET /dev/inbox: the development inbox,
 	// read only, behind its own Basic-auth credentials. Set it only
 	// where notifications go to the inbox (development, CI).
@@ -85,12 +90,19 @@ var (
 )
 
 type handler struct {
-	svc  Service
-	idem IdempotencyStore
-	log  *slog.Logger
-	cfg  Config
-	mux  *http.ServeMux
+	svc     Service
+	idem    IdempotencyStore
+	log     *slog.Logger
+	cfg     Config
+	mux     *http.ServeMux
+	uploads chan struct{} // a slot per upload being received
 }
+
+// maxSmallBody caps the body of the endpoints that take no file.
+const maxSmallBody = 1 << 20
+
+// uploadRetryAfter is what a refused upload is told to wait.
+const uploadRetryAfter = 2 * time.Second
 
 // New returns the handler. Endpoints that are disabled answer 404 like
 // unknown paths.
@@ -101,20 +113,25 @@ func New(svc Service, idem IdempotencyStore, log *slog.Logger, cfg Config) http.
 	if cfg.Failures == nil {
 		cfg.Failures = notify.NewMemoryLimiter(cfg.Now)
 	}
-	h := &handler{svc: svc, idem: idem, log: log, cfg: cfg, mux: http.NewServeMux()}
+	if cfg.MaxConcurrentUploads <= 0 {
+		cfg.MaxConcurrentUploads = 8
+	}
+	h := &handler{svc: svc, idem: idem, log: log, cfg: cfg, mux: http.NewServeMux(),
+		uploads: make(chan struct{}, cfg.MaxConcurrentUploads)}
 	routes := map[string]endpointFunc{
 		"/offer/upload":                    h.offerUpload,
-		"/offer/revoke":                    h.offerRevoke,
+		"/offer/revoke":                    small(h.offerRevoke),
 		"/contract/upload":                 h.contractUpload,
 		"/signature/verify":                h.signatureVerify,
-		"/customer/bootstrap":              h.customerBootstrap,
-		"/customer/send-association-token": h.customerAssociation,
-		"/customer/approve":                h.customerApprove,
-		"/app/notification":                h.appNotification,
+		"/customer/bootstrap":              small(h.customerBootstrap),
+		"/customer/send-association-token": small(h.customerAssociation),
+		"/customer/approve":                small(h.customerApprove),
+		"/app/notification":                small(h.appNotification),
 	}
+	uploads := map[string]bool{"/offer/upload": true, "/contract/upload": true, "/signature/verify": true}
 	for _, e := range cfg.Endpoints {
 		if fn := routes[e.Path]; fn != nil && e.User != "" && e.Password != "" {
-			h.mux.Handle("POST "+e.Path, h.endpoint(e.Path, e.User, e.Password, fn))
+			h.mux.Handle("POST "+e.Path, h.endpoint(e.Path, e.User, e.Password, uploads[e.Path], fn))
 		}
 	}
 	if in := cfg.DevInbox; in != nil && in.Store != nil && in.User != "" && in.Password != "" {
@@ -130,9 +147,25 @@ func New(svc Service, idem IdempotencyStore, log *slog.Logger, cfg Config) http.
 	return h.mux
 }
 
-// endpointFunc handles one request whose body is read; it returns the
-// status and the JSON body of the success.
-type endpointFunc func(ctx context.Context, r *http.Request, body []byte) (int, any, error)
+// endpointFunc reads the request body as it arrives (files go to spools)
+// and returns what runs the request once its idempotency is settled, or
+// the refusal of the body.
+type endpointFunc func(ctx context.Context, r *http.Request, body io.Reader, spool spoolFunc) (runFunc, error)
+
+// runFunc performs a read request; it returns the status and the JSON
+// body of the success.
+type runFunc func(ctx context.Context) (int, any, error)
+
+// small adapts an endpoint that takes a small body in memory.
+func small(fn func(ctx context.Context, r *http.Request, body []byte) (int, any, error)) endpointFunc {
+	return func(_ context.Context, r *http.Request, body io.Reader, _ spoolFunc) (runFunc, error) {
+		b, err := io.ReadAll(body)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) (int, any, error) { return fn(ctx, r, b) }, nil
+	}
+}
 
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -149,21 +182,88 @@ func digest(s string) []byte {
 	return d[:]
 }
 
-func (h *handler) endpoint(path, user, pw string, fn endpointFunc) http.Handler {
+func (h *handler) endpoint(path, user, pw string, upload bool, fn endpointFunc) http.Handler {
+	limit := h.cfg.MaxBodyBytes
+	if !upload {
+		limit = min(limit, maxSmallBody)
+	}
 	return h.authorized(user, pw, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(w, r, h.cfg.MaxBodyBytes)
-		if err != nil {
-			httpkit.WriteError(w, r, h.log, err)
+		if upload {
+			select {
+			case h.uploads <- struct{}{}:
+				defer func() { <-h.uploads }()
+			default:
+				httpkit.WriteError(w, r, h.log, &esign.Error{Op: "webhookapi.upload", Kind: esign.Unavailable, Code: "busy",
+					Msg: "too many uploads at once; retry later", RetryAfter: uploadRetryAfter})
+				return
+			}
+		}
+		ctx := r.Context()
+		spools := &spoolSet{start: func() (Spool, error) {
+			p, err := h.svc.Spool(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return p, nil
+		}}
+		defer spools.discard()
+		hash := sha256.New()
+		hash.Write([]byte(r.Header.Get("Content-Type") + "\n"))
+		body := &readErr{r: http.MaxBytesReader(w, r.Body, limit)}
+		run, perr := fn(ctx, r, io.TeeReader(body, hash), spools.new)
+		// The rest of the body (after a refusal, an epilogue) counts to
+		// the limit and to the request's hash.
+		io.Copy(hash, body)
+		if body.err != nil {
+			httpkit.WriteError(w, r, h.log, bodyError(body.err, limit))
 			return
+		}
+		if run == nil && perr == nil {
+			perr = esign.E("webhookapi.endpoint", esign.Internal, "the endpoint returned nothing to run")
 		}
 		key := r.Header.Get("Idempotency-Key")
 		if key == "" {
-			rec := h.run(r, body, fn)
-			rec.writeTo(w)
+			h.run(r, run, perr).writeTo(w)
 			return
 		}
-		h.idempotent(w, r, path, key, body, fn)
+		h.idempotent(w, r, path, key, hex.EncodeToString(hash.Sum(nil)), run, perr)
 	}))
+}
+
+// spoolSet starts spools and discards, at the end of the request, every
+// one the service did not commit.
+type spoolSet struct {
+	start  spoolFunc
+	spools []Spool
+}
+
+func (s *spoolSet) new() (Spool, error) {
+	sp, err := s.start()
+	if err != nil {
+		return nil, err
+	}
+	s.spools = append(s.spools, sp)
+	return sp, nil
+}
+
+func (s *spoolSet) discard() {
+	for _, sp := range s.spools {
+		sp.Discard()
+	}
+}
+
+// readErr keeps the first error of reading the body other than io.EOF.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErr) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
 
 // authorized passes requests with the Basic-auth credentials user:pw to
@@ -201,27 +301,21 @@ func (h *handler) authorized(user, pw string, next http.Handler) http.Handler {
 	})
 }
 
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+// bodyError is the answer to a body that could not be read.
+func bodyError(err error, limit int64) error {
 	const op = "webhookapi.readBody"
-	var buf bytes.Buffer
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, esign.WithCode(op, esign.Invalid, "body_too_large", "the request body is larger than "+strconv.FormatInt(limit, 10)+" bytes")
+		return esign.WithCode(op, esign.Invalid, "body_too_large", "the request body is larger than "+strconv.FormatInt(limit, 10)+" bytes")
 	}
-	if err != nil {
-		return nil, esign.E(op, esign.Invalid, "cannot read the request body", err)
-	}
-	return buf.Bytes(), nil
+	return esign.E(op, esign.Invalid, "cannot read the request body", err)
 }
 
 // idempotent runs fn once per (endpoint, key): a retry with the same body
 // gets the first response again, a retry with another body 422, and a
 // retry while the first still runs 409.
-func (h *handler) idempotent(w http.ResponseWriter, r *http.Request, path, key string, body []byte, fn endpointFunc) {
+func (h *handler) idempotent(w http.ResponseWriter, r *http.Request, path, key, hash string, run runFunc, perr error) {
 	const op = "webhookapi.idempotent"
-	sum := sha256.Sum256(append([]byte(r.Header.Get("Content-Type")+"\n"), body...))
-	hash := hex.EncodeToString(sum[:])
 	ctx := r.Context()
 	prev, first, err := h.idem.BeginIdempotent(ctx, path, key, hash)
 	if err != nil {
@@ -244,7 +338,7 @@ func (h *handler) idempotent(w http.ResponseWriter, r *http.Request, path, key s
 		}
 		return
 	}
-	rec := h.run(r, body, fn)
+	rec := h.run(r, run, perr)
 	// A server-side failure may go away: the retry runs again. Everything
 	// else (success, a refused request) is the answer to every retry.
 	sctx := context.WithoutCancel(ctx)
@@ -258,10 +352,15 @@ func (h *handler) idempotent(w http.ResponseWriter, r *http.Request, path, key s
 	rec.writeTo(w)
 }
 
-// run calls fn and records its response.
-func (h *handler) run(r *http.Request, body []byte, fn endpointFunc) *recorder {
+// run calls run, unless the body was refused (perr), and records the
+// response.
+func (h *handler) run(r *http.Request, run runFunc, perr error) *recorder {
 	rec := &recorder{header: http.Header{}}
-	status, v, err := fn(r.Context(), r, body)
+	if perr != nil {
+		httpkit.WriteError(rec, r, h.log, perr)
+		return rec
+	}
+	status, v, err := run(r.Context())
 	if err != nil {
 		httpkit.WriteError(rec, r, h.log, err)
 		return rec

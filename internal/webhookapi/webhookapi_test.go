@@ -57,6 +57,12 @@ type env struct {
 // ones in disabled is enabled with user:pass.
 func newEnv(t *testing.T, driver string, disabled ...string) *env {
 	t.Helper()
+	return newEnvWith(t, driver, nil, disabled...)
+}
+
+// newEnvWith is newEnv with changes to the handler's configuration.
+func newEnvWith(t *testing.T, driver string, change func(*Config), disabled ...string) *env {
+	t.Helper()
 	ce := customerstest.New(t, customerstest.OpenDB(t, driver), nil, customers.Config{}, nil)
 	svc, err := offers.New(offers.Deps{DB: ce.DB, Docs: ce.Docs, Queue: ce.Queue, Customers: ce.Svc, Now: ce.Clock.Now})
 	if err != nil {
@@ -72,8 +78,11 @@ func newEnv(t *testing.T, driver string, disabled ...string) *env {
 		}
 		eps = append(eps, e)
 	}
-	h := New(svc, svc, slog.New(slog.DiscardHandler), Config{Endpoints: eps, MaxBodyBytes: 4 << 20, AuthFailures: 5,
-		AuthWindow: 10 * time.Minute, Now: ce.Clock.Now})
+	cfg := Config{Endpoints: eps, MaxBodyBytes: 4 << 20, AuthFailures: 5, AuthWindow: 10 * time.Minute, Now: ce.Clock.Now}
+	if change != nil {
+		change(&cfg)
+	}
+	h := New(svc, svc, slog.New(slog.DiscardHandler), cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &env{Env: ce, srv: srv}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/big"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"esign/internal/esigntest"
 	"esign/internal/jobs"
 	"esign/internal/notify"
+	"esign/internal/offers"
 	"esign/internal/sqlstore"
 )
 
@@ -69,6 +71,13 @@ func (r *Recorder) Last(tb testing.TB, k notify.Kind) jobs.Notification {
 	}
 	tb.Fatalf("no %s notification was enqueued", k)
 	return jobs.Notification{}
+}
+
+// All returns every notification enqueued so far.
+func (r *Recorder) All() []jobs.Notification {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.ns)
 }
 
 // Count returns how many notifications of the kind were enqueued.
@@ -161,7 +170,8 @@ func New(tb testing.TB, db *sqlstore.DB, sessions customers.SessionStore, cfg cu
 	cfg.CodeKey = bytes.Repeat([]byte{7}, 32)
 	cfg.Now = clock.Now
 	rec := &Recorder{Q: q}
-	deps := customers.Deps{DB: db, Queue: rec, Sessions: sessions, Limiter: notify.NewMemoryLimiter(clock.Now), TSA: tsa, Docs: docs}
+	deps := customers.Deps{DB: db, Queue: rec, Sessions: sessions, Limiter: notify.NewMemoryLimiter(clock.Now), TSA: tsa, Docs: docs,
+		Approved: &offers.Held{Queue: rec, Now: clock.Now}}
 	for _, o := range opts {
 		o(&deps)
 	}
