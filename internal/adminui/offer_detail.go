@@ -1,42 +1,66 @@
 package adminui
 
 import (
-	"io"
-	"mime"
 	"net/http"
-	"strconv"
 
+	"esign/internal/esign"
 	"esign/internal/operators"
 )
+
+type offerData struct {
+	*operators.OfferDetail
+	CanWrite  bool // revoke, resend
+	CanVerify bool // verify the sealed contract
+	Waiting   bool // the offer waits for the customer: its notification may be sent again
+	// Seals are the sealed contract's PDFs with their PAdES level.
+	Seals []seal
+}
+
+// seal is a sealed contract document and what its verification found.
+type seal struct {
+	Doc   *esign.Document
+	Level string // "" when no signature reaches a baseline level
+	Valid bool
+	Error string // the verification failed (e.g. the bytes were deleted)
+}
 
 func (u *UI) offerDetail(w http.ResponseWriter, r *http.Request, p *operators.Principal) error {
 	d, err := u.svc.Offer(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	return u.ui.Render(w, r, http.StatusOK, "offer_detail.html", pageOf(p, "offer.title", "offers", d, d.Offer.Title))
+	data := offerData{OfferDetail: d, CanWrite: p.Can(esign.PermOfferWrite), CanVerify: p.Can(esign.PermSignatureVerify)}
+	switch d.Offer.State {
+	case esign.OfferCreated, esign.OfferNotified, esign.OfferOpened:
+		data.Waiting = true
+	}
+	for _, doc := range d.ContractDocuments {
+		sl := seal{Doc: doc}
+		_, rep, err := u.svc.VerifyOfferDocument(r.Context(), d.Offer.ID, doc.ID)
+		switch {
+		case err != nil:
+			sl.Error = u.errorText(r, err)
+		default:
+			sl.Valid = rep.Valid()
+			for _, sig := range rep.Signatures {
+				if sig.Type == "signature" {
+					sl.Level = sig.Level // the bank's seal; a later document time-stamp does not change it
+				}
+			}
+		}
+		data.Seals = append(data.Seals, sl)
+	}
+	return u.ui.Render(w, r, http.StatusOK, "offer_detail.html", pageOf(p, "offer.title", "offers", data, d.Offer.Title))
 }
 
 // documentDownload sends a document of the offer (or of its sealed
-// contract) as an attachment.
+// contract): an attachment, or inline for the in-page viewer.
 func (u *UI) documentDownload(w http.ResponseWriter, r *http.Request, p *operators.Principal) error {
 	doc, rc, err := u.svc.OpenDocument(r.Context(), r.PathValue("id"), r.PathValue("doc"))
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	h := w.Header()
-	ct := doc.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	h.Set("Content-Type", ct)
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": doc.Name}))
-	h.Set("Content-Length", strconv.FormatInt(doc.Size, 10))
-	h.Set("Cache-Control", "no-store")
-	_, err = io.Copy(w, rc)
-	if err != nil {
-		u.log.Warn("document download interrupted", "document", doc.ID, "err", err)
-	}
+	u.send(w, r, doc, rc)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"slices"
 	"time"
 
 	"esign/internal/esign"
@@ -129,15 +130,11 @@ func (s *Service) ListOffers(ctx context.Context, q OfferQuery) (*OfferPage, err
 		last := offers[limit-1]
 		page.Next = esign.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
-	customers := map[string]*esign.Customer{}
+	customers := customerCache{s: s}
 	for _, o := range offers {
-		c, ok := customers[o.CustomerID]
-		if !ok {
-			c, err = s.d.DB.GetCustomer(ctx, o.CustomerID)
-			if err != nil && !esign.IsKind(err, esign.NotFound) {
-				return nil, esign.E(op, err)
-			}
-			customers[o.CustomerID] = c
+		c, err := customers.get(ctx, o.CustomerID)
+		if err != nil {
+			return nil, esign.E(op, err)
 		}
 		page.Rows = append(page.Rows, OfferRow{Offer: o, Customer: c})
 	}
@@ -240,25 +237,7 @@ func (s *Service) OpenDocument(ctx context.Context, offerID, documentID string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	var doc *esign.Document
-	for _, x := range d.Documents {
-		if x.ID == documentID {
-			doc = x
-		}
-	}
-	for _, x := range d.ContractDocuments {
-		if x.ID == documentID {
-			doc = x
-		}
-	}
-	if doc == nil || !doc.DeletedAt.IsZero() || s.d.Docs == nil {
-		return nil, nil, esign.E(op, esign.NotFound, "document not found")
-	}
-	rc, err := s.d.Docs.Open(ctx, doc.StorageKey)
-	if err != nil {
-		return nil, nil, esign.E(op, err)
-	}
-	return doc, rc, nil
+	return s.open(ctx, op, append(slices.Clip(d.Documents), d.ContractDocuments...), documentID)
 }
 
 // CustomerQuery selects customers for the list page.
@@ -312,4 +291,22 @@ func (s *Service) Inbox(ctx context.Context, f inbox.Filter) ([]inbox.Message, e
 		return nil, esign.E("operators.Inbox", esign.NotFound, "this deployment has no development inbox")
 	}
 	return s.d.Inbox.ListInboxMessages(ctx, f)
+}
+
+// DocumentName is the name of the offer's document an activity's detail
+// names ({"document_id": …}), "" when it names none of them: the timeline
+// shows which document was read.
+func (d *OfferDetail) DocumentName(activityDetail string) string {
+	var v struct {
+		DocumentID string `json:"document_id"`
+	}
+	if json.Unmarshal([]byte(activityDetail), &v) != nil || v.DocumentID == "" {
+		return ""
+	}
+	for _, doc := range d.Documents {
+		if doc.ID == v.DocumentID {
+			return doc.Name
+		}
+	}
+	return ""
 }
