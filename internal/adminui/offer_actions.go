@@ -44,6 +44,9 @@ func (u *UI) offerCreate(w http.ResponseWriter, r *http.Request, p *operators.Pr
 			}
 		}
 	}
+	if esign.IsKind(err, esign.Conflict) {
+		err = esign.WithCode("adminui.offers", esign.Conflict, "offer_reference_taken", "the customer already has an offer with this reference")
+	}
 	if k := esign.ErrorKind(err); k != esign.Invalid && k != esign.NotFound && k != esign.Conflict && k != esign.Forbidden {
 		return err
 	}
