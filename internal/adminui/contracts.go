@@ -4,7 +4,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -40,17 +39,7 @@ func (u *UI) contractList(w http.ResponseWriter, r *http.Request, p *operators.P
 		return err
 	}
 	d := contractListData{Q: f, Statuses: contractStatuses, Page: page, Filtered: f != contractForm{}}
-	link := url.Values{}
-	for k, v := range map[string]string{"customer": f.Customer, "ref": f.Reference, "status": f.Status} {
-		if v != "" {
-			link.Set(k, v)
-		}
-	}
-	d.FirstHref = "/contracts?" + link.Encode()
-	if !page.Next.IsZero() {
-		link.Set("after", formatCursor(page.Next))
-		d.NextHref = "/contracts?" + link.Encode()
-	}
+	d.FirstHref, d.NextHref = pageLinks("/contracts", page.Next, map[string]string{"customer": f.Customer, "ref": f.Reference, "status": f.Status})
 	return u.page(w, r, p, "contract_list.html", "contracts.title", "contracts", d)
 }
 

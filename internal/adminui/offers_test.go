@@ -204,12 +204,26 @@ func TestOfferActions(t *testing.T) {
 		}
 	}
 
+	// An offer the customer is signing waits for nobody: no resend.
+	y := e.Offer(t, cust.ID, "Y")
+	y, _ = e.DB.UpdateOfferState(ctx, y.ID, y.Version, esign.OfferOpened, "")
+	if _, err := e.DB.UpdateOfferState(ctx, y.ID, y.Version, esign.OfferSigning, ""); err != nil {
+		t.Fatal(err)
+	}
+	before := e.Queue.Count(notify.OfferAvailable)
+	if resp, _ := c.do("POST", "/offers/"+y.ID+"/resend", url.Values{}); resp.StatusCode != http.StatusSeeOther || e.Queue.Count(notify.OfferAvailable) != before {
+		t.Errorf("resend while signing: %d, %d notifications queued", resp.StatusCode, e.Queue.Count(notify.OfferAvailable)-before)
+	}
+	if _, page := c.do("GET", "/offers/"+y.ID, nil); !strings.Contains(page, "no longer in a state that allows this") {
+		t.Error("resend while signing: no refusal shown")
+	}
+
 	// Bulk: resend to b and x, then revoke b, x and the revoked a.
 	_, list := c.do("GET", "/offers", nil)
 	if !strings.Contains(list, `action="/offers/bulk"`) || !strings.Contains(list, `value="`+b.ID+`"`) {
 		t.Fatalf("offer list without the bulk form\n%s", list)
 	}
-	before := e.Queue.Count(notify.OfferAvailable)
+	before = e.Queue.Count(notify.OfferAvailable)
 	resp, _ = c.do("POST", "/offers/bulk", url.Values{"action": {"resend"}, "offer": {b.ID, x.ID}, "return": {"/offers?state=notified"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/offers?state=notified" {
 		t.Errorf("bulk resend: %d %q", resp.StatusCode, resp.Header.Get("Location"))

@@ -97,11 +97,7 @@ type OfferPage struct {
 // Invalid (unknown state).
 func (s *Service) ListOffers(ctx context.Context, q OfferQuery) (*OfferPage, error) {
 	const op = "operators.ListOffers"
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 25
-	}
-	limit = min(limit, 100)
+	limit := pageLimit(q.Limit)
 	f := esign.OfferFilter{ExternalRef: q.Reference, CreatedSince: q.From, CreatedBefore: q.To, After: q.After,
 		Page: esign.Page{Limit: limit + 1}}
 	if q.State != "" {
@@ -111,14 +107,14 @@ func (s *Service) ListOffers(ctx context.Context, q OfferQuery) (*OfferPage, err
 		f.States = []esign.OfferState{q.State}
 	}
 	if q.CustomerRef != "" {
-		cs, err := s.d.DB.ListCustomers(ctx, esign.CustomerFilter{ExternalRef: q.CustomerRef, Page: esign.Page{Limit: 1}})
+		id, err := s.customerIDByRef(ctx, q.CustomerRef)
 		if err != nil {
 			return nil, esign.E(op, err)
 		}
-		if len(cs) == 0 {
+		if id == "" {
 			return &OfferPage{}, nil
 		}
-		f.CustomerID = cs[0].ID
+		f.CustomerID = id
 	}
 	offers, err := s.d.DB.ListOffers(ctx, f)
 	if err != nil {
@@ -139,6 +135,24 @@ func (s *Service) ListOffers(ctx context.Context, q OfferQuery) (*OfferPage, err
 		page.Rows = append(page.Rows, OfferRow{Offer: o, Customer: c})
 	}
 	return page, nil
+}
+
+// pageLimit is a list page's size: default 25, at most 100.
+func pageLimit(limit int) int {
+	if limit <= 0 {
+		return 25
+	}
+	return min(limit, 100)
+}
+
+// customerIDByRef is the id of the customer with the external reference,
+// "" when there is none.
+func (s *Service) customerIDByRef(ctx context.Context, ref string) (string, error) {
+	cs, err := s.d.DB.ListCustomers(ctx, esign.CustomerFilter{ExternalRef: ref, Page: esign.Page{Limit: 1}})
+	if err != nil || len(cs) == 0 {
+		return "", err
+	}
+	return cs[0].ID, nil
 }
 
 // OfferDetail is everything the offer page shows.

@@ -128,11 +128,7 @@ type ContractPage struct {
 // Errors: Invalid (unknown status).
 func (s *Service) ListContracts(ctx context.Context, q ContractQuery) (*ContractPage, error) {
 	const op = "operators.ListContracts"
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 25
-	}
-	limit = min(limit, 100)
+	limit := pageLimit(q.Limit)
 	switch q.Status {
 	case "", esign.ContractActive, esign.ContractAcknowledged, esign.ContractRevoked:
 	default:
@@ -140,14 +136,14 @@ func (s *Service) ListContracts(ctx context.Context, q ContractQuery) (*Contract
 	}
 	f := esign.ContractFilter{ExternalRef: q.Reference, Status: q.Status, After: q.After, Page: esign.Page{Limit: limit + 1}}
 	if q.CustomerRef != "" {
-		cs, err := s.d.DB.ListCustomers(ctx, esign.CustomerFilter{ExternalRef: q.CustomerRef, Page: esign.Page{Limit: 1}})
+		id, err := s.customerIDByRef(ctx, q.CustomerRef)
 		if err != nil {
 			return nil, esign.E(op, err)
 		}
-		if len(cs) == 0 {
+		if id == "" {
 			return &ContractPage{}, nil
 		}
-		f.CustomerID = cs[0].ID
+		f.CustomerID = id
 	}
 	cs, err := s.d.DB.ListContracts(ctx, f)
 	if err != nil {

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,43 +11,14 @@ import (
 
 // seedContracts inserts n contracts (uploaded ones: no offer) spread over
 // 1,000 customers, one a minute back from now, in every status, each with
-// a reference, with multi-row INSERTs.
+// a reference.
 func seedContracts(b *testing.B, db *DB, n int) []*esign.Customer {
 	b.Helper()
-	ctx := context.Background()
-	var cs []*esign.Customer
-	for range 1000 {
-		cs = append(cs, mkCustomer(b, &db.store))
-	}
 	statuses := []esign.ContractStatus{esign.ContractActive, esign.ContractAcknowledged, esign.ContractAcknowledged, esign.ContractRevoked}
-	now := esign.Timestamp(time.Now())
-	const batch = 500
-	err := db.InTx(ctx, func(tx *Tx) error {
-		for start := 0; start < n; start += batch {
-			var q strings.Builder
-			q.WriteString(`INSERT INTO contract (id, customer_id, external_ref, title, status, signed_at, created_at, updated_at) VALUES `)
-			var args []any
-			for i := start; i < min(start+batch, n); i++ {
-				if i > start {
-					q.WriteString(", ")
-				}
-				q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
-				at := now.Add(-time.Duration(i) * time.Minute)
-				args = append(args, esign.NewID(), cs[i%len(cs)].ID, "K-"+strconv.Itoa(i), "Loan contract", statuses[i%len(statuses)], at, at, at)
-			}
-			if _, err := tx.exec(ctx, q.String(), args...); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := db.SQL().ExecContext(ctx, "ANALYZE"); err != nil {
-		b.Fatal(err)
-	}
-	return cs
+	return seedRows(b, db, n, `INSERT INTO contract (id, customer_id, external_ref, title, status, signed_at, created_at, updated_at) VALUES `,
+		func(i int, customer string, at time.Time) []any {
+			return []any{esign.NewID(), customer, "K-" + strconv.Itoa(i), "Loan contract", statuses[i%len(statuses)], at, at, at}
+		})
 }
 
 // BenchmarkContractList100k is the admin UI's contract list at 100,000
