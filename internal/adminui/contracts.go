@@ -9,6 +9,7 @@ import (
 
 	"esign/internal/esign"
 	"esign/internal/operators"
+	"esign/internal/pades"
 )
 
 type contractListData struct {
@@ -46,6 +47,7 @@ func (u *UI) contractList(w http.ResponseWriter, r *http.Request, p *operators.P
 type contractData struct {
 	*operators.ContractDetail
 	CanVerify bool
+	Seals     []seal // the documents with their PAdES level
 }
 
 // contractDetail shows a contract with its documents: viewable in the
@@ -55,8 +57,11 @@ func (u *UI) contractDetail(w http.ResponseWriter, r *http.Request, p *operators
 	if err != nil {
 		return err
 	}
-	return u.ui.Render(w, r, http.StatusOK, "contract.html",
-		pageOf(p, "contract.title", "contracts", contractData{d, p.Can(esign.PermSignatureVerify)}, d.Contract.Title))
+	data := contractData{ContractDetail: d, CanVerify: p.Can(esign.PermSignatureVerify)}
+	data.Seals = u.seals(r, d.Documents, func(docID string) (*esign.Document, *pades.Report, error) {
+		return u.svc.VerifyContractDocument(r.Context(), d.Contract.ID, docID)
+	})
+	return u.ui.Render(w, r, http.StatusOK, "contract.html", pageOf(p, "contract.title", "contracts", data, d.Contract.Title))
 }
 
 // contractDownload sends a document of the contract.

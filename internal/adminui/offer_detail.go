@@ -5,6 +5,7 @@ import (
 
 	"esign/internal/esign"
 	"esign/internal/operators"
+	"esign/internal/pades"
 )
 
 type offerData struct {
@@ -34,22 +35,9 @@ func (u *UI) offerDetail(w http.ResponseWriter, r *http.Request, p *operators.Pr
 	case esign.OfferCreated, esign.OfferNotified, esign.OfferOpened:
 		data.Waiting = true
 	}
-	for _, doc := range d.ContractDocuments {
-		sl := seal{Doc: doc}
-		_, rep, err := u.svc.VerifyOfferDocument(r.Context(), d.Offer.ID, doc.ID)
-		switch {
-		case err != nil:
-			sl.Error = u.errorText(r, err)
-		default:
-			sl.Valid = rep.Valid()
-			for _, sig := range rep.Signatures {
-				if sig.Type == "signature" {
-					sl.Level = sig.Level // the bank's seal; a later document time-stamp does not change it
-				}
-			}
-		}
-		data.Seals = append(data.Seals, sl)
-	}
+	data.Seals = u.seals(r, d.ContractDocuments, func(docID string) (*esign.Document, *pades.Report, error) {
+		return u.svc.VerifyOfferDocument(r.Context(), d.Offer.ID, docID)
+	})
 	return u.ui.Render(w, r, http.StatusOK, "offer_detail.html", pageOf(p, "offer.title", "offers", data, d.Offer.Title))
 }
 
@@ -63,4 +51,26 @@ func (u *UI) documentDownload(w http.ResponseWriter, r *http.Request, p *operato
 	defer rc.Close()
 	u.send(w, r, doc, rc)
 	return nil
+}
+
+// seals verifies each signed document with verify and tells its PAdES
+// level and verdict.
+func (u *UI) seals(r *http.Request, docs []*esign.Document, verify func(docID string) (*esign.Document, *pades.Report, error)) []seal {
+	var out []seal
+	for _, doc := range docs {
+		sl := seal{Doc: doc}
+		_, rep, err := verify(doc.ID)
+		if err != nil {
+			sl.Error = u.errorText(r, err)
+		} else {
+			sl.Valid = rep.Valid()
+			for _, sig := range rep.Signatures {
+				if sig.Type == "signature" {
+					sl.Level = sig.Level // the bank's seal; a later document time-stamp does not change it
+				}
+			}
+		}
+		out = append(out, sl)
+	}
+	return out
 }

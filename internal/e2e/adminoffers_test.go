@@ -61,7 +61,10 @@ func (p *pages) offersBackOffice(base, customerRef string, signed *demo.Result) 
 
 	// Revoke it.
 	webuitest.Do(t, ctx, "revoke the offer", chromedp.SendKeys(chromedp.ID("revoke-reason"), "Issued by mistake"),
-		chromedp.Click(chromedp.CSS(`#revoke-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+		chromedp.Click(chromedp.CSS(`#revoke-form button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("final-state")))
+	if got := p.text(".flash-success"); !strings.Contains(got, "revoked") {
+		t.Errorf("message after revoking %q", got)
+	}
 	if got := p.text("#offer-state"); got != "revoked" {
 		t.Errorf("state after revoking %q", got)
 	}
@@ -78,7 +81,10 @@ func (p *pages) offersBackOffice(base, customerRef string, signed *demo.Result) 
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/contracts/`+signed.ContractID+`"]`)))
 	p.check("contracts")
 	webuitest.Do(t, ctx, "open the contract", chromedp.Click(chromedp.CSS(`a[href="/contracts/`+signed.ContractID+`"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`main table .doc-actions`)))
+		chromedp.WaitVisible(chromedp.CSS(`#contract-docs .doc-actions`)))
+	if got := p.text("#contract-docs .seal-level"); !strings.HasPrefix(got, "PAdES B-") {
+		t.Errorf("contract page level %q", got)
+	}
 	p.check("contract")
 
 	// Verify the demo's sealed PDF uploaded on the verify page.
