@@ -46,8 +46,7 @@ func (u *UI) contractList(w http.ResponseWriter, r *http.Request, p *operators.P
 
 type contractData struct {
 	*operators.ContractDetail
-	CanVerify bool
-	Seals     []seal // the documents with their PAdES level
+	Seals sealTable // the documents with their PAdES level
 }
 
 // contractDetail shows a contract with its documents: viewable in the
@@ -57,10 +56,11 @@ func (u *UI) contractDetail(w http.ResponseWriter, r *http.Request, p *operators
 	if err != nil {
 		return err
 	}
-	data := contractData{ContractDetail: d, CanVerify: p.Can(esign.PermSignatureVerify)}
-	data.Seals = u.seals(r, d.Documents, func(docID string) (*esign.Document, *pades.Report, error) {
-		return u.svc.VerifyContractDocument(r.Context(), d.Contract.ID, docID)
-	})
+	base := "/contracts/" + d.Contract.ID
+	data := contractData{ContractDetail: d, Seals: sealTable{ID: "contract-docs", Caption: "offer.documents", HideCaption: true,
+		Seals: u.seals(r, p, base, base, d.Documents, func(docID string) (*esign.Document, *pades.Report, error) {
+			return u.svc.VerifyContractDocument(r.Context(), d.Contract.ID, docID)
+		})}}
 	return u.ui.Render(w, r, http.StatusOK, "contract.html", pageOf(p, "contract.title", "contracts", data, d.Contract.Title))
 }
 
