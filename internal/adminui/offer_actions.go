@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"esign/internal/esign"
+	"esign/internal/offers"
 	"esign/internal/operators"
 	"esign/internal/webui"
 )
@@ -32,16 +33,16 @@ func (u *UI) offerNewForm(w http.ResponseWriter, r *http.Request, p *operators.P
 // the reason.
 func (u *UI) offerCreate(w http.ResponseWriter, r *http.Request, p *operators.Principal) error {
 	f, err := parseOfferUpload(r.Header.Get("Content-Type"), r.Body)
+	var upload offers.Upload
 	if err == nil {
-		var up = f
+		upload, err = f.upload()
+	}
+	if err == nil {
 		var o *esign.Offer
-		upload, uerr := up.upload()
-		if err = uerr; err == nil {
-			if o, err = u.svc.CreateOffer(r.Context(), upload); err == nil {
-				r.SetPathValue("id", o.ID) // the audit entry names the new offer
-				u.ui.Redirect(w, r, "/offers/"+o.ID, &webui.Flash{Kind: webui.FlashSuccess, Key: "offer_new.done"})
-				return nil
-			}
+		if o, err = u.svc.CreateOffer(r.Context(), upload); err == nil {
+			r.SetPathValue("id", o.ID) // the audit entry names the new offer
+			u.ui.Redirect(w, r, "/offers/"+o.ID, &webui.Flash{Kind: webui.FlashSuccess, Key: "offer_new.done"})
+			return nil
 		}
 	}
 	if esign.IsKind(err, esign.Conflict) {

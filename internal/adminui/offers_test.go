@@ -118,6 +118,15 @@ func TestOfferUpload(t *testing.T) {
 		t.Errorf("audit %+v %v", logs, err)
 	}
 
+	// An upload may be larger than the UI's other requests (1 MiB).
+	resp, _ = c.upload("/offers/new", field("customer", cust.ExternalRef), field("title", "Large"), field("expires", day),
+		part{field: "document", file: "big.pdf", data: pdftest.MinimalPadded(1, 2<<20)})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a 2 MiB upload: %d", resp.StatusCode)
+	}
+	if n := e.Queue.Count(notify.OfferAvailable); n != 2 {
+		t.Errorf("%d offer-available notifications after two uploads", n)
+	}
 	small, err := adminui.New(e.Ops, slog.New(slog.DiscardHandler), adminui.Config{Version: "test", UploadMaxBytes: 64 << 10})
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +165,7 @@ func TestOfferUpload(t *testing.T) {
 			}
 		})
 	}
-	if n := e.Queue.Count(notify.OfferAvailable); n != 1 {
+	if n := e.Queue.Count(notify.OfferAvailable); n != 2 {
 		t.Errorf("refused uploads notified: %d notifications", n)
 	}
 }
