@@ -60,12 +60,15 @@ func (u *UI) offerCreate(w http.ResponseWriter, r *http.Request, p *operators.Pr
 }
 
 // errorText is an error's text for a form: the catalogue's
-// "error.code.<code>" when it has one, else the error's user-safe message
-// (in English) or the kind's text.
+// "upload.error.<code>" or "error.code.<code>" when it has one, else the
+// error's user-safe message (in English) or the kind's text.
 func (u *UI) errorText(r *http.Request, err error) string {
 	cat, lang := u.ui.Catalogue(), u.ui.Language(r)
-	if code := esign.ErrorCode(err); code != "" && cat.Has("error.code."+code) {
-		return cat.T(lang, "error.code."+code)
+	code := esign.ErrorCode(err)
+	for _, key := range []string{"upload.error." + code, "error.code." + code} {
+		if code != "" && cat.Has(key) {
+			return cat.T(lang, key)
+		}
 	}
 	if lang == "en" && esign.ErrorKind(err) != esign.Internal {
 		return esign.ErrorMessage(err)

@@ -142,7 +142,7 @@ func TestOfferUpload(t *testing.T) {
 		{"not a PDF", "", offerForm(cust.ExternalRef, day, part{field: "document", file: "a.pdf", data: []byte("hello")}), "not a readable PDF"},
 		{"no file", "", offerForm(cust.ExternalRef, day), "Choose a PDF"},
 		{"unknown customer", "", offerForm("NO-SUCH", day, part{field: "document", file: "a.pdf", data: pdftest.Minimal(1)}), "no customer with this reference"},
-		{"no date", "", append(offerForm(cust.ExternalRef, day)[:3], part{field: "document", file: "a.pdf", data: pdftest.Minimal(1)}), "expiry"},
+		{"no date", "", append(offerForm(cust.ExternalRef, day)[:3], part{field: "document", file: "a.pdf", data: pdftest.Minimal(1)}), "expiry day"},
 		{"unknown field", "", append(offerForm(cust.ExternalRef, day), field("evil", "1")), "unknown form field"},
 		{"reference taken", "", offerForm(cust.ExternalRef, day, part{field: "document", file: "a.pdf", data: pdftest.Minimal(1)}), "already has an offer with this reference"},
 		{"too large", smallSrv.URL, offerForm(cust.ExternalRef, day, part{field: "document", file: "big.pdf", data: pdftest.MinimalPadded(1, 100<<10)}), "larger than the upload limit"},
