@@ -17,9 +17,9 @@ cd "$(dirname "$0")/.."
 assets=(
   # axe-core: accessibility checks that the browser tests inject into every page (never served).
   "axe-core 4.14.1 internal/webui/webuitest/vendor/axe-core axe.min.js LICENSE"
-  # pdfjs-dist: renders the offer's PDFs in the customer UI (served from css's own origin, worker included),
-  # with the CMaps and standard fonts so that any text renders.
-  "pdfjs-dist 5.4.296 internal/customerui/static/vendor/pdfjs-dist LICENSE build/pdf.min.mjs build/pdf.worker.min.mjs cmaps/* standard_fonts/*"
+  # pdfjs-dist: renders the offer's PDFs in the customer UI and the admin UI (internal/webui's static files,
+  # served from each surface's own origin, worker included), with the CMaps and standard fonts so that any text renders.
+  "pdfjs-dist 5.4.296 internal/webui/static/vendor/pdfjs-dist LICENSE build/pdf.min.mjs build/pdf.worker.min.mjs cmaps/* standard_fonts/*"
 )
 
 tmp=$(mktemp -d)

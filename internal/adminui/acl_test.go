@@ -15,23 +15,34 @@ import (
 // every route, whether admin, operator and auditor may use it. A route
 // missing here, or a route without a permission, fails TestACL.
 var matrix = map[string]struct{ admin, operator, auditor bool }{
-	"GET /static/":                     {true, true, true},
-	"POST /language":                   {true, true, true},
-	"GET /signin":                      {true, true, true},
-	"POST /signin":                     {true, true, true},
-	"GET /signin/second-factor":        {true, true, true},
-	"POST /signin/second-factor":       {true, true, true},
-	"POST /signin/enrol":               {true, true, true},
-	"POST /signin/cancel":              {true, true, true},
-	"POST /signout":                    {true, true, true},
-	"POST /signout/everywhere":         {true, true, true},
-	"GET /{$}":                         {true, true, true},
-	"GET /offers":                      {true, true, true},
-	"GET /offers/{id}":                 {true, true, true},
-	"GET /offers/{id}/documents/{doc}": {true, true, true},
-	"GET /customers":                   {true, true, true},
-	"POST /customers/{id}/approve":     {true, true, false},
-	"GET /inbox":                       {true, true, false},
+	"GET /static/":                               {true, true, true},
+	"POST /language":                             {true, true, true},
+	"GET /signin":                                {true, true, true},
+	"POST /signin":                               {true, true, true},
+	"GET /signin/second-factor":                  {true, true, true},
+	"POST /signin/second-factor":                 {true, true, true},
+	"POST /signin/enrol":                         {true, true, true},
+	"POST /signin/cancel":                        {true, true, true},
+	"POST /signout":                              {true, true, true},
+	"POST /signout/everywhere":                   {true, true, true},
+	"GET /{$}":                                   {true, true, true},
+	"GET /offers":                                {true, true, true},
+	"GET /offers/new":                            {true, true, false},
+	"POST /offers/new":                           {true, true, false},
+	"POST /offers/bulk":                          {true, true, false},
+	"GET /offers/{id}":                           {true, true, true},
+	"POST /offers/{id}/revoke":                   {true, true, false},
+	"POST /offers/{id}/resend":                   {true, true, false},
+	"GET /offers/{id}/documents/{doc}":           {true, true, true},
+	"GET /contracts":                             {true, true, true},
+	"GET /contracts/{id}":                        {true, true, true},
+	"GET /contracts/{id}/documents/{doc}":        {true, true, true},
+	"GET /contracts/{id}/documents/{doc}/verify": {true, true, false},
+	"GET /verify":                                {true, true, false},
+	"POST /verify":                               {true, true, false},
+	"GET /customers":                             {true, true, true},
+	"POST /customers/{id}/approve":               {true, true, false},
+	"GET /inbox":                                 {true, true, false},
 }
 
 func TestACL(t *testing.T) {
@@ -61,6 +72,8 @@ func TestACL(t *testing.T) {
 	cust := e.Customer(t, "Nagy Péter")
 	doc := e.Document(t, cust.ID, "offer.pdf", []byte("%PDF-1.7"))
 	offer := e.Offer(t, cust.ID, "Mortgage", doc.ID)
+	sealed := e.Document(t, cust.ID, "sealed.pdf", []byte("%PDF-1.7"))
+	contract := e.Contract(t, cust.ID, "Mortgage", sealed.ID)
 
 	for _, role := range []string{esign.RoleAdmin, esign.RoleOperator, esign.RoleAuditor} {
 		t.Run(role, func(t *testing.T) {
@@ -71,10 +84,14 @@ func TestACL(t *testing.T) {
 					c := e.signIn(t, role+"-"+esign.NewID()[30:], role)
 					pending := e.Customer(t, "Pending "+role)
 					method, path, _ := strings.Cut(pattern, " ")
-					path = strings.NewReplacer("{$}", "", "{doc}", doc.ID).Replace(path)
-					if strings.Contains(path, "/customers/") {
+					path = strings.NewReplacer("{$}", "").Replace(path)
+					switch {
+					case strings.HasPrefix(path, "/customers/"):
 						path = strings.Replace(path, "{id}", pending.ID, 1)
+					case strings.HasPrefix(path, "/contracts/"):
+						path = strings.NewReplacer("{id}", contract.ID, "{doc}", sealed.ID).Replace(path)
 					}
+					path = strings.Replace(path, "{doc}", doc.ID, 1)
 					path = strings.Replace(path, "{id}", offer.ID, 1)
 					if path == "/static/" {
 						path = "/static/webui.css"

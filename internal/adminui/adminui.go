@@ -17,7 +17,9 @@ import (
 	"esign/internal/esign"
 	"esign/internal/httpkit"
 	"esign/internal/notify/inbox"
+	"esign/internal/offers"
 	"esign/internal/operators"
+	"esign/internal/pades"
 	"esign/internal/webui"
 )
 
@@ -51,6 +53,16 @@ type Service interface {
 	ApproveCustomer(ctx context.Context, p *operators.Principal, customerID string) (*esign.Customer, error)
 	HasInbox() bool
 	Inbox(ctx context.Context, f inbox.Filter) ([]inbox.Message, error)
+
+	CreateOffer(ctx context.Context, u offers.Upload) (*esign.Offer, error)
+	RevokeOffer(ctx context.Context, offerID, reason string) (*esign.Offer, error)
+	ResendOffer(ctx context.Context, offerID string) (int, error)
+	VerifyPDF(ctx context.Context, data []byte) (*pades.Report, error)
+	ListContracts(ctx context.Context, q operators.ContractQuery) (*operators.ContractPage, error)
+	Contract(ctx context.Context, id string) (*operators.ContractDetail, error)
+	OpenContractDocument(ctx context.Context, contractID, documentID string) (*esign.Document, io.ReadCloser, error)
+	VerifyContractDocument(ctx context.Context, contractID, documentID string) (*esign.Document, *pades.Report, error)
+	VerifyOfferDocument(ctx context.Context, offerID, documentID string) (*esign.Document, *pades.Report, error)
 }
 
 var _ Service = (*operators.Service)(nil)
@@ -61,7 +73,10 @@ type Config struct {
 	// https://): Secure __Host- cookies and HSTS.
 	Secure       bool
 	MaxBodyBytes int64
-	Version      string
+	// UploadMaxBytes caps the bodies of the routes that take PDFs (a new
+	// offer, a PDF to verify); default 64 MiB, as webhook.max_body_bytes.
+	UploadMaxBytes int64
+	Version        string
 }
 
 // Cookie names (without the __Host- prefix added under HTTPS).
@@ -72,6 +87,7 @@ const (
 
 // UI is the admin interface.
 type UI struct {
+	cfg    Config
 	svc    Service
 	log    *slog.Logger
 	ui     *webui.Renderer
@@ -85,12 +101,16 @@ func New(svc Service, log *slog.Logger, cfg Config) (*UI, error) {
 	tmpl, _ := fs.Sub(templateFS, "templates")
 	msgs, _ := fs.Sub(messageFS, "messages")
 	static, _ := fs.Sub(staticFS, "static")
+	if cfg.UploadMaxBytes <= 0 {
+		cfg.UploadMaxBytes = 64 << 20
+	}
+	u := &UI{cfg: cfg, svc: svc, log: log, mux: http.NewServeMux()}
 	r, err := webui.New(webui.Options{Templates: tmpl, Messages: msgs, Static: static, Secure: cfg.Secure,
-		MaxBodyBytes: cfg.MaxBodyBytes, Version: cfg.Version, Log: log, Funcs: funcs()})
+		MaxBodyBytes: cfg.MaxBodyBytes, BodyLimit: u.bodyLimit, Version: cfg.Version, Log: log, Funcs: funcs()})
 	if err != nil {
 		return nil, err
 	}
-	u := &UI{svc: svc, log: log, ui: r, mux: http.NewServeMux()}
+	u.ui = r
 	u.routes = u.table()
 	for _, rt := range u.routes {
 		u.mux.Handle(rt.pattern, u.guard(rt))
@@ -99,6 +119,17 @@ func New(svc Service, log *slog.Logger, cfg Config) (*UI, error) {
 		return esign.E("adminui", esign.NotFound, "no such page")
 	}))
 	return u, nil
+}
+
+// bodyLimit raises the body limit for the routes that take uploads.
+func (u *UI) bodyLimit(r *http.Request) int64 {
+	_, pattern := u.mux.Handler(r)
+	for _, rt := range u.routes {
+		if rt.pattern == pattern && rt.upload {
+			return u.cfg.UploadMaxBytes
+		}
+	}
+	return 0
 }
 
 // ServeHTTP serves the UI behind the security headers, cross-origin

@@ -25,9 +25,12 @@ func (u *UI) customerApprove(w http.ResponseWriter, r *http.Request, p *operator
 
 // back is where a form returns to: its "return" field when it is a local
 // path, else the customer list.
-func back(r *http.Request) string {
+func back(r *http.Request) string { return returnTo(r, "/customers") }
+
+// returnTo is the form's "return" field when it is a local path, else def.
+func returnTo(r *http.Request, def string) string {
 	if ret := r.PostFormValue("return"); ret != "" {
 		return webui.LocalPath(ret)
 	}
-	return "/customers"
+	return def
 }

@@ -1,6 +1,7 @@
 package adminui
 
 import (
+	"encoding/hex"
 	"html/template"
 	"net/url"
 	"strconv"
@@ -65,6 +66,9 @@ func funcs() template.FuncMap {
 			}
 			return formatInt(n) + " B"
 		},
+		// args passes several values to a template: (args $ x).
+		"args": func(v ...any) []any { return v },
+		"hex":  func(b []byte) string { return hex.EncodeToString(b) },
 		"short": func(s string) string {
 			if len(s) > 16 {
 				return s[:16] + "…"

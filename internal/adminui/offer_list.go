@@ -83,16 +83,25 @@ func (u *UI) offerList(w http.ResponseWriter, r *http.Request, p *operators.Prin
 		return err
 	}
 	data := offerListData{Q: f, States: allStates, Page: page, Filtered: f != offerForm{}}
+	data.FirstHref, data.NextHref = pageLinks("/offers", page.Next,
+		map[string]string{"customer": f.Customer, "ref": f.Reference, "state": f.State, "from": f.From, "to": f.To})
+	return u.page(w, r, p, "offer_list.html", "offers.title", "offers", data)
+}
+
+// pageLinks are the links to the first and the next page of a list with
+// the same filter (the non-empty query parameters); next is "" on the last
+// page.
+func pageLinks(path string, cursor esign.Cursor, filter map[string]string) (first, next string) {
 	link := url.Values{}
-	for k, v := range map[string]string{"customer": f.Customer, "ref": f.Reference, "state": f.State, "from": f.From, "to": f.To} {
+	for k, v := range filter {
 		if v != "" {
 			link.Set(k, v)
 		}
 	}
-	data.FirstHref = "/offers?" + link.Encode()
-	if !page.Next.IsZero() {
-		link.Set("after", formatCursor(page.Next))
-		data.NextHref = "/offers?" + link.Encode()
+	first = path + "?" + link.Encode()
+	if !cursor.IsZero() {
+		link.Set("after", formatCursor(cursor))
+		next = path + "?" + link.Encode()
 	}
-	return u.page(w, r, p, "offer_list.html", "offers.title", "offers", data)
+	return first, next
 }

@@ -2,6 +2,7 @@ package adminui
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -32,6 +33,7 @@ type route struct {
 	perm    string
 	audit   string // e.g. "customer.approve"; object id from the {id} path value
 	object  string // the audited object's type
+	upload  bool   // takes PDFs: the body may be as large as Config.UploadMaxBytes
 	h       handler
 }
 
@@ -60,8 +62,19 @@ func (u *UI) table() []route {
 
 		{pattern: "GET /{$}", perm: esign.PermOfferRead, h: u.dashboard},
 		{pattern: "GET /offers", perm: esign.PermOfferRead, h: u.offerList},
+		{pattern: "GET /offers/new", perm: esign.PermOfferWrite, h: u.offerNewForm},
+		{pattern: "POST /offers/new", perm: esign.PermOfferWrite, audit: "offer.create", object: "offer", upload: true, h: u.offerCreate},
+		{pattern: "POST /offers/bulk", perm: esign.PermOfferWrite, audit: "offer.bulk", object: "offer", h: u.offerBulk},
 		{pattern: "GET /offers/{id}", perm: esign.PermOfferRead, h: u.offerDetail},
+		{pattern: "POST /offers/{id}/revoke", perm: esign.PermOfferWrite, audit: "offer.revoke", object: "offer", h: u.offerRevoke},
+		{pattern: "POST /offers/{id}/resend", perm: esign.PermOfferWrite, audit: "offer.resend", object: "offer", h: u.offerResend},
 		{pattern: "GET /offers/{id}/documents/{doc}", perm: esign.PermOfferRead, audit: "document.download", object: "document", h: u.documentDownload},
+		{pattern: "GET /contracts", perm: esign.PermContractRead, h: u.contractList},
+		{pattern: "GET /contracts/{id}", perm: esign.PermContractRead, h: u.contractDetail},
+		{pattern: "GET /contracts/{id}/documents/{doc}", perm: esign.PermContractRead, audit: "document.download", object: "document", h: u.contractDownload},
+		{pattern: "GET /contracts/{id}/documents/{doc}/verify", perm: esign.PermSignatureVerify, h: u.contractVerify},
+		{pattern: "GET /verify", perm: esign.PermSignatureVerify, h: u.verifyForm},
+		{pattern: "POST /verify", perm: esign.PermSignatureVerify, audit: "signature.verify", object: "document", upload: true, h: u.verifyUpload},
 		{pattern: "GET /customers", perm: esign.PermCustomerRead, h: u.customerList},
 		{pattern: "POST /customers/{id}/approve", perm: esign.PermCustomerApprove, audit: "customer.approve", object: "customer", h: u.customerApprove},
 		{pattern: "GET /inbox", perm: esign.PermInboxRead, h: u.inbox},
@@ -150,11 +163,23 @@ func (u *UI) serve(rt route, w http.ResponseWriter, r *http.Request) error {
 			u.log.Error("audit entry not written", "action", rt.audit, "user", p.User.ID, "err", aerr)
 		}
 	}
+	var done *answered
+	if errors.As(err, &done) {
+		return nil // the handler has answered (a form again, a flash)
+	}
 	if err != nil {
 		return &signedInError{p: p, err: err}
 	}
 	return nil
 }
+
+// answered is a handler's error that it has already answered (the form
+// again with the reason, or a redirect with a flash): the route audits
+// its kind and writes nothing more.
+type answered struct{ err error }
+
+func (e *answered) Error() string { return e.err.Error() }
+func (e *answered) Unwrap() error { return e.err }
 
 // pathObject names the path value that holds the audited object's id.
 func pathObject(object string) string {

@@ -22,7 +22,12 @@ func (a *app) adminUI() (http.Handler, error) {
 		sessions = &operators.RedisSessions{RDB: rdb, Prefix: operatorSessionPrefix}
 		limiter = notify.NewRedisLimiter(rdb, "esign:rl:admin:", nil)
 	}
-	d := operators.Deps{DB: a.db, Sessions: sessions, Limiter: limiter, Secrets: a.keys, Customers: a.customers, Docs: a.docs}
+	offerSvc, err := a.offerService()
+	if err != nil {
+		return nil, err
+	}
+	d := operators.Deps{DB: a.db, Sessions: sessions, Limiter: limiter, Secrets: a.keys, Customers: a.customers, Docs: a.docs,
+		Offers: offerSvc}
 	if a.cfg.Notify.UsesInbox() {
 		d.Inbox = a.db.Inbox()
 	}
@@ -31,7 +36,7 @@ func (a *app) adminUI() (http.Handler, error) {
 		return nil, err
 	}
 	ui, err := adminui.New(svc, a.log, adminui.Config{Secure: strings.HasPrefix(a.cfg.Public.AdminURL, "https://"),
-		MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, Version: version})
+		MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, UploadMaxBytes: a.cfg.Webhook.MaxBodyBytes, Version: version})
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -283,9 +282,11 @@ func runPDFVerify(ctx context.Context, env Env, args []string) error {
 		return exitStatus{Code: 2, Msg: fmt.Sprintf("cannot read %s: %s", fs.Arg(0), esign.ErrorMessage(err))}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		b, err := rep.JSON()
+		if err != nil {
+			return err
+		}
+		if _, err := env.Stdout.Write(b); err != nil {
 			return err
 		}
 	} else {

@@ -19,12 +19,7 @@ import (
 // document store, job queue and customer service. Its body limit is
 // webhook.max_body_bytes (uploads carry PDFs), not http.max_body_bytes.
 func (a *app) webhookAPI() (http.Handler, error) {
-	roots, err := trustPool(a.cfg, nil)
-	if err != nil {
-		return nil, err
-	}
-	svc, err := offers.New(offers.Deps{DB: a.db, Docs: a.docs, Queue: a.queue, Customers: a.customers,
-		Verify: pades.VerifyOptions{Roots: roots}, Events: a.events, LinkLifetime: a.cfg.Mobile.LinkLifetime})
+	svc, err := a.offerService()
 	if err != nil {
 		return nil, err
 	}
@@ -46,6 +41,18 @@ func (a *app) webhookAPI() (http.Handler, error) {
 	}
 	h := webhookapi.New(svc, svc, a.log, hc)
 	return httpkit.Chain(h, httpkit.LimitBody(a.cfg.Webhook.MaxBodyBytes)), nil
+}
+
+// offerService is the offer operations of the bank's systems and of the
+// operators: verification trusts what `esign pdf verify` trusts by
+// default (the system roots and the development CA of the data directory).
+func (a *app) offerService() (*offers.Service, error) {
+	roots, err := trustPool(a.cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	return offers.New(offers.Deps{DB: a.db, Docs: a.docs, Queue: a.queue, Customers: a.customers,
+		Verify: pades.VerifyOptions{Roots: roots}, Events: a.events, LinkLifetime: a.cfg.Mobile.LinkLifetime})
 }
 
 // eventDeps makes the queue deliver events when webhook.event_urls is set

@@ -82,7 +82,7 @@ type SecondFactor struct {
 // CheckTwoFactor does. It does not spend the code: the M2 of the same
 // signature carries the same code and spends it with its verdict.
 func (s *Service) TwoFactorAuth(ctx context.Context, p *Principal, signatureID, username, pw, code string, m Meta) error {
-	_, err := s.CheckTwoFactor(ctx, p, signatureID, username, pw, code, m)
+	_, err := s.checkTwoFactor(ctx, p, signatureID, username, pw, code, m, "signature.second_factor")
 	return err
 }
 
@@ -96,6 +96,13 @@ func (s *Service) TwoFactorAuth(ctx context.Context, p *Principal, signatureID, 
 // (signature_state, invalid_code), Unauthorized (invalid_credentials),
 // TooMany (rate_limited).
 func (s *Service) CheckTwoFactor(ctx context.Context, p *Principal, signatureID, username, pw, code string, m Meta) (*SecondFactor, error) {
+	return s.checkTwoFactor(ctx, p, signatureID, username, pw, code, m, "signature.m2")
+}
+
+// checkTwoFactor is CheckTwoFactor recording the activity kind of the
+// step: signature.second_factor for 2f-auth, signature.m2 for the M2
+// verification, so that the offer's timeline tells the two apart.
+func (s *Service) checkTwoFactor(ctx context.Context, p *Principal, signatureID, username, pw, code string, m Meta, kind string) (*SecondFactor, error) {
 	const op = "customers.CheckTwoFactor"
 	g, err := s.db.GetSignature(ctx, signatureID)
 	if esign.IsKind(err, esign.NotFound) || (err == nil && g.CustomerID != p.Customer.ID) {
@@ -133,7 +140,7 @@ func (s *Service) CheckTwoFactor(ctx context.Context, p *Principal, signatureID,
 	if r.token == nil {
 		return nil, r.errCode(op)
 	}
-	if err := s.db.CreateActivity(ctx, activity(c.ID, g.OfferID, "signature.second_factor", `{"signature_id":"`+g.ID+`"}`, m)); err != nil {
+	if err := s.db.CreateActivity(ctx, activity(c.ID, g.OfferID, kind, `{"signature_id":"`+g.ID+`"}`, m)); err != nil {
 		return nil, esign.E(op, err)
 	}
 	return &SecondFactor{SignatureID: g.ID, token: r.token}, nil

@@ -263,7 +263,7 @@ func TestAdminUI(t *testing.T) {
 	if got := p.text("h1"); got != "Personal loan agreement" {
 		t.Errorf("offer page title %q", got)
 	}
-	if got := p.text("main table a[download]"); got != "loan-agreement.pdf" {
+	if got := p.text("main table .doc-name"); got != "loan-agreement.pdf" {
 		t.Errorf("document link %q", got)
 	}
 	p.check("offer")
@@ -277,6 +277,9 @@ func TestAdminUI(t *testing.T) {
 		t.Errorf("a check of the verified signature failed: %q", got)
 	}
 	p.check("offer-signed")
+
+	// Upload, view, revoke; contracts; verify a PDF (adminoffers_test.go).
+	p.offersBackOffice(base, "C-1001", signed)
 
 	webuitest.Do(t, ctx, "open the pending registrations", chromedp.Navigate(base+"/customers?status=pending"),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/customers/`+anna.ID+`/approve"] button`)))

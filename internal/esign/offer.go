@@ -186,6 +186,9 @@ type ContractFilter struct {
 	OfferID     string
 	ExternalRef string
 	Status      ContractStatus
+	// After continues a list after the row it names (keyset pagination,
+	// newest first); Page.Offset should then be 0.
+	After Cursor
 	Page
 }
 

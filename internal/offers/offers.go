@@ -313,24 +313,35 @@ func awaitsApproval(c *esign.Customer) bool {
 // notifyOffer enqueues the "offer available" notifications of o on the
 // channel with a short link, and moves the offer to notified.
 func notifyOffer(ctx context.Context, tx *sqlstore.Tx, q Queue, c *esign.Customer, o *esign.Offer, ch Channel, linkExpires time.Time) (*esign.Offer, error) {
+	if _, err := enqueueAvailable(ctx, tx, q, c, o, ch, linkExpires, ""); err != nil {
+		return nil, err
+	}
+	return tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferNotified, "")
+}
+
+// enqueueAvailable enqueues the "offer available" notification with a new
+// short link to every address of the customer on the channel, in tx, and
+// returns how many. keySuffix tells a resend's jobs from the first ones
+// (the queue sends one job per key).
+func enqueueAvailable(ctx context.Context, tx *sqlstore.Tx, q Queue, c *esign.Customer, o *esign.Offer, ch Channel, linkExpires time.Time, keySuffix string) (int, error) {
 	rcpt, err := recipients(ctx, tx, c, ch)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	link, err := shortlink.Create(ctx, tx, o.ID, linkExpires)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	for _, r := range rcpt {
 		if _, err := q.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.OfferAvailable, Channel: r.Channel,
 			Lang: notify.ParseLang(c.Locale), To: r.To, ToName: c.Name,
 			Params: notify.Params{CustomerName: c.Name, OfferTitle: o.Title, ExpiresAt: o.ExpiresAt, URL: link},
 			Data:   map[string]string{"offerId": o.ID},
-			Key:    "offer-available-" + o.ID + "-" + string(r.Channel) + "-" + r.To}); err != nil {
-			return nil, err
+			Key:    "offer-available-" + o.ID + "-" + string(r.Channel) + "-" + r.To + keySuffix}); err != nil {
+			return 0, err
 		}
 	}
-	return tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferNotified, "")
+	return len(rcpt), nil
 }
 
 // Held sends the notifications of the offers held for a customer's
@@ -377,6 +388,47 @@ func (h *Held) Release(ctx context.Context, tx *sqlstore.Tx, c *esign.Customer) 
 		}
 	}
 	return nil
+}
+
+// ResendOffer sends the "offer available" notification of an offer that
+// waits for the customer (created, notified or opened) again, with a new
+// short link, to every address the customer has now, and returns how many
+// notifications were queued. Errors: NotFound (offer_not_found), Invalid
+// with code offer_state (the customer is signing or the offer is final)
+// or no_recipient, Forbidden (customer_inactive).
+func (s *Service) ResendOffer(ctx context.Context, offerID string) (int, error) {
+	const op = "offers.ResendOffer"
+	if !esign.ValidID(offerID) {
+		return 0, esign.WithCode(op, esign.NotFound, "offer_not_found", "no such offer")
+	}
+	var n int
+	err := s.d.DB.InTx(ctx, func(tx *sqlstore.Tx) error {
+		o, err := tx.GetOffer(ctx, offerID)
+		if esign.IsKind(err, esign.NotFound) {
+			return esign.WithCode(op, esign.NotFound, "offer_not_found", "no such offer")
+		}
+		if err != nil {
+			return err
+		}
+		switch o.State {
+		case esign.OfferCreated, esign.OfferNotified, esign.OfferOpened:
+		default:
+			return invalid(op, "offer_state", "an offer in state "+string(o.State)+" is not waiting for the customer")
+		}
+		c, err := tx.GetCustomer(ctx, o.CustomerID)
+		if err != nil {
+			return err
+		}
+		if c.Status == esign.CustomerBlocked || c.Status == esign.CustomerDeleted {
+			return esign.WithCode(op, esign.Forbidden, "customer_inactive", "the customer is blocked or deleted")
+		}
+		n, err = enqueueAvailable(ctx, tx, s.d.Queue, c, o, "", shortlink.Expiry(o.ExpiresAt, s.d.Now(), s.d.LinkLifetime), "-resend-"+esign.NewID())
+		return err
+	})
+	if err != nil {
+		return 0, esign.E(op, err)
+	}
+	return n, nil
 }
 
 // recipients lists the customer's addresses on the channel.

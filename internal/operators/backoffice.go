@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"slices"
 	"time"
 
 	"esign/internal/esign"
@@ -96,11 +97,7 @@ type OfferPage struct {
 // Invalid (unknown state).
 func (s *Service) ListOffers(ctx context.Context, q OfferQuery) (*OfferPage, error) {
 	const op = "operators.ListOffers"
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 25
-	}
-	limit = min(limit, 100)
+	limit := pageLimit(q.Limit)
 	f := esign.OfferFilter{ExternalRef: q.Reference, CreatedSince: q.From, CreatedBefore: q.To, After: q.After,
 		Page: esign.Page{Limit: limit + 1}}
 	if q.State != "" {
@@ -110,14 +107,14 @@ func (s *Service) ListOffers(ctx context.Context, q OfferQuery) (*OfferPage, err
 		f.States = []esign.OfferState{q.State}
 	}
 	if q.CustomerRef != "" {
-		cs, err := s.d.DB.ListCustomers(ctx, esign.CustomerFilter{ExternalRef: q.CustomerRef, Page: esign.Page{Limit: 1}})
+		id, err := s.customerIDByRef(ctx, q.CustomerRef)
 		if err != nil {
 			return nil, esign.E(op, err)
 		}
-		if len(cs) == 0 {
+		if id == "" {
 			return &OfferPage{}, nil
 		}
-		f.CustomerID = cs[0].ID
+		f.CustomerID = id
 	}
 	offers, err := s.d.DB.ListOffers(ctx, f)
 	if err != nil {
@@ -129,19 +126,33 @@ func (s *Service) ListOffers(ctx context.Context, q OfferQuery) (*OfferPage, err
 		last := offers[limit-1]
 		page.Next = esign.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
-	customers := map[string]*esign.Customer{}
+	customers := customerCache{s: s}
 	for _, o := range offers {
-		c, ok := customers[o.CustomerID]
-		if !ok {
-			c, err = s.d.DB.GetCustomer(ctx, o.CustomerID)
-			if err != nil && !esign.IsKind(err, esign.NotFound) {
-				return nil, esign.E(op, err)
-			}
-			customers[o.CustomerID] = c
+		c, err := customers.get(ctx, o.CustomerID)
+		if err != nil {
+			return nil, esign.E(op, err)
 		}
 		page.Rows = append(page.Rows, OfferRow{Offer: o, Customer: c})
 	}
 	return page, nil
+}
+
+// pageLimit is a list page's size: default 25, at most 100.
+func pageLimit(limit int) int {
+	if limit <= 0 {
+		return 25
+	}
+	return min(limit, 100)
+}
+
+// customerIDByRef is the id of the customer with the external reference,
+// "" when there is none.
+func (s *Service) customerIDByRef(ctx context.Context, ref string) (string, error) {
+	cs, err := s.d.DB.ListCustomers(ctx, esign.CustomerFilter{ExternalRef: ref, Page: esign.Page{Limit: 1}})
+	if err != nil || len(cs) == 0 {
+		return "", err
+	}
+	return cs[0].ID, nil
 }
 
 // OfferDetail is everything the offer page shows.
@@ -240,25 +251,7 @@ func (s *Service) OpenDocument(ctx context.Context, offerID, documentID string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	var doc *esign.Document
-	for _, x := range d.Documents {
-		if x.ID == documentID {
-			doc = x
-		}
-	}
-	for _, x := range d.ContractDocuments {
-		if x.ID == documentID {
-			doc = x
-		}
-	}
-	if doc == nil || !doc.DeletedAt.IsZero() || s.d.Docs == nil {
-		return nil, nil, esign.E(op, esign.NotFound, "document not found")
-	}
-	rc, err := s.d.Docs.Open(ctx, doc.StorageKey)
-	if err != nil {
-		return nil, nil, esign.E(op, err)
-	}
-	return doc, rc, nil
+	return s.open(ctx, op, append(slices.Clip(d.Documents), d.ContractDocuments...), documentID)
 }
 
 // CustomerQuery selects customers for the list page.
@@ -312,4 +305,22 @@ func (s *Service) Inbox(ctx context.Context, f inbox.Filter) ([]inbox.Message, e
 		return nil, esign.E("operators.Inbox", esign.NotFound, "this deployment has no development inbox")
 	}
 	return s.d.Inbox.ListInboxMessages(ctx, f)
+}
+
+// DocumentName is the name of the offer's document an activity's detail
+// names ({"document_id": …}), "" when it names none of them: the timeline
+// shows which document was read.
+func (d *OfferDetail) DocumentName(activityDetail string) string {
+	var v struct {
+		DocumentID string `json:"document_id"`
+	}
+	if json.Unmarshal([]byte(activityDetail), &v) != nil || v.DocumentID == "" {
+		return ""
+	}
+	for _, doc := range d.Documents {
+		if doc.ID == v.DocumentID {
+			return doc.Name
+		}
+	}
+	return ""
 }

@@ -109,7 +109,8 @@ type Deps struct {
 	Secrets   Sealer
 	Customers Approver
 	Docs      Documents
-	Inbox     inbox.Store // nil: the deployment sends real messages, there is no inbox
+	Offers    OfferActions // upload, revoke, resend, verify (*offers.Service)
+	Inbox     inbox.Store  // nil: the deployment sends real messages, there is no inbox
 }
 
 // Service implements the operators' operations. It is safe for concurrent

@@ -1,6 +1,7 @@
 package pades
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -72,4 +73,14 @@ func checkText(c Check) string {
 		return "not checked"
 	}
 	return "FAILED: " + c.Error
+}
+
+// JSON is the report as `esign pdf verify --json` prints it and the admin
+// UI offers it for download: indented, one trailing newline.
+func (r *Report) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }

@@ -327,6 +327,9 @@ func (s *store) ListContracts(ctx context.Context, f esign.ContractFilter) ([]*e
 	eq(&w, "offer_id", f.OfferID)
 	eq(&w, "external_ref", f.ExternalRef)
 	eq(&w, "status", f.Status)
+	if !f.After.IsZero() {
+		w.add("(created_at, id) < (?, ?)", f.After.CreatedAt, f.After.ID)
+	}
 	return listRows(ctx, s, "sqlstore.ListContracts", contracts, &w, "created_at DESC, id DESC", f.Page)
 }
 

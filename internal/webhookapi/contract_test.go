@@ -2,65 +2,23 @@ package webhookapi
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"math/big"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
-	"esign/internal/cms"
 	"esign/internal/customers"
 	"esign/internal/esign"
-	"esign/internal/pades"
+	"esign/internal/pades/padestest"
 	"esign/internal/pdf/pdftest"
 )
-
-// signedPDF signs a minimal PDF (PAdES B-B) with a fresh self-signed key:
-// intact, but not chaining to esign's trust anchors.
-func signedPDF(t *testing.T) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Other Bank Signer"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	in := pdftest.Minimal(1)
-	out, err := os.Create(filepath.Join(t.TempDir(), "signed.pdf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	if err := pades.Sign(t.Context(), bytes.NewReader(in), int64(len(in)), out,
-		pades.SignOptions{CMS: &pades.LocalSigner{Signer: cms.Signer{Certificate: cert, Key: key}}}); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(out.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestContractUpload(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	ctx := t.Context()
 	c := e.Customer(t, "Varga Zsolt")
 	e.Approve(t, c)
-	signed := signedPDF(t)
+	signed := padestest.SelfSigned(t, "Other Bank Signer")
 	tampered := bytes.Clone(signed)
 	i := bytes.Index(tampered, []byte("Page 1 of"))
 	tampered[i] = 'R'

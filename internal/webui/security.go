@@ -57,7 +57,13 @@ func (r *Renderer) Protect(next http.Handler) http.Handler {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
 		if req.Body != nil {
-			req.Body = http.MaxBytesReader(w, req.Body, r.opt.MaxBodyBytes)
+			limit := r.opt.MaxBodyBytes
+			if r.opt.BodyLimit != nil {
+				if n := r.opt.BodyLimit(req); n > 0 {
+					limit = n
+				}
+			}
+			req.Body = http.MaxBytesReader(w, req.Body, limit)
 		}
 		inner.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), nonceKey, nonce)))
 	})

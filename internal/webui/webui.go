@@ -75,9 +75,12 @@ type Options struct {
 	// behind a TLS-terminating proxy. A request that arrives over TLS gets
 	// Secure cookies and HSTS in any case.
 	Secure bool
-	// MaxBodyBytes caps every request body (default 1 MiB); handlers of
-	// uploads may raise it for their own route with http.MaxBytesReader.
+	// MaxBodyBytes caps every request body (default 1 MiB).
 	MaxBodyBytes int64
+	// BodyLimit, when set, is asked for the cap of each request's body:
+	// a positive answer replaces MaxBodyBytes (for the routes that take
+	// uploads), zero keeps it.
+	BodyLimit func(*http.Request) int64
 	// Product is shown in page titles (default "esign").
 	Product string
 	// Version is shown in the footer.
@@ -145,7 +148,7 @@ func (r *Renderer) funcs() template.FuncMap {
 
 func (r *Renderer) parse() error {
 	base := template.New("").Funcs(r.funcs())
-	if _, err := base.ParseFS(baseTemplates, "templates/layout.html"); err != nil {
+	if _, err := base.ParseFS(baseTemplates, "templates/layout.html", "templates/_*.html"); err != nil {
 		return fmt.Errorf("webui: parse layout: %w", err)
 	}
 	names, err := fs.Glob(r.opt.Templates, "*.html")

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -174,6 +175,39 @@ func TestBodyLimit(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusBadRequest {
 		t.Errorf("status %d, want 400", rec.Code)
+	}
+}
+
+// TestBodyLimitPerRequest: BodyLimit raises the cap for the requests it
+// names (uploads) and leaves the others at MaxBodyBytes.
+func TestBodyLimitPerRequest(t *testing.T) {
+	tmpl, msgs, static := testFS()
+	r, err := New(Options{Templates: tmpl, Messages: msgs, Static: static, MaxBodyBytes: 64,
+		BodyLimit: func(req *http.Request) int64 {
+			if req.URL.Path == "/upload" {
+				return 1024
+			}
+			return 0
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := r.Protect(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if _, err := io.ReadAll(req.Body); err != nil {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+		}
+	}))
+	for _, tt := range []struct {
+		path string
+		size int
+		want int
+	}{{"/upload", 1000, 200}, {"/upload", 2000, 413}, {"/save", 100, 413}, {"/save", 60, 200}} {
+		req := httptest.NewRequest("POST", tt.path, strings.NewReader(strings.Repeat("x", tt.size)))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("%d bytes to %s: %d, want %d", tt.size, tt.path, rec.Code, tt.want)
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"esign/internal/envelope"
 	"esign/internal/esign"
 	"esign/internal/notify"
+	"esign/internal/offers"
 	"esign/internal/operators"
 	"esign/internal/password"
 	"esign/internal/sqlstore"
@@ -45,8 +46,12 @@ func New(tb testing.TB, driver string, sessions operators.SessionStore, cfg oper
 		sessions = &operators.DBSessions{DB: db}
 	}
 	cfg.Now = ce.Clock.Now
+	offerSvc, err := offers.New(offers.Deps{DB: db, Docs: ce.Docs, Queue: ce.Queue, Customers: ce.Svc, Now: ce.Clock.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	svc, err := operators.New(operators.Deps{DB: db, Sessions: sessions, Limiter: notify.NewMemoryLimiter(ce.Clock.Now),
-		Secrets: keys, Customers: ce.Svc, Docs: ce.Docs, Inbox: db.Inbox()}, cfg)
+		Secrets: keys, Customers: ce.Svc, Docs: ce.Docs, Offers: offerSvc, Inbox: db.Inbox()}, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,9 +1,13 @@
-// The in-page PDF viewer of the offer page: PDF.js (vendored, served from
-// this origin with its worker; no eval), pages rendered lazily as they
-// come near the screen, each canvas capped in pixels so that a long PDF
-// does not exhaust a phone's canvas memory. Opening a document fetches it
-// from css, which records it as opened; reaching the bottom of its last
-// page records it as read to the end, which signing needs.
+// The in-page PDF viewer of the customer's offer page and the operators'
+// offer and contract pages: PDF.js (vendored, served from this origin with
+// its worker; no eval), pages rendered lazily as they come near the
+// screen, each canvas capped in pixels so that a long PDF does not exhaust
+// a phone's canvas memory. The page holds the viewer section (template
+// "pdfviewer") and a button.view-doc per document with data-url (the
+// bytes), data-name and data-doc; a button with data-end gets a POST to
+// that URL once the last page was on the screen (the customer UI records
+// the reading to the end as evidence, and the signing steps hear of it by
+// the event esign:document-read).
 import * as pdfjs from "./vendor/pdfjs-dist/build/pdf.min.mjs";
 
 const VENDOR = "/static/vendor/pdfjs-dist/";
@@ -59,7 +63,8 @@ if (viewer) {
     const end = new IntersectionObserver((entries) => {
       if (!entries.some((e) => e.isIntersecting)) return;
       end.disconnect();
-      fetch(`/o/${shown.dataset.offer}/documents/${shown.dataset.doc}/end`, { method: "POST", credentials: "same-origin",
+      if (!shown.dataset.end) return;
+      fetch(shown.dataset.end, { method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json" }, body: "{}" }).then((resp) => {
         // Recorded: the signing steps may enable signing (sign.js).
         if (resp.ok) document.dispatchEvent(new CustomEvent("esign:document-read", { detail: shown.dataset.doc }));

@@ -1,0 +1,53 @@
+// Package padestest makes signed PDFs for the tests of other packages.
+package padestest
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"esign/internal/cms"
+	"esign/internal/pades"
+	"esign/internal/pdf/pdftest"
+)
+
+// SelfSigned signs a minimal one-page PDF (PAdES B-B) with a fresh
+// self-signed key of the common name: intact, but chaining to no trust
+// anchor.
+func SelfSigned(tb testing.TB, commonName string) []byte {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: commonName},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	in := pdftest.Minimal(1)
+	out, err := os.Create(filepath.Join(tb.TempDir(), "signed.pdf"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer out.Close()
+	if err := pades.Sign(tb.Context(), bytes.NewReader(in), int64(len(in)), out,
+		pades.SignOptions{CMS: &pades.LocalSigner{Signer: cms.Signer{Certificate: cert, Key: key}}}); err != nil {
+		tb.Fatal(err)
+	}
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
