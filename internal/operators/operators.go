@@ -110,6 +110,10 @@ type Deps struct {
 	Customers Approver
 	Docs      Documents
 	Inbox     inbox.Store // nil: the deployment sends real messages, there is no inbox
+	Jobs      Jobs        // nil: the jobs page and event retries are unavailable
+	// PushSettings sends the system configuration to css at once after a
+	// settings change (nil: css gets it with the next periodic push).
+	PushSettings func(ctx context.Context) error
 }
 
 // Service implements the operators' operations. It is safe for concurrent

@@ -14,6 +14,7 @@ import (
 	"esign/internal/customers/customerstest"
 	"esign/internal/envelope"
 	"esign/internal/esign"
+	"esign/internal/jobs"
 	"esign/internal/notify"
 	"esign/internal/operators"
 	"esign/internal/password"
@@ -24,8 +25,10 @@ import (
 // Env is a service with everything around it.
 type Env struct {
 	*customerstest.Env
-	Ops *operators.Service
-	Cfg operators.Config
+	Ops  *operators.Service
+	Cfg  operators.Config
+	Jobs *jobs.Queue // insert-only: lists, retries and cancels, runs nothing
+	Keys *envelope.Keyring
 }
 
 // New builds the service on a fresh database of the driver with the
@@ -45,12 +48,20 @@ func New(tb testing.TB, driver string, sessions operators.SessionStore, cfg oper
 		sessions = &operators.DBSessions{DB: db}
 	}
 	cfg.Now = ce.Clock.Now
-	svc, err := operators.New(operators.Deps{DB: db, Sessions: sessions, Limiter: notify.NewMemoryLimiter(ce.Clock.Now),
-		Secrets: keys, Customers: ce.Svc, Docs: ce.Docs, Inbox: db.Inbox()}, cfg)
+	dialect := jobs.SQLite
+	if db.Driver() == "postgres" {
+		dialect = jobs.Postgres
+	}
+	q, err := jobs.New(db.SQL(), jobs.Config{Dialect: dialect, InsertOnly: true}, jobs.Deps{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &Env{Env: ce, Ops: svc, Cfg: svc.Config()}
+	svc, err := operators.New(operators.Deps{DB: db, Sessions: sessions, Limiter: notify.NewMemoryLimiter(ce.Clock.Now),
+		Secrets: keys, Customers: ce.Svc, Docs: ce.Docs, Inbox: db.Inbox(), Jobs: q}, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Env{Env: ce, Ops: svc, Cfg: svc.Config(), Jobs: q, Keys: keys}
 }
 
 // testParams make Argon2id cheap in tests; Verify reads them from the hash.
