@@ -71,7 +71,7 @@ type Service interface {
 	RetryJob(ctx context.Context, id int64) (operators.Job, error)
 	CancelJob(ctx context.Context, id int64) (operators.Job, error)
 	EventDeliveries(ctx context.Context, status string, p esign.Page) ([]operators.EventDelivery, error)
-	RetryEventDelivery(ctx context.Context, eventID, url string) error
+	RetryEventDelivery(ctx context.Context, eventID, urlKey string) (string, error)
 }
 
 var _ Service = (*operators.Service)(nil)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"esign/internal/esign"
+	"esign/internal/operators"
 )
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
@@ -105,6 +106,7 @@ func funcs() template.FuncMap {
 			return "badge-warn"
 		},
 		"redactURL": redactURL,
+		"urlKey":    operators.URLKey,
 		"short": func(s string) string {
 			if len(s) > 16 {
 				return s[:16] + "…"

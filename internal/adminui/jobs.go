@@ -105,9 +105,10 @@ func (u *UI) eventList(w http.ResponseWriter, r *http.Request, p *operators.Prin
 
 // eventRetry delivers a failed event to its callback URL again.
 func (u *UI) eventRetry(w http.ResponseWriter, r *http.Request, p *operators.Principal) error {
-	url := r.PostFormValue("url")
-	err := u.svc.RetryEventDelivery(r.Context(), r.PathValue("id"), url)
-	noteAudit(r, "", "url", redactURL(url))
+	url, err := u.svc.RetryEventDelivery(r.Context(), r.PathValue("id"), r.PostFormValue("target"))
+	if url != "" {
+		noteAudit(r, "", "url", redactURL(url))
+	}
 	if esign.ErrorCode(err) == "not_failed" {
 		u.ui.Redirect(w, r, "/events", &webui.Flash{Kind: webui.FlashError, Key: "events.not_failed"})
 		return nil

@@ -2,6 +2,9 @@ package operators
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"time"
 
 	"esign/internal/esign"
@@ -231,19 +234,39 @@ func (s *Service) EventDeliveries(ctx context.Context, status string, p esign.Pa
 	return ds, nil
 }
 
-// RetryEventDelivery delivers a failed event to its URL again: the
-// delivery is pending again and a new delivery job is queued, in one
-// transaction. Errors: NotFound, Conflict (not_failed), Unavailable (no
-// job queue here).
-func (s *Service) RetryEventDelivery(ctx context.Context, eventID, url string) error {
+// URLKey identifies a callback URL in a page without showing it (a URL
+// may carry Basic credentials): the hex SHA-256 of the URL, shortened.
+func URLKey(url string) string {
+	h := sha256.Sum256([]byte(url))
+	return hex.EncodeToString(h[:12])
+}
+
+// RetryEventDelivery delivers a failed event again to its callback URL
+// whose URLKey is urlKey: the delivery is pending again and a new
+// delivery job is queued, in one transaction. It returns the URL.
+// Errors: NotFound, Conflict (not_failed), Unavailable (no job queue here).
+func (s *Service) RetryEventDelivery(ctx context.Context, eventID, urlKey string) (string, error) {
 	const op = "operators.RetryEventDelivery"
-	if !esign.ValidID(eventID) || url == "" {
-		return esign.E(op, esign.NotFound, "no such event delivery")
+	if !esign.ValidID(eventID) || urlKey == "" {
+		return "", esign.E(op, esign.NotFound, "no such event delivery")
 	}
 	if s.d.Jobs == nil {
-		return esign.E(op, esign.Unavailable, "this process does not reach the job queue")
+		return "", esign.E(op, esign.Unavailable, "this process does not reach the job queue")
 	}
-	err := s.d.DB.InTx(ctx, func(tx *sqlstore.Tx) error {
+	ds, err := s.d.DB.ListEventDeliveries(ctx, sqlstore.EventDeliveryFilter{EventID: eventID, Page: esign.Page{Limit: 100}})
+	if err != nil {
+		return "", esign.E(op, err)
+	}
+	url := ""
+	for _, d := range ds {
+		if subtle.ConstantTimeCompare([]byte(URLKey(d.URL)), []byte(urlKey)) == 1 {
+			url = d.URL
+		}
+	}
+	if url == "" {
+		return "", esign.E(op, esign.NotFound, "no such event delivery")
+	}
+	err = s.d.DB.InTx(ctx, func(tx *sqlstore.Tx) error {
 		if err := tx.RetryEventDelivery(ctx, eventID, url); err != nil {
 			return err
 		}
@@ -251,7 +274,7 @@ func (s *Service) RetryEventDelivery(ctx context.Context, eventID, url string) e
 		return err
 	})
 	if err != nil {
-		return esign.E(op, err)
+		return url, esign.E(op, err)
 	}
-	return nil
+	return url, nil
 }

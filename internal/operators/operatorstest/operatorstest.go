@@ -7,6 +7,7 @@ package operatorstest
 import (
 	"context"
 	"crypto/rand"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,10 @@ type Env struct {
 	Cfg  operators.Config
 	Jobs *jobs.Queue // insert-only: lists, retries and cancels, runs nothing
 	Keys *envelope.Keyring
+	// Pushes counts the settings pushes the service asked for; PushErr,
+	// when set, is their answer.
+	Pushes  atomic.Int32
+	PushErr error
 }
 
 // New builds the service on a fresh database of the driver with the
@@ -56,12 +61,18 @@ func New(tb testing.TB, driver string, sessions operators.SessionStore, cfg oper
 	if err != nil {
 		tb.Fatal(err)
 	}
+	e := &Env{Env: ce, Jobs: q, Keys: keys}
+	push := func(context.Context) error {
+		e.Pushes.Add(1)
+		return e.PushErr
+	}
 	svc, err := operators.New(operators.Deps{DB: db, Sessions: sessions, Limiter: notify.NewMemoryLimiter(ce.Clock.Now),
-		Secrets: keys, Customers: ce.Svc, Docs: ce.Docs, Inbox: db.Inbox(), Jobs: q}, cfg)
+		Secrets: keys, Customers: ce.Svc, Docs: ce.Docs, Inbox: db.Inbox(), Jobs: q, PushSettings: push}, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &Env{Env: ce, Ops: svc, Cfg: svc.Config(), Jobs: q, Keys: keys}
+	e.Ops, e.Cfg = svc, svc.Config()
+	return e
 }
 
 // testParams make Argon2id cheap in tests; Verify reads them from the hash.
