@@ -133,6 +133,29 @@ func TestCertificates(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("activate unknown: %d", resp.StatusCode)
 	}
+
+	// A certificate close to its expiry is flagged; an expired one cannot
+	// be activated.
+	now := e.Clock.Now()
+	for i, left := range []time.Duration{10 * 24 * time.Hour, -time.Hour} {
+		x := *cert
+		x.ID, x.Active, x.Name = esign.NewID(), false, "old seal "+itoa(int64(i))
+		x.FingerprintSHA256 = strings.Repeat(itoa(int64(i+1)), 64)
+		x.NotBefore, x.NotAfter = now.Add(-365*24*time.Hour), now.Add(left)
+		if err := e.DB.CreateCert(ctx, &x); err != nil {
+			t.Fatal(err)
+		}
+		if left < 0 {
+			resp, body := c.do("POST", "/certs/"+x.ID+"/activate", url.Values{})
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "has expired") {
+				t.Errorf("activate an expired certificate: %d", resp.StatusCode)
+			}
+		}
+	}
+	_, body = c.do("GET", "/certs", nil)
+	if !strings.Contains(body, "10 days left") || !strings.Contains(body, `badge badge-err">expired`) {
+		t.Errorf("no expiry warnings:\n%s", body)
+	}
 }
 
 var passwordRE = regexp.MustCompile(`id="initial-password">([A-Z2-7]+)<`)
