@@ -1,6 +1,7 @@
 package adminui
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -47,32 +48,22 @@ func jobID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-func (u *UI) jobRetry(w http.ResponseWriter, r *http.Request, p *operators.Principal) error {
-	id, err := jobID(r)
-	if err != nil {
-		return err
+// jobAction retries or cancels a job (run) and returns to the list with
+// the flash message done.
+func (u *UI) jobAction(run func(ctx context.Context, id int64) (operators.Job, error), done string) handler {
+	return func(w http.ResponseWriter, r *http.Request, p *operators.Principal) error {
+		id, err := jobID(r)
+		if err != nil {
+			return err
+		}
+		j, err := run(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		noteAudit(r, "", "kind", j.Kind, "state", j.State)
+		u.ui.Redirect(w, r, jobsBack(r), &webui.Flash{Kind: webui.FlashSuccess, Key: done})
+		return nil
 	}
-	j, err := u.svc.RetryJob(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	noteAudit(r, "", "kind", j.Kind, "state", j.State)
-	u.ui.Redirect(w, r, jobsBack(r), &webui.Flash{Kind: webui.FlashSuccess, Key: "jobs.retried"})
-	return nil
-}
-
-func (u *UI) jobCancel(w http.ResponseWriter, r *http.Request, p *operators.Principal) error {
-	id, err := jobID(r)
-	if err != nil {
-		return err
-	}
-	j, err := u.svc.CancelJob(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	noteAudit(r, "", "kind", j.Kind, "state", j.State)
-	u.ui.Redirect(w, r, jobsBack(r), &webui.Flash{Kind: webui.FlashSuccess, Key: "jobs.cancelled"})
-	return nil
 }
 
 func jobsBack(r *http.Request) string {

@@ -3,7 +3,6 @@ package adminui_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -52,15 +51,7 @@ func (c *client) upload(path string, fields map[string]string, file string, data
 		c.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Accept-Language", c.lang)
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := c.c.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return c.send(req)
 }
 
 func (e *env) audited(t *testing.T, action, objectID string) *esign.AuditLog {

@@ -82,8 +82,8 @@ func (u *UI) table() []route {
 		{pattern: "GET /logs/messages", perm: esign.PermLogRead, h: u.messageLog},
 		{pattern: "GET /logs/client-errors", perm: esign.PermLogRead, h: u.clientErrorLog},
 		{pattern: "GET /jobs", perm: esign.PermProcessRead, h: u.jobList},
-		{pattern: "POST /jobs/{id}/retry", perm: esign.PermProcessManage, audit: "job.retry", object: "job", h: u.jobRetry},
-		{pattern: "POST /jobs/{id}/cancel", perm: esign.PermProcessManage, audit: "job.cancel", object: "job", h: u.jobCancel},
+		{pattern: "POST /jobs/{id}/retry", perm: esign.PermProcessManage, audit: "job.retry", object: "job", h: u.jobAction(u.svc.RetryJob, "jobs.retried")},
+		{pattern: "POST /jobs/{id}/cancel", perm: esign.PermProcessManage, audit: "job.cancel", object: "job", h: u.jobAction(u.svc.CancelJob, "jobs.cancelled")},
 		{pattern: "GET /events", perm: esign.PermProcessRead, h: u.eventList},
 		{pattern: "POST /events/{id}/retry", perm: esign.PermProcessManage, audit: "event.retry", object: "event", h: u.eventRetry},
 	}

@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -206,14 +204,7 @@ func TestAdminUIAdministration(t *testing.T) {
 // post calls a webhook endpoint that answers 200.
 func (s *system) post(t *testing.T, path string, body any) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", "http://"+s.addrs["webhook"]+path, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(s.credentials(t))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := s.postJSON(t, path, body)
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("POST %s: %d", path, resp.StatusCode)

@@ -170,8 +170,8 @@ func (s *Service) HasJobs() bool { return s.d.Jobs != nil }
 // first. Errors: Unavailable (no job queue here), Invalid (state).
 func (s *Service) Jobs(ctx context.Context, states []string, limit int) ([]jobs.JobInfo, error) {
 	const op = "operators.Jobs"
-	if s.d.Jobs == nil {
-		return nil, esign.E(op, esign.Unavailable, "this process does not reach the job queue")
+	if err := s.needJobs(op); err != nil {
+		return nil, err
 	}
 	if len(states) == 0 {
 		states = JobStates
@@ -192,30 +192,40 @@ func (s *Service) Jobs(ctx context.Context, states []string, limit int) ([]jobs.
 
 // RetryJob runs a failed, cancelled or retrying job again at once.
 // Errors: NotFound, Unavailable.
-func (s *Service) RetryJob(ctx context.Context, id int64) (jobs.JobInfo, error) {
+func (s *Service) RetryJob(ctx context.Context, id int64) (Job, error) {
 	const op = "operators.RetryJob"
-	if s.d.Jobs == nil {
-		return jobs.JobInfo{}, esign.E(op, esign.Unavailable, "this process does not reach the job queue")
+	if err := s.needJobs(op); err != nil {
+		return Job{}, err
 	}
 	j, err := s.d.Jobs.RetryJob(ctx, id)
-	if err != nil {
-		return j, esign.E(op, err)
-	}
-	return j, nil
+	return j, wrap(op, err)
 }
 
 // CancelJob cancels a job that has not finished. Errors: NotFound,
 // Unavailable.
-func (s *Service) CancelJob(ctx context.Context, id int64) (jobs.JobInfo, error) {
+func (s *Service) CancelJob(ctx context.Context, id int64) (Job, error) {
 	const op = "operators.CancelJob"
-	if s.d.Jobs == nil {
-		return jobs.JobInfo{}, esign.E(op, esign.Unavailable, "this process does not reach the job queue")
+	if err := s.needJobs(op); err != nil {
+		return Job{}, err
 	}
 	j, err := s.d.Jobs.CancelJob(ctx, id)
-	if err != nil {
-		return j, esign.E(op, err)
+	return j, wrap(op, err)
+}
+
+// needJobs is Unavailable where the process does not reach the job queue.
+func (s *Service) needJobs(op string) error {
+	if s.d.Jobs == nil {
+		return esign.E(op, esign.Unavailable, "this process does not reach the job queue")
 	}
-	return j, nil
+	return nil
+}
+
+// wrap adds op to a non-nil error.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return esign.E(op, err)
 }
 
 // EventDeliveries lists deliveries of events to the bank's callback URLs,
@@ -250,8 +260,8 @@ func (s *Service) RetryEventDelivery(ctx context.Context, eventID, urlKey string
 	if !esign.ValidID(eventID) || urlKey == "" {
 		return "", esign.E(op, esign.NotFound, "no such event delivery")
 	}
-	if s.d.Jobs == nil {
-		return "", esign.E(op, esign.Unavailable, "this process does not reach the job queue")
+	if err := s.needJobs(op); err != nil {
+		return "", err
 	}
 	ds, err := s.d.DB.ListEventDeliveries(ctx, sqlstore.EventDeliveryFilter{EventID: eventID, Page: esign.Page{Limit: 100}})
 	if err != nil {
