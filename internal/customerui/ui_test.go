@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -257,5 +258,28 @@ func TestClientError(t *testing.T) {
 	}
 	if len(f.clientErrors) != 1 {
 		t.Errorf("reports stored: %q", f.clientErrors)
+	}
+}
+
+// TestNotice: the bank's notice (the setting customer.notice oss pushes)
+// is shown at the top of every page as it is at the time of the request,
+// escaped; without one there is no notice.
+func TestNotice(t *testing.T) {
+	var notice atomic.Value
+	notice.Store("")
+	u, err := New(&fakeAPI{}, slog.New(slog.DiscardHandler), Config{Notice: func() string { return notice.Load().(string) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := u.Handler()
+	if w := do(h, "GET", "/signin", nil, nil); strings.Contains(w.Body.String(), "site-notice") {
+		t.Fatal("an empty notice is shown")
+	}
+	notice.Store("Maintenance on Sunday <b>02:00</b>")
+	for _, path := range []string{"/signin", "/unsupported", "/no/such/page"} {
+		w := do(h, "GET", path, nil, nil)
+		if !strings.Contains(w.Body.String(), `<p class="site-notice" id="site-notice">Maintenance on Sunday &lt;b&gt;02:00&lt;/b&gt;</p>`) {
+			t.Errorf("%s: no notice\n%s", path, w.Body.String())
+		}
 	}
 }

@@ -25,7 +25,8 @@ import (
 // TestAdminUIAdministration drives the administration pages of the
 // embedded deployment in Chromium: the admin imports the bank's .p12 and
 // activates it, creates an auditor (its initial password shown once),
-// saves the settings css receives, and reads the logs: the audit log,
+// saves the settings css receives (the customers' pages show the notice at
+// once), and reads the logs: the audit log,
 // messages, client errors, an event delivery to the bank's callback URL
 // that failed and is sent again, and the background jobs. The new auditor
 // signs in, is refused an administrator's action (403) and finds the
@@ -150,6 +151,13 @@ func TestAdminUIAdministration(t *testing.T) {
 	if s, err := db.GetSetting(context.Background(), "customer.support_email"); err != nil || s.Value != "help@bank.example" {
 		t.Errorf("setting stored: %+v %v", s, err)
 	}
+	// css has it at once: the customers' pages show the notice.
+	webuitest.Do(t, ctx, "open the customer UI", chromedp.Navigate("http://"+sys.addrs["customer"]+"/signin"),
+		chromedp.WaitVisible(chromedp.ID("site-notice")))
+	if got := p.text("#site-notice"); !strings.Contains(got, "Sunday 02:00–04:00") {
+		t.Errorf("customer notice %q", got)
+	}
+	p.check("customer-notice")
 
 	// Logs.
 	webuitest.Do(t, ctx, "open the audit log", chromedp.Navigate(base+"/audit"), chromedp.WaitVisible(chromedp.ID("audit-list")))
