@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/mail"
 	"regexp"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -81,6 +82,25 @@ func (s *Service) SettingsPage(ctx context.Context) ([]SettingValue, error) {
 	return out, nil
 }
 
+// CheckSetting validates a value of the setting key (from a form): "" when
+// it may be stored, else why not: "unknown" (no such setting), "too_long"
+// (or not valid UTF-8), "invalid" (the setting's own check). An empty value
+// unsets the setting and is always allowed for a known key.
+func CheckSetting(key, value string) string {
+	i := slices.IndexFunc(Settings, func(d SettingDef) bool { return d.Key == key })
+	if i < 0 {
+		return "unknown"
+	}
+	d := Settings[i]
+	switch {
+	case !utf8.ValidString(value) || utf8.RuneCountInString(value) > d.Max:
+		return "too_long"
+	case value != "" && d.Check != nil && d.Check(value) != nil:
+		return "invalid"
+	}
+	return ""
+}
+
 // SettingError is a refused value: which setting and why.
 type SettingError struct {
 	Key    string
@@ -95,19 +115,9 @@ type SettingError struct {
 // it with the next periodic push).
 func (s *Service) SaveSettings(ctx context.Context, p *Principal, values map[string]string) (changed []string, refused []SettingError, err error) {
 	const op = "operators.SaveSettings"
-	defs := map[string]SettingDef{}
-	for _, d := range Settings {
-		defs[d.Key] = d
-	}
 	for k, v := range values {
-		d, ok := defs[k]
-		switch {
-		case !ok:
-			refused = append(refused, SettingError{Key: k, Reason: "unknown"})
-		case !utf8.ValidString(v) || utf8.RuneCountInString(v) > d.Max:
-			refused = append(refused, SettingError{Key: k, Reason: "too_long"})
-		case v != "" && d.Check != nil && d.Check(v) != nil:
-			refused = append(refused, SettingError{Key: k, Reason: "invalid"})
+		if reason := CheckSetting(k, v); reason != "" {
+			refused = append(refused, SettingError{Key: k, Reason: reason})
 		}
 	}
 	if len(refused) > 0 {
