@@ -145,17 +145,22 @@ func TestAdminUIAdministration(t *testing.T) {
 	webuitest.Do(t, ctx, "correct it and save",
 		chromedp.SetValue(chromedp.ID("s-customer_support_email"), "help@bank.example"),
 		chromedp.SendKeys(chromedp.ID("s-app_min_version"), "1.4.0"),
+		chromedp.SendKeys(chromedp.ID("s-customer_support_phone"), "+36 1 234 5678"),
 		chromedp.Click(chromedp.CSS(`#settings-form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(".flash-success")))
 	p.check("settings")
 	if s, err := db.GetSetting(context.Background(), "customer.support_email"); err != nil || s.Value != "help@bank.example" {
 		t.Errorf("setting stored: %+v %v", s, err)
 	}
-	// css has it at once: the customers' pages show the notice.
+	// css has it at once: the customers' pages show the notice, the
+	// sign-in page the support contacts.
 	webuitest.Do(t, ctx, "open the customer UI", chromedp.Navigate("http://"+sys.addrs["customer"]+"/signin"),
 		chromedp.WaitVisible(chromedp.ID("site-notice")))
 	if got := p.text("#site-notice"); !strings.Contains(got, "Sunday 02:00–04:00") {
 		t.Errorf("customer notice %q", got)
+	}
+	if got := p.text("#support"); !strings.Contains(got, "help@bank.example") || !strings.Contains(got, "+36 1 234 5678") {
+		t.Errorf("support contacts %q", got)
 	}
 	p.check("customer-notice")
 
