@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"esign/internal/customers"
 	"esign/internal/esign"
 	"esign/internal/sqlstore"
 )
@@ -43,7 +44,7 @@ var Settings = []SettingDef{
 		}
 		return nil
 	}},
-	{Key: "app.min_version", Max: 16, Check: func(v string) error {
+	{Key: customers.SettingMinAppVersion, Max: 16, Check: func(v string) error {
 		if !semverRE.MatchString(v) {
 			return esign.E("", esign.Invalid, "not a version like 1.4.0")
 		}
