@@ -16,9 +16,9 @@ type certListData struct {
 	MaxKiB   int64
 }
 
-// maxP12Bytes bounds the uploaded .p12 (pki.MaxP12Size; the request body
-// is capped by http.max_body_bytes as well).
-const maxP12Bytes = 1 << 20
+// maxP12Bytes bounds the uploaded .p12 (the request body is capped by
+// http.max_body_bytes as well).
+const maxP12Bytes = operators.MaxP12Bytes
 
 func (u *UI) certList(w http.ResponseWriter, r *http.Request, p *operators.Principal) error {
 	return u.certPage(w, r, p, http.StatusOK, nil)

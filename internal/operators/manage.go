@@ -28,6 +28,9 @@ var _ Jobs = (*jobs.Queue)(nil)
 // Job is a background job as operators see it.
 type Job = jobs.JobInfo
 
+// MaxP12Bytes bounds an imported .p12 file.
+const MaxP12Bytes = certs.MaxP12Bytes
+
 // ImportedCert is an imported certificate and the import's warnings.
 type ImportedCert = certs.Imported
 
