@@ -43,6 +43,26 @@ var matrix = map[string]struct{ admin, operator, auditor bool }{
 	"GET /customers":                             {true, true, true},
 	"POST /customers/{id}/approve":               {true, true, false},
 	"GET /inbox":                                 {true, true, false},
+
+	"GET /certs":                           {true, false, false},
+	"POST /certs":                          {true, false, false},
+	"POST /certs/{id}/activate":            {true, false, false},
+	"GET /users":                           {true, false, false},
+	"POST /users":                          {true, false, false},
+	"POST /users/{id}/roles":               {true, false, false},
+	"POST /users/{id}/disable":             {true, false, false},
+	"POST /users/{id}/enable":              {true, false, false},
+	"POST /users/{id}/reset-second-factor": {true, false, false},
+	"GET /settings":                        {true, false, false},
+	"POST /settings":                       {true, false, false},
+	"GET /audit":                           {true, false, true},
+	"GET /logs/messages":                   {true, false, true},
+	"GET /logs/client-errors":              {true, false, true},
+	"GET /jobs":                            {true, true, true},
+	"POST /jobs/{id}/retry":                {true, true, false},
+	"POST /jobs/{id}/cancel":               {true, true, false},
+	"GET /events":                          {true, true, true},
+	"POST /events/{id}/retry":              {true, true, false},
 }
 
 func TestACL(t *testing.T) {

@@ -63,6 +63,27 @@ type Service interface {
 	OpenContractDocument(ctx context.Context, contractID, documentID string) (*esign.Document, io.ReadCloser, error)
 	VerifyContractDocument(ctx context.Context, contractID, documentID string) (*esign.Document, *pades.Report, error)
 	VerifyOfferDocument(ctx context.Context, offerID, documentID string) (*esign.Document, *pades.Report, error)
+
+	Certs(ctx context.Context) ([]operators.CertStatus, error)
+	ImportCert(ctx context.Context, p *operators.Principal, p12 []byte, password, name string, activate bool) (*operators.ImportedCert, error)
+	ActivateCert(ctx context.Context, id string) (*esign.Cert, error)
+	Users(ctx context.Context) ([]operators.UserRow, error)
+	CreateUser(ctx context.Context, username, name, email, role string) (*esign.User, string, error)
+	SetUserRoles(ctx context.Context, p *operators.Principal, userID string, roles []string, m operators.Meta) error
+	SetUserStatus(ctx context.Context, p *operators.Principal, userID string, status esign.UserStatus, m operators.Meta) error
+	ResetUserSecondFactor(ctx context.Context, p *operators.Principal, userID string, m operators.Meta) error
+	SettingsPage(ctx context.Context) ([]operators.SettingValue, error)
+	SaveSettings(ctx context.Context, p *operators.Principal, values map[string]string) ([]string, []operators.SettingError, error)
+
+	AuditLog(ctx context.Context, q operators.AuditQuery) ([]operators.AuditRow, error)
+	Messages(ctx context.Context, q operators.MessageQuery) ([]operators.Message, error)
+	ClientErrors(ctx context.Context, source string, p esign.Page) ([]*esign.ClientErrorLog, error)
+	HasJobs() bool
+	Jobs(ctx context.Context, states []string, limit int) ([]operators.Job, error)
+	RetryJob(ctx context.Context, id int64) (operators.Job, error)
+	CancelJob(ctx context.Context, id int64) (operators.Job, error)
+	EventDeliveries(ctx context.Context, status string, p esign.Page) ([]operators.EventDelivery, error)
+	RetryEventDelivery(ctx context.Context, eventID, urlKey string) (string, error)
 }
 
 var _ Service = (*operators.Service)(nil)

@@ -45,6 +45,7 @@ type client struct {
 	t    *testing.T
 	base string
 	c    *http.Client
+	lang string // Accept-Language; empty: none (Hungarian)
 }
 
 func (e *env) client(t *testing.T) *client {
@@ -67,7 +68,16 @@ func (c *client) do(method, path string, form url.Values) (*http.Response, strin
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	return c.send(req)
+}
+
+// send makes a same-origin request in the client's language.
+func (c *client) send(req *http.Request) (*http.Response, string) {
+	c.t.Helper()
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if c.lang != "" {
+		req.Header.Set("Accept-Language", c.lang)
+	}
 	resp, err := c.c.Do(req)
 	if err != nil {
 		c.t.Fatal(err)

@@ -38,7 +38,11 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, p *operators.Prin
 	if p.Can(esign.PermCustomerRead) {
 		data.Tiles = append(data.Tiles, tile{"dashboard.pending_customers", d.PendingCustomers, "/customers?status=pending", warnIf(d.PendingCustomers > 0)})
 	}
-	data.Tiles = append(data.Tiles, tile{"dashboard.failed_deliveries", d.FailedDeliveries, "", warnIf(d.FailedDeliveries > 0)})
+	failed := ""
+	if p.Can(esign.PermProcessRead) {
+		failed = "/events?status=failed"
+	}
+	data.Tiles = append(data.Tiles, tile{"dashboard.failed_deliveries", d.FailedDeliveries, failed, warnIf(d.FailedDeliveries > 0)})
 	return u.page(w, r, p, "dashboard.html", "dashboard.title", "dashboard", data)
 }
 

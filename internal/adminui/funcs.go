@@ -4,10 +4,12 @@ import (
 	"encoding/hex"
 	"html/template"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
 	"esign/internal/esign"
+	"esign/internal/operators"
 )
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
@@ -69,6 +71,46 @@ func funcs() template.FuncMap {
 		// args passes several values to a template: (args $ x).
 		"args": func(v ...any) []any { return v },
 		"hex":  func(b []byte) string { return hex.EncodeToString(b) },
+		"has":  func(list []string, s string) bool { return slices.Contains(list, s) },
+		"lastOf": func(list []string) string {
+			if len(list) == 0 {
+				return ""
+			}
+			return list[len(list)-1]
+		},
+		"deliveryClass": func(s esign.DeliveryStatus) string {
+			switch s {
+			case esign.DeliverySent:
+				return "badge-ok"
+			case esign.DeliveryFailed, esign.DeliveryExpired, esign.DeliveryRateLimited:
+				return "badge-err"
+			case esign.DeliveryRetrying:
+				return "badge-warn"
+			}
+			return ""
+		},
+		"jobClass": func(s string) string {
+			switch s {
+			case "completed":
+				return "badge-ok"
+			case "discarded", "cancelled":
+				return "badge-err"
+			case "retryable":
+				return "badge-warn"
+			}
+			return ""
+		},
+		"eventClass": func(s string) string {
+			switch s {
+			case "delivered":
+				return "badge-ok"
+			case "failed":
+				return "badge-err"
+			}
+			return "badge-warn"
+		},
+		"redactURL": redactURL,
+		"urlKey":    operators.URLKey,
 		"short": func(s string) string {
 			if len(s) > 16 {
 				return s[:16] + "…"
@@ -76,6 +118,16 @@ func funcs() template.FuncMap {
 			return s
 		},
 	}
+}
+
+// redactURL hides a password in a URL's user information (a callback
+// URL may carry Basic credentials).
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
 }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }

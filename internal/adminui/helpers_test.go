@@ -1,7 +1,10 @@
 package adminui_test
 
 import (
+	"strconv"
 	"testing"
+
+	"esign/internal/jobs"
 
 	"esign/internal/totp"
 )
@@ -14,3 +17,7 @@ func decodeSecret(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func jobsFilter(states ...string) jobs.JobFilter { return jobs.JobFilter{States: states} }

@@ -40,7 +40,7 @@ func (u *UI) offerCreate(w http.ResponseWriter, r *http.Request, p *operators.Pr
 	if err == nil {
 		var o *esign.Offer
 		if o, err = u.svc.CreateOffer(r.Context(), upload); err == nil {
-			r.SetPathValue("id", o.ID) // the audit entry names the new offer
+			noteAudit(r, o.ID) // the audit entry names the new offer
 			u.ui.Redirect(w, r, "/offers/"+o.ID, &webui.Flash{Kind: webui.FlashSuccess, Key: "offer_new.done"})
 			return nil
 		}

@@ -59,14 +59,7 @@ func (c *client) upload(path string, parts ...part) (*http.Response, string) {
 	mw.Close()
 	req, _ := http.NewRequest("POST", c.base+path, &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := c.c.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return c.send(req)
 }
 
 func field(name, v string) part { return part{field: name, data: []byte(v)} }

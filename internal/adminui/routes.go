@@ -1,6 +1,7 @@
 package adminui
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -78,6 +79,26 @@ func (u *UI) table() []route {
 		{pattern: "GET /customers", perm: esign.PermCustomerRead, h: u.customerList},
 		{pattern: "POST /customers/{id}/approve", perm: esign.PermCustomerApprove, audit: "customer.approve", object: "customer", h: u.customerApprove},
 		{pattern: "GET /inbox", perm: esign.PermInboxRead, h: u.inbox},
+
+		{pattern: "GET /certs", perm: esign.PermCertManage, h: u.certList},
+		{pattern: "POST /certs", perm: esign.PermCertManage, audit: "cert.import", object: "cert", h: u.certImport},
+		{pattern: "POST /certs/{id}/activate", perm: esign.PermCertManage, audit: "cert.activate", object: "cert", h: u.certActivate},
+		{pattern: "GET /users", perm: esign.PermUserManage, h: u.userList},
+		{pattern: "POST /users", perm: esign.PermUserManage, audit: "user.create", object: "user", h: u.userCreate},
+		{pattern: "POST /users/{id}/roles", perm: esign.PermUserManage, audit: "user.roles", object: "user", h: u.userRoles},
+		{pattern: "POST /users/{id}/disable", perm: esign.PermUserManage, audit: "user.disable", object: "user", h: u.userStatus(esign.UserDisabled)},
+		{pattern: "POST /users/{id}/enable", perm: esign.PermUserManage, audit: "user.enable", object: "user", h: u.userStatus(esign.UserActive)},
+		{pattern: "POST /users/{id}/reset-second-factor", perm: esign.PermUserManage, audit: "user.second_factor_reset", object: "user", h: u.userResetSecondFactor},
+		{pattern: "GET /settings", perm: esign.PermSettingManage, h: u.settingsForm},
+		{pattern: "POST /settings", perm: esign.PermSettingManage, audit: "setting.change", object: "setting", h: u.settingsSave},
+		{pattern: "GET /audit", perm: esign.PermAuditRead, h: u.auditLog},
+		{pattern: "GET /logs/messages", perm: esign.PermLogRead, h: u.messageLog},
+		{pattern: "GET /logs/client-errors", perm: esign.PermLogRead, h: u.clientErrorLog},
+		{pattern: "GET /jobs", perm: esign.PermProcessRead, h: u.jobList},
+		{pattern: "POST /jobs/{id}/retry", perm: esign.PermProcessManage, audit: "job.retry", object: "job", h: u.jobAction(u.svc.RetryJob, "jobs.retried")},
+		{pattern: "POST /jobs/{id}/cancel", perm: esign.PermProcessManage, audit: "job.cancel", object: "job", h: u.jobAction(u.svc.CancelJob, "jobs.cancelled")},
+		{pattern: "GET /events", perm: esign.PermProcessRead, h: u.eventList},
+		{pattern: "POST /events/{id}/retry", perm: esign.PermProcessManage, audit: "event.retry", object: "event", h: u.eventRetry},
 	}
 }
 
@@ -149,15 +170,23 @@ func (u *UI) serve(rt route, w http.ResponseWriter, r *http.Request) error {
 		}
 		return &signedInError{p: p, err: esign.WithCode("adminui", esign.Forbidden, "permission", "your role does not allow this")}
 	}
+	var note *auditNote
+	if rt.audit != "" {
+		note = &auditNote{object: r.PathValue(pathObject(rt.object)), detail: map[string]any{}}
+		r = r.WithContext(context.WithValue(r.Context(), auditKey{}, note))
+	}
 	err = rt.h(w, r, p)
 	if rt.audit != "" {
 		result := "ok"
 		if err != nil {
 			result = esign.ErrorKind(err).String()
 		}
-		detail, _ := json.Marshal(map[string]string{"result": result})
+		if _, set := note.detail["result"]; !set {
+			note.detail["result"] = result
+		}
+		detail, _ := json.Marshal(note.detail)
 		if aerr := u.svc.Audit(r.Context(), p.User.ID, operators.Entry{Action: rt.audit, ObjectType: rt.object,
-			ObjectID: r.PathValue(pathObject(rt.object)), Detail: string(detail)}, meta(r)); aerr != nil {
+			ObjectID: note.object, Detail: string(detail)}, meta(r)); aerr != nil {
 			// The action has happened and its answer may be written:
 			// the failure goes to the log, loudly.
 			u.log.Error("audit entry not written", "action", rt.audit, "user", p.User.ID, "err", aerr)
@@ -180,6 +209,32 @@ type answered struct{ err error }
 
 func (e *answered) Error() string { return e.err.Error() }
 func (e *answered) Unwrap() error { return e.err }
+
+// auditNote is what a handler adds to its route's audit entry: the
+// object it created (when the path names none) and what changed.
+type auditNote struct {
+	object string
+	detail map[string]any
+}
+
+type auditKey struct{}
+
+// noteAudit records the object and details of the request's audit entry
+// (a no-op on routes without one). No secrets: the detail is stored.
+func noteAudit(r *http.Request, object string, kv ...any) {
+	n, _ := r.Context().Value(auditKey{}).(*auditNote)
+	if n == nil {
+		return
+	}
+	if object != "" {
+		n.object = object
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, ok := kv[i].(string); ok {
+			n.detail[k] = kv[i+1]
+		}
+	}
+}
 
 // pathObject names the path value that holds the audited object's id.
 func pathObject(object string) string {

@@ -1,13 +1,33 @@
 package cli
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
 	"esign/internal/adminui"
+	"esign/internal/bus"
+	"esign/internal/esign"
 	"esign/internal/notify"
 	"esign/internal/operators"
 )
+
+// pushSystemConfig sends the settings to css at once (after an operator
+// changed them): to the css of this process directly, to every other
+// replica over the bus.
+func (a *app) pushSystemConfig(ctx context.Context) error {
+	if a.bus == nil {
+		return esign.E("push system configuration", esign.Unavailable, "the bus is not open")
+	}
+	cfg, err := loadSystemConfig(ctx, a.db)
+	if err != nil {
+		return err
+	}
+	if a.sysConfig != nil {
+		a.sysConfig.Set(cfg)
+	}
+	return bus.PushSystemConfig(ctx, a.bus, cfg)
+}
 
 // operatorSessionPrefix is the Redis key prefix of the operators' sessions.
 const operatorSessionPrefix = "esign:opsess:"
@@ -31,6 +51,10 @@ func (a *app) adminUI() (http.Handler, error) {
 	if a.cfg.Notify.UsesInbox() {
 		d.Inbox = a.db.Inbox()
 	}
+	if a.queue != nil {
+		d.Jobs = a.queue
+	}
+	d.PushSettings = a.pushSystemConfig
 	svc, err := operators.New(d, operators.DefaultConfig())
 	if err != nil {
 		return nil, err

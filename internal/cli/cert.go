@@ -9,16 +9,14 @@ import (
 
 	"software.sslmate.com/src/go-pkcs12"
 
+	"esign/internal/certs"
 	"esign/internal/config"
 	"esign/internal/envelope"
 	"esign/internal/esign"
-	"esign/internal/pki"
-	"esign/internal/seal"
-	"esign/internal/sqlstore"
 )
 
-// runCert: esign cert import|list. The admin UI will offer the same; the
-// command serves installation scripts and operators without a browser.
+// runCert: esign cert import|list. The admin UI offers the same (package
+// certs); the command serves installation scripts and operators without a browser.
 func runCert(ctx context.Context, env Env, args []string) error {
 	const usage = "usage: esign cert import (--p12 FILE --password-file FILE | --dev) [--name NAME] [--activate] | esign cert list"
 	if len(args) == 0 {
@@ -83,34 +81,12 @@ func runCert(ctx context.Context, env Env, args []string) error {
 	default:
 		return usagef(usage)
 	}
-	imp, err := pki.ImportP12(p12, pw, pki.ImportOptions{})
+	res, err := certs.Import(ctx, db, keys, certs.Input{P12: p12, Password: pw, Name: *name, Activate: *activate})
 	if err != nil {
 		return esign.E("cert import", esign.ErrorKind(err), esign.ErrorMessage(err))
 	}
-	c := &esign.Cert{ID: esign.NewID(), Name: *name}
-	if c.Name == "" {
-		c.Name = imp.Certificate.Subject.CommonName
-	}
-	if err := seal.EncryptCert(c, imp, p12, pw, keys); err != nil {
-		return err
-	}
-	err = db.InTx(ctx, func(tx *sqlstore.Tx) error {
-		if err := tx.CreateCert(ctx, c); err != nil {
-			if esign.IsKind(err, esign.Conflict) {
-				return esign.E("cert import", esign.Conflict, "this certificate is imported already")
-			}
-			return err
-		}
-		if *activate {
-			_, err := tx.ActivateCert(ctx, c.ID)
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, w := range imp.Warnings {
+	c := res.Cert
+	for _, w := range res.Warnings {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 	}
 	state := "imported"

@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -175,7 +174,7 @@ func runUserReset2FA(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := users.ResetSecondFactor(ctx, db, *username); err != nil {
+	if err := users.ResetSecondFactor(ctx, db, *username, users.Actor{}); err != nil {
 		return err
 	}
 	if err := endRedisSessions(ctx, cfg, db, *username); err != nil {
@@ -252,7 +251,7 @@ func firstLine(flag, file string) (string, error) {
 }
 
 // newPassword returns a random password of 26 base32 characters (130 bits).
-func newPassword() string { return rand.Text() }
+func newPassword() string { return users.NewPassword() }
 
 // ensureInitialAdmin creates the first operator account, "admin", when the
 // database has none, and leaves its password in the data directory with

@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -111,11 +113,15 @@ type Registered struct {
 }
 
 // RegisterApp registers an installation and returns its device token.
-// Errors: Invalid, TooMany (rate_limited: too many registrations from the
+// Errors: Invalid (app_outdated: the app is older than the setting
+// app.min_version), TooMany (rate_limited: too many registrations from the
 // client's address).
 func (s *Service) RegisterApp(ctx context.Context, r Registration, m Meta) (*Registered, error) {
 	const op = "customers.RegisterApp"
 	if err := s.allow(ctx, op, "register:ip:"+m.IP, s.cfg.RegisterPerIP); err != nil {
+		return nil, err
+	}
+	if err := s.checkAppVersion(ctx, op, r.AppVersion); err != nil {
 		return nil, err
 	}
 	token, hash := newToken(DeviceTokenPrefix)
@@ -138,6 +144,49 @@ func (s *Service) RegisterApp(ctx context.Context, r Registration, m Meta) (*Reg
 		return nil, esign.E(op, err)
 	}
 	return &Registered{AppID: app.ID, DeviceToken: token}, nil
+}
+
+// SettingMinAppVersion is the setting (the admin UI's Settings page) that
+// names the oldest app version that may register, "major.minor.patch".
+const SettingMinAppVersion = "app.min_version"
+
+// checkAppVersion refuses an app older than the setting
+// SettingMinAppVersion. A version that does not read as numbers (or none)
+// is let through: the app cannot be judged.
+func (s *Service) checkAppVersion(ctx context.Context, op, version string) error {
+	min, err := s.db.GetSetting(ctx, SettingMinAppVersion)
+	if esign.IsKind(err, esign.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return esign.E(op, err)
+	}
+	have, ok := parseVersion(version)
+	want, okMin := parseVersion(min.Value)
+	if ok && okMin && slices.Compare(have[:], want[:]) < 0 {
+		return esign.WithCode(op, esign.Invalid, "app_outdated", "this version of the app is no longer supported: update the app")
+	}
+	return nil
+}
+
+// parseVersion reads "1", "1.4" or "1.4.2" (a "-beta" or "+build" suffix
+// ignored) as three numbers.
+func parseVersion(v string) ([3]int, bool) {
+	var out [3]int
+	v, _, _ = strings.Cut(v, "+")
+	v, _, _ = strings.Cut(v, "-")
+	parts := strings.Split(v, ".")
+	if v == "" || len(parts) > 3 {
+		return out, false
+	}
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || len(p) > 6 {
+			return out, false
+		}
+		out[i] = n
+	}
+	return out, true
 }
 
 func errBadToken(op string) error {

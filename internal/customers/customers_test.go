@@ -475,3 +475,37 @@ func TestClientErrorLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestMinAppVersion: with the setting app.min_version, an older app is
+// refused at registration (app_outdated); the same or a newer one, and an
+// app whose version cannot be read, register.
+func TestMinAppVersion(t *testing.T) {
+	e := customerstest.New(t, customerstest.OpenDB(t, "sqlite"), nil, customers.Config{}, nil)
+	ctx := t.Context()
+	register := func(v string) error {
+		_, err := e.Svc.RegisterApp(ctx, customers.Registration{DeviceID: "1", OS: "android", AppVersion: v}, customers.Meta{IP: "192.0.2.9"})
+		return err
+	}
+	if err := register("0.1.0"); err != nil {
+		t.Fatalf("without the setting: %v", err)
+	}
+	if _, err := e.DB.PutSetting(ctx, customers.SettingMinAppVersion, "1.4.0", ""); err != nil {
+		t.Fatal(err)
+	}
+	for v, ok := range map[string]bool{"1.3.9": false, "1.4": true, "1.4.0": true, "1.10.0": true, "2": true, "0.9.9-beta": false,
+		"1.4.0+42": true, "": true, "nightly": true} {
+		err := register(v)
+		if ok && err != nil {
+			t.Errorf("version %q refused: %v", v, err)
+		}
+		if !ok {
+			wantCode(t, err, esign.Invalid, "app_outdated")
+		}
+	}
+	if _, err := e.DB.PutSetting(ctx, customers.SettingMinAppVersion, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := register("0.1.0"); err != nil {
+		t.Fatalf("with the setting emptied: %v", err)
+	}
+}

@@ -80,6 +80,11 @@ type Config struct {
 	MaxBodyBytes int64 // 0: webui's default
 	Version      string
 	BankName     string // shown in the header; empty: "esign"
+	// Setting returns a setting of the system configuration oss pushes to
+	// css ("" when unset; nil: none are): customer.notice is shown at the
+	// top of every page, customer.support_email and
+	// customer.support_phone on the sign-in page.
+	Setting func(key string) string
 }
 
 // sessionCookie holds the customer's oss session token (the __Host- prefix
@@ -103,7 +108,13 @@ func New(api API, log *slog.Logger, cfg Config) (*UI, error) {
 	}
 	r, err := webui.New(webui.Options{Templates: mustSub(templateFS, "templates"), Messages: mustSub(messageFS, "messages"),
 		Static: mustSub(staticFS, "static"), Secure: cfg.Secure, MaxBodyBytes: cfg.MaxBodyBytes, Version: cfg.Version,
-		Product: cfg.BankName, Log: log, Funcs: template.FuncMap{"kb": func(n int64) int64 { return (n + 1023) / 1024 }}})
+		Product: cfg.BankName, Log: log, Funcs: template.FuncMap{"kb": func(n int64) int64 { return (n + 1023) / 1024 },
+			"setting": func(key string) string {
+				if cfg.Setting == nil {
+					return ""
+				}
+				return cfg.Setting(key)
+			}}})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -381,5 +382,34 @@ func TestExpiredLink(t *testing.T) {
 	}
 	if w := do(h, "POST", "/s/nosuchcode/renew", nil, hdr); w.Code != http.StatusNotFound || strings.Contains(w.Body.String(), `action="/s/`) {
 		t.Errorf("renewing an unknown link: %d %s", w.Code, w.Body.String())
+	}
+}
+
+// TestSettingsShown: the bank's notice (the setting customer.notice oss
+// pushes) is shown at the top of every page as it is at the time of the
+// request, escaped, and the support contacts on the sign-in page; unset
+// settings show nothing.
+func TestSettingsShown(t *testing.T) {
+	var settings atomic.Value
+	settings.Store(map[string]string{})
+	u, err := New(&fakeAPI{}, slog.New(slog.DiscardHandler), Config{Setting: func(k string) string { return settings.Load().(map[string]string)[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := u.Handler()
+	if w := do(h, "GET", "/signin", nil, nil); strings.Contains(w.Body.String(), "site-notice") || strings.Contains(w.Body.String(), `id="support"`) {
+		t.Fatal("unset settings are shown")
+	}
+	settings.Store(map[string]string{"customer.notice": "Maintenance on Sunday <b>02:00</b>", "customer.support_email": "help@bank.example",
+		"customer.support_phone": "+36 1 234 5678"})
+	for _, path := range []string{"/signin", "/unsupported", "/no/such/page"} {
+		w := do(h, "GET", path, nil, nil)
+		if !strings.Contains(w.Body.String(), `<p class="site-notice" id="site-notice">Maintenance on Sunday &lt;b&gt;02:00&lt;/b&gt;</p>`) {
+			t.Errorf("%s: no notice\n%s", path, w.Body.String())
+		}
+	}
+	w := do(h, "GET", "/signin", nil, map[string]string{"Accept-Language": "en"})
+	if body := w.Body.String(); !strings.Contains(body, `<a href="mailto:help@bank.example">help@bank.example</a>`) || !strings.Contains(body, "&#43;36 1 234 5678") {
+		t.Errorf("no support contacts on the sign-in page\n%s", body)
 	}
 }

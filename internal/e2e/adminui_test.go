@@ -110,14 +110,7 @@ func (s *system) credentials(t *testing.T) (string, string) {
 // hook calls the webhook API and decodes the JSON answer into out.
 func (s *system) hook(t *testing.T, path string, body, out any) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", "http://"+s.addrs["webhook"]+path, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(s.credentials(t))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := s.postJSON(t, path, body)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		var e map[string]any
@@ -127,6 +120,20 @@ func (s *system) hook(t *testing.T, path string, body, out any) {
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// postJSON posts body as JSON to the webhook API with the credentials.
+func (s *system) postJSON(t *testing.T, path string, body any) *http.Response {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", "http://"+s.addrs["webhook"]+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(s.credentials(t))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
 
 // createUser runs `esign user create` against the running system's database.

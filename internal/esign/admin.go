@@ -60,7 +60,7 @@ const (
 	RoleAuditor  = "auditor"  // read-only, including the audit log
 )
 
-// The permissions seeded by the first migration. Permission names are
+// The permissions seeded by the migrations. Permission names are
 // "<object>.<action>".
 const (
 	PermCustomerRead    = "customer.read"
@@ -78,6 +78,7 @@ const (
 	PermLogRead         = "log.read"
 	PermInboxRead       = "inbox.read"
 	PermProcessRead     = "process.read"
+	PermProcessManage   = "process.manage" // added by migration 00007
 )
 
 // Role is a named set of permissions.

@@ -351,6 +351,35 @@ func (q *Queue) Jobs(ctx context.Context, f JobFilter) ([]JobInfo, error) {
 	return out, nil
 }
 
+// RetryJob makes a job available to run again at once (River's JobRetry):
+// a failed (discarded) or cancelled job gets one more attempt, a retrying
+// one runs now instead of at its backoff. A running job is left alone.
+// Errors: NotFound.
+func (q *Queue) RetryJob(ctx context.Context, id int64) (JobInfo, error) {
+	row, err := q.client.JobRetry(ctx, id)
+	if errors.Is(err, river.ErrNotFound) {
+		return JobInfo{}, esign.E("jobs.RetryJob", esign.NotFound, "job not found")
+	}
+	if err != nil {
+		return JobInfo{}, fmt.Errorf("jobs: retry job %d: %w", id, err)
+	}
+	return jobInfo(row), nil
+}
+
+// CancelJob cancels a job that has not finished (River's JobCancel): it
+// is not attempted again; a running job is cancelled through its context.
+// A finished job stays as it is. Errors: NotFound.
+func (q *Queue) CancelJob(ctx context.Context, id int64) (JobInfo, error) {
+	row, err := q.client.JobCancel(ctx, id)
+	if errors.Is(err, river.ErrNotFound) {
+		return JobInfo{}, esign.E("jobs.CancelJob", esign.NotFound, "job not found")
+	}
+	if err != nil {
+		return JobInfo{}, fmt.Errorf("jobs: cancel job %d: %w", id, err)
+	}
+	return jobInfo(row), nil
+}
+
 func jobInfo(row *rivertype.JobRow) JobInfo {
 	ji := JobInfo{
 		ID: row.ID, Kind: row.Kind, Queue: row.Queue, State: string(row.State),

@@ -24,12 +24,17 @@ type Dashboard struct {
 
 // CertStatus is a certificate of the bank and how soon it expires.
 type CertStatus struct {
-	Name     string
-	Subject  string
-	Active   bool
-	NotAfter time.Time
-	DaysLeft int
-	Warning  bool // expires within CertWarning, or has expired
+	ID          string
+	Name        string
+	Subject     string
+	Issuer      string
+	Fingerprint string // SHA-256 of the certificate, hex
+	Active      bool
+	NotBefore   time.Time
+	NotAfter    time.Time
+	DaysLeft    int
+	Warning     bool // expires within CertWarning, or has expired
+	Expired     bool
 }
 
 // CertWarning is how long before its expiry a certificate is flagged.
@@ -62,9 +67,7 @@ func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
 		return nil, esign.E(op, err)
 	}
 	for _, c := range certs {
-		left := c.NotAfter.Sub(now)
-		d.Certs = append(d.Certs, CertStatus{Name: c.Name, Subject: c.Subject, Active: c.Active, NotAfter: c.NotAfter,
-			DaysLeft: int(left.Hours() / 24), Warning: left < CertWarning})
+		d.Certs = append(d.Certs, certStatus(c, now))
 	}
 	return d, nil
 }

@@ -111,6 +111,10 @@ type Deps struct {
 	Docs      Documents
 	Offers    OfferActions // upload, revoke, resend, verify (*offers.Service)
 	Inbox     inbox.Store  // nil: the deployment sends real messages, there is no inbox
+	Jobs      Jobs         // nil: the jobs page and event retries are unavailable
+	// PushSettings sends the system configuration to css at once after a
+	// settings change (nil: css gets it with the next periodic push).
+	PushSettings func(ctx context.Context) error
 }
 
 // Service implements the operators' operations. It is safe for concurrent

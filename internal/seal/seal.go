@@ -223,9 +223,15 @@ func DecryptCert(c *esign.Cert, keys *envelope.Keyring) (pki.Identity, error) {
 // certAD is the associated data of a certificate's secrets.
 func certAD(id string) []byte { return []byte("cert:" + id) }
 
+// Encrypter encrypts a certificate's secrets for storage
+// (*envelope.Keyring).
+type Encrypter interface {
+	Encrypt(plaintext, associatedData []byte) ([]byte, error)
+}
+
 // EncryptCert fills c from an imported .p12: metadata, chain, and the .p12
 // and password encrypted for storage. c.ID must be set.
-func EncryptCert(c *esign.Cert, imp *pki.Imported, p12 []byte, password string, keys *envelope.Keyring) error {
+func EncryptCert(c *esign.Cert, imp *pki.Imported, p12 []byte, password string, keys Encrypter) error {
 	const op = "seal.EncryptCert"
 	if c.ID == "" {
 		return esign.E(op, esign.Invalid, "the certificate needs an id before it is encrypted")

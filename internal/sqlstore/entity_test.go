@@ -386,8 +386,8 @@ func TestUsersRolesPermissions(t *testing.T) {
 		must(t, err)
 		admin, err := db.ListPermissions(ctx, esign.RoleAdmin)
 		must(t, err)
-		if len(all) != 15 || len(admin) != len(all) {
-			t.Fatalf("%d permissions, admin has %d; want 15 and all", len(all), len(admin))
+		if len(all) != 16 || len(admin) != len(all) {
+			t.Fatalf("%d permissions, admin has %d; want 16 and all", len(all), len(admin))
 		}
 
 		must(t, db.AssignRole(ctx, u.ID, esign.RoleOperator))
@@ -399,7 +399,7 @@ func TestUsersRolesPermissions(t *testing.T) {
 		must(t, err)
 		same(t, "user permissions", got, []string{esign.PermAuditRead, esign.PermContractRead, esign.PermContractWrite,
 			esign.PermCustomerApprove, esign.PermCustomerRead, esign.PermCustomerWrite, esign.PermInboxRead, esign.PermLogRead,
-			esign.PermOfferRead, esign.PermOfferWrite, esign.PermProcessRead, esign.PermSignatureVerify})
+			esign.PermOfferRead, esign.PermOfferWrite, esign.PermProcessManage, esign.PermProcessRead, esign.PermSignatureVerify})
 		ur, err := db.ListUserRoles(ctx, u.ID)
 		must(t, err)
 		if len(ur) != 2 || ur[0].Name != esign.RoleAuditor || ur[1].Name != esign.RoleOperator {

@@ -267,3 +267,25 @@ func (s *store) listDeliveries(ctx context.Context, op string, f EventDeliveryFi
 	}
 	return out, nil
 }
+
+// RetryEventDelivery sets a failed delivery of the event to url back to
+// pending, for an operator's retry; the caller enqueues the delivery job
+// in the same transaction. Errors: NotFound (no such delivery), Conflict
+// (not_failed: it is delivered or still being tried).
+func (s *store) RetryEventDelivery(ctx context.Context, eventID, url string) error {
+	const op = "sqlstore.RetryEventDelivery"
+	res, err := s.exec(ctx, `UPDATE webhook_delivery SET status = 'pending', updated_at = ? WHERE event_id = ? AND url = ? AND status = 'failed'`,
+		s.now(), eventID, url)
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.wrap(op, err)
+	} else if n > 0 {
+		return nil
+	}
+	if _, _, err := s.GetWebhookEvent(ctx, eventID, url); err != nil {
+		return err
+	}
+	return esign.WithCode(op, esign.Conflict, "not_failed", "only a failed delivery can be retried")
+}

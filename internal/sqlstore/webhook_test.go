@@ -48,3 +48,29 @@ func TestIdempotency(t *testing.T) {
 		}
 	})
 }
+
+// TestRetryEventDelivery: only a failed delivery is set back to pending;
+// a pending or delivered one is a Conflict, an unknown one NotFound.
+func TestRetryEventDelivery(t *testing.T) {
+	engines(t, func(t *testing.T, db *DB) {
+		ctx := testCtx(t)
+		const u1, u2 = "https://bank.example/a", "https://bank.example/b"
+		ev := &WebhookEvent{Type: "offer.signed", SubjectID: esign.NewID(), Payload: []byte(`{}`)}
+		must(t, db.CreateWebhookEvent(ctx, ev, []string{u1, u2}))
+		if err := db.RetryEventDelivery(ctx, ev.ID, u1); esign.ErrorCode(err) != "not_failed" {
+			t.Fatalf("pending: %v", err)
+		}
+		must(t, db.RecordEventAttempt(ctx, ev.ID, u1, false, 502, "bad gateway", true))
+		must(t, db.RecordEventAttempt(ctx, ev.ID, u2, true, 200, "", false))
+		must(t, db.RetryEventDelivery(ctx, ev.ID, u1))
+		if _, d, err := db.GetWebhookEvent(ctx, ev.ID, u1); err != nil || d.Status != DeliveryPending || d.Attempts != 1 {
+			t.Fatalf("after retry: %+v %v", d, err)
+		}
+		if err := db.RetryEventDelivery(ctx, ev.ID, u2); !esign.IsKind(err, esign.Conflict) {
+			t.Fatalf("delivered: %v", err)
+		}
+		if err := db.RetryEventDelivery(ctx, esign.NewID(), u1); !esign.IsKind(err, esign.NotFound) {
+			t.Fatalf("unknown: %v", err)
+		}
+	})
+}

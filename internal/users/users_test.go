@@ -113,3 +113,64 @@ func TestCreate(t *testing.T) {
 		})
 	}
 }
+
+// TestRolesAndStatus: roles are replaced as a set, with an audit entry
+// naming the operator who changed them; nobody changes or disables
+// themselves, and the last active admin keeps its role and account.
+func TestRolesAndStatus(t *testing.T) {
+	customerstest.Engines(t, func(t *testing.T, driver string) {
+		ctx := t.Context()
+		db := customerstest.OpenDB(t, driver)
+		mk := func(name, role string) *esign.User {
+			u := &esign.User{Username: name, Status: esign.UserActive}
+			if err := users.Create(ctx, db, u, "a good password 1", role); err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		root, second, op := mk("root", esign.RoleAdmin), mk("second", esign.RoleOperator), mk("op", esign.RoleOperator)
+		by := users.Actor{UserID: root.ID, IP: "192.0.2.1"}
+
+		for _, tt := range []struct {
+			name string
+			err  error
+			code string
+			kind esign.Kind
+		}{
+			{"noRole", users.SetRoles(ctx, db, op.ID, nil, by), "roles", esign.Invalid},
+			{"unknownRole", users.SetRoles(ctx, db, op.ID, []string{"root"}, by), "roles", esign.Invalid},
+			{"ownRoles", users.SetRoles(ctx, db, root.ID, []string{esign.RoleAuditor}, by), "self", esign.Invalid},
+			{"disableSelf", users.SetStatus(ctx, db, root.ID, esign.UserDisabled, by), "self", esign.Invalid},
+			{"lastAdminRoles", users.SetRoles(ctx, db, root.ID, []string{esign.RoleOperator}, users.Actor{UserID: second.ID}), "last_admin", esign.Invalid},
+			{"lastAdminDisabled", users.SetStatus(ctx, db, root.ID, esign.UserDisabled, users.Actor{UserID: second.ID}), "last_admin", esign.Invalid},
+			{"unknownUser", users.SetStatus(ctx, db, esign.NewID(), esign.UserDisabled, by), "", esign.NotFound},
+			{"badStatus", users.SetStatus(ctx, db, op.ID, "gone", by), "status", esign.Invalid},
+		} {
+			if !esign.IsKind(tt.err, tt.kind) || esign.ErrorCode(tt.err) != tt.code {
+				t.Errorf("%s: %v, want %v %q", tt.name, tt.err, tt.kind, tt.code)
+			}
+		}
+
+		if err := users.SetRoles(ctx, db, op.ID, []string{esign.RoleAuditor, esign.RoleOperator, esign.RoleAuditor}, by); err != nil {
+			t.Fatal(err)
+		}
+		rs, _ := db.ListUserRoles(ctx, op.ID)
+		if len(rs) != 2 {
+			t.Fatalf("roles = %v", rs)
+		}
+		logs, _ := db.ListAuditLogs(ctx, esign.AuditLogFilter{Action: "user.roles", ObjectID: op.ID})
+		if len(logs) != 1 || logs[0].ActorID != root.ID || logs[0].IP != "192.0.2.1" || !strings.Contains(logs[0].Detail, `"to":["auditor","operator"]`) {
+			t.Fatalf("audit = %+v", logs)
+		}
+		// With a second admin the first may lose the role.
+		if err := users.SetRoles(ctx, db, second.ID, []string{esign.RoleAdmin}, by); err != nil {
+			t.Fatal(err)
+		}
+		if err := users.SetStatus(ctx, db, root.ID, esign.UserDisabled, users.Actor{UserID: second.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if u, _ := db.GetUser(ctx, root.ID); u.Status != esign.UserDisabled {
+			t.Fatalf("status = %s", u.Status)
+		}
+	})
+}

@@ -7,6 +7,7 @@ package operatorstest
 import (
 	"context"
 	"crypto/rand"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"esign/internal/customers/customerstest"
 	"esign/internal/envelope"
 	"esign/internal/esign"
+	"esign/internal/jobs"
 	"esign/internal/notify"
 	"esign/internal/offers"
 	"esign/internal/operators"
@@ -25,8 +27,14 @@ import (
 // Env is a service with everything around it.
 type Env struct {
 	*customerstest.Env
-	Ops *operators.Service
-	Cfg operators.Config
+	Ops  *operators.Service
+	Cfg  operators.Config
+	Jobs *jobs.Queue // insert-only: lists, retries and cancels, runs nothing
+	Keys *envelope.Keyring
+	// Pushes counts the settings pushes the service asked for; PushErr,
+	// when set, is their answer.
+	Pushes  atomic.Int32
+	PushErr error
 }
 
 // New builds the service on a fresh database of the driver with the
@@ -50,12 +58,26 @@ func New(tb testing.TB, driver string, sessions operators.SessionStore, cfg oper
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc, err := operators.New(operators.Deps{DB: db, Sessions: sessions, Limiter: notify.NewMemoryLimiter(ce.Clock.Now),
-		Secrets: keys, Customers: ce.Svc, Docs: ce.Docs, Offers: offerSvc, Inbox: db.Inbox()}, cfg)
+	dialect := jobs.SQLite
+	if db.Driver() == "postgres" {
+		dialect = jobs.Postgres
+	}
+	q, err := jobs.New(db.SQL(), jobs.Config{Dialect: dialect, InsertOnly: true}, jobs.Deps{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &Env{Env: ce, Ops: svc, Cfg: svc.Config()}
+	e := &Env{Env: ce, Jobs: q, Keys: keys}
+	push := func(context.Context) error {
+		e.Pushes.Add(1)
+		return e.PushErr
+	}
+	svc, err := operators.New(operators.Deps{DB: db, Sessions: sessions, Limiter: notify.NewMemoryLimiter(ce.Clock.Now),
+		Secrets: keys, Customers: ce.Svc, Docs: ce.Docs, Offers: offerSvc, Inbox: db.Inbox(), Jobs: q, PushSettings: push}, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.Ops, e.Cfg = svc, svc.Config()
+	return e
 }
 
 // testParams make Argon2id cheap in tests; Verify reads them from the hash.

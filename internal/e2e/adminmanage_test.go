@@ -1,0 +1,228 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"software.sslmate.com/src/go-pkcs12"
+
+	"esign/internal/esign"
+	"esign/internal/pdf/pdftest"
+	"esign/internal/pki"
+	"esign/internal/sqlstore"
+	"esign/internal/webui/webuitest"
+)
+
+// TestAdminUIAdministration drives the administration pages of the
+// embedded deployment in Chromium: the admin imports the bank's .p12 and
+// activates it, creates an auditor (its initial password shown once),
+// saves the settings css receives (the customers' pages show the notice at
+// once), and reads the logs: the audit log,
+// messages, client errors, an event delivery to the bank's callback URL
+// that failed and is sent again, and the background jobs. The new auditor
+// signs in, is refused an administrator's action (403) and finds the
+// refusal in the audit log. axe-core checks every page.
+func TestAdminUIAdministration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole system and a browser")
+	}
+	// The bank's callback URL is down: every event delivery fails at once.
+	var calls atomic.Int32
+	hookSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+	}))
+	defer hookSrv.Close()
+	ctx := webuitest.Browser(t)
+	sys := startAll(t, "ESIGN_WEBHOOK_EVENT_URLS="+hookSrv.URL+"/esign-events", "ESIGN_WEBHOOK_EVENT_SECRET=e2e-event-secret-0123456789abcdefghij",
+		"ESIGN_WEBHOOK_EVENT_MAX_ATTEMPTS=1")
+	base := "http://" + sys.addrs["admin"]
+	dir := t.TempDir()
+	if *update {
+		dir = filepath.Join("..", "..", "docs", "admin-ui")
+	}
+	p := &pages{t: t, ctx: ctx, dir: dir}
+	db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(sys.dir, "esign.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	// The bank uploads an offer (an SMS goes out) and revokes it (an
+	// event to the callback URL, which fails).
+	var cust struct {
+		ID string `json:"customer_id"`
+	}
+	sys.hook(t, "/customer/bootstrap", map[string]string{"customer_ref": "C-2001", "name": "Tóth Emese", "phone": "+36305550101"}, &cust)
+	var offer struct {
+		ID string `json:"offer_id"`
+	}
+	sys.hook(t, "/offer/upload", map[string]any{"customer_ref": "C-2001", "external_ref": "CARD-2026-5", "title": "Credit card agreement",
+		"expires_at": time.Now().Add(14 * 24 * time.Hour).UTC().Format(time.RFC3339),
+		"documents":  []map[string]string{{"name": "card.pdf", "content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(1))}}}, &offer)
+	sys.post(t, "/offer/revoke", map[string]string{"customer_ref": "C-2001", "offer_id": offer.ID, "reason": "customer withdrew"})
+	waitFor(t, "the event delivery to fail", func() bool {
+		ds, err := db.ListEventDeliveries(context.Background(), sqlstore.EventDeliveryFilter{Status: sqlstore.DeliveryFailed})
+		return err == nil && len(ds) == 1
+	})
+	// A customer's browser reported an error.
+	if err := db.CreateClientErrorLog(context.Background(), &esign.ClientErrorLog{Source: "css", Message: "TypeError: pdfjsLib is undefined",
+		Stack: "at render (viewer.js:12:5)", URL: "/o/" + offer.ID, UserAgent: "Mozilla/5.0 (Android 14) Chrome/131"}); err != nil {
+		t.Fatal(err)
+	}
+
+	pw, err := os.ReadFile(filepath.Join(sys.dir, "initial-admin-password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.signIn(base, "admin", strings.TrimSpace(string(pw)), false)
+	webuitest.Do(t, ctx, "English", chromedp.Click(chromedp.CSS(`button[value="en"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] ul.stats`)))
+
+	// Certificates: import the bank's .p12, then activate it.
+	p12File := filepath.Join(t.TempDir(), "bank-seal.p12")
+	dev, _, err := pki.OpenDev(t.TempDir(), pki.DevOptions{Organization: "Példa Bank Zrt."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12, err := pkcs12.Modern.Encode(dev.Signer.Key, dev.Signer.Certificate, dev.Signer.Chain, "bank-p12-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p12File, p12, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	webuitest.Do(t, ctx, "open the certificates", chromedp.Navigate(base+"/certs"), chromedp.WaitVisible(chromedp.ID("c-p12")))
+	webuitest.Do(t, ctx, "import the .p12",
+		chromedp.SetUploadFiles(chromedp.ID("c-p12"), []string{p12File}),
+		chromedp.SendKeys(chromedp.ID("c-password"), "bank-p12-password"),
+		chromedp.SendKeys(chromedp.ID("c-name"), "Bank seal 2027"),
+		chromedp.Click(chromedp.CSS(`form[action="/certs"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("cert-imported")))
+	if got := p.text("#cert-list tbody"); !strings.Contains(got, "Bank seal 2027") || !strings.Contains(got, "inactive") {
+		t.Errorf("certificate list after the import: %q", got)
+	}
+	p.check("cert-imported")
+	webuitest.Do(t, ctx, "activate it", chromedp.Click(chromedp.CSS(`form[action$="/activate"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#cert-list .badge-ok")))
+	p.check("certs")
+	active, err := db.GetActiveCert(context.Background())
+	if err != nil || active.Name != "Bank seal 2027" {
+		t.Fatalf("active certificate: %+v %v", active, err)
+	}
+
+	// Users: create an auditor; the password is shown once.
+	webuitest.Do(t, ctx, "open the users", chromedp.Navigate(base+"/users"), chromedp.WaitVisible(chromedp.ID("u-username")))
+	p.check("users")
+	webuitest.Do(t, ctx, "create an auditor",
+		chromedp.SendKeys(chromedp.ID("u-username"), "audrey"),
+		chromedp.SendKeys(chromedp.ID("u-name"), "Audrey Auditor"),
+		chromedp.SetValue(chromedp.ID("u-role"), "auditor"),
+		chromedp.Click(chromedp.CSS(`form[action="/users"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("initial-password")))
+	auditorPassword := p.text("#initial-password")
+	if len(auditorPassword) < 20 {
+		t.Fatalf("initial password %q", auditorPassword)
+	}
+	p.check("user-created")
+
+	// Settings: a refused value, then a saved one.
+	webuitest.Do(t, ctx, "open the settings", chromedp.Navigate(base+"/settings"), chromedp.WaitVisible(chromedp.ID("settings-form")))
+	webuitest.Do(t, ctx, "enter a wrong e-mail address",
+		chromedp.SendKeys(chromedp.ID("s-customer_support_email"), "help at bank"),
+		chromedp.SendKeys(chromedp.ID("s-customer_notice"), "Signing is unavailable on Sunday 02:00–04:00 for maintenance."),
+		chromedp.Click(chromedp.CSS(`#settings-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".field-error")))
+	p.check("settings-invalid")
+	webuitest.Do(t, ctx, "correct it and save",
+		chromedp.SetValue(chromedp.ID("s-customer_support_email"), "help@bank.example"),
+		chromedp.SendKeys(chromedp.ID("s-app_min_version"), "1.4.0"),
+		chromedp.SendKeys(chromedp.ID("s-customer_support_phone"), "+36 1 234 5678"),
+		chromedp.Click(chromedp.CSS(`#settings-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	p.check("settings")
+	if s, err := db.GetSetting(context.Background(), "customer.support_email"); err != nil || s.Value != "help@bank.example" {
+		t.Errorf("setting stored: %+v %v", s, err)
+	}
+	// css has it at once: the customers' pages show the notice, the
+	// sign-in page the support contacts.
+	webuitest.Do(t, ctx, "open the customer UI", chromedp.Navigate("http://"+sys.addrs["customer"]+"/signin"),
+		chromedp.WaitVisible(chromedp.ID("site-notice")))
+	if got := p.text("#site-notice"); !strings.Contains(got, "Sunday 02:00–04:00") {
+		t.Errorf("customer notice %q", got)
+	}
+	if got := p.text("#support"); !strings.Contains(got, "help@bank.example") || !strings.Contains(got, "+36 1 234 5678") {
+		t.Errorf("support contacts %q", got)
+	}
+	p.check("customer-notice")
+
+	// Logs.
+	webuitest.Do(t, ctx, "open the audit log", chromedp.Navigate(base+"/audit"), chromedp.WaitVisible(chromedp.ID("audit-list")))
+	if got := p.text("#audit-list tbody"); !strings.Contains(got, "cert.activate") || !strings.Contains(got, "user.create") {
+		t.Errorf("audit log: %q", got)
+	}
+	p.check("audit")
+	webuitest.Do(t, ctx, "open the SMS log", chromedp.Navigate(base+"/logs/messages?channel=sms"), chromedp.WaitVisible(chromedp.ID("message-list")))
+	p.check("messages")
+	webuitest.Do(t, ctx, "open the client errors", chromedp.Navigate(base+"/logs/client-errors"), chromedp.WaitVisible(chromedp.ID("client-error-list")))
+	if got := p.text("#client-error-list"); !strings.Contains(got, "pdfjsLib") {
+		t.Errorf("client errors: %q", got)
+	}
+	p.check("client-errors")
+	webuitest.Do(t, ctx, "open the event deliveries", chromedp.Navigate(base+"/events"), chromedp.WaitVisible(chromedp.ID("event-list")))
+	if got := p.text("#event-list"); !strings.Contains(got, "offer.revoked") || !strings.Contains(got, "failed") {
+		t.Errorf("event deliveries: %q", got)
+	}
+	p.check("events")
+	before := calls.Load()
+	webuitest.Do(t, ctx, "send the event again", chromedp.Click(chromedp.CSS(`form[action$="/retry"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	waitFor(t, "the event to be sent again", func() bool { return calls.Load() > before })
+	webuitest.Do(t, ctx, "open the jobs", chromedp.Navigate(base+"/jobs"), chromedp.WaitVisible(chromedp.ID("job-list")))
+	if got := p.text("#job-list"); !strings.Contains(got, "event") {
+		t.Errorf("failed jobs: %q", got)
+	}
+	p.check("jobs")
+
+	// The auditor signs in, may read the audit log, but not manage users.
+	webuitest.Do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("username")))
+	p.signIn(base, "audrey", auditorPassword, false)
+	webuitest.Get(t, ctx, "post a new user as the auditor",
+		chromedp.Evaluate[bool](`(() => { const f = document.createElement("form"); f.method = "post"; f.action = "/users";
+			const i = document.createElement("input"); i.name = "username"; i.value = "mallory"; f.append(i);
+			document.body.append(f); f.submit(); return true; })()`))
+	webuitest.Do(t, ctx, "wait for the answer", chromedp.WaitVisible(chromedp.CSS(`p.muted code`)))
+	if got := p.text("main h1"); got != "Not allowed" {
+		t.Errorf("auditor creating a user: page %q, want the 403 page", got)
+	}
+	if _, err := db.GetUserByUsername(context.Background(), "mallory"); !esign.IsKind(err, esign.NotFound) {
+		t.Errorf("the refused request created the user: %v", err)
+	}
+	webuitest.Do(t, ctx, "the refusal in the audit log", chromedp.Navigate(base+"/audit?actor=audrey&action=access.denied"),
+		chromedp.WaitVisible(chromedp.ID("audit-list")))
+	if got := p.text("#audit-list tbody"); !strings.Contains(got, "audrey") || !strings.Contains(got, "POST /users") {
+		t.Errorf("the auditor's refusal is not in the audit log page: %q", got)
+	}
+	p.check("audit-refusal")
+}
+
+// waitFor polls cond (the system works in the background) for up to a
+// minute.
+func waitFor(t *testing.T, what string, cond func() bool) bool {
+	t.Helper()
+	for end := time.Now().Add(time.Minute); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+	return false
+}
