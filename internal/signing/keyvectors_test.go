@@ -157,6 +157,16 @@ func TestWebKeyAlgorithm(t *testing.T) {
 					t.Fatal(err)
 				}
 				e.p = p
+				// The web UI signs only what was read to the end.
+				docs, err := e.ce.DB.ListDocuments(ctx, esign.DocumentFilter{OfferID: e.offer.ID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, doc := range docs {
+					if err := e.ce.Svc.RecordReadToEnd(ctx, p, e.offer.ID, doc.ID, customers.Meta{}); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 			d := newDevice(t, tt.alg)
 			r1, err := e.svc.M1(ctx, p, e.m1(t, d, e.offer.ID))
