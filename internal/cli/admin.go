@@ -7,6 +7,7 @@ import (
 
 	"esign/internal/adminui"
 	"esign/internal/bus"
+	"esign/internal/config"
 	"esign/internal/esign"
 	"esign/internal/notify"
 	"esign/internal/operators"
@@ -29,8 +30,19 @@ func (a *app) pushSystemConfig(ctx context.Context) error {
 	return bus.PushSystemConfig(ctx, a.bus, cfg)
 }
 
+// redisPrefix is the start of every Redis key of the deployment: "esign:",
+// and with bus.namespace set "esign:{namespace}:", so that deployments (and
+// test runs) sharing a Redis server keep apart their sessions and rate
+// limit counters as they keep apart their RabbitMQ names.
+func redisPrefix(cfg config.Config) string {
+	if ns := cfg.Bus.Namespace; ns != "" {
+		return "esign:" + ns + ":"
+	}
+	return "esign:"
+}
+
 // operatorSessionPrefix is the Redis key prefix of the operators' sessions.
-const operatorSessionPrefix = "esign:opsess:"
+func operatorSessionPrefix(cfg config.Config) string { return redisPrefix(cfg) + "opsess:" }
 
 // adminUI builds the operators' web interface of oss: the operators
 // service on the process's database, keys, document store and customer
@@ -39,8 +51,8 @@ func (a *app) adminUI() (http.Handler, error) {
 	var sessions operators.SessionStore = &operators.DBSessions{DB: a.db}
 	var limiter notify.Limiter = notify.NewMemoryLimiter(nil)
 	if rdb := a.redis(); rdb != nil {
-		sessions = &operators.RedisSessions{RDB: rdb, Prefix: operatorSessionPrefix}
-		limiter = notify.NewRedisLimiter(rdb, "esign:rl:admin:", nil)
+		sessions = &operators.RedisSessions{RDB: rdb, Prefix: operatorSessionPrefix(a.cfg)}
+		limiter = notify.NewRedisLimiter(rdb, redisPrefix(a.cfg)+"rl:admin:", nil)
 	}
 	offerSvc, err := a.offerService()
 	if err != nil {

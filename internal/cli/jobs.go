@@ -85,7 +85,7 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 		return nil, err
 	}
 	if rdb := a.redis(); rdb != nil {
-		deps.Limiter = notify.NewRedisLimiter(rdb, "esign:rl:", nil)
+		deps.Limiter = notify.NewRedisLimiter(rdb, redisPrefix(a.cfg)+"rl:", nil)
 	} else {
 		deps.Limiter = notify.NewMemoryLimiter(nil)
 	}

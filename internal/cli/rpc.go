@@ -47,8 +47,8 @@ func (a *app) customersServiceWith(q customers.Enqueuer) (*customers.Service, er
 	var sessions customers.SessionStore = &customers.DBSessions{DB: a.db}
 	var limiter notify.Limiter = notify.NewMemoryLimiter(nil)
 	if rdb := a.redis(); rdb != nil {
-		sessions = &customers.RedisSessions{RDB: rdb, Prefix: "esign:sess:"}
-		limiter = notify.NewRedisLimiter(rdb, "esign:rl:mobile:", nil)
+		sessions = &customers.RedisSessions{RDB: rdb, Prefix: redisPrefix(a.cfg) + "sess:"}
+		limiter = notify.NewRedisLimiter(rdb, redisPrefix(a.cfg)+"rl:mobile:", nil)
 	}
 	m := a.cfg.Mobile
 	cfg := customers.DefaultConfig()

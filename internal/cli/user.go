@@ -200,7 +200,7 @@ func endRedisSessions(ctx context.Context, cfg config.Config, db *sqlstore.DB, u
 	if err != nil {
 		return err
 	}
-	return (&operators.RedisSessions{RDB: rdb, Prefix: operatorSessionPrefix}).RevokeUserSessions(ctx, u.ID)
+	return (&operators.RedisSessions{RDB: rdb, Prefix: operatorSessionPrefix(cfg)}).RevokeUserSessions(ctx, u.ID)
 }
 
 // promptNewPassword asks for the new password twice at the terminal of

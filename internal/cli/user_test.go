@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,9 +184,11 @@ func TestUserCommandsEndRedisSessions(t *testing.T) {
 	}
 	rdb := redis.NewClient(opts)
 	t.Cleanup(func() { rdb.Close() })
-	store := &operators.RedisSessions{RDB: rdb, Prefix: operatorSessionPrefix}
+	// A namespace of its own keeps the keys apart from other runs.
+	ns := fmt.Sprintf("usr%d", time.Now().UnixNano()%1e12)
+	store := &operators.RedisSessions{RDB: rdb, Prefix: "esign:" + ns + ":opsess:"}
 	dir := t.TempDir()
-	env := append(testEnviron(dir), "ESIGN_REDIS_URL="+redisURL)
+	env := append(testEnviron(dir), "ESIGN_REDIS_URL="+redisURL, "ESIGN_BUS_NAMESPACE="+ns)
 	db, _ := firstStart(t, dir)
 	admin, err := db.GetUserByUsername(t.Context(), "admin")
 	if err != nil {

@@ -27,7 +27,7 @@ func (a *app) webhookAPI() (http.Handler, error) {
 	hc := webhookapi.Config{MaxBodyBytes: w.MaxBodyBytes, MaxConcurrentUploads: w.MaxConcurrentUploads, AuthFailures: w.AuthFailuresPerIPPer10m, AuthWindow: 10 * time.Minute}
 	if rdb := a.redis(); rdb != nil {
 		// Every oss replica counts the same failures.
-		hc.Failures = notify.NewRedisLimiter(rdb, "esign:rl:webhook:", nil)
+		hc.Failures = notify.NewRedisLimiter(rdb, redisPrefix(a.cfg)+"rl:webhook:", nil)
 	}
 	for _, e := range w.WebhookEndpoints() {
 		if user, pw, ok := e.Credentials(); ok {

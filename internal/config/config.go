@@ -137,7 +137,7 @@ type Public struct {
 type Bus struct {
 	AMQPURL        string        `json:"amqp_url" secret:"true" help:"RabbitMQ URL (amqp://user:pw@host:5672/vhost). Empty: the in-process bus, which only works inside 'esign all'."`
 	RequestTimeout time.Duration `json:"request_timeout" help:"Default deadline of an RPC call when the caller sets none."`
-	Namespace      string        `json:"namespace" help:"Prefix of every RabbitMQ queue and exchange name (namespace:esign:rpc-app), for deployments that must share one broker vhost; 1-32 of a-z, 0-9, '-', '_'. Empty: the specification's names. Production should rather use a vhost of its own (in bus.amqp_url). Every process of a deployment needs the same value; the in-process bus of 'esign all' ignores it."`
+	Namespace      string        `json:"namespace" help:"Prefix of every RabbitMQ queue and exchange name (namespace:esign:rpc-app), and part of every Redis key (esign:namespace:…), for deployments that must share one broker vhost or Redis database; 1-32 of a-z, 0-9, '-', '_'. Empty: the specification's names. Production should rather use a vhost of its own (in bus.amqp_url). Every process of a deployment needs the same value; the in-process bus of 'esign all' ignores it."`
 }
 
 // Redis configures the shared store for sessions, rate limits and one-time
