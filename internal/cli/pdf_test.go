@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,15 +17,7 @@ import (
 // freeAddr returns a loopback address with a port that was free a moment
 // ago, for listeners whose URL must be known before they start (the dev
 // PKI writes the TSA's URL into its certificates).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freeAddr(t *testing.T) string { return esigntest.FreeAddr(t) }
 
 func TestPDFSignAndVerify(t *testing.T) {
 	dir := t.TempDir()

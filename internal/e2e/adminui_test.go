@@ -9,8 +9,8 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"esign/internal/esigntest"
 	"flag"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -79,15 +79,7 @@ func startAll(t *testing.T, extra ...string) *system {
 	return nil
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freeAddr(t *testing.T) string { return esigntest.FreeAddr(t) }
 
 // credentials returns the webhook user and password of the offer upload:
 // the test's own (hookAuth) when it set them, else the ones esign all wrote.
