@@ -62,6 +62,9 @@ type Config struct {
 	Secure       bool
 	MaxBodyBytes int64
 	Version      string
+	// Live, optional, is the live feed of the dashboard and offer pages
+	// (served by LiveHandler on the realtime listener).
+	Live *Live
 }
 
 // Cookie names (without the __Host- prefix added under HTTPS).
@@ -77,6 +80,7 @@ type UI struct {
 	ui     *webui.Renderer
 	routes []route
 	mux    *http.ServeMux
+	live   *Live
 }
 
 // New parses the templates (a broken one is an error here, at start) and
@@ -85,12 +89,16 @@ func New(svc Service, log *slog.Logger, cfg Config) (*UI, error) {
 	tmpl, _ := fs.Sub(templateFS, "templates")
 	msgs, _ := fs.Sub(messageFS, "messages")
 	static, _ := fs.Sub(staticFS, "static")
+	var connect func(*http.Request) string
+	if cfg.Live != nil {
+		connect = cfg.Live.URL // the realtime origin, for EventSource
+	}
 	r, err := webui.New(webui.Options{Templates: tmpl, Messages: msgs, Static: static, Secure: cfg.Secure,
-		MaxBodyBytes: cfg.MaxBodyBytes, Version: cfg.Version, Log: log, Funcs: funcs()})
+		MaxBodyBytes: cfg.MaxBodyBytes, Version: cfg.Version, Log: log, Funcs: funcs(), ConnectSrc: connect})
 	if err != nil {
 		return nil, err
 	}
-	u := &UI{svc: svc, log: log, ui: r, mux: http.NewServeMux()}
+	u := &UI{svc: svc, log: log, ui: r, mux: http.NewServeMux(), live: cfg.Live}
 	u.routes = u.table()
 	for _, rt := range u.routes {
 		u.mux.Handle(rt.pattern, u.guard(rt))

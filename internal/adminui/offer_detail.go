@@ -14,7 +14,17 @@ func (u *UI) offerDetail(w http.ResponseWriter, r *http.Request, p *operators.Pr
 	if err != nil {
 		return err
 	}
-	return u.ui.Render(w, r, http.StatusOK, "offer_detail.html", pageOf(p, "offer.title", "offers", d, d.Offer.Title))
+	data := offerDetailData{OfferDetail: d}
+	if data.Live, err = u.liveFor(r, d.Offer.ID, 0); err != nil {
+		return err
+	}
+	return u.ui.Render(w, r, http.StatusOK, "offer_detail.html", pageOf(p, "offer.title", "offers", data, d.Offer.Title))
+}
+
+// offerDetailData is the offer page: the offer and its live changes.
+type offerDetailData struct {
+	*operators.OfferDetail
+	Live liveView
 }
 
 // documentDownload sends a document of the offer (or of its sealed

@@ -251,8 +251,11 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 				return err
 			}
 		}
-		offer, err = tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferNotified, "")
-		return err
+		if offer, err = tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferNotified, ""); err != nil {
+			return err
+		}
+		return s.d.Events.Live(ctx, tx, &sqlstore.LiveEvent{Type: LiveOfferUploaded, OfferID: o.ID, CustomerID: c.ID,
+			Title: o.Title})
 	})
 	if err != nil {
 		s.discard(docs)
