@@ -63,7 +63,7 @@ type Config struct {
 	MaxBodyBytes int64
 	Version      string
 	// Live, optional, is the live feed of the dashboard and offer pages
-	// (served by LiveHandler on the realtime listener).
+	// (served by MountLive on the realtime listener).
 	Live *Live
 }
 

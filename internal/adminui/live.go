@@ -15,7 +15,7 @@ import (
 
 // Live is the operators' live feed (docs/admin-ui.md#live-updates): the
 // dashboard's feed and the offer page's changes, streamed as server-sent
-// events by the realtime listener (:10180, LiveHandler) to pages of the
+// events by the realtime listener (:10180, MountLive) to pages of the
 // admin listener (:10181).
 type Live struct {
 	// Hub holds the connected pages; the process publishes into it what
@@ -108,15 +108,13 @@ func (u *UI) liveFor(r *http.Request, offerID string, recent int) (liveView, err
 	return v, nil
 }
 
-// LiveHandler serves the realtime listener: GET /events streams the feed
+// MountLive adds the realtime listener's route to mux: GET /events streams the feed
 // to a signed-in operator with offer.read (401 without a session, 403 and
 // an audit entry without the permission, 403 for another origin).
 // ?offer=ID narrows it to one offer; ?after=SEQ (or the Last-Event-ID
 // header of a reconnect, which wins) says where the page left off.
-func (u *UI) LiveHandler() http.Handler {
-	mux := http.NewServeMux()
+func (u *UI) MountLive(mux *http.ServeMux) {
 	mux.HandleFunc("/events", u.liveEvents)
-	return mux
 }
 
 func (u *UI) liveEvents(w http.ResponseWriter, r *http.Request) {
