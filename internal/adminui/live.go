@@ -156,7 +156,10 @@ func (u *UI) liveEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad offer id", http.StatusBadRequest)
 		return
 	}
-	after, _ := live.ParseSeqID(q.Get("after"))
+	after := int64(-1) // no cursor: the page shows what it rendered
+	if n, ok := live.ParseSeqID(q.Get("after")); ok {
+		after = n
+	}
 	filter := func(ev *live.Event) bool { return offerID == "" || ev.OfferID == offerID }
 	err = l.Hub.Serve(w, r, live.Stream{
 		Filter: filter,
@@ -165,8 +168,8 @@ func (u *UI) liveEvents(w http.ResponseWriter, r *http.Request) {
 			if n, ok := live.ParseSeqID(lastID); ok {
 				from = n
 			}
-			if from <= 0 {
-				return nil, nil // a page without a cursor shows what it rendered
+			if from < 0 {
+				return nil, nil
 			}
 			es, err := l.Feed.After(ctx, from, 0)
 			if err != nil {

@@ -218,9 +218,14 @@ func TestLiveStream(t *testing.T) {
 			t.Fatalf("caught up %q, want entry %d", got, want.Seq)
 		}
 	}
+	// A page rendered from an empty feed (?after=0) catches up on all.
+	_, fromStart := le.stream(t, op, "?after=0&offer="+a, le.srv.URL, "")
+	if got := next(t, fromStart); !strings.HasPrefix(got, live.SeqID(e1.Seq)+" ") {
+		t.Fatalf("from after=0: %q, want entry %d", got, e1.Seq)
+	}
 	// The offer page's stream (from ?after=) hears only of its offer.
 	_, one := le.stream(t, op, "?after=3&offer="+a, le.srv.URL, "")
-	for le.hub.Clients() < 2 {
+	for le.hub.Clients() < 3 {
 		time.Sleep(time.Millisecond)
 	}
 	e4 := le.feed.add(adminui.LiveEntry{Type: "offer.refused", OfferID: b, Title: "Lease"})

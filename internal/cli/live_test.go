@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"esign/internal/esign"
+	"esign/internal/esigntest"
+	"esign/internal/live"
+	"esign/internal/operators"
+	"esign/internal/pdf/pdftest"
+	"esign/internal/sqlstore"
+)
+
+// operatorSession signs an operator of the role in by storing a session
+// for it (as the sign-in with the second factor does) in the sessions
+// store of env (Redis when env sets it, else the database), and returns
+// the session cookie's value.
+func operatorSession(t *testing.T, env []string, db *sqlstore.DB, username, role string) string {
+	t.Helper()
+	u := &esign.User{Username: username, Name: username, PasswordHash: "unused: signed in by the test"}
+	if err := db.InTx(t.Context(), func(tx *sqlstore.Tx) error {
+		if err := tx.CreateUser(t.Context(), u); err != nil {
+			return err
+		}
+		return tx.AssignRole(t.Context(), u.ID, role)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	token := operators.TokenPrefix + base64.RawURLEncoding.EncodeToString([]byte(rand.Text()+rand.Text()))
+	sum := sha256.Sum256([]byte(token))
+	now := time.Now()
+	s := operators.Session{TokenHash: hex.EncodeToString(sum[:]), UserID: u.ID, Stage: operators.StageFull,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+	var store operators.SessionStore = &operators.DBSessions{DB: db}
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "ESIGN_REDIS_URL="); ok {
+			opts, err := redis.ParseURL(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rdb := redis.NewClient(opts)
+			t.Cleanup(func() { rdb.Close() })
+			store = &operators.RedisSessions{RDB: rdb, Prefix: operatorSessionPrefix}
+		}
+	}
+	if err := store.CreateSession(t.Context(), s); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// liveStream is an operator's page following a realtime listener.
+type liveStream struct {
+	resp *http.Response
+	sc   *bufio.Scanner
+}
+
+// openLive opens the feed of the realtime listener at rt as a page of the
+// admin UI at admin would (its Origin, the session cookie).
+func openLive(t testing.TB, rt, admin, token, lastID string) *liveStream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+rt+"/events", nil)
+	req.Header.Set("Origin", "http://"+admin)
+	req.AddCookie(&http.Cookie{Name: "esign_admin", Value: token})
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return &liveStream{resp: resp, sc: bufio.NewScanner(resp.Body)}
+}
+
+// liveEntry is a feed entry as the pages receive it.
+type liveEntry struct {
+	ID          string
+	Seq         int64     `json:"seq"`
+	Type        string    `json:"type"`
+	OfferID     string    `json:"offerId"`
+	SignatureID string    `json:"signatureId"`
+	CreatedAt   time.Time `json:"createdAt"`
+}
+
+// next returns the next feed entry (heartbeats skipped).
+func (s *liveStream) next(t testing.TB) liveEntry {
+	t.Helper()
+	var e liveEntry
+	for s.sc.Scan() {
+		l := s.sc.Text()
+		if id, ok := strings.CutPrefix(l, "id: "); ok {
+			e.ID = id
+		}
+		if d, ok := strings.CutPrefix(l, "data: "); ok {
+			if err := json.Unmarshal([]byte(d), &e); err != nil {
+				t.Fatalf("event data %q: %v", d, err)
+			}
+			return e
+		}
+	}
+	t.Fatalf("the stream ended: %v", s.sc.Err())
+	return e
+}
+
+// TestLiveAcrossReplicas: two oss replicas over PostgreSQL, RabbitMQ and
+// Redis. An offer uploaded through one replica reaches an operator's
+// stream on the other (the feed travels over the bus), a page that
+// reconnects to the first with its Last-Event-ID catches up from the
+// database, and the streams refuse what they must.
+func TestLiveAcrossReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two oss replicas against PostgreSQL, RabbitMQ and Redis")
+	}
+	amqpURL := esigntest.ServerURL(t, esigntest.AMQPURLEnv)
+	pgURL := esigntest.PostgresSchemaURL(t)
+	redisURL := esigntest.ServerURL(t, esigntest.RedisURLEnv)
+	creds := "bank:" + rand.Text()
+	env := append(testEnviron(t.TempDir()), "ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL="+pgURL, testKeys,
+		"ESIGN_BUS_AMQP_URL="+amqpURL, "ESIGN_BUS_NAMESPACE="+testBusNamespace(t, amqpURL), "ESIGN_REDIS_URL="+redisURL,
+		"ESIGN_WEBHOOK_OFFER_UPLOAD="+creds, "ESIGN_WEBHOOK_CUSTOMER_BOOTSTRAP="+creds)
+	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
+		t.Fatalf("migrate up: %s", errs)
+	}
+	a := startProcess(t, "oss", env)
+	b := startProcess(t, "oss", env)
+	db, err := sqlstore.Open(t.Context(), sqlstore.Config{Driver: "postgres", DSN: pgURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	token := operatorSession(t, env, db, "live-operator", esign.RoleOperator)
+
+	// Refusals: no session, another origin (replica a's admin UI is
+	// another port than b's own).
+	for _, tc := range []struct {
+		name, admin, token string
+		want               int
+	}{
+		{"no-session", b["admin"], "", http.StatusUnauthorized},
+		{"ended-session", b["admin"], operators.TokenPrefix + "nope", http.StatusUnauthorized},
+		{"other-origin", a["admin"], token, http.StatusForbidden},
+		{"not-the-admin-ui", b["mobile"], token, http.StatusForbidden},
+	} {
+		if s := openLive(t, b["realtime"], tc.admin, tc.token, ""); s.resp.StatusCode != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, s.resp.StatusCode, tc.want)
+		}
+	}
+
+	onB := openLive(t, b["realtime"], b["admin"], token, "")
+	if onB.resp.StatusCode != 200 || onB.resp.Header.Get("Access-Control-Allow-Origin") != "http://"+b["admin"] {
+		t.Fatalf("stream on b: %d %v", onB.resp.StatusCode, onB.resp.Header)
+	}
+	if !onB.sc.Scan() || !strings.HasPrefix(onB.sc.Text(), "retry:") {
+		t.Fatalf("the stream did not start: %q", onB.sc.Text())
+	}
+
+	// The bank's systems upload an offer through replica a.
+	post := func(path string, body any) map[string]any {
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", "http://"+a["webhook"]+path, bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		user, pw, _ := strings.Cut(creds, ":")
+		req.SetBasicAuth(user, pw)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("POST %s: %d %v", path, resp.StatusCode, out)
+		}
+		return out
+	}
+	ref := "live-" + strings.ToLower(rand.Text()[:8])
+	post("/customer/bootstrap", map[string]string{"customer_ref": ref, "name": "Kovács Anna", "phone": "+36301234567"})
+	up := post("/offer/upload", map[string]any{"customer_ref": ref, "title": "Personal loan",
+		"expires_at": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339),
+		"documents":  []map[string]string{{"name": "loan.pdf", "content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(1))}}})
+	offerID, _ := up["offer_id"].(string)
+
+	got := onB.next(t)
+	if got.Type != "offer.uploaded" || got.OfferID != offerID || got.ID == "" {
+		t.Fatalf("replica b's stream got %+v, want the upload of %s on replica a", got, offerID)
+	}
+
+	// A page that lost its connection before the upload reconnects to
+	// replica a with the id it had: the upload comes from the database.
+	onA := openLive(t, a["realtime"], a["admin"], token, live.SeqID(got.Seq-1))
+	if again := onA.next(t); again.Seq != got.Seq || again.OfferID != offerID {
+		t.Fatalf("caught up %+v, want entry %d", again, got.Seq)
+	}
+}
