@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +30,7 @@ import (
 // for it (as the sign-in with the second factor does) in the sessions
 // store of env (Redis when env sets it, else the database), and returns
 // the session cookie's value.
-func operatorSession(t *testing.T, env []string, db *sqlstore.DB, username, role string) string {
+func operatorSession(t testing.TB, env []string, db *sqlstore.DB, username, role string) string {
 	t.Helper()
 	u := &esign.User{Username: username, Name: username, PasswordHash: "unused: signed in by the test"}
 	if err := db.InTx(t.Context(), func(tx *sqlstore.Tx) error {
@@ -207,4 +209,128 @@ func TestLiveAcrossReplicas(t *testing.T) {
 	if again := onA.next(t); again.Seq != got.Seq || again.OfferID != offerID {
 		t.Fatalf("caught up %+v, want entry %d", again, got.Seq)
 	}
+}
+
+// arrival is a feed entry with the time it reached the stream's reader.
+type arrival struct {
+	liveEntry
+	at time.Time
+}
+
+// follow reads the stream's entries into a channel, stamped on arrival,
+// until the stream ends.
+func (s *liveStream) follow() <-chan arrival {
+	ch := make(chan arrival, 256)
+	go func() {
+		defer close(ch)
+		for s.sc.Scan() {
+			if d, ok := strings.CutPrefix(s.sc.Text(), "data: "); ok {
+				var a arrival
+				if json.Unmarshal([]byte(d), &a.liveEntry) == nil {
+					a.at = time.Now()
+					ch <- a
+				}
+			}
+		}
+	}()
+	return ch
+}
+
+// BenchmarkSealedEvent measures, per signing by the reference device
+// client (esign demo), the time from the M2's verdict (the
+// signature.verified entry, written in M2's transaction) to the
+// contract.sealed entry reaching an operator's event stream: the seal job
+// (TSA, pdfservice), its commit, the bus, the realtime listener. css's
+// waiting pages hear the same bus event. Reported as p50/p99 in ms, and
+// the verdict's own way to the stream (commit → bus → stream).
+//
+//	go test ./internal/cli -run '^$' -bench BenchmarkSealedEvent -benchtime 20x
+func BenchmarkSealedEvent(b *testing.B) {
+	b.Run("embedded", func(b *testing.B) {
+		dir := b.TempDir()
+		env := demoEnviron(b, dir, "ESIGN_TSA_ACCURACY=10ms", benchAuthFailures)
+		addrs := startProcess(b, "all", env)
+		db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(dir, "esign.db")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		token := operatorSession(b, env, db, "bench-operator", esign.RoleOperator)
+		out := b.TempDir()
+		benchSealed(b, addrs, env, token, func(ref string) []string { return demoFlags(addrs, "--customer-ref", ref, "--out", out) })
+	})
+	b.Run("production", func(b *testing.B) {
+		p := startProduction(b)
+		p.env = append(p.env, benchAuthFailures)
+		oss := startProcess(b, "oss", p.env)
+		startProcess(b, "pdfservice", p.env)
+		var dsn string
+		for _, e := range p.env {
+			if v, ok := strings.CutPrefix(e, "ESIGN_DATABASE_URL="); ok {
+				dsn = v
+			}
+		}
+		db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "postgres", DSN: dsn})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		token := operatorSession(b, p.env, db, "bench-operator", esign.RoleOperator)
+		benchSealed(b, oss, p.env, token, func(ref string) []string {
+			return demoFlags(oss, "--webhook-credentials", p.credFile, "--customer-ref", ref, "--out", p.dir)
+		})
+	})
+}
+
+// benchSealed signs with esign demo (demoArgs: its flags for a customer
+// reference; each signing has a customer of its own, whose phone's SMS
+// limit is fresh) while it follows the stream.
+// benchAuthFailures lifts the webhook's limit of failed authentications
+// per address: each esign demo run makes one (its probe of the inbox API).
+const benchAuthFailures = "ESIGN_WEBHOOK_AUTH_FAILURES_PER_IP_PER_10MIN=100000"
+
+func benchSealed(b *testing.B, addrs map[string]string, env []string, token string, demoArgs func(ref string) []string) {
+	s := openLive(b, addrs["realtime"], addrs["admin"], token, "")
+	if s.resp.StatusCode != 200 {
+		b.Fatalf("stream: %d", s.resp.StatusCode)
+	}
+	events := s.follow()
+	var sealed, verdict []time.Duration
+	for b.Loop() {
+		ref := "esign-bench-" + strings.ToLower(rand.Text()[:10])
+		if code, out, errs := run(b, context.Background(), env, nil, demoArgs(ref)...); code != 0 {
+			b.Fatalf("esign demo: %d\n%s\n%s", code, out, errs)
+		}
+		var verified arrival
+		for done := false; !done; {
+			select {
+			case a, ok := <-events:
+				if !ok {
+					b.Fatal("the stream ended")
+				}
+				switch a.Type {
+				case "signature.verified":
+					verified = a
+				case "contract.sealed":
+					if verified.OfferID != a.OfferID {
+						b.Fatalf("sealed %s without its verdict", a.OfferID)
+					}
+					sealed = append(sealed, a.at.Sub(verified.CreatedAt))
+					verdict = append(verdict, verified.at.Sub(verified.CreatedAt))
+					done = true
+				}
+			case <-time.After(30 * time.Second):
+				b.Fatal("no contract.sealed on the stream")
+			}
+		}
+	}
+	pct := func(ds []time.Duration, p float64) float64 {
+		ds = slices.Clone(ds)
+		slices.Sort(ds)
+		return float64(ds[min(len(ds)-1, int(float64(len(ds))*p))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(sealed, .5), "sealed-p50-ms")
+	b.ReportMetric(pct(sealed, .99), "sealed-p99-ms")
+	b.ReportMetric(pct(verdict, .5), "verified-p50-ms")
+	b.ReportMetric(pct(verdict, .99), "verified-p99-ms")
 }

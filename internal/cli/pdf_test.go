@@ -18,7 +18,7 @@ import (
 // freeAddr returns a loopback address with a port that was free a moment
 // ago, for listeners whose URL must be known before they start (the dev
 // PKI writes the TSA's URL into its certificates).
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
