@@ -11,15 +11,20 @@ if (box && "EventSource" in window) {
   for (const el of box.querySelectorAll("[data-label-for]")) labels[el.dataset.labelFor] = el.textContent;
   const state = (s) => {
     box.dataset.state = s;
-    if (status) status.textContent = status.dataset[s] || "";
+    if (status) status.textContent = status.dataset["msg" + s[0].toUpperCase() + s.slice(1)] || "";
   };
+  // Times in the browser's zone, 24-hour, the rendered ones too.
+  const clock = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+  const lang = document.documentElement.lang || undefined;
+  const show = (t) => { t.textContent = new Date(t.dateTime).toLocaleTimeString(lang, clock); };
+  for (const t of list.querySelectorAll("time[datetime]")) show(t);
   const add = (e) => {
     const li = document.createElement("li");
     li.className = "live-item live-new";
     li.dataset.type = e.type;
     const t = document.createElement("time");
     t.dateTime = e.createdAt;
-    t.textContent = new Date(e.createdAt).toLocaleTimeString(document.documentElement.lang || undefined);
+    show(t);
     const b = document.createElement("span");
     b.className = "badge";
     b.textContent = labels[e.type] || e.type;
