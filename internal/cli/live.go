@@ -155,10 +155,20 @@ func (a *app) newHub() *live.Hub {
 	return h
 }
 
+// openHubs makes the hubs of the process's realtime listeners, before the
+// bus subscription (serveBus) that feeds them.
+func (a *app) openHubs() {
+	if a.spec.has(roleOSS) {
+		a.opsHub = a.newHub()
+	}
+	if a.spec.has(roleCSS) {
+		a.custHub = a.newHub()
+	}
+}
+
 // operatorLive is the admin UI's live feed on oss.
 func (a *app) operatorLive() *adminui.Live {
 	secure := strings.HasPrefix(a.cfg.Public.AdminURL, "https://")
-	a.opsHub = a.newHub()
 	a.background(a.pruneLiveEvents)
 	return &adminui.Live{Hub: a.opsHub, Feed: dbFeed{a.db},
 		URL:         a.liveURL(a.cfg.Public.RealtimeURL, "realtime", secure),
@@ -168,7 +178,6 @@ func (a *app) operatorLive() *adminui.Live {
 // customerLive is the waiting page's seal progress on css.
 func (a *app) customerLive() *customerui.Live {
 	secure := strings.HasPrefix(a.cfg.Public.CustomerURL, "https://")
-	a.custHub = a.newHub()
 	return &customerui.Live{Hub: a.custHub,
 		URL:         a.liveURL(a.cfg.Public.CustomerRealtimeURL, "customer_realtime", secure),
 		AllowOrigin: a.allowOrigin(a.cfg.Public.CustomerURL, "customer", secure)}

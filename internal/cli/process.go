@@ -144,6 +144,7 @@ func runProcess(spec processSpec) func(ctx context.Context, env Env, args []stri
 // open connects the process to what it needs, failing fast with a clear
 // error when something is unreachable.
 func (a *app) open(ctx context.Context) error {
+	a.openHubs()
 	if a.spec.needsDB() || a.spec.has(roleTSA) {
 		if err := ensureDataDir(a.cfg.DataDir); err != nil {
 			return err
