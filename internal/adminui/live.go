@@ -123,12 +123,7 @@ func (u *UI) liveEvents(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if !live.CORS(w, r, l.AllowOrigin) {
-		return
-	}
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", "GET, OPTIONS")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !live.Accept(w, r, l.AllowOrigin) {
 		return
 	}
 	token := u.ui.Session(r, sessionCookie)

@@ -1,7 +1,6 @@
 package adminui_test
 
 import (
-	"bufio"
 	"context"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"esign/internal/adminui"
 	"esign/internal/esign"
 	"esign/internal/live"
+	"esign/internal/live/livetest"
 	"esign/internal/operators/operatorstest"
 )
 
@@ -84,51 +84,24 @@ func newLiveEnv(t *testing.T) *liveEnv {
 }
 
 // stream opens the event stream as c's browser does from the admin page.
-func (le *liveEnv) stream(t *testing.T, c *client, query, origin, lastID string) (*http.Response, *bufio.Scanner) {
+func (le *liveEnv) stream(t *testing.T, c *client, query, origin, lastID string) (*http.Response, *livetest.Stream) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, "GET", le.rt.URL+"/events"+query, nil)
-	if origin != "" {
-		req.Header.Set("Origin", origin)
-	}
-	if lastID != "" {
-		req.Header.Set("Last-Event-ID", lastID)
-	}
-	hc := http.DefaultClient
+	var hc *http.Client
 	if c != nil {
 		hc = &http.Client{Jar: c.c.Jar}
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp, bufio.NewScanner(resp.Body)
+	s := livetest.Open(t, hc, le.rt.URL+"/events"+query, origin, lastID)
+	return s.Resp, s
 }
 
-// next returns the next event's "data:" (or "end"), skipping heartbeats.
-func next(t *testing.T, sc *bufio.Scanner) string {
+// next returns the next event as "id data", or "end".
+func next(t *testing.T, s *livetest.Stream) string {
 	t.Helper()
-	var id, data, typ string
-	for sc.Scan() {
-		l := sc.Text()
-		switch {
-		case l == "" && (data != "" || typ != ""):
-			if typ == "end" {
-				return "end"
-			}
-			return id + " " + data
-		case strings.HasPrefix(l, "id: "):
-			id = l[4:]
-		case strings.HasPrefix(l, "event: "):
-			typ = l[7:]
-		case strings.HasPrefix(l, "data: "):
-			data = l[6:]
-		}
+	ev := s.MustNext(t)
+	if ev.Type == "end" {
+		return "end"
 	}
-	t.Fatalf("the stream ended: %v", sc.Err())
-	return ""
+	return ev.ID + " " + string(ev.Data)
 }
 
 // TestLiveRefusals: only a signed-in operator with offer.read, from the

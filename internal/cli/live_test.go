@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -25,6 +24,7 @@ import (
 	"esign/internal/esign"
 	"esign/internal/esigntest"
 	"esign/internal/live"
+	"esign/internal/live/livetest"
 	"esign/internal/operators"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/sqlstore"
@@ -68,31 +68,29 @@ func operatorSession(t testing.TB, env []string, db *sqlstore.DB, username, role
 	return token
 }
 
-// liveStream is an operator's page following a realtime listener.
-type liveStream struct {
-	resp *http.Response
-	sc   *bufio.Scanner
+// productionDB opens the PostgreSQL database of a production environment
+// until the test ends.
+func productionDB(t testing.TB, env []string) *sqlstore.DB {
+	t.Helper()
+	var dsn string
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "ESIGN_DATABASE_URL="); ok {
+			dsn = v
+		}
+	}
+	db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "postgres", DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // openLive opens the feed of the realtime listener at rt as a page of the
 // admin UI at admin would (its Origin, the session cookie).
-func openLive(t testing.TB, rt, admin, token, lastID string) *liveStream {
+func openLive(t testing.TB, rt, admin, token, lastID string) *livetest.Stream {
 	t.Helper()
-	// A stream that never brings what a test waits for fails it, not hangs it.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+rt+"/events", nil)
-	req.Header.Set("Origin", "http://"+admin)
-	req.AddCookie(&http.Cookie{Name: "esign_admin", Value: token})
-	if lastID != "" {
-		req.Header.Set("Last-Event-ID", lastID)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return &liveStream{resp: resp, sc: bufio.NewScanner(resp.Body)}
+	return livetest.Open(t, nil, "http://"+rt+"/events", "http://"+admin, lastID, &http.Cookie{Name: "esign_admin", Value: token})
 }
 
 // liveEntry is a feed entry as the pages receive it.
@@ -105,23 +103,15 @@ type liveEntry struct {
 	CreatedAt   time.Time `json:"createdAt"`
 }
 
-// next returns the next feed entry (heartbeats skipped).
-func (s *liveStream) next(t testing.TB) liveEntry {
+// nextEntry returns the stream's next feed entry.
+func nextEntry(t testing.TB, s *livetest.Stream) liveEntry {
 	t.Helper()
+	ev := s.MustNext(t)
 	var e liveEntry
-	for s.sc.Scan() {
-		l := s.sc.Text()
-		if id, ok := strings.CutPrefix(l, "id: "); ok {
-			e.ID = id
-		}
-		if d, ok := strings.CutPrefix(l, "data: "); ok {
-			if err := json.Unmarshal([]byte(d), &e); err != nil {
-				t.Fatalf("event data %q: %v", d, err)
-			}
-			return e
-		}
+	if err := json.Unmarshal(ev.Data, &e); err != nil {
+		t.Fatalf("event data %q: %v", ev.Data, err)
 	}
-	t.Fatalf("the stream ended: %v", s.sc.Err())
+	e.ID = ev.ID
 	return e
 }
 
@@ -164,17 +154,14 @@ func TestLiveAcrossReplicas(t *testing.T) {
 		{"other-origin", a["admin"], token, http.StatusForbidden},
 		{"not-the-admin-ui", b["mobile"], token, http.StatusForbidden},
 	} {
-		if s := openLive(t, b["realtime"], tc.admin, tc.token, ""); s.resp.StatusCode != tc.want {
-			t.Errorf("%s: status %d, want %d", tc.name, s.resp.StatusCode, tc.want)
+		if s := openLive(t, b["realtime"], tc.admin, tc.token, ""); s.Resp.StatusCode != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, s.Resp.StatusCode, tc.want)
 		}
 	}
 
 	onB := openLive(t, b["realtime"], b["admin"], token, "")
-	if onB.resp.StatusCode != 200 || onB.resp.Header.Get("Access-Control-Allow-Origin") != "http://"+b["admin"] {
-		t.Fatalf("stream on b: %d %v", onB.resp.StatusCode, onB.resp.Header)
-	}
-	if !onB.sc.Scan() || !strings.HasPrefix(onB.sc.Text(), "retry:") {
-		t.Fatalf("the stream did not start: %q", onB.sc.Text())
+	if onB.Resp.StatusCode != 200 || onB.Resp.Header.Get("Access-Control-Allow-Origin") != "http://"+b["admin"] {
+		t.Fatalf("stream on b: %d %v", onB.Resp.StatusCode, onB.Resp.Header)
 	}
 
 	// The bank's systems upload an offer through replica a.
@@ -203,7 +190,7 @@ func TestLiveAcrossReplicas(t *testing.T) {
 		"documents":  []map[string]string{{"name": "loan.pdf", "content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(1))}}})
 	offerID, _ := up["offer_id"].(string)
 
-	got := onB.next(t)
+	got := nextEntry(t, onB)
 	if got.Type != "offer.uploaded" || got.OfferID != offerID || got.ID == "" {
 		t.Fatalf("replica b's stream got %+v, want the upload of %s on replica a", got, offerID)
 	}
@@ -211,7 +198,7 @@ func TestLiveAcrossReplicas(t *testing.T) {
 	// A page that lost its connection before the upload reconnects to
 	// replica a with the id it had: the upload comes from the database.
 	onA := openLive(t, a["realtime"], a["admin"], token, live.SeqID(got.Seq-1))
-	if again := onA.next(t); again.Seq != got.Seq || again.OfferID != offerID {
+	if again := nextEntry(t, onA); again.Seq != got.Seq || again.OfferID != offerID {
 		t.Fatalf("caught up %+v, want entry %d", again, got.Seq)
 	}
 }
@@ -224,17 +211,18 @@ type arrival struct {
 
 // follow reads the stream's entries into a channel, stamped on arrival,
 // until the stream ends.
-func (s *liveStream) follow() <-chan arrival {
+func follow(s *livetest.Stream) <-chan arrival {
 	ch := make(chan arrival, 256)
 	go func() {
 		defer close(ch)
-		for s.sc.Scan() {
-			if d, ok := strings.CutPrefix(s.sc.Text(), "data: "); ok {
-				var a arrival
-				if json.Unmarshal([]byte(d), &a.liveEntry) == nil {
-					a.at = time.Now()
-					ch <- a
-				}
+		for {
+			ev, ok := s.Next()
+			if !ok {
+				return
+			}
+			a := arrival{at: time.Now()}
+			if json.Unmarshal(ev.Data, &a.liveEntry) == nil {
+				ch <- a
 			}
 		}
 	}()
@@ -269,17 +257,7 @@ func BenchmarkSealedEvent(b *testing.B) {
 		p.env = append(p.env, demoAuthFailures)
 		oss := startProcess(b, "oss", p.env)
 		startProcess(b, "pdfservice", p.env)
-		var dsn string
-		for _, e := range p.env {
-			if v, ok := strings.CutPrefix(e, "ESIGN_DATABASE_URL="); ok {
-				dsn = v
-			}
-		}
-		db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "postgres", DSN: dsn})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
+		db := productionDB(b, p.env)
 		token := operatorSession(b, p.env, db, "bench-operator", esign.RoleOperator)
 		benchSealed(b, oss, p.env, token, func(ref string) []string {
 			return demoFlags(oss, "--webhook-credentials", p.credFile, "--customer-ref", ref, "--out", p.dir)
@@ -297,10 +275,10 @@ const demoAuthFailures = "ESIGN_WEBHOOK_AUTH_FAILURES_PER_IP_PER_10MIN=100000"
 
 func benchSealed(b *testing.B, addrs map[string]string, env []string, token string, demoArgs func(ref string) []string) {
 	s := openLive(b, addrs["realtime"], addrs["admin"], token, "")
-	if s.resp.StatusCode != 200 {
-		b.Fatalf("stream: %d", s.resp.StatusCode)
+	if s.Resp.StatusCode != 200 {
+		b.Fatalf("stream: %d", s.Resp.StatusCode)
 	}
-	events := s.follow()
+	events := follow(s)
 	var sealed, verdict []time.Duration
 	for b.Loop() {
 		ref := "esign-bench-" + strings.ToLower(rand.Text()[:10])
@@ -356,17 +334,7 @@ func TestLiveCustomerAcrossCSS(t *testing.T) {
 	startProcess(t, "pdfservice", p.env)
 	cssA := startProcess(t, "css", p.env)
 	cssB := startProcess(t, "css", p.env)
-	var dsn string
-	for _, e := range p.env {
-		if v, ok := strings.CutPrefix(e, "ESIGN_DATABASE_URL="); ok {
-			dsn = v
-		}
-	}
-	db, err := sqlstore.Open(t.Context(), sqlstore.Config{Driver: "postgres", DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := productionDB(t, p.env)
 	credentials, err := os.ReadFile(p.credFile)
 	if err != nil {
 		t.Fatal(err)
@@ -417,26 +385,15 @@ func TestLiveCustomerAcrossCSS(t *testing.T) {
 	}
 	// … and follows the signature on css b's realtime listener, from
 	// css b's customer UI (another origin is refused).
-	follow := func(origin string) (*http.Response, *bufio.Scanner) {
-		// A stream that never brings the seal fails the test, not hangs it.
-		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-		t.Cleanup(cancel)
-		req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+cssB["customer_realtime"]+"/signatures/"+sig.ID+"/events", nil)
-		req.Header.Set("Origin", origin)
-		req.AddCookie(session)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { resp.Body.Close() })
-		return resp, bufio.NewScanner(resp.Body)
+	follow := func(origin string) *livetest.Stream {
+		return livetest.Open(t, nil, "http://"+cssB["customer_realtime"]+"/signatures/"+sig.ID+"/events", origin, "", session)
 	}
-	if resp, _ := follow("http://" + cssA["customer"]); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("css a's origin on css b's listener: %d, want 403", resp.StatusCode)
+	if s := follow("http://" + cssA["customer"]); s.Resp.StatusCode != http.StatusForbidden {
+		t.Errorf("css a's origin on css b's listener: %d, want 403", s.Resp.StatusCode)
 	}
-	resp, sc := follow("http://" + cssB["customer"])
-	if resp.StatusCode != 200 {
-		t.Fatalf("stream on css b: %d", resp.StatusCode)
+	stream := follow("http://" + cssB["customer"])
+	if stream.Resp.StatusCode != 200 {
+		t.Fatalf("stream on css b: %d", stream.Resp.StatusCode)
 	}
 	type status struct {
 		id         string
@@ -445,21 +402,13 @@ func TestLiveCustomerAcrossCSS(t *testing.T) {
 	}
 	var seen []status
 	for {
-		var s status
-		for sc.Scan() {
-			l := sc.Text()
-			if id, ok := strings.CutPrefix(l, "id: "); ok {
-				s.id = id
-			}
-			if d, ok := strings.CutPrefix(l, "data: "); ok {
-				if err := json.Unmarshal([]byte(d), &s); err != nil {
-					t.Fatal(err)
-				}
-				break
-			}
+		ev, ok := stream.Next()
+		if !ok {
+			t.Fatalf("the stream ended after %+v", seen)
 		}
-		if s.Status == "" {
-			t.Fatalf("the stream ended after %+v: %v", seen, sc.Err())
+		s := status{id: ev.ID}
+		if err := json.Unmarshal(ev.Data, &s); err != nil {
+			t.Fatal(err)
 		}
 		seen = append(seen, s)
 		if s.Status == string(esign.SignatureCompleted) {

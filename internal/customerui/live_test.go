@@ -13,6 +13,7 @@ import (
 
 	"esign/internal/esign"
 	"esign/internal/live"
+	"esign/internal/live/livetest"
 	"esign/internal/rpc"
 	"esign/internal/signing"
 )
@@ -65,35 +66,20 @@ func newLiveUI(t *testing.T) (f *liveAPI, hub *live.Hub, pages, rt *httptest.Ser
 	return f, hub, pages, rt
 }
 
-func openStream(t *testing.T, url, token, origin string) (*http.Response, *bufio.Scanner) {
+func openStream(t *testing.T, url, token, origin string) (*http.Response, *livetest.Stream) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	var cookies []*http.Cookie
 	if token != "" {
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: token})
+		cookies = append(cookies, &http.Cookie{Name: sessionCookie, Value: token})
 	}
-	if origin != "" {
-		req.Header.Set("Origin", origin)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp, bufio.NewScanner(resp.Body)
+	s := livetest.Open(t, nil, url, origin, "", cookies...)
+	return s.Resp, s
 }
 
-// nextData returns the next event's data line.
-func nextData(t *testing.T, sc *bufio.Scanner) string {
+// nextData returns the next event's data.
+func nextData(t *testing.T, s *livetest.Stream) string {
 	t.Helper()
-	for sc.Scan() {
-		if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-			return d
-		}
-	}
-	t.Fatalf("the stream ended: %v", sc.Err())
-	return ""
+	return string(s.MustNext(t).Data)
 }
 
 // TestLiveRefusals: only the session owning the signature, from the

@@ -107,8 +107,8 @@ func (s *system) credentials(t *testing.T) (string, string) {
 	return user, pw
 }
 
-// hook calls the webhook API and decodes the JSON answer into out.
-func (s *system) hook(t *testing.T, path string, body, out any) {
+// call posts body to the webhook API with the system's credentials.
+func (s *system) call(t *testing.T, path string, body any) *http.Response {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest("POST", "http://"+s.addrs["webhook"]+path, bytes.NewReader(b))
@@ -118,6 +118,13 @@ func (s *system) hook(t *testing.T, path string, body, out any) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+// hook calls the webhook API and decodes the JSON answer into out.
+func (s *system) hook(t *testing.T, path string, body, out any) {
+	t.Helper()
+	resp := s.call(t, path, body)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		var e map[string]any
@@ -132,14 +139,7 @@ func (s *system) hook(t *testing.T, path string, body, out any) {
 // post calls the webhook API and returns the status.
 func (s *system) post(t *testing.T, path string, body any) int {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", "http://"+s.addrs["webhook"]+path, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(s.credentials(t))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := s.call(t, path, body)
 	resp.Body.Close()
 	return resp.StatusCode
 }

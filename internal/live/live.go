@@ -349,6 +349,21 @@ func ParseSeqID(id string) (int64, bool) {
 	return n, err == nil && n >= 0
 }
 
+// Accept answers what comes before a stream's authentication: CORS (see
+// CORS; a preflight is answered here) and the method (GET only, else 405).
+// It reports whether the request goes on.
+func Accept(w http.ResponseWriter, r *http.Request, allowed func(origin string, r *http.Request) bool) bool {
+	if !CORS(w, r, allowed) {
+		return false
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET, OPTIONS")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return false
+	}
+	return true
+}
+
 // CORS answers the cross-origin part of an event-stream request from a
 // page of another origin of the same site (the admin UI on :10181 reading
 // :10180): when the request's Origin is allowed it sets the
