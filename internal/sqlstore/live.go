@@ -43,11 +43,14 @@ func (s *store) CreateLiveEvent(ctx context.Context, e *LiveEvent) error {
 }
 
 // ListLiveEvents returns up to limit (at most MaxLiveBacklog) events after
-// seq afterSeq and not older than since, oldest first.
+// seq afterSeq and not older than since (zero: any age), oldest first.
 func (s *store) ListLiveEvents(ctx context.Context, afterSeq int64, since time.Time, limit int) ([]LiveEvent, error) {
 	const op = "sqlstore.ListLiveEvents"
 	if limit <= 0 || limit > MaxLiveBacklog {
 		limit = MaxLiveBacklog
+	}
+	if since.IsZero() {
+		since = time.Unix(0, 0) // (a zero time is stored as NULL)
 	}
 	rows, err := s.query(ctx, `SELECT seq, type, offer_id, customer_id, contract_id, signature_id, title, detail, created_at
 		FROM live_event WHERE seq > ? AND created_at >= ? ORDER BY seq LIMIT ?`, afterSeq, esign.Timestamp(since), limit)

@@ -44,6 +44,7 @@ func TestLiveEvents(t *testing.T) {
 			want  []int64
 		}{
 			{"all", 0, old.Add(-time.Hour), 0, seqs},
+			{"zero-since-any-age", 0, time.Time{}, 0, seqs},
 			{"after", seqs[0], old.Add(-time.Hour), 0, seqs[1:]},
 			{"limit", 0, old.Add(-time.Hour), 2, seqs[:2]},
 			{"since-skips-old", 0, time.Now().Add(-time.Hour), 0, seqs[1:]},
