@@ -39,6 +39,7 @@ type Service interface {
 	VerifySecondFactor(ctx context.Context, token, code string, m operators.Meta) (*operators.SignedIn, error)
 	EndPending(ctx context.Context, token string) error
 	Authenticate(ctx context.Context, token string) (*operators.Principal, error)
+	Recheck(ctx context.Context, token string) (*operators.Principal, error)
 	SignOut(ctx context.Context, p *operators.Principal, m operators.Meta) error
 	SignOutEverywhere(ctx context.Context, p *operators.Principal, m operators.Meta) error
 	Audit(ctx context.Context, userID string, e operators.Entry, m operators.Meta) error

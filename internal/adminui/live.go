@@ -126,8 +126,10 @@ func (u *UI) liveEvents(w http.ResponseWriter, r *http.Request) {
 	if !live.Accept(w, r, l.AllowOrigin) {
 		return
 	}
+	// Recheck: a stream is no activity of the operator; the session's
+	// idle expiry ends it like any other.
 	token := u.ui.Session(r, sessionCookie)
-	p, err := u.svc.Authenticate(r.Context(), token)
+	p, err := u.svc.Recheck(r.Context(), token)
 	if err != nil {
 		status := http.StatusServiceUnavailable
 		if esign.IsKind(err, esign.Unauthorized) {
@@ -179,7 +181,7 @@ func (u *UI) liveEvents(w http.ResponseWriter, r *http.Request) {
 			return out, nil
 		},
 		Check: func(ctx context.Context) error {
-			p, err := u.svc.Authenticate(ctx, token)
+			p, err := u.svc.Recheck(ctx, token)
 			if err != nil {
 				return err
 			}
