@@ -145,12 +145,26 @@ func (f dbFeed) After(ctx context.Context, after int64, max int) ([]adminui.Live
 func (f dbFeed) Latest(ctx context.Context) (int64, error) { return f.db.LastLiveEventSeq(ctx) }
 
 // newHub returns a hub that closes, ending its streams, when the process
-// stops (before the listeners' graceful shutdown waits for them).
-func (a *app) newHub() *live.Hub {
+// stops (before the listeners' graceful shutdown waits for them). Its
+// streams and the ones dropped as too slow are reported every 5 s as the
+// gauges esign_live_streams{hub} and esign_live_dropped{hub}.
+func (a *app) newHub(name string) *live.Hub {
 	h := live.NewHub(live.Options{})
+	streams := a.reg.Gauge("esign_live_streams", "Open server-sent event streams of the realtime listeners.", "hub")
+	dropped := a.reg.Gauge("esign_live_dropped", "Streams dropped as too slow since the start.", "hub")
 	a.background(func(ctx context.Context) {
-		<-ctx.Done()
-		h.Close()
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			streams.Set(float64(h.Clients()), name)
+			dropped.Set(float64(h.Dropped()), name)
+			select {
+			case <-ctx.Done():
+				h.Close()
+				return
+			case <-t.C:
+			}
+		}
 	})
 	return h
 }
@@ -159,10 +173,10 @@ func (a *app) newHub() *live.Hub {
 // bus subscription (serveBus) that feeds them.
 func (a *app) openHubs() {
 	if a.spec.has(roleOSS) {
-		a.opsHub = a.newHub()
+		a.opsHub = a.newHub("operators")
 	}
 	if a.spec.has(roleCSS) {
-		a.custHub = a.newHub()
+		a.custHub = a.newHub("customers")
 	}
 }
 
