@@ -41,6 +41,7 @@ type Service interface {
 	VerifySecondFactor(ctx context.Context, token, code string, m operators.Meta) (*operators.SignedIn, error)
 	EndPending(ctx context.Context, token string) error
 	Authenticate(ctx context.Context, token string) (*operators.Principal, error)
+	Recheck(ctx context.Context, token string) (*operators.Principal, error)
 	SignOut(ctx context.Context, p *operators.Principal, m operators.Meta) error
 	SignOutEverywhere(ctx context.Context, p *operators.Principal, m operators.Meta) error
 	Audit(ctx context.Context, userID string, e operators.Entry, m operators.Meta) error
@@ -98,6 +99,9 @@ type Config struct {
 	// offer, a PDF to verify); default 64 MiB, as webhook.max_body_bytes.
 	UploadMaxBytes int64
 	Version        string
+	// Live, optional, is the live feed of the dashboard and offer pages
+	// (served by MountLive on the realtime listener).
+	Live *Live
 }
 
 // Cookie names (without the __Host- prefix added under HTTPS).
@@ -114,6 +118,7 @@ type UI struct {
 	ui     *webui.Renderer
 	routes []route
 	mux    *http.ServeMux
+	live   *Live
 }
 
 // New parses the templates (a broken one is an error here, at start) and
@@ -125,9 +130,13 @@ func New(svc Service, log *slog.Logger, cfg Config) (*UI, error) {
 	if cfg.UploadMaxBytes <= 0 {
 		cfg.UploadMaxBytes = 64 << 20
 	}
-	u := &UI{cfg: cfg, svc: svc, log: log, mux: http.NewServeMux()}
+	var connect func(*http.Request) string
+	if cfg.Live != nil {
+		connect = cfg.Live.URL // the realtime origin, for EventSource
+	}
+	u := &UI{cfg: cfg, svc: svc, log: log, mux: http.NewServeMux(), live: cfg.Live}
 	r, err := webui.New(webui.Options{Templates: tmpl, Messages: msgs, Static: static, Secure: cfg.Secure,
-		MaxBodyBytes: cfg.MaxBodyBytes, BodyLimit: u.bodyLimit, Version: cfg.Version, Log: log, Funcs: funcs()})
+		MaxBodyBytes: cfg.MaxBodyBytes, BodyLimit: u.bodyLimit, Version: cfg.Version, Log: log, Funcs: funcs(), ConnectSrc: connect})
 	if err != nil {
 		return nil, err
 	}

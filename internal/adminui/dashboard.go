@@ -11,6 +11,7 @@ type dashboardData struct {
 	D       *operators.Dashboard
 	Waiting int // created, notified or opened
 	Tiles   []tile
+	Live    liveView
 }
 
 type tile struct {
@@ -43,6 +44,9 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, p *operators.Prin
 		failed = "/events?status=failed"
 	}
 	data.Tiles = append(data.Tiles, tile{"dashboard.failed_deliveries", d.FailedDeliveries, failed, warnIf(d.FailedDeliveries > 0)})
+	if data.Live, err = u.liveFor(r, "", 10); err != nil {
+		return err
+	}
 	return u.page(w, r, p, "dashboard.html", "dashboard.title", "dashboard", data)
 }
 

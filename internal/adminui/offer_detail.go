@@ -14,6 +14,7 @@ type offerData struct {
 	Waiting  bool // the offer waits for the customer: its notification may be sent again
 	// Seals are the sealed contract's PDFs with their PAdES level.
 	Seals sealTable
+	Live  liveView // the offer's changes since the page was rendered
 }
 
 // seal is a sealed contract document, where to view, download and verify
@@ -53,6 +54,9 @@ func (u *UI) offerDetail(w http.ResponseWriter, r *http.Request, p *operators.Pr
 		Seals: u.seals(r, p, "/offers/"+d.Offer.ID, "/contracts/"+contractID, d.ContractDocuments, func(docID string) (*esign.Document, *pades.Report, error) {
 			return u.svc.VerifyOfferDocument(r.Context(), d.Offer.ID, docID)
 		})}
+	if data.Live, err = u.liveFor(r, d.Offer.ID, 0); err != nil {
+		return err
+	}
 	return u.ui.Render(w, r, http.StatusOK, "offer_detail.html", pageOf(p, "offer.title", "offers", data, d.Offer.Title))
 }
 

@@ -72,9 +72,11 @@ func (a *app) adminUI() (http.Handler, error) {
 		return nil, err
 	}
 	ui, err := adminui.New(svc, a.log, adminui.Config{Secure: strings.HasPrefix(a.cfg.Public.AdminURL, "https://"),
-		MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, UploadMaxBytes: a.cfg.Webhook.MaxBodyBytes, Version: version})
+		MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, UploadMaxBytes: a.cfg.Webhook.MaxBodyBytes, Version: version, Live: a.operatorLive()})
 	if err != nil {
 		return nil, err
 	}
+	a.realtime = http.NewServeMux()
+	ui.MountLive(a.realtime)
 	return ui.Handler(), nil
 }

@@ -71,6 +71,9 @@ func (a *app) serveBus(ctx context.Context) error {
 			return nil
 		}
 	}
+	if err := a.subscribeLive(ctx); err != nil {
+		return fmt.Errorf("subscribe to the live feed: %w", err)
+	}
 	if a.spec.has(roleCron) {
 		if err := bus.ServePing(ctx, b, bus.QueueCronPing); err != nil {
 			return fmt.Errorf("serve %s: %w", bus.QueueCronPing, err)

@@ -35,7 +35,7 @@ import (
 )
 
 // run runs esign with args and environment, returning status, stdout, stderr.
-func run(t *testing.T, ctx context.Context, environ []string, ready func(map[string]string), args ...string) (int, string, string) {
+func run(t testing.TB, ctx context.Context, environ []string, ready func(map[string]string), args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := Run(ctx, Env{Args: args, Stdout: &out, Stderr: &errb, Environ: environ, Ready: ready})
@@ -395,7 +395,7 @@ const testKeys = "ESIGN_CRYPTO_KEYS=test:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxw
 
 // startProcess runs `esign <name>` until the test ends and returns the bound
 // listener addresses.
-func startProcess(t *testing.T, name string, environ []string) map[string]string {
+func startProcess(t testing.TB, name string, environ []string) map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	addrs := make(chan map[string]string, 1)
@@ -573,7 +573,7 @@ func TestProductionProcesses(t *testing.T) {
 // testBusNamespace returns a bus namespace of t's own for the processes of
 // a test on the shared broker, and deletes the queues and exchanges of the
 // specification's names in it when t ends (after the processes stopped).
-func testBusNamespace(t *testing.T, amqpURL string) string {
+func testBusNamespace(t testing.TB, amqpURL string) string {
 	t.Helper()
 	ns := bustest.Namespace(t)
 	t.Cleanup(func() {

@@ -25,9 +25,11 @@ func (a *app) customerUI() (http.Handler, error) {
 	ui, err := customerui.New(rpc.NewClient(a.bus, rpc.DefaultQueues()), a.log, customerui.Config{
 		Secure:       strings.HasPrefix(a.cfg.Public.CustomerURL, "https://"),
 		MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, Version: version,
-		BankName: cmp.Or(a.cfg.Branding.BankName, a.cfg.Branding.ProductName), Setting: a.customerSetting})
+		BankName: cmp.Or(a.cfg.Branding.BankName, a.cfg.Branding.ProductName), Setting: a.customerSetting, Live: a.customerLive()})
 	if err != nil {
 		return nil, err
 	}
+	a.custLive = http.NewServeMux()
+	ui.MountLive(a.custLive)
 	return ui.Handler(), nil
 }

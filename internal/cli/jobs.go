@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"esign/internal/bus"
 	"esign/internal/config"
 	"esign/internal/docstore"
 	"esign/internal/esign"
@@ -122,7 +123,8 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	a.events = offers.NewEmitter(q, cfg.Webhook.CallbackURLs(), nil)
+	a.events = offers.NewEmitter(q, cfg.Webhook.CallbackURLs(), nil).WithFeed(
+		&offers.LiveFeed{Pub: busPublisher{a}, Stream: bus.StreamContractUpdates, Log: a.log})
 	hook.em = a.events
 	return q, nil
 }

@@ -17,7 +17,7 @@ import (
 // freeAddr returns a loopback address with a port that was free a moment
 // ago, for listeners whose URL must be known before they start (the dev
 // PKI writes the TSA's URL into its certificates).
-func freeAddr(t *testing.T) string { return esigntest.FreeAddr(t) }
+func freeAddr(t testing.TB) string { return esigntest.FreeAddr(t) }
 
 func TestPDFSignAndVerify(t *testing.T) {
 	dir := t.TempDir()

@@ -23,6 +23,7 @@ import (
 	"esign/internal/esign"
 	"esign/internal/httpkit"
 	"esign/internal/jobs"
+	"esign/internal/live"
 	"esign/internal/metrics"
 	"esign/internal/offers"
 	"esign/internal/pki"
@@ -90,6 +91,11 @@ type app struct {
 	mobile    http.Handler
 	admin     http.Handler            // oss: the operators' web interface
 	customer  http.Handler            // css: the customer's web signing journey
+	realtime  *http.ServeMux          // oss: the admin UI's live feed (server-sent events)
+	custLive  *http.ServeMux          // css: the waiting page's seal progress (server-sent events)
+	opsHub    *live.Hub               // oss: the operators' streams
+	custHub   *live.Hub               // css: the customers' streams
+	bound     boundAddrs              // the listeners' addresses once bound
 	webhook   http.Handler            // oss: the external webhook API
 	events    *offers.Emitter         // events out to the bank (webhook.event_urls); set with the queue
 	sysConfig *bus.SystemConfigHolder // css: the latest configuration from oss
@@ -138,6 +144,7 @@ func runProcess(spec processSpec) func(ctx context.Context, env Env, args []stri
 // open connects the process to what it needs, failing fast with a clear
 // error when something is unreachable.
 func (a *app) open(ctx context.Context) error {
+	a.openHubs()
 	if a.spec.needsDB() || a.spec.has(roleTSA) {
 		if err := ensureDataDir(a.cfg.DataDir); err != nil {
 			return err
@@ -349,6 +356,7 @@ func (a *app) serve(ctx context.Context, env Env) error {
 	for _, n := range g.Names() {
 		addrs[n] = g.Addr(n)
 	}
+	a.bound.set(addrs)
 	a.log.Info("started", "process", a.spec.name, "version", version, "listeners", addrs)
 	if a.spec.name == "all" {
 		a.printBanner(env.Stdout, addrs)
@@ -370,15 +378,22 @@ func (a *app) listeners() []httpkit.Listener {
 			out = append(out, httpkit.Listener{Name: name, Addr: addr, Handler: a.wrap(name, h)})
 		}
 	}
+	// The realtime listeners serve server-sent events: no read or write
+	// timeout (httpkit.Listener.Stream).
+	stream := func(name, addr string, h http.Handler) {
+		if addr != "" {
+			out = append(out, httpkit.Listener{Name: name, Addr: addr, Handler: a.wrap(name, h), Stream: true})
+		}
+	}
 	if a.spec.has(roleOSS) {
 		add("admin", l.Admin, a.admin)
 		add("webhook", l.Webhook, a.webhook)
-		add("realtime", l.Realtime, a.api(nil))
+		stream("realtime", l.Realtime, a.api(a.realtime))
 		add("mobile", l.Mobile, a.mobile)
 	}
 	if a.spec.has(roleCSS) {
 		add("customer", l.Customer, a.customer)
-		add("customer_realtime", l.CustomerRealtime, a.api(nil))
+		stream("customer_realtime", l.CustomerRealtime, a.api(a.custLive))
 	}
 	if a.spec.has(rolePDFService) {
 		add("pdfservice", l.PDFService, a.api(nil))

@@ -51,6 +51,9 @@ func (a *app) signingService() (*signing.Service, error) {
 		return nil, err
 	}
 	cfg := signing.Config{TSARoots: roots, Algorithms: a.cfg.Mobile.Algorithms(), WebAlgorithms: a.cfg.Mobile.WebAlgorithms()}
+	if a.events != nil {
+		cfg.Feed = a.events // the operators' live feed
+	}
 	if a.docs != nil && a.queue != nil {
 		// B-LT when the chain offers revocation data, else B-T.
 		// Sealed by a job after M2 commits (jobs.QueueSeal).

@@ -34,7 +34,7 @@ import (
 // demoEnviron is testEnviron for `esign all` under the demo: the customer
 // service asks the built-in TSA at its configured address, so that one
 // needs a fixed port.
-func demoEnviron(t *testing.T, dir string, extra ...string) []string {
+func demoEnviron(t testing.TB, dir string, extra ...string) []string {
 	t.Helper()
 	return append(testEnviron(dir, extra...), "ESIGN_LISTEN_TSA="+freeAddr(t))
 }
@@ -298,7 +298,7 @@ type production struct {
 // and imports the bank's certificate from the development PKI the TSA
 // uses, so that one trust anchor (the data directory's) covers both. The
 // caller starts oss, pdfservice and css.
-func startProduction(t *testing.T) production {
+func startProduction(t testing.TB) production {
 	t.Helper()
 	amqpURL := esigntest.ServerURL(t, esigntest.AMQPURLEnv)
 	pgURL := esigntest.PostgresSchemaURL(t)

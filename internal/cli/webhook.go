@@ -61,10 +61,11 @@ func (a *app) offerService() (*offers.Service, error) {
 // starts).
 func (a *app) eventDeps(deps *jobs.Deps) *expiryEvents {
 	hook := &expiryEvents{OfferExpirer: deps.Offers, db: a.db}
+	// Always: the operators' live feed hears of expired offers too.
+	deps.Offers = hook
 	if len(a.cfg.Webhook.CallbackURLs()) == 0 {
 		return hook
 	}
-	deps.Offers = hook
 	deps.Events = &offers.Deliverer{DB: a.db, Secret: []byte(a.cfg.Webhook.EventSecret), MaxAttempts: a.cfg.Webhook.EventMaxAttempts,
 		Now: time.Now}
 	return hook

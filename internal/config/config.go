@@ -129,8 +129,10 @@ type Listen struct {
 // prints or sends (e-mails, SMS, the start banner). Empty means derived from
 // the listen address.
 type Public struct {
-	AdminURL    string `json:"admin_url" help:"Base URL operators use for the admin UI; https:// makes its cookies Secure (__Host- prefix) and adds HSTS."`
-	CustomerURL string `json:"customer_url" help:"Base URL customers use for the customer UI."`
+	AdminURL            string `json:"admin_url" help:"Base URL operators use for the admin UI; https:// makes its cookies Secure (__Host- prefix) and adds HSTS."`
+	CustomerURL         string `json:"customer_url" help:"Base URL customers use for the customer UI."`
+	RealtimeURL         string `json:"realtime_url" help:"Base URL the admin UI's pages reach the realtime listener at (live updates over server-sent events). Empty: the host the page was served from, with the port of listen.realtime."`
+	CustomerRealtimeURL string `json:"customer_realtime_url" help:"Base URL the customer UI's pages reach the customer realtime listener at. Empty: the host the page was served from, with the port of listen.customer_realtime."`
 }
 
 // Bus selects the message bus between the processes.

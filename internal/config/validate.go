@@ -82,6 +82,8 @@ func (c Config) Validate() error {
 	for _, u := range []struct{ key, val string }{
 		{"public.admin_url", c.Public.AdminURL},
 		{"public.customer_url", c.Public.CustomerURL},
+		{"public.realtime_url", c.Public.RealtimeURL},
+		{"public.customer_realtime_url", c.Public.CustomerRealtimeURL},
 		{"tsa.url", c.TSA.URL},
 	} {
 		if u.val != "" {

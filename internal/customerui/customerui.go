@@ -85,6 +85,10 @@ type Config struct {
 	// top of every page, customer.support_email and
 	// customer.support_phone on the sign-in page.
 	Setting func(key string) string
+	// Live, optional, streams the seal progress to the waiting page
+	// (MountLive on the customer realtime listener); without it the
+	// page polls.
+	Live *Live
 }
 
 // sessionCookie holds the customer's oss session token (the __Host- prefix
@@ -106,6 +110,10 @@ func New(api API, log *slog.Logger, cfg Config) (*UI, error) {
 	if cfg.BankName == "" {
 		cfg.BankName = "esign"
 	}
+	var connect func(*http.Request) string
+	if cfg.Live != nil {
+		connect = cfg.Live.URL // the realtime origin, for EventSource
+	}
 	r, err := webui.New(webui.Options{Templates: mustSub(templateFS, "templates"), Messages: mustSub(messageFS, "messages"),
 		Static: mustSub(staticFS, "static"), Secure: cfg.Secure, MaxBodyBytes: cfg.MaxBodyBytes, Version: cfg.Version,
 		Product: cfg.BankName, Log: log, Funcs: template.FuncMap{"kb": func(n int64) int64 { return (n + 1023) / 1024 },
@@ -114,7 +122,8 @@ func New(api API, log *slog.Logger, cfg Config) (*UI, error) {
 					return ""
 				}
 				return cfg.Setting(key)
-			}}})
+			}},
+		ConnectSrc: connect})
 	if err != nil {
 		return nil, err
 	}

@@ -13,11 +13,14 @@ type waitData struct {
 	Status   *signing.Status
 	Offer    *rpc.Offer
 	Contract *rpc.Contract // once sealed
+	LiveURL  string        // the seal progress stream; "": the page polls
 }
 
 // waitPage shows the signature's progress until the contract is sealed
-// (static/wait.js polls /signatures/{id}/status and reloads when it
-// changes), then the contract's documents.
+// (static/wait.js follows the stream of the customer realtime listener,
+// or polls /signatures/{id}/status when it cannot connect, and reloads
+// when the signature is sealed or rejected), then the contract's
+// documents.
 func (u *UI) waitPage(w http.ResponseWriter, r *http.Request, c rpc.Caller) error {
 	me, err := u.api.Me(r.Context(), c)
 	if err != nil {
@@ -28,6 +31,9 @@ func (u *UI) waitPage(w http.ResponseWriter, r *http.Request, c rpc.Caller) erro
 		return err
 	}
 	d := waitData{Status: st}
+	if l := u.cfg.Live; l != nil {
+		d.LiveURL = l.URL(r) + "/signatures/" + st.SignatureID + "/events"
+	}
 	if d.Offer, err = u.api.GetOffer(r.Context(), c, st.OfferID); err != nil {
 		return err
 	}

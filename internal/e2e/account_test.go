@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -11,7 +10,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,14 +27,7 @@ import (
 // post calls the webhook API and wants a 2xx answer.
 func (s *system) post(t *testing.T, path string, body any) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", "http://"+s.addrs["webhook"]+path, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(s.credentials(t))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := s.call(t, path, body)
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		var e map[string]any

@@ -99,10 +99,24 @@ func (s *system) credentials(t *testing.T) (string, string) {
 	return user, pw
 }
 
+// call posts body to the webhook API with the system's credentials.
+func (s *system) call(t *testing.T, path string, body any) *http.Response {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", "http://"+s.addrs["webhook"]+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(s.credentials(t))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 // hook calls the webhook API and decodes the JSON answer into out.
 func (s *system) hook(t *testing.T, path string, body, out any) {
 	t.Helper()
-	resp := s.postJSON(t, path, body)
+	resp := s.call(t, path, body)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		var e map[string]any
@@ -114,18 +128,12 @@ func (s *system) hook(t *testing.T, path string, body, out any) {
 	}
 }
 
-// postJSON posts body as JSON to the webhook API with the credentials.
-func (s *system) postJSON(t *testing.T, path string, body any) *http.Response {
+// postStatus calls the webhook API and returns the status.
+func (s *system) postStatus(t *testing.T, path string, body any) int {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", "http://"+s.addrs["webhook"]+path, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(s.credentials(t))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
+	resp := s.call(t, path, body)
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // createUser runs `esign user create` against the running system's database.
@@ -255,6 +263,33 @@ func TestAdminUI(t *testing.T) {
 	}
 	p.check("dashboard")
 
+	// The live feed (:10180): while the dashboard is open, the reference
+	// device client signs another offer; its upload, verification and
+	// seal appear without a reload.
+	webuitest.Do(t, ctx, "wait for the live feed", chromedp.WaitVisible(chromedp.CSS(`section.live[data-state="online"]`)))
+	webuitest.Get(t, ctx, "mark the page", chromedp.Evaluate[bool](`window.notReloaded = true`))
+	live := make(chan error, 1)
+	go func() {
+		_, err := demo.Run(context.Background(), demo.Options{WebhookURL: "http://" + sys.addrs["webhook"],
+			MobileURL: "http://" + sys.addrs["mobile"], InboxURL: "http://" + sys.addrs["webhook"] + webhookapi.DevInboxPath,
+			User: user, Password: pass, Roots: roots, OutDir: t.TempDir()})
+		live <- err
+	}()
+	webuitest.Do(t, ctx, "see the seal in the live feed",
+		chromedp.WaitVisible(chromedp.CSS(`#live-feed li.live-new[data-type="contract.sealed"]`)))
+	if err := <-live; err != nil {
+		t.Fatalf("demo while the dashboard is open: %v", err)
+	}
+	if !webuitest.Get(t, ctx, "the page was not reloaded", chromedp.Evaluate[bool](`window.notReloaded === true`)) {
+		t.Error("the dashboard reloaded")
+	}
+	for _, typ := range []string{"offer.uploaded", "signature.verified", "contract.sealed"} {
+		if got := p.text(`#live-feed li.live-new[data-type="` + typ + `"] .badge`); got == "" {
+			t.Errorf("no %s in the live feed", typ)
+		}
+	}
+	p.check("dashboard-live")
+
 	webuitest.Do(t, ctx, "open the offers", chromedp.Navigate(base+"/offers"), chromedp.WaitVisible(chromedp.CSS(`a[href="/offers/`+offer.ID+`"]`)))
 	p.check("offers")
 	webuitest.Do(t, ctx, "open the offer", chromedp.Click(chromedp.CSS(`a[href="/offers/`+offer.ID+`"]`)),
@@ -266,6 +301,16 @@ func TestAdminUI(t *testing.T) {
 		t.Errorf("document link %q", got)
 	}
 	p.check("offer")
+
+	// The open offer page hears of the offer's revocation.
+	webuitest.Do(t, ctx, "wait for the offer's live changes", chromedp.WaitVisible(chromedp.CSS(`section.live[data-state="online"]`)))
+	if code := sys.postStatus(t, "/offer/revoke", map[string]string{"customer_ref": "C-1001", "offer_id": offer.ID, "reason": "superseded"}); code != http.StatusOK {
+		t.Fatalf("revoke: %d", code)
+	}
+	webuitest.Do(t, ctx, "see the revocation on the offer page",
+		chromedp.WaitVisible(chromedp.CSS(`#live-feed li.live-new[data-type="offer.revoked"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.live-reload a`)))
+	p.check("offer-live")
 
 	webuitest.Do(t, ctx, "open the demo's signed offer", chromedp.Navigate(base+"/offers/"+signed.OfferID),
 		chromedp.WaitVisible(chromedp.CSS("ul.checks")))

@@ -259,9 +259,10 @@ func TestCustomerUI(t *testing.T) {
 		t.Errorf("wrong code: %q", got)
 	}
 	p.check("code-wrong")
-	// Hold the waiting page's polling until its screenshot is taken: the
-	// seal may be done before the page is.
-	block(t, bctx, "*://*:*/signatures/*/status")
+	// Hold the waiting page's updates (its stream from the customer
+	// realtime listener, and the polling it falls back to) until its
+	// screenshot is taken: the seal may be done before the page is.
+	block(t, bctx, "*://*:*/signatures/*/status", "*://*:*/signatures/*/events")
 	// A reload keeps the signing: the key waits in IndexedDB.
 	webuitest.Do(t, bctx, "reload while signing", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
 		chromedp.WaitVisible(chromedp.ID("sms-code")))
@@ -273,7 +274,16 @@ func TestCustomerUI(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("sms-code"), code), chromedp.SendKeys(chromedp.ID("sign-password"), cust.Password),
 		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("wait")))
 	p.check("wait")
-	block(t, bctx)
+	if got := webuitest.Get(t, bctx, "the stream's address", chromedp.Evaluate[string](`document.getElementById("wait").dataset.live`)); !strings.HasPrefix(got, "http://"+sys.addrs["customer_realtime"]+"/signatures/") {
+		t.Errorf("the waiting page streams from %q, want the customer realtime listener %s", got, sys.addrs["customer_realtime"])
+	}
+
+	// The seal arrives over the stream (:10184): the polling stays
+	// blocked. The page reconnects (a reload: the blocked attempts may
+	// have sent it to the fallback) and is told the state on connecting,
+	// then each change.
+	block(t, bctx, "*://*:*/signatures/*/status")
+	webuitest.Do(t, bctx, "reconnect the stream", chromedp.Reload())
 
 	// The seal: the page updates by itself.
 	sealed := false

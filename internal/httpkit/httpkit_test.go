@@ -304,3 +304,31 @@ func TestSecureHeadersAndLimit(t *testing.T) {
 		t.Errorf("CSP = %q", csp)
 	}
 }
+
+// TestStreamListenerTimeouts: a streaming listener (server-sent events)
+// has no read or write timeout; the others keep theirs, and every one its
+// header and idle timeouts.
+func TestStreamListenerTimeouts(t *testing.T) {
+	tm := testTimeouts()
+	tests := []struct {
+		name        string
+		stream      bool
+		read, write time.Duration
+	}{
+		{"plain", false, tm.Read, tm.Write},
+		{"stream", true, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, err := Listen(t.Context(), discard, tm, []Listener{{Name: tt.name, Addr: "127.0.0.1:0", Handler: http.NotFoundHandler(), Stream: tt.stream}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.closeListeners()
+			s := g.servers[0]
+			if s.ReadTimeout != tt.read || s.WriteTimeout != tt.write || s.ReadHeaderTimeout != tm.ReadHeader || s.IdleTimeout != tm.Idle {
+				t.Errorf("timeouts read %v write %v header %v idle %v", s.ReadTimeout, s.WriteTimeout, s.ReadHeaderTimeout, s.IdleTimeout)
+			}
+		})
+	}
+}

@@ -29,6 +29,11 @@ type Listener struct {
 	Name    string // "admin", "customer", …: used in logs and metrics
 	Addr    string // host:port; port 0 picks a free one
 	Handler http.Handler
+	// Stream marks a listener of long-lived responses (server-sent
+	// events): no read or write timeout, which would cut every stream;
+	// ReadHeader and Idle still apply, and the handlers end their streams
+	// when the process stops.
+	Stream bool
 }
 
 // Group is a set of bound listeners that are served and shut down together.
@@ -53,11 +58,15 @@ func Listen(ctx context.Context, log *slog.Logger, t Timeouts, ls []Listener) (*
 		}
 		g.lns = append(g.lns, ln)
 		g.names = append(g.names, l.Name)
+		read, write := t.Read, t.Write
+		if l.Stream {
+			read, write = 0, 0
+		}
 		g.servers = append(g.servers, &http.Server{
 			Handler:           l.Handler,
 			ReadHeaderTimeout: t.ReadHeader,
-			ReadTimeout:       t.Read,
-			WriteTimeout:      t.Write,
+			ReadTimeout:       read,
+			WriteTimeout:      write,
 			IdleTimeout:       t.Idle,
 			ErrorLog:          slog.NewLogLogger(log.Handler().WithAttrs([]slog.Attr{slog.String("listener", l.Name)}), slog.LevelWarn),
 			BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },

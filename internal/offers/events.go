@@ -44,6 +44,31 @@ type Emitter struct {
 	queue EventQueue
 	urls  []string
 	now   func() time.Time
+	feed  Feed // the operators' live feed; nil: none
+}
+
+// Feed records an entry of the operators' live feed in the transaction of
+// the change (*LiveFeed).
+type Feed interface {
+	Record(ctx context.Context, tx *sqlstore.Tx, e *sqlstore.LiveEvent) error
+}
+
+// WithFeed makes the emitter record the operators' live feed too: every
+// offer and contract change it hears of (and what Live is given) becomes a
+// live_event row. It returns e.
+func (e *Emitter) WithFeed(f Feed) *Emitter {
+	e.feed = f
+	return e
+}
+
+// Live records a feed entry that is no event for the bank (an offer
+// uploaded, a signature verified or rejected). A nil emitter or one
+// without a feed records nothing.
+func (e *Emitter) Live(ctx context.Context, tx *sqlstore.Tx, ev *sqlstore.LiveEvent) error {
+	if e == nil || e.feed == nil {
+		return nil
+	}
+	return e.feed.Record(ctx, tx, ev)
 }
 
 // NewEmitter returns an emitter to the URLs (none: events are not
@@ -110,6 +135,14 @@ func (e *Emitter) Emit(ctx context.Context, tx *sqlstore.Tx, typ string, data Ev
 // OfferChanged emits "offer.<state>" for the offer's new state (the hook
 // the customer service and the signing code call in their transaction).
 func (e *Emitter) OfferChanged(ctx context.Context, tx *sqlstore.Tx, o *esign.Offer) error {
+	switch o.State {
+	case esign.OfferRefused, esign.OfferRevoked, esign.OfferExpired:
+		// (signed shows as contract.sealed)
+		if err := e.Live(ctx, tx, &sqlstore.LiveEvent{Type: "offer." + string(o.State), OfferID: o.ID,
+			CustomerID: o.CustomerID, Title: o.Title, Detail: o.StateReason}); err != nil {
+			return err
+		}
+	}
 	_, err := e.Emit(ctx, tx, "offer."+string(o.State), EventData{OfferID: o.ID, CustomerID: o.CustomerID,
 		ExternalRef: o.ExternalRef, State: string(o.State), Reason: o.StateReason})
 	return err
@@ -117,6 +150,12 @@ func (e *Emitter) OfferChanged(ctx context.Context, tx *sqlstore.Tx, o *esign.Of
 
 // ContractChanged emits "contract.<status>" for the contract's new status.
 func (e *Emitter) ContractChanged(ctx context.Context, tx *sqlstore.Tx, c *esign.Contract) error {
+	if c.Status == esign.ContractActive {
+		if err := e.Live(ctx, tx, &sqlstore.LiveEvent{Type: LiveContractSealed, OfferID: c.OfferID,
+			CustomerID: c.CustomerID, ContractID: c.ID, Title: c.Title}); err != nil {
+			return err
+		}
+	}
 	_, err := e.Emit(ctx, tx, "contract."+string(c.Status), EventData{ContractID: c.ID, OfferID: c.OfferID,
 		CustomerID: c.CustomerID, ExternalRef: c.ExternalRef, State: string(c.Status)})
 	return err

@@ -288,10 +288,14 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 				return err
 			}
 			offer = o
-			return tx.HoldOfferNotification(ctx, o.ID, c.ID, string(u.Channel))
+			if err := tx.HoldOfferNotification(ctx, o.ID, c.ID, string(u.Channel)); err != nil {
+				return err
+			}
+		} else if offer, err = notifyOffer(ctx, tx, s.d.Queue, c, o, u.Channel, shortlink.Expiry(o.ExpiresAt, s.d.Now(), s.d.LinkLifetime)); err != nil {
+			return err
 		}
-		offer, err = notifyOffer(ctx, tx, s.d.Queue, c, o, u.Channel, shortlink.Expiry(o.ExpiresAt, s.d.Now(), s.d.LinkLifetime))
-		return err
+		return s.d.Events.Live(ctx, tx, &sqlstore.LiveEvent{Type: LiveOfferUploaded, OfferID: o.ID, CustomerID: c.ID,
+			Title: o.Title})
 	})
 	if err != nil {
 		s.discard(docs)

@@ -264,3 +264,29 @@ func TestSignOutEverywhere(t *testing.T) {
 		}
 	})
 }
+
+// TestRecheckIsNoActivity: a live stream's checks (Recheck) see the
+// session like Authenticate but do not keep it alive: a page left open
+// ends with the idle timeout.
+func TestRecheckIsNoActivity(t *testing.T) {
+	stores(t, func(t *testing.T, e *operatorstest.Env) {
+		ctx := context.Background()
+		_, pw := e.User(t, "rita", "operator")
+		s := e.SignIn(t, "rita", pw)
+		p, err := e.Ops.Recheck(ctx, s.Token)
+		if err != nil || !p.Can(esign.PermOfferRead) {
+			t.Fatalf("recheck of a fresh session: %v %v", p, err)
+		}
+		for elapsed := time.Duration(0); elapsed < e.Cfg.SessionIdle-time.Minute; elapsed += time.Minute {
+			e.Clock.Advance(time.Minute)
+			if _, err := e.Ops.Recheck(ctx, s.Token); err != nil {
+				t.Fatalf("recheck after %v: %v", elapsed, err)
+			}
+		}
+		e.Clock.Advance(2 * time.Minute)
+		_, err = e.Ops.Recheck(ctx, s.Token)
+		wantCode(t, err, esign.Unauthorized, "signed_out")
+		_, err = e.Ops.Authenticate(ctx, s.Token)
+		wantCode(t, err, esign.Unauthorized, "signed_out")
+	})
+}

@@ -425,7 +425,18 @@ func (p *Principal) Can(perm string) bool { return p != nil && slices.Contains(p
 // The operator's roles are read on every request, so a changed role or a
 // disabled account takes effect at once. Errors: Unauthorized (signed_out).
 func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
-	const op = "operators.Authenticate"
+	return s.authenticate(ctx, "operators.Authenticate", token, true)
+}
+
+// Recheck is Authenticate without counting as the operator's activity: the
+// session's idle expiry is not pushed back. Long-lived streams (the live
+// feed) check their session with it, so that a page left open does not keep
+// its session alive. Errors: Unauthorized (signed_out).
+func (s *Service) Recheck(ctx context.Context, token string) (*Principal, error) {
+	return s.authenticate(ctx, "operators.Recheck", token, false)
+}
+
+func (s *Service) authenticate(ctx context.Context, op, token string, touch bool) (*Principal, error) {
 	if !strings.HasPrefix(token, TokenPrefix) {
 		return nil, errSignedOut(op)
 	}
@@ -464,7 +475,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	}
 	// Touch at most every half minute: enough for the idle timeout,
 	// without a write per request.
-	if now.Sub(sess.LastSeenAt) >= 30*time.Second {
+	if touch && now.Sub(sess.LastSeenAt) >= 30*time.Second {
 		if err := s.d.Sessions.TouchSession(ctx, hash, now); err != nil && !esign.IsKind(err, esign.NotFound) {
 			return nil, esign.E(op, err)
 		}

@@ -47,6 +47,22 @@ func (e *events) Publish(ctx context.Context, stream, eventType string, body any
 	return nil
 }
 
+// feed records the entries of the operators' live feed.
+type feed struct {
+	mu      sync.Mutex
+	entries []string
+}
+
+func (f *feed) Live(_ context.Context, tx *sqlstore.Tx, e *sqlstore.LiveEvent) error {
+	if tx == nil {
+		return errors.New("a feed entry outside a transaction")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.entries = append(f.entries, e.Type+" "+e.SignatureID+" "+e.Detail)
+	return nil
+}
+
 // TestContract signs an offer of two PDFs end to end: M1, M2, the sealed
 // contract (PAdES B-T with the evidence attached) stored encrypted, the
 // offer signed, the push enqueued and the operator event published.
@@ -55,7 +71,8 @@ func TestContract(t *testing.T) {
 		ctx := context.Background()
 		ev := &events{}
 		ch := &changes{}
-		e := newEnv(t, driver, signing.Config{Sealing: &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBT},
+		fd := &feed{}
+		e := newEnv(t, driver, signing.Config{Feed: fd, Sealing: &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBT},
 			Events: ev, Stream: bus.StreamContractUpdates, Changes: ch}})
 		d := newDevice(t, signing.ECDSAP256)
 		r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
@@ -112,6 +129,10 @@ func TestContract(t *testing.T) {
 		}
 		if len(ev.types) != 1 || ev.types[0] != bus.StreamContractUpdates+" contract.signed" {
 			t.Errorf("events %v", ev.types)
+		}
+		// The operators' feed hears of the verdict in its transaction.
+		if !slices.Equal(fd.entries, []string{"signature.verified " + r1.SignatureID + " "}) {
+			t.Errorf("feed %v", fd.entries)
 		}
 		// The bank's events out hear of it in the same transaction.
 		if !slices.Equal(ch.seen, []string{"offer " + e.offer.ID + " signed", "contract " + r2.ContractID + " active"}) {

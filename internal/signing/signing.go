@@ -49,10 +49,20 @@ type Config struct {
 	// Sealing, when set, runs Phase 5 after an accepted M2; nil: the
 	// signature stays verified.
 	Sealing *Sealing
+	// Feed, optional, records the verdict of an M2 (signature.verified or
+	// signature.rejected) in the operators' live feed, inside the
+	// verdict's transaction (*offers.Emitter).
+	Feed LiveFeed
 	// Now is the clock of the times the service records (claims, M2,
 	// the contract's signing); default time.Now. The time-stamps are the
 	// TSA's.
 	Now func() time.Time
+}
+
+// LiveFeed records an entry of the operators' live feed in the caller's
+// transaction.
+type LiveFeed interface {
+	Live(ctx context.Context, tx *sqlstore.Tx, e *sqlstore.LiveEvent) error
 }
 
 // Service runs M1 and M2.
@@ -585,6 +595,16 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 		}
 		if err := tx.CreateSignatureValidation(ctx, v); err != nil {
 			return err
+		}
+		if f := s.cfg.Feed; f != nil {
+			e := &sqlstore.LiveEvent{Type: "signature.verified", OfferID: o.ID, CustomerID: g.CustomerID, SignatureID: g.ID,
+				Title: o.Title}
+			if rej != nil {
+				e.Type, e.Detail = "signature.rejected", rej.code
+			}
+			if err := f.Live(ctx, tx, e); err != nil {
+				return err
+			}
 		}
 		rows := []*esign.SignatureData{dataRow(g.ID, dataM2Request, req)}
 		if rej == nil {

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -448,7 +449,8 @@ func TestM2Checks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			e := newEnv(t, "sqlite", signing.Config{})
+			fd := &feed{}
+			e := newEnv(t, "sqlite", signing.Config{Feed: fd})
 			d := newDevice(t, signing.ECDSAP256)
 			r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
 			if err != nil {
@@ -467,6 +469,9 @@ func TestM2Checks(t *testing.T) {
 			}
 			if s := e.offerState(t); s != esign.OfferOpened {
 				t.Fatalf("offer state %s after a rejected M2", s)
+			}
+			if want := []string{"signature.rejected " + r1.SignatureID + " " + tt.code}; !slices.Equal(fd.entries, want) {
+				t.Errorf("feed %v, want %v", fd.entries, want)
 			}
 			// The same message again gets the same rejection.
 			_, err = e.svc.M2(ctx, e.p, m, customers.Meta{})

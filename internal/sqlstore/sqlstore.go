@@ -16,6 +16,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"esign/internal/esign"
@@ -32,6 +33,7 @@ type Config struct {
 type DB struct {
 	store
 	sqlDB *sql.DB
+	open  sync.Map // *sql.Tx of a running InTx → its *afterCommit (for BindTx)
 }
 
 // Tx is a transaction opened by DB.InTx. It has the same repository methods
@@ -39,6 +41,28 @@ type DB struct {
 type Tx struct {
 	store
 	sqlTx *sql.Tx
+	after *afterCommit
+}
+
+// afterCommit holds the functions a transaction runs once it committed.
+type afterCommit struct {
+	mu  sync.Mutex
+	fns []func()
+}
+
+// AfterCommit has fn run once the transaction committed (not if it rolls
+// back), after InTx's commit and before InTx returns, in the order added.
+// It is how a change tells the world about itself only when it is true
+// (the live feed's bus events). On a Tx that BindTx made of a transaction
+// no InTx opened it does nothing and reports false.
+func (tx *Tx) AfterCommit(fn func()) bool {
+	if tx.after == nil {
+		return false
+	}
+	tx.after.mu.Lock()
+	defer tx.after.mu.Unlock()
+	tx.after.fns = append(tx.after.fns, fn)
+	return true
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
@@ -105,10 +129,12 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return db.wrap(op, fmt.Errorf("begin: %w", err))
 	}
-	tx := &Tx{sqlTx: sqlTx}
+	tx := &Tx{sqlTx: sqlTx, after: &afterCommit{}}
 	tx.store = store{q: sqlTx, d: db.d, db: db, inT: true, now: db.now}
+	db.open.Store(sqlTx, tx.after)
 	committed := false
 	defer func() {
+		db.open.Delete(sqlTx)
 		if !committed {
 			_ = sqlTx.Rollback()
 		}
@@ -120,6 +146,12 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return db.wrap(op, fmt.Errorf("commit: %w", err))
 	}
 	committed = true
+	tx.after.mu.Lock()
+	fns := tx.after.fns
+	tx.after.mu.Unlock()
+	for _, f := range fns {
+		f()
+	}
 	return nil
 }
 

@@ -93,6 +93,9 @@ func (s *store) ReleaseIdempotent(ctx context.Context, endpoint, key string) err
 func (db *DB) BindTx(sqlTx *sql.Tx) *Tx {
 	tx := &Tx{sqlTx: sqlTx}
 	tx.store = store{q: sqlTx, d: db.d, db: db, inT: true, now: db.now}
+	if a, ok := db.open.Load(sqlTx); ok {
+		tx.after = a.(*afterCommit) // an InTx's transaction: AfterCommit works
+	}
 	return tx
 }
 

@@ -23,10 +23,16 @@ func Nonce(ctx context.Context) string {
 // CSP returns the Content-Security-Policy of a page with the nonce: only
 // same-origin scripts and styles and those carrying the nonce, no inline
 // handlers, no eval, no framing, forms posting only to the same origin.
-func CSP(nonce string) string {
+func CSP(nonce string) string { return cspWith(nonce, "") }
+
+// cspWith is CSP with further connect-src sources (the realtime origin).
+func cspWith(nonce, connect string) string {
 	n := "'nonce-" + nonce + "'"
+	if connect != "" {
+		connect = " " + connect
+	}
 	return "default-src 'none'; script-src 'self' " + n + "; style-src 'self' " + n +
-		"; img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'" +
+		"; img-src 'self' data:; font-src 'self'; connect-src 'self'" + connect + "; manifest-src 'self'" +
 		"; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'"
 }
 
@@ -46,7 +52,11 @@ func (r *Renderer) Protect(next http.Handler) http.Handler {
 		rand.Read(b)
 		nonce := base64.RawURLEncoding.EncodeToString(b)
 		h := w.Header()
-		h.Set("Content-Security-Policy", CSP(nonce))
+		connect := ""
+		if r.opt.ConnectSrc != nil {
+			connect = r.opt.ConnectSrc(req)
+		}
+		h.Set("Content-Security-Policy", cspWith(nonce, connect))
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")

@@ -85,6 +85,10 @@ type Options struct {
 	Product string
 	// Version is shown in the footer.
 	Version string
+	// ConnectSrc, optional, names further origins the pages may connect
+	// to (CSP connect-src), e.g. the realtime listener's origin for
+	// EventSource; space-separated, "" for none.
+	ConnectSrc func(*http.Request) string
 	// Funcs are extra template functions of the surface.
 	Funcs template.FuncMap
 	Log   *slog.Logger

@@ -367,3 +367,33 @@ func TestLocalPath(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectSrc: a surface may let its pages connect to another origin
+// (the realtime listener); the rest of the policy stays as strict.
+func TestConnectSrc(t *testing.T) {
+	tests := []struct {
+		name    string
+		connect func(*http.Request) string
+		want    string
+	}{
+		{"none", nil, "connect-src 'self';"},
+		{"empty", func(*http.Request) string { return "" }, "connect-src 'self';"},
+		{"realtime-origin", func(*http.Request) string { return "http://127.0.0.1:10180" }, "connect-src 'self' http://127.0.0.1:10180;"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl, msgs, static := testFS()
+			r, err := New(Options{Templates: tmpl, Messages: msgs, Static: static, ConnectSrc: tt.connect})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			r.Protect(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			csp := rec.Header().Get("Content-Security-Policy")
+			if !strings.Contains(csp, tt.want) || !strings.HasPrefix(csp, "default-src 'none'; script-src 'self' 'nonce-") ||
+				strings.Contains(csp, "unsafe") {
+				t.Errorf("CSP %q, want %q", csp, tt.want)
+			}
+		})
+	}
+}
