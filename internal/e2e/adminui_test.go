@@ -162,7 +162,20 @@ func (p *pages) check(name string) {
 
 func (p *pages) text(sel string) string {
 	p.t.Helper()
-	return webuitest.Get(p.t, p.ctx, "read "+sel, chromedp.Text(chromedp.CSS(sel)))
+	// One evaluation reads the node it finds: chromedp.Text queries the
+	// node and reads it in two steps, which fails when a script of the
+	// page (the viewer, the live feed) replaces the node in between.
+	q, _ := json.Marshal(sel)
+	js := `(() => { const e = document.querySelector(` + string(q) + `); return e ? e.innerText.trim() : null; })()`
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		got := webuitest.Get(p.t, p.ctx, "read "+sel, chromedp.Evaluate[*string](js))
+		if got != nil {
+			return *got
+		}
+		if time.Now().After(end) {
+			p.t.Fatalf("read %s: no such element", sel)
+		}
+	}
 }
 
 // signIn signs in through the pages, enrolling the authenticator app with
