@@ -267,7 +267,7 @@ func TestAdminUI(t *testing.T) {
 	}
 	p.Check("offer-signed")
 
-	// Upload, view, revoke; contracts; verify a PDF (adminoffers_test.go).
+	// Upload, view, revoke; contracts; verify a PDF (adminpages.OffersBackOffice).
 	p.OffersBackOffice(base, "C-1001", signed)
 
 	webuitest.Do(t, ctx, "open the pending registrations", chromedp.Navigate(base+"/customers?status=pending"),
