@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"esign/internal/e2e/adminpages"
 	"esign/internal/esign"
 	"esign/internal/notify"
 	"esign/internal/pdf/pdftest"
@@ -81,18 +82,18 @@ func TestCustomerUIAccount(t *testing.T) {
 	link := base + found[strings.Index(found, "/s/"):]
 
 	bctx := webuitest.Browser(t)
-	p := &pages{t: t, ctx: bctx, dir: dir}
+	p := &adminpages.Pages{T: t, Ctx: bctx, Dir: dir}
 	webuitest.Do(t, bctx, "follow the SMS link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("username")))
 	webuitest.Do(t, bctx, "no account yet", chromedp.Click(chromedp.CSS(`a[href^="/account?"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/account/code"] button`)))
-	if got := p.text("main"); !strings.Contains(got, "The code goes to "+notify.MaskPhone(phone)) || strings.Contains(got, phone[4:]) {
+	if got := p.Text("main"); !strings.Contains(got, "The code goes to "+notify.MaskPhone(phone)) || strings.Contains(got, phone[4:]) {
 		t.Errorf("the start page shows the phone as %q", got)
 	}
-	p.check("account-start")
+	p.Check("account-start")
 	webuitest.Do(t, bctx, "send the code", chromedp.Click(chromedp.CSS(`form[action="/account/code"] button`)),
 		chromedp.WaitVisible(chromedp.ID("code")))
 	code, codeSMS := sys.waitSMS(t, phone, last, func(text string) string { return codeRE.FindString(text) })
-	p.check("account-form")
+	p.Check("account-form")
 
 	wrong := "000000"
 	if code == wrong {
@@ -103,22 +104,22 @@ func TestCustomerUIAccount(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("code"), wrong), chromedp.SendKeys(chromedp.ID("username"), username),
 		chromedp.SendKeys(chromedp.ID("password"), pw), chromedp.SendKeys(chromedp.ID("password2"), pw),
 		chromedp.Click(chromedp.CSS(`form[action="/account"] button`)), chromedp.WaitVisible(chromedp.ID("form-error")))
-	if got := p.text("#form-error"); !strings.Contains(got, "The code is wrong") || !strings.Contains(got, "Attempts left: 4") {
+	if got := p.Text("#form-error"); !strings.Contains(got, "The code is wrong") || !strings.Contains(got, "Attempts left: 4") {
 		t.Errorf("wrong code: %q", got)
 	}
-	p.check("account-code-wrong")
+	p.Check("account-code-wrong")
 	// The form keeps the username; the code and passwords are typed again.
 	webuitest.Do(t, bctx, "the right code",
 		chromedp.SendKeys(chromedp.ID("code"), code),
 		chromedp.SendKeys(chromedp.ID("password"), pw), chromedp.SendKeys(chromedp.ID("password2"), pw),
 		chromedp.Click(chromedp.CSS(`form[action="/account"] button`)), chromedp.WaitVisible(chromedp.CSS("h1#pending")))
-	if got := p.text("h1"); !strings.Contains(got, "waiting for approval") {
-		t.Fatalf("after creating the account: %q\n%s", got, p.text("main"))
+	if got := p.Text("h1"); !strings.Contains(got, "waiting for approval") {
+		t.Fatalf("after creating the account: %q\n%s", got, p.Text("main"))
 	}
 	if loc := webuitest.Get(t, bctx, "location", chromedp.Location()); !strings.HasSuffix(loc, "/o/"+offer.ID) {
 		t.Errorf("after creating the account at %s, want the offer's address", loc)
 	}
-	p.check("account-pending")
+	p.Check("account-pending")
 
 	// The bank approves: the same link leads to the offer.
 	sys.post(t, "/customer/approve", map[string]string{"customer_ref": ref})
@@ -144,7 +145,7 @@ func TestCustomerUIAccount(t *testing.T) {
 	// And the link offers no second account.
 	webuitest.Do(t, bctx, "a second account", chromedp.Navigate(base+"/account?link="+link[strings.LastIndex(link, "/")+1:]),
 		chromedp.WaitVisible(chromedp.CSS("h1")))
-	if got := p.text("h1"); !strings.Contains(got, "Sign in") {
+	if got := p.Text("h1"); !strings.Contains(got, "Sign in") {
 		t.Errorf("a second account from the link: %q", got)
 	}
 

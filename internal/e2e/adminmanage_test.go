@@ -13,11 +13,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"software.sslmate.com/src/go-pkcs12"
 
+	"esign/internal/e2e/adminpages"
 	"esign/internal/esign"
 	"esign/internal/pdf/pdftest"
-	"esign/internal/pki"
 	"esign/internal/sqlstore"
 	"esign/internal/webui/webuitest"
 )
@@ -50,7 +49,7 @@ func TestAdminUIAdministration(t *testing.T) {
 	if *update {
 		dir = filepath.Join("..", "..", "docs", "admin-ui")
 	}
-	p := &pages{t: t, ctx: ctx, dir: dir}
+	p := &adminpages.Pages{T: t, Ctx: ctx, Dir: dir}
 	db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(sys.dir, "esign.db")})
 	if err != nil {
 		t.Fatal(err)
@@ -84,36 +83,11 @@ func TestAdminUIAdministration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.signIn(base, "admin", strings.TrimSpace(string(pw)), false)
+	p.SignIn(base, "admin", strings.TrimSpace(string(pw)), false)
 	webuitest.Do(t, ctx, "English", chromedp.Click(chromedp.CSS(`button[value="en"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] ul.stats`)))
 
 	// Certificates: import the bank's .p12, then activate it.
-	p12File := filepath.Join(t.TempDir(), "bank-seal.p12")
-	dev, _, err := pki.OpenDev(t.TempDir(), pki.DevOptions{Organization: "Példa Bank Zrt."})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p12, err := pkcs12.Modern.Encode(dev.Signer.Key, dev.Signer.Certificate, dev.Signer.Chain, "bank-p12-password")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p12File, p12, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	webuitest.Do(t, ctx, "open the certificates", chromedp.Navigate(base+"/certs"), chromedp.WaitVisible(chromedp.ID("c-p12")))
-	webuitest.Do(t, ctx, "import the .p12",
-		chromedp.SetUploadFiles(chromedp.ID("c-p12"), []string{p12File}),
-		chromedp.SendKeys(chromedp.ID("c-password"), "bank-p12-password"),
-		chromedp.SendKeys(chromedp.ID("c-name"), "Bank seal 2027"),
-		chromedp.Click(chromedp.CSS(`form[action="/certs"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.ID("cert-imported")))
-	if got := p.text("#cert-list tbody"); !strings.Contains(got, "Bank seal 2027") || !strings.Contains(got, "inactive") {
-		t.Errorf("certificate list after the import: %q", got)
-	}
-	p.check("cert-imported")
-	webuitest.Do(t, ctx, "activate it", chromedp.Click(chromedp.CSS(`form[action$="/activate"] button`)),
-		chromedp.WaitVisible(chromedp.CSS("#cert-list .badge-ok")))
-	p.check("certs")
+	p.ImportCert(base, "Bank seal 2027")
 	active, err := db.GetActiveCert(context.Background())
 	if err != nil || active.Name != "Bank seal 2027" {
 		t.Fatalf("active certificate: %+v %v", active, err)
@@ -121,18 +95,18 @@ func TestAdminUIAdministration(t *testing.T) {
 
 	// Users: create an auditor; the password is shown once.
 	webuitest.Do(t, ctx, "open the users", chromedp.Navigate(base+"/users"), chromedp.WaitVisible(chromedp.ID("u-username")))
-	p.check("users")
+	p.Check("users")
 	webuitest.Do(t, ctx, "create an auditor",
 		chromedp.SendKeys(chromedp.ID("u-username"), "audrey"),
 		chromedp.SendKeys(chromedp.ID("u-name"), "Audrey Auditor"),
 		chromedp.SetValue(chromedp.ID("u-role"), "auditor"),
 		chromedp.Click(chromedp.CSS(`form[action="/users"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.ID("initial-password")))
-	auditorPassword := p.text("#initial-password")
+	auditorPassword := p.Text("#initial-password")
 	if len(auditorPassword) < 20 {
 		t.Fatalf("initial password %q", auditorPassword)
 	}
-	p.check("user-created")
+	p.Check("user-created")
 
 	// Settings: a refused value, then a saved one.
 	webuitest.Do(t, ctx, "open the settings", chromedp.Navigate(base+"/settings"), chromedp.WaitVisible(chromedp.ID("settings-form")))
@@ -141,14 +115,14 @@ func TestAdminUIAdministration(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("s-customer_notice"), "Signing is unavailable on Sunday 02:00–04:00 for maintenance."),
 		chromedp.Click(chromedp.CSS(`#settings-form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(".field-error")))
-	p.check("settings-invalid")
+	p.Check("settings-invalid")
 	webuitest.Do(t, ctx, "correct it and save",
 		chromedp.SetValue(chromedp.ID("s-customer_support_email"), "help@bank.example"),
 		chromedp.SendKeys(chromedp.ID("s-app_min_version"), "1.4.0"),
 		chromedp.SendKeys(chromedp.ID("s-customer_support_phone"), "+36 1 234 5678"),
 		chromedp.Click(chromedp.CSS(`#settings-form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(".flash-success")))
-	p.check("settings")
+	p.Check("settings")
 	if s, err := db.GetSetting(context.Background(), "customer.support_email"); err != nil || s.Value != "help@bank.example" {
 		t.Errorf("setting stored: %+v %v", s, err)
 	}
@@ -156,62 +130,55 @@ func TestAdminUIAdministration(t *testing.T) {
 	// sign-in page the support contacts.
 	webuitest.Do(t, ctx, "open the customer UI", chromedp.Navigate("http://"+sys.addrs["customer"]+"/signin"),
 		chromedp.WaitVisible(chromedp.ID("site-notice")))
-	if got := p.text("#site-notice"); !strings.Contains(got, "Sunday 02:00–04:00") {
+	if got := p.Text("#site-notice"); !strings.Contains(got, "Sunday 02:00–04:00") {
 		t.Errorf("customer notice %q", got)
 	}
-	if got := p.text("#support"); !strings.Contains(got, "help@bank.example") || !strings.Contains(got, "+36 1 234 5678") {
+	if got := p.Text("#support"); !strings.Contains(got, "help@bank.example") || !strings.Contains(got, "+36 1 234 5678") {
 		t.Errorf("support contacts %q", got)
 	}
-	p.check("customer-notice")
+	p.Check("customer-notice")
 
 	// Logs.
 	webuitest.Do(t, ctx, "open the audit log", chromedp.Navigate(base+"/audit"), chromedp.WaitVisible(chromedp.ID("audit-list")))
-	if got := p.text("#audit-list tbody"); !strings.Contains(got, "cert.activate") || !strings.Contains(got, "user.create") {
+	if got := p.Text("#audit-list tbody"); !strings.Contains(got, "cert.activate") || !strings.Contains(got, "user.create") {
 		t.Errorf("audit log: %q", got)
 	}
-	p.check("audit")
+	p.Check("audit")
 	webuitest.Do(t, ctx, "open the SMS log", chromedp.Navigate(base+"/logs/messages?channel=sms"), chromedp.WaitVisible(chromedp.ID("message-list")))
-	p.check("messages")
+	p.Check("messages")
 	webuitest.Do(t, ctx, "open the client errors", chromedp.Navigate(base+"/logs/client-errors"), chromedp.WaitVisible(chromedp.ID("client-error-list")))
-	if got := p.text("#client-error-list"); !strings.Contains(got, "pdfjsLib") {
+	if got := p.Text("#client-error-list"); !strings.Contains(got, "pdfjsLib") {
 		t.Errorf("client errors: %q", got)
 	}
-	p.check("client-errors")
+	p.Check("client-errors")
 	webuitest.Do(t, ctx, "open the event deliveries", chromedp.Navigate(base+"/events"), chromedp.WaitVisible(chromedp.ID("event-list")))
-	if got := p.text("#event-list"); !strings.Contains(got, "offer.revoked") || !strings.Contains(got, "failed") {
+	if got := p.Text("#event-list"); !strings.Contains(got, "offer.revoked") || !strings.Contains(got, "failed") {
 		t.Errorf("event deliveries: %q", got)
 	}
-	p.check("events")
+	p.Check("events")
 	before := calls.Load()
 	webuitest.Do(t, ctx, "send the event again", chromedp.Click(chromedp.CSS(`form[action$="/retry"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(".flash-success")))
 	waitFor(t, "the event to be sent again", func() bool { return calls.Load() > before })
 	webuitest.Do(t, ctx, "open the jobs", chromedp.Navigate(base+"/jobs"), chromedp.WaitVisible(chromedp.ID("job-list")))
-	if got := p.text("#job-list"); !strings.Contains(got, "event") {
+	if got := p.Text("#job-list"); !strings.Contains(got, "event") {
 		t.Errorf("failed jobs: %q", got)
 	}
-	p.check("jobs")
+	p.Check("jobs")
 
 	// The auditor signs in, may read the audit log, but not manage users.
-	webuitest.Do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("username")))
-	p.signIn(base, "audrey", auditorPassword, false)
-	webuitest.Get(t, ctx, "post a new user as the auditor",
-		chromedp.Evaluate[bool](`(() => { const f = document.createElement("form"); f.method = "post"; f.action = "/users";
-			const i = document.createElement("input"); i.name = "username"; i.value = "mallory"; f.append(i);
-			document.body.append(f); f.submit(); return true; })()`))
-	webuitest.Do(t, ctx, "wait for the answer", chromedp.WaitVisible(chromedp.CSS(`p.muted code`)))
-	if got := p.text("main h1"); got != "Not allowed" {
-		t.Errorf("auditor creating a user: page %q, want the 403 page", got)
-	}
+	p.SignOut()
+	p.SignIn(base, "audrey", auditorPassword, false)
+	p.Refused("/users", map[string]string{"username": "mallory"})
 	if _, err := db.GetUserByUsername(context.Background(), "mallory"); !esign.IsKind(err, esign.NotFound) {
 		t.Errorf("the refused request created the user: %v", err)
 	}
 	webuitest.Do(t, ctx, "the refusal in the audit log", chromedp.Navigate(base+"/audit?actor=audrey&action=access.denied"),
 		chromedp.WaitVisible(chromedp.ID("audit-list")))
-	if got := p.text("#audit-list tbody"); !strings.Contains(got, "audrey") || !strings.Contains(got, "POST /users") {
+	if got := p.Text("#audit-list tbody"); !strings.Contains(got, "audrey") || !strings.Contains(got, "POST /users") {
 		t.Errorf("the auditor's refusal is not in the audit log page: %q", got)
 	}
-	p.check("audit-refusal")
+	p.Check("audit-refusal")
 }
 
 // waitFor polls cond (the system works in the background) for up to a

@@ -21,11 +21,11 @@ import (
 
 	"esign/internal/cli"
 	"esign/internal/demo"
+	"esign/internal/e2e/adminpages"
 	"esign/internal/esign"
 	"esign/internal/esigntest"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/sqlstore"
-	"esign/internal/totp"
 	"esign/internal/webhookapi"
 	"esign/internal/webui/webuitest"
 )
@@ -147,74 +147,6 @@ func (s *system) createUser(t *testing.T, username, role, pw string) {
 	}
 }
 
-// page checks a page with axe and saves its screenshots.
-type pages struct {
-	t   *testing.T
-	ctx context.Context
-	dir string
-}
-
-func (p *pages) check(name string) {
-	p.t.Helper()
-	webuitest.Axe(p.t, p.ctx, name)
-	webuitest.Screenshots(p.t, p.ctx, p.dir, name)
-}
-
-func (p *pages) text(sel string) string {
-	p.t.Helper()
-	// One evaluation reads the node it finds: chromedp.Text queries the
-	// node and reads it in two steps, which fails when a script of the
-	// page (the viewer, the live feed) replaces the node in between.
-	q, _ := json.Marshal(sel)
-	js := `(() => { const e = document.querySelector(` + string(q) + `); return e ? e.innerText.trim() : null; })()`
-	for end := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		got := webuitest.Get(p.t, p.ctx, "read "+sel, chromedp.Evaluate[*string](js))
-		if got != nil {
-			return *got
-		}
-		if time.Now().After(end) {
-			p.t.Fatalf("read %s: no such element", sel)
-		}
-	}
-}
-
-// signIn signs in through the pages, enrolling the authenticator app with
-// the secret read off the enrolment page, and returns to the dashboard.
-func (p *pages) signIn(base, username, pw string, shots bool) {
-	p.t.Helper()
-	webuitest.Do(p.t, p.ctx, "open the admin UI", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("username")))
-	if shots {
-		p.check("signin")
-	}
-	webuitest.Do(p.t, p.ctx, "enter the password",
-		chromedp.SendKeys(chromedp.ID("username"), username),
-		chromedp.SendKeys(chromedp.ID("password"), pw),
-		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.ID("totp-secret")))
-	if shots {
-		p.check("enrol")
-	}
-	secret, err := totp.Decode(p.text("#totp-secret"))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	code, err := totp.Params{}.CodeAt(secret, time.Now())
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	webuitest.Do(p.t, p.ctx, "confirm the first code",
-		chromedp.SendKeys(chromedp.ID("code"), code),
-		chromedp.Click(chromedp.CSS(`form[action="/signin/enrol"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.ID("recovery-codes")))
-	if n := strings.Count(p.text("#recovery-codes"), "-"); n != 10 {
-		p.t.Errorf("%d recovery codes shown", n)
-	}
-	if shots {
-		p.check("recovery-codes")
-	}
-	webuitest.Do(p.t, p.ctx, "continue to the dashboard", chromedp.Click(chromedp.CSS("a.button")), chromedp.WaitVisible(chromedp.CSS("ul.stats")))
-}
-
 // TestAdminUI drives the operators' UI of the embedded deployment in
 // Chromium: the initial admin's first sign-in with the authenticator
 // enrolment, the dashboard, an offer uploaded through the webhook API in
@@ -232,7 +164,7 @@ func TestAdminUI(t *testing.T) {
 	if *update {
 		dir = filepath.Join("..", "..", "docs", "admin-ui")
 	}
-	p := &pages{t: t, ctx: ctx, dir: dir}
+	p := &adminpages.Pages{T: t, Ctx: ctx, Dir: dir}
 
 	// The bank's systems bootstrap two customers and upload an offer.
 	var anna, bela struct {
@@ -267,14 +199,14 @@ func TestAdminUI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.signIn(base, "admin", strings.TrimSpace(string(pw)), true)
-	if got := p.text("ul.stats li:first-child .n"); got != "1" {
+	p.SignIn(base, "admin", strings.TrimSpace(string(pw)), true)
+	if got := p.Text("ul.stats li:first-child .n"); got != "1" {
 		t.Errorf("dashboard: %q offers waiting, want 1", got)
 	}
-	if got := p.text("ul.stats li:nth-child(3) .n"); got != "1" {
+	if got := p.Text("ul.stats li:nth-child(3) .n"); got != "1" {
 		t.Errorf("dashboard: %q offers signed today, want the demo's", got)
 	}
-	p.check("dashboard")
+	p.Check("dashboard")
 
 	// The live feed (:10180): while the dashboard is open, the reference
 	// device client signs another offer; its upload, verification and
@@ -297,23 +229,23 @@ func TestAdminUI(t *testing.T) {
 		t.Error("the dashboard reloaded")
 	}
 	for _, typ := range []string{"offer.uploaded", "signature.verified", "contract.sealed"} {
-		if got := p.text(`#live-feed li.live-new[data-type="` + typ + `"] .badge`); got == "" {
+		if got := p.Text(`#live-feed li.live-new[data-type="` + typ + `"] .badge`); got == "" {
 			t.Errorf("no %s in the live feed", typ)
 		}
 	}
-	p.check("dashboard-live")
+	p.Check("dashboard-live")
 
 	webuitest.Do(t, ctx, "open the offers", chromedp.Navigate(base+"/offers"), chromedp.WaitVisible(chromedp.CSS(`a[href="/offers/`+offer.ID+`"]`)))
-	p.check("offers")
+	p.Check("offers")
 	webuitest.Do(t, ctx, "open the offer", chromedp.Click(chromedp.CSS(`a[href="/offers/`+offer.ID+`"]`)),
 		chromedp.WaitVisible(chromedp.ID("timeline")))
-	if got := p.text("h1"); got != "Personal loan agreement" {
+	if got := p.Text("h1"); got != "Personal loan agreement" {
 		t.Errorf("offer page title %q", got)
 	}
-	if got := p.text("main table .doc-name"); got != "loan-agreement.pdf" {
+	if got := p.Text("main table .doc-name"); got != "loan-agreement.pdf" {
 		t.Errorf("document link %q", got)
 	}
-	p.check("offer")
+	p.Check("offer")
 
 	// The open offer page hears of the offer's revocation.
 	webuitest.Do(t, ctx, "wait for the offer's live changes", chromedp.WaitVisible(chromedp.CSS(`section.live[data-state="online"]`)))
@@ -323,57 +255,51 @@ func TestAdminUI(t *testing.T) {
 	webuitest.Do(t, ctx, "see the revocation on the offer page",
 		chromedp.WaitVisible(chromedp.CSS(`#live-feed li.live-new[data-type="offer.revoked"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.live-reload a`)))
-	p.check("offer-live")
+	p.Check("offer-live")
 
 	webuitest.Do(t, ctx, "open the demo's signed offer", chromedp.Navigate(base+"/offers/"+signed.OfferID),
 		chromedp.WaitVisible(chromedp.CSS("ul.checks")))
-	if got := p.text("#offer-state"); got != "signed" {
+	if got := p.Text("#offer-state"); got != "signed" {
 		t.Errorf("demo offer state %q", got)
 	}
-	if got := p.text("ul.checks"); strings.Contains(got, "failed") {
+	if got := p.Text("ul.checks"); strings.Contains(got, "failed") {
 		t.Errorf("a check of the verified signature failed: %q", got)
 	}
-	p.check("offer-signed")
+	p.Check("offer-signed")
 
-	// Upload, view, revoke; contracts; verify a PDF (adminoffers_test.go).
-	p.offersBackOffice(base, "C-1001", signed)
+	// Upload, view, revoke; contracts; verify a PDF (adminpages.OffersBackOffice).
+	p.OffersBackOffice(base, "C-1001", signed)
 
 	webuitest.Do(t, ctx, "open the pending registrations", chromedp.Navigate(base+"/customers?status=pending"),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/customers/`+anna.ID+`/approve"] button`)))
-	p.check("customers")
+	p.Check("customers")
 	webuitest.Do(t, ctx, "approve Anna", chromedp.Click(chromedp.CSS(`form[action="/customers/`+anna.ID+`/approve"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(".flash-success")))
-	p.check("customer-approved")
+	p.Check("customer-approved")
 
 	webuitest.Do(t, ctx, "open the inbox", chromedp.Navigate(base+"/inbox"), chromedp.WaitVisible(chromedp.CSS("main table")))
-	if got := p.text("main table tbody"); !strings.Contains(got, "+36301234567") {
+	if got := p.Text("main table tbody"); !strings.Contains(got, "+36301234567") {
 		t.Errorf("the offer's SMS is not in the inbox: %q", got)
 	}
-	p.check("inbox")
+	p.Check("inbox")
 
 	// Each operator chooses the language.
 	webuitest.Do(t, ctx, "switch to Hungarian", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("ul.stats")),
 		chromedp.Click(chromedp.CSS(`button[value="hu"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="hu"] ul.stats`)))
-	if got := p.text("main h1"); got != "Áttekintés" {
+	if got := p.Text("main h1"); got != "Áttekintés" {
 		t.Errorf("Hungarian dashboard title %q", got)
 	}
-	p.check("dashboard-hu")
+	p.Check("dashboard-hu")
 	webuitest.Do(t, ctx, "switch back to English", chromedp.Click(chromedp.CSS(`button[value="en"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] ul.stats`)))
 
 	// An auditor may look but not approve.
-	webuitest.Do(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("username")))
+	p.SignOut()
 	sys.createUser(t, "audrey", esign.RoleAuditor, "Auditor-Password-2026")
-	p.signIn(base, "audrey", "Auditor-Password-2026", false)
+	p.SignIn(base, "audrey", "Auditor-Password-2026", false)
 	// The page offers the auditor no approve button; post the form anyway.
-	webuitest.Get(t, ctx, "post an approval as the auditor",
-		chromedp.Evaluate[bool](`(() => { const f = document.createElement("form"); f.method = "post";
-			f.action = "/customers/`+bela.ID+`/approve"; document.body.append(f); f.submit(); return true; })()`))
-	webuitest.Do(t, ctx, "wait for the answer", chromedp.WaitVisible(chromedp.CSS(`p.muted code`)))
-	if got := p.text("main h1"); got != "Not allowed" {
-		t.Errorf("auditor's approval: page %q, want the 403 page", got)
-	}
-	p.check("forbidden")
+	p.Refused("/customers/"+bela.ID+"/approve", nil)
+	p.Check("forbidden")
 
 	db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(sys.dir, "esign.db")})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"esign/internal/demo"
+	"esign/internal/e2e/adminpages"
 	"esign/internal/esign"
 	"esign/internal/pades"
 	"esign/internal/pdf/pdftest"
@@ -122,7 +123,7 @@ func TestCustomerUI(t *testing.T) {
 
 	bctx := webuitest.Browser(t)
 	downloads := t.TempDir()
-	p := &pages{t: t, ctx: bctx, dir: dir}
+	p := &adminpages.Pages{T: t, Ctx: bctx, Dir: dir}
 	webuitest.Do(t, bctx, "allow downloads", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 			Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
@@ -131,10 +132,10 @@ func TestCustomerUI(t *testing.T) {
 
 	// An unknown link gets its own page.
 	webuitest.Do(t, bctx, "open an unknown link", chromedp.Navigate(base+"/s/nosuchcode12"), chromedp.WaitVisible(chromedp.CSS("h1")))
-	if got := p.text("h1"); !strings.Contains(got, "does not work") {
+	if got := p.Text("h1"); !strings.Contains(got, "does not work") {
 		t.Errorf("unknown link: %q", got)
 	}
-	p.check("link-unknown")
+	p.Check("link-unknown")
 
 	// An expired link of the open offer asks for a fresh one, which comes
 	// by SMS to the registered phone and leads to the offer.
@@ -148,7 +149,7 @@ func TestCustomerUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	webuitest.Do(t, bctx, "open an expired link", chromedp.Navigate(base+"/s/expiredlink1"), chromedp.WaitVisible(chromedp.ID("renew-link")))
-	p.check("link-expired")
+	p.Check("link-expired")
 	webuitest.Do(t, bctx, "ask for a fresh link", chromedp.Click(chromedp.ID("renew-link")), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
 	fresh, last := sys.waitSMS(t, cust.Phone, last, func(text string) string { return linkRE.FindString(text) })
 	if fresh == res.Link {
@@ -162,7 +163,7 @@ func TestCustomerUI(t *testing.T) {
 
 	// The link leads to the sign-in, then to the offer.
 	webuitest.Do(t, bctx, "follow the SMS link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("username")))
-	p.check("signin")
+	p.Check("signin")
 	webuitest.Do(t, bctx, "sign in with a wrong password",
 		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), "Wrong-password-1"),
 		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("form-error")))
@@ -175,14 +176,14 @@ func TestCustomerUI(t *testing.T) {
 	if dis := webuitest.Get(t, bctx, "start disabled", chromedp.Evaluate[bool](`document.getElementById("sign-start").disabled`)); !dis {
 		t.Error("signing is possible before the documents were opened")
 	}
-	p.check("offer")
+	p.Check("offer")
 
 	// Signing before reading is refused by oss: the button forced on, the
 	// page's real M1 gets not_read, told in a sentence.
 	webuitest.Do(t, bctx, "sign before reading", chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("sign-start").disabled = false`),
 		chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sign-error")))
-	if got := p.text("#sign-error"); !strings.Contains(got, "Read every document to its last page before signing.") {
+	if got := p.Text("#sign-error"); !strings.Contains(got, "Read every document to its last page before signing.") {
 		t.Errorf("M1 before reading: %q", got)
 	}
 	webuitest.Do(t, bctx, "reload", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)))
@@ -191,13 +192,13 @@ func TestCustomerUI(t *testing.T) {
 	webuitest.Do(t, bctx, "read the first document in the page",
 		chromedp.WaitReady(chromedp.CSS(`#viewer[data-ready]`)), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
 		chromedp.Click(chromedp.CSS(`button.view-doc`)), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)))
-	if got := p.text("#viewer-status"); got != "2 pages" {
+	if got := p.Text("#viewer-status"); got != "2 pages" {
 		t.Errorf("viewer status %q, want 2 pages", got)
 	}
-	p.check("viewer")
+	p.Check("viewer")
 	webuitest.Do(t, bctx, "next document",
 		chromedp.Click(chromedp.ID("viewer-next")), chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)))
-	if got := p.text("#viewer-h"); got != "terms.pdf" {
+	if got := p.Text("#viewer-h"); got != "terms.pdf" {
 		t.Errorf("next document: %q", got)
 	}
 	// Opened is not read: signing stays off until each was read to the end.
@@ -219,10 +220,10 @@ func TestCustomerUI(t *testing.T) {
 	if n := webuitest.Get(t, bctx, "unread", chromedp.Evaluate[int](`document.querySelectorAll("[data-unread]").length`)); n != 0 {
 		t.Errorf("%d documents not read to the end after reading both", n)
 	}
-	p.check("offer-read")
+	p.Check("offer-read")
 	webuitest.Do(t, bctx, "start signing", chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sms-code")))
 	code, _ := sys.waitSMS(t, cust.Phone, last, func(text string) string { return codeRE.FindString(text) })
-	p.check("code")
+	p.Check("code")
 
 	// Another browser — without this one's key, as after a private window
 	// closed — finds the offer being signed: it may start again, which oss
@@ -235,14 +236,14 @@ func TestCustomerUI(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sessions-continue")),
 		chromedp.Click(chromedp.ID("sessions-continue")), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
 		chromedp.WaitVisible(chromedp.ID("sign-error")))
-	pe := &pages{t: t, ctx: elsewhere, dir: dir}
-	if got, again := pe.text("#sign-error"), pe.text("#sign-start"); !strings.Contains(got, "already being signed") || again != "Start signing again" {
+	pe := &adminpages.Pages{T: t, Ctx: elsewhere, Dir: dir}
+	if got, again := pe.Text("#sign-error"), pe.Text("#sign-start"); !strings.Contains(got, "already being signed") || again != "Start signing again" {
 		t.Errorf("the offer being signed elsewhere: %q, button %q", got, again)
 	}
-	pe.check("signing-elsewhere")
+	pe.Check("signing-elsewhere")
 	webuitest.Do(t, elsewhere, "start again too early", chromedp.Evaluate[chromedp.Void](`document.getElementById("sign-error").hidden = true`),
 		chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sign-error")))
-	if got := pe.text("#sign-error"); !strings.Contains(got, "wait 10 minutes") {
+	if got := pe.Text("#sign-error"); !strings.Contains(got, "wait 10 minutes") {
 		t.Errorf("starting again while the other signing can finish: %q", got)
 	}
 	webuitest.Do(t, elsewhere, "sign out there", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)),
@@ -255,10 +256,10 @@ func TestCustomerUI(t *testing.T) {
 	webuitest.Do(t, bctx, "type a wrong code",
 		chromedp.SendKeys(chromedp.ID("sms-code"), wrong), chromedp.SendKeys(chromedp.ID("sign-password"), cust.Password),
 		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("sign-error")))
-	if got := p.text("#sign-error"); !strings.Contains(got, "not right") || !strings.Contains(got, "Attempts left: 4") {
+	if got := p.Text("#sign-error"); !strings.Contains(got, "not right") || !strings.Contains(got, "Attempts left: 4") {
 		t.Errorf("wrong code: %q", got)
 	}
-	p.check("code-wrong")
+	p.Check("code-wrong")
 	// Hold the waiting page's updates (its stream from the customer
 	// realtime listener, and the polling it falls back to) until its
 	// screenshot is taken: the seal may be done before the page is.
@@ -266,14 +267,14 @@ func TestCustomerUI(t *testing.T) {
 	// A reload keeps the signing: the key waits in IndexedDB.
 	webuitest.Do(t, bctx, "reload while signing", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
 		chromedp.WaitVisible(chromedp.ID("sms-code")))
-	if got := p.text("#sign-status"); !strings.Contains(got, "You started signing in this browser") {
+	if got := p.Text("#sign-status"); !strings.Contains(got, "You started signing in this browser") {
 		t.Errorf("after a reload: %q", got)
 	}
-	p.check("resumed")
+	p.Check("resumed")
 	webuitest.Do(t, bctx, "type the code",
 		chromedp.SendKeys(chromedp.ID("sms-code"), code), chromedp.SendKeys(chromedp.ID("sign-password"), cust.Password),
 		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("wait")))
-	p.check("wait")
+	p.Check("wait")
 	if got := webuitest.Get(t, bctx, "the stream's address", chromedp.Evaluate[string](`document.getElementById("wait").dataset.live`)); !strings.HasPrefix(got, "http://"+sys.addrs["customer_realtime"]+"/signatures/") {
 		t.Errorf("the waiting page streams from %q, want the customer realtime listener %s", got, sys.addrs["customer_realtime"])
 	}
@@ -296,7 +297,7 @@ func TestCustomerUI(t *testing.T) {
 	if !sealed {
 		t.Fatal("the contract was not offered")
 	}
-	p.check("sealed")
+	p.Check("sealed")
 
 	// The contract downloads and verifies.
 	b64 := webuitest.Get(t, bctx, "download the contract", chromedp.Evaluate[string](`(async () => {
@@ -322,15 +323,15 @@ func TestCustomerUI(t *testing.T) {
 		"title": "Credit card agreement", "channel": "email", "expires_at": time.Now().Add(7 * 24 * time.Hour).UTC().Format(time.RFC3339),
 		"documents": []map[string]string{{"name": "card.pdf", "content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(1))}}}, &second)
 	webuitest.Do(t, bctx, "open the start page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("contracts-h")))
-	p.check("home")
+	p.Check("home")
 	webuitest.Do(t, bctx, "open the second offer", chromedp.Click(chromedp.CSS(`a[href="/o/`+second.ID+`"]`)),
 		chromedp.WaitVisible(chromedp.ID("reason")),
 		chromedp.SendKeys(chromedp.ID("reason"), "The interest rate is too high."),
 		chromedp.Click(chromedp.CSS(`form[action$="/refuse"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
-	if got := p.text(".badge"); got != "refused" {
+	if got := p.Text(".badge"); got != "refused" {
 		t.Errorf("after refusing, the offer is %q", got)
 	}
-	p.check("refused")
+	p.Check("refused")
 
 	// Both documents were read to the end in the viewer: the evidence.
 	if as, err := db.ListActivities(ctx, esign.ActivityFilter{OfferID: offer.ID, Kind: "document.read_to_end"}); err != nil || len(as) != 2 {
@@ -368,11 +369,11 @@ func TestCustomerUI(t *testing.T) {
 	webuitest.Do(t, other, "sign in elsewhere", chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), cust.Password),
 		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sessions-continue")))
-	p2 := &pages{t: t, ctx: other, dir: dir}
-	if got := p2.text("main"); !strings.Contains(got, "this browser") || !strings.Contains(got, "Chrome") {
+	p2 := &adminpages.Pages{T: t, Ctx: other, Dir: dir}
+	if got := p2.Text("main"); !strings.Contains(got, "this browser") || !strings.Contains(got, "Chrome") {
 		t.Errorf("the sessions page: %q", got)
 	}
-	p2.check("sessions")
+	p2.Check("sessions")
 	webuitest.Do(t, other, "end the first browser's session", chromedp.Click(chromedp.CSS(`form[action^="/sessions/"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(".flash-success")))
 	if n := webuitest.Get(t, other, "sessions left", chromedp.Evaluate[int](`document.querySelectorAll("form[action^='/sessions/']").length`)); n != 0 {
@@ -380,13 +381,13 @@ func TestCustomerUI(t *testing.T) {
 	}
 	webuitest.Do(t, other, "continue", chromedp.Click(chromedp.ID("sessions-continue")), chromedp.WaitVisible(chromedp.ID("contracts-h")))
 	webuitest.Do(t, bctx, "come back in the first browser", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("username")))
-	if got := p.text(".flash"); !strings.Contains(got, "Your session has ended") {
+	if got := p.Text(".flash"); !strings.Contains(got, "Your session has ended") {
 		t.Errorf("the first browser after its session was ended: %q", got)
 	}
 
 	// A browser without WebCrypto is told so.
 	webuitest.Do(t, bctx, "open the unsupported page", chromedp.Navigate(base+"/unsupported"), chromedp.WaitVisible(chromedp.CSS("h1")))
-	p.check("unsupported")
+	p.Check("unsupported")
 }
 
 // waitFiles waits until dir holds n finished downloads.

@@ -1,4 +1,4 @@
-package e2e
+package adminpages
 
 import (
 	"context"
@@ -18,13 +18,13 @@ import (
 	"esign/internal/webui/webuitest"
 )
 
-// offersBackOffice is the offers part of TestAdminUI, run by a signed-in
-// admin: upload an offer for a customer through the form, view its
+// OffersBackOffice is the offers journey of the admin UI tests, run by a
+// signed-in admin: upload an offer for a customer through the form, view its
 // document in the page (PDF.js), revoke it, open the sealed contract of
 // the demo's offer with its PAdES level, list the contracts, and verify
 // the demo's sealed PDF uploaded on the verify page. axe checks every page.
-func (p *pages) offersBackOffice(base, customerRef string, signed *demo.Result) {
-	t, ctx := p.t, p.ctx
+func (p *Pages) OffersBackOffice(base, customerRef string, signed *demo.Result) {
+	t, ctx := p.T, p.Ctx
 	t.Helper()
 	dir := t.TempDir()
 	pdfPath := filepath.Join(dir, "credit-card-terms.pdf")
@@ -42,13 +42,13 @@ func (p *pages) offersBackOffice(base, customerRef string, signed *demo.Result) 
 		chromedp.SetValue(chromedp.ID("n-expires"), time.Now().Add(30*24*time.Hour).UTC().Format("2006-01-02")),
 		chromedp.SendKeys(chromedp.ID("n-description"), "Gold card, 12-month promotion"),
 		chromedp.SetUploadFiles(chromedp.ID("n-files"), []string{pdfPath}))
-	p.check("offer-new")
+	p.Check("offer-new")
 	webuitest.Do(t, ctx, "upload it", chromedp.Click(chromedp.CSS(`#offer-new button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(".flash-success")), chromedp.WaitVisible(chromedp.ID("timeline")))
-	if got := p.text("h1"); got != "Credit card agreement" {
+	if got := p.Text("h1"); got != "Credit card agreement" {
 		t.Errorf("uploaded offer's page %q", got)
 	}
-	if got := p.text("#offer-state"); got != "notified" {
+	if got := p.Text("#offer-state"); got != "notified" {
 		t.Errorf("uploaded offer state %q, want notified", got)
 	}
 
@@ -56,41 +56,41 @@ func (p *pages) offersBackOffice(base, customerRef string, signed *demo.Result) 
 	webuitest.Do(t, ctx, "view the document in the page", chromedp.WaitReady(chromedp.CSS(`#viewer[data-ready]`)),
 		chromedp.Click(chromedp.CSS(`button.view-doc`)),
 		chromedp.WaitVisible(chromedp.CSS(`#viewer .viewer-page[data-state="rendered"] canvas`)))
-	if got := p.text("#viewer-status"); got != "3 pages" {
+	if got := p.Text("#viewer-status"); got != "3 pages" {
 		t.Errorf("viewer status %q, want 3 pages", got)
 	}
-	if got := p.text("#viewer-h"); got != "credit-card-terms.pdf" {
+	if got := p.Text("#viewer-h"); got != "credit-card-terms.pdf" {
 		t.Errorf("viewer shows %q", got)
 	}
-	p.check("offer-viewer")
+	p.Check("offer-viewer")
 
 	// Revoke it.
 	webuitest.Do(t, ctx, "revoke the offer", chromedp.SendKeys(chromedp.ID("revoke-reason"), "Issued by mistake"),
 		chromedp.Click(chromedp.CSS(`#revoke-form button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("final-state")))
-	if got := p.text(".flash-success"); !strings.Contains(got, "revoked") {
+	if got := p.Text(".flash-success"); !strings.Contains(got, "revoked") {
 		t.Errorf("message after revoking %q", got)
 	}
-	if got := p.text("#offer-state"); got != "revoked" {
+	if got := p.Text("#offer-state"); got != "revoked" {
 		t.Errorf("state after revoking %q", got)
 	}
-	p.check("offer-revoked")
+	p.Check("offer-revoked")
 
 	// The demo's sealed contract on its offer's page, with its level.
 	webuitest.Do(t, ctx, "open the signed offer", chromedp.Navigate(base+"/offers/"+signed.OfferID), chromedp.WaitVisible(chromedp.ID("seals")))
-	if got := p.text("#seals .seal-level"); !strings.HasPrefix(got, "PAdES B-") {
+	if got := p.Text("#seals .seal-level"); !strings.HasPrefix(got, "PAdES B-") {
 		t.Errorf("sealed contract level %q", got)
 	}
 
 	// Contracts: the list and the demo's contract.
 	webuitest.Do(t, ctx, "open the contracts", chromedp.Navigate(base+"/contracts"),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/contracts/`+signed.ContractID+`"]`)))
-	p.check("contracts")
+	p.Check("contracts")
 	webuitest.Do(t, ctx, "open the contract", chromedp.Click(chromedp.CSS(`a[href="/contracts/`+signed.ContractID+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#contract-docs .doc-actions`)))
-	if got := p.text("#contract-docs .seal-level"); !strings.HasPrefix(got, "PAdES B-") {
+	if got := p.Text("#contract-docs .seal-level"); !strings.HasPrefix(got, "PAdES B-") {
 		t.Errorf("contract page level %q", got)
 	}
-	p.check("contract")
+	p.Check("contract")
 
 	// Verify the demo's sealed PDF uploaded on the verify page.
 	if len(signed.Files) == 0 {
@@ -98,15 +98,15 @@ func (p *pages) offersBackOffice(base, customerRef string, signed *demo.Result) 
 	}
 	webuitest.Do(t, ctx, "open the verify page", chromedp.Navigate(base+"/verify"), chromedp.WaitVisible(chromedp.ID("verify-form")))
 	webuitest.Do(t, ctx, "choose the sealed PDF", chromedp.SetUploadFiles(chromedp.ID("v-file"), []string{signed.Files[0]}))
-	p.check("verify")
+	p.Check("verify")
 	webuitest.Do(t, ctx, "verify it", chromedp.Click(chromedp.CSS(`#verify-form button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("verdict")))
-	if got := p.text("#verdict"); got != "valid" {
+	if got := p.Text("#verdict"); got != "valid" {
 		t.Errorf("verdict on the demo's sealed contract %q", got)
 	}
-	if got := p.text("main .sig-report .level"); !strings.HasPrefix(got, "PAdES B-") {
+	if got := p.Text("main .sig-report .level"); !strings.HasPrefix(got, "PAdES B-") {
 		t.Errorf("verified level %q", got)
 	}
-	p.check("verify-report")
+	p.Check("verify-report")
 	// The JSON download saves the report as `esign pdf verify --json` prints it.
 	downloads := t.TempDir()
 	allow := func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
