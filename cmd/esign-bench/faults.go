@@ -27,12 +27,14 @@ import (
 type faultSummary struct {
 	Scenario   string   `json:"scenario"`
 	OK         bool     `json:"ok"`
-	RecoveryS  *float64 `json:"recovery_s"` // null: not recovered within the limit
+	RecoveryS  *float64 `json:"recovery_s"` // from the fault's end; null: not recovered within the limit
+	FaultS     float64  `json:"fault_s"`    // how long the fault lasted (a killed process: until it was ready again)
 	Violations []string `json:"violations"`
 	Flows      int      `json:"flows"`
 	Verified   int      `json:"verified"`
 	Retried    int      `json:"retried"`  // answers the clients retried (connection errors, 5xx, 429, held claims)
 	HTTP500    int      `json:"http_500"` // 500 answers among them: an outage should answer 503
+	First500   string   `json:"first_500,omitempty"`
 	Note       string   `json:"note,omitempty"`
 }
 
@@ -241,6 +243,7 @@ func (fr *faultRun) run(ctx context.Context, s scenario, clients []*faultClient)
 	}
 	sum.Violations = append(sum.Violations, f.violations...)
 	sum.Note = f.note
+	sum.FaultS = round(f.end.Sub(f.start).Seconds(), 1)
 	fr.logf("%s: fault from %s to %s", s.name, f.start.UTC().Format("15:04:05.000"), f.end.UTC().Format("15:04:05.000"))
 	deadline := f.end.Add(fr.o.limit)
 	for ctx.Err() == nil {
@@ -268,9 +271,16 @@ func (fr *faultRun) run(ctx context.Context, s scenario, clients []*faultClient)
 		}
 		sum.Retried += r.transient
 		sum.HTTP500 += r.internal500
+		if sum.First500 == "" {
+			sum.First500 = r.first500
+		}
 	}
 	sum.OK = len(sum.Violations) == 0
-	fr.logf("%s: ok=%v recovery=%v violations=%d", s.name, sum.OK, sum.RecoveryS, len(sum.Violations))
+	rec := "none"
+	if sum.RecoveryS != nil {
+		rec = fmt.Sprintf("%.1fs", *sum.RecoveryS)
+	}
+	fr.logf("%s: ok=%v recovery=%s violations=%d", s.name, sum.OK, rec, len(sum.Violations))
 	return sum
 }
 

@@ -151,26 +151,47 @@ func killInM2(ctx context.Context, fr *faultRun, l *load) (fault, error) {
 }
 
 // killInSeal kills the oss that runs a seal job (River's attempted_by
-// names it: oss-HOST-PID) while the job runs.
+// names it: oss-HOST-PID) while the job runs and before its contract is
+// committed. A seal takes a few tens of milliseconds: when the kill comes
+// after the commit it is tried again with the next seal, up to ten times.
 func killInSeal(ctx context.Context, fr *faultRun, _ *load) (fault, error) {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		var by sql.NullString
+	for attempt := 1; attempt <= 10; attempt++ {
+		deadline := time.Now().Add(60 * time.Second)
+		var by, sig string
 		var id int64
-		err := fr.db.QueryRowContext(ctx, `SELECT id, attempted_by[array_length(attempted_by, 1)] FROM river_job
-			WHERE kind = 'seal' AND state = 'running' ORDER BY id LIMIT 1`).Scan(&id, &by)
-		if err == nil && by.Valid {
-			name := fr.ps.byPID(pidOf(by.String))
-			if name == "" {
-				return fault{start: time.Now(), end: time.Now()}, fmt.Errorf("seal job %d runs on %s, not a process of the driver", id, by.String)
+		for time.Now().Before(deadline) && ctx.Err() == nil {
+			err := fr.db.QueryRowContext(ctx, `SELECT j.id, j.attempted_by[array_length(j.attempted_by, 1)], g.id
+				FROM river_job j JOIN signature g ON g.id::text = j.args->>'signature_id'
+				WHERE j.kind = 'seal' AND j.state = 'running' AND g.status = 'verified' ORDER BY j.id LIMIT 1`).Scan(&id, &by, &sig)
+			if err == nil {
+				break
 			}
-			f, err := fr.killRestart(ctx, name)
-			f.note = fmt.Sprintf("killed %s running seal job %d", name, id)
+			by = ""
+			time.Sleep(time.Millisecond)
+		}
+		if by == "" {
+			return fault{start: time.Now(), end: time.Now()}, errors.New("no seal job seen running within 60 s")
+		}
+		name := fr.ps.byPID(pidOf(by))
+		if name == "" {
+			return fault{start: time.Now(), end: time.Now()}, fmt.Errorf("seal job %d runs on %s, not a process of the driver", id, by)
+		}
+		f, err := fr.killRestart(ctx, name)
+		if err != nil {
 			return f, err
 		}
-		time.Sleep(5 * time.Millisecond)
+		// Sealed before the kill: the kill missed the window.
+		var at sql.NullTime
+		if err := fr.db.QueryRowContext(ctx, `SELECT completed_at FROM signature WHERE id = $1`, sig).Scan(&at); err != nil {
+			return f, err
+		}
+		if !at.Valid || at.Time.After(f.start) {
+			f.note = fmt.Sprintf("killed %s running seal job %d of signature %s (attempt %d)", name, id, sig, attempt)
+			return f, nil
+		}
+		fr.logf("oss_kill_in_seal: seal job %d committed before the kill; again", id)
 	}
-	return fault{start: time.Now(), end: time.Now()}, errors.New("no seal job seen running within 60 s")
+	return fault{start: time.Now(), end: time.Now()}, errors.New("every kill came after the seal committed (ten attempts)")
 }
 
 // pidOf returns the pid at the end of a River client id (NAME-HOST-PID).

@@ -44,8 +44,10 @@ type flowRecord struct {
 	err         error    // the flow gave up
 	rejected    string   // a valid M2 was rejected with this code
 	m2Attempts  int
-	transient   int // answers retried (5xx, 429, connection errors, conflicts while a claim is held)
-	internal500 int // 500 answers among them
+	transient   int    // answers retried (5xx, 429, connection errors, conflicts while a claim is held)
+	internal500 int    // 500 answers among them
+	first500    string // the first of them
+	step        string // the request being made
 }
 
 // flowDriver runs retrying signing flows.
@@ -149,8 +151,11 @@ func retry(ctx context.Context, limit time.Duration, rec *flowRecord, op func() 
 		case transient(err):
 			if rec != nil {
 				rec.transient++
-				if esign.IsKind(err, esign.Internal) {
+				if ee := (*esign.Error)(nil); errors.As(err, &ee) && ee.Op == "device" && ee.Kind == esign.Internal {
 					rec.internal500++
+					if rec.first500 == "" {
+						rec.first500 = rec.step + ": " + err.Error()
+					}
 				}
 			}
 		case esign.IsKind(err, esign.Unauthorized) && len(login) > 0:
@@ -182,8 +187,8 @@ func (fd *flowDriver) steps(ctx context.Context, c *faultClient, r *flowRecord) 
 	d := c.dev
 	left := func() time.Duration { dl, _ := ctx.Deadline(); return time.Until(dl) }
 	login := func() error { return d.Login(ctx, c.user, c.password) }
-	do := func(op func() error) error { return retry(ctx, left(), r, op, login) }
-	if err := do(func() error {
+	do := func(step string, op func() error) error { r.step = step; return retry(ctx, left(), r, op, login) }
+	if err := do("file offer", func() error {
 		var err error
 		r.offerID, err = fd.setup.CreateOffer(ctx, c.id, "Fault suite offer",
 			[]cli.OfferDocument{{Name: "a.pdf", Data: pdftest.Minimal(1)}, {Name: "b.pdf", Data: pdftest.Minimal(2)}})
@@ -192,26 +197,26 @@ func (fd *flowDriver) steps(ctx context.Context, c *faultClient, r *flowRecord) 
 		return fmt.Errorf("file offer: %w", err)
 	}
 	var o *device.Offer
-	if err := do(func() error { var err error; o, err = d.GetOffer(ctx, r.offerID); return err }); err != nil {
+	if err := do("GET /api/offer", func() error { var err error; o, err = d.GetOffer(ctx, r.offerID); return err }); err != nil {
 		return fmt.Errorf("open offer: %w", err)
 	}
 	var docs [][]byte
 	for _, doc := range o.Documents {
 		var b bytes.Buffer
-		if err := do(func() error { b.Reset(); return d.Download(ctx, doc.ID, &b) }); err != nil {
+		if err := do("GET /api/document", func() error { b.Reset(); return d.Download(ctx, doc.ID, &b) }); err != nil {
 			return fmt.Errorf("download: %w", err)
 		}
 		docs = append(docs, b.Bytes())
 	}
 	var m1 *signing.M1
-	if err := do(func() error { var err error; m1, err = d.BuildM1(ctx, r.offerID); return err }); err != nil {
+	if err := do("build M1 (POST /api/timestamp)", func() error { var err error; m1, err = d.BuildM1(ctx, r.offerID); return err }); err != nil {
 		return fmt.Errorf("build M1: %w", err)
 	}
 	// M1, then the code; a code that does not come is asked for again
 	// with the same M1 (the app's "send the code again").
 	var sms string
 	for sms == "" {
-		if err := do(func() error { var err error; r.sigID, err = d.SendM1(ctx, m1); return err }); err != nil {
+		if err := do("POST /api/signature/m1", func() error { var err error; r.sigID, err = d.SendM1(ctx, m1); return err }); err != nil {
 			return fmt.Errorf("M1: %w", err)
 		}
 		code, err := fd.setup.WaitSigningCode(ctx, c.phone, r.sigID)
@@ -221,7 +226,7 @@ func (fd *flowDriver) steps(ctx context.Context, c *faultClient, r *flowRecord) 
 		sms = code
 	}
 	var m2 *signing.M2
-	if err := do(func() error {
+	if err := do("build M2 (POST /api/timestamp)", func() error {
 		var err error
 		m2, err = d.BuildM2(ctx, &device.M2Input{SignatureID: r.sigID, OfferID: r.offerID, Documents: docs, Password: c.password, SMSToken: sms})
 		return err
@@ -232,7 +237,7 @@ func (fd *flowDriver) steps(ctx context.Context, c *faultClient, r *flowRecord) 
 		(*h)(r)
 	}
 	var res *signing.M2Result
-	err := do(func() error { r.m2Attempts++; var err error; res, err = d.SendM2(ctx, m2); return err })
+	err := do("POST /api/signature/m2", func() error { r.m2Attempts++; var err error; res, err = d.SendM2(ctx, m2); return err })
 	if err != nil {
 		if code := esign.ErrorCode(err); esign.IsKind(err, esign.Invalid) && code != "" {
 			r.rejected = code
@@ -240,13 +245,13 @@ func (fd *flowDriver) steps(ctx context.Context, c *faultClient, r *flowRecord) 
 		return fmt.Errorf("M2: %w", err)
 	}
 	r.verifiedAt = time.Now()
-	if err := do(func() error { var err error; r.contractID, err = d.WaitContract(ctx, res); return waitErr(err) }); err != nil {
+	if err := do("GET /api/signature/status", func() error { var err error; r.contractID, err = d.WaitContract(ctx, res); return waitErr(err) }); err != nil {
 		return fmt.Errorf("wait for the contract: %w", err)
 	}
 	if err := fd.download(ctx, c, r, do); err != nil {
 		return err
 	}
-	if err := do(func() error { return d.Acknowledge(ctx, r.contractID) }); err != nil {
+	if err := do("POST /api/contract/acknowledge", func() error { return d.Acknowledge(ctx, r.contractID) }); err != nil {
 		return fmt.Errorf("acknowledge: %w", err)
 	}
 	return nil
@@ -262,15 +267,15 @@ func waitErr(err error) error {
 }
 
 // download saves the contract's documents for `esign pdf verify`.
-func (fd *flowDriver) download(ctx context.Context, c *faultClient, r *flowRecord, do func(func() error) error) error {
+func (fd *flowDriver) download(ctx context.Context, c *faultClient, r *flowRecord, do func(string, func() error) error) error {
 	var ct *device.Contract
-	if err := do(func() error { var err error; ct, err = c.dev.GetContract(ctx, r.contractID); return err }); err != nil {
+	if err := do("GET /api/contract", func() error { var err error; ct, err = c.dev.GetContract(ctx, r.contractID); return err }); err != nil {
 		return fmt.Errorf("open the contract: %w", err)
 	}
 	r.files = r.files[:0]
 	for i, doc := range ct.Documents {
 		var b bytes.Buffer
-		if err := do(func() error { b.Reset(); return c.dev.Download(ctx, doc.ID, &b) }); err != nil {
+		if err := do("GET /api/document (contract)", func() error { b.Reset(); return c.dev.Download(ctx, doc.ID, &b) }); err != nil {
 			return fmt.Errorf("download the contract: %w", err)
 		}
 		p := filepath.Join(fd.dir, fmt.Sprintf("%s-%d.pdf", r.contractID, i))

@@ -23,7 +23,7 @@ type procs struct {
 	esign string // the esign binary
 	work  string // bench/deploy.sh's work directory: pid files and logs
 
-	mu    sync.Mutex
+	mu     sync.Mutex
 	byName map[string]*proc
 }
 
