@@ -79,10 +79,8 @@ deploy_start production "$(via "$pg" 10460)" "$(via "$redis" 10462)" "$(via "$am
 
 if ! "$work/esign-bench" faults $short --esign "$work/esign" --work "$work" --period 10s \
 	--direct-postgres "$pg" --direct-redis "$redis" --events 127.0.0.1:10467 "$@"; then
-	echo "$0: a scenario failed; the last log lines:" >&2
-	for f in "$work"/*.log; do
-		echo "== $f" >&2
-		tail -n 5 "$f" >&2
-	done
+	logs=${TMPDIR:-/tmp}/esign-faults-logs
+	rm -rf "$logs" && mkdir -p "$logs" && cp "$work"/*.log "$logs"/
+	echo "$0: a scenario failed; the processes' logs are in $logs" >&2
 	exit 1
 fi

@@ -274,5 +274,13 @@ func docstoreFull(ctx context.Context, fr *faultRun, _ *load) (fault, error) {
 	sleep(ctx, fr.o.down)
 	set(unix.RLIM_INFINITY)
 	f.end = time.Now()
+	// The fault took effect: seal attempts failed on a write.
+	var n int
+	if err := fr.db.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE kind = 'seal' AND errors IS NOT NULL
+		AND attempted_at >= $1 AND errors::text LIKE '%file too large%'`, f.start).Scan(&n); err != nil {
+		errs = append(errs, err)
+	} else if n == 0 {
+		f.violations = append(f.violations, "no seal attempt failed on a write while writes were refused: the fault did not take effect")
+	}
 	return f, errors.Join(errs...)
 }

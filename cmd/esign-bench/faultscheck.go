@@ -59,7 +59,7 @@ func (fr *faultRun) check(ctx context.Context, records []*flowRecord, window tim
 		`SELECT type || ' ' || subject_id FROM webhook_event GROUP BY type, subject_id
 		HAVING count(*) > 1 AND max(created_at) >= $1`, window)...)
 	v = append(v, fr.checkSlots(ctx, window, f)...)
-	v = append(v, fr.checkDocstore(ctx)...)
+	v = append(v, fr.checkDocstore(ctx, window)...)
 	return v
 }
 
@@ -246,8 +246,9 @@ func (fr *faultRun) checkSlots(ctx context.Context, window time.Time, _ fault) [
 
 // checkDocstore: no temporary file, no file that no document or
 // attachment names, and no empty directory is left in the document store
-// (ignoring what is younger than a few seconds: a write in progress).
-func (fr *faultRun) checkDocstore(ctx context.Context) []string {
+// by the scenario (written since window, ignoring what is younger than a
+// few seconds: a write in progress).
+func (fr *faultRun) checkDocstore(ctx context.Context, window time.Time) []string {
 	root := filepath.Join(os.Getenv("ESIGN_DATA_DIR"), "documents")
 	keys := map[string]bool{}
 	rows, err := fr.db.QueryContext(ctx, `SELECT storage_key FROM document UNION ALL SELECT storage_key FROM attachment`)
@@ -268,7 +269,7 @@ func (fr *faultRun) checkDocstore(ctx context.Context) []string {
 			return err
 		}
 		info, err := d.Info()
-		if err != nil || info.ModTime().After(old) {
+		if err != nil || info.ModTime().After(old) || info.ModTime().Before(window) {
 			return nil
 		}
 		rel, _ := filepath.Rel(root, p)

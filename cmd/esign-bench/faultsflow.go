@@ -225,20 +225,33 @@ func (fd *flowDriver) steps(ctx context.Context, c *faultClient, r *flowRecord) 
 		}
 		sms = code
 	}
-	var m2 *signing.M2
-	if err := do("build M2 (POST /api/timestamp)", func() error {
-		var err error
-		m2, err = d.BuildM2(ctx, &device.M2Input{SignatureID: r.sigID, OfferID: r.offerID, Documents: docs, Password: c.password, SMSToken: sms})
-		return err
-	}); err != nil {
-		return fmt.Errorf("build M2: %w", err)
-	}
-	if h := fd.beforeM2.Load(); h != nil {
-		(*h)(r)
-	}
+	// M2. A code that a newer one replaced (the retried M1 sent a fresh
+	// code while the first SMS was still on its way) is answered
+	// invalid_code with attempts left: the customer types the newest code
+	// and signs again, as the app lets them.
 	var res *signing.M2Result
-	err := do("POST /api/signature/m2", func() error { r.m2Attempts++; var err error; res, err = d.SendM2(ctx, m2); return err })
-	if err != nil {
+	for typed := 1; ; typed++ {
+		var m2 *signing.M2
+		if err := do("build M2 (POST /api/timestamp)", func() error {
+			var err error
+			m2, err = d.BuildM2(ctx, &device.M2Input{SignatureID: r.sigID, OfferID: r.offerID, Documents: docs, Password: c.password, SMSToken: sms})
+			return err
+		}); err != nil {
+			return fmt.Errorf("build M2: %w", err)
+		}
+		if h := fd.beforeM2.Load(); h != nil && typed == 1 {
+			(*h)(r)
+		}
+		err := do("POST /api/signature/m2", func() error { r.m2Attempts++; var err error; res, err = d.SendM2(ctx, m2); return err })
+		if err == nil {
+			break
+		}
+		if left, ok := esign.ErrorAttemptsLeft(err); ok && left > 0 && esign.ErrorCode(err) == "invalid_code" && typed < 3 {
+			if newest, werr := fd.setup.WaitSigningCode(ctx, c.phone, r.sigID); werr == nil && newest != sms {
+				sms = newest
+				continue
+			}
+		}
 		if code := esign.ErrorCode(err); esign.IsKind(err, esign.Invalid) && code != "" {
 			r.rejected = code
 		}
