@@ -162,8 +162,9 @@ func killInSeal(ctx context.Context, fr *faultRun, _ *load) (fault, error) {
 		for time.Now().Before(deadline) && ctx.Err() == nil {
 			err := fr.db.QueryRowContext(ctx, `SELECT j.id, j.attempted_by[array_length(j.attempted_by, 1)], g.id
 				FROM river_job j JOIN signature g ON g.id::text = j.args->>'signature_id'
-				WHERE j.kind = 'seal' AND j.state = 'running' AND g.status = 'verified' ORDER BY j.id LIMIT 1`).Scan(&id, &by, &sig)
-			if err == nil {
+				WHERE j.kind = 'seal' AND j.state = 'running' AND g.status = 'verified'
+				AND j.attempted_at > now() - interval '2 seconds' ORDER BY j.id DESC LIMIT 1`).Scan(&id, &by, &sig)
+			if err == nil && alive(pidOf(by)) && fr.ps.byPID(pidOf(by)) != "" {
 				break
 			}
 			by = ""

@@ -23,6 +23,7 @@ func (fr *faultRun) check(ctx context.Context, records []*flowRecord, window tim
 	// give the seals time before judging.
 	v = append(v, fr.checkRescued(ctx, window, f)...)
 	fr.waitSealed(ctx, records, fr.o.limit/2)
+	fr.waitQueued(ctx, window, 90*time.Second)
 	for _, r := range records {
 		if r.rejected != "" {
 			add("a valid M2 of signature %s was rejected (%s)", r.sigID, r.rejected)
@@ -119,6 +120,22 @@ func (fr *faultRun) ids(ctx context.Context, format, query string, args ...any) 
 	return out
 }
 
+// waitQueued waits until no notification or event job of the scenario
+// waits for a retry (a fault delays them with backoff), for at most
+// limit: a message that has not arrived then counts as lost.
+func (fr *faultRun) waitQueued(ctx context.Context, window time.Time, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		var n int
+		err := fr.db.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE kind IN ('notify', 'event')
+			AND created_at >= $1 AND state IN ('available', 'scheduled', 'retryable')`, window).Scan(&n)
+		if err == nil && n == 0 {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
 // waitSealed waits until every verified signature of the records is
 // completed, for at most limit.
 func (fr *faultRun) waitSealed(ctx context.Context, records []*flowRecord, limit time.Duration) {
@@ -210,7 +227,7 @@ func firstLine(s string) string {
 func (fr *faultRun) checkSlots(ctx context.Context, window time.Time, _ fault) []string {
 	p := fr.o.period
 	first := window.Truncate(p).Add(p)
-	last := time.Now().Add(-p - 5*time.Second).Truncate(p) // a slot's run may take a moment to be recorded
+	last := time.Now().Add(-3 * time.Second).Truncate(p) // a run is recorded as it starts, within a second of its slot
 	var v []string
 	for _, kind := range []string{"OfferTimeout", "DeleteDocuments", "DeleteExpiredURL"} {
 		runs := map[int64]int{}
