@@ -14,7 +14,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the driver's own view of the database
@@ -56,14 +55,12 @@ type faultOptions struct {
 
 // faultRun is the state of a run shared by the scenarios.
 type faultRun struct {
-	o      faultOptions
-	ps     *procs
-	db     *sql.DB
-	fd     *flowDriver
-	pins   *faultClient // the client the M2 crash pins to one oss
-	out    io.Writer
-	logw   io.Writer
-	killed atomic.Bool
+	o    faultOptions
+	ps   *procs
+	db   *sql.DB
+	fd   *flowDriver
+	pins *faultClient // the client the M2 crash pins to one oss
+	logw io.Writer
 }
 
 func (fr *faultRun) logf(format string, args ...any) {
@@ -105,7 +102,7 @@ func runFaults(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *only != "" {
 		o.only = strings.Split(*only, ",")
 	}
-	fr := &faultRun{o: o, out: stdout, logw: stderr,
+	fr := &faultRun{o: o, logw: stderr,
 		ps: &procs{esign: *esignBin, work: *work, byName: map[string]*proc{}}}
 	for _, n := range []string{"tsa", "pdfservice", "css", "cron", "oss"} {
 		if err := fr.ps.adopt(n); err != nil {

@@ -59,7 +59,7 @@ func (fr *faultRun) check(ctx context.Context, records []*flowRecord, window tim
 	v = append(v, fr.ids(ctx, "event %s was recorded more than once",
 		`SELECT type || ' ' || subject_id FROM webhook_event GROUP BY type, subject_id
 		HAVING count(*) > 1 AND max(created_at) >= $1`, window)...)
-	v = append(v, fr.checkSlots(ctx, window, f)...)
+	v = append(v, fr.checkSlots(ctx, window)...)
 	v = append(v, fr.checkDocstore(ctx, window)...)
 	return v
 }
@@ -224,7 +224,7 @@ func firstLine(s string) string {
 // checkSlots: every slot of every schedule between the scenario's start
 // and now ran exactly once (bench/faults.sh sets every schedule to @every
 // PERIOD, so a slot is a multiple of the period).
-func (fr *faultRun) checkSlots(ctx context.Context, window time.Time, _ fault) []string {
+func (fr *faultRun) checkSlots(ctx context.Context, window time.Time) []string {
 	p := fr.o.period
 	first := window.Truncate(p).Add(p)
 	last := time.Now().Add(-3 * time.Second).Truncate(p) // a run is recorded as it starts, within a second of its slot
