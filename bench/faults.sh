@@ -77,6 +77,7 @@ export ESIGN_BUS_NAMESPACE=faults \
 	ESIGN_WEBHOOK_EVENT_SECRET="$(head -c 32 /dev/urandom | base64)"
 deploy_start production "$(via "$pg" 10460)" "$(via "$redis" 10462)" "$(via "$amqp" 10461)"
 
+# shellcheck disable=SC2086 # $short is empty or one word
 if ! "$work/esign-bench" faults $short --esign "$work/esign" --work "$work" --period 10s \
 	--direct-postgres "$pg" --direct-redis "$redis" --events 127.0.0.1:10467 "$@"; then
 	logs=${TMPDIR:-/tmp}/esign-faults-logs
