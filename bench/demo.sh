@@ -33,15 +33,7 @@ flags=""
 if [ "$mode" = all ]; then
 	deploy_start all
 else
-	amqp=${ESIGN_BENCH_DEMO_AMQP_URL:-}
-	if [ -z "$amqp" ]; then
-		amqp=amqp://guest:guest@127.0.0.1:5672/
-		if command -v rabbitmqctl >/dev/null 2>&1 && { rabbitmqctl -q list_vhosts | grep -qx esign_demo ||
-			rabbitmqctl -q add_vhost esign_demo; } >/dev/null 2>&1 &&
-			rabbitmqctl -q set_permissions -p esign_demo guest '.*' '.*' '.*' >/dev/null 2>&1; then
-			amqp=amqp://guest:guest@127.0.0.1:5672/esign_demo
-		fi
-	fi
+	amqp=${ESIGN_BENCH_DEMO_AMQP_URL:-$(deploy_amqp_vhost esign_demo)}
 	export ESIGN_BUS_NAMESPACE="${ESIGN_BENCH_DEMO_BUS_NAMESPACE:-demo}"
 	creds=$work/webhook-credentials
 	(umask 077 && printf 'demo:%s\n' "$(head -c 24 /dev/urandom | base64 | tr -d '/+=')" >"$creds")

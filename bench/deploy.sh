@@ -1,5 +1,5 @@
 # bench/deploy.sh — starts a throw-away esign deployment for the scripts
-# beside it (flow.sh, demo.sh). Source it; do not run it.
+# beside it (flow.sh, demo.sh, faults.sh). Source it; do not run it.
 #
 #   deploy_init P      builds esign into $work (a temporary directory that is
 #                      removed on exit, with every process started here) and
@@ -18,8 +18,19 @@
 #                      and oss as separate processes over PostgreSQL, RabbitMQ
 #                      and Redis
 #
+#   deploy_bench_limits
+#                      exports the benchmark settings of flow.sh and faults.sh:
+#                      the SMS and request limits that protect a real
+#                      deployment from abuse raised above the load (every
+#                      flow sends a signing code, every client signs offer
+#                      after offer) and a TSA accuracy of 10 ms
+#   deploy_amqp_vhost V
+#                      prints the AMQP URL of the local guest account on a
+#                      vhost V of its own, created with rabbitmqctl when it
+#                      can (else the default vhost)
+#
 # Settings are ESIGN_* variables exported before deploy_start. Logs are
-# $work/NAME.log. Each process has its operations listener (/metrics and
+# $work/NAME.log, process ids $work/NAME.pid. Each process has its operations listener (/metrics and
 # the detailed /readyz; every other listener answers a bare /readyz) on
 # 127.0.0.1: ${P}96 oss (or all), ${P}97 pdfservice, ${P}98 tsa, ${P}99 css,
 # ${P}90 cron — deploy_ops NAME prints it. ESIGN_BENCH_DEBUG=1 opens
@@ -59,6 +70,7 @@ deploy_run() { # deploy_run NAME: run `esign NAME` in the background
 	fi
 	ESIGN_LISTEN_DEBUG=$dbg ESIGN_LISTEN_OPS=$(deploy_ops "$1") "$work/esign" "$1" >"$work/$1.log" 2>&1 &
 	deploy_pids="$deploy_pids $!"
+	echo $! >"$work/$1.pid"
 }
 
 deploy_wait_ready() { # deploy_wait_ready ADDR: until http://ADDR/readyz answers 200
@@ -72,6 +84,25 @@ deploy_wait_ready() { # deploy_wait_ready ADDR: until http://ADDR/readyz answers
 		fi
 		sleep 0.2
 	done
+}
+
+deploy_bench_limits() {
+	# An NTP-synchronised host: the default 1 s makes every flow wait about
+	# 4 s between its time-stamps.
+	export ESIGN_TSA_ACCURACY=10ms \
+		ESIGN_NOTIFY_SMS_PER_HOUR=0 ESIGN_MOBILE_SMS_PER_NUMBER_PER_HOUR=1000000 \
+		ESIGN_MOBILE_SMS_GLOBAL_PER_MINUTE=1000000 ESIGN_MOBILE_LOGIN_PER_APP_PER_10MIN=1000000 \
+		ESIGN_MOBILE_TIMESTAMP_PER_APP_PER_10MIN=1000000 ESIGN_MOBILE_REGISTER_PER_IP_PER_10MIN=1000000
+}
+
+deploy_amqp_vhost() {
+	if command -v rabbitmqctl >/dev/null 2>&1 && { rabbitmqctl -q list_vhosts | grep -qx "$1" ||
+		rabbitmqctl -q add_vhost "$1"; } >/dev/null 2>&1 &&
+		rabbitmqctl -q set_permissions -p "$1" guest '.*' '.*' '.*' >/dev/null 2>&1; then
+		echo "amqp://guest:guest@127.0.0.1:5672/$1"
+	else
+		echo amqp://guest:guest@127.0.0.1:5672/
+	fi
 }
 
 deploy_start() {

@@ -31,10 +31,7 @@ case "$mode" in all|production) shift ;; *) echo "usage: bench/flow.sh all|produ
 deploy_init 102
 (cd "$deploy_root" && go build -o "$work/esign-bench" ./cmd/esign-bench)
 
-export ESIGN_TSA_ACCURACY=10ms \
-	ESIGN_NOTIFY_SMS_PER_HOUR=0 ESIGN_MOBILE_SMS_PER_NUMBER_PER_HOUR=1000000 \
-	ESIGN_MOBILE_SMS_GLOBAL_PER_MINUTE=1000000 ESIGN_MOBILE_LOGIN_PER_APP_PER_10MIN=1000000 \
-	ESIGN_MOBILE_TIMESTAMP_PER_APP_PER_10MIN=1000000 ESIGN_MOBILE_REGISTER_PER_IP_PER_10MIN=1000000
+deploy_bench_limits
 if [ "$mode" = all ]; then
 	deploy_start all
 else

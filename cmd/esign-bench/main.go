@@ -5,6 +5,7 @@
 //	esign-bench pdfsign --size 1048576 --level B-B --concurrency 1 --duration 10s
 //	esign-bench mobile --url http://127.0.0.1:10185 --op login --concurrency 4 --duration 10s
 //	esign-bench flow --url http://127.0.0.1:10185 --concurrency 8 --duration 30s
+//	bench/faults.sh --short   (esign-bench faults and esign-bench proxy underneath)
 //	ESIGN_BENCH_WEBHOOK_AUTH=user:pw esign-bench upload --url http://127.0.0.1:10182 --size 1048576 --duration 10s
 //	ESIGN_BENCH_WEBHOOK_AUTH=user:pw esign-bench upload --size 45000000 --concurrency 8 --uploads 1 --pid $(pidof esign)
 package main
@@ -27,6 +28,8 @@ scenarios:
   mobile   mobile REST API logins or offer lists against a running oss (esign-bench mobile -h)
   upload   webhook offer uploads against a running oss, optionally its peak memory (--pid) (esign-bench upload -h)
   flow     complete signing flows (reference device clients, M1/M2, sealed contract) against a running system (esign-bench flow -h)
+  faults   the fault-injection suite under a signing load (run by bench/faults.sh; docs/reliability.md)
+  proxy    TCP proxies that cut, terminate or stall connections, switched over HTTP (for bench/faults.sh)
 `
 
 func main() {
@@ -54,6 +57,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runUpload(ctx, args[1:], stdout, stderr)
 	case "flow":
 		return runFlow(ctx, args[1:], stdout, stderr)
+	case "faults":
+		return runFaults(ctx, args[1:], stdout, stderr)
+	case "proxy":
+		return runProxy(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,91 +1,38 @@
 package esigntest
 
 import (
-	"io"
-	"net"
-	"sync"
 	"testing"
+
+	"esign/internal/netfault"
 )
 
 // Proxy is a TCP proxy on loopback in front of a test server, for tests of
 // what happens when the connection to it fails: Cut closes every open
-// connection and refuses new ones until Restore.
+// connection and refuses new ones until Restore (package netfault).
 type Proxy struct {
 	Addr string // host:port to dial instead of the server's
 
-	target string
-	l      net.Listener
-	mu     sync.Mutex
-	down   bool
-	conns  map[net.Conn]struct{}
+	tb testing.TB
+	p  *netfault.Proxy
 }
 
 // NewProxy starts a proxy to target (host:port), closed when the test ends.
 func NewProxy(tb testing.TB, target string) *Proxy {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := netfault.Listen("127.0.0.1:0", target)
 	if err != nil {
 		tb.Fatalf("proxy: %v", err)
 	}
-	p := &Proxy{Addr: l.Addr().String(), target: target, l: l, conns: map[net.Conn]struct{}{}}
-	go p.accept()
-	tb.Cleanup(func() {
-		l.Close()
-		p.Cut()
-	})
-	return p
-}
-
-func (p *Proxy) accept() {
-	for {
-		c, err := p.l.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		down := p.down
-		p.mu.Unlock()
-		if down {
-			c.Close()
-			continue
-		}
-		s, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns[c], p.conns[s] = struct{}{}, struct{}{}
-		p.mu.Unlock()
-		go p.pipe(s, c)
-		go p.pipe(c, s)
-	}
-}
-
-func (p *Proxy) pipe(dst, src net.Conn) {
-	_, _ = io.Copy(dst, src)
-	dst.Close()
-	src.Close()
-	p.mu.Lock()
-	delete(p.conns, dst)
-	delete(p.conns, src)
-	p.mu.Unlock()
+	tb.Cleanup(func() { p.Close() })
+	return &Proxy{Addr: p.Addr, tb: tb, p: p}
 }
 
 // Cut closes every connection through the proxy and refuses new ones.
-func (p *Proxy) Cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
-}
+func (p *Proxy) Cut() { p.p.Cut() }
 
 // Restore lets new connections through again.
 func (p *Proxy) Restore() {
-	p.mu.Lock()
-	p.down = false
-	p.mu.Unlock()
+	if err := p.p.Restore(); err != nil {
+		p.tb.Fatalf("proxy: %v", err)
+	}
 }
