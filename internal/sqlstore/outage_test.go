@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"fmt"
 	"net/url"
 	"testing"
 	"time"
@@ -46,5 +47,21 @@ func TestOutageIsUnavailable(t *testing.T) {
 	proxy.Restore()
 	if err := query(); !esign.IsKind(err, esign.NotFound) {
 		t.Fatalf("after the outage: %v, want NotFound", err)
+	}
+
+	// A statement of another package in the caller's transaction (the job
+	// queue's insert: the outbox) meets the outage; its own error, wrapped
+	// as that package does, is still Unavailable.
+	err = db.InTx(ctx, func(tx *Tx) error {
+		proxy.Cut()
+		_, err := tx.SQLTx().ExecContext(ctx, "SELECT 1")
+		return esign.E("offers.emit", fmt.Errorf("jobs: enqueue twofa_code sms: %w", err))
+	})
+	if !esign.IsKind(err, esign.Unavailable) {
+		t.Fatalf("an outage inside a transaction: %v (kind %v), want Unavailable", err, esign.ErrorKind(err))
+	}
+	proxy.Restore()
+	if err := query(); !esign.IsKind(err, esign.NotFound) {
+		t.Fatalf("after the second outage: %v, want NotFound", err)
 	}
 }

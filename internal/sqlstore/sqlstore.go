@@ -140,6 +140,17 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		}
 	}()
 	if err := fn(tx); err != nil {
+		// fn's own errors keep their kind; a driver error that reached
+		// fn unclassified (a statement of another package in this
+		// transaction, such as the job queue's insert, perhaps wrapped as
+		// Internal on its way) is classified here,
+		// so that a lost connection is Unavailable (503, retry), not
+		// Internal.
+		if esign.ErrorKind(err) == esign.Internal {
+			if k, msg, ok := db.d.classify(err); ok {
+				return esign.E(op, k, msg, err)
+			}
+		}
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
