@@ -214,6 +214,12 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 		}
 		return nil
 	})
+	if errors.Is(err, sqlstore.ErrCommitUncertain) {
+		// The contract may be committed with these files: keep them. If
+		// it was not, the retried seal stores new ones and these stay
+		// unreferenced (docs/reliability.md).
+		stored = nil
+	}
 	if err != nil {
 		return "", esign.E(op, err)
 	}

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"testing"
@@ -64,4 +65,18 @@ func TestOutageIsUnavailable(t *testing.T) {
 	if err := query(); !esign.IsKind(err, esign.NotFound) {
 		t.Fatalf("after the second outage: %v, want NotFound", err)
 	}
+
+	// The connection lost at COMMIT: the outcome is unknown to the client,
+	// and the error says so (the seal keeps its stored files then).
+	err = db.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.SQLTx().ExecContext(ctx, "SELECT 1"); err != nil {
+			return err
+		}
+		proxy.Cut()
+		return nil
+	})
+	if !errors.Is(err, ErrCommitUncertain) || !esign.IsKind(err, esign.Unavailable) {
+		t.Fatalf("an outage at commit: %v (kind %v), want ErrCommitUncertain and Unavailable", err, esign.ErrorKind(err))
+	}
+	proxy.Restore()
 }

@@ -118,6 +118,10 @@ func (db *DB) Driver() string { return db.d.name() }
 // Close closes the pool.
 func (db *DB) Close() error { return db.sqlDB.Close() }
 
+// ErrCommitUncertain is in the chain of InTx's error when the connection
+// was lost during COMMIT: the transaction may or may not have committed.
+var ErrCommitUncertain = errors.New("the outcome of the commit is unknown")
+
 // InTx runs fn in a transaction. It commits when fn returns nil and rolls
 // back when fn returns an error or panics (the panic continues). On SQLite
 // the transaction takes the write lock when it begins (BEGIN IMMEDIATE), so
@@ -154,6 +158,12 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
+		if k, _, ok := db.d.classify(err); ok && k == esign.Unavailable {
+			// The connection broke during COMMIT: the server may have
+			// committed. The caller must not undo what lives outside the
+			// database (stored files) on this error.
+			return db.wrap(op, fmt.Errorf("commit: %w: %w", ErrCommitUncertain, err))
+		}
 		return db.wrap(op, fmt.Errorf("commit: %w", err))
 	}
 	committed = true
