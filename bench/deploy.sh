@@ -71,6 +71,9 @@ deploy_run() { # deploy_run NAME: run `esign NAME` in the background
 	ESIGN_LISTEN_DEBUG=$dbg ESIGN_LISTEN_OPS=$(deploy_ops "$1") "$work/esign" "$1" >"$work/$1.log" 2>&1 &
 	deploy_pids="$deploy_pids $!"
 	echo $! >"$work/$1.pid"
+	# what the process's environment has beyond the exported one, for a
+	# restart by another tool (esign-bench faults)
+	printf 'ESIGN_LISTEN_DEBUG=%s\nESIGN_LISTEN_OPS=%s\n' "$dbg" "$(deploy_ops "$1")" >"$work/$1.env"
 }
 
 deploy_wait_ready() { # deploy_wait_ready ADDR: until http://ADDR/readyz answers 200

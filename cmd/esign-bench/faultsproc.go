@@ -59,9 +59,19 @@ func (ps *procs) adopt(name string) error {
 	if err != nil {
 		return fmt.Errorf("the pid file of %s: %w", name, err)
 	}
+	// NAME.env: the variables deploy.sh set for this process only (its
+	// operations listener), which a restart needs too.
+	var env []string
+	if b, err := os.ReadFile(filepath.Join(ps.work, name+".env")); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "ESIGN_") && strings.Contains(l, "=") {
+				env = append(env, l)
+			}
+		}
+	}
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	ps.byName[name] = &proc{name: name, role: name, ready: readyAddr(name, nil), pid: pid}
+	ps.byName[name] = &proc{name: name, role: name, env: env, ready: readyAddr(name, env), pid: pid}
 	return nil
 }
 
