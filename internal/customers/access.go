@@ -242,10 +242,23 @@ func (s *Service) ownDocument(ctx context.Context, op string, p *Principal, id s
 	return nil, notFound(op, "document")
 }
 
-// OpenDocument returns the customer's document and a reader of its bytes;
-// the caller closes it. Errors: NotFound.
+// OpenDocument returns the customer's document and a reader of its bytes,
+// and records that they downloaded it; the caller closes the reader.
+// Errors: NotFound.
 func (s *Service) OpenDocument(ctx context.Context, p *Principal, id string, m Meta) (*esign.Document, io.ReadCloser, error) {
-	const op = "customers.OpenDocument"
+	return s.openDocument(ctx, "customers.OpenDocument", p, id, &m)
+}
+
+// ReopenDocument is OpenDocument for a later part of a download already
+// recorded (the next range of the same opening): the same authorisation,
+// no activity. Errors: NotFound.
+func (s *Service) ReopenDocument(ctx context.Context, p *Principal, id string) (*esign.Document, io.ReadCloser, error) {
+	return s.openDocument(ctx, "customers.ReopenDocument", p, id, nil)
+}
+
+// openDocument authorises and opens the document; a non-nil m records the
+// download.
+func (s *Service) openDocument(ctx context.Context, op string, p *Principal, id string, m *Meta) (*esign.Document, io.ReadCloser, error) {
 	if s.docs == nil {
 		return nil, nil, esign.E(op, esign.Unavailable, "the document store is not configured")
 	}
@@ -257,7 +270,10 @@ func (s *Service) OpenDocument(ctx context.Context, p *Principal, id string, m M
 	if err != nil {
 		return nil, nil, esign.E(op, err)
 	}
-	if err := s.db.CreateActivity(ctx, activity(p.Customer.ID, "", "document.downloaded", `{"document_id":"`+d.ID+`"}`, m)); err != nil {
+	if m == nil {
+		return d, r, nil
+	}
+	if err := s.db.CreateActivity(ctx, activity(p.Customer.ID, "", "document.downloaded", `{"document_id":"`+d.ID+`"}`, *m)); err != nil {
 		r.Close()
 		return nil, nil, esign.E(op, err)
 	}
