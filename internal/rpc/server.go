@@ -568,7 +568,7 @@ func (s *Server) getDocument(ctx context.Context, c *call, body json.RawMessage)
 	if _, err := io.ReadFull(rc, data); err != nil {
 		return nil, esign.E(op, esign.Internal, fmt.Sprintf("read %d bytes at %d of the stored document (its record says %d)", n, r.Offset, d.Size), err)
 	}
-	if r.Offset+n == d.Size {
+	if (n > 0 || r.Offset == 0) && r.Offset+n == d.Size { // the reader is at the end
 		if k, _ := rc.Read(make([]byte, 1)); k != 0 {
 			return nil, esign.E(op, esign.Internal, fmt.Sprintf("the stored document is longer than its record's %d bytes", d.Size))
 		}
