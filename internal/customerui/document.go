@@ -17,8 +17,8 @@ import (
 // offerDocument sends a document of the offer (document.get over RPC, in
 // ranges) and, when the request opens it (no Range header), records that
 // the customer opened it (document.mark-as-read, which counts the first
-// time only). A Range request is a later part of an opening: PDF.js asks
-// for the whole document first and then for ranges.
+// time only). A Range request is a later part of an opening (PDF.js asks
+// for the whole document first and then for ranges); a HEAD opens nothing.
 func (u *UI) offerDocument(w http.ResponseWriter, r *http.Request, c rpc.Caller) error {
 	o, err := u.api.GetOffer(r.Context(), c, r.PathValue("id"))
 	if err != nil {
@@ -28,7 +28,7 @@ func (u *UI) offerDocument(w http.ResponseWriter, r *http.Request, c rpc.Caller)
 	if err != nil {
 		return err
 	}
-	if r.Header.Get("Range") == "" {
+	if opens(r) {
 		if _, err := u.api.MarkDocumentRead(r.Context(), c, id); err != nil {
 			return err
 		}
@@ -63,18 +63,15 @@ func documentID(r *http.Request, docs []rpc.Document) (string, error) {
 // browser, as the viewer and the signing script fetch it), fetching it
 // from oss in ranges of at most rpc.MaxInlineDocument so that no more than
 // one range is held at a time. A single byte range of the Range header is
-// answered with 206 (several ranges: the whole document). Only a request
-// without Range records the download at oss (document.get without
-// continued); its later ranges and every Range request do not. A whole
+// answered with 206 (several ranges: the whole document). Only a GET
+// of the whole document records the download at oss (document.get without
+// continued); its later ranges, every Range request and HEAD do not. A whole
 // document is checked against the SHA-256 oss stores before its last range
 // is written: on a mismatch (or any error once the headers are out) the
 // connection is cut, so the browser never sees a complete, wrong document.
 func (u *UI) sendDocument(w http.ResponseWriter, r *http.Request, c rpc.Caller, id string) error {
 	ctx := r.Context()
-	br, ranged := byteRange{}, false
-	if h := r.Header.Get("Range"); h != "" {
-		br, ranged = parseRange(h)
-	}
+	br, ranged := parseRange(r.Header.Get("Range"))
 	first, want := int64(0), int64(rpc.MaxInlineDocument)
 	if ranged && br.suffix == 0 {
 		first = br.first
@@ -82,7 +79,7 @@ func (u *UI) sendDocument(w http.ResponseWriter, r *http.Request, c rpc.Caller, 
 			want = min(want, br.last-br.first+1)
 		}
 	}
-	d, err := u.api.GetDocumentRange(ctx, c, id, first, want, ranged)
+	d, err := u.api.GetDocumentRange(ctx, c, id, first, want, !opens(r))
 	if err != nil {
 		return err
 	}
@@ -153,6 +150,14 @@ func (u *UI) sendDocument(w http.ResponseWriter, r *http.Request, c rpc.Caller, 
 			u.abort(r, id, err.Error())
 		}
 	}
+}
+
+// opens tells whether the request opens a document (records it): a GET
+// of the whole document (no Range, or one not answered as a range). A
+// range is a later part of an opening, a HEAD sends no bytes.
+func opens(r *http.Request) bool {
+	_, ranged := parseRange(r.Header.Get("Range"))
+	return r.Method == http.MethodGet && !ranged
 }
 
 // abort logs why a document could not be sent after its headers went out
