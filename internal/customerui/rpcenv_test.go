@@ -52,21 +52,25 @@ func newRPCEnv(tb testing.TB, wrap func(API) API) *rpcEnv {
 	return &rpcEnv{e: e, client: cl, h: u.Handler()}
 }
 
-// signIn creates an approved customer with a password and signs them in,
-// returning the customer and the session cookie.
+// testPassword is the password of signIn's customers.
+const testPassword = "Test-Passw0rd"
+
+// signIn creates an approved customer with a username and testPassword
+// and signs them in, returning the customer and the session cookie.
 func (r *rpcEnv) signIn(tb testing.TB, name string) (*esign.Customer, *http.Cookie) {
 	tb.Helper()
 	c := r.e.Customer(tb, name)
-	hash, err := password.Hash("Test-Passw0rd")
+	hash, err := password.Hash(testPassword)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	user := strings.ToLower(name) + "-" + bus.NewID()[:8]
-	if _, err := r.e.DB.UpdateCustomer(context.Background(), c.ID, esign.CustomerUpdate{Username: &user, PasswordHash: &hash}); err != nil {
+	c, err = r.e.DB.UpdateCustomer(context.Background(), c.ID, esign.CustomerUpdate{Username: &user, PasswordHash: &hash})
+	if err != nil {
 		tb.Fatal(err)
 	}
 	r.e.Approve(tb, c)
-	form := url.Values{"username": {user}, "password": {"Test-Passw0rd"}}
+	form := url.Values{"username": {user}, "password": {testPassword}}
 	req := httptest.NewRequest("POST", "/signin", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
