@@ -520,8 +520,7 @@ func (s *Server) acknowledge(ctx context.Context, c *call, body json.RawMessage)
 // getDocument returns the document's bytes inline when they fit the cap (a
 // larger document is refused with Invalid, document_too_large), or one
 // range of at most the cap, so that no message exceeds the bus's limit.
-// The document store decrypts from the start, so a range at offset n reads
-// and drops n bytes first.
+// The store decrypts only the chunks a range touches.
 func (s *Server) getDocument(ctx context.Context, c *call, body json.RawMessage) (any, error) {
 	const op = "rpc.document.get"
 	var r DocumentRequest
@@ -534,46 +533,48 @@ func (s *Server) getDocument(ctx context.Context, c *call, body json.RawMessage)
 	if r.Offset < 0 || r.Length < 0 {
 		return nil, esign.WithCode(op, esign.Invalid, "invalid_range", "offset and length must not be negative")
 	}
-	if r.Length == 0 && (r.Offset != 0 || r.Continued) {
-		return nil, esign.WithCode(op, esign.Invalid, "invalid_range", "offset and continued need a length")
+	if r.Length == 0 {
+		if r.Offset != 0 || r.Continued {
+			return nil, esign.WithCode(op, esign.Invalid, "invalid_range", "offset and continued need a length")
+		}
+		return s.wholeDocument(ctx, c, r.ID)
 	}
-	var (
-		d   *esign.Document
-		rc  io.ReadCloser
-		err error
-	)
-	if r.Continued {
-		d, rc, err = s.svc.ReopenDocument(ctx, c.p, r.ID)
-	} else {
-		d, rc, err = s.svc.OpenDocument(ctx, c.p, r.ID, c.meta)
+	var m *customers.Meta
+	if !r.Continued {
+		m = &c.meta
 	}
+	d, rc, err := s.svc.OpenDocumentRange(ctx, c.p, r.ID, r.Offset, min(r.Length, s.maxDocument), m)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	if r.Length == 0 {
-		if d.Size > s.maxDocument {
-			return nil, esign.WithCode(op, esign.Invalid, "document_too_large",
-				fmt.Sprintf("the document has %d bytes; whole over RPC at most %d (ask for ranges)", d.Size, s.maxDocument))
-		}
-		r.Length = d.Size
-	}
-	n := min(r.Length, s.maxDocument, max(d.Size-r.Offset, 0))
-	if n > 0 {
-		if _, err := io.CopyN(io.Discard, rc, r.Offset); err != nil {
-			return nil, esign.E(op, esign.Internal, "skip to the range", err)
-		}
-	}
-	data := make([]byte, n)
-	if _, err := io.ReadFull(rc, data); err != nil {
-		return nil, esign.E(op, esign.Internal, fmt.Sprintf("read %d bytes at %d of the stored document (its record says %d)", n, r.Offset, d.Size), err)
-	}
-	if (n > 0 || r.Offset == 0) && r.Offset+n == d.Size { // the reader is at the end
-		if k, _ := rc.Read(make([]byte, 1)); k != 0 {
-			return nil, esign.E(op, esign.Internal, fmt.Sprintf("the stored document is longer than its record's %d bytes", d.Size))
-		}
+	data := make([]byte, min(r.Length, s.maxDocument, max(d.Size-r.Offset, 0)))
+	if n, err := io.ReadFull(rc, data); err != nil {
+		return nil, esign.E(op, esign.Internal, fmt.Sprintf("read %d of %d bytes at %d of the stored document (its record says %d in all)", n, len(data), r.Offset, d.Size), err)
 	}
 	return DocumentContent{Document: document(d), Offset: r.Offset, Content: data}, nil
+}
+
+// wholeDocument is document.get without a range.
+func (s *Server) wholeDocument(ctx context.Context, c *call, id string) (any, error) {
+	const op = "rpc.document.get"
+	d, rc, err := s.svc.OpenDocument(ctx, c.p, id, c.meta)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	if d.Size > s.maxDocument {
+		return nil, esign.WithCode(op, esign.Invalid, "document_too_large",
+			fmt.Sprintf("the document has %d bytes; whole over RPC at most %d (ask for ranges)", d.Size, s.maxDocument))
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, s.maxDocument+1))
+	if err != nil {
+		return nil, esign.E(op, esign.Internal, "read the document", err)
+	}
+	if int64(len(data)) != d.Size {
+		return nil, esign.E(op, esign.Internal, fmt.Sprintf("the stored document has %d bytes, its record says %d", len(data), d.Size))
+	}
+	return DocumentContent{Document: document(d), Content: data}, nil
 }
 
 func (s *Server) markDocument(ctx context.Context, c *call, body json.RawMessage) (any, error) {
