@@ -95,7 +95,6 @@ func (u *UI) sendDocument(w http.ResponseWriter, r *http.Request, c rpc.Caller, 
 	hd.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": d.Name}))
 	if sum != "" {
 		hd.Set("X-Document-SHA256", sum)
-		hd.Set("ETag", `"`+sum+`"`)
 	}
 	offset, length, status := int64(0), size, http.StatusOK
 	if ranged {
