@@ -79,6 +79,9 @@ func (u *UI) sendDocument(w http.ResponseWriter, r *http.Request, c rpc.Caller, 
 			want = min(want, br.last-br.first+1)
 		}
 	}
+	if r.Method == http.MethodHead {
+		want = 1 // the answer tells the size; no bytes are sent
+	}
 	d, err := u.api.GetDocumentRange(ctx, c, id, first, want, !opens(r))
 	if err != nil {
 		return err
