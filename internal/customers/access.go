@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"encoding/json"
+	"fmt"
 	"io"
 	"time"
 
@@ -242,14 +243,12 @@ func (s *Service) ownDocument(ctx context.Context, op string, p *Principal, id s
 	return nil, notFound(op, "document")
 }
 
-// OpenDocument returns the customer's document and a reader of its bytes;
-// the caller closes it. Errors: NotFound.
+// OpenDocument returns the customer's document and a reader of its bytes,
+// and records that they downloaded it; the caller closes the reader.
+// Errors: NotFound.
 func (s *Service) OpenDocument(ctx context.Context, p *Principal, id string, m Meta) (*esign.Document, io.ReadCloser, error) {
 	const op = "customers.OpenDocument"
-	if s.docs == nil {
-		return nil, nil, esign.E(op, esign.Unavailable, "the document store is not configured")
-	}
-	d, err := s.ownDocument(ctx, op, p, id)
+	d, err := s.authorizeDocument(ctx, op, p, id, &m)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -257,11 +256,52 @@ func (s *Service) OpenDocument(ctx context.Context, p *Principal, id string, m M
 	if err != nil {
 		return nil, nil, esign.E(op, err)
 	}
-	if err := s.db.CreateActivity(ctx, activity(p.Customer.ID, "", "document.downloaded", `{"document_id":"`+d.ID+`"}`, m)); err != nil {
-		r.Close()
+	return d, r, nil
+}
+
+// OpenDocumentRange is OpenDocument for the n bytes at off (fewer at the
+// end, none past it), with the same authorisation. A nil m records
+// nothing: a later range of a download already recorded. Errors: NotFound,
+// Internal (the stored document's size differs from its record).
+func (s *Service) OpenDocumentRange(ctx context.Context, p *Principal, id string, off, n int64, m *Meta) (*esign.Document, io.ReadCloser, error) {
+	const op = "customers.OpenDocumentRange"
+	if off < 0 || n < 0 {
+		return nil, nil, esign.E(op, esign.Invalid, "negative offset or length")
+	}
+	d, err := s.authorizeDocument(ctx, op, p, id, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	off = min(off, d.Size)
+	n = min(n, d.Size-off)
+	r, size, err := s.docs.OpenSection(ctx, d.StorageKey, off, n)
+	if err != nil {
 		return nil, nil, esign.E(op, err)
 	}
+	if size != d.Size {
+		r.Close()
+		return nil, nil, esign.E(op, esign.Internal, fmt.Sprintf("the stored document has %d bytes, its record says %d", size, d.Size))
+	}
 	return d, r, nil
+}
+
+// authorizeDocument returns the customer's document (ownDocument) when the
+// store is configured; a non-nil m records the download.
+func (s *Service) authorizeDocument(ctx context.Context, op string, p *Principal, id string, m *Meta) (*esign.Document, error) {
+	if s.docs == nil {
+		return nil, esign.E(op, esign.Unavailable, "the document store is not configured")
+	}
+	d, err := s.ownDocument(ctx, op, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return d, nil
+	}
+	if err := s.db.CreateActivity(ctx, activity(p.Customer.ID, "", "document.downloaded", `{"document_id":"`+d.ID+`"}`, *m)); err != nil {
+		return nil, esign.E(op, err)
+	}
+	return d, nil
 }
 
 // MarkDocumentRead records that the customer read the document (the first

@@ -37,6 +37,9 @@ type Timestamper interface {
 // Documents opens stored document bytes (*docstore.Store).
 type Documents interface {
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	// OpenSection reads the n bytes at off (fewer at the end) without
+	// decrypting what comes before, and tells the document's size.
+	OpenSection(ctx context.Context, key string, off, n int64) (io.ReadCloser, int64, error)
 }
 
 // Config holds the policies of the service. Zero fields take the defaults

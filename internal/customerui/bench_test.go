@@ -2,22 +2,14 @@ package customerui
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"strings"
+	"runtime"
+	"runtime/metrics"
 	"testing"
+	"time"
 
-	"esign/internal/bus"
-	"esign/internal/bus/inproc"
-	"esign/internal/customers"
-	"esign/internal/customers/customerstest"
-	"esign/internal/esign"
-	"esign/internal/password"
 	"esign/internal/pdf/pdftest"
-	"esign/internal/rpc"
 )
 
 // BenchmarkPages measures what css serves per second over RPC (in-process
@@ -25,42 +17,11 @@ import (
 // (offer.get, document.get with the bytes, document.mark-as-read), through
 // the whole handler with the security middleware, with two callers.
 func BenchmarkPages(b *testing.B) {
-	ib := inproc.New(inproc.Options{Logger: slog.New(slog.DiscardHandler)})
-	b.Cleanup(func() { ib.Close() })
-	e := customerstest.New(b, customerstest.OpenDB(b, "sqlite"), nil, customers.Config{}, nil)
-	id := bus.NewID()[:8]
-	q := rpc.Queues{App: "bench:" + id + ":app", Customer: "bench:" + id + ":customer", Offer: "bench:" + id + ":offer",
-		Contract: "bench:" + id + ":contract", Document: "bench:" + id + ":document", Timestamp: "bench:" + id + ":timestamp"}
-	if err := rpc.NewServer(e.Svc, rpc.ServerOptions{}).Serve(b.Context(), ib, q); err != nil {
-		b.Fatal(err)
-	}
-	c := e.Customer(b, "Bench")
-	hash, err := password.Hash("Bench-Passw0rd")
-	if err != nil {
-		b.Fatal(err)
-	}
-	user := "bench-" + id
-	if _, err := e.DB.UpdateCustomer(context.Background(), c.ID, esign.CustomerUpdate{Username: &user, PasswordHash: &hash}); err != nil {
-		b.Fatal(err)
-	}
-	e.Approve(b, c)
-	doc := e.Document(b, c.ID, "offer.pdf", pdftest.MinimalPadded(2, 200<<10)) // a 200 KiB PDF
-	o := e.Offer(b, c.ID, "Bench offer", doc.ID)
-
-	u, err := New(rpc.NewClient(ib, q), slog.New(slog.DiscardHandler), Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := u.Handler()
-	form := url.Values{"username": {user}, "password": {"Bench-Passw0rd"}}
-	r := httptest.NewRequest("POST", "/signin", strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	if w.Code != http.StatusSeeOther || len(w.Result().Cookies()) != 1 {
-		b.Fatalf("sign-in: %d %s", w.Code, w.Body.String())
-	}
-	cookie := w.Result().Cookies()[0]
+	env := newRPCEnv(b, nil)
+	c, cookie := env.signIn(b, "Bench")
+	doc := env.e.Document(b, c.ID, "offer.pdf", pdftest.MinimalPadded(2, 200<<10)) // a 200 KiB PDF
+	o := env.e.Offer(b, c.ID, "Bench offer", doc.ID)
+	h := env.h
 
 	for _, page := range []struct{ name, path, want string }{
 		{"offer_page", "/o/" + o.ID, "Bench offer"},
@@ -83,4 +44,84 @@ func BenchmarkPages(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pages/s")
 		})
 	}
+}
+
+// countingWriter is a ResponseWriter that keeps only the byte count, so
+// the benchmark measures css's memory, not the recorder's.
+type countingWriter struct {
+	h    http.Header
+	code int
+	n    int64
+}
+
+func (w *countingWriter) Header() http.Header         { return w.h }
+func (w *countingWriter) WriteHeader(code int)        { w.code = code }
+func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
+
+// BenchmarkLargeDocument streams 5 and 20 MB PDFs through the document
+// handler (offer.get, document.mark-as-read, document.get ranges over the
+// in-process bus, with oss's decryption, base64 both ways and the SHA-256
+// check in the same process): MB/s, and the peak of the live heap above
+// the idle one, sampled every millisecond (oss's side included).
+func BenchmarkLargeDocument(b *testing.B) {
+	env := newRPCEnv(b, nil)
+	c, cookie := env.signIn(b, "Bench")
+	for _, tc := range []struct {
+		name string
+		size int
+		rng  string
+	}{
+		{"whole_5MB", 5 << 20, ""},
+		{"whole_20MB", 20 << 20, ""},
+		{"range_64KiB_at_10MiB_of_20MB", 20 << 20, "bytes=10485760-10551295"}, // PDF.js's default chunk
+	} {
+		doc := env.e.Document(b, c.ID, "big.pdf", pdftest.MinimalPadded(3, tc.size))
+		o := env.e.Offer(b, c.ID, "Big offer", doc.ID)
+		path, rng := "/o/"+o.ID+"/documents/"+doc.ID, tc.rng
+		b.Run(tc.name, func(b *testing.B) {
+			runtime.GC()
+			base := heapLive()
+			peak := base
+			stop, done := make(chan struct{}), make(chan struct{})
+			go func() {
+				defer close(done)
+				t := time.NewTicker(time.Millisecond)
+				defer t.Stop()
+				for {
+					select {
+					case <-stop:
+						return
+					case <-t.C:
+						peak = max(peak, heapLive())
+					}
+				}
+			}()
+			b.ReportAllocs()
+			var n int64
+			for b.Loop() {
+				r := httptest.NewRequest("GET", path, nil)
+				r.AddCookie(cookie)
+				if rng != "" {
+					r.Header.Set("Range", rng)
+				}
+				w := &countingWriter{h: http.Header{}}
+				env.h.ServeHTTP(w, r)
+				if w.code != http.StatusOK && w.code != http.StatusPartialContent {
+					b.Fatalf("status %d", w.code)
+				}
+				n = w.n
+			}
+			close(stop)
+			<-done
+			b.SetBytes(n)
+			b.ReportMetric(float64(peak-base)/(1<<20), "peak-heap-MiB")
+		})
+	}
+}
+
+// heapLive reads the bytes of live and not yet swept heap objects.
+func heapLive() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }

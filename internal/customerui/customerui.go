@@ -57,7 +57,7 @@ type API interface {
 	ListOffers(ctx context.Context, c rpc.Caller, limit, offset int) ([]rpc.Offer, error)
 	GetOffer(ctx context.Context, c rpc.Caller, id string) (*rpc.Offer, error)
 	RefuseOffer(ctx context.Context, c rpc.Caller, id, reason string) (*rpc.Offer, error)
-	GetDocument(ctx context.Context, c rpc.Caller, id string) (*rpc.DocumentContent, error)
+	GetDocumentRange(ctx context.Context, c rpc.Caller, id string, offset, length int64, continued bool) (*rpc.DocumentContent, error)
 	MarkDocumentRead(ctx context.Context, c rpc.Caller, id string) (*rpc.Document, error)
 	ReadToEnd(ctx context.Context, c rpc.Caller, offerID, documentID string) error
 	ListContracts(ctx context.Context, c rpc.Caller, limit, offset int) ([]rpc.Contract, error)

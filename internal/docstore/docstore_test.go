@@ -164,3 +164,52 @@ func TestPending(t *testing.T) {
 		t.Fatalf("%d temporary files after discard", len(tmp))
 	}
 }
+
+func TestOpenSection(t *testing.T) {
+	s, dir := newStore(t)
+	data := make([]byte, 3<<20+17)
+	rand.Read(data)
+	if _, err := s.Put(t.Context(), "documents/d1", bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	size := int64(len(data))
+	for _, tc := range []struct{ off, n int64 }{
+		{0, 10}, {0, size}, {1 << 20, 2 << 20}, {size - 1, 100}, {size, 10}, {size + 5, 10}, {12345, 0}, {65535, 2},
+	} {
+		r, got, err := s.OpenSection(t.Context(), "documents/d1", tc.off, tc.n)
+		if err != nil || got != size {
+			t.Fatalf("%d+%d: size %d, %v", tc.off, tc.n, got, err)
+		}
+		b, err := io.ReadAll(r)
+		r.Close()
+		lo := min(tc.off, size)
+		if want := data[lo:min(lo+tc.n, size)]; err != nil || !bytes.Equal(b, want) {
+			t.Fatalf("%d+%d: %d bytes, want %d, %v", tc.off, tc.n, len(b), len(want), err)
+		}
+	}
+	if _, _, err := s.OpenSection(t.Context(), "documents/none", 0, 1); !esign.IsKind(err, esign.NotFound) {
+		t.Errorf("missing: %v", err)
+	}
+	if _, _, err := s.OpenSection(t.Context(), "documents/d1", -1, 1); !esign.IsKind(err, esign.Invalid) {
+		t.Errorf("negative: %v", err)
+	}
+	// A flipped byte in the last chunk fails a section that touches it, a
+	// truncated file a section at its end.
+	path := filepath.Join(dir, "documents", "d1")
+	raw, _ := os.ReadFile(path)
+	raw[len(raw)-20] ^= 1
+	os.WriteFile(path, raw, 0o600)
+	if r, _, err := s.OpenSection(t.Context(), "documents/d1", size-10, 10); err == nil {
+		if _, err := io.ReadAll(r); err == nil {
+			t.Error("tampered section read without error")
+		}
+		r.Close()
+	}
+	os.WriteFile(path, raw[:len(raw)-(17+16)], 0o600) // the last chunk cut off
+	if r, _, err := s.OpenSection(t.Context(), "documents/d1", 3<<20-10, 10); err == nil {
+		if _, err := io.ReadAll(r); err == nil {
+			t.Error("a section at the end of a truncated document read without error")
+		}
+		r.Close()
+	}
+}

@@ -41,6 +41,7 @@ type CustomerAPI interface {
 	AcknowledgeContract(ctx context.Context, c Caller, id string) (*Contract, error)
 
 	GetDocument(ctx context.Context, c Caller, id string) (*DocumentContent, error)
+	GetDocumentRange(ctx context.Context, c Caller, id string, offset, length int64, continued bool) (*DocumentContent, error)
 	MarkDocumentRead(ctx context.Context, c Caller, id string) (*Document, error)
 
 	Timestamp(ctx context.Context, c Caller, digest []byte, hashAlgorithm string, dataSize int64) (*Stamp, error)
@@ -168,7 +169,15 @@ func (c *Client) AcknowledgeContract(ctx context.Context, cl Caller, id string) 
 // GetDocument returns the document with its bytes; documents over the
 // server's inline cap fail with Invalid (document_too_large).
 func (c *Client) GetDocument(ctx context.Context, cl Caller, id string) (*DocumentContent, error) {
-	return invoke[DocumentContent](ctx, c, c.q.Document, MethodGetDocument, IDRequest{Caller: cl, ID: id})
+	return invoke[DocumentContent](ctx, c, c.q.Document, MethodGetDocument, DocumentRequest{Caller: cl, ID: id})
+}
+
+// GetDocumentRange returns at most length bytes (and at most the server's
+// inline cap) of the document from offset, with its metadata; continued
+// marks a later range of a download already recorded.
+func (c *Client) GetDocumentRange(ctx context.Context, cl Caller, id string, offset, length int64, continued bool) (*DocumentContent, error) {
+	return invoke[DocumentContent](ctx, c, c.q.Document, MethodGetDocument, DocumentRequest{Caller: cl, ID: id,
+		Offset: offset, Length: length, Continued: continued})
 }
 
 // MarkDocumentRead records that the customer read the document.

@@ -517,23 +517,55 @@ func (s *Server) acknowledge(ctx context.Context, c *call, body json.RawMessage)
 	return contract(x), nil
 }
 
-// getDocument returns the document's bytes inline when they fit the cap;
-// a larger document is refused with Invalid (document_too_large), so that
-// no large file goes through the bus.
+// getDocument returns the document's bytes inline when they fit the cap (a
+// larger document is refused with Invalid, document_too_large), or one
+// range of at most the cap, so that no message exceeds the bus's limit.
+// The store decrypts only the chunks a range touches.
 func (s *Server) getDocument(ctx context.Context, c *call, body json.RawMessage) (any, error) {
 	const op = "rpc.document.get"
-	r, err := decodeID(body)
+	var r DocumentRequest
+	if err := decode(body, &r); err != nil {
+		return nil, err
+	}
+	if err := required("id", r.ID); err != nil {
+		return nil, err
+	}
+	if r.Offset < 0 || r.Length < 0 {
+		return nil, esign.WithCode(op, esign.Invalid, "invalid_range", "offset and length must not be negative")
+	}
+	if r.Length == 0 {
+		if r.Offset != 0 || r.Continued {
+			return nil, esign.WithCode(op, esign.Invalid, "invalid_range", "offset and continued need a length")
+		}
+		return s.wholeDocument(ctx, c, r.ID)
+	}
+	var m *customers.Meta
+	if !r.Continued {
+		m = &c.meta
+	}
+	d, rc, err := s.svc.OpenDocumentRange(ctx, c.p, r.ID, r.Offset, min(r.Length, s.maxDocument), m)
 	if err != nil {
 		return nil, err
 	}
-	d, rc, err := s.svc.OpenDocument(ctx, c.p, r.ID, c.meta)
+	defer rc.Close()
+	data := make([]byte, min(r.Length, s.maxDocument, max(d.Size-r.Offset, 0)))
+	if n, err := io.ReadFull(rc, data); err != nil {
+		return nil, esign.E(op, esign.Internal, fmt.Sprintf("read %d of %d bytes at %d of the stored document (its record says %d in all)", n, len(data), r.Offset, d.Size), err)
+	}
+	return DocumentContent{Document: document(d), Offset: r.Offset, Content: data}, nil
+}
+
+// wholeDocument is document.get without a range.
+func (s *Server) wholeDocument(ctx context.Context, c *call, id string) (any, error) {
+	const op = "rpc.document.get"
+	d, rc, err := s.svc.OpenDocument(ctx, c.p, id, c.meta)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
 	if d.Size > s.maxDocument {
 		return nil, esign.WithCode(op, esign.Invalid, "document_too_large",
-			fmt.Sprintf("the document has %d bytes; over RPC at most %d (download it from the mobile API)", d.Size, s.maxDocument))
+			fmt.Sprintf("the document has %d bytes; whole over RPC at most %d (ask for ranges)", d.Size, s.maxDocument))
 	}
 	data, err := io.ReadAll(io.LimitReader(rc, s.maxDocument+1))
 	if err != nil {

@@ -64,8 +64,10 @@ const (
 )
 
 // MaxInlineDocument is the default size above which document.get refuses
-// a document (document_too_large): its bytes travel base64-encoded inside
-// one bus message, and the bus caps messages at 4 MiB.
+// a whole document (document_too_large), and the most bytes one range of
+// document.get returns: its bytes travel base64-encoded inside one bus
+// message (4/3 larger), and the bus caps messages at 4 MiB
+// (bus.DefaultMaxMessageSize).
 const MaxInlineDocument = 2 << 20
 
 // Caller is what every request carries about the end user: the token of
@@ -197,10 +199,25 @@ type Document struct {
 	ReadToEndAt time.Time `json:"readToEndAt,omitzero"`
 }
 
-// DocumentContent is the answer to document.get: the metadata and the
-// bytes (base64 in JSON).
+// DocumentRequest is the body of document.get (session token). Without
+// length the whole document is returned (refused over the server's inline
+// cap); with length, at most length bytes (and at most the cap) from
+// offset: a range at or past the end is empty. Continued marks a later range
+// of a download already recorded: the document.downloaded activity is
+// written only for requests without it.
+type DocumentRequest struct {
+	Caller
+	ID        string `json:"id"`
+	Offset    int64  `json:"offset,omitempty"`
+	Length    int64  `json:"length,omitempty"`
+	Continued bool   `json:"continued,omitempty"`
+}
+
+// DocumentContent is the answer to document.get: the metadata (Size and
+// SHA256 of the whole document) and the bytes (base64 in JSON) from Offset.
 type DocumentContent struct {
 	Document
+	Offset  int64  `json:"offset,omitempty"`
 	Content []byte `json:"content"`
 }
 
