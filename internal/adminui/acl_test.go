@@ -41,6 +41,11 @@ var matrix = map[string]struct{ admin, operator, auditor bool }{
 	"GET /verify":                                {true, true, false},
 	"POST /verify":                               {true, true, false},
 	"GET /customers":                             {true, true, true},
+	"POST /customers":                            {true, true, false},
+	"GET /customers/{id}":                        {true, true, true},
+	"POST /customers/{id}/block":                 {true, true, false},
+	"POST /customers/{id}/unblock":               {true, true, false},
+	"POST /customers/{id}/association-code":      {true, true, false},
 	"POST /customers/{id}/approve":               {true, true, false},
 	"GET /inbox":                                 {true, true, false},
 

@@ -52,6 +52,11 @@ type Service interface {
 	OpenDocument(ctx context.Context, offerID, documentID string) (*esign.Document, io.ReadCloser, error)
 	ListCustomers(ctx context.Context, q operators.CustomerQuery) ([]*esign.Customer, error)
 	ApproveCustomer(ctx context.Context, p *operators.Principal, customerID string) (*esign.Customer, error)
+	Customer(ctx context.Context, id string) (*operators.CustomerDetail, error)
+	BlockCustomer(ctx context.Context, p *operators.Principal, customerID string) (*esign.Customer, error)
+	UnblockCustomer(ctx context.Context, p *operators.Principal, customerID string) (*esign.Customer, error)
+	BootstrapCustomer(ctx context.Context, n offers.NewCustomer) (*esign.Customer, error)
+	SendAssociationCode(ctx context.Context, customerID string) error
 	HasInbox() bool
 	Inbox(ctx context.Context, f inbox.Filter) ([]inbox.Message, error)
 

@@ -16,6 +16,7 @@ type customerListData struct {
 	Statuses   []esign.CustomerStatus
 	Customers  []*esign.Customer
 	CanApprove bool
+	CanWrite   bool
 	PrevHref   string
 	NextHref   string
 }
@@ -26,7 +27,7 @@ func (u *UI) customerList(w http.ResponseWriter, r *http.Request, p *operators.P
 	qv := r.URL.Query()
 	d := customerListData{Status: qv.Get("status"), Ref: strings.TrimSpace(qv.Get("ref")),
 		Statuses:   []esign.CustomerStatus{esign.CustomerPending, esign.CustomerActive, esign.CustomerBlocked, esign.CustomerDeleted},
-		CanApprove: p.Can(esign.PermCustomerApprove)}
+		CanApprove: p.Can(esign.PermCustomerApprove), CanWrite: p.Can(esign.PermCustomerWrite)}
 	pageNo, _ := strconv.Atoi(qv.Get("page"))
 	pageNo = max(pageNo, 1)
 	cs, err := u.svc.ListCustomers(r.Context(), operators.CustomerQuery{Status: esign.CustomerStatus(d.Status), Ref: d.Ref,

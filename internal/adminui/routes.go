@@ -77,6 +77,11 @@ func (u *UI) table() []route {
 		{pattern: "GET /verify", perm: esign.PermSignatureVerify, h: u.verifyForm},
 		{pattern: "POST /verify", perm: esign.PermSignatureVerify, audit: "signature.verify", object: "document", upload: true, h: u.verifyUpload},
 		{pattern: "GET /customers", perm: esign.PermCustomerRead, h: u.customerList},
+		{pattern: "POST /customers", perm: esign.PermCustomerWrite, audit: "customer.bootstrap", object: "customer", h: u.customerBootstrap},
+		{pattern: "GET /customers/{id}", perm: esign.PermCustomerRead, h: u.customerDetail},
+		{pattern: "POST /customers/{id}/block", perm: esign.PermCustomerWrite, audit: "customer.block", object: "customer", h: u.customerBlock(true)},
+		{pattern: "POST /customers/{id}/unblock", perm: esign.PermCustomerWrite, audit: "customer.unblock", object: "customer", h: u.customerBlock(false)},
+		{pattern: "POST /customers/{id}/association-code", perm: esign.PermCustomerWrite, audit: "customer.association_code", object: "customer", h: u.customerAssociationCode},
 		{pattern: "POST /customers/{id}/approve", perm: esign.PermCustomerApprove, audit: "customer.approve", object: "customer", h: u.customerApprove},
 		{pattern: "GET /inbox", perm: esign.PermInboxRead, h: u.inbox},
 

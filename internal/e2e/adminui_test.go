@@ -277,6 +277,38 @@ func TestAdminUI(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".flash-success")))
 	p.Check("customer-approved")
 
+	// The demo customer's page: the app and device that signed, the
+	// activity with addresses, the sealed contracts.
+	webuitest.Do(t, ctx, "open the demo customer's page", chromedp.Navigate(base+"/customers?ref="+signed.CustomerRef),
+		chromedp.Click(chromedp.CSS(`main table tbody a[href^="/customers/"]`)), chromedp.WaitVisible(chromedp.ID("activity")))
+	if got := p.Text("main"); !strings.Contains(got, "esign reference") || !strings.Contains(got, "IP 127.0.0.1") {
+		t.Errorf("the demo customer's page shows no device or no activity address:\n%s", got)
+	}
+	p.Check("customer-device")
+
+	// Anna's page: her data, apps, sessions, activity and offers; an
+	// operator blocks her (her sessions end) and lifts the block.
+	webuitest.Do(t, ctx, "open Anna's page", chromedp.Navigate(base+"/customers?ref=C-1001"), chromedp.Click(chromedp.CSS(`a[href="/customers/`+anna.ID+`"]`)),
+		chromedp.WaitVisible(chromedp.ID("activity")))
+	if got := p.Text("#customer-status"); got != "approved" {
+		t.Errorf("Anna's status %q on her page", got)
+	}
+	if got := p.Text("main"); !strings.Contains(got, "LOAN-2026-77") {
+		t.Errorf("Anna's page does not list her offer")
+	}
+	p.Check("customer")
+	webuitest.Do(t, ctx, "block Anna", chromedp.Click(chromedp.CSS(`#block-form button`)),
+		chromedp.WaitVisible(chromedp.CSS("#unblock-form button")))
+	if got := p.Text("#customer-status"); got != "blocked" {
+		t.Errorf("Anna's status %q after the block", got)
+	}
+	p.Check("customer-blocked")
+	webuitest.Do(t, ctx, "unblock Anna", chromedp.Click(chromedp.CSS(`#unblock-form button`)),
+		chromedp.WaitVisible(chromedp.CSS("#block-form button")))
+	if got := p.Text("#customer-status"); got != "approved" {
+		t.Errorf("Anna's status %q after the unblock", got)
+	}
+
 	webuitest.Do(t, ctx, "open the inbox", chromedp.Navigate(base+"/inbox"), chromedp.WaitVisible(chromedp.CSS("main table")))
 	if got := p.Text("main table tbody"); !strings.Contains(got, "+36301234567") {
 		t.Errorf("the offer's SMS is not in the inbox: %q", got)

@@ -285,13 +285,14 @@ func (s *Service) ListCustomers(ctx context.Context, q CustomerQuery) ([]*esign.
 // Conflict (not_pending), Unavailable (no customer service).
 func (s *Service) ApproveCustomer(ctx context.Context, p *Principal, customerID string) (*esign.Customer, error) {
 	const op = "operators.ApproveCustomer"
-	if s.d.Customers == nil {
-		return nil, esign.E(op, esign.Unavailable, "customer service unavailable")
+	cs, err := s.customerActions(op)
+	if err != nil {
+		return nil, err
 	}
 	if !esign.ValidID(customerID) {
 		return nil, esign.E(op, esign.NotFound, "customer not found")
 	}
-	c, err := s.d.Customers.Approve(ctx, customerID, p.User.ID)
+	c, err := cs.Approve(ctx, customerID, p.User.ID)
 	if err != nil {
 		return nil, esign.E(op, err)
 	}

@@ -17,6 +17,7 @@ type OfferActions interface {
 	RevokeOffer(ctx context.Context, customerRef, offerID, reason string) (*esign.Offer, error)
 	ResendOffer(ctx context.Context, offerID string) (int, error)
 	Verify(ctx context.Context, f offers.File) (*pades.Report, error)
+	BootstrapCustomer(ctx context.Context, n offers.NewCustomer) (*esign.Customer, error)
 }
 
 func (s *Service) offerActions(op string) (OfferActions, error) {

@@ -16,6 +16,7 @@ import (
 	"io"
 	"time"
 
+	"esign/internal/customers"
 	"esign/internal/esign"
 	"esign/internal/notify"
 	"esign/internal/notify/inbox"
@@ -90,9 +91,15 @@ type Sealer interface {
 	Decrypt(ciphertext, associatedData []byte) ([]byte, error)
 }
 
-// Approver approves a customer's registration (*customers.Service).
-type Approver interface {
+// CustomerActions are the customer service's operations an operator uses
+// (*customers.Service): approve a registration, block and unblock, list a
+// customer's sessions, send the device association code.
+type CustomerActions interface {
 	Approve(ctx context.Context, customerID, userID string) (*esign.Customer, error)
+	Block(ctx context.Context, customerID, userID string) (*esign.Customer, error)
+	Unblock(ctx context.Context, customerID, userID string) (*esign.Customer, error)
+	CustomerSessions(ctx context.Context, customerID string) ([]customers.Session, error)
+	SendAssociationCode(ctx context.Context, customerID string) error
 }
 
 // Documents opens stored document bytes (*docstore.Store).
@@ -107,7 +114,7 @@ type Deps struct {
 	Sessions  SessionStore
 	Limiter   notify.Limiter
 	Secrets   Sealer
-	Customers Approver
+	Customers CustomerActions
 	Docs      Documents
 	Offers    OfferActions // upload, revoke, resend, verify (*offers.Service)
 	Inbox     inbox.Store  // nil: the deployment sends real messages, there is no inbox
