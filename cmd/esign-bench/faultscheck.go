@@ -60,7 +60,6 @@ func (fr *faultRun) check(ctx context.Context, records []*flowRecord, window tim
 		`SELECT type || ' ' || subject_id FROM webhook_event GROUP BY type, subject_id
 		HAVING count(*) > 1 AND max(created_at) >= $1`, window)...)
 	v = append(v, fr.checkSlots(ctx, window)...)
-	v = append(v, fr.checkDocstore(ctx, window)...)
 	return v
 }
 

@@ -154,6 +154,19 @@ func TestKillBetweenCommitAndSend(t *testing.T) {
 				sealer := &fakeSealer{calls: map[string]int{}}
 				cfg := crashConfig(d)
 				cfg.Logger = testLogger(t)
+				if mode == midSeal {
+					// The rescue is done by River's leader, which may be a
+					// process that does not seal (a cron): it must hand the
+					// seal back to the queue, not discard it as a kind it
+					// does not know.
+					rescuer := startQueue(t, db, cfg, testDeps(t, db, s))
+					waitFor(t, 60*time.Second, "seal rescued by a client that does not seal", func() bool {
+						return jobState(t, rescuer, sealID).State != "running"
+					})
+					if st := jobState(t, rescuer, sealID).State; st != "retryable" && st != "available" {
+						t.Fatalf("seal job after a rescue by a client that does not seal: %s, want retryable", st)
+					}
+				}
 				deps := testDeps(t, db, s)
 				deps.Sealer = sealer
 				q := startQueue(t, db, cfg, deps)

@@ -68,6 +68,9 @@ type eventWorker struct {
 }
 
 func (w *eventWorker) Work(ctx context.Context, job *river.Job[eventArgs]) error {
+	if w.q.deps.Events == nil { // registered for rescues only; the queue is not worked here
+		return esign.E("jobs.events", esign.Unavailable, "this process does not deliver events")
+	}
 	err := w.q.deps.Events.DeliverEvent(ctx, job.Args.EventID, job.Args.URL, job.Attempt)
 	return cancelInvalid(err)
 }
@@ -83,13 +86,16 @@ func (w *eventWorker) Timeout(*river.Job[eventArgs]) time.Duration {
 
 // addEventWorker registers the event worker when the process delivers
 // events.
+//
+// Every client registers the worker, also one that does not work the
+// events queue, so that River's leader can rescue the queue's jobs (see
+// addSealWorker).
 func (q *Queue) addEventWorker(workers *river.Workers, queues map[string]river.QueueConfig) error {
-	if q.deps.Events == nil {
-		return nil
-	}
 	if err := river.AddWorkerSafely(workers, &eventWorker{q: q}); err != nil {
 		return fmt.Errorf("jobs: register event worker: %w", err)
 	}
-	queues[QueueEvents] = river.QueueConfig{MaxWorkers: q.cfg.Events.withDefaults().Workers}
+	if q.deps.Events != nil {
+		queues[QueueEvents] = river.QueueConfig{MaxWorkers: q.cfg.Events.withDefaults().Workers}
+	}
 	return nil
 }

@@ -68,6 +68,9 @@ type sealWorker struct {
 }
 
 func (w *sealWorker) Work(ctx context.Context, job *river.Job[sealArgs]) error {
+	if w.q.deps.Sealer == nil { // registered for rescues only; the queue is not worked here
+		return esign.E("jobs.seal", esign.Unavailable, "this process does not seal")
+	}
 	err := w.q.deps.Sealer.SealSignature(ctx, job.Args.SignatureID)
 	return cancelInvalid(err)
 }
@@ -81,14 +84,19 @@ func (w *sealWorker) Timeout(*river.Job[sealArgs]) time.Duration {
 	return w.q.cfg.Seal.withDefaults().Timeout
 }
 
-// addSealWorker registers the seal worker when the process seals.
+// addSealWorker registers the seal worker, and works the seal queue when
+// the process seals.
+//
+// Every client registers the worker, also one without a Sealer that does
+// not work the seal queue: River's leader rescues the jobs a dead process
+// left running, and it discards a job whose kind its client does not know
+// ("unhandled job kind") — a lost seal when a cron process leads.
 func (q *Queue) addSealWorker(workers *river.Workers, queues map[string]river.QueueConfig) error {
-	if q.deps.Sealer == nil {
-		return nil
-	}
 	if err := river.AddWorkerSafely(workers, &sealWorker{q: q}); err != nil {
 		return fmt.Errorf("jobs: register seal worker: %w", err)
 	}
-	queues[QueueSeal] = river.QueueConfig{MaxWorkers: q.cfg.Seal.withDefaults().Workers}
+	if q.deps.Sealer != nil {
+		queues[QueueSeal] = river.QueueConfig{MaxWorkers: q.cfg.Seal.withDefaults().Workers}
+	}
 	return nil
 }
