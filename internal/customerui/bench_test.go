@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"esign/internal/bus/amqp/amqptest"
 	"esign/internal/pdf/pdftest"
 )
 
@@ -17,7 +18,17 @@ import (
 // (offer.get, document.get with the bytes, document.mark-as-read), through
 // the whole handler with the security middleware, with two callers.
 func BenchmarkPages(b *testing.B) {
-	env := newRPCEnv(b, nil)
+	b.Run("inproc", func(b *testing.B) { benchmarkPages(b, newRPCEnv(b, nil)) })
+	// The production deployment's bus: css and oss as two connections to
+	// RabbitMQ ($ESIGN_TEST_AMQP_URL; skipped when unset).
+	b.Run("amqp", func(b *testing.B) {
+		server, client := amqptest.Pair(b, "esign-bench-css")
+		benchmarkPages(b, newRPCEnvOn(b, server, client, nil))
+	})
+}
+
+func benchmarkPages(b *testing.B, env *rpcEnv) {
+	b.Helper()
 	c, cookie := env.signIn(b, "Bench")
 	doc := env.e.Document(b, c.ID, "offer.pdf", pdftest.MinimalPadded(2, 200<<10)) // a 200 KiB PDF
 	o := env.e.Offer(b, c.ID, "Bench offer", doc.ID)

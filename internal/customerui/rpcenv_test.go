@@ -33,14 +33,21 @@ func newRPCEnv(tb testing.TB, wrap func(API) API) *rpcEnv {
 	tb.Helper()
 	ib := inproc.New(inproc.Options{Logger: slog.New(slog.DiscardHandler)})
 	tb.Cleanup(func() { ib.Close() })
+	return newRPCEnvOn(tb, ib, ib, wrap)
+}
+
+// newRPCEnvOn is newRPCEnv with oss's side serving on server and css's
+// calling over client (two connections to RabbitMQ, as two processes).
+func newRPCEnvOn(tb testing.TB, server, client bus.Bus, wrap func(API) API) *rpcEnv {
+	tb.Helper()
 	e := customerstest.New(tb, customerstest.OpenDB(tb, "sqlite"), nil, customers.Config{}, nil)
 	id := bus.NewID()[:8]
 	q := rpc.Queues{App: "test:" + id + ":app", Customer: "test:" + id + ":customer", Offer: "test:" + id + ":offer",
 		Contract: "test:" + id + ":contract", Document: "test:" + id + ":document", Timestamp: "test:" + id + ":timestamp"}
-	if err := rpc.NewServer(e.Svc, rpc.ServerOptions{}).Serve(tb.Context(), ib, q); err != nil {
+	if err := rpc.NewServer(e.Svc, rpc.ServerOptions{}).Serve(tb.Context(), server, q); err != nil {
 		tb.Fatal(err)
 	}
-	cl := rpc.NewClient(ib, q)
+	cl := rpc.NewClient(client, q)
 	var api API = cl
 	if wrap != nil {
 		api = wrap(cl)
