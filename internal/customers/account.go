@@ -173,18 +173,7 @@ func (s *Service) CreateWebAccount(ctx context.Context, code, smsCode, username,
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
-	app, err := s.webApp(ctx, c.ID)
-	if err != nil {
-		return nil, esign.E(op, err)
-	}
-	in, err := s.openSession(ctx, op, app, c, pw, m.UserAgent, !s.cfg.ParallelWebSessions)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.db.CreateActivity(ctx, activity(c.ID, "", "customer.login", `{"app_id":"`+app.ID+`","web":true}`, m)); err != nil {
-		return nil, esign.E(op, err)
-	}
-	return in, nil
+	return s.webSignIn(ctx, op, c, pw, m)
 }
 
 // fieldError prefixes a rule's error code with the field it is about.

@@ -43,6 +43,12 @@ func (s *Service) WebLogin(ctx context.Context, username, pw string, m Meta) (*L
 	if err := s.verifyPassword(ctx, op, c, pw, nil); err != nil {
 		return nil, err
 	}
+	return s.webSignIn(ctx, op, c, pw, m)
+}
+
+// webSignIn opens a web session of the customer, whose password was
+// checked (or just chosen), on the web app record, and records the login.
+func (s *Service) webSignIn(ctx context.Context, op string, c *esign.Customer, pw string, m Meta) (*LoggedIn, error) {
 	app, err := s.webApp(ctx, c.ID)
 	if err != nil {
 		return nil, esign.E(op, err)
