@@ -260,7 +260,7 @@ func (q *Queue) enqueueSlot(ctx context.Context, e cronEntry, slot time.Time) {
 func cronInsertOpts(period time.Duration) *river.InsertOpts {
 	return &river.InsertOpts{
 		Queue:       QueueCron,
-		MaxAttempts: 3,
+		MaxAttempts: cronMaxAttempts,
 		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByPeriod: period},
 	}
 }
@@ -329,9 +329,19 @@ func (w *cronWorker) Timeout(*river.Job[cronArgs]) time.Duration {
 	return w.q.cfg.Cron.Timeout + w.q.cfg.RescueAfter
 }
 
+// NextRetry retries a failed run soon — most failures are a database or
+// disk that was away for seconds — doubling from cronRetryBase up to
+// cronRetryMax, so that with cronMaxAttempts a slot survives an outage of
+// about a minute and runs once it ends, not a minute after.
 func (w *cronWorker) NextRetry(job *river.Job[cronArgs]) time.Time {
-	return w.q.now().Add(time.Duration(job.Attempt) * time.Minute)
+	return w.q.retryAt(job.Attempt, cronRetryBase, cronRetryMax)
 }
+
+const (
+	cronRetryBase   = 2 * time.Second
+	cronRetryMax    = time.Minute
+	cronMaxAttempts = 6 // retries after 2, 4, 8, 16 and 32 s
+)
 
 func (w *cronWorker) Work(ctx context.Context, job *river.Job[cronArgs]) error {
 	e, ok := w.q.crons[job.Args.Name]

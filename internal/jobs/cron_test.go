@@ -2,6 +2,8 @@ package jobs
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"testing"
 	"time"
 )
@@ -186,5 +188,51 @@ func TestRunNowInsertOnly(t *testing.T) {
 	r, err := q.RunNow(ctx, DeleteExpiredURL)
 	if err != nil || r.Result != "deleted 1 URLs" {
 		t.Fatalf("run = %+v, %v", r, err)
+	}
+}
+
+// outageRuns is a RunStore whose first failures calls to BeginRun fail,
+// as they do while the database is away.
+type outageRuns struct {
+	RunStore
+	mu       sync.Mutex
+	failures int
+}
+
+func (o *outageRuns) BeginRun(ctx context.Context, r Run) (string, error) {
+	o.mu.Lock()
+	fail := o.failures > 0
+	o.failures--
+	o.mu.Unlock()
+	if fail {
+		return "", errors.New("connection refused")
+	}
+	return o.RunStore.BeginRun(ctx, r)
+}
+
+// TestCronSlotOutlivesOutage: a slot whose run fails because the database
+// is away runs once it is back, within seconds, not a minute later (the
+// fault suite's postgres_cut found a slot missing 12 s after the cut).
+func TestCronSlotOutlivesOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for two retries (about 6 s)")
+	}
+	db := openDB(t, SQLite)
+	deps := testDeps(t, db, newRecordingSender())
+	deps.Runs = &outageRuns{RunStore: deps.Runs, failures: 2}
+	q := startQueue(t, db, testConfig(SQLite), deps)
+	slot := time.Now().Truncate(time.Second)
+	start := time.Now()
+	e := q.crons[DeleteExpiredURL]
+	e.period = time.Second
+	q.enqueueSlot(context.Background(), e, slot)
+	waitFor(t, 20*time.Second, "the slot's run", func() bool {
+		return db.count(t, `SELECT COUNT(*) FROM cron_run WHERE status = 'succeeded'`) == 1
+	})
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("the slot ran %v after it came: retries are too slow", took.Round(time.Second))
+	}
+	if n := db.count(t, `SELECT COUNT(*) FROM cron_run`); n != 1 {
+		t.Errorf("%d runs recorded, want 1", n)
 	}
 }
