@@ -17,6 +17,8 @@ func TestRunNow(t *testing.T) {
 			now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 			deps := testDeps(t, db, s)
 			deps.Now = func() time.Time { return now }
+			sweeper := &windowSweeper{n: 3}
+			deps.Orphans = sweeper
 			cfg := testConfig(d)
 			cfg.Cron.DocumentRetention = 30 * 24 * time.Hour
 			cfg.Cron.ContractRetention = 8 * 365 * 24 * time.Hour
@@ -59,9 +61,12 @@ func TestRunNow(t *testing.T) {
 						}
 					}
 				}},
-				{DeleteDocuments, "deleted 2 documents", func(t *testing.T) {
+				{DeleteDocuments, "deleted 2 documents, 3 unreferenced files", func(t *testing.T) {
 					if n := db.count(t, `SELECT COUNT(*) FROM documents WHERE id IN ('unsigned-new', 'signed-mid')`); n != 2 {
 						t.Errorf("kept %d of the 2 documents within retention", n)
+					}
+					if want := now.Add(-OrphanGrace); !sweeper.to.Equal(want) || !sweeper.from.Equal(want.Add(-OrphanWindow)) {
+						t.Errorf("swept files modified %s to %s, want the week before %s", sweeper.from, sweeper.to, want)
 					}
 				}},
 				{DeleteExpiredURL, "deleted 1 URLs", func(t *testing.T) {
@@ -235,4 +240,15 @@ func TestCronSlotOutlivesOutage(t *testing.T) {
 	if n := db.count(t, `SELECT COUNT(*) FROM cron_run`); n != 1 {
 		t.Errorf("%d runs recorded, want 1", n)
 	}
+}
+
+// windowSweeper records the window it was asked to sweep.
+type windowSweeper struct {
+	from, to time.Time
+	n        int64
+}
+
+func (w *windowSweeper) SweepUnreferenced(_ context.Context, from, to time.Time) (int64, error) {
+	w.from, w.to = from, to
+	return w.n, nil
 }
