@@ -81,9 +81,12 @@ func Prepare(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opt
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSignable(doc); err != nil {
+		return nil, err
+	}
 	built, p, err := buildSignatureUpdate(doc, opt)
 	if err != nil {
-		return nil, esign.E(op, err)
+		return nil, pdf.Unreadable(op, err)
 	}
 	h := sha256.New()
 	// original bytes: copied and hashed in one pass

@@ -21,6 +21,9 @@ func (r *Report) Summary() string {
 	if r.DSS != nil {
 		fmt.Fprintf(&b, "DSS: %d certificate(s), %d OCSP response(s), %d CRL(s)\n", r.DSS.Certs, r.DSS.OCSPs, r.DSS.CRLs)
 	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
 	for i, s := range r.Signatures {
 		fmt.Fprintf(&b, "\n#%d %s %q (%s)\n", i+1, s.Type, s.Field, s.SubFilter)
 		status := "valid"
@@ -41,7 +44,10 @@ func (r *Report) Summary() string {
 		if s.Timestamp != nil {
 			fmt.Fprintf(&b, "  timestamp:  %s %s\n", s.Timestamp.Time.UTC().Format("2006-01-02T15:04:05Z"), checkText(s.Timestamp.Check))
 		}
-		if s.Level != "" {
+		switch {
+		case s.Level == LevelLegacyCMS:
+			fmt.Fprintf(&b, "  level:      %s\n", s.Level)
+		case s.Level != "":
 			fmt.Fprintf(&b, "  level:      PAdES %s\n", s.Level)
 		}
 		cover := "the whole file"
@@ -60,6 +66,9 @@ func (r *Report) Summary() string {
 		}
 		for _, p := range s.Problems {
 			fmt.Fprintf(&b, "  problem:    %s\n", p)
+		}
+		for _, w := range s.Warnings {
+			fmt.Fprintf(&b, "  warning:    %s\n", w)
 		}
 	}
 	return b.String()

@@ -98,10 +98,11 @@ func readErr(op string, reason Reason, off int64, detail string, err error) erro
 	return &esign.Error{Op: op, Kind: esign.Invalid, Code: CodeMalformed, Msg: malformedMsg + ": " + re.Sentence(), Err: re}
 }
 
-// Unreadable returns err as a CodeMalformed *esign.Error naming its reason,
-// for errors met while navigating an opened document (an object that does
-// not parse). An *esign.Error (already classified) is returned as it is;
-// nil stays nil.
+// Unreadable returns err as a CodeMalformed *esign.Error naming its reason
+// when it is about the file's syntax (an object that does not parse), for
+// errors met while navigating an opened document. An *esign.Error (already
+// classified) is returned as it is, any other error wrapped with op; nil
+// stays nil.
 func Unreadable(op string, err error) error {
 	if err == nil {
 		return nil
@@ -114,7 +115,11 @@ func Unreadable(op string, err error) error {
 	if errors.As(err, &oe) {
 		return readErr(op, ReasonBadObject, int64(oe.Num), syntaxDetail(oe.Err), err)
 	}
-	return readErr(op, ReasonBadObject, -1, syntaxDetail(err), err)
+	var se *SyntaxError
+	if errors.As(err, &se) {
+		return readErr(op, ReasonBadObject, -1, se.Msg, err)
+	}
+	return esign.E(op, err)
 }
 
 // ReasonOf returns the reason err gives for a file not being a readable PDF,
