@@ -125,13 +125,29 @@ func (d *Document) ReaderAt() io.ReaderAt { return d.r }
 
 func (d *Document) findStartXRef() (int64, error) {
 	n := min(d.size, 2048)
+	base := d.size - n
 	tail := make([]byte, n)
-	if _, err := d.r.ReadAt(tail, d.size-n); err != nil && err != io.EOF {
+	if _, err := d.r.ReadAt(tail, base); err != nil && err != io.EOF {
 		return 0, fmt.Errorf("read tail: %w", err)
 	}
 	i := bytes.LastIndex(tail, []byte("startxref"))
 	if i < 0 {
-		return 0, &ReadError{Reason: ReasonNoStartXRef, Offset: -1}
+		// Data appended after %%EOF (a polyglot): look further back, as
+		// readers do, so that it can be named rather than called a broken
+		// file.
+		at, err := d.lastIndex(base, []byte("startxref"))
+		if err != nil {
+			return 0, err
+		}
+		if at < 0 {
+			return 0, &ReadError{Reason: ReasonNoStartXRef, Offset: -1}
+		}
+		base, n = at, min(d.size-at, 2048)
+		tail = make([]byte, n)
+		if _, err := d.r.ReadAt(tail, base); err != nil && err != io.EOF {
+			return 0, fmt.Errorf("read tail: %w", err)
+		}
+		i = 0
 	}
 	p := &parser{buf: tail[i+9:], atEOF: true}
 	p.skipSpace()
@@ -143,8 +159,8 @@ func (d *Document) findStartXRef() (int64, error) {
 	if !ok || off < 0 || int64(off) >= d.size {
 		return 0, &ReadError{Reason: ReasonBadStartXRef, Offset: -1, Detail: fmt.Sprintf("startxref %v, file of %d bytes", o, d.size)}
 	}
-	d.eofEnd = d.size - n + int64(i+9) + int64(p.pos)
-	if e := bytes.LastIndex(tail[i:], []byte("%%EOF")); e >= 0 {
+	d.eofEnd = base + int64(i+9) + int64(p.pos)
+	if e := bytes.Index(tail[i:], []byte("%%EOF")); e >= 0 {
 		end := i + e + 5
 		switch {
 		case bytes.HasPrefix(tail[end:], []byte("\r\n")):
@@ -152,9 +168,31 @@ func (d *Document) findStartXRef() (int64, error) {
 		case bytes.HasPrefix(tail[end:], []byte("\n")), bytes.HasPrefix(tail[end:], []byte("\r")):
 			end++
 		}
-		d.eofEnd = d.size - n + int64(end)
+		d.eofEnd = base + int64(end)
 	}
 	return int64(off), nil
+}
+
+// lastIndex returns the offset of the last pat that starts before end, or
+// -1, reading backwards in chunks.
+func (d *Document) lastIndex(end int64, pat []byte) (int64, error) {
+	const chunk = 64 << 10
+	buf := make([]byte, chunk+len(pat))
+	for hi := end + int64(len(pat)) - 1; hi > 0; {
+		lo := max(0, hi-int64(len(buf)))
+		b := buf[:hi-lo]
+		if _, err := d.r.ReadAt(b, lo); err != nil && err != io.EOF {
+			return 0, fmt.Errorf("pdf: read at %d: %w", lo, err)
+		}
+		if i := bytes.LastIndex(b, pat); i >= 0 {
+			return lo + int64(i), nil
+		}
+		if lo == 0 {
+			break
+		}
+		hi = lo + int64(len(pat)) - 1
+	}
+	return -1, nil
 }
 
 // window reads up to n bytes at off.

@@ -42,7 +42,10 @@ func (e *ReadError) Error() string {
 	if e.Err != nil {
 		return e.Err.Error()
 	}
-	return e.Sentence()
+	if e.Detail != "" {
+		return "pdf: " + string(e.Reason) + ": " + e.Detail
+	}
+	return "pdf: " + string(e.Reason)
 }
 
 func (e *ReadError) Unwrap() error { return e.Err }
