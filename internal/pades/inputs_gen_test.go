@@ -45,6 +45,8 @@ func TestGenerateInputs(t *testing.T) {
 		// as Acrobat wrote it for years: contentType, messageDigest and
 		// signingTime, no ESS signing-certificate
 		{out: "legacy-attrs.pdf", in: "base-lo.pdf", name: "Legacy Signer", args: signer},
+		// the PAdES SubFilter over a CMS without the attribute PAdES requires
+		{out: "cades-without-ess.pdf", in: "base-objstm.pdf", subFilter: "ETSI.CAdES.detached", name: "Legacy Signer", args: signer},
 		// certification signatures (DocMDP) by such a signer
 		{out: "certified-p1.pdf", in: "base-gs.pdf", docMDP: 1, name: "Legacy Signer", args: signer},
 		{out: "certified-p2.pdf", in: "base-objstm.pdf", docMDP: 2, name: "Legacy Signer", args: legacy},

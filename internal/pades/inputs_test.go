@@ -62,6 +62,7 @@ func TestVerifyInputClasses(t *testing.T) {
 	}{
 		{"legacy-noattr.pdf", []sig{{valid: true, level: pades.LevelLegacyCMS, says: "no signed attributes"}}, nil},
 		{"legacy-attrs.pdf", []sig{{valid: true, level: pades.LevelLegacyCMS, says: "no ESS signing-certificate attribute"}}, nil},
+		{"cades-without-ess.pdf", []sig{{valid: true, level: pades.LevelLegacyCMS, says: "claims PAdES, which requires the attribute"}}, nil},
 		{"certified-p1.pdf", []sig{{valid: true, level: pades.LevelLegacyCMS, says: "legacy CMS"}}, nil},
 		{"certified-p2.pdf", []sig{{valid: true, level: pades.LevelLegacyCMS, says: "legacy CMS"}}, nil},
 		{"certified-p3.pdf", []sig{{valid: true, level: pades.LevelLegacyCMS, says: "legacy CMS"}}, nil},
@@ -77,6 +78,10 @@ func TestVerifyInputClasses(t *testing.T) {
 		// polyglots: read, and said
 		{"polyglot-html-before.pdf", nil, []string{"precede the %PDF- header", "HTML or script"}},
 		{"polyglot-html-after.pdf", nil, []string{"follow the last %%EOF", "HTML or script"}},
+		// read offset-shifted as readers do; the ByteRange (counted from
+		// byte 0) no longer frames the signature
+		{"polyglot-html-before-signed.pdf", []sig{{level: "", attack: pades.AttackSignatureWrapping, says: "ByteRange"}},
+			[]string{"precede the %PDF- header (its offsets count from the header", "HTML or script"}},
 		{"polyglot-zip-after.pdf", nil, []string{"follow the last %%EOF", "ZIP archive"}},
 		{"padded-after-eof.pdf", nil, nil},
 	}

@@ -60,6 +60,8 @@ out=$here
 page='<!DOCTYPE html><html><body><h1>Pay 10000 EUR to account X</h1><script>document.title="not the PDF"</script></body></html>'
 { printf '%s\n' "$page"; cat base-gs.pdf; } >"$out/polyglot-html-before.pdf"
 { cat base-gs.pdf; printf '%s\n' "$page"; } >"$out/polyglot-html-after.pdf"
+# bytes put before a signed PDF: its offsets now count from the header
+{ printf '%s\n' "$page"; cat "$out/legacy-attrs.pdf"; } >"$out/polyglot-html-before-signed.pdf"
 { cat base-lo.pdf; cat contract.odt; } >"$out/polyglot-zip-after.pdf"
 # what writers pad with after %%EOF: white space and NULs (tolerated)
 { cat base-gs.pdf; printf '\r\n\000\000\000\000  \n\n'; } >"$out/padded-after-eof.pdf"
