@@ -76,12 +76,12 @@ func TestVerifyInputClasses(t *testing.T) {
 		{"forged-ess-mismatch.pdf", []sig{{attack: pades.AttackUSF, says: "ESSCertID does not match"}}, nil},
 		{"forged-ambiguous.pdf", []sig{{attack: pades.AttackUSF, says: "ambiguous"}}, nil},
 		// polyglots: read, and said
-		{"polyglot-html-before.pdf", nil, []string{"precede the %PDF- header", "HTML or script"}},
+		{"polyglot-html-before.pdf", nil, []string{"precede the %PDF- header: HTML or script", "offsets count from the header and are read shifted"}},
 		{"polyglot-html-after.pdf", nil, []string{"follow the last %%EOF", "HTML or script"}},
 		// read offset-shifted as readers do; the ByteRange (counted from
 		// byte 0) no longer frames the signature
 		{"polyglot-html-before-signed.pdf", []sig{{level: "", attack: pades.AttackSignatureWrapping, says: "ByteRange"}},
-			[]string{"precede the %PDF- header (its offsets count from the header", "HTML or script"}},
+			[]string{"precede the %PDF- header: HTML or script", "offsets count from the header and are read shifted"}},
 		{"polyglot-zip-after.pdf", nil, []string{"follow the last %%EOF", "ZIP archive"}},
 		{"padded-after-eof.pdf", nil, nil},
 	}
@@ -122,6 +122,11 @@ func TestVerifyInputClasses(t *testing.T) {
 			for _, w := range tt.warnings {
 				if !strings.Contains(all, w) {
 					t.Errorf("warnings %q, want %q", rep.Warnings, w)
+				}
+			}
+			for _, w := range rep.Warnings {
+				if !strings.Contains(rep.Summary(), "warning: "+w) {
+					t.Errorf("summary does not show %q", w)
 				}
 			}
 			if len(tt.warnings) == 0 && len(rep.Warnings) > 0 {

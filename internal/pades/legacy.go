@@ -42,10 +42,10 @@ func framingWarnings(doc *pdf.Document) []string {
 	if fr.Before > 0 {
 		how := "its offsets count from byte 0"
 		if fr.Shifted {
-			how = "its offsets count from the header (read shifted, as readers do)"
+			how = "its offsets count from the header and are read shifted, as readers do"
 		}
-		w = append(w, fmt.Sprintf("%d bytes precede the %%PDF- header (%s); no PDF reader shows them, other programs may: %s",
-			fr.Before, how, describePayload(prefixOf(doc))))
+		w = append(w, fmt.Sprintf("%d bytes precede the %%PDF- header: %s; no PDF reader shows them, other programs may (%s)",
+			fr.Before, describePayload(prefixOf(doc)), how))
 	}
 	if fr.After > 0 {
 		tail, err := doc.ReadTrailing(maxInspected)

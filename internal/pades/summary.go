@@ -11,6 +11,9 @@ func (r *Report) Summary() string {
 	var b strings.Builder
 	if !r.Signed {
 		b.WriteString("The document is not signed.\n")
+		for _, w := range r.Warnings {
+			fmt.Fprintf(&b, "warning: %s\n", w)
+		}
 		return b.String()
 	}
 	verdict := "VALID"
