@@ -8,7 +8,7 @@
 #                                    of an update this package writes
 #   cat, head, sed                   polyglots and damaged files
 #
-# Needs: openssl qpdf gs soffice (libreoffice-writer-nogui) zip go.
+# Needs: openssl qpdf gs soffice (libreoffice-writer-nogui) go.
 # Run from anywhere: internal/pades/testdata/inputs/make.sh
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
