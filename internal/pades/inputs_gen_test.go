@@ -45,6 +45,8 @@ func TestGenerateInputs(t *testing.T) {
 		// as Acrobat wrote it for years: contentType, messageDigest and
 		// signingTime, no ESS signing-certificate
 		{out: "legacy-attrs.pdf", in: "base-lo.pdf", name: "Legacy Signer", args: signer},
+		// SHA-1, as signers used before about 2010
+		{out: "legacy-sha1.pdf", in: "base-gs.pdf", name: "Legacy Signer", args: append([]string{"-md", "sha1"}, signer...)},
 		// the PAdES SubFilter over a CMS without the attribute PAdES requires
 		{out: "cades-without-ess.pdf", in: "base-objstm.pdf", subFilter: "ETSI.CAdES.detached", name: "Legacy Signer", args: signer},
 		// certification signatures (DocMDP) by such a signer

@@ -71,6 +71,8 @@ func TestVerifyInputClasses(t *testing.T) {
 			{valid: false, level: pades.LevelLegacyCMS, attack: pades.AttackShadow, says: "changed after signing", modified: true},
 			{valid: true, level: pades.LevelLegacyCMS, says: "legacy CMS"},
 		}, nil},
+		// SHA-1: refused, and not called a forgery
+		{"legacy-sha1.pdf", []sig{{says: "SHA-1 digest, which is not accepted"}}, nil},
 		// substitution of the signer certificate
 		{"forged-other-key.pdf", []sig{{attack: pades.AttackUSF, says: "bad signature"}}, nil},
 		{"forged-ess-mismatch.pdf", []sig{{attack: pades.AttackUSF, says: "ESSCertID does not match"}}, nil},
@@ -132,7 +134,7 @@ func TestVerifyInputClasses(t *testing.T) {
 			if len(tt.warnings) == 0 && len(rep.Warnings) > 0 {
 				t.Errorf("unexpected warnings %q", rep.Warnings)
 			}
-			if len(tt.sigs) > 0 && strings.Contains(tt.file, "legacy") && !strings.Contains(rep.Summary(), "level:      "+pades.LevelLegacyCMS) {
+			if len(tt.sigs) > 0 && tt.sigs[0].valid && strings.Contains(tt.file, "legacy") && !strings.Contains(rep.Summary(), "level:      "+pades.LevelLegacyCMS) {
 				t.Errorf("summary:\n%s", rep.Summary())
 			}
 		})

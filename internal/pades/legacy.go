@@ -1,6 +1,7 @@
 package pades
 
 import (
+	"encoding/asn1"
 	"fmt"
 	"strings"
 
@@ -31,3 +32,6 @@ func legacyWarning(si *cms.SignerInfo, sf pdf.Name) string {
 	}
 	return b.String()
 }
+
+// oidSHA1 is the digest older PKCS #7 signers used.
+var oidSHA1 = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}

@@ -483,6 +483,11 @@ func (v *verifier) verifyCMS(rep *SignatureReport, sf pdf.Name, der, digest []by
 	si := &sd.SignerInfos[0]
 	h, ok := cms.HashFromOID(si.DigestAlgorithm.Algorithm)
 	if !ok {
+		if si.DigestAlgorithm.Algorithm.Equal(oidSHA1) {
+			// older signers' choice: not a forgery, but no longer evidence
+			rep.fail("", "the signature uses the SHA-1 digest, which is not accepted (collisions can be made)")
+			return
+		}
 		rep.fail(AttackUSF, "unsupported digest algorithm")
 		return
 	}
