@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -239,4 +240,52 @@ func TestSignInputClasses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVerifyByteRangeOverAppendedData: a ByteRange that goes on past the
+// signed revision's %%EOF into appended data (however long) does not frame
+// a revision.
+func TestVerifyByteRangeOverAppendedData(t *testing.T) {
+	e := env(t)
+	in := filepath.Join(t.TempDir(), "in.pdf")
+	os.WriteFile(in, inputsMinimal(t), 0o644)
+	signed, err := os.ReadFile(signFile(t, in, e.signOptions(pades.LevelBB)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{100, 5000} {
+		junk := bytes.Repeat([]byte("<p>appended</p>\n"), n/16)
+		b := append(append([]byte(nil), signed...), junk...)
+		i := bytes.Index(b, []byte("/ByteRange ["))
+		j := i + bytes.IndexByte(b[i:], ']')
+		var br [4]int64
+		if _, err := fmt.Sscan(string(b[i+len("/ByteRange ["):j]), &br[0], &br[1], &br[2], &br[3]); err != nil {
+			t.Fatal(err)
+		}
+		k := j + 1 // the placeholder's padding follows the ']'
+		for b[k] == ' ' {
+			k++
+		}
+		repl := fmt.Sprintf("/ByteRange [%d %d %d %d]", br[0], br[1], br[2], br[3]+int64(len(junk)))
+		if len(repl) > k-i {
+			t.Fatal("no room in the ByteRange")
+		}
+		copy(b[i:k], repl+strings.Repeat(" ", k-i-len(repl)))
+		rep, err := pades.Verify(context.Background(), bytes.NewReader(b), int64(len(b)), pades.VerifyOptions{Roots: e.roots})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := rep.Signatures[0]
+		if s.Valid || !slices.Contains(s.Attacks, pades.AttackSignatureWrapping) || !strings.Contains(strings.Join(s.Problems, " "), "not a complete PDF revision") {
+			t.Errorf("%d bytes appended: %v %v", len(junk), s.Attacks, s.Problems)
+		}
+	}
+}
+
+func inputsMinimal(t *testing.T) []byte {
+	b, err := os.ReadFile(inputPath("padded-after-eof.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -399,6 +399,12 @@ func (v *verifier) checkByteRange(rep *SignatureReport, s sigRef, br [4]int64, c
 	// must lie inside this signature's own dictionary there.
 	end := br[2] + br[3]
 	signed, err := pdf.Open(io.NewSectionReader(v.r, 0, end), end)
+	if err == nil {
+		// the signed bytes end with the revision (white space aside)
+		if tail, terr := signed.ReadTrailing(maxInspected); terr != nil || signed.Framing().After > maxInspected || !onlyPadding(tail) {
+			err = errors.New("data after the revision's %%EOF")
+		}
+	}
 	if err != nil {
 		rep.fail(AttackSignatureWrapping, "the signed bytes are not a complete PDF revision")
 		return false
