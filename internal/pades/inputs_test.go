@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"esign/internal/esign"
+	"esign/internal/esigntest"
 	"esign/internal/pades"
 	"esign/internal/pdf"
 )
@@ -215,12 +217,17 @@ func TestSignInputClasses(t *testing.T) {
 			checkUnreadable(t, err, tt.reason, tt.says)
 		})
 	}
+	nss := nssDB(t, e)
 	// signed on top: the earlier signature stays valid and unmodified
 	// (certification P=2 and P=3 allow a signature), ours is B-T
 	for _, file := range []string{"certified-p2.pdf", "certified-p3.pdf", "legacy-noattr.pdf", "legacy-attrs.pdf", "padded-after-eof.pdf"} {
 		t.Run("signs/"+strings.TrimSuffix(file, ".pdf"), func(t *testing.T) {
 			out := signFile(t, inputPath(file), e.signOptions(pades.LevelBT))
 			qpdfCheck(t, out)
+			pdfsigCheck(t, e, nss, out, pades.LevelBT) // ours: valid and trusted
+			if msg, _ := exec.Command(esigntest.Tool(t, "pdfsig"), "-nssdir", nss, out).CombinedOutput(); strings.Count(string(msg), "Signature is Valid.") != strings.Count(string(msg), "Signature #") {
+				t.Errorf("pdfsig: not every signature valid:\n%s", msg)
+			}
 			rep, err := pades.VerifyFile(context.Background(), out, pades.VerifyOptions{Roots: roots, Now: now})
 			if err != nil {
 				t.Fatal(err)
