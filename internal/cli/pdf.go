@@ -141,6 +141,10 @@ func runPDFSign(ctx context.Context, env Env, args []string) error {
 		if esign.IsKind(err, esign.Unavailable) {
 			return fmt.Errorf("sign %s: %s (is the TSA running? start 'esign all' or 'esign tsa', pass --tsa URL, or use --level B-B)", in, esign.ErrorMessage(err))
 		}
+		if esign.IsKind(err, esign.Invalid) {
+			// what is wrong with the input, without parser internals
+			return fmt.Errorf("sign %s: %s", in, esign.ErrorMessage(err))
+		}
 		return fmt.Errorf("sign %s: %w", in, err)
 	}
 	fmt.Fprintf(env.Stdout, "signed %s → %s (PAdES %s, %s)\n", in, out, lvl, id.Certificate.Subject.CommonName)

@@ -95,12 +95,19 @@ func TestPDFSignErrors(t *testing.T) {
 	env := append(testEnviron(dir), "ESIGN_LISTEN_TSA="+freeAddr(t)) // nobody listens there
 	in := filepath.Join(dir, "in.pdf")
 	os.WriteFile(in, pdftest.Minimal(1), 0o600)
+	prefixed := filepath.Join(dir, "prefixed.pdf")
+	os.WriteFile(prefixed, append([]byte("<html><script>alert(1)</script></html>\n"), pdftest.Minimal(1)...), 0o600)
+	truncated := filepath.Join(dir, "truncated.pdf")
+	os.WriteFile(truncated, pdftest.Minimal(1)[:300], 0o600)
 	tests := []struct {
 		name string
 		args []string
 		code int
 		want string
 	}{
+		{"header_not_at_0", []string{"pdf", "sign", "--level", "B-B", prefixed, filepath.Join(dir, "o5.pdf")}, 1, "39 bytes precede the %PDF- header (HTML or script"},
+		{"truncated", []string{"pdf", "sign", "--level", "B-B", truncated, filepath.Join(dir, "o6.pdf")}, 1, "not a readable PDF: its end has no startxref"},
+		{"verify_truncated", []string{"pdf", "verify", truncated}, 2, "not a readable PDF: its end has no startxref"},
 		{"tsa_down", []string{"pdf", "sign", in, filepath.Join(dir, "o1.pdf")}, 1, "is the TSA running?"},
 		{"bad_level", []string{"pdf", "sign", "--level", "B-X", in, filepath.Join(dir, "o2.pdf")}, 2, "B-X"},
 		{"missing_out", []string{"pdf", "sign", in}, 2, "usage"},
@@ -112,6 +119,9 @@ func TestPDFSignErrors(t *testing.T) {
 			code, _, errs := run(t, t.Context(), env, nil, tt.args...)
 			if code != tt.code || !strings.Contains(errs, tt.want) {
 				t.Errorf("status %d (want %d), stderr %q (want %q)", code, tt.code, errs, tt.want)
+			}
+			if strings.Contains(errs, "syntax error") || strings.Contains(errs, "pdf_malformed") {
+				t.Errorf("stderr shows parser internals: %q", errs)
 			}
 		})
 	}

@@ -281,6 +281,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		sd.Verify(digest[:], VerifyOptions{})
+		sd.Verify(digest[:], VerifyOptions{Legacy: true})
 		if len(sd.SignerInfos) > 0 {
 			sd.AddUnsignedAttribute(0, OIDSignatureTimeStampToken, []byte{0x05, 0x00})
 		}

@@ -31,6 +31,14 @@ type VerifyOptions struct {
 	// Certificates are candidate signer certificates besides the embedded
 	// ones (a time-stamp token requested without certReq embeds none).
 	Certificates []*x509.Certificate
+	// Legacy accepts PKCS #7-era SignerInfos: without the ESS
+	// signing-certificate(-v2) attribute, or without signed attributes at
+	// all (the signature is then over the content digest itself). The
+	// signer certificate is then bound only by the SignerIdentifier and
+	// the key: the one certificate it names whose key verifies the
+	// signature; if two different certificates do, Verify fails. When the
+	// attribute is present it is checked as without Legacy.
+	Legacy bool
 }
 
 // ErrVerify is wrapped by every verification failure.
@@ -89,25 +97,21 @@ func (sd *SignedData) VerifySigner(i int, digest []byte, opt VerifyOptions) (*x5
 	if len(digest) != h.Size() {
 		return nil, verifyErr("digest is %d bytes, %v needs %d", len(digest), h, h.Size())
 	}
+	signed := digest // what the signature is over
 	if si.RawSignedAttrs == nil {
-		return nil, verifyErr("signed attributes are required")
+		if !opt.Legacy {
+			return nil, verifyErr("signed attributes are required")
+		}
+	} else {
+		if err := checkSignedAttrs(si, sd.EncapContentType, digest); err != nil {
+			return nil, err
+		}
+		hh := h.New()
+		hh.Write(si.RawSignedAttrs)
+		signed = hh.Sum(nil)
 	}
-	if err := checkSignedAttrs(si, sd.EncapContentType, digest); err != nil {
-		return nil, err
-	}
-	cert := sd.findSigner(si, opt.Certificates)
-	if cert == nil {
-		return nil, verifyErr("signer certificate not found")
-	}
-	if len(cert.UnhandledCriticalExtensions) > 0 {
-		return nil, verifyErr("signer certificate has an unknown critical extension %v", cert.UnhandledCriticalExtensions[0])
-	}
-	hh := h.New()
-	hh.Write(si.RawSignedAttrs)
-	if err := checkSignature(cert.PublicKey, h, si.SignatureAlgorithm, hh.Sum(nil), si.Signature); err != nil {
-		return nil, err
-	}
-	if err := checkESS(si, cert); err != nil {
+	cert, err := sd.signerCert(si, h, signed, opt)
+	if err != nil {
 		return nil, err
 	}
 	if opt.Roots != nil {
@@ -129,19 +133,60 @@ func (sd *SignedData) VerifySigner(i int, digest []byte, opt VerifyOptions) (*x5
 	return cert, nil
 }
 
-func (sd *SignedData) findSigner(si *SignerInfo, extra []*x509.Certificate) *x509.Certificate {
-	for _, c := range slices.Concat(sd.Certificates, extra) {
-		if si.SubjectKeyID != nil {
-			if len(c.SubjectKeyId) > 0 && bytes.Equal(c.SubjectKeyId, si.SubjectKeyID) {
-				return c
+// signerCert returns the certificate that signed si: among the distinct
+// certificates its SignerIdentifier names, the one whose key verifies the
+// signature over signed and, when si has the ESS signing-certificate
+// attribute, that the attribute names. Without the attribute (Legacy) two
+// such certificates make the signer ambiguous: an error.
+func (sd *SignedData) signerCert(si *SignerInfo, h crypto.Hash, signed []byte, opt VerifyOptions) (*x509.Certificate, error) {
+	var cands []*x509.Certificate
+	for _, c := range slices.Concat(sd.Certificates, opt.Certificates) {
+		if si.matches(c) && !slices.ContainsFunc(cands, c.Equal) {
+			cands = append(cands, c)
+		}
+	}
+	if len(cands) == 0 {
+		return nil, verifyErr("signer certificate not found")
+	}
+	var verified []*x509.Certificate
+	var sigErr error
+	for _, c := range cands {
+		if len(c.UnhandledCriticalExtensions) > 0 {
+			sigErr = verifyErr("signer certificate has an unknown critical extension %v", c.UnhandledCriticalExtensions[0])
+			continue
+		}
+		if err := checkSignature(c.PublicKey, h, si.SignatureAlgorithm, signed, si.Signature); err != nil {
+			if sigErr == nil {
+				sigErr = err
 			}
 			continue
 		}
-		if bytes.Equal(c.RawIssuer, si.IssuerRaw) && c.SerialNumber.Cmp(si.SerialNumber) == 0 {
-			return c
-		}
+		verified = append(verified, c)
 	}
-	return nil
+	if len(verified) == 0 {
+		return nil, sigErr
+	}
+	if si.SignedAttribute(OIDAttrSigningCertificateV2) != nil || si.SignedAttribute(OIDAttrSigningCertificate) != nil || !opt.Legacy {
+		var essErr error
+		for _, c := range verified {
+			if essErr = checkESS(si, c); essErr == nil {
+				return c, nil
+			}
+		}
+		return nil, essErr
+	}
+	if len(verified) > 1 {
+		return nil, verifyErr("%d different certificates match the signer identifier and verify the signature: the signer is ambiguous", len(verified))
+	}
+	return verified[0], nil
+}
+
+// matches reports whether c is the certificate si's SignerIdentifier names.
+func (si *SignerInfo) matches(c *x509.Certificate) bool {
+	if si.SubjectKeyID != nil {
+		return len(c.SubjectKeyId) > 0 && bytes.Equal(c.SubjectKeyId, si.SubjectKeyID)
+	}
+	return bytes.Equal(c.RawIssuer, si.IssuerRaw) && c.SerialNumber.Cmp(si.SerialNumber) == 0
 }
 
 // checkSignedAttrs enforces RFC 5652 §5.3: contentType and messageDigest are

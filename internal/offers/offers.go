@@ -225,8 +225,9 @@ func (s *Service) discard(docs []*esign.Document) {
 // customer whose account awaits approval the notifications are held and
 // the offer stays created until the approval (Held.Release). Nothing
 // is stored when a file is refused. Errors: Invalid (with a code:
-// invalid_pdf, encrypted_pdf, no_files, too_many_files, file_name,
-// channel, expires_at, no_recipient), NotFound (customer_not_found),
+// invalid_pdf, encrypted_pdf, pdf_polyglot, pdf_certified_no_changes,
+// no_files, too_many_files, file_name, channel, expires_at,
+// no_recipient), NotFound (customer_not_found),
 // Conflict (the offer reference exists for the customer), Forbidden
 // (customer_inactive).
 func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*esign.Document, error) {
@@ -250,6 +251,11 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 		u.Files[i].Name = name
 		if err := checkPDF(op, name, f); err != nil {
 			return nil, nil, err
+		}
+		// what the contract seal would refuse is refused now, not after
+		// the customer signed
+		if err := pades.CheckSignable(f.reader()); err != nil {
+			return nil, nil, invalid(op, esign.ErrorCode(err), name+": "+esign.ErrorMessage(err))
 		}
 	}
 	c, err := s.customerByRef(ctx, op, u.CustomerRef)

@@ -247,25 +247,27 @@ func addDSS(ctx context.Context, f ReadWriterAt, size int64, sigs [][]byte, opt 
 		return a
 	}
 	certs, ocsps, crls := arr("Certs"), arr("OCSPs"), arr("CRLs")
-	stream := func(b []byte) pdf.Ref { return u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: b}) }
+	// one object per distinct certificate, response or CRL: reuse those
+	// an earlier DSS update holds
+	have := dssStreams(doc, certs, ocsps, crls)
+	stream := func(b []byte, into *pdf.Array) pdf.Ref {
+		if r, ok := have[string(b)]; ok {
+			return r
+		}
+		r := u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: b})
+		have[string(b)] = r
+		*into = append(*into, r)
+		return r
+	}
 	var certRefs, ocspRefs, crlRefs []pdf.Ref
 	for _, c := range vd.certs {
-		certRefs = append(certRefs, stream(c.Raw))
+		certRefs = append(certRefs, stream(c.Raw, &certs))
 	}
 	for _, o := range vd.ocsps {
-		ocspRefs = append(ocspRefs, stream(o))
+		ocspRefs = append(ocspRefs, stream(o, &ocsps))
 	}
 	for _, c := range vd.crls {
-		crlRefs = append(crlRefs, stream(c))
-	}
-	for _, r := range certRefs {
-		certs = append(certs, r)
-	}
-	for _, r := range ocspRefs {
-		ocsps = append(ocsps, r)
-	}
-	for _, r := range crlRefs {
-		crls = append(crls, r)
+		crlRefs = append(crlRefs, stream(c, &crls))
 	}
 	dss["Certs"] = certs
 	if len(ocsps) > 0 {
@@ -279,7 +281,9 @@ func addDSS(ctx context.Context, f ReadWriterAt, size int64, sigs [][]byte, opt 
 	pick := func(refs []pdf.Ref, idx []int) pdf.Array {
 		var a pdf.Array
 		for _, i := range idx {
-			a = append(a, refs[i])
+			if !slices.Contains(a, pdf.Object(refs[i])) {
+				a = append(a, refs[i])
+			}
 		}
 		return a
 	}
@@ -312,4 +316,30 @@ func addDSS(ctx context.Context, f ReadWriterAt, size int64, sigs [][]byte, opt 
 		h.Write(built.Tail)
 	}
 	return built.TotalSize(), nil
+}
+
+// dssStreams maps the decoded content of the DSS's existing /Certs,
+// /OCSPs and /CRLs streams to their references.
+func dssStreams(doc *pdf.Document, arrs ...pdf.Array) map[string]pdf.Ref {
+	m := map[string]pdf.Ref{}
+	for _, a := range arrs {
+		for _, o := range a {
+			r, ok := o.(pdf.Ref)
+			if !ok {
+				continue
+			}
+			so, err := doc.Resolve(r)
+			if err != nil {
+				continue
+			}
+			if st, ok := so.(*pdf.Stream); ok {
+				if b, err := doc.StreamData(st, maxRevocationSize); err == nil {
+					if _, dup := m[string(b)]; !dup {
+						m[string(b)] = r
+					}
+				}
+			}
+		}
+	}
+	return m
 }

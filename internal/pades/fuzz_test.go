@@ -3,6 +3,7 @@ package pades_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"testing"
 
 	"esign/internal/pades"
@@ -17,6 +18,8 @@ func FuzzVerify(f *testing.F) {
 	sig := bytes.Replace(pdftest.Minimal(1), []byte("/Type /Catalog /Pages 2 0 R"),
 		[]byte("/Type /Catalog /Pages 2 0 R /AcroForm << /Fields [<< /FT /Sig /T (S) /V << /Type /Sig /SubFilter /ETSI.CAdES.detached /ByteRange [0 10 20 30] /Contents <3080> >> >>] >>"), 1)
 	f.Add(sig)
+	// other signers' and other producers' files (testdata/inputs)
+	addInputs(f, "legacy-noattr.pdf", "certified-p2.pdf", "polyglot-html-before-signed.pdf", "polyglot-zip-after.pdf")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rep, err := pades.Verify(context.Background(), bytes.NewReader(b), int64(len(b)), pades.VerifyOptions{})
 		if err != nil {
@@ -33,6 +36,7 @@ func FuzzVerify(f *testing.F) {
 // prepared file, never a panic.
 func FuzzPrepare(f *testing.F) {
 	f.Add(pdftest.Minimal(1))
+	addInputs(f, "certified-p1.pdf", "polyglot-html-before.pdf", "padded-after-eof.pdf")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var out bytes.Buffer
 		p, err := pades.Prepare(context.Background(), bytes.NewReader(b), int64(len(b)), &out, pades.PrepareOptions{ContentsSize: 64})
@@ -43,4 +47,14 @@ func FuzzPrepare(f *testing.F) {
 			t.Fatal("prepared output does not extend the input")
 		}
 	})
+}
+
+func addInputs(f *testing.F, names ...string) {
+	for _, n := range names {
+		b, err := os.ReadFile(inputPath(n))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 }

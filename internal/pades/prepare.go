@@ -42,6 +42,12 @@ type PrepareOptions struct {
 	Attachments []Attachment
 
 	docTimeStamp bool // a /DocTimeStamp (PAdES B-LTA) instead of a /Sig
+
+	// for the test fixtures of other signers' documents (see
+	// testdata/inputs/make.sh): another /SubFilter, a certification
+	// signature with these DocMDP permissions
+	subFilter pdf.Name
+	docMDP    int
 }
 
 // Prepared is a PDF with a signature placeholder: ByteRange fixed, digest
@@ -75,15 +81,27 @@ type CMSSigner interface {
 // dictionary whose /Contents is a zero placeholder, and returns the digest
 // the CMS must sign. The input is streamed, never held in memory. Embed then
 // fills the placeholder in out.
+//
+// It refuses (esign.Invalid) what is not a readable PDF (pdf.Open's codes)
+// and what must not be signed (CodePolyglot, CodeCertifiedNoChanges; see
+// CheckSignable).
 func Prepare(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opt PrepareOptions) (*Prepared, error) {
-	const op = "pades.Prepare"
 	doc, err := pdf.Open(in, size)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSignable(doc); err != nil {
+		return nil, err
+	}
+	return prepareDoc(ctx, doc, in, size, out, opt)
+}
+
+// prepareDoc is Prepare after the checks.
+func prepareDoc(ctx context.Context, doc *pdf.Document, in io.ReaderAt, size int64, out io.Writer, opt PrepareOptions) (*Prepared, error) {
+	const op = "pades.Prepare"
 	built, p, err := buildSignatureUpdate(doc, opt)
 	if err != nil {
-		return nil, esign.E(op, err)
+		return nil, pdf.Unreadable(op, err)
 	}
 	h := sha256.New()
 	// original bytes: copied and hashed in one pass
@@ -250,6 +268,13 @@ func buildSignatureUpdate(doc *pdf.Document, opt PrepareOptions) (*pdf.Built, *P
 	} else {
 		rest["Type"] = pdf.Name("Sig")
 		rest["SubFilter"] = pdf.Name("ETSI.CAdES.detached")
+		if opt.subFilter != "" {
+			rest["SubFilter"] = opt.subFilter
+		}
+		if opt.docMDP > 0 {
+			rest["Reference"] = pdf.Array{pdf.Dict{"Type": pdf.Name("SigRef"), "TransformMethod": pdf.Name("DocMDP"),
+				"TransformParams": pdf.Dict{"Type": pdf.Name("TransformParams"), "P": pdf.Int(opt.docMDP), "V": pdf.Name("1.2")}}}
+		}
 		rest["M"] = pdf.String{Value: []byte(pdfDate(opt.Time))}
 		for k, v := range map[pdf.Name]string{"Name": opt.Name, "Reason": opt.Reason, "Location": opt.Location, "ContactInfo": opt.ContactInfo} {
 			if v != "" {
@@ -261,6 +286,9 @@ func buildSignatureUpdate(doc *pdf.Document, opt PrepareOptions) (*pdf.Built, *P
 	restB := pdf.Format(nil, rest)
 	sig = append(sig, restB[2:]...) // drop "<<" of the formatted rest
 	sigRef := u.Add(pdf.Raw(sig))
+	if opt.docMDP > 0 {
+		cat["Perms"] = pdf.Dict{"DocMDP": sigRef}
+	}
 
 	// The field (merged with its widget annotation).
 	acro, acroRef, err := resolveAcroForm(doc, cat)

@@ -11,6 +11,9 @@ func (r *Report) Summary() string {
 	var b strings.Builder
 	if !r.Signed {
 		b.WriteString("The document is not signed.\n")
+		for _, w := range r.Warnings {
+			fmt.Fprintf(&b, "warning: %s\n", w)
+		}
 		return b.String()
 	}
 	verdict := "VALID"
@@ -20,6 +23,9 @@ func (r *Report) Summary() string {
 	fmt.Fprintf(&b, "%s: %d signature(s), %d revision(s), %d bytes\n", verdict, len(r.Signatures), r.Revisions, r.Size)
 	if r.DSS != nil {
 		fmt.Fprintf(&b, "DSS: %d certificate(s), %d OCSP response(s), %d CRL(s)\n", r.DSS.Certs, r.DSS.OCSPs, r.DSS.CRLs)
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
 	}
 	for i, s := range r.Signatures {
 		fmt.Fprintf(&b, "\n#%d %s %q (%s)\n", i+1, s.Type, s.Field, s.SubFilter)
@@ -41,7 +47,10 @@ func (r *Report) Summary() string {
 		if s.Timestamp != nil {
 			fmt.Fprintf(&b, "  timestamp:  %s %s\n", s.Timestamp.Time.UTC().Format("2006-01-02T15:04:05Z"), checkText(s.Timestamp.Check))
 		}
-		if s.Level != "" {
+		switch {
+		case s.Level == LevelLegacyCMS:
+			fmt.Fprintf(&b, "  level:      %s\n", s.Level)
+		case s.Level != "":
 			fmt.Fprintf(&b, "  level:      PAdES %s\n", s.Level)
 		}
 		cover := "the whole file"
@@ -60,6 +69,9 @@ func (r *Report) Summary() string {
 		}
 		for _, p := range s.Problems {
 			fmt.Fprintf(&b, "  problem:    %s\n", p)
+		}
+		for _, w := range s.Warnings {
+			fmt.Fprintf(&b, "  warning:    %s\n", w)
 		}
 	}
 	return b.String()

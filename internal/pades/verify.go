@@ -30,6 +30,11 @@ const (
 	AttackShadow            = "shadow_attack"               // objects replaced, hidden or revealed by a later update
 )
 
+// LevelLegacyCMS is the level reported for a valid CMS signature that is
+// not PAdES baseline: one without the ESS signing-certificate(-v2)
+// attribute, as PKCS #7 signers (adbe.pkcs7.detached) write.
+const LevelLegacyCMS = "not PAdES baseline (legacy CMS)"
+
 // VerifyOptions configure Verify.
 type VerifyOptions struct {
 	// Roots are the trust anchors for signer and TSA certificates; nil
@@ -47,6 +52,9 @@ type Report struct {
 	Signed     bool              `json:"signed"`
 	DSS        *DSSReport        `json:"dss"` // nil when the document has no DSS
 	Signatures []SignatureReport `json:"signatures"`
+	// Warnings are facts about the file that do not make a signature
+	// invalid (bytes outside the PDF, see docs/pades.md).
+	Warnings []string `json:"warnings"`
 }
 
 // DSSReport counts the readable entries of the Document Security Store.
@@ -106,6 +114,7 @@ type SignatureReport struct {
 	Attacks         []string         `json:"attacks"`   // attack classes detected
 	Valid           bool             `json:"valid"`
 	Problems        []string         `json:"problems"` // human-readable reasons for invalidity
+	Warnings        []string         `json:"warnings"` // what a valid signature lacks (e.g. legacy CMS)
 }
 
 // Valid reports whether the document is signed and every signature and
@@ -154,10 +163,10 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt VerifyOptions) (
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Size: size, Revisions: len(doc.Sections), Signatures: []SignatureReport{}}
+	rep := &Report{Size: size, Revisions: len(doc.Sections), Signatures: []SignatureReport{}, Warnings: framingWarnings(doc)}
 	sigs, err := findSignatures(doc)
 	if err != nil {
-		return nil, err
+		return nil, pdf.Unreadable("pades.Verify", err)
 	}
 	rep.Signed = len(sigs) > 0
 	v := &verifier{ctx: ctx, r: r, size: size, doc: doc, opt: opt}
@@ -290,7 +299,7 @@ func (s *SignatureReport) fail(attack, format string, args ...any) {
 }
 
 func (v *verifier) verifyOne(s sigRef) (rep SignatureReport) {
-	rep = SignatureReport{Field: s.field, Type: "signature", Changes: []Change{}, Attacks: []string{}, Problems: []string{}}
+	rep = SignatureReport{Field: s.field, Type: "signature", Changes: []Change{}, Attacks: []string{}, Problems: []string{}, Warnings: []string{}}
 	if s.dict["Type"] == pdf.Name("DocTimeStamp") {
 		rep.Type = "document_timestamp"
 	}
@@ -390,6 +399,12 @@ func (v *verifier) checkByteRange(rep *SignatureReport, s sigRef, br [4]int64, c
 	// must lie inside this signature's own dictionary there.
 	end := br[2] + br[3]
 	signed, err := pdf.Open(io.NewSectionReader(v.r, 0, end), end)
+	if err == nil {
+		// the signed bytes end with the revision (white space aside)
+		if tail, terr := signed.ReadTrailing(maxInspected); terr != nil || signed.Framing().After > maxInspected || !onlyPadding(tail) {
+			err = errors.New("data after the revision's %%EOF")
+		}
+	}
 	if err != nil {
 		rep.fail(AttackSignatureWrapping, "the signed bytes are not a complete PDF revision")
 		return false
@@ -474,6 +489,11 @@ func (v *verifier) verifyCMS(rep *SignatureReport, sf pdf.Name, der, digest []by
 	si := &sd.SignerInfos[0]
 	h, ok := cms.HashFromOID(si.DigestAlgorithm.Algorithm)
 	if !ok {
+		if si.DigestAlgorithm.Algorithm.Equal(oidSHA1) {
+			// older signers' choice: not a forgery, but no longer evidence
+			rep.fail("", "the signature uses the SHA-1 digest, which is not accepted (collisions can be made)")
+			return
+		}
 		rep.fail(AttackUSF, "unsupported digest algorithm")
 		return
 	}
@@ -485,7 +505,7 @@ func (v *verifier) verifyCMS(rep *SignatureReport, sf pdf.Name, der, digest []by
 		}
 		digest = hh.Sum(nil)
 	}
-	cert, err := sd.Verify(digest, cms.VerifyOptions{Certificates: v.dssCerts})
+	cert, err := sd.Verify(digest, cms.VerifyOptions{Certificates: v.dssCerts, Legacy: true})
 	if err != nil {
 		rep.Integrity = Check{Error: err.Error()}
 		rep.fail(AttackUSF, "the signature does not match the signed bytes: %v", err)
@@ -493,6 +513,10 @@ func (v *verifier) verifyCMS(rep *SignatureReport, sf pdf.Name, der, digest []by
 	}
 	rep.Integrity = Check{OK: true}
 	rep.Signer = certInfo(cert)
+	legacy := legacyWarning(si, sf)
+	if legacy != "" {
+		rep.Warnings = append(rep.Warnings, legacy)
+	}
 
 	at := v.opt.Now()
 	if a := si.UnsignedAttribute(cms.OIDSignatureTimeStampToken); a != nil && len(a.Values) > 0 {
@@ -523,7 +547,9 @@ func (v *verifier) verifyCMS(rep *SignatureReport, sf pdf.Name, der, digest []by
 	} else {
 		rep.Chain = Check{OK: true}
 	}
-	if sf == "ETSI.CAdES.detached" {
+	if legacy != "" {
+		rep.Level = LevelLegacyCMS
+	} else if sf == "ETSI.CAdES.detached" {
 		rep.Level = string(LevelBB)
 		if rep.Timestamp != nil && rep.Timestamp.Check.OK {
 			rep.Level = string(LevelBT)

@@ -16,10 +16,6 @@ const (
 	CodeUnsupported = "pdf_unsupported" // a feature this reader does not implement
 )
 
-func malformed(op string, err error) error {
-	return &esign.Error{Op: op, Kind: esign.Invalid, Code: CodeMalformed, Msg: "the file is not a readable PDF", Err: err}
-}
-
 type entryKind uint8
 
 const (
@@ -55,10 +51,12 @@ type Document struct {
 	r         io.ReaderAt
 	size      int64
 	headerOff int64
+	shift     int64      // added to every offset the file states: headerOff when they count from the header
+	eofEnd    int64      // offset just after the last %%EOF (or the startxref value without one)
 	Version   string     // from the %PDF-x.y header
 	Sections  []*Section // newest first, as reached from startxref via /Prev
 	Trailer   Dict       // the newest trailer, with /Root, /Info, /ID filled from older ones
-	StartXRef int64      // the offset the final startxref points at
+	StartXRef int64      // file offset of the newest cross-reference section
 	xref      map[int]xrefEntry
 	cache     map[int]Object
 	objStm    map[int]*objStream
@@ -80,7 +78,7 @@ func Open(r io.ReaderAt, size int64) (*Document, error) {
 	d := &Document{r: r, size: size, xref: map[int]xrefEntry{}, cache: map[int]Object{},
 		objStm: map[int]*objStream{}, resolving: map[int]bool{}}
 	if size < 16 {
-		return nil, malformed(op, errors.New("file too short"))
+		return nil, readErr(op, ReasonTooShort, -1, fmt.Sprintf("%d bytes", size), nil)
 	}
 	head := make([]byte, min(size, 1024))
 	if _, err := r.ReadAt(head, 0); err != nil && err != io.EOF {
@@ -88,7 +86,7 @@ func Open(r io.ReaderAt, size int64) (*Document, error) {
 	}
 	h := bytes.Index(head, []byte("%PDF-"))
 	if h < 0 {
-		return nil, malformed(op, errors.New("no %PDF- header"))
+		return nil, readErr(op, ReasonNoHeader, -1, "", nil)
 	}
 	d.headerOff = int64(h)
 	v := head[h+5:]
@@ -100,22 +98,21 @@ func Open(r io.ReaderAt, size int64) (*Document, error) {
 
 	start, err := d.findStartXRef()
 	if err != nil {
-		return nil, malformed(op, err)
+		return nil, sectionError(op, err)
 	}
-	d.StartXRef = start
 	if err := d.readSections(start); err != nil {
 		var ee *esign.Error
 		if errors.As(err, &ee) {
 			return nil, err
 		}
-		return nil, malformed(op, err)
+		return nil, sectionError(op, err)
 	}
 	if _, ok := d.Trailer["Encrypt"]; ok {
 		return nil, &esign.Error{Op: op, Kind: esign.Invalid, Code: CodeEncrypted,
 			Msg: "the PDF is encrypted; decrypt it before signing or verifying"}
 	}
 	if _, ok := d.Trailer["Root"].(Ref); !ok {
-		return nil, malformed(op, errors.New("trailer has no /Root reference"))
+		return nil, readErr(op, ReasonNoRoot, -1, "", nil)
 	}
 	return d, nil
 }
@@ -128,25 +125,74 @@ func (d *Document) ReaderAt() io.ReaderAt { return d.r }
 
 func (d *Document) findStartXRef() (int64, error) {
 	n := min(d.size, 2048)
+	base := d.size - n
 	tail := make([]byte, n)
-	if _, err := d.r.ReadAt(tail, d.size-n); err != nil && err != io.EOF {
+	if _, err := d.r.ReadAt(tail, base); err != nil && err != io.EOF {
 		return 0, fmt.Errorf("read tail: %w", err)
 	}
 	i := bytes.LastIndex(tail, []byte("startxref"))
 	if i < 0 {
-		return 0, errors.New("no startxref near the end of the file")
+		// Data appended after %%EOF (a polyglot): look further back, as
+		// readers do, so that it can be named rather than called a broken
+		// file.
+		at, err := d.lastIndex(base, []byte("startxref"))
+		if err != nil {
+			return 0, err
+		}
+		if at < 0 {
+			return 0, &ReadError{Reason: ReasonNoStartXRef, Offset: -1}
+		}
+		base, n = at, min(d.size-at, 2048)
+		tail = make([]byte, n)
+		if _, err := d.r.ReadAt(tail, base); err != nil && err != io.EOF {
+			return 0, fmt.Errorf("read tail: %w", err)
+		}
+		i = 0
 	}
 	p := &parser{buf: tail[i+9:], atEOF: true}
 	p.skipSpace()
 	o, err := p.number()
 	if err != nil {
-		return 0, err
+		return 0, &ReadError{Reason: ReasonBadStartXRef, Offset: -1, Err: err}
 	}
 	off, ok := o.(Int)
 	if !ok || off < 0 || int64(off) >= d.size {
-		return 0, fmt.Errorf("startxref offset %v out of range", o)
+		return 0, &ReadError{Reason: ReasonBadStartXRef, Offset: -1, Detail: fmt.Sprintf("startxref %v, file of %d bytes", o, d.size)}
+	}
+	d.eofEnd = base + int64(i+9) + int64(p.pos)
+	if e := bytes.Index(tail[i:], []byte("%%EOF")); e >= 0 {
+		end := i + e + 5
+		switch {
+		case bytes.HasPrefix(tail[end:], []byte("\r\n")):
+			end += 2
+		case bytes.HasPrefix(tail[end:], []byte("\n")), bytes.HasPrefix(tail[end:], []byte("\r")):
+			end++
+		}
+		d.eofEnd = base + int64(end)
 	}
 	return int64(off), nil
+}
+
+// lastIndex returns the offset of the last pat that starts before end, or
+// -1, reading backwards in chunks.
+func (d *Document) lastIndex(end int64, pat []byte) (int64, error) {
+	const chunk = 64 << 10
+	buf := make([]byte, chunk+len(pat))
+	for hi := end + int64(len(pat)) - 1; hi > 0; {
+		lo := max(0, hi-int64(len(buf)))
+		b := buf[:hi-lo]
+		if _, err := d.r.ReadAt(b, lo); err != nil && err != io.EOF {
+			return 0, fmt.Errorf("pdf: read at %d: %w", lo, err)
+		}
+		if i := bytes.LastIndex(b, pat); i >= 0 {
+			return lo + int64(i), nil
+		}
+		if lo == 0 {
+			break
+		}
+		hi = lo + int64(len(pat)) - 1
+	}
+	return -1, nil
 }
 
 // window reads up to n bytes at off.
@@ -191,19 +237,27 @@ func (d *Document) readSections(start int64) error {
 	off := start
 	for {
 		if seen[off] {
-			return fmt.Errorf("cycle in /Prev chain at offset %d", off)
+			return &ReadError{Reason: ReasonPrevLoop, Offset: off}
 		}
 		if len(seen) >= maxXRefSections {
-			return errors.New("too many cross-reference sections")
+			return &ReadError{Reason: ReasonTooManyXRef, Offset: -1}
 		}
 		seen[off] = true
 		sec, err := d.readSection(off)
-		if err != nil && d.headerOff > 0 {
-			// offsets counted from the header when garbage precedes it
-			sec, err = d.readSection(off + d.headerOff)
+		if err != nil && len(seen) == 1 && d.headerOff > 0 {
+			// Bytes precede the header and the offsets count from it (as
+			// when something was prepended to the file): read it the way
+			// readers do, shifting every offset the file states.
+			d.shift = d.headerOff
+			if sec, err = d.readSection(off); err != nil {
+				d.shift = 0
+			}
 		}
 		if err != nil {
-			return err
+			return &ReadError{Reason: ReasonBrokenXRef, Offset: off + d.shift, Detail: syntaxDetail(err), Err: err}
+		}
+		if len(seen) == 1 {
+			d.StartXRef = sec.Offset
 		}
 		if stm, ok := AsInt(sec.Trailer["XRefStm"]); ok && !sec.Stream && !seen[stm] {
 			seen[stm] = true
@@ -221,8 +275,8 @@ func (d *Document) readSections(start int64) error {
 		if !ok {
 			break
 		}
-		if prev < 0 || prev >= d.size {
-			return fmt.Errorf("/Prev offset %d out of range", prev)
+		if prev < 0 || prev+d.shift >= d.size {
+			return &ReadError{Reason: ReasonBrokenXRef, Offset: sec.Offset, Detail: fmt.Sprintf("/Prev %d is not an offset in the file", prev)}
 		}
 		off = prev
 	}
@@ -246,7 +300,10 @@ func (d *Document) readSections(start int64) error {
 	return nil
 }
 
+// readSection reads the section at off as the file states it (before the
+// shift).
 func (d *Document) readSection(off int64) (*Section, error) {
+	off += d.shift
 	p, err := d.window(off, 16)
 	if err != nil {
 		return nil, err
@@ -327,7 +384,8 @@ func (d *Document) readTable(off int64) (*Section, error) {
 				e := xrefEntry{kind: entryFree, off: int64(eo), gen: int(eg)}
 				if k[0] == 'n' {
 					e.kind = entryInUse
-					if eo <= 0 || int64(eo) >= d.size {
+					e.off += d.shift
+					if eo <= 0 || e.off >= d.size {
 						// a dangling entry: treat the object as missing
 						e.kind = entryFree
 					}
@@ -414,8 +472,8 @@ func (d *Document) readXRefStream(off int64) (*Section, error) {
 			case 0:
 				e = xrefEntry{kind: entryFree}
 			case 1:
-				e = xrefEntry{kind: entryInUse, off: f2, gen: int(f3)}
-				if f2 <= 0 || f2 >= d.size {
+				e = xrefEntry{kind: entryInUse, off: f2 + d.shift, gen: int(f3)}
+				if f2 <= 0 || f2+d.shift >= d.size {
 					e.kind = entryFree
 				}
 			case 2:
@@ -565,7 +623,7 @@ func (d *Document) Object(num int) (Object, error) {
 		o, err = d.compressedObject(int(e.off), e.gen, num)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pdf: object %d: %w", num, err)
+		return nil, &ObjectError{Num: num, Err: err}
 	}
 	d.cache[num] = o
 	return o, nil
@@ -668,10 +726,10 @@ func (d *Document) Catalog() (Dict, Ref, error) {
 	ref := d.Trailer["Root"].(Ref)
 	c, err := d.ResolveDict(ref)
 	if err != nil {
-		return nil, ref, malformed("pdf.Catalog", err)
+		return nil, ref, Unreadable("pdf.Catalog", err)
 	}
 	if c == nil {
-		return nil, ref, malformed("pdf.Catalog", errors.New("the /Root object is not a dictionary"))
+		return nil, ref, readErr("pdf.Catalog", ReasonBadCatalog, -1, "", nil)
 	}
 	return c, ref, nil
 }
@@ -697,7 +755,7 @@ func (d *Document) Pages() ([]Ref, error) {
 	}
 	root, ok := cat["Pages"].(Ref)
 	if !ok {
-		return nil, malformed("pdf.Pages", errors.New("catalog has no /Pages reference"))
+		return nil, readErr("pdf.Pages", ReasonBadPageTree, -1, "the catalog has no /Pages reference", nil)
 	}
 	var pages []Ref
 	seen := map[int]bool{}
@@ -734,7 +792,11 @@ func (d *Document) Pages() ([]Ref, error) {
 		return nil
 	}
 	if err := walk(root, 0); err != nil {
-		return nil, malformed("pdf.Pages", err)
+		var oe *ObjectError
+		if errors.As(err, &oe) {
+			return nil, Unreadable("pdf.Pages", err)
+		}
+		return nil, readErr("pdf.Pages", ReasonBadPageTree, -1, syntaxDetail(err), err)
 	}
 	return pages, nil
 }

@@ -255,10 +255,22 @@ func FuzzOpen(f *testing.F) {
 	// once looped forever: a table keyword followed by a delimiter
 	f.Add([]byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\nxref>] >>\nstartxref\n39\n%%EOF0"))
 	f.Add([]byte("%PDF-1.7\n1 0 obj<</Type/XRef/W[1 2 1]/Size 2/Length 4>>stream\n\x01\x00\x09\x00\nendstream\nendobj\nstartxref\n9\n%%EOF"))
+	f.Add(append([]byte("<html><script>x</script>\n"), pdftest.Minimal(1)...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := pdf.Open(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
+			if pdf.ReasonOf(err) == "" {
+				t.Fatalf("unclassified error: %v", err)
+			}
 			return
+		}
+		if fr := d.Framing(); fr.Before < 0 || fr.After < 0 || fr.End > int64(len(b)) {
+			t.Fatalf("framing %+v of %d bytes", fr, len(b))
+		}
+		d.ReadTrailing(64)
+		d.ReadPrefix(64)
+		if _, err := d.Pages(); err != nil && pdf.ReasonOf(err) == "" {
+			t.Fatalf("unclassified Pages error: %v", err)
 		}
 		pages, _ := d.Pages()
 		for _, p := range pages {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"sort"
 	"strconv"
+
+	"esign/internal/esign"
 )
 
 // Update is an incremental update of a Document: objects added or replaced,
@@ -62,6 +64,12 @@ func (b *Built) TotalSize() int64 { return b.Size + int64(len(b.Tail)) }
 // if the newest section of the document is a table and a stream otherwise.
 func (u *Update) Build() (*Built, error) {
 	d := u.doc
+	if d.shift != 0 {
+		// the file's offsets count from its header, the update's would
+		// count from byte 0: readers could not agree on either
+		return nil, &esign.Error{Op: "pdf.Update.Build", Kind: esign.Invalid, Code: CodeUnsupported,
+			Msg: "cannot append to a PDF whose offsets count from a header that is not at byte 0"}
+	}
 	b := &Built{Size: d.size, Offsets: map[int]int64{}, Headers: map[int]int{}}
 	// room for the objects (a signature placeholder is tens of KiB) so
 	// that the tail is not copied while it grows

@@ -330,6 +330,7 @@ func TestUploadValidation(t *testing.T) {
 	}{
 		{"not_pdf", "", uploadBody(c.ExternalRef, "t", exp, good, []byte("hello, this is not a PDF at all")), 400, "invalid_pdf"},
 		{"broken_pdf", "", uploadBody(c.ExternalRef, "t", exp, broken), 400, "invalid_pdf"},
+		{"polyglot_pdf", "", uploadBody(c.ExternalRef, "t", exp, append(append([]byte(nil), good...), "<html><script>alert(1)</script></html>"...)), 400, "pdf_polyglot"},
 		{"no_files", "", uploadBody(c.ExternalRef, "t", exp), 400, "no_files"},
 		{"past_expiry", "", uploadBody(c.ExternalRef, "t", exp.Add(-2*time.Hour), good), 400, "expires_at"},
 		{"no_title", "", uploadBody(c.ExternalRef, "", exp, good), 400, "title"},
