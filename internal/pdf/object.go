@@ -52,6 +52,11 @@ type Stream struct {
 	Offset int64
 	Length int64
 	Data   []byte // raw (encoded) data of a stream to be written
+
+	// of a stream read from an encrypted document: how its data is
+	// encrypted and the object whose key encrypts it
+	crypt cryptMethod
+	ref   Ref
 }
 
 // Get returns d[key] (nil if d is nil).
