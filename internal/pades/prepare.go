@@ -218,6 +218,9 @@ func buildSignatureUpdate(doc *pdf.Document, opt PrepareOptions) (*pdf.Built, *P
 	if opt.Time.IsZero() {
 		opt.Time = time.Now()
 	}
+	if err := checkSignPermissions(doc); err != nil {
+		return nil, nil, err
+	}
 	u := doc.NewUpdate()
 	cat, catRef, err := doc.Catalog()
 	if err != nil {
@@ -233,7 +236,10 @@ func buildSignatureUpdate(doc *pdf.Document, opt PrepareOptions) (*pdf.Built, *P
 	}
 
 	// The signature dictionary, written as raw syntax so that the offsets
-	// of its placeholders inside the object are known.
+	// of its placeholders inside the object are known. In an encrypted
+	// document its strings are encrypted with its object's key, except
+	// /Contents (ISO 32000-1 7.6.1).
+	sigRef := u.Add(nil)
 	sig := make([]byte, 0, 2*opt.ContentsSize+512)
 	sig = append(sig, "<</ByteRange "...)
 	brIn := len(sig)
@@ -258,9 +264,13 @@ func buildSignatureUpdate(doc *pdf.Document, opt PrepareOptions) (*pdf.Built, *P
 		}
 		rest["Prop_Build"] = pdf.Dict{"App": pdf.Dict{"Name": pdf.Name("esign")}}
 	}
-	restB := pdf.Format(nil, rest)
+	restE, err := u.Encrypt(sigRef, rest)
+	if err != nil {
+		return nil, nil, err
+	}
+	restB := pdf.Format(nil, restE)
 	sig = append(sig, restB[2:]...) // drop "<<" of the formatted rest
-	sigRef := u.Add(pdf.Raw(sig))
+	u.Set(sigRef, pdf.Raw(sig))
 
 	// The field (merged with its widget annotation).
 	acro, acroRef, err := resolveAcroForm(doc, cat)

@@ -1,0 +1,44 @@
+package pades
+
+import (
+	"fmt"
+	"strings"
+
+	"esign/internal/esign"
+	"esign/internal/pdf"
+)
+
+// CodePermissions is the code of the error that refuses to sign an
+// encrypted PDF whose permissions do not allow it.
+const CodePermissions = "pdf_permissions"
+
+// signPermissions are the permission bits an encrypted document must grant
+// for esign to sign it. A signature adds a new signature field (merged
+// with its widget annotation) in an incremental update; ISO 32000-1
+// Table 22 allows creating form fields, signature fields included, only
+// when bit 6 (add or modify annotations, fill in form fields) and bit 4
+// (modify the document) are both set. Bit 9 alone (or bit 6 without bit
+// 4: Acrobat's "commenting, filling in form fields, and signing existing
+// signature fields") allows signing a signature field that already
+// exists, which esign does not do: it always adds its own field.
+const signPermissions = pdf.PermModify | pdf.PermAnnotate
+
+// checkSignPermissions refuses an encrypted document whose permissions
+// forbid adding a signature field.
+func checkSignPermissions(doc *pdf.Document) error {
+	enc := doc.Encryption()
+	if enc == nil || enc.Permissions.Has(signPermissions) {
+		return nil
+	}
+	var missing []string
+	if !enc.Permissions.Has(pdf.PermModify) {
+		missing = append(missing, "changing the document (permission bit 4)")
+	}
+	if !enc.Permissions.Has(pdf.PermAnnotate) {
+		missing = append(missing, "adding annotations and form fields (permission bit 6)")
+	}
+	return &esign.Error{Op: "pades.Prepare", Kind: esign.Invalid, Code: CodePermissions,
+		Msg: fmt.Sprintf("the encrypted PDF's permissions forbid signing it: its owner did not allow %s; "+
+			"a signature adds a signature field and its widget annotation, which ISO 32000-1 (Table 22) allows only with bits 4 and 6 both set",
+			strings.Join(missing, " nor "))}
+}

@@ -1,0 +1,163 @@
+package pades_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"esign/internal/esign"
+	"esign/internal/esigntest"
+	"esign/internal/pades"
+	"esign/internal/pdf"
+)
+
+// encFixture is a PDF encrypted by ghostscript or qpdf with an empty user
+// password (internal/pdf/testdata/encrypted/make.sh).
+func encFixture(name string) string {
+	return filepath.Join("..", "pdf", "testdata", "encrypted", name)
+}
+
+// TestSignEncrypted signs encrypted PDFs that open without a password and
+// checks the result with qpdf (--check, and --decrypt followed by our
+// reader), poppler's pdfsig and our verifier.
+func TestSignEncrypted(t *testing.T) {
+	e := env(t)
+	nss := nssDB(t, e)
+	tests := []struct {
+		file   string
+		levels []pades.Level
+	}{
+		{"aes128.pdf", levels},
+		{"aes128-cleartext-metadata.pdf", []pades.Level{pades.LevelBB}},
+		{"aes256.pdf", levels},
+		{"aes256-objstm.pdf", []pades.Level{pades.LevelBT, pades.LevelBLTA}},
+		{"rc4-128.pdf", []pades.Level{pades.LevelBB}},
+		{"rc4-40.pdf", []pades.Level{pades.LevelBB}},
+		{"gs-rc4-128.pdf", []pades.Level{pades.LevelBLT}},
+	}
+	for i, tt := range tests {
+		if testing.Short() && i > 2 {
+			continue // each case runs pdfsig and qpdf several times
+		}
+		for _, level := range tt.levels {
+			t.Run(strings.TrimSuffix(tt.file, ".pdf")+"/"+string(level), func(t *testing.T) {
+				in := encFixture(tt.file)
+				out := signFile(t, in, e.signOptions(level))
+				orig, _ := os.ReadFile(in)
+				signed, _ := os.ReadFile(out)
+				if tail := signed[len(orig):]; bytes.Contains(tail, []byte("(D:")) {
+					t.Error("the update holds the signing time /M in clear")
+				}
+				qpdfCheck(t, out)
+				pdfsigCheck(t, e, nss, out, level)
+				rep := verifyOK(t, e, out)
+				last := rep.Signatures[len(rep.Signatures)-1]
+				if level == pades.LevelBLTA {
+					last = rep.Signatures[len(rep.Signatures)-2]
+				}
+				if last.Level != string(level) {
+					t.Fatalf("verifier: level %q, want %q", last.Level, level)
+				}
+				checkDecrypted(t, out)
+			})
+		}
+	}
+}
+
+// checkDecrypted decrypts the signed file with qpdf and reads the
+// signature dictionary back in clear.
+func checkDecrypted(t *testing.T, path string) {
+	t.Helper()
+	qpdf := esigntest.Tool(t, "qpdf")
+	plain := filepath.Join(t.TempDir(), "decrypted.pdf")
+	if out, err := exec.Command(qpdf, "--decrypt", path, plain).CombinedOutput(); err != nil {
+		t.Fatalf("qpdf --decrypt: %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(plain)
+	d, err := pdf.Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Encryption() != nil {
+		t.Fatal("qpdf --decrypt left the file encrypted")
+	}
+	found := false
+	for num := 1; num <= d.MaxObjectNumber(); num++ {
+		o, _ := d.Object(num)
+		if dict, ok := o.(pdf.Dict); ok && dict["Type"] == pdf.Name("Sig") {
+			m, _ := pdf.AsString(dict["M"])
+			if !bytes.HasPrefix(m, []byte("D:20")) {
+				t.Errorf("decrypted /M %q", m)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no /Type /Sig dictionary after qpdf --decrypt")
+	}
+}
+
+// TestSignEncryptedRefused: permissions that forbid adding a signature
+// field, and an open password, are refused with a reason.
+func TestSignEncryptedRefused(t *testing.T) {
+	e := env(t)
+	tests := []struct {
+		file, code string
+		msg        []string
+	}{
+		{"aes128-annotate-n.pdf", pades.CodePermissions, []string{"permission bit 6", "Table 22"}},
+		{"aes256-modify-none.pdf", pades.CodePermissions, []string{"permission bit 4", "permission bit 6"}},
+		{"aes256-modify-annotate.pdf", pades.CodePermissions, []string{"permission bit 4"}},
+		{"gs-rc4-128-no-changes.pdf", pades.CodePermissions, []string{"permission bit 4", "permission bit 6"}},
+		{"aes128-user-password.pdf", pdf.CodeEncrypted, []string{"encrypted with a password: not supported"}},
+		{"aes256-user-password.pdf", pdf.CodeEncrypted, []string{"encrypted with a password: not supported"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimSuffix(tt.file, ".pdf"), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "signed.pdf")
+			err := pades.SignFile(context.Background(), encFixture(tt.file), out, e.signOptions(pades.LevelBB))
+			if esign.ErrorCode(err) != tt.code {
+				t.Fatalf("error %v, want code %s", err, tt.code)
+			}
+			for _, m := range tt.msg {
+				if !strings.Contains(esign.ErrorMessage(err), m) {
+					t.Errorf("message %q lacks %q", esign.ErrorMessage(err), m)
+				}
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Fatal("output left behind after a refusal")
+			}
+			_, err = pades.VerifyFile(context.Background(), encFixture(tt.file), pades.VerifyOptions{Roots: e.roots})
+			if tt.code == pdf.CodeEncrypted {
+				if esign.ErrorCode(err) != pdf.CodeEncrypted {
+					t.Fatalf("verify: error %v, want code %s", err, pdf.CodeEncrypted)
+				}
+				return
+			}
+			// restricted documents are read: unsigned, no error
+			if err != nil {
+				t.Fatalf("verify: %v", err)
+			}
+		})
+	}
+}
+
+// TestVerifyEncryptedSignedByPoppler: the verifier reads a signature that
+// poppler's pdfsig added to an encrypted PDF.
+func TestVerifyEncryptedSignedByPoppler(t *testing.T) {
+	e := env(t)
+	nss := nssDB(t, e)
+	for _, f := range []string{"aes128.pdf", "aes256.pdf"} {
+		t.Run(strings.TrimSuffix(f, ".pdf"), func(t *testing.T) {
+			out := popplerSigned(t, e, nss, encFixture(f))
+			rep := verifyOK(t, e, out)
+			if len(rep.Signatures) != 1 {
+				t.Fatalf("%d signatures", len(rep.Signatures))
+			}
+		})
+	}
+}
