@@ -23,9 +23,12 @@ const CodePermissions = "pdf_permissions"
 // exists, which esign does not do: it always adds its own field.
 const signPermissions = pdf.PermModify | pdf.PermAnnotate
 
-// checkSignPermissions refuses an encrypted document whose permissions
-// forbid adding a signature field.
-func checkSignPermissions(doc *pdf.Document) error {
+// SignPermitted returns nil when esign may sign doc, and an error with code
+// CodePermissions when doc is encrypted with permissions that forbid
+// adding a signature field (see signPermissions). Prepare checks it; an
+// upload can check it early so that a document is not accepted for a
+// signature that will be refused later.
+func SignPermitted(doc *pdf.Document) error {
 	enc := doc.Encryption()
 	if enc == nil || enc.Permissions.Has(signPermissions) {
 		return nil
@@ -37,7 +40,7 @@ func checkSignPermissions(doc *pdf.Document) error {
 	if !enc.Permissions.Has(pdf.PermAnnotate) {
 		missing = append(missing, "adding annotations and form fields (permission bit 6)")
 	}
-	return &esign.Error{Op: "pades.Prepare", Kind: esign.Invalid, Code: CodePermissions,
+	return &esign.Error{Op: "pades.SignPermitted", Kind: esign.Invalid, Code: CodePermissions,
 		Msg: fmt.Sprintf("the encrypted PDF's permissions forbid signing it: its owner did not allow %s; "+
 			"a signature adds a signature field and its widget annotation, which ISO 32000-1 (Table 22) allows only with bits 4 and 6 both set",
 			strings.Join(missing, " nor "))}

@@ -161,3 +161,51 @@ func TestVerifyEncryptedSignedByPoppler(t *testing.T) {
 		})
 	}
 }
+
+// TestSealEncrypted signs encrypted PDFs as the bank's seal does (a
+// visible signature with an image and an evidence attachment), then adds
+// a second signature: qpdf reads the attachment through decryption,
+// ghostscript renders the result, pdfsig and our verifier accept both
+// signatures.
+func TestSealEncrypted(t *testing.T) {
+	e := env(t)
+	nss := nssDB(t, e)
+	for i, f := range []string{"aes256.pdf", "aes128.pdf", "rc4-128.pdf"} {
+		if testing.Short() && i > 0 {
+			continue
+		}
+		t.Run(strings.TrimSuffix(f, ".pdf"), func(t *testing.T) {
+			opt := e.signOptions(pades.LevelBT)
+			opt.Prepare = pades.PrepareOptions{
+				Name: "Bank Zrt.", Reason: "Contract sealed", Location: "Budapest",
+				Appearance: &pades.Appearance{Page: 2, Rect: [4]float64{300, 50, 560, 120},
+					Lines: []string{"Digitally signed by Bank Zrt.", "Ügyfél: Kovács Éva"}, JPEG: testJPEG(t)},
+				Attachments: []pades.Attachment{{Name: "evidence.json", Description: "customer signature evidence",
+					MIMEType: "application/json", Data: []byte(`{"customerSignatureHash":"abc"}`)}},
+			}
+			out := signFile(t, encFixture(f), opt)
+			qpdfCheck(t, out)
+			pdfsigCheck(t, e, nss, out, pades.LevelBT)
+			rep := verifyOK(t, e, out)
+			if s := rep.Signatures[0]; s.Level != "B-T" {
+				t.Fatalf("level %q", s.Level)
+			}
+			qpdf := esigntest.Tool(t, "qpdf")
+			got, err := exec.Command(qpdf, "--show-attachment=evidence.json", out).Output()
+			if err != nil || string(got) != `{"customerSignatureHash":"abc"}` {
+				t.Fatalf("attachment content %q, %v", got, err)
+			}
+			second := e.signOptions(pades.LevelBB)
+			second.CMS = &pades.LocalSigner{Signer: e.other}
+			out2 := signFile(t, out, second)
+			if rep := verifyOK(t, e, out2); len(rep.Signatures) != 2 {
+				t.Fatalf("%d signatures", len(rep.Signatures))
+			}
+			pdfsigCheck(t, e, nss, out2, pades.LevelBB)
+			gs := esigntest.Tool(t, "gs")
+			if msg, err := exec.Command(gs, "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=nullpage", out2).CombinedOutput(); err != nil || len(msg) > 0 {
+				t.Fatalf("gs: %v\n%s", err, msg)
+			}
+		})
+	}
+}

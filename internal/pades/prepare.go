@@ -218,7 +218,7 @@ func buildSignatureUpdate(doc *pdf.Document, opt PrepareOptions) (*pdf.Built, *P
 	if opt.Time.IsZero() {
 		opt.Time = time.Now()
 	}
-	if err := checkSignPermissions(doc); err != nil {
+	if err := SignPermitted(doc); err != nil {
 		return nil, nil, err
 	}
 	u := doc.NewUpdate()

@@ -10,6 +10,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -313,6 +315,16 @@ func TestHappyPath(t *testing.T) {
 	})
 }
 
+// encryptedPDF reads a PDF encrypted by qpdf (internal/pdf/testdata/encrypted).
+func encryptedPDF(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "pdf", "testdata", "encrypted", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestUploadValidation: refused uploads store nothing.
 func TestUploadValidation(t *testing.T) {
 	e := newEnv(t, "sqlite")
@@ -330,6 +342,8 @@ func TestUploadValidation(t *testing.T) {
 	}{
 		{"not_pdf", "", uploadBody(c.ExternalRef, "t", exp, good, []byte("hello, this is not a PDF at all")), 400, "invalid_pdf"},
 		{"broken_pdf", "", uploadBody(c.ExternalRef, "t", exp, broken), 400, "invalid_pdf"},
+		{"encrypted_with_password", "", uploadBody(c.ExternalRef, "t", exp, encryptedPDF(t, "aes256-user-password.pdf")), 400, "encrypted_pdf"},
+		{"encrypted_no_changes_allowed", "", uploadBody(c.ExternalRef, "t", exp, encryptedPDF(t, "aes256-modify-none.pdf")), 400, "encrypted_pdf"},
 		{"no_files", "", uploadBody(c.ExternalRef, "t", exp), 400, "no_files"},
 		{"past_expiry", "", uploadBody(c.ExternalRef, "t", exp.Add(-2*time.Hour), good), 400, "expires_at"},
 		{"no_title", "", uploadBody(c.ExternalRef, "", exp, good), 400, "title"},
