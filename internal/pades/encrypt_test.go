@@ -38,6 +38,7 @@ func TestSignEncrypted(t *testing.T) {
 		{"rc4-128.pdf", []pades.Level{pades.LevelBB}},
 		{"rc4-40.pdf", []pades.Level{pades.LevelBB}},
 		{"gs-rc4-128.pdf", []pades.Level{pades.LevelBLT}},
+		{"lo-rc4-128.pdf", []pades.Level{pades.LevelBT}},
 	}
 	for i, tt := range tests {
 		if testing.Short() && i > 2 {
@@ -113,6 +114,7 @@ func TestSignEncryptedRefused(t *testing.T) {
 		{"aes256-modify-none.pdf", pades.CodePermissions, []string{"permission bit 4", "permission bit 6"}},
 		{"aes256-modify-annotate.pdf", pades.CodePermissions, []string{"permission bit 4"}},
 		{"gs-rc4-128-no-changes.pdf", pades.CodePermissions, []string{"permission bit 4", "permission bit 6"}},
+		{"lo-rc4-128-comments-only.pdf", pades.CodePermissions, []string{"permission bit 4"}},
 		{"aes128-user-password.pdf", pdf.CodeEncrypted, []string{"encrypted with a password: not supported"}},
 		{"aes256-user-password.pdf", pdf.CodeEncrypted, []string{"encrypted with a password: not supported"}},
 	}
@@ -170,7 +172,7 @@ func TestVerifyEncryptedSignedByPoppler(t *testing.T) {
 func TestSealEncrypted(t *testing.T) {
 	e := env(t)
 	nss := nssDB(t, e)
-	for i, f := range []string{"aes256.pdf", "aes128.pdf", "rc4-128.pdf"} {
+	for i, f := range []string{"aes256.pdf", "lo-rc4-128.pdf", "aes128.pdf", "rc4-128.pdf"} {
 		if testing.Short() && i > 0 {
 			continue
 		}
@@ -178,7 +180,7 @@ func TestSealEncrypted(t *testing.T) {
 			opt := e.signOptions(pades.LevelBT)
 			opt.Prepare = pades.PrepareOptions{
 				Name: "Bank Zrt.", Reason: "Contract sealed", Location: "Budapest",
-				Appearance: &pades.Appearance{Page: 2, Rect: [4]float64{300, 50, 560, 120},
+				Appearance: &pades.Appearance{Page: 1, Rect: [4]float64{300, 50, 560, 120},
 					Lines: []string{"Digitally signed by Bank Zrt.", "Ügyfél: Kovács Éva"}, JPEG: testJPEG(t)},
 				Attachments: []pades.Attachment{{Name: "evidence.json", Description: "customer signature evidence",
 					MIMEType: "application/json", Data: []byte(`{"customerSignatureHash":"abc"}`)}},

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Regenerates the encrypted-PDF fixtures of internal/pdf and internal/pades:
-# a two-page PDF written by ghostscript, encrypted by ghostscript and qpdf
+# a two-page PDF written by ghostscript, encrypted by ghostscript and qpdf,
+# and LibreOffice Writer exports with a permission password,
 # the way scanners and office suites do when they only set permissions
 # (empty user password, an owner password guarding the permissions), plus
 # restrictive-permission and open-password variants that must be refused.
@@ -27,6 +28,19 @@ gs -q -dSAFER -dNOPAUSE -dBATCH -sDEVICE=pdfwrite -sOwnerPassword=owner \
 	-dEncryptionR=3 -dKeyLength=128 -dPermissions=-3904 -sOutputFile=gs-rc4-128-no-changes.pdf "$tmp/src.ps"
 gs -q -dSAFER -dNOPAUSE -dBATCH -sDEVICE=pdfwrite -sOwnerPassword=owner \
 	-dEncryptionR=3 -dKeyLength=128 -dPermissions=-4 -sOutputFile=gs-rc4-128.pdf "$tmp/src.ps"
+
+# LibreOffice Writer's PDF export with a permission password only (RC4
+# 128-bit, R3): "any change except extracting pages" and "commenting and
+# filling in forms" (no other changes), and the same export in clear
+printf 'Encrypted test contract\n\nWritten by LibreOffice Writer.\n' >"$tmp/lo.txt"
+lo() {
+	soffice --headless "-env:UserInstallation=file://$tmp/profile" --convert-to "pdf:writer_pdf_Export:$2" --outdir "$tmp/out" "$tmp/lo.txt" >/dev/null
+	mv "$tmp/out/lo.pdf" "$1"
+}
+perm() { echo '{"RestrictPermissions":{"type":"boolean","value":"true"},"PermissionPassword":{"type":"string","value":"owner"},"Changes":{"type":"long","value":"'"$1"'"}}'; }
+lo lo-source.pdf '{}'
+lo lo-rc4-128.pdf "$(perm 4)"
+lo lo-rc4-128-comments-only.pdf "$(perm 3)"
 
 q() { out=$1; shift; qpdf "$@" source.pdf "$out"; }
 q aes128.pdf --encrypt "" owner 128 --use-aes=y --
