@@ -45,3 +45,51 @@ func SignPermitted(doc *pdf.Document) error {
 			"a signature adds a signature field and its widget annotation, which ISO 32000-1 (Table 22) allows only with bits 4 and 6 both set",
 			strings.Join(missing, " nor "))}
 }
+
+// EncryptionReport describes the encryption of a verified document.
+type EncryptionReport struct {
+	Method      string   `json:"method"` // RC4-40, RC4-128, AES-128 or AES-256
+	V           int      `json:"v"`
+	R           int      `json:"r"`
+	Permissions int32    `json:"permissions"` // the /P entry
+	Allowed     []string `json:"allowed"`     // the operations /P allows
+	// Signable is false when the permissions forbid esign to add a
+	// signature (see SignPermitted).
+	Signable bool `json:"signable"`
+}
+
+var permissionNames = []struct {
+	bit  pdf.Permissions
+	name string
+}{
+	{pdf.PermPrint, "print"}, {pdf.PermModify, "modify"}, {pdf.PermCopy, "copy"},
+	{pdf.PermAnnotate, "annotate"}, {pdf.PermFillForms, "fill_forms"},
+	{pdf.PermAccessibility, "accessibility"}, {pdf.PermAssemble, "assemble"},
+	{pdf.PermPrintHighQuali, "print_high_quality"},
+}
+
+// encryptionReport returns the EncryptionReport of doc, nil if doc is not
+// encrypted.
+func encryptionReport(doc *pdf.Document) *EncryptionReport {
+	enc := doc.Encryption()
+	if enc == nil {
+		return nil
+	}
+	r := &EncryptionReport{Method: enc.Method, V: enc.V, R: enc.R, Permissions: int32(enc.Permissions),
+		Allowed: []string{}, Signable: enc.Permissions.Has(signPermissions)}
+	for _, p := range permissionNames {
+		if enc.Permissions.Has(p.bit) {
+			r.Allowed = append(r.Allowed, p.name)
+		}
+	}
+	return r
+}
+
+// String is the line of the report's summary.
+func (r *EncryptionReport) String() string {
+	allowed := "nothing"
+	if len(r.Allowed) > 0 {
+		allowed = strings.Join(r.Allowed, ", ")
+	}
+	return fmt.Sprintf("%s (V%d R%d, no open password), permissions: %s", r.Method, r.V, r.R, allowed)
+}

@@ -56,6 +56,9 @@ func TestSignEncrypted(t *testing.T) {
 				qpdfCheck(t, out)
 				pdfsigCheck(t, e, nss, out, level)
 				rep := verifyOK(t, e, out)
+				if rep.Encryption == nil || !rep.Encryption.Signable || !strings.Contains(rep.Summary(), "encrypted: ") {
+					t.Errorf("report's encryption %+v", rep.Encryption)
+				}
 				last := rep.Signatures[len(rep.Signatures)-1]
 				if level == pades.LevelBLTA {
 					last = rep.Signatures[len(rep.Signatures)-2]
@@ -133,16 +136,19 @@ func TestSignEncryptedRefused(t *testing.T) {
 			if _, err := os.Stat(out); !os.IsNotExist(err) {
 				t.Fatal("output left behind after a refusal")
 			}
-			_, err = pades.VerifyFile(context.Background(), encFixture(tt.file), pades.VerifyOptions{Roots: e.roots})
+			rep, err := pades.VerifyFile(context.Background(), encFixture(tt.file), pades.VerifyOptions{Roots: e.roots})
 			if tt.code == pdf.CodeEncrypted {
 				if esign.ErrorCode(err) != pdf.CodeEncrypted {
 					t.Fatalf("verify: error %v, want code %s", err, pdf.CodeEncrypted)
 				}
 				return
 			}
-			// restricted documents are read: unsigned, no error
+			// restricted documents are read: unsigned, not signable
 			if err != nil {
 				t.Fatalf("verify: %v", err)
+			}
+			if rep.Signed || rep.Encryption == nil || rep.Encryption.Signable {
+				t.Errorf("report: signed %v, encryption %+v", rep.Signed, rep.Encryption)
 			}
 		})
 	}

@@ -47,6 +47,8 @@ type Report struct {
 	Signed     bool              `json:"signed"`
 	DSS        *DSSReport        `json:"dss"` // nil when the document has no DSS
 	Signatures []SignatureReport `json:"signatures"`
+	// Encryption is nil when the document is not encrypted.
+	Encryption *EncryptionReport `json:"encryption,omitempty"`
 }
 
 // DSSReport counts the readable entries of the Document Security Store.
@@ -154,7 +156,8 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt VerifyOptions) (
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Size: size, Revisions: len(doc.Sections), Signatures: []SignatureReport{}}
+	rep := &Report{Size: size, Revisions: len(doc.Sections), Signatures: []SignatureReport{},
+		Encryption: encryptionReport(doc)}
 	sigs, err := findSignatures(doc)
 	if err != nil {
 		return nil, err
