@@ -305,3 +305,23 @@ func FuzzOpenEncrypted(f *testing.F) {
 		u.Build()
 	})
 }
+
+// BenchmarkOpenEncrypted measures opening (key derivation included) and
+// reading the first page of an encrypted document.
+func BenchmarkOpenEncrypted(b *testing.B) {
+	for _, f := range []string{"source.pdf", "rc4-128.pdf", "aes128.pdf", "aes256.pdf"} {
+		data := readFixture(b, f)
+		b.Run(strings.TrimSuffix(f, ".pdf"), func(b *testing.B) {
+			for b.Loop() {
+				d, err := pdf.Open(bytes.NewReader(data), int64(len(data)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				pages, err := d.Pages()
+				if err != nil || len(pages) == 0 {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
