@@ -65,7 +65,7 @@ var permissionNames = []struct {
 	{pdf.PermPrint, "print"}, {pdf.PermModify, "modify"}, {pdf.PermCopy, "copy"},
 	{pdf.PermAnnotate, "annotate"}, {pdf.PermFillForms, "fill_forms"},
 	{pdf.PermAccessibility, "accessibility"}, {pdf.PermAssemble, "assemble"},
-	{pdf.PermPrintHighQuali, "print_high_quality"},
+	{pdf.PermPrintHighQuality, "print_high_quality"},
 }
 
 // encryptionReport returns the EncryptionReport of doc, nil if doc is not

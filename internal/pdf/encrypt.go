@@ -33,14 +33,14 @@ type Permissions uint32
 
 // The permission bits of ISO 32000-1 Table 22 (bit 1 is the low bit).
 const (
-	PermPrint          Permissions = 1 << 2  // bit 3: print
-	PermModify         Permissions = 1 << 3  // bit 4: modify the contents other than by bits 6, 9, 11
-	PermCopy           Permissions = 1 << 4  // bit 5: copy or extract text and graphics
-	PermAnnotate       Permissions = 1 << 5  // bit 6: add or modify annotations, fill in form fields; with bit 4, create or modify form fields (signature fields included)
-	PermFillForms      Permissions = 1 << 8  // bit 9: fill in existing form fields (signature fields included), even if bit 6 is clear
-	PermAccessibility  Permissions = 1 << 9  // bit 10: extract text and graphics for accessibility
-	PermAssemble       Permissions = 1 << 10 // bit 11: insert, rotate or delete pages, create bookmarks
-	PermPrintHighQuali Permissions = 1 << 11 // bit 12: print at full quality
+	PermPrint            Permissions = 1 << 2  // bit 3: print
+	PermModify           Permissions = 1 << 3  // bit 4: modify the contents other than by bits 6, 9, 11
+	PermCopy             Permissions = 1 << 4  // bit 5: copy or extract text and graphics
+	PermAnnotate         Permissions = 1 << 5  // bit 6: add or modify annotations, fill in form fields; with bit 4, create or modify form fields (signature fields included)
+	PermFillForms        Permissions = 1 << 8  // bit 9: fill in existing form fields (signature fields included), even if bit 6 is clear
+	PermAccessibility    Permissions = 1 << 9  // bit 10: extract text and graphics for accessibility
+	PermAssemble         Permissions = 1 << 10 // bit 11: insert, rotate or delete pages, create bookmarks
+	PermPrintHighQuality Permissions = 1 << 11 // bit 12: print at full quality
 )
 
 // Has reports whether every bit of want is set in p.
