@@ -175,7 +175,8 @@ func Format(b []byte, o Object) []byte {
 }
 
 // Raw is preformatted PDF syntax written as is (used for placeholders whose
-// exact byte layout matters).
+// exact byte layout matters). Update.Build does not encrypt it: in an
+// encrypted document, format its parts with Update.Encrypt first.
 type Raw []byte
 
 func appendDict(b []byte, d Dict) []byte {
