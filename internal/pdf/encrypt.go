@@ -432,14 +432,16 @@ func (s *security) encrypt(m cryptMethod, r Ref, data []byte) ([]byte, error) {
 }
 
 // isSignatureDict reports whether d is a signature dictionary, whose
-// /Contents is not encrypted (ISO 32000-1 7.6.1).
+// /Contents is not encrypted (ISO 32000-1 7.6.1): /Type /Sig or
+// /DocTimeStamp (ISO 32000-2 Table 255), or, /Type being optional, a
+// /ByteRange array with a /Contents string.
 func isSignatureDict(d Dict) bool {
 	switch d["Type"] {
 	case Name("Sig"), Name("DocTimeStamp"):
 		return true
 	}
-	_, br := d["ByteRange"]
-	_, c := d["Contents"]
+	_, br := d["ByteRange"].(Array)
+	_, c := d["Contents"].(String)
 	return br && c
 }
 
