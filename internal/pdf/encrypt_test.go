@@ -325,3 +325,56 @@ func BenchmarkOpenEncrypted(b *testing.B) {
 		})
 	}
 }
+
+// TestSignatureContentsInClear: the /Contents of a signature dictionary is
+// written and read unencrypted (ISO 32000-1 7.6.1), every other string is
+// encrypted.
+func TestSignatureContentsInClear(t *testing.T) {
+	contents := pdf.String{Value: []byte("\x30\x82CMS-bytes"), Hex: true}
+	tests := []struct {
+		name  string
+		dict  pdf.Dict
+		clear bool // /Contents written in clear
+	}{
+		{"sig", pdf.Dict{"Type": pdf.Name("Sig"), "Contents": contents}, true},
+		{"doc_timestamp", pdf.Dict{"Type": pdf.Name("DocTimeStamp"), "Contents": contents}, true},
+		{"untyped_with_byterange", pdf.Dict{"ByteRange": pdf.Array{pdf.Int(0), pdf.Int(1), pdf.Int(2), pdf.Int(3)}, "Contents": contents}, true},
+		{"annotation", pdf.Dict{"Type": pdf.Name("Annot"), "Contents": contents}, false},
+		{"untyped_without_byterange", pdf.Dict{"Contents": contents}, false},
+	}
+	for _, f := range []string{"aes128.pdf", "aes256.pdf", "rc4-40.pdf"} {
+		orig := readFixture(t, f)
+		for _, tt := range tests {
+			t.Run(strings.TrimSuffix(f, ".pdf")+"/"+tt.name, func(t *testing.T) {
+				d := openBytes(t, orig)
+				u := d.NewUpdate()
+				dict := tt.dict.Clone()
+				dict["M"] = pdf.String{Value: []byte("D:20260101000000Z")}
+				r := u.Add(dict)
+				built, err := u.Build()
+				if err != nil {
+					t.Fatal(err)
+				}
+				hexContents := pdf.Format(nil, contents)
+				if got := bytes.Contains(built.Tail, hexContents); got != tt.clear {
+					t.Errorf("/Contents in clear: %v, want %v", got, tt.clear)
+				}
+				if bytes.Contains(built.Tail, []byte("D:2026")) {
+					t.Error("/M written in clear")
+				}
+				out := append(append([]byte(nil), orig...), built.Tail...)
+				o, err := openBytes(t, out).Object(r.Num)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := o.(pdf.Dict)
+				if c, _ := pdf.AsString(got["Contents"]); !bytes.Equal(c, contents.Value) {
+					t.Errorf("/Contents read back %q", c)
+				}
+				if m, _ := pdf.AsString(got["M"]); string(m) != "D:20260101000000Z" {
+					t.Errorf("/M read back %q", m)
+				}
+			})
+		}
+	}
+}
