@@ -85,7 +85,9 @@ func encryptedErr(msg string, err error) error {
 }
 
 // errPassword is the refusal of a document that needs a user password.
-var errPassword = encryptedErr("the PDF is encrypted with a password: not supported (only encrypted PDFs that open without a password can be signed or verified; ask for a copy without an open password)", nil)
+func errPassword() error {
+	return encryptedErr("the PDF is encrypted with a password: not supported (only encrypted PDFs that open without a password can be signed or verified; ask for a copy without an open password)", nil)
+}
 
 // openSecurity reads the /Encrypt dictionary of d and authenticates the
 // empty user password.
@@ -210,7 +212,7 @@ func openSecurity(d *Document) (*security, error) {
 				return nil, err
 			}
 		}
-		s.info.Method = "RC4-128"
+		s.info.Method = fmt.Sprintf("RC4-%d", 8*len(s.key))
 		switch max(s.str, s.stm) {
 		case cryptNone:
 			s.info.Method = "none"
@@ -253,7 +255,7 @@ func (s *security) authRC4(o, u, id0 []byte, n int) error {
 	if s.info.R == 2 {
 		check = rc4Bytes(key, passwordPad)
 		if subtle.ConstantTimeCompare(check, u[:32]) != 1 {
-			return errPassword
+			return errPassword()
 		}
 	} else {
 		h := md5.New()
@@ -268,7 +270,7 @@ func (s *security) authRC4(o, u, id0 []byte, n int) error {
 			check = rc4Bytes(k, check)
 		}
 		if subtle.ConstantTimeCompare(check, u[:16]) != 1 {
-			return errPassword
+			return errPassword()
 		}
 	}
 	s.key = key
@@ -283,7 +285,7 @@ func (s *security) authAES256(u, ue, perms []byte) error {
 		return malformed("pdf.Open", errors.New("encryption dictionary: /U, /UE or /Perms too short"))
 	}
 	if subtle.ConstantTimeCompare(hashR6(nil, u[32:40], nil, s.info.R), u[:32]) != 1 {
-		return errPassword
+		return errPassword()
 	}
 	ik := hashR6(nil, u[40:48], nil, s.info.R)
 	b, err := aes.NewCipher(ik)
