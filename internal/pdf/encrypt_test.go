@@ -32,6 +32,7 @@ var encCases = []encCase{
 	{file: "aes128-cleartext-metadata.pdf", v: 4, r: 4, method: "AES-128", perms: pdf.PermModify | pdf.PermAnnotate, clearM: true},
 	{file: "aes128-annotate-n.pdf", v: 4, r: 4, method: "AES-128", perms: pdf.PermModify, denied: pdf.PermAnnotate},
 	{file: "aes256.pdf", v: 5, r: 6, method: "AES-256", perms: pdf.PermModify | pdf.PermAnnotate},
+	{file: "aes256-r5.pdf", v: 5, r: 5, method: "AES-256", perms: pdf.PermModify | pdf.PermAnnotate},
 	{file: "aes256-objstm.pdf", v: 5, r: 6, method: "AES-256", perms: pdf.PermModify | pdf.PermAnnotate},
 	{file: "aes256-modify-none.pdf", v: 5, r: 6, method: "AES-256", perms: pdf.PermPrint, denied: pdf.PermModify | pdf.PermAnnotate | pdf.PermFillForms},
 	{file: "aes256-modify-annotate.pdf", v: 5, r: 6, method: "AES-256", perms: pdf.PermAnnotate | pdf.PermFillForms, denied: pdf.PermModify},

@@ -47,6 +47,7 @@ q aes128.pdf --encrypt "" owner 128 --use-aes=y --
 q aes128-cleartext-metadata.pdf --encrypt "" owner 128 --use-aes=y --cleartext-metadata --
 q aes128-annotate-n.pdf --encrypt "" owner 128 --use-aes=y --annotate=n --
 q aes256.pdf --encrypt "" owner 256 --
+q aes256-r5.pdf --encrypt "" owner 256 --force-R5 --
 q aes256-objstm.pdf --object-streams=generate --encrypt "" owner 256 --
 q aes256-modify-none.pdf --encrypt "" owner 256 --modify=none --
 q aes256-modify-annotate.pdf --encrypt "" owner 256 --modify=annotate --
