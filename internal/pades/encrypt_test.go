@@ -23,7 +23,8 @@ func encFixture(name string) string {
 
 // TestSignEncrypted signs encrypted PDFs that open without a password and
 // checks the result with qpdf (--check, and --decrypt followed by our
-// reader), poppler's pdfsig and our verifier.
+// reader), poppler's pdfsig, openssl cms / ts over the signed bytes and our
+// verifier.
 func TestSignEncrypted(t *testing.T) {
 	e := env(t)
 	nss := nssDB(t, e)
@@ -55,6 +56,7 @@ func TestSignEncrypted(t *testing.T) {
 				}
 				qpdfCheck(t, out)
 				pdfsigCheck(t, e, nss, out, level)
+				opensslCheck(t, e, out, level)
 				rep := verifyOK(t, e, out)
 				if rep.Encryption == nil || !rep.Encryption.Signable || !strings.Contains(rep.Summary(), "encrypted: ") {
 					t.Errorf("report's encryption %+v", rep.Encryption)
