@@ -157,7 +157,7 @@ func TestSignEncryptedRefused(t *testing.T) {
 }
 
 // TestVerifyEncryptedSignedByPoppler: the verifier reads a signature that
-// poppler's pdfsig added to an encrypted PDF.
+// poppler's pdfsig added to an encrypted PDF, and esign signs after it.
 func TestVerifyEncryptedSignedByPoppler(t *testing.T) {
 	e := env(t)
 	nss := nssDB(t, e)
@@ -166,6 +166,13 @@ func TestVerifyEncryptedSignedByPoppler(t *testing.T) {
 			out := popplerSigned(t, e, nss, encFixture(f))
 			rep := verifyOK(t, e, out)
 			if len(rep.Signatures) != 1 {
+				t.Fatalf("%d signatures", len(rep.Signatures))
+			}
+			// our signature on top keeps both valid for both verifiers
+			out2 := signFile(t, out, e.signOptions(pades.LevelBT))
+			qpdfCheck(t, out2)
+			pdfsigCheck(t, e, nss, out2, pades.LevelBT)
+			if rep := verifyOK(t, e, out2); len(rep.Signatures) != 2 {
 				t.Fatalf("%d signatures", len(rep.Signatures))
 			}
 		})
