@@ -46,7 +46,8 @@ func SignPermitted(doc *pdf.Document) error {
 			strings.Join(missing, " nor "))}
 }
 
-// EncryptionReport describes the encryption of a verified document.
+// EncryptionReport describes the encryption of a verified document
+// (Report.Encryption, nil when the document is not encrypted).
 type EncryptionReport struct {
 	Method      string   `json:"method"` // RC4-40, RC4-128, AES-128 or AES-256
 	V           int      `json:"v"`

@@ -226,3 +226,57 @@ func TestSealEncrypted(t *testing.T) {
 		})
 	}
 }
+
+// addEncryptedSeeds adds encrypted PDFs made by qpdf (AES-128, AES-256 with
+// object streams, RC4-40) to a fuzz target's corpus.
+func addEncryptedSeeds(f *testing.F) {
+	for _, n := range []string{"aes128.pdf", "aes256-objstm.pdf", "rc4-40.pdf"} {
+		b, err := os.ReadFile(encFixture(n))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}
+
+// FuzzVerifyEncrypted feeds mutations of encrypted files, one of them
+// signed, to the verifier: an error or a report, never a panic.
+func FuzzVerifyEncrypted(f *testing.F) {
+	addEncryptedSeeds(f)
+	e := env(f)
+	out := filepath.Join(f.TempDir(), "signed.pdf")
+	if err := pades.SignFile(context.Background(), encFixture("aes256.pdf"), out, e.signOptions(pades.LevelBB)); err != nil {
+		f.Fatal(err)
+	}
+	signed, err := os.ReadFile(out)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(signed)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rep, err := pades.Verify(context.Background(), bytes.NewReader(b), int64(len(b)), pades.VerifyOptions{})
+		if err != nil {
+			return
+		}
+		_ = rep.Summary()
+		if rep.Valid() {
+			t.Fatal("no trust anchor: no signature can be valid")
+		}
+	})
+}
+
+// FuzzPrepareEncrypted prepares a signature on mutations of encrypted
+// files: an error or a prepared file, never a panic.
+func FuzzPrepareEncrypted(f *testing.F) {
+	addEncryptedSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var out bytes.Buffer
+		p, err := pades.Prepare(context.Background(), bytes.NewReader(b), int64(len(b)), &out, pades.PrepareOptions{ContentsSize: 64})
+		if err != nil {
+			return
+		}
+		if !bytes.HasPrefix(out.Bytes(), b) || p.ByteRange[2]+p.ByteRange[3] != int64(out.Len()) {
+			t.Fatal("prepared output does not extend the input")
+		}
+	})
+}

@@ -3,7 +3,6 @@ package pades_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"testing"
 
 	"esign/internal/pades"
@@ -18,7 +17,6 @@ func FuzzVerify(f *testing.F) {
 	sig := bytes.Replace(pdftest.Minimal(1), []byte("/Type /Catalog /Pages 2 0 R"),
 		[]byte("/Type /Catalog /Pages 2 0 R /AcroForm << /Fields [<< /FT /Sig /T (S) /V << /Type /Sig /SubFilter /ETSI.CAdES.detached /ByteRange [0 10 20 30] /Contents <3080> >> >>] >>"), 1)
 	f.Add(sig)
-	addEncryptedSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rep, err := pades.Verify(context.Background(), bytes.NewReader(b), int64(len(b)), pades.VerifyOptions{})
 		if err != nil {
@@ -35,7 +33,6 @@ func FuzzVerify(f *testing.F) {
 // prepared file, never a panic.
 func FuzzPrepare(f *testing.F) {
 	f.Add(pdftest.Minimal(1))
-	addEncryptedSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var out bytes.Buffer
 		p, err := pades.Prepare(context.Background(), bytes.NewReader(b), int64(len(b)), &out, pades.PrepareOptions{ContentsSize: 64})
@@ -46,16 +43,4 @@ func FuzzPrepare(f *testing.F) {
 			t.Fatal("prepared output does not extend the input")
 		}
 	})
-}
-
-// addEncryptedSeeds adds encrypted PDFs made by qpdf (AES-128, AES-256,
-// RC4-40) to a fuzz target's corpus.
-func addEncryptedSeeds(f *testing.F) {
-	for _, n := range []string{"aes128.pdf", "aes256-objstm.pdf", "rc4-40.pdf"} {
-		b, err := os.ReadFile(encFixture(n))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
 }

@@ -239,7 +239,6 @@ func buildSignatureUpdate(doc *pdf.Document, opt PrepareOptions) (*pdf.Built, *P
 	// of its placeholders inside the object are known. In an encrypted
 	// document its strings are encrypted with its object's key, except
 	// /Contents (ISO 32000-1 7.6.1).
-	sigRef := u.Add(nil)
 	sig := make([]byte, 0, 2*opt.ContentsSize+512)
 	sig = append(sig, "<</ByteRange "...)
 	brIn := len(sig)
@@ -264,13 +263,13 @@ func buildSignatureUpdate(doc *pdf.Document, opt PrepareOptions) (*pdf.Built, *P
 		}
 		rest["Prop_Build"] = pdf.Dict{"App": pdf.Dict{"Name": pdf.Name("esign")}}
 	}
-	restE, err := u.Encrypt(sigRef, rest)
+	restE, err := u.Encrypt(u.Next(), rest) // the object Add gives it below
 	if err != nil {
 		return nil, nil, err
 	}
 	restB := pdf.Format(nil, restE)
 	sig = append(sig, restB[2:]...) // drop "<<" of the formatted rest
-	u.Set(sigRef, pdf.Raw(sig))
+	sigRef := u.Add(pdf.Raw(sig))
 
 	// The field (merged with its widget annotation).
 	acro, acroRef, err := resolveAcroForm(doc, cat)

@@ -45,10 +45,9 @@ type Report struct {
 	Size       int64             `json:"size"`
 	Revisions  int               `json:"revisions"`
 	Signed     bool              `json:"signed"`
+	Encryption *EncryptionReport `json:"encryption,omitempty"`
 	DSS        *DSSReport        `json:"dss"` // nil when the document has no DSS
 	Signatures []SignatureReport `json:"signatures"`
-	// Encryption is nil when the document is not encrypted.
-	Encryption *EncryptionReport `json:"encryption,omitempty"`
 }
 
 // DSSReport counts the readable entries of the Document Security Store.
@@ -156,13 +155,13 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt VerifyOptions) (
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Size: size, Revisions: len(doc.Sections), Signatures: []SignatureReport{},
-		Encryption: encryptionReport(doc)}
+	rep := &Report{Size: size, Revisions: len(doc.Sections), Signatures: []SignatureReport{}}
 	sigs, err := findSignatures(doc)
 	if err != nil {
 		return nil, err
 	}
 	rep.Signed = len(sigs) > 0
+	rep.Encryption = encryptionReport(doc)
 	v := &verifier{ctx: ctx, r: r, size: size, doc: doc, opt: opt}
 	if v.readDSS() {
 		rep.DSS = &DSSReport{Certs: len(v.dssCerts), OCSPs: len(v.dssOCSPs), CRLs: len(v.dssCRLs)}

@@ -31,6 +31,9 @@ func (u *Update) Add(o Object) Ref {
 	return r
 }
 
+// Next returns the reference the next call of Add returns.
+func (u *Update) Next() Ref { return Ref{Num: u.next} }
+
 // Set replaces the object r (an existing object or one reserved by Add).
 func (u *Update) Set(r Ref, o Object) {
 	u.objs[r.Num] = o

@@ -342,8 +342,6 @@ func TestUploadValidation(t *testing.T) {
 	}{
 		{"not_pdf", "", uploadBody(c.ExternalRef, "t", exp, good, []byte("hello, this is not a PDF at all")), 400, "invalid_pdf"},
 		{"broken_pdf", "", uploadBody(c.ExternalRef, "t", exp, broken), 400, "invalid_pdf"},
-		{"encrypted_with_password", "", uploadBody(c.ExternalRef, "t", exp, encryptedPDF(t, "aes256-user-password.pdf")), 400, "encrypted_pdf"},
-		{"encrypted_no_changes_allowed", "", uploadBody(c.ExternalRef, "t", exp, encryptedPDF(t, "aes256-modify-none.pdf")), 400, "encrypted_pdf"},
 		{"no_files", "", uploadBody(c.ExternalRef, "t", exp), 400, "no_files"},
 		{"past_expiry", "", uploadBody(c.ExternalRef, "t", exp.Add(-2*time.Hour), good), 400, "expires_at"},
 		{"no_title", "", uploadBody(c.ExternalRef, "", exp, good), 400, "title"},
@@ -354,6 +352,8 @@ func TestUploadValidation(t *testing.T) {
 		{"bad_channel", "", func() any { b := uploadBody(c.ExternalRef, "t", exp, good); b["channel"] = "pigeon"; return b }(), 400, "channel"},
 		{"wrong_content_type", "text/plain", "x", 400, "content_type"},
 		{"xml_content_type", "text/xml", "<offer/>", 400, "content_type"},
+		{"encrypted_with_password", "", uploadBody(c.ExternalRef, "t", exp, encryptedPDF(t, "aes256-user-password.pdf")), 400, "encrypted_pdf"},
+		{"encrypted_no_changes_allowed", "", uploadBody(c.ExternalRef, "t", exp, encryptedPDF(t, "aes256-modify-none.pdf")), 400, "encrypted_pdf"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
