@@ -84,6 +84,12 @@ func encryptedErr(msg string, err error) error {
 	return &esign.Error{Op: "pdf.Open", Kind: esign.Invalid, Code: CodeEncrypted, Msg: msg, Err: err}
 }
 
+// badEncryption is the refusal of a document whose encryption dictionary
+// cannot be used.
+func badEncryption(err error) error {
+	return encryptedErr("the PDF is encrypted but its encryption dictionary is malformed: it cannot be decrypted", err)
+}
+
 // errPassword is the refusal of a document that needs a user password.
 func errPassword() error {
 	return encryptedErr("the PDF is encrypted with a password: not supported (only encrypted PDFs that open without a password can be signed or verified; ask for a copy without an open password)", nil)
@@ -99,10 +105,10 @@ func openSecurity(d *Document) (*security, error) {
 	}
 	ed, err := d.ResolveDict(eo)
 	if err != nil {
-		return nil, malformed("pdf.Open", fmt.Errorf("encryption dictionary: %w", err))
+		return nil, badEncryption(err)
 	}
 	if ed == nil {
-		return nil, malformed("pdf.Open", errors.New("the /Encrypt entry is not a dictionary"))
+		return nil, badEncryption(errors.New("the /Encrypt entry is not a dictionary"))
 	}
 	if f, _ := AsName(ed["Filter"]); f != "Standard" {
 		return nil, encryptedErr(fmt.Sprintf("the PDF is encrypted with the security handler /%s (certificates or a proprietary scheme): not supported; only password encryption that opens without a password is", f), nil)
@@ -231,7 +237,7 @@ func openSecurity(d *Document) (*security, error) {
 // and checks it against /U (Algorithm 4 for R2, 5 for R3 and R4).
 func (s *security) authRC4(o, u, id0 []byte, n int) error {
 	if len(o) < 32 || len(u) < 32 {
-		return malformed("pdf.Open", errors.New("encryption dictionary: /O or /U shorter than 32 bytes"))
+		return badEncryption(errors.New("/O or /U shorter than 32 bytes"))
 	}
 	h := md5.New()
 	h.Write(passwordPad) // the empty password padded
@@ -282,7 +288,7 @@ func (s *security) authRC4(o, u, id0 []byte, n int) error {
 // the permissions against /Perms (Algorithm 13).
 func (s *security) authAES256(u, ue, perms []byte) error {
 	if len(u) < 48 || len(ue) < 32 || len(perms) < 16 {
-		return malformed("pdf.Open", errors.New("encryption dictionary: /U, /UE or /Perms too short"))
+		return badEncryption(errors.New("/U, /UE or /Perms too short"))
 	}
 	if subtle.ConstantTimeCompare(hashR6(nil, u[32:40], nil, s.info.R), u[:32]) != 1 {
 		return errPassword()
@@ -301,7 +307,7 @@ func (s *security) authAES256(u, ue, perms []byte) error {
 	var pd [16]byte
 	kb.Decrypt(pd[:], perms[:16])
 	if string(pd[9:12]) != "adb" {
-		return malformed("pdf.Open", errors.New("encryption dictionary: /Perms does not decrypt with the file key"))
+		return badEncryption(errors.New("/Perms does not decrypt with the file key"))
 	}
 	if Permissions(binary.LittleEndian.Uint32(pd[:4])) != s.info.Permissions {
 		return encryptedErr("the permissions (/P) of the encrypted PDF differ from those sealed in /Perms: the file was altered", nil)
