@@ -146,7 +146,8 @@ func (s *Service) customerByRef(ctx context.Context, op, ref string) (*esign.Cus
 
 // checkPDF refuses what is not a readable PDF or is encrypted with a
 // password. With sign set it also refuses an encrypted PDF whose
-// permissions forbid signing it (the offer documents are sealed later).
+// permissions forbid signing it (code pdf_permissions: the offer
+// documents are sealed later).
 func checkPDF(op, name string, f File, sign bool) error {
 	doc, err := pdf.Open(f.reader())
 	if err != nil {
@@ -158,7 +159,7 @@ func checkPDF(op, name string, f File, sign bool) error {
 	}
 	if sign {
 		if err := pades.SignPermitted(doc); err != nil {
-			return invalid(op, "encrypted_pdf", name+": "+esign.ErrorMessage(err))
+			return invalid(op, esign.ErrorCode(err), name+": "+esign.ErrorMessage(err))
 		}
 	}
 	return nil

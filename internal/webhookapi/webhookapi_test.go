@@ -353,7 +353,7 @@ func TestUploadValidation(t *testing.T) {
 		{"wrong_content_type", "text/plain", "x", 400, "content_type"},
 		{"xml_content_type", "text/xml", "<offer/>", 400, "content_type"},
 		{"encrypted_with_password", "", uploadBody(c.ExternalRef, "t", exp, encryptedPDF(t, "aes256-user-password.pdf")), 400, "encrypted_pdf"},
-		{"encrypted_no_changes_allowed", "", uploadBody(c.ExternalRef, "t", exp, encryptedPDF(t, "aes256-modify-none.pdf")), 400, "encrypted_pdf"},
+		{"encrypted_no_changes_allowed", "", uploadBody(c.ExternalRef, "t", exp, encryptedPDF(t, "aes256-modify-none.pdf")), 400, "pdf_permissions"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
