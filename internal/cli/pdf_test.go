@@ -113,6 +113,8 @@ func TestPDFSignErrors(t *testing.T) {
 		{"missing_out", []string{"pdf", "sign", in}, 2, "usage"},
 		{"wrong_p12", []string{"pdf", "sign", "--level", "B-B", "--p12", in, "--p12-password", "x", in, filepath.Join(dir, "o3.pdf")}, 1, ""},
 		{"not_a_pdf", []string{"pdf", "sign", "--level", "B-B", filepath.Join(dir, "nothing.pdf"), filepath.Join(dir, "o4.pdf")}, 1, ""},
+		{"encrypted_with_password", []string{"pdf", "sign", "--level", "B-B", encryptedFixture("aes256-user-password.pdf"), filepath.Join(dir, "o5.pdf")}, 1, "encrypted with a password: not supported"},
+		{"encrypted_no_changes_allowed", []string{"pdf", "sign", "--level", "B-B", encryptedFixture("aes256-modify-none.pdf"), filepath.Join(dir, "o6.pdf")}, 1, "permission bit 4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,6 +126,26 @@ func TestPDFSignErrors(t *testing.T) {
 				t.Errorf("stderr shows parser internals: %q", errs)
 			}
 		})
+	}
+}
+
+// encryptedFixture is a PDF encrypted by qpdf (internal/pdf/testdata/encrypted).
+func encryptedFixture(name string) string {
+	return filepath.Join("..", "pdf", "testdata", "encrypted", name)
+}
+
+// TestPDFSignEncrypted: a PDF encrypted with an empty open password is
+// signed, and the verifier's report names its encryption.
+func TestPDFSignEncrypted(t *testing.T) {
+	dir := t.TempDir()
+	env := testEnviron(dir)
+	out := filepath.Join(dir, "signed.pdf")
+	if code, _, errs := run(t, t.Context(), env, nil, "pdf", "sign", "--level", "B-B", encryptedFixture("aes128.pdf"), out); code != 0 {
+		t.Fatalf("sign: status %d: %s", code, errs)
+	}
+	code, stdout, errs := run(t, t.Context(), env, nil, "pdf", "verify", out)
+	if code != 0 || !strings.Contains(stdout, "encrypted: AES-128") {
+		t.Fatalf("verify: status %d: %s\n%s", code, errs, stdout)
 	}
 }
 

@@ -144,14 +144,23 @@ func (s *Service) customerByRef(ctx context.Context, op, ref string) (*esign.Cus
 	return cs[0], nil
 }
 
-// checkPDF refuses what is not a readable, unencrypted PDF.
-func checkPDF(op, name string, f File) error {
-	if _, err := pdf.Open(f.reader()); err != nil {
+// checkPDF refuses what is not a readable PDF or is encrypted with a
+// password. With sign set it also refuses an encrypted PDF whose
+// permissions forbid signing it (code pdf_permissions: the offer
+// documents are sealed later).
+func checkPDF(op, name string, f File, sign bool) error {
+	doc, err := pdf.Open(f.reader())
+	if err != nil {
 		code := "invalid_pdf"
 		if esign.ErrorCode(err) == pdf.CodeEncrypted {
 			code = "encrypted_pdf"
 		}
 		return invalid(op, code, name+": "+esign.ErrorMessage(err))
+	}
+	if sign {
+		if err := pades.SignPermitted(doc); err != nil {
+			return invalid(op, esign.ErrorCode(err), name+": "+esign.ErrorMessage(err))
+		}
 	}
 	return nil
 }
@@ -249,7 +258,7 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 			return nil, nil, err
 		}
 		u.Files[i].Name = name
-		if err := checkPDF(op, name, f); err != nil {
+		if err := checkPDF(op, name, f, true); err != nil {
 			return nil, nil, err
 		}
 		// what the contract seal would refuse is refused now, not after
@@ -518,7 +527,7 @@ func (s *Service) RevokeOffer(ctx context.Context, customerRef, offerID, reason 
 // only read. Errors: Invalid (not a PDF, encrypted).
 func (s *Service) Verify(ctx context.Context, f File) (*pades.Report, error) {
 	const op = "offers.Verify"
-	if err := checkPDF(op, "the file", f); err != nil {
+	if err := checkPDF(op, "the file", f, false); err != nil {
 		return nil, err
 	}
 	ra, size := f.reader()
@@ -630,7 +639,7 @@ func (s *Service) UploadContract(ctx context.Context, u ContractUpload) (*esign.
 		return nil, nil, err
 	}
 	u.File.Name = name
-	if err := checkPDF(op, u.File.Name, u.File); err != nil {
+	if err := checkPDF(op, u.File.Name, u.File, false); err != nil {
 		return nil, nil, err
 	}
 	ra, size := u.File.reader()

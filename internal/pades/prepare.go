@@ -236,6 +236,9 @@ func buildSignatureUpdate(doc *pdf.Document, opt PrepareOptions) (*pdf.Built, *P
 	if opt.Time.IsZero() {
 		opt.Time = time.Now()
 	}
+	if err := SignPermitted(doc); err != nil {
+		return nil, nil, err
+	}
 	u := doc.NewUpdate()
 	cat, catRef, err := doc.Catalog()
 	if err != nil {
@@ -251,7 +254,9 @@ func buildSignatureUpdate(doc *pdf.Document, opt PrepareOptions) (*pdf.Built, *P
 	}
 
 	// The signature dictionary, written as raw syntax so that the offsets
-	// of its placeholders inside the object are known.
+	// of its placeholders inside the object are known. In an encrypted
+	// document its strings are encrypted with its object's key, except
+	// /Contents (ISO 32000-1 7.6.1).
 	sig := make([]byte, 0, 2*opt.ContentsSize+512)
 	sig = append(sig, "<</ByteRange "...)
 	brIn := len(sig)
@@ -283,7 +288,11 @@ func buildSignatureUpdate(doc *pdf.Document, opt PrepareOptions) (*pdf.Built, *P
 		}
 		rest["Prop_Build"] = pdf.Dict{"App": pdf.Dict{"Name": pdf.Name("esign")}}
 	}
-	restB := pdf.Format(nil, rest)
+	restE, err := u.Encrypt(u.Next(), rest) // the object Add gives it below
+	if err != nil {
+		return nil, nil, err
+	}
+	restB := pdf.Format(nil, restE)
 	sig = append(sig, restB[2:]...) // drop "<<" of the formatted rest
 	sigRef := u.Add(pdf.Raw(sig))
 	if opt.docMDP > 0 {

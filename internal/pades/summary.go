@@ -21,6 +21,9 @@ func (r *Report) Summary() string {
 		verdict = "INVALID"
 	}
 	fmt.Fprintf(&b, "%s: %d signature(s), %d revision(s), %d bytes\n", verdict, len(r.Signatures), r.Revisions, r.Size)
+	if r.Encryption != nil {
+		fmt.Fprintf(&b, "encrypted: %s\n", r.Encryption)
+	}
 	if r.DSS != nil {
 		fmt.Fprintf(&b, "DSS: %d certificate(s), %d OCSP response(s), %d CRL(s)\n", r.DSS.Certs, r.DSS.OCSPs, r.DSS.CRLs)
 	}

@@ -50,6 +50,7 @@ type Report struct {
 	Size       int64             `json:"size"`
 	Revisions  int               `json:"revisions"`
 	Signed     bool              `json:"signed"`
+	Encryption *EncryptionReport `json:"encryption,omitempty"`
 	DSS        *DSSReport        `json:"dss"` // nil when the document has no DSS
 	Signatures []SignatureReport `json:"signatures"`
 	// Warnings are facts about the file that do not make a signature
@@ -169,6 +170,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt VerifyOptions) (
 		return nil, pdf.Unreadable("pades.Verify", err)
 	}
 	rep.Signed = len(sigs) > 0
+	rep.Encryption = encryptionReport(doc)
 	v := &verifier{ctx: ctx, r: r, size: size, doc: doc, opt: opt}
 	if v.readDSS() {
 		rep.DSS = &DSSReport{Certs: len(v.dssCerts), OCSPs: len(v.dssOCSPs), CRLs: len(v.dssCRLs)}

@@ -9,6 +9,12 @@
 // stream size) are enforced so that hostile input yields an error, never a
 // panic or a runaway allocation.
 //
+// Documents encrypted with the standard security handler and an empty user
+// password (RC4, AES-128, AES-256: what is written when only permissions
+// are set) are read through decryption, and their updates are encrypted
+// with the document's key (encrypt.go); Encryption reports the method and
+// the permissions. Others are refused with CodeEncrypted.
+//
 // An Update collects new and changed objects and writes them after a copy of
 // the original bytes, followed by a cross-reference section of the same kind
 // as the last one in the file (table or stream) whose /Prev points at it, so

@@ -61,6 +61,7 @@ type Document struct {
 	cache     map[int]Object
 	objStm    map[int]*objStream
 	resolving map[int]bool
+	sec       *security // nil: not encrypted
 }
 
 type objStream struct {
@@ -72,7 +73,9 @@ type objStream struct {
 
 // Open reads the cross-reference sections of the PDF held by r (size bytes).
 // It returns an *esign.Error of kind Invalid with code CodeMalformed for
-// something that is not a PDF, and CodeEncrypted for an encrypted file.
+// something that is not a PDF, and CodeEncrypted for an encrypted file
+// that does not open with the empty user password or uses an encryption
+// this package does not implement (see Encryption).
 func Open(r io.ReaderAt, size int64) (*Document, error) {
 	const op = "pdf.Open"
 	d := &Document{r: r, size: size, xref: map[int]xrefEntry{}, cache: map[int]Object{},
@@ -108,8 +111,14 @@ func Open(r io.ReaderAt, size int64) (*Document, error) {
 		return nil, sectionError(op, err)
 	}
 	if _, ok := d.Trailer["Encrypt"]; ok {
-		return nil, &esign.Error{Op: op, Kind: esign.Invalid, Code: CodeEncrypted,
-			Msg: "the PDF is encrypted; decrypt it before signing or verifying"}
+		sec, err := openSecurity(d)
+		if err != nil {
+			return nil, err
+		}
+		// objects read so far (the encryption dictionary, stream
+		// lengths) were read in clear
+		clear(d.cache)
+		d.sec = sec
 	}
 	if _, ok := d.Trailer["Root"].(Ref); !ok {
 		return nil, readErr(op, ReasonNoRoot, -1, "", nil)
@@ -619,6 +628,10 @@ func (d *Document) Object(num int) (Object, error) {
 		if err == nil && ref.Num != num {
 			err = fmt.Errorf("pdf: xref entry of object %d points at object %d", num, ref.Num)
 		}
+		if err == nil && d.sec != nil {
+			// objects inside object streams are not encrypted themselves
+			o = d.sec.decryptObject(ref, o)
+		}
 	case entryCompressed:
 		o, err = d.compressedObject(int(e.off), e.gen, num)
 	}
@@ -818,6 +831,9 @@ func (d *Document) decodeStream(s *Stream, limit int64) ([]byte, error) {
 	raw := make([]byte, s.Length)
 	if _, err := d.r.ReadAt(raw, s.Offset); err != nil && err != io.EOF {
 		return nil, fmt.Errorf("pdf: read stream: %w", err)
+	}
+	if d.sec != nil && s.crypt != cryptNone {
+		raw = d.sec.decrypt(s.crypt, s.ref, raw)
 	}
 	filters, parms := filterList(s.Dict)
 	for i, f := range filters {

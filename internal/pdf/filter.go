@@ -18,6 +18,8 @@ func decode(filter Name, parms Dict, data []byte, limit int64) ([]byte, error) {
 			return nil, err
 		}
 		return unpredict(parms, out)
+	case "Crypt":
+		return data, nil // decrypted before the filters are applied
 	}
 	return nil, fmt.Errorf("pdf: unsupported filter /%s", filter)
 }

@@ -52,6 +52,11 @@ type Stream struct {
 	Offset int64
 	Length int64
 	Data   []byte // raw (encoded) data of a stream to be written
+
+	// of a stream read from an encrypted document: how its data is
+	// encrypted and the object whose key encrypts it
+	crypt cryptMethod
+	ref   Ref
 }
 
 // Get returns d[key] (nil if d is nil).
@@ -170,7 +175,8 @@ func Format(b []byte, o Object) []byte {
 }
 
 // Raw is preformatted PDF syntax written as is (used for placeholders whose
-// exact byte layout matters).
+// exact byte layout matters). Update.Build does not encrypt it: in an
+// encrypted document, format its parts with Update.Encrypt first.
 type Raw []byte
 
 func appendDict(b []byte, d Dict) []byte {

@@ -33,6 +33,9 @@ func (u *Update) Add(o Object) Ref {
 	return r
 }
 
+// Next returns the reference the next call of Add returns.
+func (u *Update) Next() Ref { return Ref{Num: u.next} }
+
 // Set replaces the object r (an existing object or one reserved by Add).
 func (u *Update) Set(r Ref, o Object) {
 	u.objs[r.Num] = o
@@ -105,14 +108,23 @@ func (u *Update) Build() (*Built, error) {
 		tail = strconv.AppendInt(tail, int64(u.gens[n]), 10)
 		tail = append(tail, " obj\n"...)
 		b.Headers[n] = len(tail) - h
-		tail = Format(tail, u.objs[n])
+		o := u.objs[n]
+		if _, raw := o.(Raw); !raw && d.sec != nil {
+			var err error
+			if o, err = d.sec.encryptObject(Ref{Num: n, Gen: u.gens[n]}, o); err != nil {
+				return nil, fmt.Errorf("pdf: encrypt object %d: %w", n, err)
+			}
+		}
+		tail = Format(tail, o)
 		tail = append(tail, "\nendobj\n"...)
 	}
 	if len(d.Sections) == 0 {
 		return nil, errors.New("pdf: document has no cross-reference section")
 	}
 	trailer := Dict{}
-	for _, k := range []Name{"Root", "Info", "ID"} {
+	// an encrypted document's update keeps its encryption (/Encrypt) and
+	// the /ID its key is derived from
+	for _, k := range []Name{"Root", "Info", "ID", "Encrypt"} {
 		if v, ok := d.Trailer[k]; ok {
 			trailer[k] = v
 		}

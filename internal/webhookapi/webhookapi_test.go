@@ -10,6 +10,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -313,6 +315,16 @@ func TestHappyPath(t *testing.T) {
 	})
 }
 
+// encryptedPDF reads a PDF encrypted by qpdf (internal/pdf/testdata/encrypted).
+func encryptedPDF(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "pdf", "testdata", "encrypted", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestUploadValidation: refused uploads store nothing.
 func TestUploadValidation(t *testing.T) {
 	e := newEnv(t, "sqlite")
@@ -341,6 +353,8 @@ func TestUploadValidation(t *testing.T) {
 		{"bad_channel", "", func() any { b := uploadBody(c.ExternalRef, "t", exp, good); b["channel"] = "pigeon"; return b }(), 400, "channel"},
 		{"wrong_content_type", "text/plain", "x", 400, "content_type"},
 		{"xml_content_type", "text/xml", "<offer/>", 400, "content_type"},
+		{"encrypted_with_password", "", uploadBody(c.ExternalRef, "t", exp, encryptedPDF(t, "aes256-user-password.pdf")), 400, "encrypted_pdf"},
+		{"encrypted_no_changes_allowed", "", uploadBody(c.ExternalRef, "t", exp, encryptedPDF(t, "aes256-modify-none.pdf")), 400, "pdf_permissions"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
