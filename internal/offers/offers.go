@@ -145,22 +145,15 @@ func (s *Service) customerByRef(ctx context.Context, op, ref string) (*esign.Cus
 }
 
 // checkPDF refuses what is not a readable PDF or is encrypted with a
-// password. With sign set it also refuses an encrypted PDF whose
-// permissions forbid signing it (code pdf_permissions: the offer
-// documents are sealed later).
-func checkPDF(op, name string, f File, sign bool) error {
-	doc, err := pdf.Open(f.reader())
+// password.
+func checkPDF(op, name string, f File) error {
+	_, err := pdf.Open(f.reader())
 	if err != nil {
 		code := "invalid_pdf"
 		if esign.ErrorCode(err) == pdf.CodeEncrypted {
 			code = "encrypted_pdf"
 		}
 		return invalid(op, code, name+": "+esign.ErrorMessage(err))
-	}
-	if sign {
-		if err := pades.SignPermitted(doc); err != nil {
-			return invalid(op, esign.ErrorCode(err), name+": "+esign.ErrorMessage(err))
-		}
 	}
 	return nil
 }
@@ -258,11 +251,12 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 			return nil, nil, err
 		}
 		u.Files[i].Name = name
-		if err := checkPDF(op, name, f, true); err != nil {
+		if err := checkPDF(op, name, f); err != nil {
 			return nil, nil, err
 		}
-		// what the contract seal would refuse is refused now, not after
-		// the customer signed
+		// what the contract seal would refuse (permissions, polyglots,
+		// certified with no changes) is refused now, not after the
+		// customer signed
 		if err := pades.CheckSignable(f.reader()); err != nil {
 			return nil, nil, invalid(op, esign.ErrorCode(err), name+": "+esign.ErrorMessage(err))
 		}
@@ -527,7 +521,7 @@ func (s *Service) RevokeOffer(ctx context.Context, customerRef, offerID, reason 
 // only read. Errors: Invalid (not a PDF, encrypted).
 func (s *Service) Verify(ctx context.Context, f File) (*pades.Report, error) {
 	const op = "offers.Verify"
-	if err := checkPDF(op, "the file", f, false); err != nil {
+	if err := checkPDF(op, "the file", f); err != nil {
 		return nil, err
 	}
 	ra, size := f.reader()
@@ -639,7 +633,7 @@ func (s *Service) UploadContract(ctx context.Context, u ContractUpload) (*esign.
 		return nil, nil, err
 	}
 	u.File.Name = name
-	if err := checkPDF(op, u.File.Name, u.File, false); err != nil {
+	if err := checkPDF(op, u.File.Name, u.File); err != nil {
 		return nil, nil, err
 	}
 	ra, size := u.File.reader()

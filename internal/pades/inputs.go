@@ -22,8 +22,8 @@ const (
 
 // CheckSignable opens the PDF in r (size bytes) and returns nil when
 // esign may sign it, or the reason it must not (an *esign.Error of kind
-// Invalid: pdf.CodeMalformed and the other codes of pdf.Open, CodePolyglot,
-// CodeCertifiedNoChanges). Prepare makes the same checks; this lets an
+// Invalid: pdf.CodeMalformed and the other codes of pdf.Open, CodePermissions,
+// CodePolyglot, CodeCertifiedNoChanges). Prepare makes the same checks; this lets an
 // upload be refused before anything else is done with it.
 func CheckSignable(r io.ReaderAt, size int64) error {
 	doc, err := pdf.Open(r, size)
@@ -34,9 +34,14 @@ func CheckSignable(r io.ReaderAt, size int64) error {
 }
 
 // checkSignable refuses what must not be signed (see docs/pades.md, "Input
-// classes"): a polyglot, and a document certified with no changes allowed.
+// classes"): an encrypted document whose permissions forbid a new
+// signature field, a polyglot, and a document certified with no changes
+// allowed.
 func checkSignable(doc *pdf.Document) error {
 	const op = "pades.Prepare"
+	if err := SignPermitted(doc); err != nil {
+		return err
+	}
 	fr := doc.Framing()
 	if fr.Before > 0 {
 		shift := ""
