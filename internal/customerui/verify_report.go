@@ -1,6 +1,7 @@
 package customerui
 
 import (
+	"strings"
 	"time"
 
 	"esign/internal/pades"
@@ -80,13 +81,15 @@ func newReport(name string, size int64, sum string, rep *pades.Report) *Report {
 	}
 	for _, s := range rep.Signatures {
 		sr := SignatureResult{Field: s.Field, DocTimestamp: s.Type == "document_timestamp", Valid: s.Valid,
-			ClaimedTime: s.SigningTime, Level: s.Level, WholeFile: s.CoversWholeFile,
+			ClaimedTime: pdfDate(s.SigningTime), Level: s.Level, WholeFile: s.CoversWholeFile,
 			Attacks: append([]string(nil), s.Attacks...), Problems: append([]string(nil), s.Problems...)}
 		if c := s.Signer; c != nil {
 			sr.Signer, sr.Issuer, sr.NotBefore, sr.NotAfter = c.Subject, c.Issuer, c.NotBefore, c.NotAfter
 		}
 		sr.Checks = append(sr.Checks, CheckResult{Key: checkIntegrity, OK: s.Integrity.OK})
-		if !sr.DocTimestamp {
+		// The chain is checked only once the signature value is: a
+		// signature that failed before has no trust result to show.
+		if !sr.DocTimestamp && (s.Chain.OK || s.Chain.Error != "") {
 			sr.Checks = append(sr.Checks, CheckResult{Key: checkTrust, OK: s.Chain.OK})
 		}
 		if t := s.Timestamp; t != nil {
@@ -102,4 +105,24 @@ func newReport(name string, size int64, sum string, rep *pades.Report) *Report {
 		r.Signatures = append(r.Signatures, sr)
 	}
 	return r
+}
+
+// pdfDate shows a PDF date (D:YYYYMMDDHHmmSS with an offset or Z) as
+// "2006-01-02 15:04:05 UTC"; anything else is shown as written.
+func pdfDate(s string) string {
+	v := strings.TrimPrefix(s, "D:")
+	if len(v) < 14 {
+		return s
+	}
+	t, err := time.Parse("20060102150405", v[:14])
+	if err != nil {
+		return s
+	}
+	if rest := strings.ReplaceAll(v[14:], "'", ""); len(rest) == 5 && (rest[0] == '+' || rest[0] == '-') {
+		if off, err := time.Parse("-0700", rest); err == nil {
+			_, sec := off.Zone()
+			t = t.Add(-time.Duration(sec) * time.Second)
+		}
+	}
+	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 }

@@ -17,19 +17,6 @@ import (
 	"esign/internal/pdf/pdftest"
 )
 
-// tamper returns a copy of a signed PDF with one byte of its first
-// content stream changed: still a PDF, no longer the signed bytes.
-func tamper(t *testing.T, pdf []byte) []byte {
-	t.Helper()
-	i := bytes.Index(pdf, []byte("stream\n"))
-	if i < 0 {
-		t.Fatal("no stream to tamper with")
-	}
-	out := bytes.Clone(pdf)
-	out[i+len("stream\n")+8] ^= 0x01
-	return out
-}
-
 // upload is a multipart form with the file as the part named field.
 func upload(t *testing.T, field, name string, data []byte) (*bytes.Buffer, string) {
 	t.Helper()
@@ -77,7 +64,7 @@ func TestVerifyUpload(t *testing.T) {
 			[]string{`data-indication="valid"`, "Every signature of this PDF is valid", "Test Bank seal", "contract.pdf"}},
 		{"valid_hu", "document", "szerződés.pdf", good, "same-origin", "hu", 200,
 			[]string{`data-indication="valid"`, "A PDF minden aláírása érvényes", "szerződés.pdf"}},
-		{"tampered", "document", "contract.pdf", tamper(t, good), "same-origin", "en", 200,
+		{"tampered", "document", "contract.pdf", padestest.Tamper(t, good), "same-origin", "en", 200,
 			[]string{`data-indication="invalid"`, "Do not rely on this PDF", `class="check-integrity" data-ok="false"`}},
 		{"unsigned", "document", "plain.pdf", pdftest.Minimal(1), "same-origin", "en", 200,
 			[]string{`data-indication="unsigned"`, "has no electronic signature"}},
@@ -153,7 +140,7 @@ func TestVerifyContract(t *testing.T) {
 	_, bobCookie := env.signIn(t, "Bob")
 	doc := env.e.Document(t, alice.ID, "contract.pdf", good)
 	k := env.e.Contract(t, alice.ID, "Loan", doc.ID)
-	bad := env.e.Document(t, alice.ID, "changed.pdf", tamper(t, good))
+	bad := env.e.Document(t, alice.ID, "changed.pdf", padestest.Tamper(t, good))
 	kBad := env.e.Contract(t, alice.ID, "Changed", bad.ID)
 	other := env.e.Document(t, alice.ID, "other.pdf", good)
 	env.e.Contract(t, alice.ID, "Other", other.ID)
@@ -199,5 +186,19 @@ func TestVerifyContract(t *testing.T) {
 	env.h.ServeHTTP(w, r)
 	if !strings.Contains(w.Body.String(), `href="/c/`+k.ID+`/documents/`+doc.ID+`/verify"`) {
 		t.Errorf("the contract page has no verify link:\n%s", w.Body.String())
+	}
+}
+
+func TestPDFDate(t *testing.T) {
+	for in, want := range map[string]string{
+		"D:20261205000605Z":       "2026-12-05 00:06:05 UTC",
+		"D:20261205020605+02'00'": "2026-12-05 00:06:05 UTC",
+		"D:20261204220605-02'00":  "2026-12-05 00:06:05 UTC",
+		"yesterday":               "yesterday",
+		"":                        "",
+	} {
+		if got := pdfDate(in); got != want {
+			t.Errorf("pdfDate(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

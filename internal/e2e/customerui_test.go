@@ -20,8 +20,10 @@ import (
 
 	"esign/internal/demo"
 	"esign/internal/e2e/adminpages"
+	"esign/internal/e2e/customerpages"
 	"esign/internal/esign"
 	"esign/internal/pades"
+	"esign/internal/pades/padestest"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/pki"
 	"esign/internal/sqlstore"
@@ -124,6 +126,7 @@ func TestCustomerUI(t *testing.T) {
 	bctx := webuitest.Browser(t)
 	downloads := t.TempDir()
 	p := &adminpages.Pages{T: t, Ctx: bctx, Dir: dir}
+	cp := &customerpages.Pages{Pages: p, Base: base}
 	webuitest.Do(t, bctx, "allow downloads", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 			Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
@@ -131,11 +134,7 @@ func TestCustomerUI(t *testing.T) {
 	}))
 
 	// An unknown link gets its own page.
-	webuitest.Do(t, bctx, "open an unknown link", chromedp.Navigate(base+"/s/nosuchcode12"), chromedp.WaitVisible(chromedp.CSS("h1")))
-	if got := p.Text("h1"); !strings.Contains(got, "does not work") {
-		t.Errorf("unknown link: %q", got)
-	}
-	p.Check("link-unknown")
+	cp.UnknownLink()
 
 	// An expired link of the open offer asks for a fresh one, which comes
 	// by SMS to the registered phone and leads to the offer.
@@ -148,18 +147,12 @@ func TestCustomerUI(t *testing.T) {
 		ExpiresAt: time.Now().Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	webuitest.Do(t, bctx, "open an expired link", chromedp.Navigate(base+"/s/expiredlink1"), chromedp.WaitVisible(chromedp.ID("renew-link")))
-	p.Check("link-expired")
-	webuitest.Do(t, bctx, "ask for a fresh link", chromedp.Click(chromedp.ID("renew-link")), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	cp.RenewLink("expiredlink1")
 	fresh, last := sys.waitSMS(t, cust.Phone, last, func(text string) string { return linkRE.FindString(text) })
 	if fresh == res.Link {
 		t.Errorf("the fresh link is the first one: %s", fresh)
 	}
-	webuitest.Do(t, bctx, "follow the fresh link", chromedp.Navigate(base+fresh[strings.Index(fresh, "/s/"):]),
-		chromedp.WaitVisible(chromedp.ID("username")))
-	if loc := webuitest.Get(t, bctx, "location", chromedp.Location()); !strings.Contains(loc, "next=%2Fo%2F"+offer.ID) {
-		t.Errorf("the fresh link leads to %s", loc)
-	}
+	cp.FollowLink(fresh, offer.ID)
 
 	// The link leads to the sign-in, then to the offer.
 	webuitest.Do(t, bctx, "follow the SMS link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("username")))
@@ -167,9 +160,8 @@ func TestCustomerUI(t *testing.T) {
 	webuitest.Do(t, bctx, "sign in with a wrong password",
 		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), "Wrong-password-1"),
 		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("form-error")))
-	webuitest.Do(t, bctx, "sign in",
-		chromedp.SendKeys(chromedp.ID("password"), cust.Password),
-		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sign")))
+	webuitest.Do(t, bctx, "clear the username", chromedp.Clear(chromedp.ID("username")))
+	cp.SignIn(cust.Username, cust.Password, "sign")
 	if loc := webuitest.Get(t, bctx, "location", chromedp.Location()); !strings.HasSuffix(loc, "/o/"+offer.ID) {
 		t.Errorf("after sign-in at %s, want the offer", loc)
 	}
@@ -221,7 +213,7 @@ func TestCustomerUI(t *testing.T) {
 		t.Errorf("%d documents not read to the end after reading both", n)
 	}
 	p.Check("offer-read")
-	webuitest.Do(t, bctx, "start signing", chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sms-code")))
+	cp.StartSigning()
 	code, _ := sys.waitSMS(t, cust.Phone, last, func(text string) string { return codeRE.FindString(text) })
 	p.Check("code")
 
@@ -230,13 +222,12 @@ func TestCustomerUI(t *testing.T) {
 	// refuses while this signing can still finish (it supersedes only an
 	// abandoned one: TestM1Supersedes).
 	elsewhere := webuitest.Browser(t)
-	webuitest.Do(t, elsewhere, "sign in elsewhere while signing", chromedp.Navigate(base+"/signin?next=%2Fo%2F"+offer.ID),
-		chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), cust.Password),
-		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sessions-continue")),
-		chromedp.Click(chromedp.ID("sessions-continue")), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
-		chromedp.WaitVisible(chromedp.ID("sign-error")))
 	pe := &adminpages.Pages{T: t, Ctx: elsewhere, Dir: dir}
+	ce := &customerpages.Pages{Pages: pe, Base: base}
+	webuitest.Do(t, elsewhere, "open the sign-in elsewhere while signing", chromedp.Navigate(base+"/signin?next=%2Fo%2F"+offer.ID))
+	ce.SignIn(cust.Username, cust.Password, "sessions-continue")
+	webuitest.Do(t, elsewhere, "continue to the offer", chromedp.Click(chromedp.ID("sessions-continue")),
+		chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)), chromedp.WaitVisible(chromedp.ID("sign-error")))
 	if got, again := pe.Text("#sign-error"), pe.Text("#sign-start"); !strings.Contains(got, "already being signed") || again != "Start signing again" {
 		t.Errorf("the offer being signed elsewhere: %q, button %q", got, again)
 	}
@@ -253,9 +244,7 @@ func TestCustomerUI(t *testing.T) {
 	if code == wrong {
 		wrong = "111111"
 	}
-	webuitest.Do(t, bctx, "type a wrong code",
-		chromedp.SendKeys(chromedp.ID("sms-code"), wrong), chromedp.SendKeys(chromedp.ID("sign-password"), cust.Password),
-		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("sign-error")))
+	cp.EnterCode(wrong, cust.Password, "sign-error")
 	if got := p.Text("#sign-error"); !strings.Contains(got, "not right") || !strings.Contains(got, "Attempts left: 4") {
 		t.Errorf("wrong code: %q", got)
 	}
@@ -271,9 +260,7 @@ func TestCustomerUI(t *testing.T) {
 		t.Errorf("after a reload: %q", got)
 	}
 	p.Check("resumed")
-	webuitest.Do(t, bctx, "type the code",
-		chromedp.SendKeys(chromedp.ID("sms-code"), code), chromedp.SendKeys(chromedp.ID("sign-password"), cust.Password),
-		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("wait")))
+	cp.EnterCode(code, cust.Password, "wait")
 	p.Check("wait")
 	if got := webuitest.Get(t, bctx, "the stream's address", chromedp.Evaluate[string](`document.getElementById("wait").dataset.live`)); !strings.HasPrefix(got, "http://"+sys.addrs["customer_realtime"]+"/signatures/") {
 		t.Errorf("the waiting page streams from %q, want the customer realtime listener %s", got, sys.addrs["customer_realtime"])
@@ -287,32 +274,30 @@ func TestCustomerUI(t *testing.T) {
 	webuitest.Do(t, bctx, "reconnect the stream", chromedp.Reload())
 
 	// The seal: the page updates by itself.
-	sealed := false
-	for deadline := time.Now().Add(90 * time.Second); !sealed && time.Now().Before(deadline); {
-		time.Sleep(300 * time.Millisecond)
-		// The page reloads itself when the seal is done: an evaluation
-		// may meet the navigation.
-		sealed, _ = chromedp.Run(bctx, chromedp.Evaluate[bool](`!!document.querySelector("#wait a[download]")`))
-	}
-	if !sealed {
-		t.Fatal("the contract was not offered")
-	}
+	cp.WaitSealed()
 	p.Check("sealed")
 
 	// The contract downloads and verifies.
-	b64 := webuitest.Get(t, bctx, "download the contract", chromedp.Evaluate[string](`(async () => {
-	  const r = await fetch(document.querySelector("#wait a[download]").href);
-	  const b = new Uint8Array(await r.arrayBuffer()); let s = "";
-	  for (const x of b) s += String.fromCharCode(x);
-	  return btoa(s);
-	})()`, chromedp.EvalAwaitPromise))
-	pdf, _ := base64.StdEncoding.DecodeString(b64)
+	pdf := cp.DownloadContract()
 	rep, err := pades.Verify(ctx, bytes.NewReader(pdf), int64(len(pdf)), pades.VerifyOptions{Roots: roots})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rep.Valid() {
 		t.Errorf("the contract does not verify:\n%s", rep.Summary())
+	}
+
+	// "Verify this PDF" next to it: css verifies the stored contract with
+	// the trust anchors oss pushed; the public verify page verifies an
+	// upload of it, and of a tampered copy.
+	if got := cp.VerifyContract("verify-contract"); got != "valid" {
+		t.Errorf("the sealed contract verified on its page: %q", got)
+	}
+	if got := cp.VerifyUpload("contract.pdf", pdf, "verify", "verify-valid"); got != "valid" {
+		t.Errorf("the uploaded contract: %q", got)
+	}
+	if got := cp.VerifyUpload("tampered.pdf", padestest.Tamper(t, pdf), "", "verify-tampered"); got != "invalid" {
+		t.Errorf("the tampered contract: %q", got)
 	}
 
 	// A second offer is refused with a reason.
@@ -324,14 +309,7 @@ func TestCustomerUI(t *testing.T) {
 		"documents": []map[string]string{{"name": "card.pdf", "content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(1))}}}, &second)
 	webuitest.Do(t, bctx, "open the start page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("contracts-h")))
 	p.Check("home")
-	webuitest.Do(t, bctx, "open the second offer", chromedp.Click(chromedp.CSS(`a[href="/o/`+second.ID+`"]`)),
-		chromedp.WaitVisible(chromedp.ID("reason")),
-		chromedp.SendKeys(chromedp.ID("reason"), "The interest rate is too high."),
-		chromedp.Click(chromedp.CSS(`form[action$="/refuse"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
-	if got := p.Text(".badge"); got != "refused" {
-		t.Errorf("after refusing, the offer is %q", got)
-	}
-	p.Check("refused")
+	cp.Refuse(second.ID, "The interest rate is too high.")
 
 	// Both documents were read to the end in the viewer: the evidence.
 	if as, err := db.ListActivities(ctx, esign.ActivityFilter{OfferID: offer.ID, Kind: "document.read_to_end"}); err != nil || len(as) != 2 {
@@ -366,10 +344,9 @@ func TestCustomerUI(t *testing.T) {
 	// A sign-in in a second browser lists the first browser's session
 	// (mobile.web_sessions=allow), which it ends from there.
 	other := webuitest.Browser(t)
-	webuitest.Do(t, other, "sign in elsewhere", chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), cust.Password),
-		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sessions-continue")))
 	p2 := &adminpages.Pages{T: t, Ctx: other, Dir: dir}
+	webuitest.Do(t, other, "open the sign-in elsewhere", chromedp.Navigate(base+"/signin"))
+	(&customerpages.Pages{Pages: p2, Base: base}).SignIn(cust.Username, cust.Password, "sessions-continue")
 	if got := p2.Text("main"); !strings.Contains(got, "this browser") || !strings.Contains(got, "Chrome") {
 		t.Errorf("the sessions page: %q", got)
 	}

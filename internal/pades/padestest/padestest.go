@@ -97,3 +97,16 @@ func Issued(tb testing.TB, commonName string) ([]byte, *x509.Certificate) {
 	}
 	return b, root
 }
+
+// Tamper returns a copy of a signed PDF with one byte of its first
+// stream changed: still a PDF that parses, no longer the bytes signed.
+func Tamper(tb testing.TB, pdf []byte) []byte {
+	tb.Helper()
+	i := bytes.Index(pdf, []byte("stream\n"))
+	if i < 0 || i+len("stream\n")+8 >= len(pdf) {
+		tb.Fatal("no stream to tamper with")
+	}
+	out := bytes.Clone(pdf)
+	out[i+len("stream\n")+8] ^= 0x01
+	return out
+}
