@@ -8,6 +8,7 @@ package customerpages
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,7 +73,7 @@ func (p *Pages) FollowLink(link, offerID string) {
 // other browsers; contracts-h: the start page).
 func (p *Pages) SignIn(username, password, then string) {
 	p.T.Helper()
-	webuitest.Do(p.T, p.Ctx, "sign in", chromedp.WaitVisible(chromedp.ID("username")),
+	webuitest.Do(p.T, p.Ctx, "sign in", chromedp.WaitVisible(chromedp.ID("username")), clear("username", "password"),
 		chromedp.SendKeys(chromedp.ID("username"), username), chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID(then)))
 }
@@ -91,6 +92,13 @@ func (p *Pages) ReadDocuments() {
 		chromedp.Click(chromedp.ID("viewer-next")), toEnd("1"), chromedp.WaitEnabled(chromedp.ID("sign-start")))
 }
 
+// clear empties the fields with the ids (a page shown again after an
+// error keeps what was typed).
+func clear(ids ...string) chromedp.Action[chromedp.Void] {
+	q, _ := json.Marshal(ids)
+	return chromedp.Evaluate[chromedp.Void](`for (const id of ` + string(q) + `) document.getElementById(id).value = ""`)
+}
+
 // StartSigning presses "Start signing" (M1: oss sends the code).
 func (p *Pages) StartSigning() {
 	p.T.Helper()
@@ -101,7 +109,7 @@ func (p *Pages) StartSigning() {
 // the id to wait for (wait: the waiting page; sign-error: a refusal).
 func (p *Pages) EnterCode(code, password, then string) {
 	p.T.Helper()
-	webuitest.Do(p.T, p.Ctx, "type the code",
+	webuitest.Do(p.T, p.Ctx, "type the code", clear("sms-code", "sign-password"),
 		chromedp.SendKeys(chromedp.ID("sms-code"), code), chromedp.SendKeys(chromedp.ID("sign-password"), password),
 		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID(then)))
 }
