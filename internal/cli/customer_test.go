@@ -37,7 +37,7 @@ import (
 // prints its link; an unknown link gets its page; an expired link of the
 // open offer asks for a fresh one, which comes by SMS to the registered
 // phone (the development inbox) and leads to the sign-in; Chromium signs
-// in, reads both documents to the end, types a wrong SMS code and then
+// in, is refused signing before reading, reads both documents to the end, types a wrong SMS code and then
 // the right one, waits for the seal and downloads the contract, which
 // verifies — in Go, and on css's own verify page ("Verify this PDF", with
 // the trust anchors oss pushed over the bus); a second offer is refused
@@ -121,6 +121,7 @@ func TestCustomerUIProduction(t *testing.T) {
 
 	// Sign in, read, sign (a wrong code first), the seal.
 	cp.SignIn(username, password, "sign")
+	cp.SignBeforeReading()
 	cp.ReadDocuments()
 	cp.StartSigning()
 	sms, _ := waitSMS(last, regexp.MustCompile(`\b[0-9]{6}\b`))

@@ -45,6 +45,7 @@ func (p *Pages) RenewLink(code string) {
 	webuitest.Do(p.T, p.Ctx, "open an expired link", chromedp.Navigate(p.Base+"/s/"+code), chromedp.WaitVisible(chromedp.ID("renew-link")))
 	p.Check("link-expired")
 	webuitest.Do(p.T, p.Ctx, "ask for a fresh link", chromedp.Click(chromedp.ID("renew-link")), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	p.Check("link-renewed")
 }
 
 // Local returns link (an address of the customer UI in a notification,
@@ -76,6 +77,20 @@ func (p *Pages) SignIn(username, password, then string) {
 	webuitest.Do(p.T, p.Ctx, "sign in", chromedp.WaitVisible(chromedp.ID("username")), clear("username", "password"),
 		chromedp.SendKeys(chromedp.ID("username"), username), chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID(then)))
+}
+
+// SignBeforeReading forces "Start signing" on before the documents were
+// read to their end: oss refuses the page's real M1 (not_read), which the
+// page tells in a sentence. The page is reloaded after.
+func (p *Pages) SignBeforeReading() {
+	p.T.Helper()
+	webuitest.Do(p.T, p.Ctx, "sign before reading", chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("sign-start").disabled = false`),
+		chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sign-error")))
+	if got := p.Text("#sign-error"); !strings.Contains(got, "Read every document to its last page before signing.") {
+		p.T.Errorf("M1 before reading: %q", got)
+	}
+	webuitest.Do(p.T, p.Ctx, "reload", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)))
 }
 
 // ReadDocuments reads the open offer's two documents to their last page
@@ -168,6 +183,15 @@ func (p *Pages) VerifyContract(shot string) string {
 	webuitest.Do(p.T, p.Ctx, "verify the contract", chromedp.Click(chromedp.CSS(`a.verify-link`)), chromedp.WaitVisible(chromedp.ID("report")))
 	p.Check(shot)
 	return p.indication()
+}
+
+// Contract goes from the open verify report of a contract back to the
+// contract's page.
+func (p *Pages) Contract() {
+	p.T.Helper()
+	webuitest.Do(p.T, p.Ctx, "back to the contract", chromedp.Click(chromedp.CSS(`main a[href^="/c/"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a.verify-link`)))
+	p.Check("contract")
 }
 
 // VerifyUpload opens the public verify page, uploads pdf as name and
