@@ -145,6 +145,13 @@ func TestCustomerUIProduction(t *testing.T) {
 	if err != nil || !rep.Valid() {
 		t.Fatalf("the contract does not verify: %v\n%v", err, rep)
 	}
+	contractFile := filepath.Join(t.TempDir(), "contract.pdf")
+	if err := os.WriteFile(contractFile, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := run(t, t.Context(), p.env, nil, "pdf", "verify", contractFile); code != 0 {
+		t.Errorf("esign pdf verify: exit %d\n%s%s", code, out, errs)
+	}
 	// css verifies it too, with the anchors oss pushed over RabbitMQ.
 	if got := cp.VerifyContract("verify-contract"); got != "valid" {
 		t.Errorf("the contract on css's verify page: %q", got)

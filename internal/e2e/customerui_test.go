@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"esign/internal/cli"
 	"esign/internal/demo"
 	"esign/internal/e2e/adminpages"
 	"esign/internal/e2e/customerpages"
@@ -278,6 +279,16 @@ func TestCustomerUI(t *testing.T) {
 	}
 	if !rep.Valid() {
 		t.Errorf("the contract does not verify:\n%s", rep.Summary())
+	}
+	// … and by `esign pdf verify` against the data directory's CA.
+	contractFile := filepath.Join(t.TempDir(), "contract.pdf")
+	if err := os.WriteFile(contractFile, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var verifyOut bytes.Buffer
+	if code := cli.Run(ctx, cli.Env{Args: []string{"pdf", "verify", "--trust", filepath.Join(sys.dir, "pki", pki.FileCABundle), contractFile},
+		Stdout: &verifyOut, Stderr: &verifyOut, Environ: sys.env}); code != 0 {
+		t.Errorf("esign pdf verify: exit %d\n%s", code, verifyOut.String())
 	}
 
 	// "Verify this PDF" next to it: css verifies the stored contract with
