@@ -38,7 +38,8 @@ import (
 // open offer asks for a fresh one, which comes by SMS to the registered
 // phone (the development inbox) and leads to the sign-in; Chromium signs
 // in, is refused signing before reading, reads both documents to the end, types a wrong SMS code and then
-// the right one, waits for the seal and downloads the contract, which
+// the right one, waits for the seal (over css's realtime listener, the
+// polling fallback blocked) and downloads the contract, which
 // verifies — in Go, and on css's own verify page ("Verify this PDF", with
 // the trust anchors oss pushed over the bus); a second offer is refused
 // with a reason; a second browser's sign-in lists the first one's session
@@ -133,8 +134,16 @@ func TestCustomerUIProduction(t *testing.T) {
 	if got := cp.Text("#sign-error"); !strings.Contains(got, "Attempts left: 4") {
 		t.Errorf("wrong code: %q", got)
 	}
+	// The seal reaches the waiting page live, over css's realtime
+	// listener (css hears it from oss over RabbitMQ): the polling
+	// fallback is blocked.
+	cp.Block("*://*:*/signatures/*/status")
 	cp.EnterCode(sms, password, "wait")
+	if got := webuitest.Get(t, bctx, "the stream's address", chromedp.Evaluate[string](`document.getElementById("wait").dataset.live`)); !strings.HasPrefix(got, "http://"+css["customer_realtime"]+"/signatures/") {
+		t.Errorf("the waiting page streams from %q, want css's realtime listener %s", got, css["customer_realtime"])
+	}
 	cp.WaitSealed()
+	cp.Block()
 	pdf := cp.DownloadContract()
 	roots := x509.NewCertPool()
 	ca, err := os.ReadFile(filepath.Join(p.dataDir, "pki", pki.FileCABundle))

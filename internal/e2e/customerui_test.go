@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"esign/internal/cli"
@@ -246,7 +245,7 @@ func TestCustomerUI(t *testing.T) {
 	// Hold the waiting page's updates (its stream from the customer
 	// realtime listener, and the polling it falls back to) until its
 	// screenshot is taken: the seal may be done before the page is.
-	block(t, bctx, "*://*:*/signatures/*/status", "*://*:*/signatures/*/events")
+	cp.Block("*://*:*/signatures/*/status", "*://*:*/signatures/*/events")
 	// A reload keeps the signing: the key waits in IndexedDB.
 	webuitest.Do(t, bctx, "reload while signing", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
 		chromedp.WaitVisible(chromedp.ID("sms-code")))
@@ -264,7 +263,7 @@ func TestCustomerUI(t *testing.T) {
 	// blocked. The page reconnects (a reload: the blocked attempts may
 	// have sent it to the fallback) and is told the state on connecting,
 	// then each change.
-	block(t, bctx, "*://*:*/signatures/*/status")
+	cp.Block("*://*:*/signatures/*/status")
 	webuitest.Do(t, bctx, "reconnect the stream", chromedp.Reload())
 
 	// The seal: the page updates by itself.
@@ -399,18 +398,4 @@ func x509Pool(t *testing.T, pem []byte) *x509.CertPool {
 		t.Fatal("no CA certificate")
 	}
 	return pool
-}
-
-// block makes the browser refuse requests to the URL patterns (none: stop
-// blocking).
-func block(t *testing.T, ctx context.Context, patterns ...string) {
-	t.Helper()
-	ps := []*network.BlockPattern{}
-	for _, p := range patterns {
-		ps = append(ps, &network.BlockPattern{URLPattern: p, Block: true})
-	}
-	webuitest.Do(t, ctx, "block URLs", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: ps})
-		return err
-	}))
 }

@@ -7,6 +7,7 @@
 package customerpages
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"esign/internal/e2e/adminpages"
@@ -127,6 +129,21 @@ func (p *Pages) EnterCode(code, password, then string) {
 	webuitest.Do(p.T, p.Ctx, "type the code", clear("sms-code", "sign-password"),
 		chromedp.SendKeys(chromedp.ID("sms-code"), code), chromedp.SendKeys(chromedp.ID("sign-password"), password),
 		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID(then)))
+}
+
+// Block makes the browser refuse requests to the URL patterns (none: stop
+// blocking), e.g. the waiting page's polling, so that only its stream
+// from the realtime listener can bring the seal.
+func (p *Pages) Block(patterns ...string) {
+	p.T.Helper()
+	ps := []*network.BlockPattern{}
+	for _, pt := range patterns {
+		ps = append(ps, &network.BlockPattern{URLPattern: pt, Block: true})
+	}
+	webuitest.Do(p.T, p.Ctx, "block URLs", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: ps})
+		return err
+	}))
 }
 
 // WaitSealed waits on the waiting page until it offers the sealed
