@@ -145,9 +145,12 @@ func (u *UI) verifyForm(w http.ResponseWriter, r *http.Request) error {
 // and shows the report; nothing is stored. Anyone may use it, at most
 // VerifyConfig.Limit times per client address.
 func (u *UI) verifyUpload(w http.ResponseWriter, r *http.Request) error {
-	name, data, err := u.readVerifyUpload(r)
+	// The limit first: a client past it costs no reading of its upload.
+	err := u.verify.allow(r.Context(), u.caller(r).IP)
+	var name string
+	var data []byte
 	if err == nil {
-		err = u.verify.allow(r.Context(), u.caller(r).IP)
+		name, data, err = u.readVerifyUpload(r)
 	}
 	var rep *Report
 	if err == nil {

@@ -18,7 +18,7 @@ import (
 )
 
 // upload is a multipart form with the file as the part named field.
-func upload(t *testing.T, field, name string, data []byte) (*bytes.Buffer, string) {
+func upload(t testing.TB, field, name string, data []byte) (*bytes.Buffer, string) {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -201,4 +201,29 @@ func TestPDFDate(t *testing.T) {
 			t.Errorf("pdfDate(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzVerifyUpload posts arbitrary bodies as the verify form: the page
+// answers with the report or a sentence, never a server error.
+func FuzzVerifyUpload(f *testing.F) {
+	good, _ := padestest.Issued(f, "Fuzz seal")
+	body, ct := upload(f, "document", "a.pdf", pdftest.Minimal(1))
+	boundary := strings.TrimPrefix(ct, "multipart/form-data; boundary=")
+	f.Add(body.Bytes(), boundary)
+	b2, ct2 := upload(f, "document", "good.pdf", good)
+	f.Add(b2.Bytes(), strings.TrimPrefix(ct2, "multipart/form-data; boundary="))
+	f.Add([]byte("--x\r\nContent-Disposition: form-data; name=\"document\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.7\r\n--x--\r\n"), "x")
+	u, err := New(&fakeAPI{}, slog.New(slog.DiscardHandler), Config{Verify: VerifyConfig{MaxBytes: 1 << 20,
+		Limit: notify.Limit{N: 1 << 30, Per: time.Hour}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := u.Handler()
+	f.Fuzz(func(t *testing.T, body []byte, boundary string) {
+		w := do(h, "POST", "/verify", bytes.NewReader(body), map[string]string{
+			"Content-Type": "multipart/form-data; boundary=" + boundary, "Sec-Fetch-Site": "same-origin"})
+		if w.Code >= 500 {
+			t.Fatalf("status %d for %q", w.Code, body)
+		}
+	})
 }
