@@ -25,7 +25,7 @@ import (
 // the bytes never cross the bus (whose messages are capped at 4 MiB), the
 // CPU it costs grows with the css replicas, and css needs nothing for it
 // but public certificates — the system roots and the trust anchors oss
-// pushes with the system configuration (Config.VerifyRoots). Nothing is
+// pushes with the system configuration (VerifyConfig.Roots). Nothing is
 // stored: an upload is read into memory, verified and dropped.
 
 // Defaults of the verify page's limits (VerifyConfig).
@@ -33,11 +33,10 @@ const (
 	DefaultVerifyMaxBytes    = 20 << 20 // an uploaded PDF
 	DefaultContractMaxBytes  = 80 << 20 // a contract document read over RPC (64 MiB documents, sealed)
 	DefaultVerifyConcurrency = 2        // verifications at once in one css replica
+	// DefaultVerifyPer10Min is how many verifications one client address
+	// may ask for in 10 minutes.
+	DefaultVerifyPer10Min = 10
 )
-
-// DefaultVerifyLimit is how many verifications one client address may ask
-// for: 10 per 10 minutes.
-var DefaultVerifyLimit = notify.Limit{N: 10, Per: 10 * time.Minute}
 
 // VerifyConfig is the verify page's part of Config. The zero value has the
 // defaults, an in-memory limiter and the system roots.
@@ -48,7 +47,7 @@ type VerifyConfig struct {
 	MaxBytes         int64          // an upload (default DefaultVerifyMaxBytes)
 	ContractMaxBytes int64          // a contract document (default DefaultContractMaxBytes)
 	Limiter          notify.Limiter // per client address; nil: one in memory (per replica)
-	Limit            notify.Limit   // default DefaultVerifyLimit
+	Limit            notify.Limit   // default DefaultVerifyPer10Min per 10 minutes
 	Concurrency      int            // default DefaultVerifyConcurrency
 	Now              func() time.Time
 }
@@ -67,7 +66,7 @@ func newVerifier(cfg VerifyConfig) *verifier {
 		cfg.ContractMaxBytes = DefaultContractMaxBytes
 	}
 	if cfg.Limit == (notify.Limit{}) {
-		cfg.Limit = DefaultVerifyLimit
+		cfg.Limit = notify.Limit{N: DefaultVerifyPer10Min, Per: 10 * time.Minute}
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultVerifyConcurrency
@@ -252,6 +251,9 @@ func (u *UI) verifyContract(w http.ResponseWriter, r *http.Request, c rpc.Caller
 		return u.verifyFailed(w, r, err)
 	}
 	name, data, err := u.readDocument(r.Context(), c, id, u.verify.cfg.ContractMaxBytes)
+	if esign.ErrorCode(err) == "too_large" {
+		return u.verifyFailed(w, r, errVerifyTooLarge)
+	}
 	if err != nil {
 		return err
 	}

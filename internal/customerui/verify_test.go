@@ -227,3 +227,23 @@ func FuzzVerifyUpload(f *testing.F) {
 		}
 	})
 }
+
+// TestVerifyContractTooLarge: a contract document over the limit is not
+// read into css; the page says so (413).
+func TestVerifyContractTooLarge(t *testing.T) {
+	good, _ := padestest.Issued(t, "Test Bank seal")
+	ib := inproc.New(inproc.Options{Logger: slog.New(slog.DiscardHandler)})
+	t.Cleanup(func() { ib.Close() })
+	env := newRPCEnvConfig(t, ib, ib, nil, Config{Verify: VerifyConfig{ContractMaxBytes: int64(len(good)) - 1}})
+	alice, cookie := env.signIn(t, "Alice")
+	doc := env.e.Document(t, alice.ID, "contract.pdf", good)
+	k := env.e.Contract(t, alice.ID, "Loan", doc.ID)
+	r := httptest.NewRequest("GET", "/c/"+k.ID+"/documents/"+doc.ID+"/verify", nil)
+	r.AddCookie(cookie)
+	r.Header.Set("Accept-Language", "en")
+	w := httptest.NewRecorder()
+	env.h.ServeHTTP(w, r)
+	if w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "too large to verify here") {
+		t.Errorf("%d %s", w.Code, w.Body.String())
+	}
+}
