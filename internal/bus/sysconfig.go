@@ -19,6 +19,10 @@ type SystemConfig struct {
 	Version   int64             `json:"version"`
 	UpdatedAt time.Time         `json:"updated_at"`
 	Settings  map[string]string `json:"settings"`
+	// TrustAnchors are the PEM certificates oss trusts besides the system
+	// roots (the development CA of its data directory), for css's PDF
+	// verification: public certificates, no secret.
+	TrustAnchors string `json:"trust_anchors,omitempty"`
 }
 
 // Validate checks a received configuration.

@@ -20,7 +20,7 @@ func (a *app) pushSystemConfig(ctx context.Context) error {
 	if a.bus == nil {
 		return esign.E("push system configuration", esign.Unavailable, "the bus is not open")
 	}
-	cfg, err := loadSystemConfig(ctx, a.db)
+	cfg, err := a.systemConfig(ctx)
 	if err != nil {
 		return err
 	}

@@ -2,12 +2,16 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"esign/internal/bus"
 	"esign/internal/bus/inproc"
+	"esign/internal/pades/padestest"
+	"esign/internal/pki"
 	"esign/internal/sqlstore"
 )
 
@@ -24,7 +28,19 @@ func TestPushSystemConfig(t *testing.T) {
 	if err := db.MigrateUp(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The development CA of the data directory goes along as a trust
+	// anchor of css's verify page.
+	_, root := padestest.Issued(t, "Anchor")
+	anchor := pki.CertificatesPEM(root)
+	dataDir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dataDir, "pki"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "pki", pki.FileCABundle), anchor, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	a := &app{db: db}
+	a.cfg.DataDir = dataDir
 	if err := a.pushSystemConfig(ctx); err == nil {
 		t.Fatal("pushed without a bus")
 	}
@@ -50,7 +66,10 @@ func TestPushSystemConfig(t *testing.T) {
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	got, err := replica.Wait(wctx, own.Version)
-	if err != nil || got.Settings["customer.notice"] != "Maintenance on Sunday" {
+	if err != nil || got.Settings["customer.notice"] != "Maintenance on Sunday" || got.TrustAnchors != string(anchor) {
 		t.Fatalf("another replica holds %+v (%v)", got, err)
+	}
+	if _, err := root.Verify(x509.VerifyOptions{Roots: a.verifyRoots()()}); err != nil {
+		t.Errorf("css's verify page does not trust the pushed anchor: %v", err)
 	}
 }

@@ -90,7 +90,7 @@ func (a *app) serveBus(ctx context.Context) error {
 		// unready.
 		a.peers["css"] = func(ctx context.Context) error { return bus.Ping(ctx, b, bus.QueueCSSPing) }
 		a.peers["cron"] = func(ctx context.Context) error { return bus.Ping(ctx, b, bus.QueueCronPing) }
-		load := func(ctx context.Context) (bus.SystemConfig, error) { return loadSystemConfig(ctx, a.db) }
+		load := a.systemConfig
 		// The customer-facing queues, esign:rpc-app with system.config
 		// among them.
 		if err := a.serveRPC(ctx, load); err != nil {
@@ -151,6 +151,17 @@ func fetchSystemConfig(ctx context.Context, b bus.Bus, holder *bus.SystemConfigH
 // settingsLister is the part of the store the system configuration comes from.
 type settingsLister interface {
 	ListSettings(ctx context.Context, f esign.SettingFilter) ([]*esign.Setting, error)
+}
+
+// systemConfig is the configuration oss pushes to css: the settings and
+// the trust anchors of its PDF verification.
+func (a *app) systemConfig(ctx context.Context) (bus.SystemConfig, error) {
+	cfg, err := loadSystemConfig(ctx, a.db)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.TrustAnchors = string(extraTrustAnchors(a.cfg))
+	return cfg, nil
 }
 
 // loadSystemConfig builds the configuration oss pushes to css from the

@@ -19,22 +19,33 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"esign/internal/demo"
+	"esign/internal/e2e/adminpages"
+	"esign/internal/e2e/customerpages"
+	"esign/internal/esign"
 	"esign/internal/pades"
+	"esign/internal/pdf/pdftest"
 	"esign/internal/pki"
 	"esign/internal/webhookapi"
 	"esign/internal/webui/webuitest"
 )
 
-// TestCustomerUIProduction signs in the customer web UI of the production
+// TestCustomerUIProduction drives the customer web UI of the production
 // deployment: oss, pdfservice, css and the TSA as separate processes over
-// PostgreSQL, RabbitMQ and Redis, css reaching oss over RabbitMQ only.
-// `esign demo --browser` files the offer and prints its link; Chromium
-// signs in, reads both documents to the end, signs with the SMS code from
-// the development inbox and downloads the sealed contract, which
-// verifies; a second browser's sign-in lists the first one's session and
-// ends it.
-// (The embedded deployment's journey, with every page checked, is
-// internal/e2e TestCustomerUI.)
+// PostgreSQL, RabbitMQ and Redis, css reaching oss over RabbitMQ only,
+// with the page steps of the embedded deployment's test
+// (internal/e2e/customerpages). `esign demo --browser` files the offer and
+// prints its link; an unknown link gets its page; an expired link of the
+// open offer asks for a fresh one, which comes by SMS to the registered
+// phone (the development inbox) and leads to the sign-in; Chromium signs
+// in, is refused signing before reading, reads both documents to the end, types a wrong SMS code and then
+// the right one, waits for the seal (over css's realtime listener, the
+// polling fallback blocked) and downloads the contract, which
+// verifies — in Go, and on css's own verify page ("Verify this PDF", with
+// the trust anchors oss pushed over the bus); a second offer is refused
+// with a reason; a second browser's sign-in lists the first one's session
+// and ends it.
+// (internal/e2e TestCustomerUI is the embedded deployment's journey, with
+// every page photographed for docs/customer-ui.md.)
 func TestCustomerUIProduction(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four processes against PostgreSQL, RabbitMQ and Redis, and a browser")
@@ -45,6 +56,8 @@ func TestCustomerUIProduction(t *testing.T) {
 	startProcess(t, "pdfservice", p.env)
 	css := startProcess(t, "css", p.env)
 	bctx := webuitest.Browser(t)
+	base := "http://" + css["customer"]
+	cp := &customerpages.Pages{Pages: &adminpages.Pages{T: t, Ctx: bctx, Dir: t.TempDir()}, Base: base}
 
 	ref := "esign-demo-" + strings.ToLower(rand.Text()[:10])
 	code, stdout, stderr := run(t, t.Context(), p.env, nil, append(demoFlags(oss, "--webhook-credentials", p.credFile,
@@ -54,8 +67,6 @@ func TestCustomerUIProduction(t *testing.T) {
 		t.Fatalf("esign demo --browser: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	link, username, password := m[1], m[2], m[3]
-	base := "http://" + css["customer"]
-	link = base + link[strings.Index(link, "/s/"):]
 	cred, err := readCredentials(p.credFile)
 	if err != nil {
 		t.Fatal(err)
@@ -77,46 +88,63 @@ func TestCustomerUIProduction(t *testing.T) {
 		}
 		return l.Messages
 	}
-	last := inbox()[0].ID // the offer's SMS
-
-	webuitest.Do(t, bctx, "follow the link and sign in", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), username), chromedp.SendKeys(chromedp.ID("password"), password),
-		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sign")))
-	// Each document read to its end in the viewer: signing needs it.
-	toEnd := func(i string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(chromedp.WaitReady(chromedp.CSS(`#viewer-box[data-index="`+i+`"]`)),
-			chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`))
-	}
-	webuitest.Do(t, bctx, "read both documents in the page",
-		chromedp.WaitReady(chromedp.CSS(`#viewer[data-ready]`)), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
-		chromedp.Click(chromedp.CSS(`button.view-doc`)), toEnd("0"), chromedp.WaitVisible(chromedp.CSS(`.badge-ok`)),
-		chromedp.Click(chromedp.ID("viewer-next")), toEnd("1"), chromedp.WaitEnabled(chromedp.ID("sign-start")),
-		chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sms-code")))
-	var sms string
-	for deadline := time.Now().Add(30 * time.Second); sms == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if msgs := inbox(); msgs[0].ID != last {
-			sms = regexp.MustCompile(`\b[0-9]{6}\b`).FindString(msgs[0].Text)
+	// waitSMS returns what re finds in the newest SMS newer than after,
+	// and that SMS's id.
+	waitSMS := func(after string, re *regexp.Regexp) (string, string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if msgs := inbox(); len(msgs) > 0 && msgs[0].ID != after {
+				if v := re.FindString(msgs[0].Text); v != "" {
+					return v, msgs[0].ID
+				}
+			}
 		}
+		t.Fatalf("no SMS matching %s after %s", re, after)
+		return "", ""
 	}
-	if sms == "" {
-		t.Fatal("no signing code in the inbox")
+	last := inbox()[0].ID // the offer's SMS
+	offerID := offerOfLink(t, cp.Local(link))
+
+	// The link pages: an unknown code; an expired link of the open offer,
+	// renewed by SMS to the registered phone.
+	cp.UnknownLink()
+	expired := strings.ToLower(rand.Text()[:12])
+	if err := productionDB(t, p.env).CreateShortener(t.Context(), &esign.Shortener{Code: expired, TargetURL: "/o/" + offerID,
+		ExpiresAt: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
 	}
-	webuitest.Do(t, bctx, "sign with the code",
-		chromedp.SendKeys(chromedp.ID("sms-code"), sms), chromedp.SendKeys(chromedp.ID("sign-password"), password),
-		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("wait")))
-	sealed := false
-	for deadline := time.Now().Add(90 * time.Second); !sealed && time.Now().Before(deadline); {
-		time.Sleep(300 * time.Millisecond)
-		sealed, _ = chromedp.Run(bctx, chromedp.Evaluate[bool](`!!document.querySelector("#wait a[download]")`))
+	cp.RenewLink(expired)
+	fresh, last := waitSMS(last, regexp.MustCompile(`https?://\S+/s/[a-z0-9]+`))
+	if strings.HasSuffix(fresh, link[strings.Index(link, "/s/"):]) {
+		t.Errorf("the fresh link is the first one: %s", fresh)
 	}
-	if !sealed {
-		t.Fatal("the contract was not offered")
+	cp.FollowLink(fresh, offerID)
+
+	// Sign in, read, sign (a wrong code first), the seal.
+	cp.SignIn(username, password, "sign")
+	cp.SignBeforeReading()
+	cp.ReadDocuments()
+	cp.StartSigning()
+	sms, _ := waitSMS(last, regexp.MustCompile(`\b[0-9]{6}\b`))
+	wrong := "000000"
+	if sms == wrong {
+		wrong = "111111"
 	}
-	b64 := webuitest.Get(t, bctx, "download the contract", chromedp.Evaluate[string](`(async () => {
-	  const b = new Uint8Array(await (await fetch(document.querySelector("#wait a[download]").href)).arrayBuffer());
-	  let s = ""; for (const x of b) s += String.fromCharCode(x); return btoa(s);
-	})()`, chromedp.EvalAwaitPromise))
-	pdf, _ := base64.StdEncoding.DecodeString(b64)
+	cp.EnterCode(wrong, password, "sign-error")
+	if got := cp.Text("#sign-error"); !strings.Contains(got, "Attempts left: 4") {
+		t.Errorf("wrong code: %q", got)
+	}
+	// The seal reaches the waiting page live, over css's realtime
+	// listener (css hears it from oss over RabbitMQ): the polling
+	// fallback is blocked.
+	cp.Block("*://*:*/signatures/*/status")
+	cp.EnterCode(sms, password, "wait")
+	if got := webuitest.Get(t, bctx, "the stream's address", chromedp.Evaluate[string](`document.getElementById("wait").dataset.live`)); !strings.HasPrefix(got, "http://"+css["customer_realtime"]+"/signatures/") {
+		t.Errorf("the waiting page streams from %q, want css's realtime listener %s", got, css["customer_realtime"])
+	}
+	cp.WaitSealed()
+	cp.Block()
+	pdf := cp.DownloadContract()
 	roots := x509.NewCertPool()
 	ca, err := os.ReadFile(filepath.Join(p.dataDir, "pki", pki.FileCABundle))
 	if err != nil || !roots.AppendCertsFromPEM(ca) {
@@ -126,16 +154,58 @@ func TestCustomerUIProduction(t *testing.T) {
 	if err != nil || !rep.Valid() {
 		t.Fatalf("the contract does not verify: %v\n%v", err, rep)
 	}
+	contractFile := filepath.Join(t.TempDir(), "contract.pdf")
+	if err := os.WriteFile(contractFile, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := run(t, t.Context(), p.env, nil, "pdf", "verify", contractFile); code != 0 {
+		t.Errorf("esign pdf verify: exit %d\n%s%s", code, out, errs)
+	}
+	// css verifies it too, with the anchors oss pushed over RabbitMQ.
+	if got := cp.VerifyContract("verify-contract"); got != "valid" {
+		t.Errorf("the contract on css's verify page: %q", got)
+	}
+
+	// A second offer, refused with a reason.
+	var second struct {
+		ID string `json:"offer_id"`
+	}
+	hookJSON(t, "http://"+oss["webhook"]+"/offer/upload", user, pw, map[string]any{"customer_ref": ref, "external_ref": "CARD-" + ref,
+		"title": "Credit card agreement", "channel": "email", "expires_at": time.Now().Add(7 * 24 * time.Hour).UTC().Format(time.RFC3339),
+		"documents": []map[string]string{{"name": "card.pdf", "content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(1))}}}, &second)
+	cp.Refuse(second.ID, "The interest rate is too high.")
 
 	// A second browser's sign-in lists the first one's session (kept in
 	// Redis) and ends it.
 	other := webuitest.Browser(t)
-	webuitest.Do(t, other, "sign in elsewhere", chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), username), chromedp.SendKeys(chromedp.ID("password"), password),
-		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sessions-continue")),
-		chromedp.Click(chromedp.CSS(`form[action^="/sessions/"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	co := &customerpages.Pages{Pages: &adminpages.Pages{T: t, Ctx: other, Dir: t.TempDir()}, Base: base}
+	webuitest.Do(t, other, "open the sign-in elsewhere", chromedp.Navigate(base+"/signin"))
+	co.SignIn(username, password, "sessions-continue")
+	webuitest.Do(t, other, "end the first browser's session", chromedp.Click(chromedp.CSS(`form[action^="/sessions/"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash-success")))
 	if n := webuitest.Get(t, other, "sessions left", chromedp.Evaluate[int](`document.querySelectorAll("form[action^='/sessions/']").length`)); n != 0 {
 		t.Errorf("%d other sessions listed after ending the first", n)
 	}
 	webuitest.Do(t, bctx, "come back in the first browser", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("username")))
+}
+
+// offerOfLink returns the offer a short link of css leads to (its
+// redirect to the sign-in names it).
+func offerOfLink(t *testing.T, link string) string {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, ok := strings.CutPrefix(loc.Query().Get("next"), "/o/")
+	if resp.StatusCode != http.StatusSeeOther || !ok {
+		t.Fatalf("the link %s answers %d to %q", link, resp.StatusCode, loc)
+	}
+	return id
 }

@@ -237,15 +237,20 @@ func follow(s *livetest.Stream) <-chan arrival {
 // client (esign demo), the time from the M2's verdict (the
 // signature.verified entry, written in M2's transaction) to the
 // contract.sealed entry reaching an operator's event stream: the seal job
-// (TSA, pdfservice), its commit, the bus, the realtime listener. css's
-// waiting pages hear the same bus event. Reported as p50/p99 in ms, and
-// the verdict's own way to the stream (commit → bus → stream).
+// (TSA, pdfservice), its commit, the bus, the realtime listener; and to
+// the "completed" state reaching the customer's waiting-page stream on
+// css's realtime listener (css's RPC client and hub, from the same bus
+// event): the customer signs in to css once the signature exists (M1) and
+// follows it as the waiting page does. Reported as p50/p99 in ms, the
+// verdict's own way to the operator's stream (commit → bus → stream), and
+// how many signings were sealed before the page's stream was open
+// (page-missed: no sample).
 //
 //	go test ./internal/cli -run '^$' -bench BenchmarkSealedEvent -benchtime 20x
 func BenchmarkSealedEvent(b *testing.B) {
 	b.Run("embedded", func(b *testing.B) {
 		dir := b.TempDir()
-		env := demoEnviron(b, dir, "ESIGN_TSA_ACCURACY=10ms", demoAuthFailures)
+		env := demoEnviron(b, dir, "ESIGN_TSA_ACCURACY=10ms", demoAuthFailures, webLogins)
 		addrs := startProcess(b, "all", env)
 		db, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(dir, "esign.db")})
 		if err != nil {
@@ -254,16 +259,29 @@ func BenchmarkSealedEvent(b *testing.B) {
 		defer db.Close()
 		token := operatorSession(b, env, db, "bench-operator", esign.RoleOperator)
 		out := b.TempDir()
-		benchSealed(b, addrs, env, token, func(ref string) []string { return demoFlags(addrs, "--customer-ref", ref, "--out", out) })
+		cred, err := readCredentials(filepath.Join(dir, demoCredentialsFile))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, pw, _ := strings.Cut(cred, ":")
+		pg := &pageFollower{css: addrs, db: db, webhookPW: pw}
+		benchSealed(b, addrs, env, token, pg, func(ref string) []string { return demoFlags(addrs, "--customer-ref", ref, "--out", out) })
 	})
 	b.Run("production", func(b *testing.B) {
 		p := startProduction(b)
-		p.env = append(p.env, demoAuthFailures)
+		p.env = append(p.env, demoAuthFailures, webLogins)
 		oss := startProcess(b, "oss", p.env)
 		startProcess(b, "pdfservice", p.env)
+		css := startProcess(b, "css", p.env)
 		db := productionDB(b, p.env)
 		token := operatorSession(b, p.env, db, "bench-operator", esign.RoleOperator)
-		benchSealed(b, oss, p.env, token, func(ref string) []string {
+		cred, err := readCredentials(p.credFile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, pw, _ := strings.Cut(cred, ":")
+		pg := &pageFollower{css: css, db: db, webhookPW: pw}
+		benchSealed(b, oss, p.env, token, pg, func(ref string) []string {
 			return demoFlags(oss, "--webhook-credentials", p.credFile, "--customer-ref", ref, "--out", p.dir)
 		})
 	})
@@ -277,17 +295,24 @@ func BenchmarkSealedEvent(b *testing.B) {
 // and in production the count is in Redis, shared by every test.
 const demoAuthFailures = "ESIGN_WEBHOOK_AUTH_FAILURES_PER_IP_PER_10MIN=100000"
 
-func benchSealed(b *testing.B, addrs map[string]string, env []string, token string, demoArgs func(ref string) []string) {
+func benchSealed(b *testing.B, addrs map[string]string, env []string, token string, pg *pageFollower, demoArgs func(ref string) []string) {
 	s := openLive(b, addrs["realtime"], addrs["admin"], token, "")
 	if s.Resp.StatusCode != 200 {
 		b.Fatalf("stream: %d", s.Resp.StatusCode)
 	}
 	events := follow(s)
-	var sealed, verdict []time.Duration
+	var sealed, verdict, page []time.Duration
+	missed := 0
 	for b.Loop() {
 		ref := "esign-bench-" + strings.ToLower(rand.Text()[:10])
-		if code, out, errs := run(b, context.Background(), env, nil, demoArgs(ref)...); code != 0 {
-			b.Fatalf("esign demo: %d\n%s\n%s", code, out, errs)
+		signed := make(chan string, 1)
+		go func() {
+			code, out, errs := run(b, context.Background(), env, nil, demoArgs(ref)...)
+			signed <- fmt.Sprintf("exit %d\n%s\n%s", code, out, errs)
+		}()
+		pageAt := pg.follow(b, ref, signed)
+		if r := <-signed; !strings.HasPrefix(r, "exit 0") {
+			b.Fatalf("esign demo: %s", r)
 		}
 		var verified arrival
 		for done := false; !done; {
@@ -311,6 +336,16 @@ func benchSealed(b *testing.B, addrs map[string]string, env []string, token stri
 				b.Fatal("no contract.sealed on the stream")
 			}
 		}
+		select {
+		case at := <-pageAt:
+			if at.IsZero() {
+				missed++
+			} else {
+				page = append(page, at.Sub(verified.CreatedAt))
+			}
+		case <-time.After(30 * time.Second):
+			b.Fatal("the completed state did not reach the customer's stream")
+		}
 	}
 	pct := func(ds []time.Duration, p float64) float64 {
 		ds = slices.Clone(ds)
@@ -321,6 +356,101 @@ func benchSealed(b *testing.B, addrs map[string]string, env []string, token stri
 	b.ReportMetric(pct(sealed, .99), "sealed-p99-ms")
 	b.ReportMetric(pct(verdict, .5), "verified-p50-ms")
 	b.ReportMetric(pct(verdict, .99), "verified-p99-ms")
+	if len(page) > 0 {
+		b.ReportMetric(pct(page, .5), "page-p50-ms")
+		b.ReportMetric(pct(page, .99), "page-p99-ms")
+	}
+	b.ReportMetric(float64(missed), "page-missed")
+}
+
+// webLogins lifts the limit of credential checks per client address: the
+// benchmark signs a customer in to css for every signing, all from
+// 127.0.0.1.
+const webLogins = "ESIGN_MOBILE_LOGIN_PER_APP_PER_10MIN=100000"
+
+// pageFollower follows a signing on css's customer realtime listener as
+// the waiting page does.
+type pageFollower struct {
+	css       map[string]string // css's listeners (customer, customer_realtime)
+	db        *sqlstore.DB
+	webhookPW string // the demo customers' passwords derive from it
+}
+
+// follow waits for the signature of the demo customer ref (it exists from
+// M1 on), signs the customer in to css and opens the signature's stream.
+// The channel gets the arrival of the "completed" state as an event
+// from the bus, or the zero time when the stream opened on a signature
+// already completed (no sample). signed is the demo's result: when it
+// ends before a signature appeared, follow fails the benchmark with it.
+func (pg *pageFollower) follow(b *testing.B, ref string, signed chan string) <-chan time.Time {
+	b.Helper()
+	var sig *esign.Signature
+	for deadline := time.Now().Add(90 * time.Second); sig == nil; time.Sleep(5 * time.Millisecond) {
+		select {
+		case r := <-signed:
+			signed <- r
+			if !strings.HasPrefix(r, "exit 0") {
+				b.Fatalf("esign demo: %s", r)
+			}
+		default:
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("no signature of %s", ref)
+		}
+		cs, err := pg.db.ListCustomers(context.Background(), esign.CustomerFilter{ExternalRef: ref})
+		if err != nil || len(cs) == 0 {
+			continue
+		}
+		if gs, err := pg.db.ListSignatures(context.Background(), esign.SignatureFilter{CustomerID: cs[0].ID}); err == nil && len(gs) > 0 {
+			sig = gs[0]
+		}
+	}
+	cust := demo.CustomerFor(ref, pg.webhookPW)
+	form := url.Values{"username": {cust.Username}, "password": {cust.Password}}
+	req, _ := http.NewRequest("POST", "http://"+pg.css["customer"]+"/signin", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "esign_customer" && c.Value != "" {
+			session = c
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || session == nil {
+		b.Fatalf("web sign-in: %d %v", resp.StatusCode, resp.Cookies())
+	}
+	s := livetest.Open(b, nil, "http://"+pg.css["customer_realtime"]+"/signatures/"+sig.ID+"/events", "http://"+pg.css["customer"], "", session)
+	if s.Resp.StatusCode != 200 {
+		b.Fatalf("the customer's stream: %d", s.Resp.StatusCode)
+	}
+	ch := make(chan time.Time, 1)
+	go func() {
+		defer s.Resp.Body.Close()
+		for {
+			ev, ok := s.Next()
+			if !ok {
+				ch <- time.Time{}
+				return
+			}
+			at := time.Now()
+			var st struct {
+				Status string `json:"status"`
+			}
+			if json.Unmarshal(ev.Data, &st) == nil && st.Status == string(esign.SignatureCompleted) {
+				if ev.ID == "" { // the state oss reported on connecting: sealed before
+					at = time.Time{}
+				}
+				ch <- at
+				return
+			}
+		}
+	}()
+	return ch
 }
 
 // TestLiveCustomerAcrossCSS: the production deployment with two css

@@ -215,9 +215,7 @@ func trustPool(cfg config.Config, files []string) (*x509.CertPool, error) {
 			sys = x509.NewCertPool()
 		}
 		pool = sys
-		if pem, err := os.ReadFile(filepath.Join(cfg.DataDir, "pki", pki.FileCABundle)); err == nil {
-			pool.AppendCertsFromPEM(pem)
-		}
+		pool.AppendCertsFromPEM(extraTrustAnchors(cfg))
 		return pool, nil
 	}
 	pool = x509.NewCertPool()
@@ -231,6 +229,18 @@ func trustPool(cfg config.Config, files []string) (*x509.CertPool, error) {
 		}
 	}
 	return pool, nil
+}
+
+// extraTrustAnchors returns the PEM certificates trusted besides the
+// system roots: the development CA of the data directory when there is
+// one (nil otherwise). oss pushes them to css with the system
+// configuration (bus.SystemConfig.TrustAnchors) for its verify page.
+func extraTrustAnchors(cfg config.Config) []byte {
+	pem, err := os.ReadFile(filepath.Join(cfg.DataDir, "pki", pki.FileCABundle))
+	if err != nil {
+		return nil
+	}
+	return pem
 }
 
 func appearance(page int, rect string, lines []string, image, signer string) (*pades.Appearance, error) {

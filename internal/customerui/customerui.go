@@ -10,6 +10,7 @@ package customerui
 import (
 	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -89,6 +90,9 @@ type Config struct {
 	// (MountLive on the customer realtime listener); without it the
 	// page polls.
 	Live *Live
+	// Verify configures the verify page (/verify and the contract's
+	// "Verify this PDF"); the zero value has the defaults.
+	Verify VerifyConfig
 }
 
 // sessionCookie holds the customer's oss session token (the __Host- prefix
@@ -102,6 +106,9 @@ type UI struct {
 	ui  *webui.Renderer
 	cfg Config
 	mux *http.ServeMux
+	// verify runs the PAdES verifier for the verify page, within its
+	// limits.
+	verify *verifier
 }
 
 // New parses the templates (a broken one is an error here, at start) and
@@ -114,20 +121,27 @@ func New(api API, log *slog.Logger, cfg Config) (*UI, error) {
 	if cfg.Live != nil {
 		connect = cfg.Live.URL // the realtime origin, for EventSource
 	}
+	u := &UI{api: api, log: log, cfg: cfg, mux: http.NewServeMux(), verify: newVerifier(cfg.Verify)}
 	r, err := webui.New(webui.Options{Templates: mustSub(templateFS, "templates"), Messages: mustSub(messageFS, "messages"),
 		Static: mustSub(staticFS, "static"), Secure: cfg.Secure, MaxBodyBytes: cfg.MaxBodyBytes, Version: cfg.Version,
 		Product: cfg.BankName, Log: log, Funcs: template.FuncMap{"kb": func(n int64) int64 { return (n + 1023) / 1024 },
+			"size": func(n int64) string {
+				if n >= 1<<20 {
+					return fmt.Sprintf("%d MB", n>>20)
+				}
+				return fmt.Sprintf("%d KB", (n+1023)>>10)
+			},
 			"setting": func(key string) string {
 				if cfg.Setting == nil {
 					return ""
 				}
 				return cfg.Setting(key)
 			}},
-		ConnectSrc: connect})
+		ConnectSrc: connect, BodyLimit: u.bodyLimit})
 	if err != nil {
 		return nil, err
 	}
-	u := &UI{api: api, log: log, ui: r, cfg: cfg, mux: http.NewServeMux()}
+	u.ui = r
 	u.routes()
 	return u, nil
 }
@@ -135,6 +149,15 @@ func New(api API, log *slog.Logger, cfg Config) (*UI, error) {
 // Handler returns the UI behind the security headers, cross-origin
 // protection and the body size limit.
 func (u *UI) Handler() http.Handler { return u.ui.Protect(u.mux) }
+
+// bodyLimit raises the body limit of the verify upload to the largest
+// PDF it takes and the form around it.
+func (u *UI) bodyLimit(r *http.Request) int64 {
+	if r.Method == http.MethodPost && r.URL.Path == "/verify" {
+		return u.verify.cfg.MaxBytes + 64<<10
+	}
+	return 0
+}
 
 // routes is the route table. "session" routes need a signed-in customer
 // (without one, pages redirect to the sign-in and JSON calls answer 401).
@@ -152,6 +175,8 @@ func (u *UI) routes() {
 	u.mux.Handle("GET /account", page(u.accountStart))
 	u.mux.Handle("POST /account/code", page(u.accountSendCode))
 	u.mux.Handle("POST /account", page(u.accountCreate))
+	u.mux.Handle("GET /verify", page(u.verifyForm))
+	u.mux.Handle("POST /verify", page(u.verifyUpload))
 
 	u.mux.Handle("GET /{$}", u.session(u.home))
 	u.mux.Handle("GET /o/{id}", u.session(u.offerPage))
@@ -160,6 +185,7 @@ func (u *UI) routes() {
 	u.mux.Handle("GET /signatures/{id}", u.session(u.waitPage))
 	u.mux.Handle("GET /c/{id}", u.session(u.contractPage))
 	u.mux.Handle("GET /c/{id}/documents/{doc}", u.session(u.contractDocument))
+	u.mux.Handle("GET /c/{id}/documents/{doc}/verify", u.session(u.verifyContract))
 	u.mux.Handle("GET /sessions", u.session(u.sessionsPage))
 	u.mux.Handle("POST /sessions/{id}/end", u.session(u.endSession))
 

@@ -40,6 +40,12 @@ func newRPCEnv(tb testing.TB, wrap func(API) API) *rpcEnv {
 // calling over client (two connections to RabbitMQ, as two processes).
 func newRPCEnvOn(tb testing.TB, server, client bus.Bus, wrap func(API) API) *rpcEnv {
 	tb.Helper()
+	return newRPCEnvConfig(tb, server, client, wrap, Config{})
+}
+
+// newRPCEnvConfig is newRPCEnvOn with the UI's configuration.
+func newRPCEnvConfig(tb testing.TB, server, client bus.Bus, wrap func(API) API, cfg Config) *rpcEnv {
+	tb.Helper()
 	e := customerstest.New(tb, customerstest.OpenDB(tb, "sqlite"), nil, customers.Config{}, nil)
 	id := bus.NewID()[:8]
 	q := rpc.Queues{App: "test:" + id + ":app", Customer: "test:" + id + ":customer", Offer: "test:" + id + ":offer",
@@ -52,7 +58,7 @@ func newRPCEnvOn(tb testing.TB, server, client bus.Bus, wrap func(API) API) *rpc
 	if wrap != nil {
 		api = wrap(cl)
 	}
-	u, err := New(api, slog.New(slog.DiscardHandler), Config{})
+	u, err := New(api, slog.New(slog.DiscardHandler), cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -166,7 +166,7 @@ func form(v url.Values) (io.Reader, map[string]string) {
 func TestSecurityHeaders(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		_, h := newTestUI(t, secure)
-		for _, path := range []string{"/signin", "/s/unknown", "/no/such/page", "/unsupported"} {
+		for _, path := range []string{"/signin", "/s/unknown", "/no/such/page", "/unsupported", "/verify"} {
 			w := do(h, "GET", path, nil, nil)
 			hd := w.Header()
 			csp := hd.Get("Content-Security-Policy")

@@ -15,13 +15,15 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"esign/internal/cli"
 	"esign/internal/demo"
 	"esign/internal/e2e/adminpages"
+	"esign/internal/e2e/customerpages"
 	"esign/internal/esign"
 	"esign/internal/pades"
+	"esign/internal/pades/padestest"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/pki"
 	"esign/internal/sqlstore"
@@ -124,6 +126,7 @@ func TestCustomerUI(t *testing.T) {
 	bctx := webuitest.Browser(t)
 	downloads := t.TempDir()
 	p := &adminpages.Pages{T: t, Ctx: bctx, Dir: dir}
+	cp := &customerpages.Pages{Pages: p, Base: base}
 	webuitest.Do(t, bctx, "allow downloads", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 			Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
@@ -131,11 +134,7 @@ func TestCustomerUI(t *testing.T) {
 	}))
 
 	// An unknown link gets its own page.
-	webuitest.Do(t, bctx, "open an unknown link", chromedp.Navigate(base+"/s/nosuchcode12"), chromedp.WaitVisible(chromedp.CSS("h1")))
-	if got := p.Text("h1"); !strings.Contains(got, "does not work") {
-		t.Errorf("unknown link: %q", got)
-	}
-	p.Check("link-unknown")
+	cp.UnknownLink()
 
 	// An expired link of the open offer asks for a fresh one, which comes
 	// by SMS to the registered phone and leads to the offer.
@@ -148,18 +147,12 @@ func TestCustomerUI(t *testing.T) {
 		ExpiresAt: time.Now().Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	webuitest.Do(t, bctx, "open an expired link", chromedp.Navigate(base+"/s/expiredlink1"), chromedp.WaitVisible(chromedp.ID("renew-link")))
-	p.Check("link-expired")
-	webuitest.Do(t, bctx, "ask for a fresh link", chromedp.Click(chromedp.ID("renew-link")), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	cp.RenewLink("expiredlink1")
 	fresh, last := sys.waitSMS(t, cust.Phone, last, func(text string) string { return linkRE.FindString(text) })
 	if fresh == res.Link {
 		t.Errorf("the fresh link is the first one: %s", fresh)
 	}
-	webuitest.Do(t, bctx, "follow the fresh link", chromedp.Navigate(base+fresh[strings.Index(fresh, "/s/"):]),
-		chromedp.WaitVisible(chromedp.ID("username")))
-	if loc := webuitest.Get(t, bctx, "location", chromedp.Location()); !strings.Contains(loc, "next=%2Fo%2F"+offer.ID) {
-		t.Errorf("the fresh link leads to %s", loc)
-	}
+	cp.FollowLink(fresh, offer.ID)
 
 	// The link leads to the sign-in, then to the offer.
 	webuitest.Do(t, bctx, "follow the SMS link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("username")))
@@ -167,9 +160,7 @@ func TestCustomerUI(t *testing.T) {
 	webuitest.Do(t, bctx, "sign in with a wrong password",
 		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), "Wrong-password-1"),
 		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("form-error")))
-	webuitest.Do(t, bctx, "sign in",
-		chromedp.SendKeys(chromedp.ID("password"), cust.Password),
-		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sign")))
+	cp.SignIn(cust.Username, cust.Password, "sign")
 	if loc := webuitest.Get(t, bctx, "location", chromedp.Location()); !strings.HasSuffix(loc, "/o/"+offer.ID) {
 		t.Errorf("after sign-in at %s, want the offer", loc)
 	}
@@ -180,13 +171,7 @@ func TestCustomerUI(t *testing.T) {
 
 	// Signing before reading is refused by oss: the button forced on, the
 	// page's real M1 gets not_read, told in a sentence.
-	webuitest.Do(t, bctx, "sign before reading", chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
-		chromedp.Evaluate[chromedp.Void](`document.getElementById("sign-start").disabled = false`),
-		chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sign-error")))
-	if got := p.Text("#sign-error"); !strings.Contains(got, "Read every document to its last page before signing.") {
-		t.Errorf("M1 before reading: %q", got)
-	}
-	webuitest.Do(t, bctx, "reload", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)))
+	cp.SignBeforeReading()
 
 	// Read both documents in the page (PDF.js), and download one.
 	webuitest.Do(t, bctx, "read the first document in the page",
@@ -221,7 +206,7 @@ func TestCustomerUI(t *testing.T) {
 		t.Errorf("%d documents not read to the end after reading both", n)
 	}
 	p.Check("offer-read")
-	webuitest.Do(t, bctx, "start signing", chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sms-code")))
+	cp.StartSigning()
 	code, _ := sys.waitSMS(t, cust.Phone, last, func(text string) string { return codeRE.FindString(text) })
 	p.Check("code")
 
@@ -230,13 +215,12 @@ func TestCustomerUI(t *testing.T) {
 	// refuses while this signing can still finish (it supersedes only an
 	// abandoned one: TestM1Supersedes).
 	elsewhere := webuitest.Browser(t)
-	webuitest.Do(t, elsewhere, "sign in elsewhere while signing", chromedp.Navigate(base+"/signin?next=%2Fo%2F"+offer.ID),
-		chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), cust.Password),
-		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sessions-continue")),
-		chromedp.Click(chromedp.ID("sessions-continue")), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
-		chromedp.WaitVisible(chromedp.ID("sign-error")))
 	pe := &adminpages.Pages{T: t, Ctx: elsewhere, Dir: dir}
+	ce := &customerpages.Pages{Pages: pe, Base: base}
+	webuitest.Do(t, elsewhere, "open the sign-in elsewhere while signing", chromedp.Navigate(base+"/signin?next=%2Fo%2F"+offer.ID))
+	ce.SignIn(cust.Username, cust.Password, "sessions-continue")
+	webuitest.Do(t, elsewhere, "continue to the offer", chromedp.Click(chromedp.ID("sessions-continue")),
+		chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)), chromedp.WaitVisible(chromedp.ID("sign-error")))
 	if got, again := pe.Text("#sign-error"), pe.Text("#sign-start"); !strings.Contains(got, "already being signed") || again != "Start signing again" {
 		t.Errorf("the offer being signed elsewhere: %q, button %q", got, again)
 	}
@@ -253,9 +237,7 @@ func TestCustomerUI(t *testing.T) {
 	if code == wrong {
 		wrong = "111111"
 	}
-	webuitest.Do(t, bctx, "type a wrong code",
-		chromedp.SendKeys(chromedp.ID("sms-code"), wrong), chromedp.SendKeys(chromedp.ID("sign-password"), cust.Password),
-		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("sign-error")))
+	cp.EnterCode(wrong, cust.Password, "sign-error")
 	if got := p.Text("#sign-error"); !strings.Contains(got, "not right") || !strings.Contains(got, "Attempts left: 4") {
 		t.Errorf("wrong code: %q", got)
 	}
@@ -263,7 +245,7 @@ func TestCustomerUI(t *testing.T) {
 	// Hold the waiting page's updates (its stream from the customer
 	// realtime listener, and the polling it falls back to) until its
 	// screenshot is taken: the seal may be done before the page is.
-	block(t, bctx, "*://*:*/signatures/*/status", "*://*:*/signatures/*/events")
+	cp.Block("*://*:*/signatures/*/status", "*://*:*/signatures/*/events")
 	// A reload keeps the signing: the key waits in IndexedDB.
 	webuitest.Do(t, bctx, "reload while signing", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
 		chromedp.WaitVisible(chromedp.ID("sms-code")))
@@ -271,9 +253,7 @@ func TestCustomerUI(t *testing.T) {
 		t.Errorf("after a reload: %q", got)
 	}
 	p.Check("resumed")
-	webuitest.Do(t, bctx, "type the code",
-		chromedp.SendKeys(chromedp.ID("sms-code"), code), chromedp.SendKeys(chromedp.ID("sign-password"), cust.Password),
-		chromedp.Click(chromedp.ID("sign-submit")), chromedp.WaitVisible(chromedp.ID("wait")))
+	cp.EnterCode(code, cust.Password, "wait")
 	p.Check("wait")
 	if got := webuitest.Get(t, bctx, "the stream's address", chromedp.Evaluate[string](`document.getElementById("wait").dataset.live`)); !strings.HasPrefix(got, "http://"+sys.addrs["customer_realtime"]+"/signatures/") {
 		t.Errorf("the waiting page streams from %q, want the customer realtime listener %s", got, sys.addrs["customer_realtime"])
@@ -283,36 +263,45 @@ func TestCustomerUI(t *testing.T) {
 	// blocked. The page reconnects (a reload: the blocked attempts may
 	// have sent it to the fallback) and is told the state on connecting,
 	// then each change.
-	block(t, bctx, "*://*:*/signatures/*/status")
+	cp.Block("*://*:*/signatures/*/status")
 	webuitest.Do(t, bctx, "reconnect the stream", chromedp.Reload())
 
 	// The seal: the page updates by itself.
-	sealed := false
-	for deadline := time.Now().Add(90 * time.Second); !sealed && time.Now().Before(deadline); {
-		time.Sleep(300 * time.Millisecond)
-		// The page reloads itself when the seal is done: an evaluation
-		// may meet the navigation.
-		sealed, _ = chromedp.Run(bctx, chromedp.Evaluate[bool](`!!document.querySelector("#wait a[download]")`))
-	}
-	if !sealed {
-		t.Fatal("the contract was not offered")
-	}
+	cp.WaitSealed()
 	p.Check("sealed")
 
 	// The contract downloads and verifies.
-	b64 := webuitest.Get(t, bctx, "download the contract", chromedp.Evaluate[string](`(async () => {
-	  const r = await fetch(document.querySelector("#wait a[download]").href);
-	  const b = new Uint8Array(await r.arrayBuffer()); let s = "";
-	  for (const x of b) s += String.fromCharCode(x);
-	  return btoa(s);
-	})()`, chromedp.EvalAwaitPromise))
-	pdf, _ := base64.StdEncoding.DecodeString(b64)
+	pdf := cp.DownloadContract()
 	rep, err := pades.Verify(ctx, bytes.NewReader(pdf), int64(len(pdf)), pades.VerifyOptions{Roots: roots})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rep.Valid() {
 		t.Errorf("the contract does not verify:\n%s", rep.Summary())
+	}
+	// … and by `esign pdf verify` against the data directory's CA.
+	contractFile := filepath.Join(t.TempDir(), "contract.pdf")
+	if err := os.WriteFile(contractFile, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var verifyOut bytes.Buffer
+	if code := cli.Run(ctx, cli.Env{Args: []string{"pdf", "verify", "--trust", filepath.Join(sys.dir, "pki", pki.FileCABundle), contractFile},
+		Stdout: &verifyOut, Stderr: &verifyOut, Environ: sys.env}); code != 0 {
+		t.Errorf("esign pdf verify: exit %d\n%s", code, verifyOut.String())
+	}
+
+	// "Verify this PDF" next to it: css verifies the stored contract with
+	// the trust anchors oss pushed; the public verify page verifies an
+	// upload of it, and of a tampered copy.
+	if got := cp.VerifyContract("verify-contract"); got != "valid" {
+		t.Errorf("the sealed contract verified on its page: %q", got)
+	}
+	cp.Contract()
+	if got := cp.VerifyUpload("contract.pdf", pdf, "verify", "verify-valid"); got != "valid" {
+		t.Errorf("the uploaded contract: %q", got)
+	}
+	if got := cp.VerifyUpload("tampered.pdf", padestest.Tamper(t, pdf), "", "verify-tampered"); got != "invalid" {
+		t.Errorf("the tampered contract: %q", got)
 	}
 
 	// A second offer is refused with a reason.
@@ -324,14 +313,7 @@ func TestCustomerUI(t *testing.T) {
 		"documents": []map[string]string{{"name": "card.pdf", "content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(1))}}}, &second)
 	webuitest.Do(t, bctx, "open the start page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("contracts-h")))
 	p.Check("home")
-	webuitest.Do(t, bctx, "open the second offer", chromedp.Click(chromedp.CSS(`a[href="/o/`+second.ID+`"]`)),
-		chromedp.WaitVisible(chromedp.ID("reason")),
-		chromedp.SendKeys(chromedp.ID("reason"), "The interest rate is too high."),
-		chromedp.Click(chromedp.CSS(`form[action$="/refuse"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
-	if got := p.Text(".badge"); got != "refused" {
-		t.Errorf("after refusing, the offer is %q", got)
-	}
-	p.Check("refused")
+	cp.Refuse(second.ID, "The interest rate is too high.")
 
 	// Both documents were read to the end in the viewer: the evidence.
 	if as, err := db.ListActivities(ctx, esign.ActivityFilter{OfferID: offer.ID, Kind: "document.read_to_end"}); err != nil || len(as) != 2 {
@@ -366,10 +348,9 @@ func TestCustomerUI(t *testing.T) {
 	// A sign-in in a second browser lists the first browser's session
 	// (mobile.web_sessions=allow), which it ends from there.
 	other := webuitest.Browser(t)
-	webuitest.Do(t, other, "sign in elsewhere", chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), cust.Username), chromedp.SendKeys(chromedp.ID("password"), cust.Password),
-		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("sessions-continue")))
 	p2 := &adminpages.Pages{T: t, Ctx: other, Dir: dir}
+	webuitest.Do(t, other, "open the sign-in elsewhere", chromedp.Navigate(base+"/signin"))
+	(&customerpages.Pages{Pages: p2, Base: base}).SignIn(cust.Username, cust.Password, "sessions-continue")
 	if got := p2.Text("main"); !strings.Contains(got, "this browser") || !strings.Contains(got, "Chrome") {
 		t.Errorf("the sessions page: %q", got)
 	}
@@ -417,18 +398,4 @@ func x509Pool(t *testing.T, pem []byte) *x509.CertPool {
 		t.Fatal("no CA certificate")
 	}
 	return pool
-}
-
-// block makes the browser refuse requests to the URL patterns (none: stop
-// blocking).
-func block(t *testing.T, ctx context.Context, patterns ...string) {
-	t.Helper()
-	ps := []*network.BlockPattern{}
-	for _, p := range patterns {
-		ps = append(ps, &network.BlockPattern{URLPattern: p, Block: true})
-	}
-	webuitest.Do(t, ctx, "block URLs", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: ps})
-		return err
-	}))
 }
