@@ -123,7 +123,9 @@ func TestComposeEsignServices(t *testing.T) {
 			}
 			if strings.HasSuffix(k, "_FILE") {
 				secret := strings.TrimPrefix(*v, "/run/secrets/")
-				if !slices.ContainsFunc(s.Secrets, func(r types.ServiceSecretConfig) bool { return r.Source == secret && (r.Target == "" || r.Target == *v) }) {
+				if !slices.ContainsFunc(s.Secrets, func(r types.ServiceSecretConfig) bool {
+					return r.Source == secret && (r.Target == "" || r.Target == *v)
+				}) {
 					t.Errorf("%s: %s=%s, which is not one of its secrets", name, k, *v)
 				}
 			}
