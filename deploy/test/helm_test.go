@@ -347,6 +347,12 @@ func TestChartScaling(t *testing.T) {
 		if p.Spec.Selector.MatchLabels["app.kubernetes.io/component"] != process {
 			t.Errorf("PodDisruptionBudget of %s selects %v", process, p.Spec.Selector.MatchLabels)
 		}
+		if p.Spec.MaxUnavailable == nil && p.Spec.MinAvailable == nil {
+			t.Errorf("PodDisruptionBudget of %s allows nothing and forbids nothing", process)
+		}
+		if p.Spec.UnhealthyPodEvictionPolicy == nil || *p.Spec.UnhealthyPodEvictionPolicy != policyv1.AlwaysAllow {
+			t.Errorf("PodDisruptionBudget of %s: unready pods (a database outage) would block node drains", process)
+		}
 	}
 	for _, process := range []string{"pdfservice", "cron"} {
 		if r := m.deployments[process].Spec.Replicas; r == nil || *r < 2 {
