@@ -2,9 +2,14 @@ package deploytest
 
 import (
 	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"esign/internal/config"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
@@ -156,6 +161,81 @@ func TestComposeEsignServices(t *testing.T) {
 	for name, s := range p.Secrets {
 		if s.File == "" {
 			t.Errorf("secret %s is not a file", name)
+		}
+	}
+}
+
+// TestComposeSecretsScript runs secrets.sh in a copy of the Compose
+// directory: it writes every secret file compose.yaml names, the URLs
+// carry the passwords the servers get, esign accepts the result, and a
+// second run changes nothing.
+func TestComposeSecretsScript(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatal("secrets.sh needs a POSIX sh")
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"compose.yaml", "secrets.sh"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(readFile(t, filepath.Join("../compose", f))), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func() map[string]string {
+		t.Helper()
+		if out, err := exec.Command(sh, filepath.Join(dir, "secrets.sh")).CombinedOutput(); err != nil {
+			t.Fatalf("secrets.sh: %v\n%s", err, out)
+		}
+		files := map[string]string{}
+		entries, err := os.ReadDir(filepath.Join(dir, "secrets"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			files[e.Name()] = strings.TrimSpace(readFile(t, filepath.Join(dir, "secrets", e.Name())))
+		}
+		return files
+	}
+	first := run()
+	p := loadCompose(t, "dev")
+	for name, s := range p.Secrets {
+		if _, ok := first[filepath.Base(s.File)]; !ok {
+			t.Errorf("secret %s: secrets.sh does not write %s", name, s.File)
+		}
+	}
+	for file, want := range map[string]string{
+		"database-url": "postgres://esign:" + first["postgres-password"] + "@postgres:5432/esign?sslmode=disable",
+		"amqp-url":     "amqp://esign:" + first["rabbitmq-password"] + "@rabbitmq:5672/esign",
+		"redis-url":    "redis://:" + first["redis-password"] + "@redis:6379/0",
+	} {
+		if first[file] != want {
+			t.Errorf("%s = %q, want %q", file, first[file], want)
+		}
+	}
+	if !strings.Contains(first["rabbitmq.conf"], "default_pass = "+first["rabbitmq-password"]) || !strings.Contains(first["rabbitmq.conf"], "default_vhost = esign") {
+		t.Errorf("rabbitmq.conf does not match amqp-url:\n%s", first["rabbitmq.conf"])
+	}
+	if !strings.Contains(first["redis.conf"], "requirepass "+first["redis-password"]) {
+		t.Errorf("redis.conf does not match redis-url:\n%s", first["redis.conf"])
+	}
+	if second := run(); !maps.Equal(first, second) {
+		t.Error("a second run of secrets.sh changed the secrets")
+	}
+	// esign reads the real files.
+	for _, name := range []string{"oss", "migrate"} {
+		s := p.Services[name]
+		environ := []string{}
+		for k, v := range s.Environment {
+			if v == nil {
+				continue
+			}
+			val := *v
+			if rest, ok := strings.CutPrefix(val, "/run/secrets/"); ok {
+				val = filepath.Join(dir, "secrets", rest)
+			}
+			environ = append(environ, k+"="+val)
+		}
+		if _, err := config.Load("", environ); err != nil {
+			t.Errorf("%s with the generated secrets: %v", name, err)
 		}
 	}
 }
