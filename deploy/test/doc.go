@@ -12,4 +12,9 @@
 // and Kubernetes' modules stay out of esign's go.mod. Run it with
 //
 //	cd deploy/test && go test ./...
+//
+// It imports esign's configuration package through a replace directive
+// (config_test.go loads the chart's and Compose's settings as esign
+// would); should a change of esign's go.mod leave this module's go.sum
+// short, run go mod tidy here.
 package deploytest

@@ -47,10 +47,6 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // file (empty: the defaults): its templates' output by file name.
 func renderFiles(t *testing.T, valuesFile string) map[string]string {
 	t.Helper()
-	chrt, err := loader.Load(chartDir)
-	if err != nil {
-		t.Fatalf("load chart: %v", err)
-	}
 	vals := map[string]any{}
 	if valuesFile != "" {
 		v, err := common.ReadValuesFile(valuesFile)
@@ -58,6 +54,16 @@ func renderFiles(t *testing.T, valuesFile string) map[string]string {
 			t.Fatal(err)
 		}
 		vals = v
+	}
+	return renderValues(t, vals)
+}
+
+// renderValues renders the chart with values given as a map.
+func renderValues(t *testing.T, vals map[string]any) map[string]string {
+	t.Helper()
+	chrt, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatalf("load chart: %v", err)
 	}
 	top, err := util.ToRenderValues(chrt, vals, common.ReleaseOptions{Name: "esign", Namespace: "esign", IsInstall: true, Revision: 1}, nil)
 	if err != nil {
@@ -494,3 +500,54 @@ func leafKeys(prefix string, v map[string]any) []string {
 var opaque = map[string]bool{"config": true, "secrets.files": true, "resources": true, "pdb": true, "podSecurityContext": true, "securityContext": true}
 
 func lastPart(key string) string { return key[strings.LastIndex(key, ".")+1:] }
+
+// TestChartSwitches renders the chart with each optional part off: what
+// is switched off is gone and the rest still renders.
+func TestChartSwitches(t *testing.T) {
+	tests := []struct {
+		name  string
+		yaml  string
+		check func(t *testing.T, files map[string]string)
+	}{
+		{"no_autoscaling", "oss: {autoscaling: {enabled: false}, replicas: 3}\ncss: {autoscaling: {enabled: false}}", func(t *testing.T, files map[string]string) {
+			if strings.Contains(files["esign/templates/hpa.yaml"], "HorizontalPodAutoscaler") {
+				t.Error("autoscalers rendered")
+			}
+			if !strings.Contains(files["esign/templates/deployments.yaml"], "replicas: 3") {
+				t.Error("oss.replicas not used without its autoscaler")
+			}
+		}},
+		{"no_network_policies", "networkPolicy: {enabled: false}", func(t *testing.T, files map[string]string) {
+			if strings.Contains(files["esign/templates/networkpolicy.yaml"], "NetworkPolicy") {
+				t.Error("network policies rendered")
+			}
+		}},
+		{"no_migration", "migrate: {enabled: false}", func(t *testing.T, files map[string]string) {
+			if strings.Contains(files["esign/templates/migrate-job.yaml"], "kind: Job") {
+				t.Error("migration job rendered")
+			}
+		}},
+		{"existing_claim", "persistence: {existingClaim: docs}", func(t *testing.T, files map[string]string) {
+			if strings.Contains(files["esign/templates/pvc.yaml"], "PersistentVolumeClaim") {
+				t.Error("a claim created beside the existing one")
+			}
+			if !strings.Contains(files["esign/templates/deployments.yaml"], "claimName: docs") {
+				t.Error("the existing claim is not mounted")
+			}
+		}},
+		{"no_pdb", "oss: {pdb: null}", func(t *testing.T, files map[string]string) {
+			if strings.Contains(files["esign/templates/pdb.yaml"], "name: esign-oss\n") {
+				t.Error("oss has a PodDisruptionBudget")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vals, err := common.ReadValues([]byte(tt.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, renderValues(t, vals))
+		})
+	}
+}
