@@ -139,6 +139,21 @@ func TestComposeEsignServices(t *testing.T) {
 				t.Errorf("%s: %s in the environment: secrets go in files", name, k)
 			}
 		}
+		// Every secret mounted is read (an unread crypto-keys makes the
+		// process generate a key of its own).
+		for _, sec := range s.Secrets {
+			path := "/run/secrets/" + sec.Source
+			if sec.Target != "" {
+				path = sec.Target
+			}
+			used := false
+			for k, v := range s.Environment {
+				used = used || (v != nil && *v == path && strings.HasSuffix(k, "_FILE"))
+			}
+			if !used {
+				t.Errorf("%s: secret %s is mounted but no ESIGN_*_FILE reads it", name, sec.Source)
+			}
+		}
 		for _, port := range s.Ports {
 			if port.Target == 10189 {
 				t.Errorf("%s publishes the operations listener", name)
