@@ -310,6 +310,34 @@ func checkPod(t *testing.T, what string, pod corev1.PodSpec, probes bool) {
 	if !mounts["/tmp"] || !mounts["/run/secrets/esign"] {
 		t.Errorf("%s: mounts %v, want /tmp and /run/secrets/esign", what, mounts)
 	}
+	// Every secret file mounted is read by an ESIGN_*_FILE, and every
+	// ESIGN_*_FILE names a mounted file.
+	files := map[string]bool{}
+	for _, v := range pod.Volumes {
+		if v.Name != "secrets" || v.Projected == nil {
+			continue
+		}
+		for _, src := range v.Projected.Sources {
+			if src.Secret != nil {
+				for _, it := range src.Secret.Items {
+					files["/run/secrets/esign/"+it.Path] = false
+				}
+			}
+		}
+	}
+	for _, e := range c.Env {
+		if strings.HasSuffix(e.Name, "_FILE") {
+			if _, ok := files[e.Value]; !ok {
+				t.Errorf("%s: %s=%s is not a mounted secret", what, e.Name, e.Value)
+			}
+			files[e.Value] = true
+		}
+	}
+	for f, read := range files {
+		if !read {
+			t.Errorf("%s: %s is mounted but no ESIGN_*_FILE reads it", what, f)
+		}
+	}
 	for _, e := range c.Env {
 		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
 			t.Errorf("%s: %s from a Secret in the environment: secrets go in files", what, e.Name)
