@@ -191,7 +191,7 @@ func tsaClient(cfg config.Config, url string, trust []string) (*tsa.Client, erro
 		url = cfg.TSA.URL
 	}
 	if url == "" {
-		url = "http://" + displayAddr(cfg.Listen.TSA) + "/"
+		url = "http://" + displayAddr(cfg.Listen.TSA) + "/tsa"
 	}
 	roots, err := trustPool(cfg, trust)
 	if err != nil {
