@@ -34,6 +34,7 @@ type Config struct {
 	Mobile   Mobile   `json:"mobile"`
 	Webhook  Webhook  `json:"webhook"`
 	Geo      Geo      `json:"geo"`
+	Seal     Seal     `json:"seal"`
 }
 
 // Notify selects and configures the SMS, e-mail and push providers.
@@ -197,6 +198,7 @@ func Default() Config {
 		},
 		Bus:      Bus{RequestTimeout: 10 * time.Second},
 		TSA:      TSA{Timeout: 10 * time.Second, Retries: 2, PolicyOID: "1.3.6.1.4.1.32473.1", Accuracy: time.Second},
+		Seal:     Seal{Level: "B-LTA"},
 		Notify:   Notify{SMS: "inbox", Email: "inbox", Push: "inbox", SMTPSecurity: "starttls", FCMEndpoint: DefaultFCMEndpoint, SMSPerHour: 10, EmailPerHour: 20, Workers: 20},
 		Branding: Branding{ProductName: "esign", BankName: "esign development bank", Color: "#004b87"},
 		Cron: Cron{

@@ -154,13 +154,18 @@ const (
 // Contract is the signed outcome of an offer (or a signed contract uploaded
 // by the bank's systems). Its documents have ContractID set.
 type Contract struct {
-	ID             string
-	CustomerID     string
-	OfferID        string // the offer it came from; unique; empty for uploaded contracts
-	ExternalRef    string // unique per customer when set
-	Title          string
-	Status         ContractStatus
-	SignedAt       time.Time
+	ID          string
+	CustomerID  string
+	OfferID     string // the offer it came from; unique; empty for uploaded contracts
+	ExternalRef string // unique per customer when set
+	Title       string
+	Status      ContractStatus
+	SignedAt    time.Time
+	// SealLevel is the PAdES baseline level of the bank's seal on the
+	// contract's documents (B-B, B-T, B-LT, B-LTA: the lowest of them);
+	// for an uploaded contract, the level its signature reached; empty
+	// when unknown.
+	SealLevel      string
 	AcknowledgedAt time.Time
 	RetainUntil    time.Time
 	CreatedAt      time.Time
@@ -175,6 +180,9 @@ func (c *Contract) Validate() error {
 	v.text("external reference", c.ExternalRef, false, 128)
 	v.text("title", c.Title, true, 256)
 	oneOf(v, "status", c.Status, ContractActive, ContractAcknowledged, ContractRevoked)
+	if c.SealLevel != "" {
+		oneOf(v, "seal level", c.SealLevel, "B-B", "B-T", "B-LT", "B-LTA")
+	}
 	v.that(!c.SignedAt.IsZero(), "signing time is required")
 	return v.err()
 }

@@ -2,9 +2,14 @@ package pades_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +21,8 @@ import (
 	"esign/internal/pades"
 	"esign/internal/pades/padestest"
 	"esign/internal/pdf/pdftest"
+	"esign/internal/pki"
+	"esign/internal/tsa"
 )
 
 // outsideOptions signs at level with the outside PKI's signer, the test
@@ -198,4 +205,68 @@ func TestRevocationFilesRefresh(t *testing.T) {
 	if _, err := fetch(); !errors.Is(err, pades.ErrNoRevocation) || !strings.Contains(err.Error(), "no such file") {
 		t.Fatalf("removed: %v", err)
 	}
+}
+
+// TestSignBLTAOfflineData: a B-LTA signature's DSS, which the document
+// time-stamp covers, holds the certificates and revocation data of the
+// signer and of the signature time-stamp's TSA; a document time-stamp from
+// another TSA gets its own validation data in one more DSS update, and the
+// file still verifies at B-LTA.
+func TestSignBLTAOfflineData(t *testing.T) {
+	e := env(t)
+	in := filepath.Join(t.TempDir(), "in.pdf")
+	os.WriteFile(in, pdftest.Minimal(1), 0o644)
+	t.Run("one_tsa", func(t *testing.T) {
+		out := signFile(t, in, e.signOptions(pades.LevelBLTA))
+		b, _ := os.ReadFile(out)
+		padestest.CheckLTA(t, b)
+		if n := strings.Count(string(b), "/Type /DSS"); n != 1 {
+			t.Errorf("%d DSS dictionaries, want 1", n)
+		}
+	})
+	t.Run("other_tsa", func(t *testing.T) {
+		opt := e.signOptions(pades.LevelBLTA)
+		opt.TSA = otherTSA(t, e)
+		out := signFile(t, in, opt)
+		b, _ := os.ReadFile(out)
+		padestest.CheckLTA(t, b)
+		if n := strings.Count(string(b), "/Type /DSS"); n != 2 {
+			t.Errorf("%d DSS dictionaries, want 2 (the second for the other TSA)", n)
+		}
+		rep := verifyOK(t, e, out)
+		if rep.Signatures[0].Level != "B-LTA" {
+			t.Fatalf("level %s\n%s", rep.Signatures[0].Level, rep.Summary())
+		}
+	})
+}
+
+// otherTSA serves a second TSA with a certificate of its own from the test
+// CA (naming the CA's responder), over HTTP on 127.0.0.1.
+func otherTSA(t *testing.T, e *testEnv) *tsa.Client {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := e.dev.TSA.Certificate
+	cert, err := e.dev.CA.Issue(&x509.Certificate{Subject: pkix.Name{CommonName: "Another TSA"},
+		NotBefore: tc.NotBefore, NotAfter: tc.NotAfter, KeyUsage: tc.KeyUsage,
+		OCSPServer: tc.OCSPServer, CRLDistributionPoints: tc.CRLDistributionPoints,
+		ExtraExtensions: []pkix.Extension{pki.TimeStampingEKU()}}, &key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.dev.Revocations.Add(cert)
+	store, err := tsa.OpenFileSerialStore(filepath.Join(t.TempDir(), "serial"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	srv, err := tsa.NewServer(tsa.ServerConfig{Certificate: cert, Chain: []*x509.Certificate{e.dev.CA.Certificate}, Key: key, Serials: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return &tsa.Client{URL: hs.URL, Roots: e.roots}
 }
