@@ -202,7 +202,9 @@ func (rs RevocationSources) Fetch(ctx context.Context, cert, issuer *x509.Certif
 	}
 	msgs := make([]string, len(errs))
 	for i, e := range errs {
-		msgs[i] = strings.TrimPrefix(e.Error(), ErrNoRevocation.Error()+" ")
+		m := strings.TrimPrefix(e.Error(), ErrNoRevocation.Error())
+		m = strings.TrimPrefix(m, fmt.Sprintf(" for %q", cert.Subject))
+		msgs[i] = strings.TrimLeft(m, ": ")
 	}
 	return nil, nil, fmt.Errorf("%w for %q (no source has any): %s", ErrNoRevocation, cert.Subject, strings.Join(msgs, "; "))
 }
