@@ -59,6 +59,26 @@ type sigDict struct {
 	contents   []byte
 	contentsAt int64
 	docTS      bool
+	signed     []byte
+}
+
+// Signature is a signature dictionary of a file: its CMS (/Contents
+// without the padding), the bytes its ByteRange covers, and whether it is
+// a document time-stamp.
+type Signature struct {
+	CMS          []byte
+	Signed       []byte
+	DocTimeStamp bool
+}
+
+// Signatures lists the signature dictionaries of the PDF b.
+func Signatures(tb testing.TB, b []byte) []Signature {
+	tb.Helper()
+	var out []Signature
+	for _, s := range signatureDicts(tb, b) {
+		out = append(out, Signature{CMS: s.contents, Signed: s.signed, DocTimeStamp: s.docTS})
+	}
+	return out
 }
 
 func signatureDicts(tb testing.TB, b []byte) []sigDict {
@@ -82,12 +102,19 @@ func signatureDicts(tb testing.TB, b []byte) []sigDict {
 		if len(br) != 4 || len(c) == 0 {
 			continue
 		}
-		at, _ := pdf.AsInt(br[1])
+		var r [4]int64
+		for i := range r {
+			r[i], _ = pdf.AsInt(br[i])
+		}
+		if r[0] != 0 || r[1] < 0 || r[2] < r[1] || r[3] < 0 || r[2]+r[3] > int64(len(b)) {
+			tb.Fatalf("ByteRange %v", r)
+		}
 		var outer asn1.RawValue
 		if _, err := asn1.Unmarshal(c, &outer); err != nil {
 			tb.Fatalf("/Contents: %v", err)
 		}
-		out = append(out, sigDict{contents: outer.FullBytes, contentsAt: at, docTS: dict["Type"] == pdf.Name("DocTimeStamp")})
+		signed := append(append([]byte(nil), b[:r[1]]...), b[r[2]:r[2]+r[3]]...)
+		out = append(out, sigDict{contents: outer.FullBytes, contentsAt: r[1], docTS: dict["Type"] == pdf.Name("DocTimeStamp"), signed: signed})
 	}
 	return out
 }
@@ -121,7 +148,47 @@ func certsOf(tb testing.TB, der []byte, timestamps bool) []*x509.Certificate {
 	return all
 }
 
+// DSS returns the certificates, OCSP responses and CRLs of the PDF b's
+// Document Security Store.
+func DSS(tb testing.TB, b []byte) (certs []*x509.Certificate, ocsps, crls [][]byte) {
+	tb.Helper()
+	return readDSS(tb, "the DSS", b)
+}
+
 func checkCovers(tb testing.TB, what string, b []byte, certs []*x509.Certificate) {
+	tb.Helper()
+	dssCerts, ocsps, crls := readDSS(tb, what, b)
+	has := func(c *x509.Certificate) bool {
+		for _, d := range dssCerts {
+			if d.Equal(c) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range certs {
+		if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
+			continue
+		}
+		if !has(c) {
+			tb.Fatalf("%s lacks the certificate %s", what, c.Subject)
+		}
+		var issuer *x509.Certificate
+		for _, p := range append(dssCerts, certs...) {
+			if bytes.Equal(p.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(p) == nil {
+				issuer = p
+			}
+		}
+		if issuer == nil || !has(issuer) {
+			tb.Fatalf("%s lacks the issuer of %s", what, c.Subject)
+		}
+		if !goodStatus(c, issuer, ocsps, crls) {
+			tb.Fatalf("%s has no revocation data for %s", what, c.Subject)
+		}
+	}
+}
+
+func readDSS(tb testing.TB, what string, b []byte) ([]*x509.Certificate, [][]byte, [][]byte) {
 	tb.Helper()
 	d, err := pdf.Open(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
@@ -164,35 +231,7 @@ func checkCovers(tb testing.TB, what string, b []byte, certs []*x509.Certificate
 		}
 		dssCerts = append(dssCerts, c)
 	}
-	ocsps, crls := read("OCSPs"), read("CRLs")
-	has := func(c *x509.Certificate) bool {
-		for _, d := range dssCerts {
-			if d.Equal(c) {
-				return true
-			}
-		}
-		return false
-	}
-	for _, c := range certs {
-		if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
-			continue
-		}
-		if !has(c) {
-			tb.Fatalf("%s lacks the certificate %s", what, c.Subject)
-		}
-		var issuer *x509.Certificate
-		for _, p := range append(dssCerts, certs...) {
-			if bytes.Equal(p.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(p) == nil {
-				issuer = p
-			}
-		}
-		if issuer == nil || !has(issuer) {
-			tb.Fatalf("%s lacks the issuer of %s", what, c.Subject)
-		}
-		if !goodStatus(c, issuer, ocsps, crls) {
-			tb.Fatalf("%s has no revocation data for %s", what, c.Subject)
-		}
-	}
+	return dssCerts, read("OCSPs"), read("CRLs")
 }
 
 func goodStatus(c, issuer *x509.Certificate, ocsps, crls [][]byte) bool {
