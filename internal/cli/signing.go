@@ -90,6 +90,7 @@ func (a *app) sealOptions() (pades.SignOptions, error) {
 	}
 	files := &pades.RevocationFiles{CRLFiles: config.Files(a.cfg.Seal.CRLFiles), OCSPFiles: config.Files(a.cfg.Seal.OCSPFiles), Log: a.log}
 	opt.Revocation = pades.RevocationSources{files, pades.HTTPRevocation{}}
+	files.Set() // logs the files that cannot be read or have expired
 	a.log.Info("bank seal", "level", level, "crl_files", len(files.CRLFiles), "ocsp_files", len(files.OCSPFiles))
 	return opt, nil
 }
