@@ -154,22 +154,22 @@ const (
 // Contract is the signed outcome of an offer (or a signed contract uploaded
 // by the bank's systems). Its documents have ContractID set.
 type Contract struct {
-	ID          string
-	CustomerID  string
-	OfferID     string // the offer it came from; unique; empty for uploaded contracts
-	ExternalRef string // unique per customer when set
-	Title       string
-	Status      ContractStatus
-	SignedAt    time.Time
-	// SealLevel is the PAdES baseline level of the bank's seal on the
-	// contract's documents (B-B, B-T, B-LT, B-LTA: the lowest of them);
-	// for an uploaded contract, the level its signature reached; empty
-	// when unknown.
-	SealLevel      string
+	ID             string
+	CustomerID     string
+	OfferID        string // the offer it came from; unique; empty for uploaded contracts
+	ExternalRef    string // unique per customer when set
+	Title          string
+	Status         ContractStatus
+	SignedAt       time.Time
 	AcknowledgedAt time.Time
 	RetainUntil    time.Time
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// SealLevel is the PAdES baseline level of the bank's seal on the
+	// contract's documents (B-B, B-T, B-LT, B-LTA: the lowest of them);
+	// for an uploaded contract, the level its signature reached; empty
+	// when unknown.
+	SealLevel string
 }
 
 // Validate checks the contract before it is stored.
