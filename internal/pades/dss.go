@@ -181,12 +181,10 @@ func collectValidationData(ctx context.Context, sigs [][]byte, opt SignOptions) 
 					return nil, err
 				}
 				if o != nil {
-					vd.ocsps = append(vd.ocsps, o)
-					r[0] = len(vd.ocsps)
+					r[0] = addOnce(&vd.ocsps, o)
 				}
 				if crl != nil {
-					vd.crls = append(vd.crls, crl)
-					r[1] = len(vd.crls)
+					r[1] = addOnce(&vd.crls, crl) // one CRL serves all its issuer's certificates
 				}
 				revDone[i] = r
 			}

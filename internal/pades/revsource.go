@@ -317,3 +317,15 @@ func (f *RevocationFiles) Set() (*RevocationSet, []string) {
 	}
 	return set, problems
 }
+
+// addOnce appends b to *list unless an equal entry is there, and returns
+// its index + 1.
+func addOnce(list *[][]byte, b []byte) int {
+	for i, x := range *list {
+		if bytes.Equal(x, b) {
+			return i + 1
+		}
+	}
+	*list = append(*list, b)
+	return len(*list)
+}
