@@ -52,7 +52,7 @@ func (h HTTPRevocation) Fetch(ctx context.Context, cert, issuer *x509.Certificat
 		body, err := httpDo(ctx, c, http.MethodPost, u, "application/ocsp-request", req)
 		if err == nil {
 			var resp *ocsp.Response
-			if resp, err = ocsp.ParseResponseForCert(body, cert, issuer); err == nil {
+			if resp, err = ParseOCSPFor(body, cert, issuer); err == nil {
 				if resp.Status == ocsp.Good {
 					return body, nil, nil
 				}

@@ -101,7 +101,7 @@ func (s *RevocationSet) Fetch(ctx context.Context, cert, issuer *x509.Certificat
 	}
 	var notes []string
 	for _, o := range s.OCSPs {
-		resp, err := ocsp.ParseResponseForCert(o.DER, cert, issuer)
+		resp, err := ParseOCSPFor(o.DER, cert, issuer)
 		if err != nil {
 			if !strings.Contains(err.Error(), "no response matching") {
 				notes = append(notes, fmt.Sprintf("OCSP response %s: %v", o.Name, err))
@@ -328,4 +328,23 @@ func addOnce(list *[][]byte, b []byte) int {
 	}
 	*list = append(*list, b)
 	return len(*list)
+}
+
+// ParseOCSPFor parses a DER OCSP response about cert and checks that issuer
+// signed it, directly or through a responder certificate it issued. It is
+// ocsp.ParseResponseForCert, which also accepts a response signed by the
+// issuer that carries the issuer's own certificate (as openssl ocsp
+// -rsigner CA writes it, and many CAs' responders answer): x/crypto/ocsp
+// then wants that certificate to be signed by the issuer, which only a
+// self-signed issuer's is.
+func ParseOCSPFor(der []byte, cert, issuer *x509.Certificate) (*ocsp.Response, error) {
+	resp, err := ocsp.ParseResponseForCert(der, cert, issuer)
+	if err == nil || issuer == nil {
+		return resp, err
+	}
+	r, err2 := ocsp.ParseResponseForCert(der, cert, nil) // signed by the embedded certificate
+	if err2 == nil && r.Certificate != nil && r.Certificate.Equal(issuer) {
+		return r, nil
+	}
+	return nil, err
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"esign/internal/cms"
+	"esign/internal/pades"
 	"esign/internal/pdf"
 	"esign/internal/tsa"
 )
@@ -236,7 +237,7 @@ func readDSS(tb testing.TB, what string, b []byte) ([]*x509.Certificate, [][]byt
 
 func goodStatus(c, issuer *x509.Certificate, ocsps, crls [][]byte) bool {
 	for _, der := range ocsps {
-		if r, err := ocsp.ParseResponseForCert(der, c, issuer); err == nil && r.Status == ocsp.Good {
+		if r, err := pades.ParseOCSPFor(der, c, issuer); err == nil && r.Status == ocsp.Good {
 			return true
 		}
 	}
