@@ -34,7 +34,9 @@ func TestSignOutsidePKIOpenSSLData(t *testing.T) {
 		}
 		return path
 	}
-	certPEM := func(c *x509.Certificate) []byte { return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}) }
+	certPEM := func(c *x509.Certificate) []byte {
+		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	}
 	keyPEM := func(k any) []byte {
 		der, err := x509.MarshalPKCS8PrivateKey(k)
 		if err != nil {
