@@ -154,11 +154,12 @@ func runPDFSign(ctx context.Context, env Env, args []string) error {
 	}
 	opt.CMS = signer
 	if err := pades.SignFile(ctx, in, out, opt); err != nil {
-		if esign.IsKind(err, esign.Unavailable) {
-			return fmt.Errorf("sign %s: %s (is the TSA running? start 'esign all' or 'esign tsa', pass --tsa URL, or use --level B-B)", in, esign.ErrorMessage(err))
-		}
 		if errors.Is(err, pades.ErrNoRevocation) {
 			return fmt.Errorf("sign %s at %s: %w (supply the issuer's revocation data with --crl or --ocsp-response, or use --level B-T)", in, lvl, err)
+		}
+
+		if esign.IsKind(err, esign.Unavailable) {
+			return fmt.Errorf("sign %s: %s (is the TSA running? start 'esign all' or 'esign tsa', pass --tsa URL, or use --level B-B)", in, esign.ErrorMessage(err))
 		}
 		return fmt.Errorf("sign %s: %w", in, err)
 	}
