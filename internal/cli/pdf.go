@@ -157,7 +157,6 @@ func runPDFSign(ctx context.Context, env Env, args []string) error {
 		if errors.Is(err, pades.ErrNoRevocation) {
 			return fmt.Errorf("sign %s at %s: %w (supply the issuer's revocation data with --crl or --ocsp-response, or use --level B-T)", in, lvl, err)
 		}
-
 		if esign.IsKind(err, esign.Unavailable) {
 			return fmt.Errorf("sign %s: %s (is the TSA running? start 'esign all' or 'esign tsa', pass --tsa URL, or use --level B-B)", in, esign.ErrorMessage(err))
 		}
