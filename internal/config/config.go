@@ -26,6 +26,7 @@ type Config struct {
 	Bus      Bus      `json:"bus"`
 	Redis    Redis    `json:"redis"`
 	TSA      TSA      `json:"tsa"`
+	Seal     Seal     `json:"seal"`
 	Crypto   Crypto   `json:"crypto"`
 	Notify   Notify   `json:"notify"`
 	Branding Branding `json:"branding"`
@@ -34,7 +35,6 @@ type Config struct {
 	Mobile   Mobile   `json:"mobile"`
 	Webhook  Webhook  `json:"webhook"`
 	Geo      Geo      `json:"geo"`
-	Seal     Seal     `json:"seal"`
 }
 
 // Notify selects and configures the SMS, e-mail and push providers.
