@@ -1,17 +1,22 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"esign/internal/esigntest"
+	"esign/internal/pades"
 	"esign/internal/pades/padestest"
+	"esign/internal/pki"
 )
 
 // startStoppable is startProcess with a stop function that ends the
@@ -111,5 +116,54 @@ func checkOffline(t *testing.T, env []string, tsaAddr, path, caFile string, b []
 		if err != nil || !strings.Contains(string(out), "verify OK") {
 			t.Fatalf("openssl crl (DSS CRL %d): %v\n%s", i, err, out)
 		}
+	}
+}
+
+// TestDemoOffline: the contract `esign demo` gets sealed at B-LTA (the
+// default seal.level) validates later with nothing to ask. esign all is
+// stopped — the built-in TSA, the development CA's OCSP responder and CRL
+// and pdfservice with it, their port checked to refuse connections — and
+// then each sealed PDF verifies in our verifier (pades.Verify and esign pdf
+// verify: B-LTA), pdfsig (with -no-ocsp: poppler reads no DSS, and with
+// OCSP on the refused connection makes poppler 22.12 report "Unknown
+// issue", docs/pades.md), qpdf --check, openssl cms on the extracted seal,
+// openssl ts on the document time-stamp, openssl ocsp/crl on the DSS's
+// revocation data, and padestest.CheckLTA on what the document time-stamp
+// covers.
+func TestDemoOffline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo through esign all")
+	}
+	dir := t.TempDir()
+	env := demoEnviron(t, dir)
+	addrs, stop := startStoppable(t, "all", env)
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := run(t, t.Context(), env, nil, demoFlags(addrs, "--out", out)...)
+	if code != 0 || strings.Count(stdout, "valid, PAdES B-LTA") != 2 {
+		t.Fatalf("esign demo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	files, err := filepath.Glob(filepath.Join(out, "esign-demo-*.pdf"))
+	if err != nil || len(files) != 2 {
+		t.Fatalf("files %v, %v", files, err)
+	}
+	stop()
+	caFile := filepath.Join(dir, "pki", pki.FileCABundle)
+	ca, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := pades.Verify(t.Context(), bytes.NewReader(b), int64(len(b)), pades.VerifyOptions{Roots: roots})
+		if err != nil || !rep.Valid() || rep.Signatures[0].Level != "B-LTA" {
+			t.Fatalf("%s: %v\n%s", f, err, rep.Summary())
+		}
+		checkOffline(t, env, addrs["tsa"], f, caFile, b)
+		validateElsewhere(t, f, b, caFile, rep.Signatures[0].ByteRange, "-no-ocsp")
 	}
 }
