@@ -149,6 +149,7 @@ func collectValidationData(ctx context.Context, sigs [][]byte, opt SignOptions) 
 		return len(vd.certs) - 1
 	}
 	revDone := map[int][2]int{} // cert index -> ocsp/crl index+1
+	var missing []error
 	for _, der := range sigs {
 		sd, err := cms.Parse(der)
 		if err != nil {
@@ -177,6 +178,10 @@ func collectValidationData(ctx context.Context, sigs [][]byte, opt SignOptions) 
 			r, done := revDone[i]
 			if !done {
 				o, crl, err := fetch.Fetch(ctx, c, issuer)
+				if errors.Is(err, ErrNoRevocation) {
+					missing = append(missing, err) // name every certificate that lacks data
+					continue
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -197,6 +202,9 @@ func collectValidationData(ctx context.Context, sigs [][]byte, opt SignOptions) 
 		}
 		sum := sha1.Sum(der)
 		vd.vri[strings.ToUpper(hex.EncodeToString(sum[:]))] = entry
+	}
+	if len(missing) > 0 {
+		return nil, missingRevocation(missing)
 	}
 	return vd, nil
 }

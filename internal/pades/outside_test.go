@@ -59,6 +59,12 @@ func TestSignOutsidePKISupplied(t *testing.T) {
 		return o
 	}
 	pemCRL := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: caCRL})
+	if _, err := pades.ParseCRL("two.pem", append(append([]byte(nil), pemCRL...), pemCRL...)); err == nil || !strings.Contains(err.Error(), "more than one PEM block") {
+		t.Errorf("two CRLs in one file: %v", err)
+	}
+	if _, err := pades.ParseCRL("cert.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.Root.Raw})); err == nil {
+		t.Error("a certificate taken for a CRL")
+	}
 	tests := []struct {
 		name        string
 		set         *pades.RevocationSet
@@ -125,7 +131,8 @@ func TestSignOutsidePKIRefused(t *testing.T) {
 		set   *pades.RevocationSet
 		wants []string
 	}{
-		{"nothing", &pades.RevocationSet{}, []string{"Example Bank Seal", "names no OCSP responder or CRL"}},
+		{"nothing", &pades.RevocationSet{}, []string{`for "CN=Example Bank Seal,O=Example Bank"`, "names no OCSP responder or CRL",
+			`for "CN=Example Bank Issuing CA,O=Example Bank"`}}, // every certificate without data named
 		{"signer_only", &pades.RevocationSet{CRLs: []pades.SuppliedCRL{fresh}}, []string{"CN=Example Bank Issuing CA", "none of the supplied"}},
 		{"expired_crl", &pades.RevocationSet{CRLs: []pades.SuppliedCRL{rootCRL,
 			crl("old.crl", p.CRL(t, false, now.Add(-48*time.Hour), now.Add(-time.Hour)))}},

@@ -50,9 +50,12 @@ func ParseCRL(name string, data []byte) (SuppliedCRL, error) {
 		return SuppliedCRL{}, fmt.Errorf("CRL %s: larger than %d bytes", name, maxSuppliedSize)
 	}
 	der := data
-	if b, _ := pem.Decode(data); b != nil {
+	if b, rest := pem.Decode(data); b != nil {
 		if b.Type != "X509 CRL" {
 			return SuppliedCRL{}, fmt.Errorf("CRL %s: a PEM %q block, want \"X509 CRL\"", name, b.Type)
+		}
+		if next, _ := pem.Decode(rest); next != nil {
+			return SuppliedCRL{}, fmt.Errorf("CRL %s: more than one PEM block: give one CRL per file", name)
 		}
 		der = b.Bytes
 	}
@@ -348,3 +351,18 @@ func ParseOCSPFor(der []byte, cert, issuer *x509.Certificate) (*ocsp.Response, e
 	}
 	return nil, err
 }
+
+// missingRevocation is the error of several certificates without
+// revocation data, one message each, "; "-separated on one line; it
+// wraps each (and so ErrNoRevocation).
+type missingRevocation []error
+
+func (m missingRevocation) Error() string {
+	msgs := make([]string, len(m))
+	for i, e := range m {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (m missingRevocation) Unwrap() []error { return m }
