@@ -150,7 +150,10 @@ func (s *RevocationSet) Fetch(ctx context.Context, cert, issuer *x509.Certificat
 			return nil, c.DER, nil
 		}
 	}
-	if len(notes) == 0 {
+	switch {
+	case len(s.CRLs)+len(s.OCSPs) == 0:
+		return nil, nil, fmt.Errorf("%w for %q: no CRL or OCSP response was supplied", ErrNoRevocation, cert.Subject)
+	case len(notes) == 0:
 		return nil, nil, fmt.Errorf("%w for %q: none of the supplied CRLs and OCSP responses is about it", ErrNoRevocation, cert.Subject)
 	}
 	return nil, nil, fmt.Errorf("%w for %q: %s", ErrNoRevocation, cert.Subject, strings.Join(notes, "; "))
