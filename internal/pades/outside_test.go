@@ -1,6 +1,7 @@
 package pades_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -190,7 +192,8 @@ func TestRevocationFilesRefresh(t *testing.T) {
 		}
 		os.Chtimes(path, mod, mod)
 	}
-	files := &pades.RevocationFiles{CRLFiles: []string{path}}
+	var logs bytes.Buffer
+	files := &pades.RevocationFiles{CRLFiles: []string{path}, Log: slog.New(slog.NewTextHandler(&logs, nil))}
 	fetch := func() ([]byte, error) {
 		_, crl, err := files.Fetch(context.Background(), p.Signer, p.CA)
 		return crl, err
@@ -205,8 +208,16 @@ func TestRevocationFilesRefresh(t *testing.T) {
 		t.Fatalf("refreshed: %v", err)
 	}
 	write([]byte("not a CRL"), now)
-	if _, err := fetch(); !errors.Is(err, pades.ErrNoRevocation) || !strings.Contains(err.Error(), "not a CRL in DER or PEM") {
-		t.Fatalf("unreadable: %v", err)
+	for range 2 {
+		if _, err := fetch(); !errors.Is(err, pades.ErrNoRevocation) || !strings.Contains(err.Error(), "not a CRL in DER or PEM") {
+			t.Fatalf("unreadable: %v", err)
+		}
+	}
+	// logged once per version: read twice, expired once, refused once
+	for msg, n := range map[string]int{"read revocation data file": 2, "revocation data expired": 1, "revocation data file not used": 1} {
+		if got := strings.Count(logs.String(), msg); got != n {
+			t.Errorf("%q logged %d times, want %d:\n%s", msg, got, n, logs.String())
+		}
 	}
 	os.Remove(path)
 	if _, err := fetch(); !errors.Is(err, pades.ErrNoRevocation) || !strings.Contains(err.Error(), "no such file") {

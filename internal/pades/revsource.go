@@ -241,6 +241,27 @@ type suppliedFile struct {
 	warned bool
 }
 
+// readSupplied reads and parses one file whose stat is st.
+func readSupplied(path string, st os.FileInfo, isCRL bool) *suppliedFile {
+	sf := &suppliedFile{mod: st.ModTime(), size: st.Size()}
+	data, err := os.ReadFile(path)
+	switch {
+	case err != nil:
+		sf.err = err
+	case isCRL:
+		var c SuppliedCRL
+		if c, sf.err = ParseCRL(path, data); sf.err == nil {
+			sf.crl = &c
+		}
+	default:
+		var o SuppliedOCSP
+		if o, sf.err = ParseOCSPResponse(path, data); sf.err == nil {
+			sf.ocsp = &o
+		}
+	}
+	return sf
+}
+
 // Fetch implements RevocationFetcher.
 func (f *RevocationFiles) Fetch(ctx context.Context, cert, issuer *x509.Certificate) ([]byte, []byte, error) {
 	set, problems := f.Set()
@@ -266,36 +287,25 @@ func (f *RevocationFiles) Set() (*RevocationSet, []string) {
 	set := &RevocationSet{Now: f.Now}
 	var problems []string
 	load := func(path string, isCRL bool) {
-		st, err := os.Stat(path)
 		cur := f.files[path]
-		if err == nil && cur != nil && cur.err == nil && cur.mod.Equal(st.ModTime()) && cur.size == st.Size() {
-			// unchanged
-		} else {
-			cur = &suppliedFile{}
-			if err == nil {
-				cur.mod, cur.size = st.ModTime(), st.Size()
-				var data []byte
-				if data, err = os.ReadFile(path); err == nil {
-					if isCRL {
-						var c SuppliedCRL
-						if c, err = ParseCRL(path, data); err == nil {
-							cur.crl = &c
-						}
-					} else {
-						var o SuppliedOCSP
-						if o, err = ParseOCSPResponse(path, data); err == nil {
-							cur.ocsp = &o
-						}
-					}
-				}
-			}
-			cur.err = err
-			if err != nil {
-				log.Warn("revocation data file not used", "file", path, "err", err)
-			} else {
+		next := cur
+		st, err := os.Stat(path)
+		switch {
+		case err != nil:
+			next = &suppliedFile{err: err}
+		case cur == nil || !cur.mod.Equal(st.ModTime()) || cur.size != st.Size():
+			next = readSupplied(path, st, isCRL) // a new version (or a file that was missing)
+		}
+		if next != cur {
+			// logged when the file is read, or refused for a new reason
+			switch {
+			case next.err == nil:
 				log.Info("read revocation data file", "file", path)
+			case cur == nil || cur.err == nil || cur.err.Error() != next.err.Error():
+				log.Warn("revocation data file not used", "file", path, "err", next.err)
 			}
-			f.files[path] = cur
+			f.files[path] = next
+			cur = next
 		}
 		switch {
 		case cur.err != nil:
