@@ -6,7 +6,7 @@ import "strings"
 // and "Revocation data sources").
 type Seal struct {
 	Level     string `json:"level" help:"PAdES level of the bank's seal on contracts: B-B, B-T, B-LT or B-LTA. B-LT and B-LTA need revocation data (OCSP or CRL) for every certificate of the seal and of the TSA; when a certificate has none the seal is made at B-T, logged, and the contract records the level reached."`
-	CRLFiles  string `json:"crl_files" help:"Comma-separated paths of CRLs (DER or PEM) to embed for certificates that name no reachable CRL or OCSP responder (a bank's internal PKI). Read again whenever a file changes; an expired one (nextUpdate passed) is not used and is logged. Tried before the network."`
+	CRLFiles  string `json:"crl_files" help:"Comma-separated paths of CRLs (DER or PEM) to embed for certificates that name no reachable CRL or OCSP responder (a bank's internal PKI). Read by the process that runs the seal jobs (oss, esign all), again whenever a file changes; an expired one (nextUpdate passed) is not used and is logged. Tried before the network."`
 	OCSPFiles string `json:"ocsp_files" help:"Comma-separated paths of DER OCSP responses (openssl ocsp -respout) to embed, refreshed by the operator like seal.crl_files."`
 }
 
