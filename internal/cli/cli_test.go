@@ -438,13 +438,21 @@ func TestTSAProcessIssuesVerifiableTokens(t *testing.T) {
 		t.Fatal("CA bundle holds no certificate")
 	}
 	digest := sha256.Sum256([]byte("offer.pdf"))
-	c := &tsa.Client{URL: "http://" + a["tsa"] + "/", Roots: roots}
-	tok, err := c.Timestamp(t.Context(), digest[:], crypto.SHA256)
-	if err != nil {
-		t.Fatalf("timestamp from the built-in TSA: %v", err)
+	// docs/tsa.md names POST /tsa; / answers too (earlier configurations)
+	for _, path := range []string{"/tsa", "/"} {
+		c := &tsa.Client{URL: "http://" + a["tsa"] + path, Roots: roots}
+		tok, err := c.Timestamp(t.Context(), digest[:], crypto.SHA256)
+		if err != nil {
+			t.Fatalf("timestamp from the built-in TSA at %s: %v", path, err)
+		}
+		if tok.Info.Policy.String() != "1.3.6.1.4.1.32473.1" {
+			t.Errorf("%s: policy %v", path, tok.Info.Policy)
+		}
 	}
-	if tok.Info.Policy.String() != "1.3.6.1.4.1.32473.1" {
-		t.Errorf("policy %v", tok.Info.Policy)
+	if resp, err := http.Post("http://"+a["tsa"]+"/other", tsa.QueryMediaType, strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /other: %d, want 404", resp.StatusCode)
 	}
 	resp, err := http.Get("http://" + a["tsa"] + "/pki/ca.crl")
 	if err != nil {

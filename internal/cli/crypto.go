@@ -94,8 +94,9 @@ func openDevPKI(cfg config.Config, keys *envelope.Keyring, log *slog.Logger) (*p
 	return dev, nil
 }
 
-// tsaHandler serves the built-in TSA: RFC 3161 at POST / and the
-// development CA's certificate, CRL and OCSP under /pki/.
+// tsaHandler serves the built-in TSA: RFC 3161 at POST /tsa and POST /
+// (the same server at both paths) and the development CA's certificate, CRL
+// and OCSP under /pki/.
 func tsaHandler(cfg config.Config, dev *pki.Dev, log *slog.Logger) (http.Handler, func() error, error) {
 	policy, err := parseOID(cfg.TSA.PolicyOID)
 	if err != nil {
@@ -119,6 +120,7 @@ func tsaHandler(cfg config.Config, dev *pki.Dev, log *slog.Logger) (http.Handler
 		return nil, nil, err
 	}
 	mux := http.NewServeMux()
+	mux.Handle("POST /tsa", srv)
 	mux.Handle("POST /{$}", srv)
 	mux.Handle("/pki/", http.StripPrefix("/pki", dev.CA.Handler(dev.Revocations, pki.HandlerOptions{Logger: log})))
 	return mux, serials.Close, nil

@@ -96,6 +96,9 @@ func runPDFSign(ctx context.Context, env Env, args []string) error {
 	var lines stringList
 	fs.Var(&lines, "text", "a line of text in the visible signature (repeatable; default: the signer and the time)")
 	image := fs.String("image", "", "baseline JPEG drawn in the visible signature")
+	var crls, ocsps stringList
+	fs.Var(&crls, "crl", "CRL (DER or PEM) to embed for B-LT/B-LTA when the certificates name no reachable CRL or OCSP responder (repeatable)")
+	fs.Var(&ocsps, "ocsp-response", "DER OCSP response to embed for B-LT/B-LTA, as openssl ocsp -respout writes it (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -127,6 +130,19 @@ func runPDFSign(ctx context.Context, env Env, args []string) error {
 		prep.Appearance = app
 	}
 	opt := pades.SignOptions{Level: lvl, Prepare: prep}
+	if len(crls)+len(ocsps) > 0 {
+		if lvl != pades.LevelBLT && lvl != pades.LevelBLTA {
+			return usagef("--crl and --ocsp-response are for --level B-LT or B-LTA")
+		}
+		set, err := suppliedRevocation(crls, ocsps)
+		if err != nil {
+			return err
+		}
+		for _, w := range set.Expired() {
+			fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+		}
+		opt.Revocation = pades.RevocationSources{set, pades.HTTPRevocation{}}
+	}
 	signer := &pades.LocalSigner{Signer: cms.Signer(id)}
 	if lvl != pades.LevelBB {
 		client, err := tsaClient(cfg, *tsaURL, trust)
@@ -138,6 +154,9 @@ func runPDFSign(ctx context.Context, env Env, args []string) error {
 	}
 	opt.CMS = signer
 	if err := pades.SignFile(ctx, in, out, opt); err != nil {
+		if errors.Is(err, pades.ErrNoRevocation) {
+			return fmt.Errorf("sign %s at %s: %w (supply the issuer's revocation data with --crl or --ocsp-response, or use --level B-T)", in, lvl, err)
+		}
 		if esign.IsKind(err, esign.Unavailable) {
 			return fmt.Errorf("sign %s: %s (is the TSA running? start 'esign all' or 'esign tsa', pass --tsa URL, or use --level B-B)", in, esign.ErrorMessage(err))
 		}
@@ -149,6 +168,34 @@ func runPDFSign(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "signed %s → %s (PAdES %s, %s)\n", in, out, lvl, id.Certificate.Subject.CommonName)
 	return nil
+}
+
+// suppliedRevocation reads the --crl and --ocsp-response files.
+func suppliedRevocation(crls, ocsps []string) (*pades.RevocationSet, error) {
+	set := &pades.RevocationSet{}
+	for _, f := range crls {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read --crl: %w", err)
+		}
+		c, err := pades.ParseCRL(f, b)
+		if err != nil {
+			return nil, usagef("--crl: %v", err)
+		}
+		set.CRLs = append(set.CRLs, c)
+	}
+	for _, f := range ocsps {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read --ocsp-response: %w", err)
+		}
+		o, err := pades.ParseOCSPResponse(f, b)
+		if err != nil {
+			return nil, usagef("--ocsp-response: %v", err)
+		}
+		set.OCSPs = append(set.OCSPs, o)
+	}
+	return set, nil
 }
 
 // signingIdentity loads --p12, or the development signer of the data
@@ -195,7 +242,7 @@ func tsaClient(cfg config.Config, url string, trust []string) (*tsa.Client, erro
 		url = cfg.TSA.URL
 	}
 	if url == "" {
-		url = "http://" + displayAddr(cfg.Listen.TSA) + "/"
+		url = "http://" + displayAddr(cfg.Listen.TSA) + "/tsa"
 	}
 	roots, err := trustPool(cfg, trust)
 	if err != nil {

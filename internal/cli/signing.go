@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"esign/internal/bus"
+	"esign/internal/config"
 	"esign/internal/customers"
 	"esign/internal/esign"
 	"esign/internal/notify"
@@ -20,14 +21,17 @@ import (
 )
 
 // busSigner seals through pdfservice on the process's bus, which is
-// opened after the HTTP surfaces are built.
-type busSigner struct{ a *app }
+// opened after the HTTP surfaces are built; noTimestamp for B-B seals.
+type busSigner struct {
+	a           *app
+	noTimestamp bool
+}
 
 func (s busSigner) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
 	if s.a.bus == nil {
 		return nil, esign.E("cli.busSigner", esign.Unavailable, "the bus is not open")
 	}
-	return (&seal.Client{Bus: s.a.bus, Timestamp: true}).SignDigest(ctx, digest)
+	return (&seal.Client{Bus: s.a.bus, Timestamp: !s.noTimestamp}).SignDigest(ctx, digest)
 }
 
 // busPublisher publishes operator events on the process's bus.
@@ -42,9 +46,12 @@ func (p busPublisher) Publish(ctx context.Context, stream, eventType string, bod
 
 // signingService is oss's signing workflow (M1/M2 and Phase 5): time-stamp
 // tokens are trusted like the TSA client's, the bank's seal is made by
-// pdfservice over the bus (PAdES B-LT, or B-T when the chain offers no
-// revocation data), the contract push goes through the
-// job queue and the operator event onto the contract stream.
+// pdfservice over the bus at seal.level (default B-LTA: the DSS with the
+// revocation data of the seal's and the TSA's certificates, from the
+// seal.crl_files/ocsp_files first and their responders second, then a
+// document time-stamp; B-T when a certificate has no revocation data),
+// the contract push goes through the job queue and the operator event
+// onto the contract stream.
 func (a *app) signingService() (*signing.Service, error) {
 	roots, err := trustPool(a.cfg, nil)
 	if err != nil {
@@ -55,13 +62,37 @@ func (a *app) signingService() (*signing.Service, error) {
 		cfg.Feed = a.events // the operators' live feed
 	}
 	if a.docs != nil && a.queue != nil {
-		// B-LT when the chain offers revocation data, else B-T.
 		// Sealed by a job after M2 commits (jobs.QueueSeal).
-		cfg.Sealing = &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBLT, CMS: busSigner{a}},
+		opt, err := a.sealOptions()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Sealing = &signing.Sealing{Seal: opt, Log: a.log,
 			Docs: a.docs, Queue: a.queue, Events: busPublisher{a}, Stream: bus.StreamContractUpdates, Changes: a.events,
 			Jobs: a.queue}
 	}
 	return signing.New(a.db, a.customers, cfg)
+}
+
+// sealOptions is the template of the bank's seal from the seal.*
+// settings: the level aimed at, the document time-stamp's TSA, and the
+// revocation data from the operator's files before the responders.
+func (a *app) sealOptions() (pades.SignOptions, error) {
+	level, err := pades.ParseLevel(a.cfg.Seal.Level)
+	if err != nil {
+		return pades.SignOptions{}, fmt.Errorf("seal.level: %w", err)
+	}
+	opt := pades.SignOptions{Level: level, CMS: busSigner{a: a, noTimestamp: level == pades.LevelBB}}
+	if level == pades.LevelBLTA {
+		if opt.TSA, err = tsaClient(a.cfg, "", nil); err != nil {
+			return pades.SignOptions{}, err
+		}
+	}
+	files := &pades.RevocationFiles{CRLFiles: config.Files(a.cfg.Seal.CRLFiles), OCSPFiles: config.Files(a.cfg.Seal.OCSPFiles), Log: a.log}
+	opt.Revocation = pades.RevocationSources{files, pades.HTTPRevocation{}}
+	files.Set() // logs the files that cannot be read or have expired
+	a.log.Info("bank seal", "level", level, "crl_files", len(files.CRLFiles), "ocsp_files", len(files.OCSPFiles))
+	return opt, nil
 }
 
 // OfferDocument is a PDF of an offer filed by CreateOffer.

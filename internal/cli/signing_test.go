@@ -51,9 +51,10 @@ func demoFlags(addrs map[string]string, extra ...string) []string {
 // the reference device client onboards and signs with M1/M2 through the
 // mobile API and the built-in TSA, the SMS codes are read from the
 // development inbox API, pdfservice seals over the in-process bus; the
-// sealed PDFs it writes verify (PAdES B-LT: the development CA answers
-// OCSP at the built-in TSA) in our verifier and in pdfsig, qpdf and
-// openssl.
+// sealed PDFs it writes verify (PAdES B-LTA, seal.level's default: the
+// development CA answers OCSP at the built-in TSA) in our verifier and in
+// pdfsig, qpdf and openssl. (TestDemoOffline validates them with the
+// servers stopped.)
 func TestDemoOnAll(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits between time-stamps for the TSA's accuracy")
@@ -87,7 +88,7 @@ func TestDemoOnAll(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep, err := pades.Verify(t.Context(), bytes.NewReader(b), int64(len(b)), pades.VerifyOptions{Roots: roots})
-		if err != nil || !rep.Valid() || rep.Signatures[0].Level != "B-LT" {
+		if err != nil || !rep.Valid() || rep.Signatures[0].Level != "B-LTA" {
 			t.Fatalf("%s: %v\n%s", f, err, rep.Summary())
 		}
 		validateElsewhere(t, f, b, caFile, rep.Signatures[0].ByteRange)
@@ -245,8 +246,9 @@ func TestDemoProduction(t *testing.T) {
 
 // validateElsewhere checks a sealed PDF with tools nobody here wrote:
 // qpdf's structure check, poppler's pdfsig with the CA trusted in an NSS
-// database (OCSP checking on), and openssl cms over the signed byte ranges.
-func validateElsewhere(t *testing.T, path string, pdf []byte, caFile string, br []int64) {
+// database (OCSP checking on unless pdfsigFlags say -no-ocsp), and openssl
+// cms over the signed byte ranges.
+func validateElsewhere(t *testing.T, path string, pdf []byte, caFile string, br []int64, pdfsigFlags ...string) {
 	t.Helper()
 	runTool := func(name string, args ...string) string {
 		t.Helper()
@@ -260,7 +262,7 @@ func validateElsewhere(t *testing.T, path string, pdf []byte, caFile string, br 
 	nss := t.TempDir()
 	runTool("certutil", "-N", "--empty-password", "-d", nss)
 	runTool("certutil", "-A", "-n", "esign-ca", "-t", "CT,C,C", "-i", caFile, "-d", nss)
-	out := runTool("pdfsig", "-nssdir", nss, path)
+	out := runTool("pdfsig", append(append([]string{"-nssdir", nss}, pdfsigFlags...), path)...)
 	if !strings.Contains(out, "Signature is Valid") || !strings.Contains(out, "Certificate is Trusted") {
 		t.Fatalf("pdfsig:\n%s", out)
 	}

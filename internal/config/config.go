@@ -26,6 +26,7 @@ type Config struct {
 	Bus      Bus      `json:"bus"`
 	Redis    Redis    `json:"redis"`
 	TSA      TSA      `json:"tsa"`
+	Seal     Seal     `json:"seal"`
 	Crypto   Crypto   `json:"crypto"`
 	Notify   Notify   `json:"notify"`
 	Branding Branding `json:"branding"`
@@ -197,6 +198,7 @@ func Default() Config {
 		},
 		Bus:      Bus{RequestTimeout: 10 * time.Second},
 		TSA:      TSA{Timeout: 10 * time.Second, Retries: 2, PolicyOID: "1.3.6.1.4.1.32473.1", Accuracy: time.Second},
+		Seal:     Seal{Level: "B-LTA"},
 		Notify:   Notify{SMS: "inbox", Email: "inbox", Push: "inbox", SMTPSecurity: "starttls", FCMEndpoint: DefaultFCMEndpoint, SMSPerHour: 10, EmailPerHour: 20, Workers: 20},
 		Branding: Branding{ProductName: "esign", BankName: "esign development bank", Color: "#004b87"},
 		Cron: Cron{

@@ -136,6 +136,9 @@ func (c Config) Validate() error {
 	if err := checkOID(c.TSA.PolicyOID); err != nil {
 		return &FieldError{Key: "tsa.policy_oid", Reason: err.Error()}
 	}
+	if err := c.Seal.validate(); err != nil {
+		return err
+	}
 	if c.Crypto.Keys == "" && c.Database.Driver == "postgres" {
 		return &FieldError{Key: "crypto.keys", Reason: "must be set when the database is postgres: every replica needs the same keys (see docs/crypto.md)"}
 	}

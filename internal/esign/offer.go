@@ -165,6 +165,11 @@ type Contract struct {
 	RetainUntil    time.Time
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// SealLevel is the PAdES baseline level of the bank's seal on the
+	// contract's documents (B-B, B-T, B-LT, B-LTA: the lowest of them);
+	// for an uploaded contract, the level its signature reached; empty
+	// when unknown.
+	SealLevel string
 }
 
 // Validate checks the contract before it is stored.
@@ -175,6 +180,9 @@ func (c *Contract) Validate() error {
 	v.text("external reference", c.ExternalRef, false, 128)
 	v.text("title", c.Title, true, 256)
 	oneOf(v, "status", c.Status, ContractActive, ContractAcknowledged, ContractRevoked)
+	if c.SealLevel != "" {
+		oneOf(v, "seal level", c.SealLevel, "B-B", "B-T", "B-LT", "B-LTA")
+	}
 	v.that(!c.SignedAt.IsZero(), "signing time is required")
 	return v.err()
 }

@@ -98,6 +98,8 @@ type EventData struct {
 	ExternalRef string `json:"external_ref,omitempty"`
 	State       string `json:"state"`
 	Reason      string `json:"reason,omitempty"`
+	// SealLevel is a contract's PAdES level (esign.Contract.SealLevel).
+	SealLevel string `json:"seal_level,omitempty"`
 }
 
 // Emit records an event of the type and schedules its deliveries in tx.
@@ -157,7 +159,7 @@ func (e *Emitter) ContractChanged(ctx context.Context, tx *sqlstore.Tx, c *esign
 		}
 	}
 	_, err := e.Emit(ctx, tx, "contract."+string(c.Status), EventData{ContractID: c.ID, OfferID: c.OfferID,
-		CustomerID: c.CustomerID, ExternalRef: c.ExternalRef, State: string(c.Status)})
+		CustomerID: c.CustomerID, ExternalRef: c.ExternalRef, State: string(c.Status), SealLevel: c.SealLevel})
 	return err
 }
 

@@ -677,7 +677,7 @@ func (s *Service) UploadContract(ctx context.Context, u ContractUpload) (*esign.
 	var out *esign.Contract
 	err = s.d.DB.InTx(ctx, func(tx *sqlstore.Tx) error {
 		k := &esign.Contract{CustomerID: c.ID, ExternalRef: u.ExternalRef, Title: u.Title, Status: esign.ContractActive,
-			SignedAt: esign.Timestamp(signedAt)}
+			SignedAt: esign.Timestamp(signedAt), SealLevel: uploadedLevel(rep)}
 		if err := tx.CreateContract(ctx, k); err != nil {
 			return err
 		}

@@ -52,7 +52,7 @@ func (h HTTPRevocation) Fetch(ctx context.Context, cert, issuer *x509.Certificat
 		body, err := httpDo(ctx, c, http.MethodPost, u, "application/ocsp-request", req)
 		if err == nil {
 			var resp *ocsp.Response
-			if resp, err = ocsp.ParseResponseForCert(body, cert, issuer); err == nil {
+			if resp, err = ParseOCSPFor(body, cert, issuer); err == nil {
 				if resp.Status == ocsp.Good {
 					return body, nil, nil
 				}
@@ -149,6 +149,7 @@ func collectValidationData(ctx context.Context, sigs [][]byte, opt SignOptions) 
 		return len(vd.certs) - 1
 	}
 	revDone := map[int][2]int{} // cert index -> ocsp/crl index+1
+	var missing []error
 	for _, der := range sigs {
 		sd, err := cms.Parse(der)
 		if err != nil {
@@ -177,16 +178,18 @@ func collectValidationData(ctx context.Context, sigs [][]byte, opt SignOptions) 
 			r, done := revDone[i]
 			if !done {
 				o, crl, err := fetch.Fetch(ctx, c, issuer)
+				if errors.Is(err, ErrNoRevocation) {
+					missing = append(missing, err) // name every certificate that lacks data
+					continue
+				}
 				if err != nil {
 					return nil, err
 				}
 				if o != nil {
-					vd.ocsps = append(vd.ocsps, o)
-					r[0] = len(vd.ocsps)
+					r[0] = addOnce(&vd.ocsps, o)
 				}
 				if crl != nil {
-					vd.crls = append(vd.crls, crl)
-					r[1] = len(vd.crls)
+					r[1] = addOnce(&vd.crls, crl) // one CRL serves all its issuer's certificates
 				}
 				revDone[i] = r
 			}
@@ -199,6 +202,9 @@ func collectValidationData(ctx context.Context, sigs [][]byte, opt SignOptions) 
 		}
 		sum := sha1.Sum(der)
 		vd.vri[strings.ToUpper(hex.EncodeToString(sum[:]))] = entry
+	}
+	if len(missing) > 0 {
+		return nil, missingRevocation(missing)
 	}
 	return vd, nil
 }

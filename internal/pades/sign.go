@@ -151,8 +151,16 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, out *os.File, opt Sig
 	if opt.Level.rank() < 3 {
 		return nil
 	}
-	if _, err := addDocumentTimestamp(ctx, out, end, opt.TSA, 0, h); err != nil {
+	end, tok, err := addDocumentTimestamp(ctx, out, end, opt.TSA, 0, h)
+	if err != nil {
 		return esign.E(op, err)
+	}
+	// a document time-stamp from a TSA whose chain the DSS does not hold
+	// yet gets its validation data in one more DSS update
+	if !certsCovered(tok, [][]byte{der}, opt.ExtraCerts) {
+		if _, err := addDSS(ctx, out, end, [][]byte{tok}, opt, nil); err != nil {
+			return esign.E(op, err)
+		}
 	}
 	return nil
 }
@@ -161,24 +169,25 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, out *os.File, opt Sig
 // SubFilter ETSI.RFC3161, PAdES B-LTA) to the PDF file f of size bytes, in
 // place, and returns the new size. contentsSize 0 means DefaultContentsSize.
 func AddDocumentTimestamp(ctx context.Context, f ReadWriterAt, size int64, ts tsa.Timestamper, contentsSize int) (int64, error) {
-	return addDocumentTimestamp(ctx, f, size, ts, contentsSize, nil)
+	size, _, err := addDocumentTimestamp(ctx, f, size, ts, contentsSize, nil)
+	return size, err
 }
 
 // addDocumentTimestamp is AddDocumentTimestamp with h, if not nil, the
-// SHA-256 state over the size bytes of f.
-func addDocumentTimestamp(ctx context.Context, f ReadWriterAt, size int64, ts tsa.Timestamper, contentsSize int, h hash.Hash) (int64, error) {
+// SHA-256 state over the size bytes of f. It also returns the token.
+func addDocumentTimestamp(ctx context.Context, f ReadWriterAt, size int64, ts tsa.Timestamper, contentsSize int, h hash.Hash) (int64, []byte, error) {
 	p, err := prepareInPlace(ctx, f, size, PrepareOptions{docTimeStamp: true, ContentsSize: contentsSize}, h)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	tok, err := ts.Timestamp(ctx, p.Digest, crypto.SHA256)
 	if err != nil {
-		return 0, esign.E("pades.AddDocumentTimestamp", esign.Unavailable, "the time-stamping authority failed", err)
+		return 0, nil, esign.E("pades.AddDocumentTimestamp", esign.Unavailable, "the time-stamping authority failed", err)
 	}
 	if err := p.Embed(f, tok.DER); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return p.ByteRange[2] + p.ByteRange[3], nil
+	return p.ByteRange[2] + p.ByteRange[3], tok.DER, nil
 }
 
 // SignFile signs the file inPath into outPath (created or truncated). On

@@ -597,7 +597,7 @@ func (v *verifier) dssCovers(cert *x509.Certificate, embedded []*x509.Certificat
 // notRevoked looks for revocation data about c in the DSS.
 func (v *verifier) notRevoked(c, issuer *x509.Certificate) bool {
 	for _, der := range v.dssOCSPs {
-		if r, err := ocsp.ParseResponseForCert(der, c, issuer); err == nil && r.Status == ocsp.Good {
+		if r, err := ParseOCSPFor(der, c, issuer); err == nil && r.Status == ocsp.Good {
 			return true
 		}
 	}

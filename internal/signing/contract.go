@@ -10,7 +10,9 @@ import (
 	"errors"
 	"hash"
 	"io"
+	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"esign/internal/esign"
@@ -39,10 +41,15 @@ type Publisher interface {
 
 // Sealing is Phase 5: how the bank seals the signed documents.
 type Sealing struct {
-	// Seal is the template of the bank's PAdES signature: Level (B-T at
-	// least), CMS (seal.Client over the bus: pdfservice), Revocation and
-	// ExtraCerts for B-LT. Prepare is filled in per document.
+	// Seal is the template of the bank's PAdES signature: Level (the
+	// seal.level aimed at), CMS (seal.Client over the bus: pdfservice),
+	// Revocation and ExtraCerts for B-LT, TSA for B-LTA's document
+	// time-stamp. Prepare is filled in per document. When a certificate
+	// has no revocation data, a B-LT or B-LTA seal is made at B-T (the
+	// best level then reachable), logged, and the contract records the
+	// level reached.
 	Seal   pades.SignOptions
+	Log    *slog.Logger // default: discard
 	Docs   Documents
 	Queue  Queue
 	Events Publisher // optional
@@ -152,10 +159,11 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 		}
 	}()
 	for _, d := range docs {
-		nd, err := s.sealDocument(ctx, d, contract, g, bundleJSON, now)
+		nd, level, err := s.sealDocument(ctx, d, contract, g, bundleJSON, now)
 		if err != nil {
 			return "", esign.E(op, err)
 		}
+		contract.SealLevel = string(lowerLevel(pades.Level(contract.SealLevel), level))
 		sealed = append(sealed, nd)
 		stored = append(stored, nd.StorageKey)
 	}
@@ -247,25 +255,35 @@ func (s *Service) discard(ctx context.Context, contractID string, keys []string)
 	}
 }
 
-// sealDocument seals one offer document into a contract document.
+// lowerLevel is the lower of two PAdES levels; an empty a is none yet.
+func lowerLevel(a, b pades.Level) pades.Level {
+	order := []pades.Level{pades.LevelBB, pades.LevelBT, pades.LevelBLT, pades.LevelBLTA}
+	if a == "" || slices.Index(order, b) < slices.Index(order, a) {
+		return b
+	}
+	return a
+}
+
+// sealDocument seals one offer document into a contract document and
+// returns it with the PAdES level reached.
 func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract *esign.Contract, g *esign.Signature,
-	bundle []byte, now time.Time) (*esign.Document, error) {
+	bundle []byte, now time.Time) (*esign.Document, pades.Level, error) {
 	z := s.cfg.Sealing
 	r, err := z.Docs.Open(ctx, d.StorageKey)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	in, err := io.ReadAll(io.LimitReader(r, MaxDocumentSize+1))
 	r.Close()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if len(in) > MaxDocumentSize {
-		return nil, esign.E("signing.sealDocument", esign.Invalid, "the offer document is too large")
+		return nil, "", esign.E("signing.sealDocument", esign.Invalid, "the offer document is too large")
 	}
 	out, err := os.CreateTemp("", "esign-seal-*.pdf")
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer os.Remove(out.Name())
 	defer out.Close()
@@ -278,8 +296,15 @@ func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract 
 			MIMEType: "application/json", Data: bundle}}}
 	err = pades.Sign(ctx, bytes.NewReader(in), int64(len(in)), out, opt)
 	if errors.Is(err, pades.ErrNoRevocation) && (opt.Level == pades.LevelBLT || opt.Level == pades.LevelBLTA) {
-		// B-LT when the chain allows: without revocation data the seal is
-		// made at B-T (the signature time-stamp still dates it).
+		// B-LT/B-LTA when the chain allows: without revocation data the
+		// seal is made at B-T (the signature time-stamp still dates it),
+		// said in the log with the certificate that lacks it.
+		log := z.Log
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		log.Warn("seal made at B-T instead of "+string(opt.Level)+": no revocation data for a certificate (configure seal.crl_files or seal.ocsp_files)",
+			"contract", contract.ID, "document", d.Name, "reason", err.Error())
 		if err = out.Truncate(0); err == nil {
 			if _, err = out.Seek(0, io.SeekStart); err == nil {
 				opt.Level = pades.LevelBT
@@ -288,19 +313,23 @@ func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract 
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if _, err := out.Seek(0, io.SeekStart); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	h := newHashReader(out)
 	key := "contracts/" + contract.ID + "/" + esign.NewID() + ".pdf"
 	n, err := z.Docs.Put(ctx, key, h)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	level := opt.Level
+	if level == "" {
+		level = pades.LevelBB
 	}
 	return &esign.Document{CustomerID: g.CustomerID, ContractID: contract.ID, Kind: esign.DocumentContract, Name: d.Name,
-		ContentType: "application/pdf", Size: n, SHA256: h.sum(), StorageKey: key, Encrypted: true}, nil
+		ContentType: "application/pdf", Size: n, SHA256: h.sum(), StorageKey: key, Encrypted: true}, level, nil
 }
 
 // hashReader hashes what is read through it.

@@ -95,6 +95,9 @@ func newEnvWith(tb testing.TB, driver string, cfg signing.Config, ccfg customers
 		cfg.Sealing.Docs, cfg.Sealing.Queue = ce.Docs, ce.Queue
 		cfg.Sealing.Seal.CMS = &pades.LocalSigner{Signer: cms.Signer{Certificate: t.dev.Signer.Certificate,
 			Chain: t.dev.Signer.Chain, Key: t.dev.Signer.Key}, TSA: t.client}
+		if cfg.Sealing.Seal.Level == pades.LevelBLTA && cfg.Sealing.Seal.TSA == nil {
+			cfg.Sealing.Seal.TSA = t.client // the document time-stamp
+		}
 	}
 	if cfg.Now == nil {
 		cfg.Now = ce.Clock.Now

@@ -296,10 +296,10 @@ func (s *store) DeleteDocument(ctx context.Context, id string) error {
 }
 
 var contracts = newTable("contract", "contract",
-	[]string{"id", "customer_id", "offer_id", "external_ref", "title", "status", "signed_at",
+	[]string{"id", "customer_id", "offer_id", "external_ref", "title", "status", "signed_at", "seal_level",
 		"acknowledged_at", "retain_until", "created_at", "updated_at"},
 	func(c *esign.Contract) []any {
-		return []any{&c.ID, &c.CustomerID, nstr(&c.OfferID), nstr(&c.ExternalRef), &c.Title, &c.Status, tm(&c.SignedAt),
+		return []any{&c.ID, &c.CustomerID, nstr(&c.OfferID), nstr(&c.ExternalRef), &c.Title, &c.Status, tm(&c.SignedAt), &c.SealLevel,
 			tm(&c.AcknowledgedAt), tm(&c.RetainUntil), tm(&c.CreatedAt), tm(&c.UpdatedAt)}
 	})
 

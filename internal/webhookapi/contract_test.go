@@ -62,6 +62,10 @@ func TestContractUpload(t *testing.T) {
 		!got.Report.Signatures[0].Integrity.OK || got.Report.Signatures[0].Chain.OK {
 		t.Fatalf("contract %+v report %+v", got, got.Report)
 	}
+	// the level its signature reached is stored and answered
+	if k, err := e.DB.GetContract(ctx, got.ID); err != nil || got.SealLevel != "B-B" || k.SealLevel != "B-B" {
+		t.Fatalf("seal level %q, stored %+v %v", got.SealLevel, k, err)
+	}
 	if r := e.json(t, "/contract/upload", body(signed, "K-1"), nil); r.status != http.StatusConflict {
 		t.Fatalf("same reference twice: %d %s", r.status, r.body)
 	}

@@ -433,6 +433,7 @@ type ContractJSON struct {
 	Title       string        `json:"title"`
 	Status      string        `json:"status"`
 	SignedAt    time.Time     `json:"signed_at"`
+	SealLevel   string        `json:"seal_level,omitempty"` // the PAdES level its signature reached
 	Report      *pades.Report `json:"report"`
 }
 
@@ -447,7 +448,7 @@ func (h *handler) contractUpload(_ context.Context, r *http.Request, body io.Rea
 			return 0, nil, err
 		}
 		return http.StatusCreated, ContractJSON{ID: c.ID, CustomerID: c.CustomerID, ExternalRef: c.ExternalRef, Title: c.Title,
-			Status: string(c.Status), SignedAt: c.SignedAt, Report: rep}, nil
+			Status: string(c.Status), SignedAt: c.SignedAt, SealLevel: c.SealLevel, Report: rep}, nil
 	}, nil
 }
 
