@@ -568,6 +568,13 @@ func TestProductionProcesses(t *testing.T) {
 	if err != nil || !rep.Valid() {
 		t.Fatalf("sealed PDF: %v\n%v", err, rep)
 	}
+
+	// Every process serves the metric names of the golden list.
+	tsaProc := startProcess(t, "tsa", testEnviron(t.TempDir()))
+	if err := ready(tsaProc["ops"]); err != nil {
+		t.Fatalf("tsa: %v", err)
+	}
+	checkMetricNames(t, scrapeNames(t, oss["ops"], css["ops"], cron["ops"], pdfsvc["ops"], tsaProc["ops"]))
 }
 
 // testBusNamespace returns a bus namespace of t's own for the processes of
