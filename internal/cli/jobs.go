@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"esign/internal/bus"
 	"esign/internal/config"
 	"esign/internal/docstore"
@@ -103,7 +105,12 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 		limits[notify.Email] = notify.Limit{N: cfg.Notify.EmailPerHour, Per: time.Hour}
 	}
 	host, _ := os.Hostname()
+	var tp trace.TracerProvider
+	if a.tracer.Enabled() {
+		tp = a.tracer
+	}
 	q, err := jobs.New(a.db.SQL(), jobs.Config{
+		Tracer:       tp,
 		Dialect:      jobsDialect(a.db),
 		ID:           fmt.Sprintf("%s-%s-%d", a.spec.name, host, os.Getpid()),
 		Workers:      cfg.Notify.Workers,

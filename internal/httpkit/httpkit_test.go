@@ -185,7 +185,7 @@ func TestRecoverAndRequestID(t *testing.T) {
 			panic("boom")
 		}
 		io.WriteString(w, RequestID(r.Context()))
-	}), Standard(discard, NewHTTPMetrics(reg), "t")...)
+	}), Standard(discard, NewHTTPMetrics(reg), nil, "t")...)
 
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/panic", nil))

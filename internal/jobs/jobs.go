@@ -25,6 +25,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel/trace"
 
 	"esign/internal/esign"
 	"esign/internal/notify"
@@ -79,6 +80,9 @@ type Config struct {
 	Seal       SealConfig  // sealing of verified signatures
 	Cron       CronConfig
 	Logger     *slog.Logger
+	// Tracer, when set, carries the trace context of whoever enqueues a
+	// job into its metadata and makes a span of each attempt.
+	Tracer trace.TracerProvider
 }
 
 // NotifyConfig tunes notification delivery.
@@ -202,6 +206,9 @@ func New(db *sql.DB, cfg Config, deps Deps) (*Queue, error) {
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		JobTimeout:           n.SendTimeout,
 		MaxAttempts:          n.MaxAttempts,
+	}
+	if cfg.Tracer != nil {
+		rc.Middleware = []rivertype.Middleware{&traceMiddleware{tracer: cfg.Tracer.Tracer("esign/internal/jobs")}}
 	}
 	if !cfg.InsertOnly {
 		if deps.Log == nil || deps.Renderer == nil {
