@@ -32,6 +32,7 @@ import (
 	"esign/internal/seal"
 	"esign/internal/sqlstore"
 	"esign/internal/tsa"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // run runs esign with args and environment, returning status, stdout, stderr.
@@ -397,12 +398,21 @@ const testKeys = "ESIGN_CRYPTO_KEYS=test:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxw
 // listener addresses.
 func startProcess(t testing.TB, name string, environ []string) map[string]string {
 	t.Helper()
+	return startTracedProcess(t, name, environ, nil)
+}
+
+// startTracedProcess is startProcess with the process's spans sent to
+// spans (none when nil).
+func startTracedProcess(t testing.TB, name string, environ []string, spans sdktrace.SpanExporter) map[string]string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	addrs := make(chan map[string]string, 1)
 	done := make(chan string, 1)
 	go func() {
-		code, _, errs := run(t, ctx, environ, func(a map[string]string) { addrs <- a }, name)
-		done <- fmt.Sprintf("exit %d: %s", code, errs)
+		var out, errb bytes.Buffer
+		code := Run(ctx, Env{Args: []string{name}, Stdout: &out, Stderr: &errb, Environ: environ,
+			Ready: func(a map[string]string) { addrs <- a }, Spans: spans})
+		done <- fmt.Sprintf("exit %d: %s", code, errb.String())
 	}()
 	t.Cleanup(func() {
 		cancel()
