@@ -2,6 +2,7 @@ package httpkit
 
 import (
 	"context"
+	"crypto/rand"
 	"net/http"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -37,6 +38,14 @@ func Trace(tp trace.TracerProvider, listener string) Middleware {
 	tracer := tp.Tracer("esign/internal/httpkit")
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/healthz", "/readyz", "/metrics":
+				// Probes and scrapes, every few seconds, are not traced,
+				// nor are the bus calls they make (oss pings its peers):
+				// their context holds an unsampled parent.
+				next.ServeHTTP(w, r.WithContext(trace.ContextWithSpanContext(r.Context(), unsampled())))
+				return
+			}
 			ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 			ctx, span := tracer.Start(ctx, listener+" "+r.Method, trace.WithSpanKind(trace.SpanKindServer),
 				trace.WithAttributes(
@@ -67,4 +76,14 @@ func Trace(tp trace.TracerProvider, listener string) Middleware {
 func isNoop(tp trace.TracerProvider) bool {
 	e, ok := tp.(interface{ Enabled() bool })
 	return ok && !e.Enabled()
+}
+
+// unsampled returns a valid span context that is not sampled, so that the
+// parent-based sampler records none of its children.
+func unsampled() trace.SpanContext {
+	var tid trace.TraceID
+	var sid trace.SpanID
+	rand.Read(tid[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	rand.Read(sid[:])
+	return trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid})
 }
