@@ -151,7 +151,7 @@ func TestAllStartsServesAndStops(t *testing.T) {
 	if !strings.Contains(string(metrics), "# TYPE esign_signing_certificate_expiry_seconds gauge") {
 		t.Error("metrics lack the signing certificate's expiry")
 	}
-	if !strings.Contains(string(metrics), `esign_http_requests_total{listener="admin",method="GET",code="200"}`) {
+	if !strings.Contains(string(metrics), `esign_http_requests_total{code="200",listener="admin",method="GET"}`) {
 		t.Errorf("metrics lack the admin requests:\n%s", metrics)
 	}
 	if !strings.Contains(string(metrics), `esign_cron_last_run_timestamp_seconds{job="OfferTimeout"}`) {
