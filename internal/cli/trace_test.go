@@ -2,8 +2,11 @@ package cli
 
 import (
 	"crypto/rand"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,13 +21,24 @@ import (
 // the production processes, each with its own tracer provider, over
 // PostgreSQL and RabbitMQ: the mobile API request that completes the
 // signature (oss) → the seal job it enqueued (oss's queue) → the call to
-// pdfservice → pdfservice's handling of it, and the contract's update
-// delivered over the bus.
+// pdfservice → pdfservice's handling of it, the contract's update
+// delivered over the bus, and the contract's event delivered to the
+// bank's endpoint with the trace context.
 func TestTraceProduction(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three processes against PostgreSQL, RabbitMQ and Redis")
 	}
 	p := startProduction(t)
+	// The bank's event endpoint, which gets the trace context too.
+	var mu sync.Mutex
+	var received []string // traceparent of each delivery
+	bank := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		received = append(received, r.Header.Get("traceparent"))
+		mu.Unlock()
+	}))
+	defer bank.Close()
+	p.env = append(p.env, "ESIGN_WEBHOOK_EVENT_URLS="+bank.URL+"/events", "ESIGN_WEBHOOK_EVENT_SECRET="+strings.Repeat("s", 32))
 	ossSpans, pdfSpans := tracetest.NewInMemoryExporter(), tracetest.NewInMemoryExporter()
 	oss := startTracedProcess(t, "oss", p.env, ossSpans)
 	startTracedProcess(t, "pdfservice", p.env, pdfSpans)
@@ -46,12 +60,13 @@ func TestTraceProduction(t *testing.T) {
 		return out
 	}
 	callName := "call " + bus.QueuePDFService + " " + seal.MethodSignDigest
-	var jobs, calls, serves, updates []tracetest.SpanStub
+	var jobs, calls, serves, updates, deliveries []tracetest.SpanStub
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		find(ossSpans, "")
 		find(pdfSpans, "")
 		jobs, calls = find(ossSpans, "job seal"), find(ossSpans, callName)
+		deliveries = find(ossSpans, "POST")
 		serves = find(pdfSpans, "serve "+bus.QueuePDFService+" "+seal.MethodSignDigest)
 		updates = nil
 		for _, s := range ossSpans.GetSpans() {
@@ -59,7 +74,7 @@ func TestTraceProduction(t *testing.T) {
 				updates = append(updates, s)
 			}
 		}
-		if len(jobs) > 0 && len(serves) > 0 && len(updates) > 0 || time.Now().After(deadline) {
+		if len(jobs) > 0 && len(serves) > 0 && len(updates) > 0 && len(deliveries) > 0 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -99,6 +114,18 @@ func TestTraceProduction(t *testing.T) {
 	if update := inTrace(updates, trace.SpanID{}); update == nil {
 		t.Errorf("no contract update delivered in the trace; updates: %d", len(updates))
 	}
+	// The bank's endpoint got the event of the sealed contract with the
+	// trace context of its delivery: the POST span of a job event.
+	post := inTrace(deliveries, trace.SpanID{})
+	if post == nil || byID[post.Parent.SpanID()].Name != "job event" {
+		t.Fatalf("no delivery to the bank in the trace (%d POST spans)", len(deliveries))
+	}
+	mu.Lock()
+	want := "00-" + post.SpanContext.TraceID().String() + "-" + post.SpanContext.SpanID().String() + "-01"
+	if !slices.Contains(received, want) {
+		t.Errorf("the bank received traceparents %q, want %q among them", received, want)
+	}
+	mu.Unlock()
 	// The whole trace, for whoever reads the test's output.
 	var all []tracetest.SpanStub
 	for _, s := range byID {

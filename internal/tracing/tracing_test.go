@@ -335,3 +335,47 @@ func TestLogHandler(t *testing.T) {
 		})
 	}
 }
+
+// TestTransport: a request sent in a traced context is a client span whose
+// context the receiver gets in traceparent; the caller's request is not
+// changed, and a request outside any trace goes out as it is.
+func TestTransport(t *testing.T) {
+	got := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("traceparent")
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	p := newProcess(t, "esign-oss")
+	client := &http.Client{Transport: tracing.Transport(nil, p.tp)}
+	ctx, job := p.tp.Tracer("t").Start(t.Context(), "job event")
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/events?token=secret", nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	job.End()
+	post := p.span(t, "POST")
+	if want := "00-" + post.SpanContext.TraceID().String() + "-" + post.SpanContext.SpanID().String() + "-01"; <-got != want {
+		t.Errorf("the receiver did not get the POST span's context %s", want)
+	}
+	if post.Parent.SpanID() != job.SpanContext().SpanID() || post.SpanKind != trace.SpanKindClient || post.Status.Code != codes.Error {
+		t.Errorf("POST span: parent %v kind %v status %v", post.Parent, post.SpanKind, post.Status)
+	}
+	for _, a := range post.Attributes {
+		if strings.Contains(a.Value.Emit(), "secret") {
+			t.Errorf("the URL's query is recorded: %v", a)
+		}
+	}
+	if req.Header.Get("traceparent") != "" {
+		t.Error("the caller's request was changed")
+	}
+	req, _ = http.NewRequestWithContext(t.Context(), "POST", srv.URL, nil)
+	if resp, err := client.Do(req); err == nil {
+		resp.Body.Close()
+	}
+	if tp := <-got; tp != "" {
+		t.Errorf("a request outside any trace sent traceparent %q", tp)
+	}
+}
