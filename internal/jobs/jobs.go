@@ -28,6 +28,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"esign/internal/esign"
+	"esign/internal/metrics"
 	"esign/internal/notify"
 )
 
@@ -83,6 +84,9 @@ type Config struct {
 	// Tracer, when set, carries the trace context of whoever enqueues a
 	// job into its metadata and makes a span of each attempt.
 	Tracer trace.TracerProvider
+	// Metrics, when set, counts the attempts of the jobs this queue works
+	// (esign_job_attempts_total{kind,outcome}).
+	Metrics *metrics.Registry
 }
 
 // NotifyConfig tunes notification delivery.
@@ -108,6 +112,7 @@ type NotifyConfig struct {
 // Queue is the job queue of one process: it enqueues in the caller's
 // transaction and, unless InsertOnly, works notifications and cron jobs.
 type Queue struct {
+	db     *sql.DB
 	cfg    Config
 	deps   Deps
 	client *river.Client[*sql.Tx]
@@ -196,7 +201,7 @@ func New(db *sql.DB, cfg Config, deps Deps) (*Queue, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	q := &Queue{cfg: cfg, deps: deps, log: cfg.Logger, now: deps.Now}
+	q := &Queue{cfg: cfg, deps: deps, log: cfg.Logger, now: deps.Now, db: db}
 
 	rc := &river.Config{
 		ID:                   cfg.ID,
@@ -208,7 +213,10 @@ func New(db *sql.DB, cfg Config, deps Deps) (*Queue, error) {
 		MaxAttempts:          n.MaxAttempts,
 	}
 	if cfg.Tracer != nil {
-		rc.Middleware = []rivertype.Middleware{&traceMiddleware{tracer: cfg.Tracer.Tracer("esign/internal/jobs")}}
+		rc.Middleware = append(rc.Middleware, &traceMiddleware{tracer: cfg.Tracer.Tracer("esign/internal/jobs")})
+	}
+	if cfg.Metrics != nil && !cfg.InsertOnly {
+		rc.Middleware = append(rc.Middleware, newMetricsMiddleware(cfg.Metrics, []string{notifyArgs{}.Kind(), cronArgs{}.Kind(), eventArgs{}.Kind(), sealArgs{}.Kind()}))
 	}
 	if !cfg.InsertOnly {
 		if deps.Log == nil || deps.Renderer == nil {
