@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -377,5 +379,36 @@ func TestTransport(t *testing.T) {
 	}
 	if tp := <-got; tp != "" {
 		t.Errorf("a request outside any trace sent traceparent %q", tp)
+	}
+}
+
+// TestOTLPExport: with an endpoint, the spans reach the collector's
+// OTLP/HTTP traces URL (at the latest when the provider shuts down).
+func TestOTLPExport(t *testing.T) {
+	got := make(chan string, 4)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- r.Method + " " + r.URL.Path + " " + r.Header.Get("Content-Type") + " " + strconv.FormatBool(bytes.Contains(body, []byte("esign-test-span")))
+	}))
+	defer collector.Close()
+	tp, err := tracing.New(t.Context(), tracing.Config{Endpoint: collector.URL + "/v1/traces", SampleRatio: 1, ServiceName: "esign-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tp.Enabled() {
+		t.Fatal("a provider with an endpoint is off")
+	}
+	_, span := tp.Tracer("t").Start(t.Context(), "esign-test-span")
+	span.End()
+	if err := tp.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case req := <-got:
+		if req != "POST /v1/traces application/x-protobuf true" {
+			t.Errorf("the collector got %q", req)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing exported")
 	}
 }
