@@ -59,7 +59,7 @@ func Recover(log *slog.Logger) Middleware {
 					if v == http.ErrAbortHandler {
 						panic(v)
 					}
-					log.Error("panic in handler", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+					log.ErrorContext(r.Context(), "panic in handler", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 					WriteError(w, r, log, esign.E("http", esign.Internal, fmt.Errorf("panic: %v", v)))
 				}
 			}()
