@@ -65,7 +65,8 @@ type Request struct {
 	ID            string // unique per message
 	CorrelationID string // the request id of the whole chain of calls
 	Deadline      time.Time
-	Redelivered   bool // the transport may have delivered it before (server crash)
+	Redelivered   bool         // the transport may have delivered it before (server crash)
+	Trace         TraceContext // the caller's trace context, when it traces
 	Body          json.RawMessage
 }
 
@@ -85,7 +86,8 @@ type Event struct {
 	ID            string
 	CorrelationID string
 	Time          time.Time
-	Attempt       int // 1 on the first delivery
+	Attempt       int          // 1 on the first delivery
+	Trace         TraceContext // the publisher's trace context, when it traces
 	Body          json.RawMessage
 }
 

@@ -20,6 +20,9 @@ const Version = 1
 //
 //	{"v":1,"id":"…","cid":"…","type":"offer.get","time":"…","deadline":"…","body":{…}}
 //	{"v":1,"id":"…","cid":"…","type":"offer.get","time":"…","error":{"kind":"not_found","msg":"offer not found"}}
+//
+// Requests and events sent while a trace is recorded also carry the W3C
+// trace context, "traceparent" and "tracestate" (see TraceContext).
 type Envelope struct {
 	V             int             `json:"v"`
 	ID            string          `json:"id"`
@@ -27,6 +30,8 @@ type Envelope struct {
 	Type          string          `json:"type"`
 	Time          time.Time       `json:"time"`
 	Deadline      *time.Time      `json:"deadline,omitempty"`
+	Traceparent   string          `json:"traceparent,omitempty"`
+	Tracestate    string          `json:"tracestate,omitempty"`
 	Body          json.RawMessage `json:"body,omitempty"`
 	Error         *WireError      `json:"error,omitempty"`
 }
@@ -106,6 +111,30 @@ func CorrelationID(ctx context.Context) string {
 	return id
 }
 
+// TraceContext is the W3C trace context of a message (the traceparent and
+// tracestate headers of https://www.w3.org/TR/trace-context/), opaque to
+// the bus: whoever traces sets it on the sender's context with
+// WithTraceContext, the transports carry it in the envelope, and the
+// handler finds it in Request.Trace or Event.Trace.
+type TraceContext struct {
+	Parent string // traceparent
+	State  string // tracestate
+}
+
+type traceKey struct{}
+
+// WithTraceContext returns a context whose calls and events carry tc.
+func WithTraceContext(ctx context.Context, tc TraceContext) context.Context {
+	return context.WithValue(ctx, traceKey{}, tc)
+}
+
+// TraceContextFrom returns the trace context set by WithTraceContext, or
+// the zero value.
+func TraceContextFrom(ctx context.Context) TraceContext {
+	tc, _ := ctx.Value(traceKey{}).(TraceContext)
+	return tc
+}
+
 // NewEnvelope builds an envelope of the given type whose body is v marshalled
 // to JSON. The correlation id comes from ctx, or is the new message id.
 func NewEnvelope(ctx context.Context, typ string, v any) (*Envelope, error) {
@@ -118,7 +147,9 @@ func NewEnvelope(ctx context.Context, typ string, v any) (*Envelope, error) {
 	if cid == "" {
 		cid = id
 	}
-	return &Envelope{V: Version, ID: id, CorrelationID: cid, Type: typ, Time: time.Now().UTC(), Body: body}, nil
+	tc := TraceContextFrom(ctx)
+	return &Envelope{V: Version, ID: id, CorrelationID: cid, Type: typ, Time: time.Now().UTC(),
+		Traceparent: tc.Parent, Tracestate: tc.State, Body: body}, nil
 }
 
 func marshalBody(v any) (json.RawMessage, error) {
@@ -168,6 +199,10 @@ func ParseEnvelope(b []byte, max int) (*Envelope, error) {
 		return nil, esign.WithCode(op, esign.Invalid, "bad_envelope", "the envelope id is missing or too long")
 	case len(e.CorrelationID) > 256 || len(e.Type) > 256:
 		return nil, esign.WithCode(op, esign.Invalid, "bad_envelope", "the envelope type or correlation id is too long")
+	case len(e.Traceparent) > 128 || len(e.Tracestate) > 512:
+		// W3C: traceparent is 55 characters in version 00; tracestate
+		// holds at most 32 entries, and propagators may drop it past 512.
+		return nil, esign.WithCode(op, esign.Invalid, "bad_envelope", "the envelope trace context is too long")
 	case e.Error != nil && len(e.Error.Msg)+len(e.Error.Code)+len(e.Error.Kind) > 64<<10:
 		return nil, esign.WithCode(op, esign.Invalid, "bad_envelope", "the envelope error is too long")
 	}
@@ -255,7 +290,8 @@ func Unavailable(op, msg string, cause error) error {
 
 // RequestFromEnvelope builds the handler's view of a request envelope.
 func RequestFromEnvelope(queue string, e *Envelope, redelivered bool) *Request {
-	r := &Request{Queue: queue, Method: e.Type, ID: e.ID, CorrelationID: e.CorrelationID, Redelivered: redelivered, Body: e.Body}
+	r := &Request{Queue: queue, Method: e.Type, ID: e.ID, CorrelationID: e.CorrelationID, Redelivered: redelivered,
+		Trace: TraceContext{Parent: e.Traceparent, State: e.Tracestate}, Body: e.Body}
 	if e.Deadline != nil {
 		r.Deadline = *e.Deadline
 	}
@@ -264,7 +300,8 @@ func RequestFromEnvelope(queue string, e *Envelope, redelivered bool) *Request {
 
 // EventFromEnvelope builds the handler's view of an event envelope.
 func EventFromEnvelope(stream string, e *Envelope, attempt int) *Event {
-	return &Event{Stream: stream, Type: e.Type, ID: e.ID, CorrelationID: e.CorrelationID, Time: e.Time, Attempt: attempt, Body: e.Body}
+	return &Event{Stream: stream, Type: e.Type, ID: e.ID, CorrelationID: e.CorrelationID, Time: e.Time, Attempt: attempt,
+		Trace: TraceContext{Parent: e.Traceparent, State: e.Tracestate}, Body: e.Body}
 }
 
 // Deadline returns ctx's deadline, or now+def when ctx has none, and a

@@ -13,6 +13,7 @@ import (
 	"esign/internal/bus/inproc"
 	"esign/internal/esign"
 	"esign/internal/rpc"
+	"esign/internal/tracing"
 )
 
 // needsBus: every role talks over the bus except a TSA on its own.
@@ -28,7 +29,7 @@ func (a *app) openBus(ctx context.Context) error {
 	limits := bus.Limits{DefaultTimeout: a.cfg.Bus.RequestTimeout}
 	switch {
 	case a.spec.name == "all":
-		a.bus = inproc.New(inproc.Options{Limits: limits, Logger: a.log})
+		a.bus = tracing.Bus(inproc.New(inproc.Options{Limits: limits, Logger: a.log}), a.tracer, "inproc")
 	case a.cfg.Bus.AMQPURL != "":
 		host, _ := os.Hostname()
 		name := fmt.Sprintf("esign %s@%s", a.spec.name, host)
@@ -39,7 +40,7 @@ func (a *app) openBus(ctx context.Context) error {
 		if err != nil {
 			return esign.E("open bus", esign.ErrorKind(err), "connect to RabbitMQ: "+esign.ErrorMessage(err))
 		}
-		a.bus = b
+		a.bus = tracing.Bus(b, a.tracer, "rabbitmq")
 	default:
 		return usagef("bus.amqp_url must be set: the separate processes talk over RabbitMQ (the embedded deployment is 'esign all')")
 	}

@@ -14,8 +14,11 @@ import (
 	"sort"
 	"strings"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"esign/internal/config"
 	"esign/internal/esign"
+	"esign/internal/tracing"
 )
 
 // Exit statuses.
@@ -35,6 +38,9 @@ type Env struct {
 	// Ready, when set, is called by the long-running commands once every
 	// listener is bound, with the bound addresses by listener name (tests).
 	Ready func(addrs map[string]string)
+	// Spans, when set, receives every span of a long-running command
+	// instead of tracing.endpoint (tests).
+	Spans sdktrace.SpanExporter
 }
 
 type command struct {
@@ -174,9 +180,9 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 	_ = level.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: level}
 	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(tracing.LogHandler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(tracing.LogHandler(slog.NewTextHandler(w, opts)))
 }
 
 func runConfig(ctx context.Context, env Env, args []string) error {

@@ -32,6 +32,7 @@ import (
 	"esign/internal/seal"
 	"esign/internal/sqlstore"
 	"esign/internal/tsa"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // run runs esign with args and environment, returning status, stdout, stderr.
@@ -150,7 +151,7 @@ func TestAllStartsServesAndStops(t *testing.T) {
 	if !strings.Contains(string(metrics), "# TYPE esign_signing_certificate_expiry_seconds gauge") {
 		t.Error("metrics lack the signing certificate's expiry")
 	}
-	if !strings.Contains(string(metrics), `esign_http_requests_total{listener="admin",method="GET",code="200"}`) {
+	if !strings.Contains(string(metrics), `esign_http_requests_total{code="200",listener="admin",method="GET"}`) {
 		t.Errorf("metrics lack the admin requests:\n%s", metrics)
 	}
 	if !strings.Contains(string(metrics), `esign_cron_last_run_timestamp_seconds{job="OfferTimeout"}`) {
@@ -397,12 +398,21 @@ const testKeys = "ESIGN_CRYPTO_KEYS=test:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxw
 // listener addresses.
 func startProcess(t testing.TB, name string, environ []string) map[string]string {
 	t.Helper()
+	return startTracedProcess(t, name, environ, nil)
+}
+
+// startTracedProcess is startProcess with the process's spans sent to
+// spans (none when nil).
+func startTracedProcess(t testing.TB, name string, environ []string, spans sdktrace.SpanExporter) map[string]string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	addrs := make(chan map[string]string, 1)
 	done := make(chan string, 1)
 	go func() {
-		code, _, errs := run(t, ctx, environ, func(a map[string]string) { addrs <- a }, name)
-		done <- fmt.Sprintf("exit %d: %s", code, errs)
+		var out, errb bytes.Buffer
+		code := Run(ctx, Env{Args: []string{name}, Stdout: &out, Stderr: &errb, Environ: environ,
+			Ready: func(a map[string]string) { addrs <- a }, Spans: spans})
+		done <- fmt.Sprintf("exit %d: %s", code, errb.String())
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -576,6 +586,13 @@ func TestProductionProcesses(t *testing.T) {
 	if err != nil || !rep.Valid() {
 		t.Fatalf("sealed PDF: %v\n%v", err, rep)
 	}
+
+	// Every process serves the metric names of the golden list.
+	tsaProc := startProcess(t, "tsa", testEnviron(t.TempDir()))
+	if err := ready(tsaProc["ops"]); err != nil {
+		t.Fatalf("tsa: %v", err)
+	}
+	checkMetricNames(t, scrapeNames(t, oss["ops"], css["ops"], cron["ops"], pdfsvc["ops"], tsaProc["ops"]))
 }
 
 // testBusNamespace returns a bus namespace of t's own for the processes of

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"esign/internal/bus"
 	"esign/internal/config"
 	"esign/internal/docstore"
@@ -104,7 +106,13 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 		limits[notify.Email] = notify.Limit{N: cfg.Notify.EmailPerHour, Per: time.Hour}
 	}
 	host, _ := os.Hostname()
+	var tp trace.TracerProvider
+	if a.tracer.Enabled() {
+		tp = a.tracer
+	}
 	q, err := jobs.New(a.db.SQL(), jobs.Config{
+		Tracer:       tp,
+		Metrics:      a.reg,
 		Dialect:      jobsDialect(a.db),
 		ID:           fmt.Sprintf("%s-%s-%d", a.spec.name, host, os.Getpid()),
 		Workers:      cfg.Notify.Workers,
@@ -127,7 +135,37 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 	a.events = offers.NewEmitter(q, cfg.Webhook.CallbackURLs(), nil).WithFeed(
 		&offers.LiveFeed{Pub: busPublisher{a}, Stream: bus.StreamContractUpdates, Log: a.log})
 	hook.em = a.events
+	if a.reg != nil && !opt.insertOnly {
+		a.watchQueue(q)
+	}
 	return q, nil
+}
+
+// watchQueue reports the jobs waiting and running in each queue as
+// esign_job_queue_depth{queue,state}, refreshed every 30 s. Every replica
+// reports the same (shared) queue: aggregate with max, not sum.
+func (a *app) watchQueue(q *jobs.Queue) {
+	depth := a.reg.Gauge("esign_job_queue_depth", "Jobs of the queue (notify, cron, seal, events) in the state (available, scheduled, retryable, running), the same on every replica.", "queue", "state")
+	a.background(func(ctx context.Context) {
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			ds, err := q.Depths(cctx)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				a.log.Warn("job queue depth", "err", err)
+			}
+			for _, d := range ds {
+				depth.Set(float64(d.Jobs), d.Queue, d.State)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
 }
 
 // watchSchedules makes the cron schedules part of the readiness and the

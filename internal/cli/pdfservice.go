@@ -59,6 +59,9 @@ func (a *app) servePDFService(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		// Each readiness probe refreshes the gauge, so a certificate
+		// imported or activated shows in /metrics without waiting a day.
+		expiry.Set(time.Until(id.Certificate.NotAfter).Seconds())
 		return pki.CheckValidity(id.Certificate, time.Now())
 	}
 	return nil

@@ -12,9 +12,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"esign/internal/bus"
 	"github.com/redis/go-redis/v9"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"esign/internal/config"
 	"esign/internal/customers"
@@ -29,6 +31,7 @@ import (
 	"esign/internal/pki"
 	"esign/internal/signing"
 	"esign/internal/sqlstore"
+	"esign/internal/tracing"
 )
 
 // A role is one of the processes in docs/architecture.md; `esign all` runs
@@ -77,6 +80,7 @@ type app struct {
 	cfg       config.Config
 	log       *slog.Logger
 	reg       *metrics.Registry
+	tracer    *tracing.Provider // no-op unless tracing.endpoint is set
 	httpm     *httpkit.HTTPMetrics
 	db        *sqlstore.DB
 	checks    map[string]httpkit.Check
@@ -125,14 +129,24 @@ func runProcess(spec processSpec) func(ctx context.Context, env Env, args []stri
 		if err != nil {
 			return err
 		}
+		tp, err := openTracing(ctx, cfg, spec.name, env.Spans)
+		if err != nil {
+			return err
+		}
 		ctx, cancel := context.WithCancel(ctx)
-		a := &app{spec: spec, cfg: cfg, log: newLogger(env.Stderr, cfg.Log), reg: metrics.NewRegistry(),
+		a := &app{spec: spec, cfg: cfg, log: newLogger(env.Stderr, cfg.Log), reg: metrics.NewRegistry(), tracer: tp,
 			checks: map[string]httpkit.Check{}, peers: map[string]httpkit.Check{}, bgCtx: ctx}
 		a.httpm = httpkit.NewHTTPMetrics(a.reg)
 		defer func() {
 			cancel()
 			a.bg.Wait()
 			a.close()
+			// Last, so that the spans of the shutdown are sent too.
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer scancel()
+			if err := tp.Shutdown(sctx); err != nil {
+				a.log.Warn("tracing", "err", err)
+			}
 		}()
 		if err := a.open(ctx); err != nil {
 			return err
@@ -426,7 +440,7 @@ func (a *app) wrap(name string, h http.Handler) http.Handler {
 	health := &httpkit.Health{Checks: a.checks, Peers: a.peers}
 	health.MountPublic(mux)
 	mux.Handle("/", h)
-	return httpkit.Chain(mux, httpkit.Standard(a.log, a.httpm, name)...)
+	return httpkit.Chain(mux, httpkit.Standard(a.log, a.httpm, a.tracer, name)...)
 }
 
 // ops is the operations listener (listen.ops): /healthz, the detailed
@@ -435,7 +449,7 @@ func (a *app) ops() http.Handler {
 	mux := http.NewServeMux()
 	health := &httpkit.Health{Checks: a.checks, Peers: a.peers}
 	health.Mount(mux, a.reg.Handler())
-	return httpkit.Chain(a.api(mux), httpkit.Standard(a.log, a.httpm, "ops")...)
+	return httpkit.Chain(a.api(mux), httpkit.Standard(a.log, a.httpm, a.tracer, "ops")...)
 }
 
 // api wraps a JSON API mux; unknown paths answer a JSON 404.
@@ -496,4 +510,20 @@ func displayAddr(addr string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// openTracing makes the process's tracer provider from the tracing.*
+// settings (a no-op one when tracing.endpoint is empty), or one that sends
+// its spans to spans (tests).
+func openTracing(ctx context.Context, cfg config.Config, process string, spans sdktrace.SpanExporter) (*tracing.Provider, error) {
+	name := cfg.Tracing.ServiceName
+	if name == "" {
+		name = "esign-" + process
+	}
+	tp, err := tracing.New(ctx, tracing.Config{Endpoint: cfg.Tracing.Endpoint, SampleRatio: cfg.Tracing.SampleRatio,
+		ServiceName: name, Version: version, Exporter: spans})
+	if err != nil {
+		return nil, esign.E("open tracing", esign.Invalid, err)
+	}
+	return tp, nil
 }

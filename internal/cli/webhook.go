@@ -12,6 +12,7 @@ import (
 	"esign/internal/offers"
 	"esign/internal/pades"
 	"esign/internal/sqlstore"
+	"esign/internal/tracing"
 	"esign/internal/webhookapi"
 )
 
@@ -66,8 +67,14 @@ func (a *app) eventDeps(deps *jobs.Deps) *expiryEvents {
 	if len(a.cfg.Webhook.CallbackURLs()) == 0 {
 		return hook
 	}
-	deps.Events = &offers.Deliverer{DB: a.db, Secret: []byte(a.cfg.Webhook.EventSecret), MaxAttempts: a.cfg.Webhook.EventMaxAttempts,
+	d := &offers.Deliverer{DB: a.db, Secret: []byte(a.cfg.Webhook.EventSecret), MaxAttempts: a.cfg.Webhook.EventMaxAttempts,
 		Now: time.Now}
+	if a.tracer.Enabled() {
+		// The bank's endpoint gets the trace context of the delivery.
+		d.Client = &http.Client{Timeout: 10 * time.Second, Transport: tracing.Transport(nil, a.tracer),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	deps.Events = d
 	return hook
 }
 

@@ -35,6 +35,7 @@ type Config struct {
 	Mobile   Mobile   `json:"mobile"`
 	Webhook  Webhook  `json:"webhook"`
 	Geo      Geo      `json:"geo"`
+	Tracing  Tracing  `json:"tracing"`
 }
 
 // Notify selects and configures the SMS, e-mail and push providers.
@@ -179,6 +180,7 @@ func Default() Config {
 	return Config{
 		DataDir: "./data",
 		Log:     Log{Level: "info", Format: "text"},
+		Tracing: Tracing{SampleRatio: 1},
 		Database: Database{
 			Driver:      "sqlite",
 			AutoMigrate: true,

@@ -97,6 +97,10 @@ func TestLoadErrors(t *testing.T) {
 		{"fcm_endpoint_not_url", "", []string{"ESIGN_NOTIFY_FCM_ENDPOINT=fcm.googleapis.com"}, "notify.fcm_endpoint", "https://"},
 		{"negative_link_lifetime", "", []string{"ESIGN_MOBILE_LINK_LIFETIME=-1h"}, "mobile.link_lifetime", "negative"},
 		{"no_link_renewals", "", []string{"ESIGN_MOBILE_LINK_RENEWALS_PER_DAY=0"}, "mobile.link_renewals_per_day", "at least 1"},
+		{"tracing_not_url", "", []string{"ESIGN_TRACING_ENDPOINT=collector:4318"}, "tracing.endpoint", "http"},
+		{"sample_ratio_not_number", "", []string{"ESIGN_TRACING_SAMPLE_RATIO=half"}, "tracing.sample_ratio", "not a number"},
+		{"sample_ratio_above_one", "", []string{"ESIGN_TRACING_SAMPLE_RATIO=1.5"}, "tracing.sample_ratio", "from 0 to 1"},
+		{"sample_ratio_nan", `{"tracing": {"sample_ratio": -0.1}}`, nil, "tracing.sample_ratio", "from 0 to 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,6 +75,8 @@ func typeName(t reflect.Type) string {
 	switch t.Kind() {
 	case reflect.Int, reflect.Int64:
 		return "int"
+	case reflect.Float64:
+		return "number"
 	}
 	return t.Kind().String()
 }

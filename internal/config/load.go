@@ -222,6 +222,12 @@ func setScalar(v reflect.Value, text string) error {
 			return fmt.Errorf("not a whole number %q", text)
 		}
 		v.SetInt(n)
+	case v.Kind() == reflect.Float64:
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			return fmt.Errorf("not a number %q", text)
+		}
+		v.SetFloat(f)
 	default:
 		return fmt.Errorf("unsupported setting type %s", v.Type())
 	}

@@ -119,6 +119,7 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 // Handle adapts fn: a returned error is written with WriteError.
 func Handle(log *slog.Logger, fn HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		recordRoute(r)
 		if err := fn(w, r); err != nil {
 			WriteError(w, r, log, err)
 		}

@@ -185,7 +185,7 @@ func TestRecoverAndRequestID(t *testing.T) {
 			panic("boom")
 		}
 		io.WriteString(w, RequestID(r.Context()))
-	}), Standard(discard, NewHTTPMetrics(reg), "t")...)
+	}), Standard(discard, NewHTTPMetrics(reg), nil, "t")...)
 
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/panic", nil))
@@ -207,8 +207,10 @@ func TestRecoverAndRequestID(t *testing.T) {
 		t.Errorf("malformed id accepted: %q", id)
 	}
 	var b strings.Builder
-	reg.WriteText(&b)
-	if !strings.Contains(b.String(), `esign_http_requests_total{listener="t",method="GET",code="500"} 1`) {
+	if err := reg.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `esign_http_requests_total{code="500",listener="t",method="GET"} 1`) {
 		t.Errorf("metrics:\n%s", b.String())
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"esign/internal/esign"
 	"esign/internal/metrics"
 )
@@ -39,11 +41,12 @@ func Chain(h http.Handler, mws ...Middleware) http.Handler {
 	return h
 }
 
-// Standard is the chain every listener starts with: request id, then
-// logging and metrics, then panic recovery (inside, so that a recovered
-// panic is logged and counted as the 500 it became).
-func Standard(log *slog.Logger, m *HTTPMetrics, listener string) []Middleware {
-	return []Middleware{WithRequestID(), Observe(log, m, listener), Recover(log)}
+// Standard is the chain every listener starts with: request id, the
+// request's span (tp may be a no-op provider), then logging and metrics
+// (whose log line carries the trace id), then panic recovery (inside, so
+// that a recovered panic is logged and counted as the 500 it became).
+func Standard(log *slog.Logger, m *HTTPMetrics, tp trace.TracerProvider, listener string) []Middleware {
+	return []Middleware{WithRequestID(), Trace(tp, listener), Observe(log, m, listener), Recover(log)}
 }
 
 // Recover turns a panic in a handler into a 500 with an error id, and logs
@@ -56,7 +59,7 @@ func Recover(log *slog.Logger) Middleware {
 					if v == http.ErrAbortHandler {
 						panic(v)
 					}
-					log.Error("panic in handler", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+					log.ErrorContext(r.Context(), "panic in handler", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 					WriteError(w, r, log, esign.E("http", esign.Internal, fmt.Errorf("panic: %v", v)))
 				}
 			}()
@@ -136,7 +139,12 @@ func Observe(log *slog.Logger, m *HTTPMetrics, listener string) Middleware {
 				}
 				elapsed := time.Since(start)
 				m.requests.Inc(listener, methodLabel(r.Method), strconv.Itoa(rec.status))
-				m.duration.Observe(elapsed.Seconds(), listener)
+				// A sampled request's trace id is the latency's exemplar.
+				var traceID string
+				if sc := trace.SpanContextFromContext(r.Context()); sc.IsSampled() {
+					traceID = sc.TraceID().String()
+				}
+				m.duration.ObserveExemplar(elapsed.Seconds(), traceID, listener)
 				level := slog.LevelInfo
 				switch r.URL.Path {
 				case "/healthz", "/readyz", "/metrics":

@@ -25,8 +25,10 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel/trace"
 
 	"esign/internal/esign"
+	"esign/internal/metrics"
 	"esign/internal/notify"
 )
 
@@ -79,6 +81,12 @@ type Config struct {
 	Seal       SealConfig  // sealing of verified signatures
 	Cron       CronConfig
 	Logger     *slog.Logger
+	// Tracer, when set, carries the trace context of whoever enqueues a
+	// job into its metadata and makes a span of each attempt.
+	Tracer trace.TracerProvider
+	// Metrics, when set, counts the attempts of the jobs this queue works
+	// (esign_job_attempts_total{kind,outcome}).
+	Metrics *metrics.Registry
 }
 
 // NotifyConfig tunes notification delivery.
@@ -104,6 +112,7 @@ type NotifyConfig struct {
 // Queue is the job queue of one process: it enqueues in the caller's
 // transaction and, unless InsertOnly, works notifications and cron jobs.
 type Queue struct {
+	db     *sql.DB
 	cfg    Config
 	deps   Deps
 	client *river.Client[*sql.Tx]
@@ -193,7 +202,7 @@ func New(db *sql.DB, cfg Config, deps Deps) (*Queue, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	q := &Queue{cfg: cfg, deps: deps, log: cfg.Logger, now: deps.Now}
+	q := &Queue{cfg: cfg, deps: deps, log: cfg.Logger, now: deps.Now, db: db}
 
 	rc := &river.Config{
 		ID:                   cfg.ID,
@@ -203,6 +212,12 @@ func New(db *sql.DB, cfg Config, deps Deps) (*Queue, error) {
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		JobTimeout:           n.SendTimeout,
 		MaxAttempts:          n.MaxAttempts,
+	}
+	if cfg.Tracer != nil {
+		rc.Middleware = append(rc.Middleware, &traceMiddleware{tracer: cfg.Tracer.Tracer("esign/internal/jobs")})
+	}
+	if cfg.Metrics != nil && !cfg.InsertOnly {
+		rc.Middleware = append(rc.Middleware, newMetricsMiddleware(cfg.Metrics, []string{notifyArgs{}.Kind(), cronArgs{}.Kind(), eventArgs{}.Kind(), sealArgs{}.Kind()}))
 	}
 	if !cfg.InsertOnly {
 		if deps.Log == nil || deps.Renderer == nil {

@@ -1,9 +1,16 @@
 package metrics
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	dto "github.com/prometheus/client_model/go"
 )
 
 func TestWriteText(t *testing.T) {
@@ -21,7 +28,9 @@ func TestWriteText(t *testing.T) {
 	h.Observe(5)
 
 	var b strings.Builder
-	r.WriteText(&b)
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
 	out := b.String()
 	for _, want := range []string{
 		"# TYPE esign_test_requests_total counter\n",
@@ -66,4 +75,86 @@ func TestSameNameReturnsSameFamily(t *testing.T) {
 	if b.Value() != 1 {
 		t.Error("second registration returned a different family")
 	}
+}
+
+// TestRuntimeNamesInGolden checks that the runtime and process metrics of
+// every registry are in the golden list of served names (which the test
+// of the processes, in internal/cli, keeps complete), so that a new
+// client_golang release that renames one fails here first.
+func TestRuntimeNamesInGolden(t *testing.T) {
+	data, err := os.ReadFile("testdata/names.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := strings.Fields(string(data))
+	if !slices.IsSorted(golden) || len(slices.Compact(slices.Clone(golden))) != len(golden) {
+		t.Error("testdata/names.golden is not sorted and unique")
+	}
+	r := NewRegistry()
+	mfs, err := r.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if !slices.Contains(golden, mf.GetName()) {
+			t.Errorf("%s is served but not in testdata/names.golden", mf.GetName())
+		}
+	}
+	for _, old := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "go_memstats_sys_bytes", "go_gc_cycles_total", "process_start_time_seconds"} {
+		if !slices.ContainsFunc(mfs, func(mf *dto.MetricFamily) bool { return mf.GetName() == old }) {
+			t.Errorf("%s is no longer served", old)
+		}
+	}
+}
+
+// TestHandlerFormats checks the content negotiation of /metrics: text by
+// default, OpenMetrics with exemplars, protobuf with native histograms.
+func TestHandlerFormats(t *testing.T) {
+	r := NewRegistry()
+	h := r.Histogram("esign_test_seconds", "Latency.", DefaultBuckets, "listener")
+	h.ObserveExemplar(0.003, "4bf92f3577b34da6a3ce929d0e0e4736", "x")
+	srv := httptest.NewServer(r.Handler())
+	defer srv.Close()
+	get := func(accept string) (string, string) {
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		if _, err := io.Copy(&b, resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		return resp.Header.Get("Content-Type"), b.String()
+	}
+	ct, body := get("")
+	if !strings.HasPrefix(ct, "text/plain") || !strings.Contains(body, `esign_test_seconds_bucket{listener="x",le="0.005"} 1`) {
+		t.Errorf("text format: %s\n%s", ct, body)
+	}
+	ct, body = get("application/openmetrics-text; version=1.0.0")
+	if !strings.HasPrefix(ct, "application/openmetrics-text") || !strings.Contains(body, `# {trace_id="4bf92f3577b34da6a3ce929d0e0e4736"} 0.003`) {
+		t.Errorf("OpenMetrics with the exemplar: %s\n%s", ct, body)
+	}
+	ct, _ = get("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
+	if !strings.HasPrefix(ct, "application/vnd.google.protobuf") {
+		t.Fatalf("protobuf: %s", ct)
+	}
+	mfs, err := r.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "esign_test_seconds" {
+			hist := mf.GetMetric()[0].GetHistogram()
+			if hist.GetSchema() == 0 && len(hist.GetPositiveSpan()) == 0 {
+				t.Errorf("no native histogram: %v", hist)
+			}
+			return
+		}
+	}
+	t.Error("esign_test_seconds not gathered")
 }

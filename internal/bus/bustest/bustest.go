@@ -101,6 +101,7 @@ func Run(t *testing.T, newBus Factory) {
 	t.Run("Ping", func(t *testing.T) { testPing(t, newBus) })
 	t.Run("SystemConfigPush", func(t *testing.T) { testSystemConfig(t, newBus) })
 	t.Run("BadNames", func(t *testing.T) { testBadNames(t, newBus) })
+	t.Run("TraceContext", func(t *testing.T) { testTraceContext(t, newBus) })
 }
 
 func testBadNames(t *testing.T, newBus Factory) {
@@ -663,5 +664,49 @@ func NoLeaks(t *testing.T, newBus func(t *testing.T) bus.Bus) {
 	if n := runtime.NumGoroutine(); n > before {
 		buf := make([]byte, 1<<20)
 		t.Errorf("%d goroutines before, %d after Close:\n%s", before, n, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// testTraceContext: the W3C trace context set on the sender's context
+// reaches the handler of a call and of an event; without one, none does.
+func testTraceContext(t *testing.T, newBus Factory) {
+	b := newBus(t, Limits)
+	q, s := Name(t, "traced"), Name(t, "traced")
+	calls := make(chan bus.TraceContext, 2)
+	if err := b.Serve(t.Context(), q, func(ctx context.Context, req *bus.Request) (any, error) {
+		calls <- req.Trace
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan bus.TraceContext, 2)
+	if err := b.Subscribe(t.Context(), s, "traced", func(ctx context.Context, ev *bus.Event) error {
+		events <- ev.Trace
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tc := bus.TraceContext{Parent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", State: "esign=1"}
+	for _, want := range []bus.TraceContext{tc, {}} {
+		ctx := ctxT(t, 5*time.Second)
+		if want != (bus.TraceContext{}) {
+			ctx = bus.WithTraceContext(ctx, want)
+		}
+		if err := b.Call(ctx, q, "m", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Publish(ctx, s, "e", nil); err != nil {
+			t.Fatal(err)
+		}
+		for what, ch := range map[string]chan bus.TraceContext{"call": calls, "event": events} {
+			select {
+			case got := <-ch:
+				if got != want {
+					t.Errorf("%s: handler saw %+v, want %+v", what, got, want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s: no delivery", what)
+			}
+		}
 	}
 }
