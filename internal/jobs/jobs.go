@@ -130,6 +130,7 @@ type Deps struct {
 	Offers    OfferExpirer
 	Documents DocumentDeleter
 	URLs      URLDeleter
+	Audit     AuditAnchorer  // nil: AuditAnchor runs fail
 	Events    EventDeliverer // nil: this process does not deliver events
 	Sealer    Sealer         // nil: this process does not seal
 
