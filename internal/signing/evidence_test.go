@@ -208,9 +208,15 @@ func TestVerifyEvidence(t *testing.T) {
 		{"customerSignature", func(m map[string]any) { m["customerSignature"] = flip(m["customerSignature"]) }, []string{"evidence_consistency"}},
 		{"customerSignatureHash", func(m map[string]any) { m["customerSignatureHash"] = strings.Repeat("0", 64) }, []string{"evidence_consistency"}},
 		{"signedTs3", func(m map[string]any) { m["signedTs3"] = flip(m["signedTs3"]) }, []string{"evidence_consistency"}},
-		{"timestamps_ts1", func(m map[string]any) { m["timestamps"].(map[string]any)["ts1"] = flip(m["timestamps"].(map[string]any)["ts1"]) }, []string{"ts1"}},
-		{"timestamps_ts2", func(m map[string]any) { m["timestamps"].(map[string]any)["ts2"] = flip(m["timestamps"].(map[string]any)["ts2"]) }, []string{"evidence_consistency"}},
-		{"timestamps_ts3", func(m map[string]any) { m["timestamps"].(map[string]any)["ts3"] = flip(m["timestamps"].(map[string]any)["ts3"]) }, []string{"evidence_consistency"}},
+		{"timestamps_ts1", func(m map[string]any) {
+			m["timestamps"].(map[string]any)["ts1"] = flip(m["timestamps"].(map[string]any)["ts1"])
+		}, []string{"ts1"}},
+		{"timestamps_ts2", func(m map[string]any) {
+			m["timestamps"].(map[string]any)["ts2"] = flip(m["timestamps"].(map[string]any)["ts2"])
+		}, []string{"evidence_consistency"}},
+		{"timestamps_ts3", func(m map[string]any) {
+			m["timestamps"].(map[string]any)["ts3"] = flip(m["timestamps"].(map[string]any)["ts3"])
+		}, []string{"evidence_consistency"}},
 		{"documents_sha256", func(m map[string]any) {
 			m["documents"].([]any)[0].(map[string]any)["sha256"] = strings.Repeat("ab", 32)
 		}, []string{"offer_hashes"}},

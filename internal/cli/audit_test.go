@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"esign/internal/esign"
+	"esign/internal/sqlstore"
+)
+
+// TestAuditVerify: esign audit verify passes on an intact chain, names the
+// entry whose field was changed and exits 1, and refuses a bad --from.
+func TestAuditVerify(t *testing.T) {
+	dir := t.TempDir()
+	env := testEnviron(dir)
+	if code, _, errs := run(t, t.Context(), env, nil, "user", "create", "--username", "erik"); code != 0 {
+		t.Fatal(errs)
+	}
+	db, err := sqlstore.Open(t.Context(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(dir, "esign.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ids []string
+	for range 5 {
+		e := &esign.AuditLog{ActorType: "system", Action: "test.entry", Detail: `{"ok":true}`}
+		if err := db.CreateAuditLog(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.ID)
+	}
+	code, out, errs := run(t, t.Context(), env, nil, "audit", "verify")
+	if code != 0 || !strings.Contains(out, "result:   intact") {
+		t.Fatalf("intact chain: %d %q %q", code, out, errs)
+	}
+	code, out, _ = run(t, t.Context(), env, nil, "audit", "verify", "--from", "2000-01-01", "--json")
+	var rep struct {
+		OK      bool  `json:"ok"`
+		Entries int64 `json:"entries"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || !rep.OK || rep.Entries < 5 {
+		t.Fatalf("--json: %d %q", code, out)
+	}
+	if _, err := db.SQL().ExecContext(t.Context(), `UPDATE audit_log SET detail = '{"ok":false}' WHERE id = ?`, ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = run(t, t.Context(), env, nil, "audit", "verify")
+	if code != 1 || !strings.Contains(out, "BROKEN at entry "+ids[2]) || !strings.Contains(out, "fields hash to") {
+		t.Fatalf("changed entry: %d %q", code, out)
+	}
+	if code, _, errs := run(t, t.Context(), env, nil, "audit", "verify", "--from", "yesterday"); code != 2 || !strings.Contains(errs, "--from") {
+		t.Fatalf("bad --from: %d %q", code, errs)
+	}
+}
