@@ -38,6 +38,17 @@ func BenchmarkAppend(b *testing.B) {
 			}
 		}
 	})
+	// The same row without the chain (seq NULL, no head), for the cost
+	// of the chain itself.
+	b.Run("postgres_unchained", func(b *testing.B) {
+		db := open(b, "postgres", esigntest.PostgresSchemaURL(b))
+		for b.Loop() {
+			if _, err := db.SQL().ExecContext(context.Background(), `INSERT INTO audit_log (id, actor_type, actor_id, action,
+				object_type, detail, created_at) VALUES ($1, 'user', 'u1', 'bench.append', 'offer', '{"n":1}', now())`, esign.NewID()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	for _, par := range []int{4, 16} {
 		b.Run("postgres_two_pools_x"+strconv.Itoa(par), func(b *testing.B) {
 			dsn := esigntest.PostgresSchemaURL(b)
