@@ -20,8 +20,10 @@ type Source interface {
 	// AuditChainHead returns the head: the seq and hash of the newest entry
 	// (0 and Genesis for an empty chain).
 	AuditChainHead(ctx context.Context) (seq int64, hash string, err error)
-	// ListAuditAnchors returns the anchors with seq >= from, by seq.
-	ListAuditAnchors(ctx context.Context, from int64) ([]*esign.AuditAnchor, error)
+	// ListAuditAnchors returns up to limit anchors after the cursor
+	// (afterSeq, afterID) in (seq, id) order: seq > afterSeq, or seq =
+	// afterSeq and id > afterID. NilID as afterID starts at afterSeq.
+	ListAuditAnchors(ctx context.Context, afterSeq int64, afterID string, limit int) ([]*esign.AuditAnchor, error)
 	// FirstAuditSeqSince returns the seq of the first chained entry created
 	// at or after t (ok false: none).
 	FirstAuditSeqSince(ctx context.Context, t time.Time) (seq int64, ok bool, err error)
@@ -36,6 +38,9 @@ type Options struct {
 	// TSA verifies the anchors' tokens: trust anchors for the TSA
 	// certificate.
 	TSA tsa.VerifyOptions
+	// Batch is how many entries or anchors are read at a time (default
+	// 1000).
+	Batch int
 }
 
 // Break is the first place where the chain does not hold.
@@ -69,7 +74,8 @@ type Report struct {
 // OK reports whether the chain held.
 func (r *Report) OK() bool { return r.Break == nil }
 
-const batch = 1000
+// defaultBatch is how many entries or anchors Verify reads at a time.
+const defaultBatch = 1000
 
 // Verify recomputes the chain from src and checks the anchors: each entry's
 // seq follows its predecessor's, its prev_hash is the hash of that
@@ -80,6 +86,10 @@ const batch = 1000
 // be read, not for a broken chain.
 func Verify(ctx context.Context, src Source, opt Options) (*Report, error) {
 	rep := &Report{}
+	batch := opt.Batch
+	if batch <= 0 {
+		batch = defaultBatch
+	}
 	headSeq, headHash, err := src.AuditChainHead(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("auditchain: read the head: %w", err)
@@ -113,26 +123,25 @@ func Verify(ctx context.Context, src Source, opt Options) (*Report, error) {
 		}
 		prevSeq, prevHash = es[0].Seq, es[0].Hash
 	}
-	anchors, err := src.ListAuditAnchors(ctx, start)
-	if err != nil {
-		return nil, fmt.Errorf("auditchain: read the anchors: %w", err)
-	}
-	ai := 0
-	// anchorsUpTo checks the anchors of entries up to seq, whose hashes
-	// are in hashes.
-	checkAnchors := func(seq int64, hash, entryID string) *Break {
-		for ; ai < len(anchors) && anchors[ai].Seq <= seq; ai++ {
-			a := anchors[ai]
+	an := &anchorReader{src: src, seq: start, id: NilID, batch: batch}
+	// checkAnchors checks the anchors of entries up to seq, whose hash is
+	// hash: an anchor of a seq below it names an entry that was skipped.
+	checkAnchors := func(seq int64, hash string) (*Break, error) {
+		for {
+			a, err := an.peek(ctx)
+			if err != nil || a == nil || a.Seq > seq {
+				return nil, err
+			}
+			an.pop()
 			if a.Seq < seq {
-				return &Break{Seq: a.Seq, AnchorID: a.ID, What: "the anchor names an entry that is not in the chain"}
+				return &Break{Seq: a.Seq, AnchorID: a.ID, What: "the anchor names an entry that is not in the chain"}, nil
 			}
 			if b := checkAnchor(a, hash, opt.TSA); b != nil {
-				return b
+				return b, nil
 			}
 			rep.Anchors++
 			rep.LastAnchor = a.GenTime
 		}
-		return nil
 	}
 	for next := start; ; {
 		es, err := src.ListAuditChain(ctx, next, batch)
@@ -152,7 +161,11 @@ func Verify(ctx context.Context, src Source, opt Options) (*Report, error) {
 				rep.Break = b
 				return rep, nil
 			}
-			if b := checkAnchors(e.Seq, e.Hash, e.ID); b != nil {
+			b, err := checkAnchors(e.Seq, e.Hash)
+			if err != nil {
+				return nil, fmt.Errorf("auditchain: read the anchors: %w", err)
+			}
+			if b != nil {
 				rep.Break = b
 				return rep, nil
 			}
@@ -167,6 +180,10 @@ func Verify(ctx context.Context, src Source, opt Options) (*Report, error) {
 		}
 		next = prevSeq + 1
 	}
+	extra, err := an.peek(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("auditchain: read the anchors: %w", err)
+	}
 	switch {
 	case headSeq > prevSeq:
 		rep.Break = &Break{Seq: prevSeq + 1, What: fmt.Sprintf("the entry is missing (the head names seq %d)", headSeq)}
@@ -174,12 +191,45 @@ func Verify(ctx context.Context, src Source, opt Options) (*Report, error) {
 		rep.Break = &Break{Seq: prevSeq, What: fmt.Sprintf("the head names seq %d, behind the last entry", headSeq)}
 	case headHash != prevHash:
 		rep.Break = &Break{Seq: headSeq, What: fmt.Sprintf("the head's hash is %s but the last entry's is %s", headHash, prevHash)}
-	case ai < len(anchors):
-		a := anchors[ai]
-		rep.Break = &Break{Seq: a.Seq, AnchorID: a.ID, What: "the anchor names an entry that is not in the chain"}
+	case extra != nil:
+		rep.Break = &Break{Seq: extra.Seq, AnchorID: extra.ID, What: "the anchor names an entry that is not in the chain"}
 	}
 	return rep, nil
 }
+
+// NilID is the lowest id, the cursor that starts ListAuditAnchors at a seq.
+const NilID = "00000000-0000-0000-0000-000000000000"
+
+// anchorReader reads the anchors in batches, in (seq, id) order, so that
+// ten years of hourly anchors need not fit in memory.
+type anchorReader struct {
+	src   Source
+	batch int
+	seq   int64  // the cursor: the last anchor read
+	id    string // NilID before the first
+	buf   []*esign.AuditAnchor
+	done  bool
+}
+
+func (r *anchorReader) peek(ctx context.Context) (*esign.AuditAnchor, error) {
+	if len(r.buf) == 0 && !r.done {
+		as, err := r.src.ListAuditAnchors(ctx, r.seq, r.id, r.batch)
+		if err != nil {
+			return nil, err
+		}
+		r.done = len(as) < r.batch
+		if len(as) > 0 {
+			r.seq, r.id = as[len(as)-1].Seq, as[len(as)-1].ID
+		}
+		r.buf = as
+	}
+	if len(r.buf) == 0 {
+		return nil, nil
+	}
+	return r.buf[0], nil
+}
+
+func (r *anchorReader) pop() { r.buf = r.buf[1:] }
 
 // checkHash recomputes e's hash.
 func checkHash(e *esign.AuditLog) *Break {

@@ -127,10 +127,11 @@ func (s *store) CreateAuditAnchor(ctx context.Context, a *esign.AuditAnchor) err
 	return createRow(ctx, s, "sqlstore.CreateAuditAnchor", auditAnchors, a, &a.ID, &a.CreatedAt, nil)
 }
 
-// ListAuditAnchors returns the anchors with seq >= from, by seq.
-func (s *store) ListAuditAnchors(ctx context.Context, from int64) ([]*esign.AuditAnchor, error) {
+// ListAuditAnchors returns up to limit anchors after the cursor (afterSeq,
+// afterID) in (seq, id) order (auditchain.Source).
+func (s *store) ListAuditAnchors(ctx context.Context, afterSeq int64, afterID string, limit int) ([]*esign.AuditAnchor, error) {
 	return scanRows(ctx, s, "sqlstore.ListAuditAnchors", auditAnchors,
-		auditAnchors.list+" WHERE seq >= ? ORDER BY seq, created_at, id", from)
+		auditAnchors.list+" WHERE seq > ? OR (seq = ? AND id > ?) ORDER BY seq, id LIMIT ?", afterSeq, afterSeq, afterID, limit)
 }
 
 // LastAuditAnchor returns the anchor of the highest seq (ok false: none).
