@@ -54,3 +54,36 @@ func TestAuditVerify(t *testing.T) {
 		t.Fatalf("bad --from: %d %q", code, errs)
 	}
 }
+
+// TestShutdownAnchorsAuditChain: esign all time-stamps the audit chain's
+// head when it stops (with its built-in TSA, in-process, its listener
+// closed by then), and esign audit verify checks that anchor.
+func TestShutdownAnchorsAuditChain(t *testing.T) {
+	dir := t.TempDir()
+	env := testEnviron(dir)
+	t.Run("run", func(t *testing.T) {
+		startProcess(t, "all", env) // stopped when the subtest ends
+		db, err := sqlstore.Open(t.Context(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(dir, "esign.db")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.CreateAuditLog(t.Context(), &esign.AuditLog{ActorType: "system", Action: "test.before_shutdown"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	db, err := sqlstore.Open(t.Context(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(dir, "esign.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a, ok, err := db.LastAuditAnchor(t.Context())
+	seq, _, _ := db.AuditChainHead(t.Context())
+	if err != nil || !ok || a.Reason != "shutdown" || a.Seq != seq {
+		t.Fatalf("anchor %+v %v %v, head seq %d", a, ok, err, seq)
+	}
+	code, out, errs := run(t, t.Context(), env, nil, "audit", "verify")
+	if code != 0 || !strings.Contains(out, "anchors:  1 checked") {
+		t.Fatalf("audit verify: %d %q %q", code, out, errs)
+	}
+}
