@@ -87,3 +87,33 @@ func TestShutdownAnchorsAuditChain(t *testing.T) {
 		t.Fatalf("audit verify: %d %q %q", code, out, errs)
 	}
 }
+
+// TestCronRunAuditAnchor: the AuditAnchor cron job stamps the head with the
+// configured TSA (here an esign tsa process), once.
+func TestCronRunAuditAnchor(t *testing.T) {
+	dir := t.TempDir()
+	env := testEnviron(dir)
+	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
+		t.Fatalf("migrate: %s", errs)
+	}
+	addrs := startProcess(t, "tsa", env)
+	env = append(env, "ESIGN_TSA_URL=http://"+addrs["tsa"]+"/")
+	db, err := sqlstore.Open(t.Context(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(dir, "esign.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.CreateAuditLog(t.Context(), &esign.AuditLog{ActorType: "system", Action: "test.entry"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"anchored seq 1", "anchored already"} {
+		code, out, errs := run(t, t.Context(), env, nil, "cron", "run", "AuditAnchor")
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("cron run AuditAnchor: %d %q %q, want %q", code, out, errs, want)
+		}
+	}
+	code, out, errs := run(t, t.Context(), env, nil, "audit", "verify")
+	if code != 0 || !strings.Contains(out, "anchors:  1 checked") {
+		t.Fatalf("audit verify: %d %q %q", code, out, errs)
+	}
+}
