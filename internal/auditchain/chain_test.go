@@ -323,3 +323,47 @@ func TestConcurrentReplicas(t *testing.T) {
 		t.Fatalf("%+v, break %v", rep, rep.Break)
 	}
 }
+
+// TestRewrittenChainCaughtByAnchor: someone with write access changes an
+// entry and recomputes every later hash and the head, so that the chain
+// holds by itself; the anchor over the old head names the break.
+func TestRewrittenChainCaughtByAnchor(t *testing.T) {
+	ts := tsatest.Start(t, 0)
+	for _, driver := range []string{"sqlite", "postgres"} {
+		t.Run(driver, func(t *testing.T) {
+			if driver == "postgres" {
+				esigntest.ServerURL(t, esigntest.PostgresURLEnv)
+			}
+			db := freshChain(t, driver, ts)
+			ctx := t.Context()
+			es, err := db.ListAuditChain(ctx, 1, 100)
+			if err != nil || len(es) != 12 {
+				t.Fatal(len(es), err)
+			}
+			q := "UPDATE audit_log SET detail = ?, prev_hash = ?, hash = ? WHERE id = ?"
+			qh := "UPDATE audit_chain_head SET hash = ? WHERE id = 1"
+			if driver == "postgres" {
+				q = "UPDATE audit_log SET detail = $1, prev_hash = $2, hash = $3 WHERE id = $4"
+				qh = "UPDATE audit_chain_head SET hash = $1 WHERE id = 1"
+			}
+			prev := es[3].Hash
+			for _, e := range es[4:] {
+				if e.Seq == 5 {
+					e.Detail = `{"i":"rewritten"}`
+				}
+				auditchain.Link(e, e.Seq-1, prev)
+				if _, err := db.SQL().ExecContext(ctx, q, e.Detail, e.PrevHash, e.Hash, e.ID); err != nil {
+					t.Fatal(err)
+				}
+				prev = e.Hash
+			}
+			if _, err := db.SQL().ExecContext(ctx, qh, prev); err != nil {
+				t.Fatal(err)
+			}
+			rep := verify(t, db, &tsa.VerifyOptions{Roots: ts.Roots})
+			if rep.OK() || rep.Break.Seq != 10 || rep.Break.AnchorID == "" || !strings.Contains(rep.Break.What, "head hash") {
+				t.Fatalf("break %v", rep.Break)
+			}
+		})
+	}
+}
