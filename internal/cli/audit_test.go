@@ -35,6 +35,9 @@ func TestAuditVerify(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "result:   intact") {
 		t.Fatalf("intact chain: %d %q %q", code, out, errs)
 	}
+	if logs, err := db.ListAuditLogs(t.Context(), esign.AuditLogFilter{Action: "user.create"}); err != nil || len(logs) != 1 || logs[0].Seq != 1 {
+		t.Errorf("the CLI's user create in the chain: %+v %v", logs, err)
+	}
 	code, out, _ = run(t, t.Context(), env, nil, "audit", "verify", "--from", "2000-01-01", "--json")
 	var rep struct {
 		OK      bool  `json:"ok"`
