@@ -94,6 +94,7 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 	}
 	deps.Documents = &retention{db: a.db, docs: a.docs}
 	deps.Audit = auditAnchorer{a}
+	deps.Orphans = &retention{db: a.db, docs: a.docs}
 	if opt.seal {
 		deps.Sealer = appSealer{a}
 	}
@@ -262,7 +263,15 @@ type retention struct {
 	docs *docstore.Store
 }
 
-var _ jobs.DocumentDeleter = (*retention)(nil)
+var (
+	_ jobs.DocumentDeleter = (*retention)(nil)
+	_ jobs.OrphanSweeper   = (*retention)(nil)
+)
+
+// SweepUnreferenced deletes the files of [from, to) that no row names.
+func (r *retention) SweepUnreferenced(ctx context.Context, from, to time.Time) (int64, error) {
+	return r.docs.SweepUnreferenced(ctx, from, to, r.db.UnreferencedStorageKeys)
+}
 
 func (r *retention) DeleteDocuments(ctx context.Context, unsignedBefore, signedBefore time.Time) (int64, error) {
 	var n int64

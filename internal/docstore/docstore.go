@@ -337,3 +337,98 @@ type readCloser struct {
 }
 
 func (r readCloser) Close() error { return r.c.Close() }
+
+// Walk calls fn with the key and modification time of every document whose
+// key starts with prefix ("" for all), in lexical order; temporary files
+// are not documents and are skipped. fn's error stops the walk and is
+// returned.
+func (s *Store) Walk(ctx context.Context, prefix string, fn func(key string, modTime time.Time) error) error {
+	const op = "docstore.Walk"
+	err := filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while walking
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		name := d.Name()
+		if p != s.dir && strings.HasPrefix(name, ".") {
+			if d.IsDir() {
+				return fs.SkipDir // .tmp
+			}
+			return nil // .put-* beside a document
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(s.dir, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) || !validKey.MatchString(key) {
+			return nil
+		}
+		fi, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return fn(key, fi.ModTime())
+	})
+	if err != nil {
+		return esign.E(op, err)
+	}
+	return nil
+}
+
+// sweepBatch is how many keys SweepUnreferenced asks about at once.
+const sweepBatch = 200
+
+// SweepUnreferenced deletes the documents modified in [from, to) that
+// unreferenced reports as named by no row: files a seal attempt stored and
+// then could not commit, when it was killed before it could remove them or
+// its commit's outcome was unknown (docs/reliability.md). to must leave
+// the writes in progress alone (a day is far longer than any seal). It
+// returns how many it deleted.
+func (s *Store) SweepUnreferenced(ctx context.Context, from, to time.Time,
+	unreferenced func(ctx context.Context, keys []string) ([]string, error)) (int64, error) {
+	const op = "docstore.SweepUnreferenced"
+	var n int64
+	var batch []string
+	flush := func() error {
+		gone, err := unreferenced(ctx, batch)
+		batch = batch[:0]
+		if err != nil {
+			return err
+		}
+		for _, k := range gone {
+			if err := s.Delete(ctx, k); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	}
+	err := s.Walk(ctx, "", func(key string, mod time.Time) error {
+		if mod.Before(from) || !mod.Before(to) {
+			return nil
+		}
+		if batch = append(batch, key); len(batch) == sweepBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil && len(batch) > 0 {
+		err = flush()
+	}
+	if err != nil {
+		return n, esign.E(op, err)
+	}
+	return n, nil
+}

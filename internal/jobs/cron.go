@@ -93,6 +93,23 @@ type DocumentDeleter interface {
 	DeleteDocuments(ctx context.Context, unsignedBefore, signedBefore time.Time) (int64, error)
 }
 
+// OrphanSweeper deletes stored files modified in [from, to) that no row
+// names: what a seal attempt left when it was killed between storing its
+// files and committing, or kept on a commit whose outcome was unknown and
+// that did not commit. DeleteDocuments runs it after the retention.
+type OrphanSweeper interface {
+	SweepUnreferenced(ctx context.Context, from, to time.Time) (int64, error)
+}
+
+// The window of files the sweep looks at: older than OrphanGrace (no seal
+// attempt takes a day) and younger than OrphanGrace+OrphanWindow (older
+// ones were looked at by the runs of the past week: the walk's queries
+// stay bounded by a week of writes).
+const (
+	OrphanGrace  = 24 * time.Hour
+	OrphanWindow = 7 * 24 * time.Hour
+)
+
 // ExpiredLinkGrace is how long DeleteExpiredURL keeps a short URL after
 // it expired: a customer whose link expired while the offer is still open
 // can ask for a fresh one with it (docs/customer-ui.md).
@@ -272,7 +289,7 @@ func (q *Queue) enqueueSlot(ctx context.Context, e cronEntry, slot time.Time) {
 func cronInsertOpts(period time.Duration) *river.InsertOpts {
 	return &river.InsertOpts{
 		Queue:       QueueCron,
-		MaxAttempts: 3,
+		MaxAttempts: cronMaxAttempts,
 		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByPeriod: period},
 	}
 }
@@ -341,9 +358,19 @@ func (w *cronWorker) Timeout(*river.Job[cronArgs]) time.Duration {
 	return w.q.cfg.Cron.Timeout + w.q.cfg.RescueAfter
 }
 
+// NextRetry retries a failed run soon — most failures are a database or
+// disk that was away for seconds — doubling from cronRetryBase up to
+// cronRetryMax, so that with cronMaxAttempts a slot survives an outage of
+// about a minute and runs once it ends, not a minute after.
 func (w *cronWorker) NextRetry(job *river.Job[cronArgs]) time.Time {
-	return w.q.now().Add(time.Duration(job.Attempt) * time.Minute)
+	return w.q.retryAt(job.Attempt, cronRetryBase, cronRetryMax)
 }
+
+const (
+	cronRetryBase   = 2 * time.Second
+	cronRetryMax    = time.Minute
+	cronMaxAttempts = 6 // retries after 2, 4, 8, 16 and 32 s
+)
 
 func (w *cronWorker) Work(ctx context.Context, job *river.Job[cronArgs]) error {
 	e, ok := w.q.crons[job.Args.Name]
@@ -465,7 +492,17 @@ func (q *Queue) runDeleteDocuments(ctx context.Context, l *runLog) (string, erro
 		return fmt.Sprintf("deleted %d documents", n), err
 	}
 	l.logf(slog.LevelInfo, "deleted %d documents (unsigned before %s, signed before %s)", n, unsignedBefore.Format(time.RFC3339), fmtTime(signedBefore))
-	return fmt.Sprintf("deleted %d documents", n), nil
+	if q.deps.Orphans == nil {
+		return fmt.Sprintf("deleted %d documents", n), nil
+	}
+	to := now.Add(-OrphanGrace)
+	swept, err := q.deps.Orphans.SweepUnreferenced(ctx, to.Add(-OrphanWindow), to)
+	if err != nil {
+		l.logf(slog.LevelError, "sweep unreferenced files: %v", err)
+		return fmt.Sprintf("deleted %d documents, %d unreferenced files", n, swept), err
+	}
+	l.logf(slog.LevelInfo, "deleted %d unreferenced files (modified %s to %s)", swept, to.Add(-OrphanWindow).Format(time.RFC3339), to.Format(time.RFC3339))
+	return fmt.Sprintf("deleted %d documents, %d unreferenced files", n, swept), nil
 }
 
 func (q *Queue) runDeleteExpiredURL(ctx context.Context, l *runLog) (string, error) {

@@ -129,6 +129,7 @@ type Deps struct {
 
 	Offers    OfferExpirer
 	Documents DocumentDeleter
+	Orphans   OrphanSweeper // nil: no sweep of unreferenced files
 	URLs      URLDeleter
 	Audit     AuditAnchorer  // nil: AuditAnchor runs fail
 	Events    EventDeliverer // nil: this process does not deliver events

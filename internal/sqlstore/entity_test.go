@@ -170,6 +170,10 @@ func TestDocumentsAndContracts(t *testing.T) {
 		must(t, err)
 		same(t, "ListAttachments", atl, []*esign.Attachment{at})
 		wantKind(t, db.CreateAttachment(ctx, &esign.Attachment{Name: "x", ContentType: "x", SHA256: digest("x"), StorageKey: "k"}), esign.Invalid)
+		loose := "contracts/" + esign.NewID() + "/" + esign.NewID() + ".pdf"
+		unref, err := db.UnreferencedStorageKeys(ctx, []string{d.StorageKey, loose, at.StorageKey})
+		must(t, err)
+		same(t, "UnreferencedStorageKeys", unref, []string{loose})
 
 		// Retention: signed is due by RetainUntil (but deleted already), the
 		// contract's by signedBefore; d is linked to an open offer.
