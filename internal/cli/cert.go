@@ -86,6 +86,12 @@ func runCert(ctx context.Context, env Env, args []string) error {
 		return esign.E("cert import", esign.ErrorKind(err), esign.ErrorMessage(err))
 	}
 	c := res.Cert
+	// A certificate change is a security event (docs/evidence.md); the
+	// admin UI's import records its own, with the operator.
+	if err := db.CreateAuditLog(ctx, &esign.AuditLog{ActorType: "system", Action: "cert.import", ObjectType: "cert",
+		ObjectID: c.ID, Detail: fmt.Sprintf(`{"via":"cli","activated":%t}`, *activate)}); err != nil {
+		return fmt.Errorf("record the import in the audit log: %w", err)
+	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 	}

@@ -62,6 +62,8 @@ func commands() []command {
 		{"demo", "sign an offer end to end on a running system (default: the local esign all) and verify the contract", runDemo},
 		{"cert", "the bank's signing certificates: cert import --p12 FILE --password-file FILE [--activate] | cert list", runCert},
 		{"crypto", "re-encrypt stored secrets in the current format: crypto upgrade", runCrypto},
+		{"audit", "the audit log's hash chain: audit verify [--from DATE] [--json] | audit anchor", runAudit},
+		{"evidence", "check a sealed contract offline: evidence verify [--trust CA.pem] [--json] CONTRACT.pdf", runEvidence},
 		{"events", "list the deliveries of events to the bank's callback URLs: events [--status failed]", runEvents},
 		{"device", "the reference device client, step by step: device register|associate|create|login|offer|m1|resend-code|m2|contract", runDevice},
 		{"user", "manage operator accounts: user create --username NAME [--role ROLE] | user password --username NAME | user reset-2fa --username NAME", runUser},

@@ -630,7 +630,7 @@ func TestCronRun(t *testing.T) {
 	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
 		t.Fatalf("migrate: %s", errs)
 	}
-	for _, name := range []string{"OfferTimeout", "DeleteDocuments", "DeleteExpiredURL"} {
+	for _, name := range []string{"OfferTimeout", "DeleteDocuments", "DeleteExpiredURL", "AuditAnchor"} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errs := run(t, t.Context(), env, nil, "cron", "run", name)
 			if code != 0 || !strings.Contains(out, name+" succeeded") {

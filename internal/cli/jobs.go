@@ -61,8 +61,10 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 		jobs.OfferTimeout:     cfg.Cron.OfferTimeout,
 		jobs.DeleteDocuments:  cfg.Cron.DeleteDocuments,
 		jobs.DeleteExpiredURL: cfg.Cron.DeleteExpiredURL,
+		jobs.AuditAnchor:      cfg.Cron.AuditAnchor,
 	}
-	keys := map[string]string{jobs.OfferTimeout: "cron.offer_timeout", jobs.DeleteDocuments: "cron.delete_documents", jobs.DeleteExpiredURL: "cron.delete_expired_url"}
+	keys := map[string]string{jobs.OfferTimeout: "cron.offer_timeout", jobs.DeleteDocuments: "cron.delete_documents",
+		jobs.DeleteExpiredURL: "cron.delete_expired_url", jobs.AuditAnchor: "cron.audit_anchor"}
 	for name, spec := range schedules {
 		if spec == "off" {
 			continue
@@ -93,6 +95,7 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 		deps.Limiter = notify.NewMemoryLimiter(nil)
 	}
 	deps.Documents = &retention{db: a.db, docs: a.docs}
+	deps.Audit = auditAnchorer{a}
 	deps.Orphans = &retention{db: a.db, docs: a.docs}
 	if opt.seal {
 		deps.Sealer = appSealer{a}

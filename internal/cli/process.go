@@ -188,6 +188,10 @@ func (a *app) open(ctx context.Context) error {
 		}
 		a.db = db
 		a.closers = append(a.closers, db.Close)
+		if a.spec.has(roleOSS) {
+			// Runs after the queue stopped (closers run in reverse).
+			a.closers = append(a.closers, auditAnchorer{a}.shutdown)
+		}
 		if a.cfg.Database.AutoMigrate && a.spec.has(roleOSS) {
 			if err := migrateAll(ctx, db); err != nil {
 				return fmt.Errorf("migrate database: %w", err)

@@ -92,6 +92,12 @@ func runUserCreate(ctx context.Context, env Env, args []string) error {
 	if err := users.Create(ctx, db, u, pw, *role); err != nil {
 		return err
 	}
+	// A new account is a security event (docs/evidence.md); the admin
+	// UI's form records its own, with the operator.
+	if err := db.CreateAuditLog(ctx, &esign.AuditLog{ActorType: "system", Action: "user.create", ObjectType: "user",
+		ObjectID: u.ID, Detail: fmt.Sprintf(`{"via":"cli","role":%q}`, *role)}); err != nil {
+		return fmt.Errorf("record the new operator in the audit log: %w", err)
+	}
 	fmt.Fprintf(env.Stdout, "created operator %q with role %s\n", u.Username, *role)
 	if generated {
 		fmt.Fprintf(env.Stdout, "password: %s\n(shown once; change it with: esign user password --username %s)\n", pw, u.Username)
@@ -279,6 +285,10 @@ func ensureInitialAdmin(ctx context.Context, db *sqlstore.DB, dataDir string) (s
 	if err := users.Create(ctx, db, u, pw, esign.RoleAdmin); err != nil {
 		os.Remove(file)
 		return "", fmt.Errorf("create the initial operator: %w", err)
+	}
+	if err := db.CreateAuditLog(ctx, &esign.AuditLog{ActorType: "system", Action: "user.create", ObjectType: "user",
+		ObjectID: u.ID, Detail: `{"via":"initial_admin","role":"admin"}`}); err != nil {
+		return "", fmt.Errorf("record the initial operator in the audit log: %w", err)
 	}
 	return file, nil
 }

@@ -25,7 +25,8 @@ func (a *app) webhookAPI() (http.Handler, error) {
 		return nil, err
 	}
 	w := a.cfg.Webhook
-	hc := webhookapi.Config{MaxBodyBytes: w.MaxBodyBytes, MaxConcurrentUploads: w.MaxConcurrentUploads, AuthFailures: w.AuthFailuresPerIPPer10m, AuthWindow: 10 * time.Minute}
+	hc := webhookapi.Config{MaxBodyBytes: w.MaxBodyBytes, MaxConcurrentUploads: w.MaxConcurrentUploads, AuthFailures: w.AuthFailuresPerIPPer10m, AuthWindow: 10 * time.Minute,
+		Audit: a.db}
 	if rdb := a.redis(); rdb != nil {
 		// Every oss replica counts the same failures.
 		hc.Failures = notify.NewRedisLimiter(rdb, redisPrefix(a.cfg)+"rl:webhook:", nil)

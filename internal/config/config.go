@@ -85,6 +85,7 @@ type Cron struct {
 	OfferTimeout      string        `json:"offer_timeout" help:"Schedule (5-field cron or @every 1h, or off) of OfferTimeout, which expires offers past their deadline and notifies."`
 	DeleteDocuments   string        `json:"delete_documents" help:"Schedule of DeleteDocuments, which deletes documents past their retention."`
 	DeleteExpiredURL  string        `json:"delete_expired_url" help:"Schedule of DeleteExpiredURL, which removes short URLs expired more than 30 days ago."`
+	AuditAnchor       string        `json:"audit_anchor" help:"Schedule of AuditAnchor, which time-stamps the head of the audit log's hash chain with the TSA (tsa.url); oss also does at shutdown. docs/evidence.md."`
 	TimeZone          string        `json:"time_zone" help:"IANA time zone of the schedules."`
 	DocumentRetention time.Duration `json:"document_retention" help:"Documents of offers that were never signed are deleted this long after they were uploaded."`
 	ContractRetention time.Duration `json:"contract_retention" help:"Signed contracts are deleted this long after signing; 0 keeps them."`
@@ -207,6 +208,7 @@ func Default() Config {
 			OfferTimeout:      "0 8 * * 1",
 			DeleteDocuments:   "0 6 * * *",
 			DeleteExpiredURL:  "0 3 * * *",
+			AuditAnchor:       "0 * * * *",
 			TimeZone:          "Europe/Budapest",
 			DocumentRetention: 90 * 24 * time.Hour,
 		},

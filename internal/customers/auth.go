@@ -389,7 +389,7 @@ func errCredentials(op string) error {
 // With a session that holds a password proof (a login in it checked the
 // password with Argon2id), the password is compared with the proof: the
 // same answer and the same failure counting, for one HMAC.
-func (s *Service) verifyPassword(ctx context.Context, op string, c *esign.Customer, pw string, sess *Session) error {
+func (s *Service) verifyPassword(ctx context.Context, op string, c *esign.Customer, pw string, sess *Session, m Meta) error {
 	match := func() (bool, error) {
 		if sess != nil && sess.PasswordProof != "" {
 			want := s.passwordProof(sess.TokenHash, c, pw)
@@ -424,8 +424,20 @@ func (s *Service) verifyPassword(ctx context.Context, op string, c *esign.Custom
 		return esign.E(op, err)
 	}
 	if !ok {
-		if _, err := s.db.AddLoginFailure(ctx, c.ID, now); err != nil {
+		failures, err := s.db.AddLoginFailure(ctx, c.ID, now)
+		if err != nil {
 			return esign.E(op, err)
+		}
+		// Security events for the audit chain (docs/evidence.md): every
+		// failed password of a known customer, and the lockout when the
+		// count reaches the threshold.
+		if err := s.db.CreateAuditLog(ctx, customerAudit(c.ID, "customer.signin_failed", m)); err != nil {
+			return esign.E(op, err)
+		}
+		if failures == s.cfg.LockoutThreshold {
+			if err := s.db.CreateAuditLog(ctx, customerAudit(c.ID, "customer.lockout", m)); err != nil {
+				return esign.E(op, err)
+			}
 		}
 		return errCredentials(op)
 	}
@@ -461,7 +473,7 @@ func (s *Service) Login(ctx context.Context, app *esign.App, username, pw string
 	if err != nil {
 		return nil, err
 	}
-	if err := s.verifyPassword(ctx, op, c, pw, nil); err != nil {
+	if err := s.verifyPassword(ctx, op, c, pw, nil, m); err != nil {
 		return nil, err
 	}
 	if c.ID != app.CustomerID { // right password, but another customer's device
@@ -472,6 +484,9 @@ func (s *Service) Login(ctx context.Context, app *esign.App, username, pw string
 		return nil, err
 	}
 	if err := s.db.CreateActivity(ctx, activity(c.ID, "", "customer.login", `{"app_id":"`+app.ID+`"}`, m)); err != nil {
+		return nil, esign.E(op, err)
+	}
+	if err := s.db.CreateAuditLog(ctx, customerAudit(c.ID, "customer.signin", m)); err != nil {
 		return nil, esign.E(op, err)
 	}
 	return in, nil

@@ -249,6 +249,17 @@ func (s *Service) Meta(ip, userAgent string) Meta {
 	return m
 }
 
+// customerAudit is a security event of the customer for the audit log
+// (the customer's own activity list is separate).
+func customerAudit(customerID, action string, m Meta) *esign.AuditLog {
+	ip := m.IP
+	if len(ip) > 64 {
+		ip = ip[:64]
+	}
+	return &esign.AuditLog{ActorType: "customer", ActorID: customerID, Action: action, ObjectType: "customer",
+		ObjectID: customerID, IP: ip}
+}
+
 func activity(customerID, offerID, kind, detail string, m Meta) *esign.Activity {
 	ua := m.UserAgent
 	if len(ua) > 512 {

@@ -209,7 +209,8 @@ func associated(tb testing.TB, e *customerstest.Env, c *esign.Customer) *esign.A
 
 func TestLockout(t *testing.T) {
 	customerstest.Engines(t, func(t *testing.T, driver string) {
-		e := customerstest.New(t, customerstest.OpenDB(t, driver), nil, customers.Config{}, nil)
+		db := customerstest.OpenDB(t, driver)
+		e := customerstest.New(t, db, nil, customers.Config{}, nil)
 		ctx := t.Context()
 		c := e.Customer(t, "Szabó Csilla")
 		app := associated(t, e, c)
@@ -243,8 +244,16 @@ func TestLockout(t *testing.T) {
 			_, err := e.Svc.Login(ctx, app, "csilla", "Wrong-password-1", customers.Meta{})
 			wantCode(t, err, esign.Unauthorized, "invalid_credentials")
 		}
-		if _, err := e.Svc.Login(ctx, app, "csilla", pw, customers.Meta{}); err != nil {
+		if _, err := e.Svc.Login(ctx, app, "csilla", pw, customers.Meta{IP: "192.0.2.7"}); err != nil {
 			t.Fatal(err)
+		}
+		// The security events are in the audit log: every failed
+		// password of the known customer, one lockout, two sign-ins.
+		for action, want := range map[string]int{"customer.signin_failed": 19, "customer.lockout": 1, "customer.signin": 2} {
+			logs, err := db.ListAuditLogs(ctx, esign.AuditLogFilter{Action: action, ActorID: c.ID, Page: esign.Page{Limit: 100}})
+			if err != nil || len(logs) != want {
+				t.Errorf("%s: %d entries, want %d (%v)", action, len(logs), want, err)
+			}
 		}
 	})
 }

@@ -123,7 +123,7 @@ func (s *Service) checkTwoFactor(ctx context.Context, p *Principal, signatureID,
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
-	if err := s.verifyPassword(ctx, op, c, pw, &p.Session); err != nil {
+	if err := s.verifyPassword(ctx, op, c, pw, &p.Session, m); err != nil {
 		return nil, err
 	}
 	if username != c.Username || username != g.Username {

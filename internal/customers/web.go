@@ -40,7 +40,7 @@ func (s *Service) WebLogin(ctx context.Context, username, pw string, m Meta) (*L
 	if err != nil {
 		return nil, err
 	}
-	if err := s.verifyPassword(ctx, op, c, pw, nil); err != nil {
+	if err := s.verifyPassword(ctx, op, c, pw, nil, m); err != nil {
 		return nil, err
 	}
 	return s.webSignIn(ctx, op, c, pw, m)
@@ -58,6 +58,9 @@ func (s *Service) webSignIn(ctx context.Context, op string, c *esign.Customer, p
 		return nil, err
 	}
 	if err := s.db.CreateActivity(ctx, activity(c.ID, "", "customer.login", `{"app_id":"`+app.ID+`","web":true}`, m)); err != nil {
+		return nil, esign.E(op, err)
+	}
+	if err := s.db.CreateAuditLog(ctx, customerAudit(c.ID, "customer.signin", m)); err != nil {
 		return nil, esign.E(op, err)
 	}
 	return in, nil

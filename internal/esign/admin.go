@@ -178,6 +178,40 @@ type AuditLog struct {
 	IP         string
 	RequestID  string
 	CreatedAt  time.Time
+	// The hash chain (docs/evidence.md), set by the store when it appends
+	// the entry: Seq is its place (from 1; 0 for an entry from before the
+	// chain), PrevHash the hash of entry Seq-1 (the genesis hash for 1),
+	// Hash its own (hex SHA-256 of the encoding ChainVersion names).
+	Seq          int64
+	PrevHash     string
+	Hash         string
+	ChainVersion int
+}
+
+// AuditAnchor is an RFC 3161 time-stamp token over the audit chain's head:
+// the token's message imprint is the SHA-256 value HeadHash, the hash of
+// entry Seq.
+type AuditAnchor struct {
+	ID        string
+	Seq       int64
+	HeadHash  string
+	Token     []byte // DER
+	GenTime   time.Time
+	TSAName   string
+	Reason    string // "schedule", "shutdown" or "manual"
+	CreatedAt time.Time
+}
+
+// Validate checks the anchor before it is stored.
+func (a *AuditAnchor) Validate() error {
+	v := newChecker("esign.AuditAnchor.Validate")
+	oneOf(v, "reason", a.Reason, "schedule", "shutdown", "manual")
+	v.text("head hash", a.HeadHash, true, 64)
+	v.text("tsa name", a.TSAName, false, 1024)
+	if len(a.Token) == 0 {
+		v.that(false, "token is required")
+	}
+	return v.err()
 }
 
 // Validate checks the entry before it is stored.

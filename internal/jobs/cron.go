@@ -20,6 +20,7 @@ const (
 	OfferTimeout     = "OfferTimeout"     // revokes offers past their deadline and tells the customers
 	DeleteDocuments  = "DeleteDocuments"  // deletes documents past the retention period
 	DeleteExpiredURL = "DeleteExpiredURL" // removes expired short URLs
+	AuditAnchor      = "AuditAnchor"      // time-stamps the audit chain's head (docs/evidence.md)
 )
 
 // DefaultSchedules are the spec's schedules, in CronConfig.Location.
@@ -27,10 +28,13 @@ var DefaultSchedules = map[string]string{
 	OfferTimeout:     "0 8 * * 1", // Monday 08:00
 	DeleteDocuments:  "0 6 * * *", // daily 06:00
 	DeleteExpiredURL: "0 3 * * *", // daily 03:00
+	AuditAnchor:      "0 * * * *", // hourly
 }
 
 // CronNames lists the cron jobs in a fixed order.
-func CronNames() []string { return []string{OfferTimeout, DeleteDocuments, DeleteExpiredURL} }
+func CronNames() []string {
+	return []string{OfferTimeout, DeleteDocuments, DeleteExpiredURL, AuditAnchor}
+}
 
 // CronConfig configures the cron jobs.
 type CronConfig struct {
@@ -117,6 +121,13 @@ type URLDeleter interface {
 	DeleteExpiredShorteners(ctx context.Context, now time.Time) (int64, error)
 }
 
+// AuditAnchorer time-stamps the audit chain's head (auditchain.Anchor)
+// and says what it did, e.g. "anchored seq 42" or "the head is anchored
+// already".
+type AuditAnchorer interface {
+	AnchorAudit(ctx context.Context) (string, error)
+}
+
 // Run is one run of a cron job: a BackgroundProcess row.
 type Run struct {
 	ID        string
@@ -170,6 +181,7 @@ func (q *Queue) setupCron() error {
 		OfferTimeout:     {name: OfferTimeout, run: q.runOfferTimeout},
 		DeleteDocuments:  {name: DeleteDocuments, run: q.runDeleteDocuments},
 		DeleteExpiredURL: {name: DeleteExpiredURL, run: q.runDeleteExpiredURL},
+		AuditAnchor:      {name: AuditAnchor, run: q.runAuditAnchor},
 	}
 	for name := range c.Schedules {
 		if _, ok := q.crons[name]; !ok {
@@ -504,6 +516,19 @@ func (q *Queue) runDeleteExpiredURL(ctx context.Context, l *runLog) (string, err
 	}
 	l.logf(slog.LevelInfo, "deleted %d expired short URLs", n)
 	return fmt.Sprintf("deleted %d URLs", n), nil
+}
+
+func (q *Queue) runAuditAnchor(ctx context.Context, l *runLog) (string, error) {
+	if q.deps.Audit == nil {
+		return "", errors.New("no AuditAnchorer configured")
+	}
+	res, err := q.deps.Audit.AnchorAudit(ctx)
+	if err != nil {
+		l.logf(slog.LevelError, "anchor the audit chain: %v", err)
+		return res, err
+	}
+	l.logf(slog.LevelInfo, "%s", res)
+	return res, nil
 }
 
 func fmtTime(t time.Time) string {

@@ -3,7 +3,9 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -17,6 +19,8 @@ func TestRunNow(t *testing.T) {
 			now := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 			deps := testDeps(t, db, s)
 			deps.Now = func() time.Time { return now }
+			anchors := &countingAnchorer{}
+			deps.Audit = anchors
 			sweeper := &windowSweeper{n: 3}
 			deps.Orphans = sweeper
 			cfg := testConfig(d)
@@ -74,6 +78,11 @@ func TestRunNow(t *testing.T) {
 						t.Errorf("%d URLs left, want 2", n)
 					}
 				}},
+				{AuditAnchor, "anchored seq 1", func(t *testing.T) {
+					if anchors.n.Load() != 1 {
+						t.Errorf("anchored %d times, want 1", anchors.n.Load())
+					}
+				}},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +111,13 @@ func TestRunNow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countingAnchorer stands for auditchain.Anchor (tested in its package).
+type countingAnchorer struct{ n atomic.Int64 }
+
+func (c *countingAnchorer) AnchorAudit(context.Context) (string, error) {
+	return fmt.Sprintf("anchored seq %d", c.n.Add(1)), nil
 }
 
 // TestCronSlotUnique inserts the same schedule slot twice, as two leaders

@@ -140,6 +140,7 @@ type Deps struct {
 	Documents DocumentDeleter
 	Orphans   OrphanSweeper // nil: no sweep of unreferenced files
 	URLs      URLDeleter
+	Audit     AuditAnchorer  // nil: AuditAnchor runs fail
 	Events    EventDeliverer // nil: this process does not deliver events
 	Sealer    Sealer         // nil: this process does not seal
 

@@ -101,7 +101,7 @@ func TestScheduleStates(t *testing.T) {
 	deps.Now = clock
 	cfg := testConfig(SQLite)
 	cfg.InsertOnly = true // no loops: nothing runs by itself
-	cfg.Cron.Schedules = map[string]string{DeleteExpiredURL: "0 3 * * *", DeleteDocuments: "0 6 * * *", OfferTimeout: "off"}
+	cfg.Cron.Schedules = map[string]string{DeleteExpiredURL: "0 3 * * *", DeleteDocuments: "0 6 * * *", OfferTimeout: "off", AuditAnchor: "off"}
 	q, err := New(db.DB, cfg, deps)
 	if err != nil {
 		t.Fatal(err)

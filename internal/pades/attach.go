@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"crypto/md5"
+	"io"
 	"sort"
 	"sync"
 	"time"
@@ -98,3 +99,95 @@ func addAttachments(doc *pdf.Document, u *pdf.Update, cat pdf.Dict, atts []Attac
 // zlibWriters reuses compressors: a new one allocates about 1 MB of state,
 // which costs more than compressing an evidence bundle.
 var zlibWriters = sync.Pool{New: func() any { return zlib.NewWriter(nil) }}
+
+// EmbeddedFiles returns the files of the catalog's /EmbeddedFiles name
+// tree (a flat one, as Sign writes it), their data decoded; a file larger
+// than limit bytes is refused. Names are the tree's keys. Errors: Invalid
+// (not a PDF, a tree with /Kids, a malformed file specification or a file
+// over the limit).
+func EmbeddedFiles(r io.ReaderAt, size, limit int64) ([]Attachment, error) {
+	const op = "pades.EmbeddedFiles"
+	doc, err := pdf.Open(r, size)
+	if err != nil {
+		return nil, err
+	}
+	cat, _, err := doc.Catalog()
+	if err != nil {
+		return nil, esign.E(op, esign.Invalid, "the PDF has no readable catalog", err)
+	}
+	names, err := doc.ResolveDict(cat["Names"])
+	if err != nil || names == nil {
+		return nil, nil
+	}
+	tree, err := doc.ResolveDict(names["EmbeddedFiles"])
+	if err != nil || tree == nil {
+		return nil, nil
+	}
+	if _, ok := tree["Kids"]; ok {
+		return nil, esign.WithCode(op, esign.Invalid, "unsupported", "the PDF's embedded-files name tree has /Kids")
+	}
+	arr, err := resolveArray(doc, tree["Names"])
+	if err != nil {
+		return nil, esign.E(op, esign.Invalid, "the embedded-files name tree is malformed", err)
+	}
+	var out []Attachment
+	for i := 0; i+1 < len(arr); i += 2 {
+		key, ok := pdf.AsString(arr[i])
+		if !ok {
+			return nil, esign.E(op, esign.Invalid, "an embedded file's name is not a string")
+		}
+		fs, err := doc.ResolveDict(arr[i+1])
+		if err != nil || fs == nil {
+			return nil, esign.Errorf(op, esign.Invalid, "the file specification of %q is malformed", key)
+		}
+		ef, err := doc.ResolveDict(fs["EF"])
+		if err != nil || ef == nil {
+			return nil, esign.Errorf(op, esign.Invalid, "the file specification of %q has no /EF", key)
+		}
+		ref := ef["UF"]
+		if ref == nil {
+			ref = ef["F"]
+		}
+		o, err := doc.Resolve(ref)
+		if err != nil {
+			return nil, esign.Errorf(op, esign.Invalid, "the embedded file %q cannot be read: %v", key, err)
+		}
+		st, ok := o.(*pdf.Stream)
+		if !ok {
+			return nil, esign.Errorf(op, esign.Invalid, "the embedded file %q is not a stream", key)
+		}
+		data, err := doc.StreamData(st, limit)
+		if err != nil {
+			return nil, esign.Errorf(op, esign.Invalid, "the embedded file %q cannot be decoded: %v", key, err)
+		}
+		a := Attachment{Name: string(key), Data: data}
+		if mt, ok := pdf.AsName(st.Dict["Subtype"]); ok {
+			a.MIMEType = string(mt)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// UpdateStarts returns, oldest first, the offsets where the incremental
+// updates of the PDF begin (the first object an update writes): the bytes
+// before one are the file as it was before that update, possibly with one
+// line feed the update added. The original revision has no entry.
+func UpdateStarts(r io.ReaderAt, size int64) ([]int64, error) {
+	doc, err := pdf.Open(r, size)
+	if err != nil {
+		return nil, err
+	}
+	var out []int64
+	for i := len(doc.Sections) - 2; i >= 0; i-- { // newest first; skip the original
+		s := doc.Sections[i]
+		start := s.Offset
+		for _, n := range s.Objects {
+			if off, ok := s.ObjectOffset(n); ok && off >= 0 && off < start {
+				start = off
+			}
+		}
+		out = append(out, start)
+	}
+	return out, nil
+}

@@ -58,3 +58,31 @@ func addInputs(f *testing.F, names ...string) {
 		f.Add(b)
 	}
 }
+
+// FuzzEmbeddedFiles reads the attachments and the update offsets of
+// arbitrary input (a contract someone hands to esign evidence verify):
+// an error or an answer within bounds, never a panic.
+func FuzzEmbeddedFiles(f *testing.F) {
+	f.Add(pdftest.Minimal(1))
+	f.Add(bytes.Replace(pdftest.Minimal(1), []byte("/Type /Catalog /Pages 2 0 R"),
+		[]byte("/Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [(evidence.json) << /EF << /F 2 0 R >> >>] >> >>"), 1))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		atts, err := pades.EmbeddedFiles(bytes.NewReader(b), int64(len(b)), 1<<16)
+		if err == nil {
+			for _, a := range atts {
+				if len(a.Data) > 1<<16 {
+					t.Fatalf("attachment of %d bytes over the limit", len(a.Data))
+				}
+			}
+		}
+		starts, err := pades.UpdateStarts(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		for _, s := range starts {
+			if s < 0 || s > int64(len(b)) {
+				t.Fatalf("update start %d outside the file of %d bytes", s, len(b))
+			}
+		}
+	})
+}

@@ -39,6 +39,17 @@ type Section struct {
 	entries map[int]xrefEntry
 }
 
+// ObjectOffset returns the file offset at which the section places object
+// num (ok false: the section does not define it in use, or places it in an
+// object stream).
+func (s *Section) ObjectOffset(num int) (int64, bool) {
+	e, ok := s.entries[num]
+	if !ok || e.kind != entryInUse {
+		return 0, false
+	}
+	return e.off, true
+}
+
 // InUse reports whether the section defines object num as in use (not free).
 func (s *Section) InUse(num int) bool {
 	e, ok := s.entries[num]

@@ -80,7 +80,12 @@ type Changes interface {
 // MaxDocumentSize bounds an offer document read for sealing.
 const MaxDocumentSize = 64 << 20
 
-// Evidence is the evidence bundle embedded in each sealed document.
+// EvidenceVersion is the version of the evidence bundles sealed now:
+// version 2 added M1Hashes.
+const EvidenceVersion = 2
+
+// Evidence is the evidence bundle embedded in each sealed document
+// (evidence.json); docs/evidence.md describes every field.
 type Evidence struct {
 	Version               int               `json:"version"`
 	SignatureID           string            `json:"signatureId"`
@@ -91,6 +96,7 @@ type Evidence struct {
 	Algorithm             string            `json:"algorithm"`
 	M1Raw                 []byte            `json:"m1Raw"`
 	M1SignedData          []byte            `json:"m1SignedData"`
+	M1Hashes              []byte            `json:"m1Hashes,omitempty"` // the encoded offer hashes of M1 (version 2 on)
 	M2                    json.RawMessage   `json:"m2"`
 	CustomerSignature     []byte            `json:"customerSignature"` // the encoded array
 	CustomerSignatureHash string            `json:"customerSignatureHash"`
@@ -130,8 +136,8 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 	if err != nil {
 		return "", esign.E(op, err)
 	}
-	bundle := Evidence{Version: 1, SignatureID: g.ID, OfferID: o.ID, CustomerID: g.CustomerID, UserName: g.Username,
-		PublicKey: g.PublicKey, M1Raw: ev[dataM1Raw], M1SignedData: ev[dataM1Signed], M2: ev[dataM2Request],
+	bundle := Evidence{Version: EvidenceVersion, SignatureID: g.ID, OfferID: o.ID, CustomerID: g.CustomerID, UserName: g.Username,
+		PublicKey: g.PublicKey, M1Raw: ev[dataM1Raw], M1SignedData: ev[dataM1Signed], M1Hashes: ev[dataM1Hashes], M2: ev[dataM2Request],
 		CustomerSignature: ev[dataM2Signature], CustomerSignatureHash: g.CustomerSignatureHash,
 		SignedTS3: ev[dataM2SignedTS3], Timestamps: map[string][]byte{}}
 	var m2 M2

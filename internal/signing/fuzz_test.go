@@ -5,6 +5,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"esign/internal/signing"
@@ -33,6 +35,39 @@ func FuzzVerify(f *testing.F) {
 		}
 		if signing.Verify(k, alg, []byte("other data"), s) {
 			t.Fatalf("a signature over other data verified")
+		}
+	})
+}
+
+// FuzzParseEvidence feeds outside input (the evidence.json of a PDF
+// someone hands in) to the evidence parser: it must not panic, and what it
+// accepts has the fields every check relies on and survives a round trip.
+func FuzzParseEvidence(f *testing.F) {
+	valid := `{"version":2,"signatureId":"s","offerId":"o","customerId":"c","userName":"u",` +
+		`"publicKey":"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n","algorithm":"ECDSA-P256-SHA256",` +
+		`"m1Raw":"AAEC","m1SignedData":"AAEC","m1Hashes":"AAEC","m2":{"version":1},"customerSignature":"AA==",` +
+		`"customerSignatureHash":"00","signedTs3":"AA==","timestamps":{"ts1":"MAA=","ts2":"MAA="},` +
+		`"documents":[{"name":"a.pdf","sha256":"` + strings.Repeat("ab", 32) + `"}]}`
+	f.Add([]byte(valid))
+	f.Add([]byte(strings.Replace(valid, `"version":2`, `"version":1`, 1)))
+	f.Add([]byte(`{"version":3}`))
+	f.Add([]byte(`{} {}`))
+	f.Add([]byte(`{"documents":[{"sha256":"zz"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ev, err := signing.ParseEvidence(b)
+		if err != nil {
+			return
+		}
+		if ev.Version < 1 || ev.Version > signing.EvidenceVersion || ev.SignatureID == "" || len(ev.M1Raw) == 0 ||
+			len(ev.Timestamps["ts1"]) == 0 || (ev.Version >= 2 && len(ev.M1Hashes) == 0) {
+			t.Fatalf("accepted an incomplete bundle: %+v", ev)
+		}
+		again, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := signing.ParseEvidence(again); err != nil {
+			t.Fatalf("the re-encoded bundle is refused: %v", err)
 		}
 	})
 }

@@ -481,8 +481,11 @@ type rejection struct {
 
 // check is one line of the validation report.
 type check struct {
-	Name string `json:"name"`
-	OK   bool   `json:"ok"`
+	Name    string `json:"name"`
+	OK      bool   `json:"ok"`
+	Skipped bool   `json:"-"` // offline only: the data is not in the evidence
+	Reason  string `json:"-"` // shown offline; the stored report keeps name and outcome
+
 }
 
 // M2 verifies the signature message of the customer's pending signature.
@@ -558,7 +561,7 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 		default:
 			return nil, esign.E(op, err)
 		}
-		checks = append(checks, check{"sms_token", rej == nil})
+		checks = append(checks, check{Name: "sms_token", OK: rej == nil})
 	}
 	report, _ := json.Marshal(checks)
 	now := s.cfg.Now().UTC()
@@ -667,26 +670,69 @@ func (s *Service) replay(ctx context.Context, op string, g *esign.Signature, req
 // verifyM2 runs the Phase-4 checks in order and returns the first failure,
 // the verified tokens (TS1, TS2, TS3) and the customer signature hash.
 func (s *Service) verifyM2(ctx context.Context, g *esign.Signature, m *M2, checks *[]check) (*rejection, [3]*tsa.Token, []byte) {
+	in := &phase4{publicKeyPEM: g.PublicKey, userName: g.Username, allowed: s.allowed, maxSpan: s.cfg.MaxSpan,
+		tsa: tsa.VerifyOptions{Roots: s.cfg.TSARoots, Intermediates: s.cfg.TSAIntermediates}}
+	if m.Version == M2Version {
+		// Read only for a message of a known version: an unknown one is
+		// refused before anything is read.
+		if ev, err := s.evidence(ctx, g.ID); err == nil {
+			in.m1Raw, in.m1Signed, in.m1Hashes = ev[dataM1Raw], ev[dataM1Signed], ev[dataM1Hashes]
+		}
+		in.offerHashes, in.offerHashesErr = offerHashes(ctx, s.db, g.OfferID)
+		toks1, err := s.db.ListTimestampTokens(ctx, esign.TimestampTokenFilter{SignatureID: g.ID, Purpose: esign.TimestampTS1, Page: esign.Page{Limit: 1}})
+		if err == nil && len(toks1) > 0 {
+			in.ts1 = toks1[0].Token
+		}
+	}
+	return in.run(m, checks)
+}
+
+// phase4 is everything the Phase-4 checks read besides the M2 message:
+// from the database when an M2 arrives (verifyM2), from a sealed
+// contract's evidence bundle offline (VerifyEvidence). One implementation
+// of the checks serves both.
+type phase4 struct {
+	publicKeyPEM   string // registered with M1
+	userName       string // registered with M1
+	m1Raw          []byte
+	m1Signed       []byte
+	m1Hashes       []byte   // the encoded offer hashes at M1; nil: not known (skips offer_changed when skipMissing)
+	offerHashes    [][]byte // the SHA-256 of each offer document, in order
+	offerHashesErr error    // the documents could not be read
+	ts1            []byte   // DER
+	allowed        func(alg string) bool
+	maxSpan        time.Duration
+	tsa            tsa.VerifyOptions
+	// skipMissing: a check whose data is absent (m1Hashes of an old
+	// evidence bundle) is reported as skipped instead of failing.
+	skipMissing bool
+}
+
+// run runs the Phase-4 checks of m in their order, appending each outcome
+// to checks; the first failing one ends the run and is returned.
+func (in *phase4) run(m *M2, checks *[]check) (*rejection, [3]*tsa.Token, []byte) {
 	var toks [3]*tsa.Token
 	fail := func(code, reason string) (*rejection, [3]*tsa.Token, []byte) {
-		*checks = append(*checks, check{code, false})
+		*checks = append(*checks, check{Name: code, OK: false, Reason: reason})
 		return &rejection{code, reason}, toks, nil
 	}
-	pass := func(code string) { *checks = append(*checks, check{code, true}) }
+	pass := func(code string) { *checks = append(*checks, check{Name: code, OK: true}) }
+	verifyToken := func(der, data []byte) (*tsa.Token, error) {
+		return tsa.VerifyToken(der, sha(data), crypto.SHA256, in.tsa)
+	}
 	if m.Version != M2Version {
 		return fail("version", "unknown protocol version")
 	}
 	pass("version")
-	ev, err := s.evidence(ctx, g.ID)
-	if err != nil || ev[dataM1Raw] == nil {
+	if in.m1Raw == nil {
 		return fail("evidence", "the M1 evidence is missing")
 	}
-	stored, _ := pem.Decode([]byte(g.PublicKey))
+	stored, _ := pem.Decode([]byte(in.publicKeyPEM))
 	if stored == nil || !bytes.Equal(stored.Bytes, m.PublicKey) {
 		return fail("public_key", "the public key is not the one registered with M1")
 	}
 	pass("public_key")
-	raw, err := protocol.Decode(ev[dataM1Raw])
+	raw, err := protocol.Decode(in.m1Raw)
 	alg := ""
 	if err == nil && len(raw) == 5 {
 		if a, ok := raw[3].(protocol.String); ok {
@@ -696,40 +742,43 @@ func (s *Service) verifyM2(ctx context.Context, g *esign.Signature, m *M2, check
 	if alg == "" || alg != m.Algorithm {
 		return fail("algorithm", "the algorithm is not the one registered with M1")
 	}
-	if !s.allowed(alg) {
+	if !in.allowed(alg) {
 		return fail("algorithm_refused", "the signature algorithm is not accepted")
 	}
 	pass("algorithm")
-	if m.UserName != g.Username {
+	if m.UserName != in.userName {
 		return fail("username", "the user name is not the one registered with M1")
 	}
 	pass("username")
-	current, err := offerHashes(ctx, s.db, g.OfferID)
-	if err != nil {
+	current := in.offerHashes
+	if in.offerHashesErr != nil {
 		return fail("offer_hashes", "the offer documents cannot be read")
 	}
 	if !slices.EqualFunc(current, m.Offers, bytes.Equal) {
 		return fail("offer_hashes", "the document hashes do not match the offer")
 	}
 	pass("offer_hashes")
-	if hb, err := encodeHashes(current); err != nil || !bytes.Equal(hb, ev[dataM1Hashes]) {
+	if in.m1Hashes == nil && in.skipMissing {
+		*checks = append(*checks, check{Name: "offer_changed", OK: true, Skipped: true,
+			Reason: "the evidence does not hold the hashes of M1 (bundle version 1)"})
+	} else if hb, err := encodeHashes(current); err != nil || !bytes.Equal(hb, in.m1Hashes) {
 		return fail("offer_changed", "the offer documents changed after M1")
+	} else {
+		pass("offer_changed")
 	}
-	pass("offer_changed")
 	pub, err := ParsePublicKey(m.PublicKey, alg)
 	if err != nil {
 		return fail("public_key", "the registered public key is not usable")
 	}
-	if !Verify(pub, alg, ev[dataM1Raw], ev[dataM1Signed]) {
+	if !Verify(pub, alg, in.m1Raw, in.m1Signed) {
 		return fail("signature1", "SIGNATURE1 does not verify with the registered key")
 	}
 	pass("signature1")
-	ts1Data, _ := TS1Data(ev[dataM1Signed], ev[dataM1Raw])
-	toks1, err := s.db.ListTimestampTokens(ctx, esign.TimestampTokenFilter{SignatureID: g.ID, Purpose: esign.TimestampTS1, Page: esign.Page{Limit: 1}})
-	if err != nil || len(toks1) == 0 {
+	ts1Data, _ := TS1Data(in.m1Signed, in.m1Raw)
+	if in.ts1 == nil {
 		return fail("ts1_invalid", "TS1 is missing")
 	}
-	if toks[0], err = s.verifyToken(toks1[0].Token, ts1Data); err != nil {
+	if toks[0], err = verifyToken(in.ts1, ts1Data); err != nil {
 		return fail("ts1_invalid", "TS1 is not a valid time-stamp of the M1 data")
 	}
 	pass("ts1_invalid")
@@ -738,7 +787,7 @@ func (s *Service) verifyM2(ctx context.Context, g *esign.Signature, m *M2, check
 	if err != nil {
 		return fail("ts2_invalid", "the M2 data cannot be encoded")
 	}
-	if toks[1], err = s.verifyToken(m.TS2, ts2Data); err != nil {
+	if toks[1], err = verifyToken(m.TS2, ts2Data); err != nil {
 		return fail("ts2_invalid", "TS2 is not a valid time-stamp of the M2 data")
 	}
 	pass("ts2_invalid")
@@ -753,7 +802,7 @@ func (s *Service) verifyM2(ctx context.Context, g *esign.Signature, m *M2, check
 	}
 	pass("signature2")
 	ts3Data, _ := TS3Data(f, m.TS2, hash, m.SignedTS3)
-	if toks[2], err = s.verifyToken(m.TS3, ts3Data); err != nil {
+	if toks[2], err = verifyToken(m.TS3, ts3Data); err != nil {
 		return fail("ts3_invalid", "TS3 is not a valid time-stamp of the signature")
 	}
 	pass("ts3_invalid")
@@ -767,7 +816,7 @@ func (s *Service) verifyM2(ctx context.Context, g *esign.Signature, m *M2, check
 	}
 	pass("ts_order")
 	a, b := toks[0].Info, toks[2].Info
-	if b.GenTime.Add(b.Accuracy).Sub(a.GenTime.Add(-a.Accuracy)) >= s.cfg.MaxSpan {
+	if b.GenTime.Add(b.Accuracy).Sub(a.GenTime.Add(-a.Accuracy)) >= in.maxSpan {
 		return fail("ts_window", "more than the allowed time passed between TS1 and TS3")
 	}
 	pass("ts_window")

@@ -250,20 +250,6 @@ func (s *store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64
 	return s.deleteRows(ctx, "sqlstore.DeleteExpiredSessions", "session", "expires_at <= ?", now)
 }
 
-var auditLogs = newTable("audit_log", "audit entry",
-	[]string{"id", "actor_type", "actor_id", "action", "object_type", "object_id", "detail", "ip", "request_id", "created_at"},
-	func(a *esign.AuditLog) []any {
-		return []any{&a.ID, &a.ActorType, &a.ActorID, &a.Action, &a.ObjectType, &a.ObjectID, &a.Detail, &a.IP,
-			&a.RequestID, tm(&a.CreatedAt)}
-	})
-
-// CreateAuditLog appends an entry to the audit trail. There is no update or
-// delete. Errors: Invalid.
-func (s *store) CreateAuditLog(ctx context.Context, a *esign.AuditLog) error {
-	const op = "sqlstore.CreateAuditLog"
-	return createRow(ctx, s, op, auditLogs, a, &a.ID, &a.CreatedAt, nil)
-}
-
 // GetAuditLog returns the entry with the id. Errors: NotFound.
 func (s *store) GetAuditLog(ctx context.Context, id string) (*esign.AuditLog, error) {
 	return getByID(ctx, s, "sqlstore.GetAuditLog", auditLogs, id)

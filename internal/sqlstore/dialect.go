@@ -22,6 +22,10 @@ type dialect interface {
 	rebind(query string) string
 	// timeValue is how a (UTC, microsecond) time is written.
 	timeValue(t time.Time) any
+	// forUpdate is the clause that locks the rows a SELECT reads until the
+	// transaction ends (" FOR UPDATE"), or "" where a write transaction
+	// already holds the whole database (SQLite's BEGIN IMMEDIATE).
+	forUpdate() string
 	// classify maps a driver error to a kind and a user-safe message.
 	classify(err error) (kind esign.Kind, msg string, ok bool)
 	// migrations returns the embedded migration tree of the engine.

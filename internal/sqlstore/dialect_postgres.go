@@ -103,6 +103,8 @@ func (postgresDialect) timeValue(t time.Time) any { return t }
 // foreign_key_violation, 23514 check_violation, 23502 not_null_violation,
 // 22P02 invalid_text_representation (e.g. a malformed uuid), 40001
 // serialization_failure, 40P01 deadlock_detected, 55P03 lock_not_available.
+func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
+
 func (postgresDialect) classify(err error) (esign.Kind, string, bool) {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {

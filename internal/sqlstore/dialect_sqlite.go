@@ -87,6 +87,8 @@ func (sqliteDialect) rebind(query string) string { return query }
 
 func (sqliteDialect) timeValue(t time.Time) any { return t.Format(timeLayout) }
 
+func (sqliteDialect) forUpdate() string { return "" }
+
 func (sqliteDialect) classify(err error) (esign.Kind, string, bool) {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {

@@ -65,7 +65,11 @@ type Config struct {
 	// replicas (notify.RedisLimiter) so that the limit is the system's,
 	// not each process's. Default: an in-memory counter of this process.
 	Failures FailureCounter
-	Now      func() time.Time // default time.Now
+	// Audit, when set, records each failed authentication and the
+	// refusal that starts when an address passes AuthFailures (security
+	// events of the audit chain, docs/evidence.md).
+	Audit AuditLog
+	Now   func() time.Time // default time.Now
 	// MaxConcurrentUploads caps the uploads (offer and contract uploads,
 	// signature verification) received at once; one more gets 503 with
 	// Retry-After. Default 8.
@@ -292,6 +296,14 @@ func (h *handler) authorized(user, pw string, next http.Handler) http.Handler {
 			if _, err := h.cfg.Failures.Allow(r.Context(), failKey, limit); err != nil {
 				h.log.Warn("webhook: record an authentication failure", "err", err)
 			}
+			h.audit(r, "api.auth_failed", "")
+			if h.cfg.Audit != nil {
+				// This failure used up the address's allowance: it is
+				// refused from now on (a lockout, for the audit chain).
+				if d, err := h.cfg.Failures.Check(r.Context(), failKey, limit); err == nil && !d.Allowed {
+					h.audit(r, "api.auth_locked", "")
+				}
+			}
 			w.Header().Set("WWW-Authenticate", `Basic realm="esign webhook", charset="UTF-8"`)
 			httpkit.WriteError(w, r, h.log, esign.WithCode("webhookapi.auth", esign.Unauthorized, "unauthorized",
 				"missing or wrong credentials"))
@@ -299,6 +311,34 @@ func (h *handler) authorized(user, pw string, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// AuditLog appends to the audit trail (sqlstore.DB).
+type AuditLog interface {
+	CreateAuditLog(ctx context.Context, a *esign.AuditLog) error
+}
+
+// audit records a security event of the address; a failure to record is
+// logged, and the request is answered as it would be anyway.
+func (h *handler) audit(r *http.Request, action, detail string) {
+	if h.cfg.Audit == nil {
+		return
+	}
+	ip := clientIP(r)
+	if len(ip) > 64 {
+		ip = ip[:64]
+	}
+	if err := h.cfg.Audit.CreateAuditLog(r.Context(), &esign.AuditLog{ActorType: "api", Action: action,
+		ObjectType: "endpoint", ObjectID: clip(r.URL.Path, 64), Detail: detail, IP: ip}); err != nil {
+		h.log.Warn("webhook: audit a failed authentication", "err", err)
+	}
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // bodyError is the answer to a body that could not be read.

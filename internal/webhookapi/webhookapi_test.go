@@ -80,7 +80,8 @@ func newEnvWith(t *testing.T, driver string, change func(*Config), disabled ...s
 		}
 		eps = append(eps, e)
 	}
-	cfg := Config{Endpoints: eps, MaxBodyBytes: 4 << 20, AuthFailures: 5, AuthWindow: 10 * time.Minute, Now: ce.Clock.Now}
+	cfg := Config{Endpoints: eps, MaxBodyBytes: 4 << 20, AuthFailures: 5, AuthWindow: 10 * time.Minute, Now: ce.Clock.Now,
+		Audit: ce.DB}
 	if change != nil {
 		change(&cfg)
 	}
@@ -210,6 +211,13 @@ func TestAuthFailuresRateLimited(t *testing.T) {
 	e.Clock.Advance(11 * time.Minute)
 	if r := e.do(t, "/customer/approve", "application/json", []byte(`{}`), true, nil); r.status != http.StatusBadRequest {
 		t.Fatalf("after the window: %d %s", r.status, r.body)
+	}
+	// The failures and the lockout are security events in the audit log.
+	for action, want := range map[string]int{"api.auth_failed": 5, "api.auth_locked": 1} {
+		logs, err := e.DB.ListAuditLogs(t.Context(), esign.AuditLogFilter{Action: action})
+		if err != nil || len(logs) != want || logs[0].IP == "" || logs[0].ObjectID != "/customer/approve" {
+			t.Errorf("%s: %d entries (%+v), want %d; %v", action, len(logs), logs, want, err)
+		}
 	}
 }
 
