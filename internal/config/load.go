@@ -41,7 +41,8 @@ func (e *FieldError) Error() string {
 }
 
 // Load builds the effective configuration: the defaults, then the JSON file at
-// path (if not empty), then the ESIGN_* variables in environ (os.Environ()
+// path (if not empty), then the ESIGN_* variables in environ (with
+// <branding.dir>/branding.json between the two when branding.dir is set) (os.Environ()
 // form). Unknown keys and unknown ESIGN_ variables are errors, so typos do not
 // pass silently. The result is validated.
 func Load(path string, environ []string) (Config, error) {
@@ -54,6 +55,15 @@ func Load(path string, environ []string) (Config, error) {
 	}
 	if err := applyEnv(&cfg, environ, sources); err != nil {
 		return Config{}, err
+	}
+	if cfg.Branding.Dir != "" {
+		// branding.json over the file, the environment over both.
+		if err := loadBrandingDir(&cfg, sources); err != nil {
+			return Config{}, err
+		}
+		if err := applyEnv(&cfg, environ, sources); err != nil {
+			return Config{}, err
+		}
 	}
 	cfg.fillDerived()
 	if err := cfg.Validate(); err != nil {
