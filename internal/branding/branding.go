@@ -172,8 +172,7 @@ func (b Brand) CSS() []byte {
 			fmt.Fprintf(&s, "  %s: %s;\n", v.name, v.val)
 		}
 	}
-	s.WriteString("}\na { color: var(--accent); }\n.brand-logo { height: 2rem; width: auto; vertical-align: middle; display: inline-block; }\n")
-	s.WriteString(".brand-logo-wrap { background: #fff; border-radius: .25rem; padding: .15rem .35rem; display: inline-flex; align-items: center; }\n")
+	s.WriteString("}\na { color: var(--accent); }\n")
 	return []byte(s.String())
 }
 

@@ -107,6 +107,9 @@ func (b Branding) Brand() (branding.Brand, error) {
 	if err := branding.CheckSealLine(b.SealLine); err != nil {
 		return out, &FieldError{Key: "branding.seal_line", Reason: err.Error()}
 	}
+	if err := branding.CheckSealLine(out.SealText(branding.SealFields{})); err != nil {
+		return out, &FieldError{Key: "branding.seal_line", Reason: "with the bank's and product's names filled in: " + err.Error()}
+	}
 	if err := branding.CheckSMSSender(b.SMSSender); err != nil {
 		return out, &FieldError{Key: "branding.sms_sender", Reason: err.Error()}
 	}
