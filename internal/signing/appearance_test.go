@@ -13,7 +13,6 @@ import (
 
 	"esign/internal/bus"
 	"esign/internal/customers"
-	"esign/internal/customers/customerstest"
 	"esign/internal/esign"
 	"esign/internal/pades"
 	"esign/internal/pdf"
@@ -24,61 +23,58 @@ import (
 // its logo are drawn in the seal's appearance, read back from the sealed
 // PDF's signature widget.
 func TestSealAppearanceLine(t *testing.T) {
-	customerstest.Engines(t, func(t *testing.T, driver string) {
-		if driver != "sqlite" {
-			t.Skip("the appearance does not depend on the database; sqlite covers it")
-		}
-		ctx := context.Background()
-		img := image.NewRGBA(image.Rect(0, 0, 30, 10))
-		for i := range img.Pix {
-			img.Pix[i] = 0x80
-		}
-		img.Set(0, 0, color.Black)
-		var logo bytes.Buffer
-		if err := jpeg.Encode(&logo, img, nil); err != nil {
-			t.Fatal(err)
-		}
-		var lineFor string
-		e := newEnv(t, driver, signing.Config{Sealing: &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBT},
-			Stream: bus.StreamContractUpdates, Logo: logo.Bytes(),
-			Line: func(id string) string {
-				lineFor = id
-				return "Sealed by Példa Bank. Verify at https://sign.example/verify"
-			}}})
-		d := newDevice(t, signing.ECDSAP256)
-		r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r2, err := e.svc.M2(ctx, e.p, e.m2(t, d, r1.SignatureID, m2opts{}), customers.Meta{})
-		if err != nil || r2.ContractID == "" {
-			t.Fatalf("M2: %+v, %v", r2, err)
-		}
-		if lineFor != r2.ContractID {
-			t.Errorf("line asked for contract %q, want %q", lineFor, r2.ContractID)
-		}
-		docs, err := e.ce.DB.ListDocuments(ctx, esign.DocumentFilter{ContractID: r2.ContractID})
-		if err != nil || len(docs) == 0 {
-			t.Fatalf("%d documents, %v", len(docs), err)
-		}
-		r, err := e.ce.Docs.Open(ctx, docs[0].StorageKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(r)
-		r.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, images := appearance(t, b)
-		want := []string{"Sealed by P\xe9lda Bank. Verify at https://sign.example/verify", "Signed by "}
-		if len(lines) != 3 || lines[0] != want[0] || !strings.HasPrefix(lines[1], want[1]) {
-			t.Fatalf("appearance lines %q", lines)
-		}
-		if images != 1 {
-			t.Fatalf("%d images in the appearance, want the logo", images)
-		}
-	})
+	// The appearance does not depend on the database: SQLite only.
+	const driver = "sqlite"
+	ctx := context.Background()
+	img := image.NewRGBA(image.Rect(0, 0, 30, 10))
+	for i := range img.Pix {
+		img.Pix[i] = 0x80
+	}
+	img.Set(0, 0, color.Black)
+	var logo bytes.Buffer
+	if err := jpeg.Encode(&logo, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	var lineFor string
+	e := newEnv(t, driver, signing.Config{Sealing: &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBT},
+		Stream: bus.StreamContractUpdates, Logo: logo.Bytes(),
+		Line: func(id string) string {
+			lineFor = id
+			return "Sealed by Példa Bank. Verify at https://sign.example/verify"
+		}}})
+	d := newDevice(t, signing.ECDSAP256)
+	r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := e.svc.M2(ctx, e.p, e.m2(t, d, r1.SignatureID, m2opts{}), customers.Meta{})
+	if err != nil || r2.ContractID == "" {
+		t.Fatalf("M2: %+v, %v", r2, err)
+	}
+	if lineFor != r2.ContractID {
+		t.Errorf("line asked for contract %q, want %q", lineFor, r2.ContractID)
+	}
+	docs, err := e.ce.DB.ListDocuments(ctx, esign.DocumentFilter{ContractID: r2.ContractID})
+	if err != nil || len(docs) == 0 {
+		t.Fatalf("%d documents, %v", len(docs), err)
+	}
+	r, err := e.ce.Docs.Open(ctx, docs[0].StorageKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(r)
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, images := appearance(t, b)
+	want := []string{"Sealed by P\xe9lda Bank. Verify at https://sign.example/verify", "Signed by "}
+	if len(lines) != 3 || lines[0] != want[0] || !strings.HasPrefix(lines[1], want[1]) {
+		t.Fatalf("appearance lines %q", lines)
+	}
+	if images != 1 {
+		t.Fatalf("%d images in the appearance, want the logo", images)
+	}
 }
 
 // appearance returns the text lines (Latin-1 bytes) and the number of

@@ -3,7 +3,9 @@ package webui
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"html/template"
 	"net/http"
+	"strings"
 
 	"esign/internal/branding"
 )
@@ -36,13 +38,31 @@ type BrandView struct {
 	LogoURL                                string // "" without a logo
 	CSSURL                                 string
 	SupportPhone, SupportEmail, SupportURL string
-	LegalFooter                            string
+	// SupportTel is the tel: URL of SupportPhone (its digits and +).
+	SupportTel  template.URL
+	LegalFooter string
 }
 
 func (a *brandAssets) view() BrandView {
 	b := a.brand
 	return BrandView{ProductName: b.ProductName, BankName: b.BankName, LogoURL: a.LogoURL, CSSURL: a.CSSURL,
-		SupportPhone: b.SupportPhone, SupportEmail: b.SupportEmail, SupportURL: b.SupportURL, LegalFooter: b.LegalFooter}
+		SupportPhone: b.SupportPhone, SupportEmail: b.SupportEmail, SupportURL: b.SupportURL, LegalFooter: b.LegalFooter,
+		SupportTel: telURL(b.SupportPhone)}
+}
+
+// telURL keeps the digits and a leading + of a phone number: the rest
+// (spaces, dashes, anything else) never reaches the URL.
+func telURL(phone string) template.URL {
+	var b strings.Builder
+	for i, r := range phone {
+		if r >= '0' && r <= '9' || r == '+' && i == 0 {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return template.URL("tel:" + b.String())
 }
 
 // Brand returns the branding the renderer was built with.
