@@ -25,6 +25,14 @@ func defaultBranding() Branding {
 		SealLine: branding.DefaultSealLine}
 }
 
+// contrastPartner maps a colour whose contrast is checked to the colour it
+// is checked against, so that a refused pair names the one that was set.
+var contrastPartner = map[string]string{
+	"branding.color_on_primary": "branding.color_primary",
+	"branding.color_text":       "branding.color_background",
+	"branding.color_accent":     "branding.color_background",
+}
+
 // loadBrandingDir applies <branding.dir>/branding.json over the branding
 // section.
 func loadBrandingDir(cfg *Config, sources map[string]string) error {

@@ -70,6 +70,10 @@ func Load(path string, environ []string) (Config, error) {
 		var fe *FieldError
 		if errors.As(err, &fe) && fe.Source == "" {
 			fe.Source = sources[fe.Key]
+			if p := contrastPartner[fe.Key]; fe.Source == "" && sources[p] != "" {
+				// The colour that was set broke the contrast: name it.
+				fe.Key, fe.Source = p, sources[p]
+			}
 		}
 		return Config{}, err
 	}
