@@ -129,3 +129,16 @@ func TestBrandingDirValues(t *testing.T) {
 }
 
 func brandingFields() branding.SealFields { return branding.SealFields{} }
+
+// TestExampleBranding: the example directory of deploy/branding (and
+// docs/customization.md) is a valid branding.
+func TestExampleBranding(t *testing.T) {
+	cfg, err := Load("", []string{"ESIGN_BRANDING_DIR=" + filepath.Join("..", "..", "deploy", "branding")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cfg.Branding.Brand()
+	if err != nil || b.Logo == nil || b.BankName != "Példa Bank" {
+		t.Fatalf("%+v, %v", b, err)
+	}
+}
