@@ -82,13 +82,14 @@ func ParseLogo(data []byte) (*Logo, error) {
 }
 
 // svgElements are the elements a logo may hold: shapes, text, paint
-// servers and grouping. Anything else (script, foreignObject, image, use
-// of outside files, animation that could rewrite href, …) is refused.
+// servers and grouping. Anything else (script, foreignObject, image,
+// style, animation that could rewrite href, an editor's own elements such
+// as Inkscape's namedview, …) is refused: export a plain SVG.
 var svgElements = map[string]bool{
 	"svg": true, "g": true, "defs": true, "title": true, "desc": true, "path": true, "rect": true, "circle": true,
 	"ellipse": true, "line": true, "polyline": true, "polygon": true, "text": true, "tspan": true,
 	"linearGradient": true, "radialGradient": true, "stop": true, "clipPath": true, "mask": true, "symbol": true,
-	"use": true, "style": false, "metadata": true,
+	"use": true, "metadata": true,
 }
 
 // checkSVG refuses an SVG that could run a script or load anything when

@@ -41,10 +41,10 @@ func (e *FieldError) Error() string {
 }
 
 // Load builds the effective configuration: the defaults, then the JSON file at
-// path (if not empty), then the ESIGN_* variables in environ (with
-// <branding.dir>/branding.json between the two when branding.dir is set) (os.Environ()
-// form). Unknown keys and unknown ESIGN_ variables are errors, so typos do not
-// pass silently. The result is validated.
+// path (if not empty), then <branding.dir>/branding.json when branding.dir is
+// set, then the ESIGN_* variables in environ (os.Environ() form). Unknown keys
+// and unknown ESIGN_ variables are errors, so typos do not pass silently. The
+// result is validated.
 func Load(path string, environ []string) (Config, error) {
 	cfg := Default()
 	sources := map[string]string{}
