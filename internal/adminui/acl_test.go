@@ -16,6 +16,8 @@ import (
 // missing here, or a route without a permission, fails TestACL.
 var matrix = map[string]struct{ admin, operator, auditor bool }{
 	"GET /static/":                               {true, true, true},
+	"GET /branding.css":                          {true, true, true},
+	"GET /branding/logo":                         {true, true, true},
 	"POST /language":                             {true, true, true},
 	"GET /signin":                                {true, true, true},
 	"POST /signin":                               {true, true, true},

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 
+	"esign/internal/branding"
 	"esign/internal/esign"
 	"esign/internal/httpkit"
 	"esign/internal/notify/inbox"
@@ -107,6 +108,12 @@ type Config struct {
 	// Live, optional, is the live feed of the dashboard and offer pages
 	// (served by MountLive on the realtime listener).
 	Live *Live
+	// Brand is the bank's look, applied to the admin UI and previewed on
+	// the settings page; the zero value: branding.Default().
+	Brand branding.Brand
+	// SealPreview is the visible line of a sealed contract as the seal
+	// draws it, for the settings page's preview.
+	SealPreview string
 }
 
 // Cookie names (without the __Host- prefix added under HTTPS).
@@ -141,7 +148,7 @@ func New(svc Service, log *slog.Logger, cfg Config) (*UI, error) {
 	}
 	u := &UI{cfg: cfg, svc: svc, log: log, mux: http.NewServeMux(), live: cfg.Live}
 	r, err := webui.New(webui.Options{Templates: tmpl, Messages: msgs, Static: static, Secure: cfg.Secure,
-		MaxBodyBytes: cfg.MaxBodyBytes, BodyLimit: u.bodyLimit, Version: cfg.Version, Log: log, Funcs: funcs(), ConnectSrc: connect})
+		MaxBodyBytes: cfg.MaxBodyBytes, BodyLimit: u.bodyLimit, Version: cfg.Version, Brand: cfg.Brand, Log: log, Funcs: funcs(), ConnectSrc: connect})
 	if err != nil {
 		return nil, err
 	}

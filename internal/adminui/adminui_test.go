@@ -26,11 +26,13 @@ type env struct {
 	srv *httptest.Server
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, adminui.Config{Version: "test"}) }
+
+func newEnvWith(t *testing.T, cfg adminui.Config) *env {
 	t.Helper()
 	// One client address signs in many operators here: lift its limit.
 	e := operatorstest.New(t, "sqlite", nil, newEnvConfig())
-	ui, err := adminui.New(e.Ops, slog.New(slog.DiscardHandler), adminui.Config{Version: "test"})
+	ui, err := adminui.New(e.Ops, slog.New(slog.DiscardHandler), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,8 +49,16 @@ func (u *UI) table() []route {
 		u.ui.LanguageHandler().ServeHTTP(w, r)
 		return nil
 	}
+	serve := func(h http.Handler) handler {
+		return func(w http.ResponseWriter, r *http.Request, _ *operators.Principal) error {
+			h.ServeHTTP(w, r)
+			return nil
+		}
+	}
 	return []route{
 		{pattern: "GET /static/", perm: Public, h: static},
+		{pattern: "GET /branding.css", perm: Public, h: serve(u.ui.BrandCSS())},
+		{pattern: "GET /branding/logo", perm: Public, h: serve(u.ui.BrandLogo())},
 		{pattern: "POST /language", perm: Public, h: language},
 		{pattern: "GET /signin", perm: Public, h: u.signinForm},
 		{pattern: "POST /signin", perm: Public, h: u.signin},

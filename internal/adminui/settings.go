@@ -3,6 +3,10 @@ package adminui
 import (
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
+
+	"esign/internal/branding"
 
 	"esign/internal/esign"
 	"esign/internal/operators"
@@ -11,6 +15,39 @@ import (
 
 type settingsData struct {
 	Settings []settingField
+	Brand    brandPreview
+}
+
+// brandPreview is the branding as the settings page previews it: it comes
+// from the configuration (branding.*), so it is shown, not edited.
+type brandPreview struct {
+	branding.Brand
+	Colors    []colorSwatch
+	SealLine  string // as drawn on a contract
+	PushTitle string // of a sample push
+}
+
+type colorSwatch struct {
+	Key      string // setting name, also the swatch's CSS class suffix
+	Value    string
+	Contrast string // "8.40:1" against the colour it is checked with; "" for none
+}
+
+func (u *UI) brandPreview() brandPreview {
+	b := u.ui.Brand()
+	c := b.Colors
+	ratio := func(fg, bg string) string { return strconv.FormatFloat(branding.Contrast(fg, bg), 'f', 2, 64) + ":1" }
+	push := "New offer"
+	if b.PushTitle != "" {
+		push = strings.ReplaceAll(b.PushTitle, "{title}", push)
+	}
+	return brandPreview{Brand: b, SealLine: u.cfg.SealPreview, PushTitle: push, Colors: []colorSwatch{
+		{"color_primary", c.Primary, ""},
+		{"color_on_primary", c.OnPrimary, ratio(c.OnPrimary, c.Primary)},
+		{"color_accent", c.Accent, ratio(c.Accent, c.Background)},
+		{"color_text", c.Text, ratio(c.Text, c.Background)},
+		{"color_background", c.Background, ""},
+	}}
 }
 
 type settingField struct {
@@ -39,7 +76,7 @@ func (u *UI) settingsPage(w http.ResponseWriter, r *http.Request, p *operators.P
 	if err != nil {
 		return err
 	}
-	d := settingsData{}
+	d := settingsData{Brand: u.brandPreview()}
 	for _, v := range vs {
 		f := settingField{SettingValue: v, Name: fieldName(v.Def.Key)}
 		if t, ok := typed[v.Def.Key]; ok {

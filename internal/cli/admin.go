@@ -71,8 +71,13 @@ func (a *app) adminUI() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	brand, err := a.cfg.Branding.Brand()
+	if err != nil {
+		return nil, err
+	}
 	ui, err := adminui.New(svc, a.log, adminui.Config{Secure: strings.HasPrefix(a.cfg.Public.AdminURL, "https://"),
-		MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, UploadMaxBytes: a.cfg.Webhook.MaxBodyBytes, Version: version, Live: a.operatorLive()})
+		MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, UploadMaxBytes: a.cfg.Webhook.MaxBodyBytes, Version: version, Live: a.operatorLive(),
+		Brand: brand, SealPreview: brand.SealText(sealFields(a.cfg, "C-PREVIEW"))})
 	if err != nil {
 		return nil, err
 	}

@@ -41,11 +41,15 @@ func (a *app) customerUI() (http.Handler, error) {
 		}
 		verify.Limiter = notify.NewRedisLimiter(rdb, redisPrefix(a.cfg)+"rl:verify:", nil)
 	}
+	brand, err := a.cfg.Branding.Brand()
+	if err != nil {
+		return nil, err
+	}
 	ui, err := customerui.New(rpc.NewClient(a.bus, rpc.DefaultQueues()), a.log, customerui.Config{
 		Secure:       strings.HasPrefix(a.cfg.Public.CustomerURL, "https://"),
 		MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, Version: version,
 		BankName: cmp.Or(a.cfg.Branding.BankName, a.cfg.Branding.ProductName), Setting: a.customerSetting, Live: a.customerLive(),
-		Verify: verify})
+		Verify: verify, Brand: brand})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,7 +81,11 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 		SupportPhone: cfg.Branding.SupportPhone,
 		BaseURL:      publicCustomerURL(cfg),
 		LogoURL:      cfg.Branding.LogoURL,
-		Color:        cfg.Branding.Color,
+		Color:        cfg.Branding.ColorPrimary,
+		OnPrimary:    cfg.Branding.ColorOnPrimary,
+		SupportURL:   cfg.Branding.SupportURL,
+		LegalFooter:  cfg.Branding.LegalFooter,
+		PushTitle:    cfg.Branding.PushTitle,
 	}, loc)
 	if err != nil {
 		return nil, fmt.Errorf("notification templates: %w", err)
@@ -248,7 +253,7 @@ func (a *app) senders(d *jobs.Deps) error {
 	box := inbox.New(a.db.Inbox(), nil)
 	d.SMS, d.Email, d.Push = box, box, box
 	if n.SMS == "smsapi" {
-		c, err := smsapi.New(smsapi.Config{Endpoint: n.SmsAPIEndpoint, Token: n.SmsAPIToken, From: n.SmsAPIFrom})
+		c, err := smsapi.New(smsapi.Config{Endpoint: n.SmsAPIEndpoint, Token: n.SmsAPIToken, From: cmp.Or(n.SmsAPIFrom, a.cfg.Branding.SMSSender)})
 		if err != nil {
 			return err
 		}

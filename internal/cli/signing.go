@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"esign/internal/branding"
 	"esign/internal/bus"
 	"esign/internal/config"
 	"esign/internal/customers"
@@ -67,9 +68,14 @@ func (a *app) signingService() (*signing.Service, error) {
 		if err != nil {
 			return nil, err
 		}
+		brand, err := a.cfg.Branding.Brand()
+		if err != nil {
+			return nil, err
+		}
 		cfg.Sealing = &signing.Sealing{Seal: opt, Log: a.log,
 			Docs: a.docs, Queue: a.queue, Events: busPublisher{a}, Stream: bus.StreamContractUpdates, Changes: a.events,
-			Jobs: a.queue}
+			Jobs: a.queue, Logo: brand.Logo.SealJPEG(),
+			Line: func(contractID string) string { return brand.SealText(sealFields(a.cfg, contractID)) }}
 	}
 	return signing.New(a.db, a.customers, cfg)
 }
@@ -188,4 +194,10 @@ func (s *CustomerSetup) WaitSigningCode(ctx context.Context, phone, signatureID 
 // returns the code in the newest and the number of SMS.
 func (s *CustomerSetup) WaitSMSCode(ctx context.Context, phone string, after int) (string, int, error) {
 	return waitSMSCode(ctx, s.a.db, phone, after)
+}
+
+// sealFields fill the placeholders of branding.seal_line: the public verify
+// page of the customer UI and the contract's id.
+func sealFields(cfg config.Config, contractID string) branding.SealFields {
+	return branding.SealFields{VerifyURL: strings.TrimSuffix(publicCustomerURL(cfg), "/") + "/verify", ContractID: contractID}
 }

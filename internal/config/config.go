@@ -70,14 +70,27 @@ func (n Notify) UsesInbox() bool { return n.SMS == "inbox" || n.Email == "inbox"
 // notify.fcm_endpoint.
 const DefaultFCMEndpoint = "https://fcm.googleapis.com/v1/projects/{project}/messages:send"
 
-// Branding goes into every message the customer receives.
+// Branding is the bank's look on every screen, message and sealed contract
+// (docs/customization.md, "Branding"). It may live in a directory of its own
+// (dir), whose branding.json holds the keys of this section.
 type Branding struct {
-	ProductName  string `json:"product_name" help:"Name of the service in messages."`
-	BankName     string `json:"bank_name" help:"The bank's name in messages and as the e-mail sender name."`
-	SupportEmail string `json:"support_email" help:"Support address shown in messages."`
-	SupportPhone string `json:"support_phone" help:"Support phone number shown in messages."`
-	LogoURL      string `json:"logo_url" help:"Absolute URL of the logo in e-mails; empty: no logo."`
-	Color        string `json:"color" help:"Primary colour of e-mails, CSS hex such as #004b87."`
+	Dir             string `json:"dir" help:"Directory holding branding.json (the keys of this section without branding., such as {\"bank_name\": \"Példa Bank\", \"logo\": \"logo.svg\"}) and the logo; its values win over this section's, ESIGN_BRANDING_* variables win over both. Empty: the branding is this section."`
+	ProductName     string `json:"product_name" help:"Name of the service in page titles and messages."`
+	BankName        string `json:"bank_name" help:"The bank's name in the web UIs' header, messages, the seal and as the e-mail sender name."`
+	Logo            string `json:"logo" help:"Logo file, PNG (at most 256 KiB and 2048 pixels a side) or SVG (at most 64 KiB; refused when it holds a script, event handler, foreignObject, image, style element, DTD or a reference outside the file). A relative path is read from branding.dir (or the working directory). Shown by both web UIs (GET /branding/logo) and, a PNG, on the seal. Empty: the bank's name in text."`
+	LogoURL         string `json:"logo_url" help:"Absolute URL of the logo in e-mails (e-mail clients do not show SVG: a PNG); empty: the bank's name in text."`
+	ColorPrimary    string `json:"color_primary" help:"Primary colour, #rrggbb: the web UIs' top bar and buttons, the e-mails' header."`
+	ColorOnPrimary  string `json:"color_on_primary" help:"Text on the primary colour, #rrggbb; its contrast with color_primary must be at least 4.5:1 (WCAG AA)."`
+	ColorAccent     string `json:"color_accent" help:"Links and highlights, #rrggbb; at least 4.5:1 against color_background."`
+	ColorText       string `json:"color_text" help:"Body text, #rrggbb; at least 4.5:1 against color_background."`
+	ColorBackground string `json:"color_background" help:"Page background of the web UIs, #rrggbb."`
+	SupportEmail    string `json:"support_email" help:"Support address shown in messages and the web UIs' footer."`
+	SupportPhone    string `json:"support_phone" help:"Support phone number shown in messages and the web UIs' footer."`
+	SupportURL      string `json:"support_url" help:"Support web page (https) linked from messages and the web UIs' footer."`
+	LegalFooter     string `json:"legal_footer" help:"Legal text in the footer of the web UIs and e-mails (the bank's registered name, seat, supervisor), at most 500 characters."`
+	SealLine        string `json:"seal_line" help:"Visible line on sealed contracts, Latin-1, at most 200 characters; {bank}, {product}, {verify_url} (the public verify page) and {contract_id} are replaced."`
+	SMSSender       string `json:"sms_sender" help:"Alphanumeric SMS sender name (1-11 of A-Z, a-z, 0-9, space, . and -), used when notify.smsapi_from is empty; empty: the provider's default."`
+	PushTitle       string `json:"push_title" help:"Title of every push notification, {title} standing for the message's own title (e.g. 'Példa Bank: {title}'); empty: the message's title."`
 }
 
 // Cron configures the scheduled jobs.
@@ -203,7 +216,7 @@ func Default() Config {
 		TSA:      TSA{Timeout: 10 * time.Second, Retries: 2, PolicyOID: "1.3.6.1.4.1.32473.1", Accuracy: time.Second},
 		Seal:     Seal{Level: "B-LTA"},
 		Notify:   Notify{SMS: "inbox", Email: "inbox", Push: "inbox", SMTPSecurity: "starttls", FCMEndpoint: DefaultFCMEndpoint, SMSPerHour: 10, EmailPerHour: 20, Workers: 20},
-		Branding: Branding{ProductName: "esign", BankName: "esign development bank", Color: "#004b87"},
+		Branding: defaultBranding(),
 		Cron: Cron{
 			OfferTimeout:      "0 8 * * 1",
 			DeleteDocuments:   "0 6 * * *",

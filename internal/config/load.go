@@ -41,9 +41,10 @@ func (e *FieldError) Error() string {
 }
 
 // Load builds the effective configuration: the defaults, then the JSON file at
-// path (if not empty), then the ESIGN_* variables in environ (os.Environ()
-// form). Unknown keys and unknown ESIGN_ variables are errors, so typos do not
-// pass silently. The result is validated.
+// path (if not empty), then <branding.dir>/branding.json when branding.dir is
+// set, then the ESIGN_* variables in environ (os.Environ() form). Unknown keys
+// and unknown ESIGN_ variables are errors, so typos do not pass silently. The
+// result is validated.
 func Load(path string, environ []string) (Config, error) {
 	cfg := Default()
 	sources := map[string]string{}
@@ -55,11 +56,24 @@ func Load(path string, environ []string) (Config, error) {
 	if err := applyEnv(&cfg, environ, sources); err != nil {
 		return Config{}, err
 	}
+	if cfg.Branding.Dir != "" {
+		// branding.json over the file, the environment over both.
+		if err := loadBrandingDir(&cfg, sources); err != nil {
+			return Config{}, err
+		}
+		if err := applyEnv(&cfg, environ, sources); err != nil {
+			return Config{}, err
+		}
+	}
 	cfg.fillDerived()
 	if err := cfg.Validate(); err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) && fe.Source == "" {
 			fe.Source = sources[fe.Key]
+			if p := contrastPartner[fe.Key]; fe.Source == "" && sources[p] != "" {
+				// The colour that was set broke the contrast: name it.
+				fe.Key, fe.Source = p, sources[p]
+			}
 		}
 		return Config{}, err
 	}

@@ -154,10 +154,8 @@ func (c Config) Validate() error {
 	if c.Cron.ContractRetention < 0 {
 		return &FieldError{Key: "cron.contract_retention", Reason: "must not be negative"}
 	}
-	if c.Branding.LogoURL != "" {
-		if err := checkURL(c.Branding.LogoURL, "https", "http"); err != nil {
-			return &FieldError{Key: "branding.logo_url", Reason: err.Error()}
-		}
+	if _, err := c.Branding.Brand(); err != nil {
+		return err
 	}
 	if c.HTTP.MaxBodyBytes <= 0 {
 		return &FieldError{Key: "http.max_body_bytes", Reason: "must be positive"}

@@ -8,6 +8,7 @@
 package customerui
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"net/http"
 	"time"
 
+	"esign/internal/branding"
 	"esign/internal/esign"
 	"esign/internal/rpc"
 	"esign/internal/signing"
@@ -80,7 +82,10 @@ type Config struct {
 	Secure       bool
 	MaxBodyBytes int64 // 0: webui's default
 	Version      string
-	BankName     string // shown in the header; empty: "esign"
+	BankName     string // shown in the header; empty: Brand.BankName, then "esign"
+	// Brand is the bank's look (stylesheet, logo, footer); the zero
+	// value: branding.Default().
+	Brand branding.Brand
 	// Setting returns a setting of the system configuration oss pushes to
 	// css ("" when unset; nil: none are): customer.notice is shown at the
 	// top of every page, customer.support_email and
@@ -114,9 +119,7 @@ type UI struct {
 // New parses the templates (a broken one is an error here, at start) and
 // builds the handler.
 func New(api API, log *slog.Logger, cfg Config) (*UI, error) {
-	if cfg.BankName == "" {
-		cfg.BankName = "esign"
-	}
+	cfg.BankName = cmp.Or(cfg.BankName, cfg.Brand.BankName, "esign")
 	var connect func(*http.Request) string
 	if cfg.Live != nil {
 		connect = cfg.Live.URL // the realtime origin, for EventSource
@@ -124,7 +127,7 @@ func New(api API, log *slog.Logger, cfg Config) (*UI, error) {
 	u := &UI{api: api, log: log, cfg: cfg, mux: http.NewServeMux(), verify: newVerifier(cfg.Verify)}
 	r, err := webui.New(webui.Options{Templates: mustSub(templateFS, "templates"), Messages: mustSub(messageFS, "messages"),
 		Static: mustSub(staticFS, "static"), Secure: cfg.Secure, MaxBodyBytes: cfg.MaxBodyBytes, Version: cfg.Version,
-		Product: cfg.BankName, Log: log, Funcs: template.FuncMap{"kb": func(n int64) int64 { return (n + 1023) / 1024 },
+		Product: cfg.BankName, Brand: cfg.Brand, Log: log, Funcs: template.FuncMap{"kb": func(n int64) int64 { return (n + 1023) / 1024 },
 			"size": func(n int64) string {
 				if n >= 1<<20 {
 					return fmt.Sprintf("%d MB", n>>20)
@@ -164,6 +167,7 @@ func (u *UI) bodyLimit(r *http.Request) int64 {
 func (u *UI) routes() {
 	page := func(h func(w http.ResponseWriter, r *http.Request) error) http.Handler { return u.ui.Handle(h) }
 	u.mux.Handle("GET /static/", u.ui.Static())
+	u.ui.MountBranding(u.mux)
 	u.mux.Handle("POST /language", u.ui.LanguageHandler())
 	u.mux.Handle("GET /s/{code}", page(u.shortLink))
 	u.mux.Handle("POST /s/{code}/renew", page(u.renewLink))

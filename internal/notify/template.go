@@ -23,6 +23,12 @@ type Branding struct {
 	BaseURL      string // customer UI, e.g. https://sign.example.hu
 	LogoURL      string // absolute URL of the logo in e-mails; empty: no logo
 	Color        string // primary colour of e-mails, CSS hex like #004b87
+	OnPrimary    string // text on Color, CSS hex; default #ffffff
+	SupportURL   string // support web page, linked from e-mails
+	LegalFooter  string // legal text at the bottom of e-mails
+	// PushTitle is the title of every push, {title} standing for the
+	// message's own title; empty: the message's title.
+	PushTitle string
 }
 
 // Params are the facts a message is made of. Which fields a kind uses is
@@ -68,6 +74,9 @@ func NewRenderer(b Branding, loc *time.Location) (*Renderer, error) {
 	}
 	if b.Color == "" {
 		b.Color = "#004b87"
+	}
+	if b.OnPrimary == "" {
+		b.OnPrimary = "#ffffff"
 	}
 	r := &Renderer{brand: b, loc: loc, text: map[Lang]*texttemplate.Template{}, html: map[Lang]*htmltemplate.Template{}}
 	for _, lang := range Langs() {
@@ -147,6 +156,9 @@ func (r *Renderer) Render(kind Kind, lang Lang, p Params) (Rendered, error) {
 	// Subjects and push titles are single lines.
 	out.Subject = oneLine(out.Subject)
 	out.PushTitle = oneLine(out.PushTitle)
+	if r.brand.PushTitle != "" {
+		out.PushTitle = oneLine(strings.ReplaceAll(r.brand.PushTitle, "{title}", out.PushTitle))
+	}
 	return out, nil
 }
 

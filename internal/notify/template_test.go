@@ -153,3 +153,43 @@ func TestMask(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderBrandedGolden: the branding's colours, support page, legal
+// footer and push title reach the e-mail and the push.
+func TestRenderBrandedGolden(t *testing.T) {
+	b := testBranding()
+	b.Color, b.OnPrimary = "#7a0019", "#fff8e7"
+	b.SupportURL = "https://pelda.hu/segitseg"
+	b.LegalFooter = "Példa Bank Zrt. · 1051 Budapest · MNB engedély: I-123/2020"
+	b.PushTitle = "Példa Bank: {title}"
+	r, err := NewRenderer(b, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Render(OfferAvailable, Hungarian, Params{CustomerName: "Kovács Éva", OfferTitle: "Lakáshitel", URL: "s/abc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"background:#7a0019", "color:#fff8e7", `href="https://pelda.hu/segitseg"`, "MNB engedély: I-123/2020"} {
+		if !strings.Contains(got.HTML, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	if !strings.HasPrefix(got.PushTitle, "Példa Bank: ") || len(got.PushTitle) <= len("Példa Bank: ") {
+		t.Errorf("push title %q", got.PushTitle)
+	}
+	text := "==== push_title\n" + got.PushTitle + "\n==== html\n" + got.HTML
+	golden := filepath.Join("testdata", "golden", "branded.offer_available.hu.txt")
+	if *update {
+		if err := os.WriteFile(golden, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if text != string(want) {
+		t.Errorf("%s differs; run go test -run TestRenderBrandedGolden -update and review the diff\ngot:\n%s", golden, text)
+	}
+}

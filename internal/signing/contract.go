@@ -63,6 +63,14 @@ type Sealing struct {
 	// (jobs.QueueSeal) calls Service.SealSignature, retrying while the
 	// TSA or pdfservice is unavailable. Nil: M2 seals before it answers.
 	Jobs SealJobs
+	// Line, optional, is the bank's visible line on the seal of a
+	// contract (branding.seal_line with its placeholders filled: the
+	// bank, the public verify page); nil: none. Latin-1, as the seal's
+	// font.
+	Line func(contractID string) string
+	// Logo, optional, is a baseline JPEG drawn at the left of the seal
+	// (branding.logo when it is a PNG).
+	Logo []byte
 }
 
 // SealJobs enqueues the sealing of a verified signature in the caller's
@@ -294,10 +302,16 @@ func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract 
 	defer os.Remove(out.Name())
 	defer out.Close()
 	opt := z.Seal
+	lines := []string{
+		"Signed by " + g.Username + " (M1/M2, " + now.Format(time.RFC3339) + ")",
+		"Customer signature hash (SHA-256): " + g.CustomerSignatureHash}
+	if z.Line != nil {
+		if l := z.Line(contract.ID); l != "" {
+			lines = append([]string{l}, lines...)
+		}
+	}
 	opt.Prepare = pades.PrepareOptions{Time: now, Reason: "Signed by the customer; sealed by the bank",
-		Appearance: &pades.Appearance{Rect: [4]float64{36, 36, 576, 72}, FontSize: 7, Lines: []string{
-			"Signed by " + g.Username + " (M1/M2, " + now.Format(time.RFC3339) + ")",
-			"Customer signature hash (SHA-256): " + g.CustomerSignatureHash}},
+		Appearance: &pades.Appearance{Rect: [4]float64{36, 36, 576, 72}, FontSize: 7, Lines: lines, JPEG: z.Logo},
 		Attachments: []pades.Attachment{{Name: "evidence.json", Description: "Customer signature evidence",
 			MIMEType: "application/json", Data: bundle}}}
 	err = pades.Sign(ctx, bytes.NewReader(in), int64(len(in)), out, opt)

@@ -31,6 +31,7 @@ package webui
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"fmt"
@@ -43,6 +44,7 @@ import (
 	"strings"
 	"text/template/parse"
 
+	"esign/internal/branding"
 	"esign/internal/esign"
 	"esign/internal/httpkit"
 )
@@ -81,8 +83,13 @@ type Options struct {
 	// a positive answer replaces MaxBodyBytes (for the routes that take
 	// uploads), zero keeps it.
 	BodyLimit func(*http.Request) int64
-	// Product is shown in page titles (default "esign").
+	// Product is shown in page titles (default Brand.ProductName, then
+	// "esign").
 	Product string
+	// Brand is the bank's look: the layout links its stylesheet and shows
+	// its support contact and legal footer; MountBranding serves the
+	// stylesheet and the logo. The zero value: branding.Default().
+	Brand branding.Brand
 	// Version is shown in the footer.
 	Version string
 	// ConnectSrc, optional, names further origins the pages may connect
@@ -102,6 +109,7 @@ type Renderer struct {
 	pages  map[string]*template.Template
 	cat    *Catalogue
 	static *assets
+	brand  *brandAssets
 }
 
 // New parses and checks the templates, messages and static files. Errors
@@ -116,10 +124,16 @@ func New(opt Options) (*Renderer, error) {
 	if opt.MaxBodyBytes <= 0 {
 		opt.MaxBodyBytes = 1 << 20
 	}
-	if opt.Product == "" {
-		opt.Product = "esign"
+	def := branding.Default()
+	if opt.Brand.Colors == (branding.Colors{}) {
+		opt.Brand.Colors = def.Colors
 	}
-	r := &Renderer{opt: opt, log: opt.Log}
+	opt.Brand.ProductName = cmp.Or(opt.Brand.ProductName, def.ProductName)
+	opt.Brand.BankName = cmp.Or(opt.Brand.BankName, opt.Brand.ProductName)
+	if opt.Product == "" {
+		opt.Product = opt.Brand.ProductName
+	}
+	r := &Renderer{opt: opt, log: opt.Log, brand: newBrandAssets(opt.Brand)}
 	baseMsgs, _ := fs.Sub(baseMessages, "messages")
 	cat, err := loadCatalogue(opt.Languages, baseMsgs, opt.Messages)
 	if err != nil {
@@ -294,6 +308,7 @@ type View struct {
 	Product   string
 	Version   string
 	Path      string // the request path, for the language form's return
+	Brand     BrandView
 	cat       *Catalogue
 }
 
@@ -327,7 +342,7 @@ func (r *Renderer) view(w http.ResponseWriter, req *http.Request, p Page) *View 
 		p.Principal = PrincipalFrom(req.Context())
 	}
 	return &View{Page: p, Lang: r.Language(req), Languages: r.opt.Languages, Nonce: Nonce(req.Context()),
-		Flash: r.takeFlash(w, req), Product: r.opt.Product, Version: r.opt.Version, Path: returnPath(req), cat: r.cat}
+		Flash: r.takeFlash(w, req), Product: r.opt.Product, Version: r.opt.Version, Path: returnPath(req), Brand: r.brand.view(), cat: r.cat}
 }
 
 // WithPrincipal records the signed-in visitor in ctx, so that pages
