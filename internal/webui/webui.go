@@ -67,9 +67,13 @@ type Options struct {
 	// Static holds the surface's static files, served under /static/.
 	// This package's own files (webui.css) are served beside them.
 	Static fs.FS
-	// Languages the surface offers, the first being the default.
-	// Default: hu, en.
+	// Languages the surface ships, the first being the default.
+	// Default: hu, en. Those the Overrides add are offered after them.
 	Languages []string
+	// Overrides, optional, is the bank's message directory: its
+	// <lang>.json and <lang>.<part>.json files replace texts of a shipped
+	// language or add a language (see Catalogue).
+	Overrides Overrides
 	// Secure marks the cookies Secure (with the __Host- prefix) and sends
 	// HSTS: set it when the surface is reached over HTTPS, directly or
 	// behind a TLS-terminating proxy. A request that arrives over TLS gets
@@ -92,6 +96,12 @@ type Options struct {
 	// Funcs are extra template functions of the surface.
 	Funcs template.FuncMap
 	Log   *slog.Logger
+}
+
+// Overrides names the bank's message directory.
+type Overrides struct {
+	FS   fs.FS  // nil: none
+	Path string // its name, for error messages
 }
 
 // Renderer renders the pages of one surface. It is safe for concurrent
@@ -121,11 +131,12 @@ func New(opt Options) (*Renderer, error) {
 	}
 	r := &Renderer{opt: opt, log: opt.Log}
 	baseMsgs, _ := fs.Sub(baseMessages, "messages")
-	cat, err := loadCatalogue(opt.Languages, baseMsgs, opt.Messages)
+	cat, err := loadCatalogue(opt.Log, opt.Languages, opt.Overrides, baseMsgs, opt.Messages)
 	if err != nil {
 		return nil, err
 	}
 	r.cat = cat
+	r.opt.Languages = cat.Languages()
 	baseSt, _ := fs.Sub(baseStatic, "static")
 	if r.static, err = loadAssets(opt.Static, baseSt); err != nil {
 		return nil, err
@@ -381,6 +392,9 @@ func (v *View) Tx(key, fallback string) string {
 	}
 	return fallback
 }
+
+// LangName is the name of lang in itself, for the language switcher.
+func (v *View) LangName(lang string) string { return v.cat.LangName(lang) }
 
 // PageTitle is the translated title.
 func (v *View) PageTitle() string { return v.T(v.Title, v.TitleArgs...) }
