@@ -9,6 +9,7 @@ import (
 	"esign/internal/bus"
 	"esign/internal/config"
 	"esign/internal/esign"
+	"esign/internal/locale"
 	"esign/internal/notify"
 	"esign/internal/operators"
 )
@@ -72,7 +73,8 @@ func (a *app) adminUI() (http.Handler, error) {
 		return nil, err
 	}
 	ui, err := adminui.New(svc, a.log, adminui.Config{Secure: strings.HasPrefix(a.cfg.Public.AdminURL, "https://"),
-		MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, UploadMaxBytes: a.cfg.Webhook.MaxBodyBytes, Version: version, Live: a.operatorLive()})
+		MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, UploadMaxBytes: a.cfg.Webhook.MaxBodyBytes, Version: version, Live: a.operatorLive(),
+		Messages: locale.Dir(a.cfg.Customize.Dir).Messages()})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"embed"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	texttemplate "text/template"
+	"text/template/parse"
 	"time"
 )
 
@@ -286,4 +288,68 @@ func (r *Renderer) link(u string) string {
 		return cmp.Or(u, r.brand.BaseURL)
 	}
 	return strings.TrimSuffix(r.brand.BaseURL, "/") + "/" + strings.TrimPrefix(u, "/")
+}
+
+// TemplateNames lists the templates every language has: <kind>.<part> for
+// each text part and <kind>.html.
+func TemplateNames() []string {
+	var out []string
+	for _, k := range Kinds() {
+		for _, p := range textParts {
+			out = append(out, string(k)+"."+p)
+		}
+		out = append(out, string(k)+".html")
+	}
+	return out
+}
+
+// OverrideDefines returns the names of the templates that lang's override
+// files (text.<lang>.tmpl, html.<lang>.tmpl) define, parsed without
+// executing; none when there are no such files.
+func OverrideDefines(ov Overrides, lang Lang) ([]string, error) {
+	var out []string
+	if ov.FS == nil {
+		return nil, nil
+	}
+	for _, n := range []string{"text." + string(lang) + ".tmpl", "html." + string(lang) + ".tmpl"} {
+		data, err := fs.ReadFile(ov.FS, n)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("notify: template override %s: %w", path.Join(ov.Path, n), err)
+		}
+		t := parse.New(n)
+		t.Mode = parse.SkipFuncCheck
+		trees := map[string]*parse.Tree{}
+		if _, err := t.Parse(string(data), "{{", "}}", trees); err != nil {
+			return nil, fmt.Errorf("notify: template override %s: %w", path.Join(ov.Path, n), err)
+		}
+		for name := range trees {
+			if name != n && !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// OverrideLanguages returns the languages of the override files, shipped
+// or not, sorted.
+func OverrideLanguages(ov Overrides) ([]Lang, error) {
+	all, err := overrideLangs(ov)
+	if err != nil || ov.FS == nil {
+		return nil, err
+	}
+	var out []Lang
+	for _, l := range all {
+		for _, n := range []string{"text." + string(l) + ".tmpl", "html." + string(l) + ".tmpl"} {
+			if _, err := fs.Stat(ov.FS, n); err == nil && !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }

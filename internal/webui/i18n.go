@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"text/template/parse"
 
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
@@ -379,4 +380,66 @@ func matchAcceptLanguage(header string, offered []string) string {
 		}
 	}
 	return best
+}
+
+// BaseMessages returns this package's own message files (the layout's
+// texts, error pages, language names), which every surface's catalogue
+// includes.
+func BaseMessages() fs.FS {
+	sub, _ := fs.Sub(baseMessages, "messages")
+	return sub
+}
+
+// BaseTemplates returns the layout and error page templates every
+// surface's pages are rendered in.
+func BaseTemplates() fs.FS {
+	sub, _ := fs.Sub(baseTemplates, "templates")
+	return sub
+}
+
+// ReadKeys returns the sorted keys that lang's files in fsys define
+// (<lang>.json and <lang>.<part>.json; neither need exist); dir names
+// fsys in errors. A key defined twice or a malformed file is an error.
+func ReadKeys(fsys fs.FS, lang, dir string) ([]string, error) {
+	m := map[string]message{}
+	if err := readMessages(m, fsys, lang, dir, false); err != nil {
+		return nil, err
+	}
+	return slices.Sorted(maps.Keys(m)), nil
+}
+
+// TemplateKeys returns the constant keys of the {{.T "key"}} calls in the
+// *.html templates of fsys (parsed, not executed, so a surface's own
+// functions need not be known), each with the places that use it
+// ("offer.html:12").
+func TemplateKeys(fsys fs.FS) (map[string][]string, error) {
+	names, err := fs.Glob(fsys, "*.html")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		trees := map[string]*parse.Tree{}
+		t := parse.New(name)
+		t.Mode = parse.SkipFuncCheck
+		if _, err := t.Parse(string(data), "{{", "}}", trees); err != nil {
+			return nil, fmt.Errorf("webui: parse %s: %w", name, err)
+		}
+		for _, tree := range trees {
+			walk(tree.Root, func(key string, n parse.Node) {
+				loc, _ := tree.ErrorContext(n)
+				file, line, _ := strings.Cut(loc, ":")
+				line, _, _ = strings.Cut(line, ":")
+				where := file + ":" + line
+				if !slices.Contains(out[key], where) {
+					out[key] = append(out[key], where)
+				}
+			})
+		}
+	}
+	return out, nil
 }

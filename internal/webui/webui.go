@@ -217,7 +217,7 @@ func (r *Renderer) checkKeys(page string, t *template.Template) error {
 		if tt.Tree == nil {
 			continue
 		}
-		walk(tt.Tree.Root, func(key string) {
+		walk(tt.Tree.Root, func(key string, _ parse.Node) {
 			if !r.cat.Has(key) && !slices.Contains(missing, key) {
 				missing = append(missing, key)
 			}
@@ -230,7 +230,7 @@ func (r *Renderer) checkKeys(page string, t *template.Template) error {
 }
 
 // walk calls fn with the constant key of every .T call below n.
-func walk(n parse.Node, fn func(string)) {
+func walk(n parse.Node, fn func(string, parse.Node)) {
 	switch n := n.(type) {
 	case *parse.ListNode:
 		if n == nil {
@@ -259,7 +259,7 @@ func walk(n parse.Node, fn func(string)) {
 			}
 			if len(ident) >= 1 && ident[len(ident)-1] == "T" {
 				if s, ok := n.Args[1].(*parse.StringNode); ok {
-					fn(s.Text)
+					fn(s.Text, s)
 				}
 			}
 		}
