@@ -106,6 +106,9 @@ func NewCustomRenderer(b Branding, loc *time.Location, ov Overrides) (*Renderer,
 			return nil, err
 		}
 		if err := r.trial(lang); err != nil {
+			if ov.FS != nil {
+				return nil, fmt.Errorf("notify: templates with the overrides of %s: %w", ov.Path, err)
+			}
 			return nil, err
 		}
 	}
