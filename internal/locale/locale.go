@@ -120,8 +120,20 @@ func Check(surfaces []Surface, dir Dir) (*Report, error) {
 		}
 		added = langs
 	}
-	for _, s := range surfaces {
-		fs, err := checkSurface(s, ov, added)
+	// One directory serves every surface: a key is unused only when no
+	// surface knows it.
+	refs := make([]map[string]bool, len(surfaces))
+	known := map[string]bool{}
+	for i, s := range surfaces {
+		ref, err := reference(s)
+		if err != nil {
+			return nil, err
+		}
+		refs[i] = ref
+		maps.Copy(known, ref)
+	}
+	for i, s := range surfaces {
+		fs, err := checkSurface(s, refs[i], known, ov, added)
 		if err != nil {
 			return nil, err
 		}
@@ -135,22 +147,20 @@ func Check(surfaces []Surface, dir Dir) (*Report, error) {
 	return rep, nil
 }
 
-func checkSurface(s Surface, ov webui.Overrides, added []string) ([]Finding, error) {
-	shipped := map[string][]string{}
+// reference returns the keys surface s requires of every language: those
+// of any shipped language and those its templates use (required even
+// when no language has them).
+func reference(s Surface) (map[string]bool, error) {
 	ref := map[string]bool{}
 	for _, lang := range Shipped {
-		for _, m := range s.Messages {
-			keys, err := webui.ReadKeys(m, lang, s.Name)
-			if err != nil {
-				return nil, fmt.Errorf("locale: %s: %w", s.Name, err)
-			}
-			shipped[lang] = append(shipped[lang], keys...)
-			for _, k := range keys {
-				ref[k] = true
-			}
+		keys, err := shippedKeys(s, lang)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			ref[k] = true
 		}
 	}
-	// A key a template uses is required even when no language has it.
 	for _, t := range s.Templates {
 		used, err := webui.TemplateKeys(t)
 		if err != nil {
@@ -159,6 +169,33 @@ func checkSurface(s Surface, ov webui.Overrides, added []string) ([]Finding, err
 		for k := range used {
 			ref[k] = true
 		}
+	}
+	return ref, nil
+}
+
+// shippedKeys returns the keys of lang's shipped files of s.
+func shippedKeys(s Surface, lang string) ([]string, error) {
+	var out []string
+	for _, m := range s.Messages {
+		keys, err := webui.ReadKeys(m, lang, s.Name)
+		if err != nil {
+			return nil, fmt.Errorf("locale: %s: %w", s.Name, err)
+		}
+		out = append(out, keys...)
+	}
+	return out, nil
+}
+
+// checkSurface compares the languages of s with ref, its required keys;
+// known are the keys of every surface.
+func checkSurface(s Surface, ref, known map[string]bool, ov webui.Overrides, added []string) ([]Finding, error) {
+	shipped := map[string][]string{}
+	for _, lang := range Shipped {
+		keys, err := shippedKeys(s, lang)
+		if err != nil {
+			return nil, err
+		}
+		shipped[lang] = keys
 	}
 	var out []Finding
 	langs := slices.Clone(Shipped)
@@ -182,10 +219,13 @@ func checkSurface(s Surface, ov webui.Overrides, added []string) ([]Finding, err
 				return nil, fmt.Errorf("locale: %w", err)
 			}
 			for _, k := range keys {
-				have[k] = true
 				if !ref[k] && !isLangName(k) {
-					f.Unused = append(f.Unused, k)
+					if !known[k] {
+						f.Unused = append(f.Unused, k)
+					}
+					continue // another surface's text
 				}
+				have[k] = true
 			}
 		}
 		if !f.Shipped {
