@@ -288,6 +288,33 @@ func (c *Catalogue) T(lang, key string, args ...any) string {
 	return s
 }
 
+// Forms returns key's plural forms in lang by CLDR category ("one",
+// "other"), falling back to English like T; a text without plural forms
+// is its "other" form.
+func (c *Catalogue) Forms(lang, key string) map[string]string {
+	if c.msgs[lang] == nil {
+		lang = c.langs[0]
+	}
+	m, ok := c.msgs[lang][key]
+	if !ok {
+		if m, ok = c.msgs[c.fallback][key]; !ok {
+			c.report(lang, key, "webui: unknown message key")
+			return map[string]string{"other": key}
+		}
+		c.report(lang, key, "webui: message missing, shown in "+c.fallback)
+	}
+	if m.plural == nil {
+		return map[string]string{"other": m.text}
+	}
+	out := make(map[string]string, len(m.plural))
+	for name, f := range pluralForms {
+		if s, ok := m.plural[f]; ok {
+			out[name] = s
+		}
+	}
+	return out
+}
+
 // report logs a missing text once per language and key.
 func (c *Catalogue) report(lang, key, msg string) {
 	if _, seen := c.reported.LoadOrStore(lang+"\x00"+key, struct{}{}); !seen {

@@ -136,3 +136,23 @@ func TestPlural(t *testing.T) {
 		}
 	}
 }
+
+func TestForms(t *testing.T) {
+	shipped := fstest.MapFS{
+		"en.json": {Data: []byte(`{"n":{"one":"%d page","other":"%d pages"},"s":"x"}`)},
+		"hu.json": {Data: []byte(`{"n":{"one":"%d oldal","other":"%d oldal"},"s":"y"}`)},
+	}
+	c, err := loadCatalogue(nil, []string{"hu", "en"}, Overrides{FS: fstest.MapFS{"de.json": {Data: []byte(`{}`)}}}, shipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Forms("en", "n"); got["one"] != "%d page" || got["other"] != "%d pages" || len(got) != 2 {
+		t.Errorf("en forms %v", got)
+	}
+	if got := c.Forms("de", "n"); got["one"] != "%d page" {
+		t.Errorf("de forms %v, want the English ones", got)
+	}
+	if got := c.Forms("hu", "s"); got["other"] != "y" || len(got) != 1 {
+		t.Errorf("plain text forms %v", got)
+	}
+}

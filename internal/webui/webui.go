@@ -33,6 +33,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -391,6 +392,17 @@ func (v *View) Tx(key, fallback string) string {
 		return v.T(key)
 	}
 	return fallback
+}
+
+// PluralForms is the JSON object of key's plural forms in the view's
+// language, for scripts that format a count themselves (with
+// Intl.PluralRules).
+func (v *View) PluralForms(key string) string {
+	b, err := json.Marshal(v.cat.Forms(v.Lang, key))
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
 }
 
 // LangName is the name of lang in itself, for the language switcher.
