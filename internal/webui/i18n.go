@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -99,6 +100,13 @@ func loadCatalogue(log *slog.Logger, langs []string, ov Overrides, fsyss ...fs.F
 		m := map[string]message{}
 		if err := readMessages(m, ov.FS, lang, ov.Path, false); err != nil {
 			return nil, err
+		}
+		for k, v := range m {
+			if ref, ok := c.msgs[c.fallback][k]; ok {
+				if err := sameVerbs(ref, v); err != nil {
+					return nil, fmt.Errorf("webui: messages %s: %s %q: %w", ov.Path, lang, k, err)
+				}
+			}
 		}
 		if c.msgs[lang] == nil {
 			c.msgs[lang] = map[string]message{}
@@ -210,6 +218,41 @@ func parseMessages(data []byte) (map[string]message, error) {
 		out[k] = msg
 	}
 	return out, nil
+}
+
+// verbRE matches a fmt verb ("%s", "%d", "%[2]s", "%5.1f"), and "%%".
+var verbRE = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?[a-zA-Z%]`)
+
+// verbs returns the fmt verbs of s, sorted, without "%%".
+func verbs(s string) []string {
+	var out []string
+	for _, v := range verbRE.FindAllString(s, -1) {
+		if v != "%%" {
+			out = append(out, v[len(v)-1:])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// sameVerbs checks that every form of an override has the verbs of the
+// shipped English text: a verb too few or too many would show
+// "%!(EXTRA …)" or "%!d(MISSING)" to the visitor.
+func sameVerbs(ref, ov message) error {
+	want := verbs(ref.text)
+	if ref.plural != nil {
+		want = verbs(ref.plural[plural.Other])
+	}
+	texts := []string{ov.text}
+	if ov.plural != nil {
+		texts = slices.Collect(maps.Values(ov.plural))
+	}
+	for _, t := range texts {
+		if got := verbs(t); !slices.Equal(got, want) {
+			return fmt.Errorf("%q has the placeholders %v, the shipped text %v", t, got, want)
+		}
+	}
+	return nil
 }
 
 func diff[V any](a, b map[string]V) string {

@@ -89,6 +89,8 @@ func TestOverridesRefused(t *testing.T) {
 		{"twice", fstest.MapFS{"de.json": {Data: []byte(`{"a":"x"}`)}, "de.b.json": {Data: []byte(`{"a":"y"}`)}}, `"a" defined twice`},
 		{"bad plural", fstest.MapFS{"de.json": {Data: []byte(`{"a":{"one":"x","several":"y","other":"z"}}`)}}, `"several" is not a plural form`},
 		{"no other", fstest.MapFS{"de.json": {Data: []byte(`{"a":{"one":"x"}}`)}}, `without "other"`},
+		{"verb dropped", fstest.MapFS{"de.json": {Data: []byte(`{"t.hello":"Hallo"}`)}}, `de "t.hello": "Hallo" has the placeholders [], the shipped text [s]`},
+		{"verb changed", fstest.MapFS{"en.json": {Data: []byte(`{"t.hello":"Hi %d"}`)}}, `"t.hello"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
