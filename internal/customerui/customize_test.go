@@ -15,7 +15,8 @@ import (
 	"esign/internal/webui"
 )
 
-// customDir is the test's customization directory: German added, one
+// customMessages is the messages folder of the test's customization
+// directory: German added, one
 // English text changed.
 func customMessages() webui.Overrides {
 	dir := filepath.Join("testdata", "custom", "messages")

@@ -3,7 +3,8 @@
 // with their cache headers, the strict Content-Security-Policy with a nonce
 // per request and the other security headers, cross-origin (CSRF)
 // protection and body size limits, the Hungarian and English message
-// catalogues with each visitor's language choice, flash messages, the
+// catalogues (with the bank's overrides and added languages, and CLDR
+// plural forms) with each visitor's language choice, flash messages, the
 // session cookie helpers and error pages that show the user a safe message
 // and an error id, never an internal error text.
 //
