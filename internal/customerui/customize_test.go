@@ -16,8 +16,7 @@ import (
 )
 
 // customMessages is the messages folder of the test's customization
-// directory: German added, one
-// English text changed.
+// directory: German added, one English text changed.
 func customMessages() webui.Overrides {
 	dir := filepath.Join("testdata", "custom", "messages")
 	return webui.Overrides{FS: os.DirFS(dir), Path: dir}
