@@ -114,7 +114,17 @@ type Config struct {
 	// SealPreview is the visible line of a sealed contract as the seal
 	// draws it, for the settings page's preview.
 	SealPreview string
+	// Messages, optional, is the bank's message directory
+	// (customize.dir/messages): texts replaced or languages added.
+	Messages webui.Overrides
 }
+
+// Messages returns the UI's own message files and Templates its page
+// templates, for the translation check (esign i18n check).
+func Messages() fs.FS { m, _ := fs.Sub(messageFS, "messages"); return m }
+
+// Templates returns the UI's page templates.
+func Templates() fs.FS { t, _ := fs.Sub(templateFS, "templates"); return t }
 
 // Cookie names (without the __Host- prefix added under HTTPS).
 const (
@@ -147,7 +157,7 @@ func New(svc Service, log *slog.Logger, cfg Config) (*UI, error) {
 		connect = cfg.Live.URL // the realtime origin, for EventSource
 	}
 	u := &UI{cfg: cfg, svc: svc, log: log, mux: http.NewServeMux(), live: cfg.Live}
-	r, err := webui.New(webui.Options{Templates: tmpl, Messages: msgs, Static: static, Secure: cfg.Secure,
+	r, err := webui.New(webui.Options{Templates: tmpl, Messages: msgs, Overrides: cfg.Messages, Static: static, Secure: cfg.Secure,
 		MaxBodyBytes: cfg.MaxBodyBytes, BodyLimit: u.bodyLimit, Version: cfg.Version, Brand: cfg.Brand, Log: log, Funcs: funcs(), ConnectSrc: connect})
 	if err != nil {
 		return nil, err

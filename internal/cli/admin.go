@@ -9,6 +9,7 @@ import (
 	"esign/internal/bus"
 	"esign/internal/config"
 	"esign/internal/esign"
+	"esign/internal/locale"
 	"esign/internal/notify"
 	"esign/internal/operators"
 )
@@ -77,7 +78,8 @@ func (a *app) adminUI() (http.Handler, error) {
 	}
 	ui, err := adminui.New(svc, a.log, adminui.Config{Secure: strings.HasPrefix(a.cfg.Public.AdminURL, "https://"),
 		MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, UploadMaxBytes: a.cfg.Webhook.MaxBodyBytes, Version: version, Live: a.operatorLive(),
-		Brand: brand, SealPreview: brand.SealText(sealFields(a.cfg, "C-PREVIEW"))})
+		Brand: brand, SealPreview: brand.SealText(sealFields(a.cfg, "C-PREVIEW")),
+		Messages: locale.Dir(a.cfg.Customize.Dir).Messages()})
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,7 @@ func commands() []command {
 		{"device", "the reference device client, step by step: device register|associate|create|login|offer|m1|resend-code|m2|contract", runDevice},
 		{"user", "manage operator accounts: user create --username NAME [--role ROLE] | user password --username NAME | user reset-2fa --username NAME", runUser},
 		{"config", "print the effective configuration, secrets masked", runConfig},
+		{"i18n", "check the translations: i18n check [--dir DIR] lists missing and unused texts per language", runI18n},
 		{"health", "exit 0 when URL (a process's /healthz or /readyz) answers 2xx: the image's health check", runHealth},
 		{"version", "print the version and the commit", runVersion},
 	}

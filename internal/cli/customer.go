@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"esign/internal/customerui"
+	"esign/internal/locale"
 	"esign/internal/notify"
 	"esign/internal/rpc"
 )
@@ -49,7 +50,7 @@ func (a *app) customerUI() (http.Handler, error) {
 		Secure:       strings.HasPrefix(a.cfg.Public.CustomerURL, "https://"),
 		MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes, Version: version,
 		BankName: cmp.Or(a.cfg.Branding.BankName, a.cfg.Branding.ProductName), Setting: a.customerSetting, Live: a.customerLive(),
-		Verify: verify, Brand: brand})
+		Verify: verify, Brand: brand, Messages: locale.Dir(a.cfg.Customize.Dir).Messages()})
 	if err != nil {
 		return nil, err
 	}

@@ -131,7 +131,7 @@ func TestCustomerUIProduction(t *testing.T) {
 		wrong = "111111"
 	}
 	cp.EnterCode(wrong, password, "sign-error")
-	if got := cp.Text("#sign-error"); !strings.Contains(got, "Attempts left: 4") {
+	if got := cp.Text("#sign-error"); !strings.Contains(got, "4 attempts left") {
 		t.Errorf("wrong code: %q", got)
 	}
 	// The seal reaches the waiting page live, over css's realtime

@@ -16,6 +16,7 @@ import (
 	"esign/internal/docstore"
 	"esign/internal/esign"
 	"esign/internal/jobs"
+	"esign/internal/locale"
 	"esign/internal/notify"
 	"esign/internal/notify/fcm"
 	"esign/internal/notify/inbox"
@@ -74,7 +75,7 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 			return nil, &config.FieldError{Key: keys[name], Reason: esign.ErrorMessage(err)}
 		}
 	}
-	renderer, err := notify.NewRenderer(notify.Branding{
+	renderer, err := notify.NewCustomRenderer(notify.Branding{
 		ProductName:  cfg.Branding.ProductName,
 		BankName:     cfg.Branding.BankName,
 		SupportEmail: cfg.Branding.SupportEmail,
@@ -86,8 +87,11 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 		SupportURL:   cfg.Branding.SupportURL,
 		LegalFooter:  cfg.Branding.LegalFooter,
 		PushTitle:    cfg.Branding.PushTitle,
-	}, loc)
+	}, loc, locale.Dir(cfg.Customize.Dir).Templates())
 	if err != nil {
+		if cfg.Customize.Dir != "" {
+			return nil, &config.FieldError{Key: "customize.dir", Reason: err.Error()}
+		}
 		return nil, fmt.Errorf("notification templates: %w", err)
 	}
 	deps := jobs.Deps{Renderer: renderer, Log: a.db.JobStore(), Runs: a.db.JobStore(), Offers: a.db.JobStore(), URLs: a.db}

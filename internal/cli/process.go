@@ -129,6 +129,9 @@ func runProcess(spec processSpec) func(ctx context.Context, env Env, args []stri
 		if err != nil {
 			return err
 		}
+		if err := checkCustomize(cfg); err != nil {
+			return err
+		}
 		tp, err := openTracing(ctx, cfg, spec.name, env.Spans)
 		if err != nil {
 			return err

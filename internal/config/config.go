@@ -36,6 +36,8 @@ type Config struct {
 	Webhook  Webhook  `json:"webhook"`
 	Geo      Geo      `json:"geo"`
 	Tracing  Tracing  `json:"tracing"`
+
+	Customize Customize `json:"customize"`
 }
 
 // Notify selects and configures the SMS, e-mail and push providers.

@@ -125,7 +125,7 @@ func TestAccountFromLink(t *testing.T) {
 	}{
 		{"passwords differ", with("password2", "Other-Passw0rd-1"), 400, "The two passwords differ.", false},
 		{"no code", with("code", ""), 400, "Type the code from the SMS.", false},
-		{"wrong code", with("code", "000000"), 400, "The code is wrong. Attempts left: 4.", true},
+		{"wrong code", with("code", "000000"), 400, "The code is wrong. 4 attempts left.", true},
 		{"username taken", with("username", "taken"), 409, "This username is taken.", true},
 	} {
 		creates := f.creates

@@ -15,7 +15,9 @@ import (
 	"esign/internal/webui/webuitest"
 )
 
-var updateShots = flag.Bool("update", false, "write the rebranded screenshots to docs/customization/")
+// updateShots: -update writes the screenshots of the branding and
+// customization browser tests into docs/customization/.
+var updateShots = flag.Bool("update", false, "write the screenshots of the branding and customization tests into docs/customization/")
 
 // rebrandedLogo is the test bank's logo: shapes and text only, as an SVG
 // logo must be.

@@ -98,7 +98,17 @@ type Config struct {
 	// Verify configures the verify page (/verify and the contract's
 	// "Verify this PDF"); the zero value has the defaults.
 	Verify VerifyConfig
+	// Messages, optional, is the bank's message directory
+	// (customize.dir/messages): texts replaced or languages added.
+	Messages webui.Overrides
 }
+
+// Messages returns the UI's own message files, for the translation check
+// (esign i18n check).
+func Messages() fs.FS { return mustSub(messageFS, "messages") }
+
+// Templates returns the UI's page templates.
+func Templates() fs.FS { return mustSub(templateFS, "templates") }
 
 // sessionCookie holds the customer's oss session token (the __Host- prefix
 // is added under HTTPS).
@@ -126,7 +136,8 @@ func New(api API, log *slog.Logger, cfg Config) (*UI, error) {
 	}
 	u := &UI{api: api, log: log, cfg: cfg, mux: http.NewServeMux(), verify: newVerifier(cfg.Verify)}
 	r, err := webui.New(webui.Options{Templates: mustSub(templateFS, "templates"), Messages: mustSub(messageFS, "messages"),
-		Static: mustSub(staticFS, "static"), Secure: cfg.Secure, MaxBodyBytes: cfg.MaxBodyBytes, Version: cfg.Version,
+		Overrides: cfg.Messages,
+		Static:    mustSub(staticFS, "static"), Secure: cfg.Secure, MaxBodyBytes: cfg.MaxBodyBytes, Version: cfg.Version,
 		Product: cfg.BankName, Brand: cfg.Brand, Log: log, Funcs: template.FuncMap{"kb": func(n int64) int64 { return (n + 1023) / 1024 },
 			"size": func(n int64) string {
 				if n >= 1<<20 {

@@ -104,7 +104,7 @@ func TestCustomerUIAccount(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("code"), wrong), chromedp.SendKeys(chromedp.ID("username"), username),
 		chromedp.SendKeys(chromedp.ID("password"), pw), chromedp.SendKeys(chromedp.ID("password2"), pw),
 		chromedp.Click(chromedp.CSS(`form[action="/account"] button`)), chromedp.WaitVisible(chromedp.ID("form-error")))
-	if got := p.Text("#form-error"); !strings.Contains(got, "The code is wrong") || !strings.Contains(got, "Attempts left: 4") {
+	if got := p.Text("#form-error"); !strings.Contains(got, "The code is wrong") || !strings.Contains(got, "4 attempts left") {
 		t.Errorf("wrong code: %q", got)
 	}
 	p.Check("account-code-wrong")

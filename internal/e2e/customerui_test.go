@@ -238,7 +238,7 @@ func TestCustomerUI(t *testing.T) {
 		wrong = "111111"
 	}
 	cp.EnterCode(wrong, cust.Password, "sign-error")
-	if got := p.Text("#sign-error"); !strings.Contains(got, "not right") || !strings.Contains(got, "Attempts left: 4") {
+	if got := p.Text("#sign-error"); !strings.Contains(got, "not right") || !strings.Contains(got, "4 attempts left") {
 		t.Errorf("wrong code: %q", got)
 	}
 	p.Check("code-wrong")

@@ -57,21 +57,25 @@ func (k Kind) HasCode() bool {
 // Lang is a message language.
 type Lang string
 
-// The supported languages. Hungarian is the default.
+// The shipped languages. Hungarian is the default. A bank adds others with
+// template overrides (see Overrides).
 const (
 	Hungarian Lang = "hu"
 	English   Lang = "en"
 )
 
-// Langs lists the supported languages.
+// Langs lists the shipped languages.
 func Langs() []Lang { return []Lang{Hungarian, English} }
 
-// ParseLang maps a language tag ("hu", "en-GB", "HU") to a supported
-// language; anything else is Hungarian.
+// ParseLang maps a language tag ("hu", "en-GB", "HU", "de-AT") to its
+// primary language subtag ("de"); anything that is not a language tag is
+// Hungarian. A language without templates is rendered in Hungarian (see
+// Renderer.Render).
 func ParseLang(s string) Lang {
 	s = strings.ToLower(strings.TrimSpace(s))
-	if strings.HasPrefix(s, "en") {
-		return English
+	base, _, _ := strings.Cut(strings.ReplaceAll(s, "_", "-"), "-")
+	if validLang(base) {
+		return Lang(base)
 	}
 	return Hungarian
 }

@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"cmp"
 	"embed"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"io/fs"
+	"path"
+	"slices"
 	"strings"
 	texttemplate "text/template"
+	"text/template/parse"
 	"time"
 )
 
@@ -59,6 +64,7 @@ type Rendered struct {
 type Renderer struct {
 	brand Branding
 	loc   *time.Location
+	langs []Lang
 	text  map[Lang]*texttemplate.Template
 	html  map[Lang]*htmltemplate.Template
 }
@@ -66,9 +72,29 @@ type Renderer struct {
 // The parts every kind defines in every language.
 var textParts = []string{"sms", "subject", "text", "push_title", "push_body"}
 
+// Overrides is a directory of the bank's own templates (the customization
+// directory's templates/ folder): text.<lang>.tmpl and html.<lang>.tmpl
+// redefine any of the shipped templates ({{define "offer_available.sms"}})
+// of that language, and layout.html.tmpl any part of the e-mail layout. A
+// language that is not shipped (text.de.tmpl) is added, starting from the
+// English templates, so that what it does not define stays English.
+type Overrides struct {
+	FS   fs.FS  // nil: no overrides
+	Path string // the directory's name, for error messages
+}
+
 // NewRenderer parses the templates and checks that every kind has every part
 // in every language. Times are shown in loc (nil: UTC).
 func NewRenderer(b Branding, loc *time.Location) (*Renderer, error) {
+	return NewCustomRenderer(b, loc, Overrides{})
+}
+
+// NewCustomRenderer is NewRenderer with the bank's overrides on top of the
+// shipped templates. Every template of every language is rendered once
+// with sample data, so that an override that does not parse or uses a
+// field that does not exist is an error here, at start, naming the file
+// and line.
+func NewCustomRenderer(b Branding, loc *time.Location, ov Overrides) (*Renderer, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -79,30 +105,129 @@ func NewRenderer(b Branding, loc *time.Location) (*Renderer, error) {
 		b.OnPrimary = "#ffffff"
 	}
 	r := &Renderer{brand: b, loc: loc, text: map[Lang]*texttemplate.Template{}, html: map[Lang]*htmltemplate.Template{}}
-	for _, lang := range Langs() {
-		funcs := r.funcs(lang)
-		tt, err := texttemplate.New("").Funcs(funcs).Option("missingkey=error").ParseFS(templateFS, "templates/text."+string(lang)+".tmpl")
-		if err != nil {
-			return nil, fmt.Errorf("notify: parse text templates %s: %w", lang, err)
+	langs, err := overrideLangs(ov)
+	if err != nil {
+		return nil, err
+	}
+	r.langs = langs
+	for _, lang := range langs {
+		if err := r.parse(lang, ov); err != nil {
+			return nil, err
 		}
-		ht, err := htmltemplate.New("").Funcs(htmltemplate.FuncMap(funcs)).Option("missingkey=error").ParseFS(templateFS, "templates/layout.html.tmpl", "templates/html."+string(lang)+".tmpl")
-		if err != nil {
-			return nil, fmt.Errorf("notify: parse html templates %s: %w", lang, err)
-		}
-		for _, k := range Kinds() {
-			for _, p := range textParts {
-				if tt.Lookup(string(k)+"."+p) == nil {
-					return nil, fmt.Errorf("notify: template %s.%s missing for %s", k, p, lang)
-				}
+		if err := r.trial(lang); err != nil {
+			if ov.FS != nil {
+				return nil, fmt.Errorf("notify: templates with the overrides of %s: %w", ov.Path, err)
 			}
-			if ht.Lookup(string(k)+".html") == nil {
-				return nil, fmt.Errorf("notify: template %s.html missing for %s", k, lang)
-			}
+			return nil, err
 		}
-		r.text[lang], r.html[lang] = tt, ht
 	}
 	return r, nil
 }
+
+// overrideLangs returns the shipped languages followed by those the
+// overrides add.
+func overrideLangs(ov Overrides) ([]Lang, error) {
+	langs := Langs()
+	if ov.FS == nil {
+		return langs, nil
+	}
+	names, err := fs.Glob(ov.FS, "*.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("notify: templates %s: %w", ov.Path, err)
+	}
+	for _, n := range names {
+		if n == "layout.html.tmpl" {
+			continue
+		}
+		kind, rest, _ := strings.Cut(strings.TrimSuffix(n, ".tmpl"), ".")
+		if (kind != "text" && kind != "html") || !validLang(rest) {
+			return nil, fmt.Errorf("notify: template override %s: the name is not text.<lang>.tmpl, html.<lang>.tmpl or layout.html.tmpl", path.Join(ov.Path, n))
+		}
+		if !slices.Contains(langs, Lang(rest)) {
+			langs = append(langs, Lang(rest))
+		}
+	}
+	return langs, nil
+}
+
+// validLang reports whether s is a primary language subtag: two or three
+// lower-case letters.
+func validLang(s string) bool {
+	if len(s) < 2 || len(s) > 3 {
+		return false
+	}
+	for _, c := range s {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// parse builds lang's templates: the shipped ones (English for an added
+// language), then the overrides.
+func (r *Renderer) parse(lang Lang, ov Overrides) error {
+	base := lang
+	if !slices.Contains(Langs(), lang) {
+		base = English
+	}
+	funcs := r.funcs(lang)
+	tt, err := texttemplate.New("").Funcs(funcs).Option("missingkey=error").ParseFS(templateFS, "templates/text."+string(base)+".tmpl")
+	if err != nil {
+		return fmt.Errorf("notify: parse text templates %s: %w", lang, err)
+	}
+	ht, err := htmltemplate.New("").Funcs(htmltemplate.FuncMap(funcs)).Option("missingkey=error").ParseFS(templateFS, "templates/layout.html.tmpl", "templates/html."+string(base)+".tmpl")
+	if err != nil {
+		return fmt.Errorf("notify: parse html templates %s: %w", lang, err)
+	}
+	if ov.FS != nil {
+		exists := func(name string) bool { _, err := fs.Stat(ov.FS, name); return err == nil }
+		if n := "text." + string(lang) + ".tmpl"; exists(n) {
+			if _, err := tt.ParseFS(ov.FS, n); err != nil {
+				return fmt.Errorf("notify: template override %s: %w", path.Join(ov.Path, n), err)
+			}
+		}
+		for _, n := range []string{"layout.html.tmpl", "html." + string(lang) + ".tmpl"} {
+			if exists(n) {
+				if _, err := ht.ParseFS(ov.FS, n); err != nil {
+					return fmt.Errorf("notify: template override %s: %w", path.Join(ov.Path, n), err)
+				}
+			}
+		}
+	}
+	for _, k := range Kinds() {
+		for _, p := range textParts {
+			if tt.Lookup(string(k)+"."+p) == nil {
+				return fmt.Errorf("notify: template %s.%s missing for %s", k, p, lang)
+			}
+		}
+		if ht.Lookup(string(k)+".html") == nil {
+			return fmt.Errorf("notify: template %s.html missing for %s", k, lang)
+		}
+	}
+	r.text[lang], r.html[lang] = tt, ht
+	return nil
+}
+
+// trial renders every kind of lang with every field set, so that a
+// template naming a field that does not exist fails at start. The error
+// names the template's file and line (template: text.de.tmpl:3:14: …).
+func (r *Renderer) trial(lang Lang) error {
+	p := Params{CustomerName: "N", OfferTitle: "T", Code: "000000", URL: "s/x", Reason: "R", Title: "T", Message: "M",
+		ExpiresAt: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	for _, k := range Kinds() {
+		for _, p := range []Params{p, {}} {
+			if _, err := r.render(k, lang, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Languages returns the languages the renderer has templates for: the
+// shipped ones first, then those the overrides add.
+func (r *Renderer) Languages() []Lang { return slices.Clone(r.langs) }
 
 func (r *Renderer) funcs(lang Lang) texttemplate.FuncMap {
 	return texttemplate.FuncMap{
@@ -111,10 +236,13 @@ func (r *Renderer) funcs(lang Lang) texttemplate.FuncMap {
 				return ""
 			}
 			t = t.In(r.loc)
-			if lang == Hungarian {
+			switch lang {
+			case Hungarian:
 				return t.Format("2006.01.02. 15:04")
+			case English:
+				return t.Format("2 Jan 2006 15:04")
 			}
-			return t.Format("2 Jan 2006 15:04")
+			return t.Format("2006-01-02 15:04")
 		},
 	}
 }
@@ -126,16 +254,20 @@ type templateData struct {
 	Params
 }
 
-// Render renders kind in lang. An unknown language falls back to Hungarian.
+// Render renders kind in lang. A language without templates falls back to
+// Hungarian.
 func (r *Renderer) Render(kind Kind, lang Lang, p Params) (Rendered, error) {
 	if !kind.Valid() {
 		return Rendered{}, fmt.Errorf("notify: render: unknown kind %q", kind)
 	}
-	tt, ok := r.text[lang]
-	if !ok {
+	if _, ok := r.text[lang]; !ok {
 		lang = Hungarian
-		tt = r.text[lang]
 	}
+	return r.render(kind, lang, p)
+}
+
+func (r *Renderer) render(kind Kind, lang Lang, p Params) (Rendered, error) {
+	tt := r.text[lang]
 	p.URL = r.link(p.URL)
 	data := templateData{Brand: r.brand, Lang: lang, Kind: kind, Params: p}
 	var out Rendered
@@ -171,4 +303,68 @@ func (r *Renderer) link(u string) string {
 		return cmp.Or(u, r.brand.BaseURL)
 	}
 	return strings.TrimSuffix(r.brand.BaseURL, "/") + "/" + strings.TrimPrefix(u, "/")
+}
+
+// TemplateNames lists the templates every language has: <kind>.<part> for
+// each text part and <kind>.html.
+func TemplateNames() []string {
+	var out []string
+	for _, k := range Kinds() {
+		for _, p := range textParts {
+			out = append(out, string(k)+"."+p)
+		}
+		out = append(out, string(k)+".html")
+	}
+	return out
+}
+
+// OverrideDefines returns the names of the templates that lang's override
+// files (text.<lang>.tmpl, html.<lang>.tmpl) define, parsed without
+// executing; none when there are no such files.
+func OverrideDefines(ov Overrides, lang Lang) ([]string, error) {
+	var out []string
+	if ov.FS == nil {
+		return nil, nil
+	}
+	for _, n := range []string{"text." + string(lang) + ".tmpl", "html." + string(lang) + ".tmpl"} {
+		data, err := fs.ReadFile(ov.FS, n)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("notify: template override %s: %w", path.Join(ov.Path, n), err)
+		}
+		t := parse.New(n)
+		t.Mode = parse.SkipFuncCheck
+		trees := map[string]*parse.Tree{}
+		if _, err := t.Parse(string(data), "{{", "}}", trees); err != nil {
+			return nil, fmt.Errorf("notify: template override %s: %w", path.Join(ov.Path, n), err)
+		}
+		for name := range trees {
+			if name != n && !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// OverrideLanguages returns the languages of the override files, shipped
+// or not, sorted.
+func OverrideLanguages(ov Overrides) ([]Lang, error) {
+	all, err := overrideLangs(ov)
+	if err != nil || ov.FS == nil {
+		return nil, err
+	}
+	var out []Lang
+	for _, l := range all {
+		for _, n := range []string{"text." + string(l) + ".tmpl", "html." + string(l) + ".tmpl"} {
+			if _, err := fs.Stat(ov.FS, n); err == nil && !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }

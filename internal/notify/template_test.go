@@ -122,7 +122,7 @@ func TestShortLink(t *testing.T) {
 }
 
 func TestParseLang(t *testing.T) {
-	for in, want := range map[string]Lang{"hu": Hungarian, "en": English, "en-GB": English, "EN": English, "": Hungarian, "de": Hungarian} {
+	for in, want := range map[string]Lang{"hu": Hungarian, "en": English, "en-GB": English, "EN": English, "": Hungarian, "de": "de", "de_AT": "de", "x": Hungarian, "12": Hungarian} {
 		if got := ParseLang(in); got != want {
 			t.Errorf("ParseLang(%q) = %q, want %q", in, got, want)
 		}

@@ -23,8 +23,9 @@ type ErrorData struct {
 
 // Error logs err with a fresh error id and renders the error page with the
 // status of its kind. The page shows a text for the kind (or, when the
-// catalogues have one, for its code: "error.code.<code>"), the error's
-// user-safe message when it has one and the id; never the internal cause.
+// catalogues have one, for its code: "error.code.<code>") in the
+// visitor's language and the id; never the error's own (English,
+// programmer's) text, nor the internal cause.
 func (r *Renderer) Error(w http.ResponseWriter, req *http.Request, err error) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -48,8 +49,6 @@ func (r *Renderer) Error(w http.ResponseWriter, req *http.Request, err error) {
 	msg := r.cat.T(lang, "error."+kind)
 	if code := esign.ErrorCode(err); code != "" && r.cat.Has("error.code."+code) {
 		msg = r.cat.T(lang, "error.code."+code)
-	} else if esign.ErrorKind(err) != esign.Internal && lang == "en" {
-		msg = esign.ErrorMessage(err)
 	}
 	d := ErrorData{Status: status, Kind: kind, Message: msg, ID: id}
 	if rerr := r.renderError(w, req, d); rerr != nil {

@@ -1,6 +1,9 @@
 package webui
 
 import (
+	"log/slog"
+
+	"golang.org/x/text/feature/plural"
 	"slices"
 	"strings"
 	"testing"
@@ -29,6 +32,28 @@ func FuzzLocalPath(f *testing.F) {
 		got := LocalPath(p)
 		if !strings.HasPrefix(got, "/") || strings.HasPrefix(got, "//") || strings.HasPrefix(got, "/\\") || strings.ContainsAny(got, "\r\n") {
 			t.Fatalf("LocalPath(%q) = %q", p, got)
+		}
+	})
+}
+
+// FuzzParseMessages: a bank's message file never panics the parser, and
+// what it accepts formats without panicking.
+func FuzzParseMessages(f *testing.F) {
+	f.Add([]byte(`{"a":"x %d","b":{"one":"%d thing","other":"%d things"}}`))
+	f.Add([]byte(`{"a":{"few":"x"}}`))
+	f.Add([]byte(`{"a":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := parseMessages(data)
+		if err != nil {
+			return
+		}
+		c := &Catalogue{langs: []string{"pl"}, shipped: []string{"pl"}, fallback: "pl", msgs: map[string]map[string]message{"pl": m}, log: slog.New(slog.DiscardHandler)}
+		for k, msg := range m {
+			if _, ok := msg.plural[plural.Other]; msg.plural != nil && !ok {
+				t.Fatalf("%q: plural forms without other accepted", k)
+			}
+			_ = c.T("pl", k, 3, "x")
+			_ = c.Forms("pl", k)
 		}
 	})
 }

@@ -3,7 +3,8 @@
 // with their cache headers, the strict Content-Security-Policy with a nonce
 // per request and the other security headers, cross-origin (CSRF)
 // protection and body size limits, the Hungarian and English message
-// catalogues with each visitor's language choice, flash messages, the
+// catalogues (with the bank's overrides and added languages, and CLDR
+// plural forms) with each visitor's language choice, flash messages, the
 // session cookie helpers and error pages that show the user a safe message
 // and an error id, never an internal error text.
 //
@@ -34,6 +35,7 @@ import (
 	"cmp"
 	"context"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -69,9 +71,13 @@ type Options struct {
 	// Static holds the surface's static files, served under /static/.
 	// This package's own files (webui.css) are served beside them.
 	Static fs.FS
-	// Languages the surface offers, the first being the default.
-	// Default: hu, en.
+	// Languages the surface ships, the first being the default.
+	// Default: hu, en. Those the Overrides add are offered after them.
 	Languages []string
+	// Overrides, optional, is the bank's message directory: its
+	// <lang>.json and <lang>.<part>.json files replace texts of a shipped
+	// language or add a language (see Catalogue).
+	Overrides Overrides
 	// Secure marks the cookies Secure (with the __Host- prefix) and sends
 	// HSTS: set it when the surface is reached over HTTPS, directly or
 	// behind a TLS-terminating proxy. A request that arrives over TLS gets
@@ -99,6 +105,12 @@ type Options struct {
 	// Funcs are extra template functions of the surface.
 	Funcs template.FuncMap
 	Log   *slog.Logger
+}
+
+// Overrides names the bank's message directory.
+type Overrides struct {
+	FS   fs.FS  // nil: none
+	Path string // its name, for error messages
 }
 
 // Renderer renders the pages of one surface. It is safe for concurrent
@@ -135,11 +147,12 @@ func New(opt Options) (*Renderer, error) {
 	}
 	r := &Renderer{opt: opt, log: opt.Log, brand: newBrandAssets(opt.Brand)}
 	baseMsgs, _ := fs.Sub(baseMessages, "messages")
-	cat, err := loadCatalogue(opt.Languages, baseMsgs, opt.Messages)
+	cat, err := loadCatalogue(opt.Log, opt.Languages, opt.Overrides, baseMsgs, opt.Messages)
 	if err != nil {
 		return nil, err
 	}
 	r.cat = cat
+	r.opt.Languages = cat.Languages()
 	baseSt, _ := fs.Sub(baseStatic, "static")
 	if r.static, err = loadAssets(opt.Static, baseSt); err != nil {
 		return nil, err
@@ -220,7 +233,7 @@ func (r *Renderer) checkKeys(page string, t *template.Template) error {
 		if tt.Tree == nil {
 			continue
 		}
-		walk(tt.Tree.Root, func(key string) {
+		walk(tt.Tree.Root, func(key string, _ parse.Node) {
 			if !r.cat.Has(key) && !slices.Contains(missing, key) {
 				missing = append(missing, key)
 			}
@@ -233,7 +246,7 @@ func (r *Renderer) checkKeys(page string, t *template.Template) error {
 }
 
 // walk calls fn with the constant key of every .T call below n.
-func walk(n parse.Node, fn func(string)) {
+func walk(n parse.Node, fn func(string, parse.Node)) {
 	switch n := n.(type) {
 	case *parse.ListNode:
 		if n == nil {
@@ -262,7 +275,7 @@ func walk(n parse.Node, fn func(string)) {
 			}
 			if len(ident) >= 1 && ident[len(ident)-1] == "T" {
 				if s, ok := n.Args[1].(*parse.StringNode); ok {
-					fn(s.Text)
+					fn(s.Text, s)
 				}
 			}
 		}
@@ -396,6 +409,20 @@ func (v *View) Tx(key, fallback string) string {
 	}
 	return fallback
 }
+
+// PluralForms is the JSON object of key's plural forms in the view's
+// language, for scripts that format a count themselves (with
+// Intl.PluralRules).
+func (v *View) PluralForms(key string) string {
+	b, err := json.Marshal(v.cat.Forms(v.Lang, key))
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}
+
+// LangName is the name of lang in itself, for the language switcher.
+func (v *View) LangName(lang string) string { return v.cat.LangName(lang) }
 
 // PageTitle is the translated title.
 func (v *View) PageTitle() string { return v.T(v.Title, v.TitleArgs...) }

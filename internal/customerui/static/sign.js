@@ -28,9 +28,13 @@ async function call(path, body) {
 
 function status(text) { $("sign-status").textContent = text; }
 
+// showError shows the server's message (a catalogue text in the
+// customer's language) or, for anything else — a network failure, an
+// error of the browser's cryptography, in the browser's own words — the
+// page's generic text.
 function showError(e) {
   const el = $("sign-error");
-  el.textContent = (e && e.message) || box.dataset.msgFailed;
+  el.textContent = (e instanceof CallError && e.message) || (e && !(e instanceof Error) && e.message) || box.dataset.msgFailed;
   el.hidden = false;
   status("");
 }

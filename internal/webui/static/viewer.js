@@ -22,6 +22,14 @@ if (viewer) {
   let current = -1, doc = null, zoom = 1, observer = null, loading = null;
 
   const fmt = (s, ...args) => { let i = 0; return s.replace(/%d|%s/g, () => String(args[i++])); };
+  // plural picks the CLDR plural form of a count from the JSON of forms
+  // the page carries (View.PluralForms), by the page's language.
+  const plural = (forms, fallback, n) => {
+    try {
+      const f = JSON.parse(forms);
+      return f[new Intl.PluralRules(document.documentElement.lang).select(n)] || f.other || fallback;
+    } catch { return fallback; }
+  };
 
   // renderPage draws a page at the resolution its box has now; the canvas
   // then scales with the box (CSS), so a rotation or resize needs no
@@ -112,7 +120,7 @@ if (viewer) {
       return;
     }
     document.dispatchEvent(new CustomEvent("esign:document-opened", { detail: b.dataset.doc }));
-    $("viewer-status").textContent = fmt(viewer.dataset.msgPages, doc.numPages);
+    $("viewer-status").textContent = fmt(plural(viewer.dataset.msgPagesForms, viewer.dataset.msgPages, doc.numPages), doc.numPages);
     zoom = 1;
     await layout();
     viewer.scrollIntoView({ block: "start" });
