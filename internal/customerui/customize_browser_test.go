@@ -1,6 +1,7 @@
 package customerui
 
 import (
+	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -10,8 +11,6 @@ import (
 
 	"esign/internal/bus/inproc"
 	"esign/internal/webui/webuitest"
-
-	"log/slog"
 )
 
 // TestCustomLanguageInBrowser: a German-speaking browser sees the sign-in
