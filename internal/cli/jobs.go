@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"esign/internal/archive"
 	"esign/internal/bus"
 	"esign/internal/config"
 	"esign/internal/docstore"
@@ -21,6 +22,7 @@ import (
 	"esign/internal/notify/smsapi"
 	"esign/internal/notify/smtp"
 	"esign/internal/offers"
+	"esign/internal/pades"
 	"esign/internal/sqlstore"
 )
 
@@ -61,8 +63,10 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 		jobs.OfferTimeout:     cfg.Cron.OfferTimeout,
 		jobs.DeleteDocuments:  cfg.Cron.DeleteDocuments,
 		jobs.DeleteExpiredURL: cfg.Cron.DeleteExpiredURL,
+		jobs.ArchiveRenewal:   cfg.Cron.ArchiveRenewal,
 	}
-	keys := map[string]string{jobs.OfferTimeout: "cron.offer_timeout", jobs.DeleteDocuments: "cron.delete_documents", jobs.DeleteExpiredURL: "cron.delete_expired_url"}
+	keys := map[string]string{jobs.OfferTimeout: "cron.offer_timeout", jobs.DeleteDocuments: "cron.delete_documents",
+		jobs.DeleteExpiredURL: "cron.delete_expired_url", jobs.ArchiveRenewal: "cron.archive_renewal"}
 	for name, spec := range schedules {
 		if spec == "off" {
 			continue
@@ -94,6 +98,11 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 	}
 	deps.Documents = &retention{db: a.db, docs: a.docs}
 	deps.Orphans = &retention{db: a.db, docs: a.docs}
+	if a.docs != nil && !opt.insertOnly {
+		if deps.Archive, err = a.archiveRenewer(); err != nil {
+			return nil, err
+		}
+	}
 	if opt.seal {
 		deps.Sealer = appSealer{a}
 	}
@@ -227,6 +236,20 @@ func (a *app) watchSchedules(q *jobs.Queue) {
 			}
 		}
 	})
+}
+
+// archiveRenewer renews the archives of B-LTA contracts (ArchiveRenewal)
+// with the seal's TSA (tsa.url) and revocation sources (seal.crl_files,
+// seal.ocsp_files, then the responders), archive.renewal_margin before the
+// newest document time-stamp's certificates expire.
+func (a *app) archiveRenewer() (*archive.Renewer, error) {
+	ts, err := tsaClient(a.cfg, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	files := &pades.RevocationFiles{CRLFiles: config.Files(a.cfg.Seal.CRLFiles), OCSPFiles: config.Files(a.cfg.Seal.OCSPFiles), Log: a.log}
+	return archive.New(archive.Config{DB: a.db, Docs: a.docs, Margin: a.cfg.Archive.RenewalMargin, Log: a.log,
+		Renew: pades.RenewOptions{TSA: ts, Revocation: pades.RevocationSources{files, pades.HTTPRevocation{}}}})
 }
 
 // appSealer runs the seal jobs with the process's signing service, which

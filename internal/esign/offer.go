@@ -211,7 +211,7 @@ type ContractFilter struct {
 	Status      ContractStatus
 	SealLevel   string
 	// ArchiveDueBy selects contracts whose ArchiveExpiresAt is before it
-	// or not known (archive renewal).
+	// or not known and that have documents not deleted (archive renewal).
 	ArchiveDueBy time.Time
 	// After continues a list after the row it names (keyset pagination,
 	// newest first); Page.Offset should then be 0.

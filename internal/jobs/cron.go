@@ -20,6 +20,7 @@ const (
 	OfferTimeout     = "OfferTimeout"     // revokes offers past their deadline and tells the customers
 	DeleteDocuments  = "DeleteDocuments"  // deletes documents past the retention period
 	DeleteExpiredURL = "DeleteExpiredURL" // removes expired short URLs
+	ArchiveRenewal   = "ArchiveRenewal"   // renews the document time-stamps of sealed contracts (B-LTA)
 )
 
 // DefaultSchedules are the spec's schedules, in CronConfig.Location.
@@ -27,10 +28,13 @@ var DefaultSchedules = map[string]string{
 	OfferTimeout:     "0 8 * * 1", // Monday 08:00
 	DeleteDocuments:  "0 6 * * *", // daily 06:00
 	DeleteExpiredURL: "0 3 * * *", // daily 03:00
+	ArchiveRenewal:   "0 4 * * *", // daily 04:00
 }
 
 // CronNames lists the cron jobs in a fixed order.
-func CronNames() []string { return []string{OfferTimeout, DeleteDocuments, DeleteExpiredURL} }
+func CronNames() []string {
+	return []string{OfferTimeout, DeleteDocuments, DeleteExpiredURL, ArchiveRenewal}
+}
 
 // CronConfig configures the cron jobs.
 type CronConfig struct {
@@ -117,6 +121,22 @@ type URLDeleter interface {
 	DeleteExpiredShorteners(ctx context.Context, now time.Time) (int64, error)
 }
 
+// ArchiveRenewer renews the archives of sealed contracts (ArchiveRenewal):
+// the B-LTA contracts whose newest document time-stamp's TSA certificates
+// expire within the renewal margin, or use weak algorithms, get its
+// validation data and a new document time-stamp (docs/pades.md, "Archive
+// renewal"). logf writes a line to the run's log.
+type ArchiveRenewer interface {
+	RenewArchives(ctx context.Context, logf func(level slog.Level, format string, args ...any)) (RenewalResult, error)
+}
+
+// RenewalResult counts what a renewal run did.
+type RenewalResult struct {
+	Checked int // contracts whose archive expiry was unknown or within the margin
+	Renewed int // contracts renewed
+	Failed  int // contracts that could not be renewed (logged)
+}
+
 // Run is one run of a cron job: a BackgroundProcess row.
 type Run struct {
 	ID        string
@@ -170,6 +190,7 @@ func (q *Queue) setupCron() error {
 		OfferTimeout:     {name: OfferTimeout, run: q.runOfferTimeout},
 		DeleteDocuments:  {name: DeleteDocuments, run: q.runDeleteDocuments},
 		DeleteExpiredURL: {name: DeleteExpiredURL, run: q.runDeleteExpiredURL},
+		ArchiveRenewal:   {name: ArchiveRenewal, run: q.runArchiveRenewal},
 	}
 	for name := range c.Schedules {
 		if _, ok := q.crons[name]; !ok {
@@ -504,6 +525,20 @@ func (q *Queue) runDeleteExpiredURL(ctx context.Context, l *runLog) (string, err
 	}
 	l.logf(slog.LevelInfo, "deleted %d expired short URLs", n)
 	return fmt.Sprintf("deleted %d URLs", n), nil
+}
+
+func (q *Queue) runArchiveRenewal(ctx context.Context, l *runLog) (string, error) {
+	if q.deps.Archive == nil {
+		return "", errors.New("no ArchiveRenewer configured (archive renewal needs the document store and a TSA)")
+	}
+	res, err := q.deps.Archive.RenewArchives(ctx, l.logf)
+	out := fmt.Sprintf("renewed %d of %d contracts checked, %d failed", res.Renewed, res.Checked, res.Failed)
+	if err != nil {
+		l.logf(slog.LevelError, "archive renewal: %v", err)
+		return out, err
+	}
+	l.logf(slog.LevelInfo, "%s", out)
+	return out, nil
 }
 
 func fmtTime(t time.Time) string {

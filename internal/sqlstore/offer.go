@@ -348,7 +348,8 @@ func (s *store) ListContracts(ctx context.Context, f esign.ContractFilter) ([]*e
 	eq(&w, "status", f.Status)
 	eq(&w, "seal_level", f.SealLevel)
 	if !f.ArchiveDueBy.IsZero() {
-		w.add("(archive_expires_at IS NULL OR archive_expires_at < ?)", f.ArchiveDueBy)
+		w.add(`(archive_expires_at IS NULL OR archive_expires_at < ?) AND EXISTS (
+			SELECT 1 FROM document d WHERE d.contract_id = contract.id AND d.deleted_at IS NULL)`, f.ArchiveDueBy)
 	}
 	if !f.After.IsZero() {
 		w.add("(created_at, id) < (?, ?)", f.After.CreatedAt, f.After.ID)
