@@ -98,7 +98,7 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 	}
 	deps.Documents = &retention{db: a.db, docs: a.docs}
 	deps.Orphans = &retention{db: a.db, docs: a.docs}
-	if a.docs != nil && !opt.insertOnly {
+	if a.docs != nil { // also for `esign cron run ArchiveRenewal` (insert-only, runs it in-process)
 		if deps.Archive, err = a.archiveRenewer(); err != nil {
 			return nil, err
 		}

@@ -259,8 +259,8 @@ func goodStatus(c, issuer *x509.Certificate, ocsps, crls [][]byte) bool {
 	return false
 }
 
-// CheckRenewed checks the archive renewals of a PAdES B-LTA file (docs/
-// pades.md, "Archive renewal"): it has at least renewals+1 document
+// CheckRenewed checks the archive renewals of a PAdES B-LTA file
+// (docs/pades.md, "Archive renewal"): it has at least renewals+1 document
 // time-stamps, and for each but the newest, the revision the next one
 // covers has a DSS that holds every certificate of its TSA chain with its
 // issuer and a good status, so that each time-stamp is protected by the
