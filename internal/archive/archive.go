@@ -119,6 +119,10 @@ func (r *Renewer) RenewArchives(ctx context.Context, logf func(level slog.Level,
 				res.Renewed++
 				logf(slog.LevelInfo, "contract %s: archive renewed", c.ID)
 			case err == nil:
+			case esign.IsKind(err, esign.Conflict):
+				// a concurrent run (or the retention job) changed a
+				// document first: its outcome stands
+				logf(slog.LevelInfo, "contract %s: changed concurrently, skipped", c.ID)
 			case errors.Is(err, ErrTSANotLonger) || esign.IsKind(err, esign.Unavailable):
 				res.Failed++
 				logf(slog.LevelError, "contract %s: %v (run stopped)", c.ID, err)
@@ -200,7 +204,7 @@ func (r *Renewer) renewContract(ctx context.Context, c *esign.Contract, now time
 	// happened they are still referenced, and the sweep leaves them alone.
 	for _, v := range vs {
 		if err := r.cfg.Docs.Touch(ctx, v.doc.StorageKey); err != nil {
-			return false, err
+			return false, r.changed(ctx, v.doc, err)
 		}
 	}
 	detail := renewalDetail{ExpiresBefore: c.ArchiveExpiresAt, ExpiresAfter: expires}
@@ -255,7 +259,7 @@ func (r *Renewer) renewDocument(ctx context.Context, c *esign.Contract, d *esign
 	defer tmp.Close()
 	rc, err := r.cfg.Docs.Open(ctx, d.StorageKey)
 	if err != nil {
-		return nil, err
+		return nil, r.changed(ctx, d, err)
 	}
 	n, err := io.Copy(tmp, io.LimitReader(rc, MaxDocumentSize+1))
 	rc.Close()
@@ -295,6 +299,20 @@ func (r *Renewer) renewDocument(ctx context.Context, c *esign.Contract, d *esign
 	}
 	v.file = esign.DocumentFile{StorageKey: key, Size: stored, SHA256: hex.EncodeToString(h.Sum(nil))}
 	return v, nil
+}
+
+// changed turns err, a file of d not found, into a Conflict when the row
+// no longer names it (a concurrent renewal replaced it, the retention job
+// deleted it); otherwise err stands.
+func (r *Renewer) changed(ctx context.Context, d *esign.Document, err error) error {
+	if !esign.IsKind(err, esign.NotFound) {
+		return err
+	}
+	now, lerr := r.cfg.DB.ListDocuments(ctx, esign.DocumentFilter{ID: d.ID, Page: esign.Page{Limit: 1}})
+	if lerr == nil && (len(now) == 0 || now[0].StorageKey != d.StorageKey) {
+		return esign.E("archive.renew", esign.Conflict, "the document was changed by someone else", err)
+	}
+	return err
 }
 
 func weakNote(w string) string {

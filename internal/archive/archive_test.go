@@ -500,3 +500,48 @@ func TestArchiveRenewalCrash(t *testing.T) {
 		})
 	}
 }
+
+// TestArchiveRenewalConcurrent: two runs at once (a manual run during the
+// scheduled one) renew a contract once; the loser of the document's
+// compare-and-swap removes its version and skips the contract.
+func TestArchiveRenewalConcurrent(t *testing.T) {
+	customerstest.Engines(t, func(t *testing.T, driver string) {
+		w := newWorld(t, driver)
+		c, d := w.sealed(t, w.pki.tsaUntil(t, "short", w.clock.Now().Add(30*24*time.Hour)))
+		orig, _ := w.file(t, d.ID)
+		type out struct {
+			res jobs.RenewalResult
+			err error
+		}
+		done := make(chan out, 2)
+		for range 2 {
+			r := w.renewer(t, w.pki.long, nil, nil)
+			go func() {
+				res, err := r.RenewArchives(context.Background(), func(slog.Level, string, ...any) {})
+				done <- out{res, err}
+			}()
+		}
+		renewed := 0
+		for range 2 {
+			o := <-done
+			if o.err != nil {
+				t.Fatalf("run: %v", o.err)
+			}
+			renewed += o.res.Renewed
+		}
+		if renewed != 1 {
+			t.Fatalf("renewed %d times, want once", renewed)
+		}
+		b, row := w.file(t, d.ID)
+		if !bytes.HasPrefix(b, orig) || bytes.Equal(b, orig) {
+			t.Fatal("not renewed")
+		}
+		if ks := w.keys(t, c.ID); len(ks) != 1 || ks[0] != row.StorageKey {
+			t.Fatalf("files %v, want only %s", ks, row.StorageKey)
+		}
+		logs, err := w.db.ListAuditLogs(context.Background(), esign.AuditLogFilter{Action: "contract.archive_renew", ObjectID: c.ID})
+		if err != nil || len(logs) != 1 {
+			t.Fatalf("audit entries: %d, %v", len(logs), err)
+		}
+	})
+}
