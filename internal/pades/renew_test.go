@@ -198,3 +198,21 @@ func TestArchiveStatusWeak(t *testing.T) {
 		t.Fatalf("Renew of a B-LT file: %v", err)
 	}
 }
+
+// BenchmarkArchiveStatus: what the renewal job spends per document that
+// is not due (a 1-page B-LTA file).
+func BenchmarkArchiveStatus(b *testing.B) {
+	e := env(b)
+	in := filepath.Join(b.TempDir(), "in.pdf")
+	os.WriteFile(in, pdftest.Minimal(1), 0o644)
+	out := filepath.Join(b.TempDir(), "out.pdf")
+	if err := pades.SignFile(context.Background(), in, out, e.signOptions(pades.LevelBLTA)); err != nil {
+		b.Fatal(err)
+	}
+	data, _ := os.ReadFile(out)
+	for b.Loop() {
+		if _, err := pades.ArchiveStatus(bytes.NewReader(data), int64(len(data))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
