@@ -140,8 +140,8 @@ func (r *Renewer) RenewArchives(ctx context.Context, logf func(level slog.Level,
 	}
 }
 
-// version is a renewed document: the row, its new bytes in a temporary
-// file, and where they were stored.
+// version is a document read by a run: its row, its archive state before
+// and after, and (when it was due) where its new version was stored.
 type version struct {
 	doc    *esign.Document
 	file   esign.DocumentFile
