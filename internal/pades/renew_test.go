@@ -216,3 +216,29 @@ func BenchmarkArchiveStatus(b *testing.B) {
 		}
 	}
 }
+
+// FuzzArchiveStatus reads arbitrary files as the renewal job reads stored
+// contracts (uploaded ones come from outside): an error or a state, never
+// a panic; a state with no document time-stamp is never due.
+func FuzzArchiveStatus(f *testing.F) {
+	e := env(f)
+	in := filepath.Join(f.TempDir(), "in.pdf")
+	os.WriteFile(in, pdftest.Minimal(1), 0o644)
+	out := filepath.Join(f.TempDir(), "out.pdf")
+	if err := pades.SignFile(context.Background(), in, out, e.signOptions(pades.LevelBLTA)); err != nil {
+		f.Fatal(err)
+	}
+	sealed, _ := os.ReadFile(out)
+	f.Add(sealed)
+	f.Add(pdftest.Minimal(1))
+	addInputs(f, "legacy-sha1.pdf", "certified-p2.pdf", "polyglot-zip-after.pdf")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		st, err := pades.ArchiveStatus(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		if st.Timestamps == 0 && st.Due(time.Now(), 100*365*24*time.Hour) {
+			t.Fatal("a file without a document time-stamp is due")
+		}
+	})
+}
