@@ -186,7 +186,7 @@ type RenewOptions struct {
 }
 
 // Renew extends the archive of the B-LTA PDF f (size bytes) in place, as
-// PAdES (ETSI EN 319 142-1, 5.5) prescribes, and returns the new size:
+// PAdES B-LTA (ETSI EN 319 142-1) prescribes, and returns the new size:
 // one incremental update with a DSS holding the certificates and fresh
 // revocation data of the newest document time-stamp's TSA chain and of
 // any earlier document time-stamp the DSS has no VRI entry for, then a
