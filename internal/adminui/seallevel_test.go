@@ -42,3 +42,27 @@ func TestContractSealLevel(t *testing.T) {
 		t.Errorf("unknown level stored: %v", err)
 	}
 }
+
+// TestContractArchiveRenewal: a B-LTA contract's page says when its
+// archive was renewed and until when its newest document time-stamp can
+// be verified, in English and Hungarian.
+func TestContractArchiveRenewal(t *testing.T) {
+	e := newEnv(t)
+	c := e.signIn(t, "verifier", esign.RoleAdmin).english()
+	cust := e.Customer(t, "Kiss Anna")
+	k := &esign.Contract{CustomerID: cust.ID, Title: "Renewed", Status: esign.ContractActive, SignedAt: e.Clock.Now(), SealLevel: "B-LTA"}
+	if err := e.DB.CreateContract(context.Background(), k); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := c.do("GET", "/contracts/"+k.ID, nil); !strings.Contains(body, "Archive renewed</dt><dd>not yet") {
+		t.Errorf("contract never renewed:\n%s", body)
+	}
+	at, until := e.Clock.Now(), e.Clock.Now().AddDate(5, 0, 0)
+	if _, err := e.DB.UpdateContract(context.Background(), k.ID, esign.ContractUpdate{ArchiveRenewedAt: &at, ArchiveExpiresAt: &until}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := c.do("GET", "/contracts/"+k.ID, nil)
+	if !strings.Contains(body, "Archive renewed</dt><dd>"+at.Format("2006")) || !strings.Contains(body, "verifiable until "+until.Format("2006")) {
+		t.Errorf("renewed contract:\n%s", body)
+	}
+}

@@ -630,7 +630,7 @@ func TestCronRun(t *testing.T) {
 	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
 		t.Fatalf("migrate: %s", errs)
 	}
-	for _, name := range []string{"OfferTimeout", "DeleteDocuments", "DeleteExpiredURL", "AuditAnchor"} {
+	for _, name := range []string{"OfferTimeout", "DeleteDocuments", "DeleteExpiredURL", "AuditAnchor", "ArchiveRenewal"} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errs := run(t, t.Context(), env, nil, "cron", "run", name)
 			if code != 0 || !strings.Contains(out, name+" succeeded") {
@@ -638,10 +638,13 @@ func TestCronRun(t *testing.T) {
 			}
 		})
 	}
-	if code, _, errs := run(t, t.Context(), env, nil, "cron", "run", "Nope"); code != 2 || !strings.Contains(errs, "OfferTimeout|DeleteDocuments|DeleteExpiredURL") {
+	if code, _, errs := run(t, t.Context(), env, nil, "cron", "run", "Nope"); code != 2 || !strings.Contains(errs, "OfferTimeout|DeleteDocuments|DeleteExpiredURL|ArchiveRenewal") {
 		t.Errorf("unknown job: %d %q", code, errs)
 	}
 	if code, _, errs := run(t, t.Context(), append(env, "ESIGN_CRON_OFFER_TIMEOUT=every monday"), nil, "cron", "run", "OfferTimeout"); code != 2 || !strings.Contains(errs, "cron.offer_timeout") {
+		t.Errorf("bad schedule: %d %q", code, errs)
+	}
+	if code, _, errs := run(t, t.Context(), append(env, "ESIGN_CRON_ARCHIVE_RENEWAL=0 4 * *"), nil, "cron", "run", "ArchiveRenewal"); code != 2 || !strings.Contains(errs, "cron.archive_renewal") {
 		t.Errorf("bad schedule: %d %q", code, errs)
 	}
 }

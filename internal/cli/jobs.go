@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"esign/internal/archive"
 	"esign/internal/bus"
 	"esign/internal/config"
 	"esign/internal/docstore"
@@ -23,6 +24,7 @@ import (
 	"esign/internal/notify/smsapi"
 	"esign/internal/notify/smtp"
 	"esign/internal/offers"
+	"esign/internal/pades"
 	"esign/internal/sqlstore"
 )
 
@@ -64,9 +66,11 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 		jobs.DeleteDocuments:  cfg.Cron.DeleteDocuments,
 		jobs.DeleteExpiredURL: cfg.Cron.DeleteExpiredURL,
 		jobs.AuditAnchor:      cfg.Cron.AuditAnchor,
+		jobs.ArchiveRenewal:   cfg.Cron.ArchiveRenewal,
 	}
 	keys := map[string]string{jobs.OfferTimeout: "cron.offer_timeout", jobs.DeleteDocuments: "cron.delete_documents",
-		jobs.DeleteExpiredURL: "cron.delete_expired_url", jobs.AuditAnchor: "cron.audit_anchor"}
+		jobs.DeleteExpiredURL: "cron.delete_expired_url", jobs.AuditAnchor: "cron.audit_anchor",
+		jobs.ArchiveRenewal: "cron.archive_renewal"}
 	for name, spec := range schedules {
 		if spec == "off" {
 			continue
@@ -106,6 +110,11 @@ func (a *app) openQueue(ctx context.Context, opt queueOptions) (*jobs.Queue, err
 	deps.Documents = &retention{db: a.db, docs: a.docs}
 	deps.Audit = auditAnchorer{a}
 	deps.Orphans = &retention{db: a.db, docs: a.docs}
+	if a.docs != nil { // also for `esign cron run ArchiveRenewal` (insert-only, runs it in-process)
+		if deps.Archive, err = a.archiveRenewer(); err != nil {
+			return nil, err
+		}
+	}
 	if opt.seal {
 		deps.Sealer = appSealer{a}
 	}
@@ -239,6 +248,20 @@ func (a *app) watchSchedules(q *jobs.Queue) {
 			}
 		}
 	})
+}
+
+// archiveRenewer renews the archives of B-LTA contracts (ArchiveRenewal)
+// with the seal's TSA (tsa.url) and revocation sources (seal.crl_files,
+// seal.ocsp_files, then the responders), archive.renewal_margin before the
+// newest document time-stamp's certificates expire.
+func (a *app) archiveRenewer() (*archive.Renewer, error) {
+	ts, err := tsaClient(a.cfg, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	files := &pades.RevocationFiles{CRLFiles: config.Files(a.cfg.Seal.CRLFiles), OCSPFiles: config.Files(a.cfg.Seal.OCSPFiles), Log: a.log}
+	return archive.New(archive.Config{DB: a.db, Docs: a.docs, Margin: a.cfg.Archive.RenewalMargin, Log: a.log,
+		Renew: pades.RenewOptions{TSA: ts, Revocation: pades.RevocationSources{files, pades.HTTPRevocation{}}}})
 }
 
 // appSealer runs the seal jobs with the process's signing service, which

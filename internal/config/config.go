@@ -27,6 +27,7 @@ type Config struct {
 	Redis    Redis    `json:"redis"`
 	TSA      TSA      `json:"tsa"`
 	Seal     Seal     `json:"seal"`
+	Archive  Archive  `json:"archive"`
 	Crypto   Crypto   `json:"crypto"`
 	Notify   Notify   `json:"notify"`
 	Branding Branding `json:"branding"`
@@ -101,6 +102,7 @@ type Cron struct {
 	DeleteDocuments   string        `json:"delete_documents" help:"Schedule of DeleteDocuments, which deletes documents past their retention."`
 	DeleteExpiredURL  string        `json:"delete_expired_url" help:"Schedule of DeleteExpiredURL, which removes short URLs expired more than 30 days ago."`
 	AuditAnchor       string        `json:"audit_anchor" help:"Schedule of AuditAnchor, which time-stamps the head of the audit log's hash chain with the TSA (tsa.url); oss also does at shutdown. docs/evidence.md."`
+	ArchiveRenewal    string        `json:"archive_renewal" help:"Schedule of ArchiveRenewal, which adds fresh validation data and a new document time-stamp to B-LTA contracts whose newest document time-stamp's TSA certificate expires within archive.renewal_margin (docs/pades.md, Archive renewal)."`
 	TimeZone          string        `json:"time_zone" help:"IANA time zone of the schedules."`
 	DocumentRetention time.Duration `json:"document_retention" help:"Documents of offers that were never signed are deleted this long after they were uploaded."`
 	ContractRetention time.Duration `json:"contract_retention" help:"Signed contracts are deleted this long after signing; 0 keeps them."`
@@ -217,6 +219,7 @@ func Default() Config {
 		Bus:      Bus{RequestTimeout: 10 * time.Second},
 		TSA:      TSA{Timeout: 10 * time.Second, Retries: 2, PolicyOID: "1.3.6.1.4.1.32473.1", Accuracy: time.Second},
 		Seal:     Seal{Level: "B-LTA"},
+		Archive:  Archive{RenewalMargin: 365 * 24 * time.Hour},
 		Notify:   Notify{SMS: "inbox", Email: "inbox", Push: "inbox", SMTPSecurity: "starttls", FCMEndpoint: DefaultFCMEndpoint, SMSPerHour: 10, EmailPerHour: 20, Workers: 20},
 		Branding: defaultBranding(),
 		Cron: Cron{
@@ -224,6 +227,7 @@ func Default() Config {
 			DeleteDocuments:   "0 6 * * *",
 			DeleteExpiredURL:  "0 3 * * *",
 			AuditAnchor:       "0 * * * *",
+			ArchiveRenewal:    "0 4 * * *",
 			TimeZone:          "Europe/Budapest",
 			DocumentRetention: 90 * 24 * time.Hour,
 		},

@@ -319,6 +319,31 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// Touch sets the document's modification time to now (the wall clock, as
+// Put's files have), as if it had just been written: a file about to lose
+// its last reference (an archive renewal replaces a contract document by a
+// new version) is then in the window of the next SweepUnreferenced runs,
+// which remove it if the process dies before it could. Errors: Invalid,
+// NotFound.
+func (s *Store) Touch(ctx context.Context, key string) error {
+	const op = "docstore.Touch"
+	p, err := s.path(op, key)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return esign.E(op, err)
+	}
+	now := time.Now()
+	if err := os.Chtimes(p, now, now); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return esign.Errorf(op, esign.NotFound, "document %q not found", key)
+		}
+		return esign.E(op, err)
+	}
+	return nil
+}
+
 type ctxReader struct {
 	ctx context.Context
 	r   io.Reader

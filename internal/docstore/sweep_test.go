@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"esign/internal/esign"
 )
 
 // TestSweepUnreferenced: of the files in the window, those no row names
@@ -87,5 +89,32 @@ func TestSweepUnreferenced(t *testing.T) {
 	}
 	if _, err := os.Stat(tmp); err != nil {
 		t.Errorf("a temporary file was touched: %v", err)
+	}
+}
+
+// TestTouch: a touched document is in the window of the next sweeps; a
+// missing one is NotFound and a bad key Invalid.
+func TestTouch(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	if _, err := s.Put(ctx, "contracts/c1/d1.pdf", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "contracts", "c1", "d1.pdf")
+	old := time.Now().Add(-400 * 24 * time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Touch(ctx, "contracts/c1/d1.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || time.Since(fi.ModTime()) > time.Minute {
+		t.Fatalf("modified %v after Touch (%v)", fi.ModTime(), err)
+	}
+	if err := s.Touch(ctx, "contracts/c1/none.pdf"); !esign.IsKind(err, esign.NotFound) {
+		t.Errorf("missing document: %v", err)
+	}
+	if err := s.Touch(ctx, "../x"); !esign.IsKind(err, esign.Invalid) {
+		t.Errorf("bad key: %v", err)
 	}
 }

@@ -141,6 +141,14 @@ type DocumentUpdate struct {
 	DeletedAt   *time.Time
 }
 
+// DocumentFile is a new stored version of a document's bytes (archive
+// renewal): its storage key, size and SHA-256.
+type DocumentFile struct {
+	StorageKey string
+	Size       int64
+	SHA256     string
+}
+
 // ContractStatus is the state of a signed contract.
 type ContractStatus string
 
@@ -170,6 +178,13 @@ type Contract struct {
 	// for an uploaded contract, the level its signature reached; empty
 	// when unknown.
 	SealLevel string
+	// ArchiveRenewedAt is when the archive renewal last appended a
+	// document time-stamp to its documents; zero: never.
+	ArchiveRenewedAt time.Time
+	// ArchiveExpiresAt is when the newest document time-stamp of its
+	// documents stops being verifiable (the earliest expiry of its TSA's
+	// certificates); zero: not known (not B-LTA, or not read yet).
+	ArchiveExpiresAt time.Time
 }
 
 // Validate checks the contract before it is stored.
@@ -194,6 +209,10 @@ type ContractFilter struct {
 	OfferID     string
 	ExternalRef string
 	Status      ContractStatus
+	SealLevel   string
+	// ArchiveDueBy selects contracts whose ArchiveExpiresAt is before it
+	// or not known and that have documents not deleted (archive renewal).
+	ArchiveDueBy time.Time
 	// After continues a list after the row it names (keyset pagination,
 	// newest first); Page.Offset should then be 0.
 	After Cursor
@@ -206,6 +225,10 @@ type ContractUpdate struct {
 	Status         *ContractStatus
 	AcknowledgedAt *time.Time
 	RetainUntil    *time.Time
+	// ArchiveRenewedAt and ArchiveExpiresAt record an archive renewal (or
+	// what it found).
+	ArchiveRenewedAt *time.Time
+	ArchiveExpiresAt *time.Time
 }
 
 // Attachment is a supplementary file of an offer or of a contract (exactly

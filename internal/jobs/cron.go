@@ -21,6 +21,7 @@ const (
 	DeleteDocuments  = "DeleteDocuments"  // deletes documents past the retention period
 	DeleteExpiredURL = "DeleteExpiredURL" // removes expired short URLs
 	AuditAnchor      = "AuditAnchor"      // time-stamps the audit chain's head (docs/evidence.md)
+	ArchiveRenewal   = "ArchiveRenewal"   // renews the document time-stamps of sealed contracts (B-LTA)
 )
 
 // DefaultSchedules are the spec's schedules, in CronConfig.Location.
@@ -29,11 +30,12 @@ var DefaultSchedules = map[string]string{
 	DeleteDocuments:  "0 6 * * *", // daily 06:00
 	DeleteExpiredURL: "0 3 * * *", // daily 03:00
 	AuditAnchor:      "0 * * * *", // hourly
+	ArchiveRenewal:   "0 4 * * *", // daily 04:00
 }
 
 // CronNames lists the cron jobs in a fixed order.
 func CronNames() []string {
-	return []string{OfferTimeout, DeleteDocuments, DeleteExpiredURL, AuditAnchor}
+	return []string{OfferTimeout, DeleteDocuments, DeleteExpiredURL, AuditAnchor, ArchiveRenewal}
 }
 
 // CronConfig configures the cron jobs.
@@ -128,6 +130,22 @@ type AuditAnchorer interface {
 	AnchorAudit(ctx context.Context) (string, error)
 }
 
+// ArchiveRenewer renews the archives of sealed contracts (ArchiveRenewal):
+// the B-LTA contracts whose newest document time-stamp's TSA certificates
+// expire within the renewal margin, or use weak algorithms, get its
+// validation data and a new document time-stamp (docs/pades.md, "Archive
+// renewal"). logf writes a line to the run's log.
+type ArchiveRenewer interface {
+	RenewArchives(ctx context.Context, logf func(level slog.Level, format string, args ...any)) (RenewalResult, error)
+}
+
+// RenewalResult counts what a renewal run did.
+type RenewalResult struct {
+	Checked int // contracts whose archive expiry was unknown or within the margin
+	Renewed int // contracts renewed
+	Failed  int // contracts that could not be renewed (logged)
+}
+
 // Run is one run of a cron job: a BackgroundProcess row.
 type Run struct {
 	ID        string
@@ -182,6 +200,7 @@ func (q *Queue) setupCron() error {
 		DeleteDocuments:  {name: DeleteDocuments, run: q.runDeleteDocuments},
 		DeleteExpiredURL: {name: DeleteExpiredURL, run: q.runDeleteExpiredURL},
 		AuditAnchor:      {name: AuditAnchor, run: q.runAuditAnchor},
+		ArchiveRenewal:   {name: ArchiveRenewal, run: q.runArchiveRenewal},
 	}
 	for name := range c.Schedules {
 		if _, ok := q.crons[name]; !ok {
@@ -529,6 +548,20 @@ func (q *Queue) runAuditAnchor(ctx context.Context, l *runLog) (string, error) {
 	}
 	l.logf(slog.LevelInfo, "%s", res)
 	return res, nil
+}
+
+func (q *Queue) runArchiveRenewal(ctx context.Context, l *runLog) (string, error) {
+	if q.deps.Archive == nil {
+		return "", errors.New("no ArchiveRenewer configured (archive renewal needs the document store and a TSA)")
+	}
+	res, err := q.deps.Archive.RenewArchives(ctx, l.logf)
+	out := fmt.Sprintf("renewed %d of %d contracts checked, %d failed", res.Renewed, res.Checked, res.Failed)
+	if err != nil {
+		l.logf(slog.LevelError, "archive renewal: %v", err)
+		return out, err
+	}
+	l.logf(slog.LevelInfo, "%s", out)
+	return out, nil
 }
 
 func fmtTime(t time.Time) string {

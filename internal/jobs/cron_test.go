@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -170,7 +172,7 @@ func TestCronReplicas(t *testing.T) {
 	for _, id := range []string{"replica-a", "replica-b"} {
 		cfg := testConfig(Postgres)
 		cfg.ID = id
-		cfg.Cron.Schedules = map[string]string{DeleteExpiredURL: "@every 1s", OfferTimeout: "off", DeleteDocuments: "off"}
+		cfg.Cron.Schedules = map[string]string{DeleteExpiredURL: "@every 1s", OfferTimeout: "off", DeleteDocuments: "off", ArchiveRenewal: "off"}
 		queues = append(queues, startQueue(t, db, cfg, testDeps(t, db, newRecordingSender())))
 	}
 	waitFor(t, 30*time.Second, "5 runs", func() bool { return db.count(t, `SELECT COUNT(*) FROM cron_run WHERE status = 'succeeded'`) >= 5 })
@@ -267,4 +269,48 @@ type windowSweeper struct {
 func (w *windowSweeper) SweepUnreferenced(_ context.Context, from, to time.Time) (int64, error) {
 	w.from, w.to = from, to
 	return w.n, nil
+}
+
+// fakeRenewer answers RenewArchives with a fixed result.
+type fakeRenewer struct {
+	res RenewalResult
+	err error
+}
+
+func (f fakeRenewer) RenewArchives(_ context.Context, logf func(slog.Level, string, ...any)) (RenewalResult, error) {
+	logf(slog.LevelInfo, "contract c1: archive renewed")
+	return f.res, f.err
+}
+
+// TestArchiveRenewalRun: the run's result counts the contracts; a failure
+// fails the run with the counts; a process without a renewer says why.
+func TestArchiveRenewalRun(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, SQLite)
+	tests := []struct {
+		name    string
+		archive ArchiveRenewer
+		status  string
+		result  string
+		err     string
+	}{
+		{"renewed", fakeRenewer{res: RenewalResult{Checked: 3, Renewed: 2}}, "succeeded", "renewed 2 of 3 contracts checked, 0 failed", ""},
+		{"failed", fakeRenewer{res: RenewalResult{Checked: 2, Renewed: 1, Failed: 1}, err: errors.New("contract c2: no revocation data")},
+			"failed", "renewed 1 of 2 contracts checked, 1 failed", "no revocation data"},
+		{"no_renewer", nil, "failed", "", "no ArchiveRenewer configured"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			deps := testDeps(t, db, newRecordingSender())
+			deps.Archive = tt.archive
+			q, err := New(db.DB, Config{Dialect: SQLite, InsertOnly: true, Logger: quietLogger()}, deps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := q.RunNow(ctx, ArchiveRenewal)
+			if r.Status != tt.status || r.Result != tt.result || (tt.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("run = %+v, %v", r, err)
+			}
+		})
+	}
 }

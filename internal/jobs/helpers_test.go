@@ -124,7 +124,7 @@ func testConfig(d Dialect) Config {
 		PollInterval: 50 * time.Millisecond,
 		Logger:       quietLogger(),
 		Notify:       NotifyConfig{BackoffBase: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond},
-		Cron:         CronConfig{Schedules: map[string]string{OfferTimeout: "off", DeleteDocuments: "off", DeleteExpiredURL: "off"}, Location: time.UTC},
+		Cron:         CronConfig{Schedules: map[string]string{OfferTimeout: "off", DeleteDocuments: "off", DeleteExpiredURL: "off", ArchiveRenewal: "off"}, Location: time.UTC},
 	}
 }
 

@@ -138,7 +138,8 @@ type Deps struct {
 
 	Offers    OfferExpirer
 	Documents DocumentDeleter
-	Orphans   OrphanSweeper // nil: no sweep of unreferenced files
+	Orphans   OrphanSweeper  // nil: no sweep of unreferenced files
+	Archive   ArchiveRenewer // nil: ArchiveRenewal fails (no TSA or document store in this process)
 	URLs      URLDeleter
 	Audit     AuditAnchorer  // nil: AuditAnchor runs fail
 	Events    EventDeliverer // nil: this process does not deliver events

@@ -100,6 +100,9 @@ type EventData struct {
 	Reason      string `json:"reason,omitempty"`
 	// SealLevel is a contract's PAdES level (esign.Contract.SealLevel).
 	SealLevel string `json:"seal_level,omitempty"`
+	// ArchiveRenewedAt is when a B-LTA contract's archive was last renewed
+	// (esign.Contract.ArchiveRenewedAt; docs/pades.md, "Archive renewal").
+	ArchiveRenewedAt *time.Time `json:"archive_renewed_at,omitempty"`
 }
 
 // Emit records an event of the type and schedules its deliveries in tx.
@@ -159,8 +162,17 @@ func (e *Emitter) ContractChanged(ctx context.Context, tx *sqlstore.Tx, c *esign
 		}
 	}
 	_, err := e.Emit(ctx, tx, "contract."+string(c.Status), EventData{ContractID: c.ID, OfferID: c.OfferID,
-		CustomerID: c.CustomerID, ExternalRef: c.ExternalRef, State: string(c.Status), SealLevel: c.SealLevel})
+		CustomerID: c.CustomerID, ExternalRef: c.ExternalRef, State: string(c.Status), SealLevel: c.SealLevel,
+		ArchiveRenewedAt: optTime(c.ArchiveRenewedAt)})
 	return err
+}
+
+// optTime is t, or nil for the zero time (omitted from the JSON).
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // Deliverer posts stored events to a callback URL (the job queue's

@@ -289,6 +289,25 @@ func (s *store) UpdateDocument(ctx context.Context, id string, upd esign.Documen
 	return updateRow(ctx, s, "sqlstore.UpdateDocument", documents, id, &u)
 }
 
+// SwapDocumentFile points the document id at a new stored version of its
+// bytes, only while it still names oldKey and its bytes are not deleted
+// (compare and swap: a concurrent renewal or the retention job wins).
+// Errors: Conflict (the document changed or is gone), Invalid.
+func (s *store) SwapDocumentFile(ctx context.Context, id, oldKey string, f esign.DocumentFile) (*esign.Document, error) {
+	const op = "sqlstore.SwapDocumentFile"
+	var u setter
+	u.set("storage_key", f.StorageKey)
+	u.set("size", f.Size)
+	u.set("sha256", f.SHA256)
+	u.extra = " AND storage_key = ? AND deleted_at IS NULL"
+	u.extraArgs = []any{oldKey}
+	d, err := updateRow(ctx, s, op, documents, id, &u)
+	if esign.IsKind(err, esign.NotFound) {
+		return nil, esign.E(op, esign.Conflict, "the document was changed by someone else")
+	}
+	return d, err
+}
+
 // DeleteDocument deletes the metadata of a document. Errors: NotFound,
 // Invalid (still linked to an offer).
 func (s *store) DeleteDocument(ctx context.Context, id string) error {
@@ -297,10 +316,10 @@ func (s *store) DeleteDocument(ctx context.Context, id string) error {
 
 var contracts = newTable("contract", "contract",
 	[]string{"id", "customer_id", "offer_id", "external_ref", "title", "status", "signed_at", "seal_level",
-		"acknowledged_at", "retain_until", "created_at", "updated_at"},
+		"acknowledged_at", "retain_until", "created_at", "updated_at", "archive_renewed_at", "archive_expires_at"},
 	func(c *esign.Contract) []any {
 		return []any{&c.ID, &c.CustomerID, nstr(&c.OfferID), nstr(&c.ExternalRef), &c.Title, &c.Status, tm(&c.SignedAt), &c.SealLevel,
-			tm(&c.AcknowledgedAt), tm(&c.RetainUntil), tm(&c.CreatedAt), tm(&c.UpdatedAt)}
+			tm(&c.AcknowledgedAt), tm(&c.RetainUntil), tm(&c.CreatedAt), tm(&c.UpdatedAt), tm(&c.ArchiveRenewedAt), tm(&c.ArchiveExpiresAt)}
 	})
 
 // CreateContract stores a new contract; an empty Status becomes active.
@@ -327,6 +346,11 @@ func (s *store) ListContracts(ctx context.Context, f esign.ContractFilter) ([]*e
 	eq(&w, "offer_id", f.OfferID)
 	eq(&w, "external_ref", f.ExternalRef)
 	eq(&w, "status", f.Status)
+	eq(&w, "seal_level", f.SealLevel)
+	if !f.ArchiveDueBy.IsZero() {
+		w.add(`(archive_expires_at IS NULL OR archive_expires_at < ?) AND EXISTS (
+			SELECT 1 FROM document d WHERE d.contract_id = contract.id AND d.deleted_at IS NULL)`, f.ArchiveDueBy)
+	}
 	if !f.After.IsZero() {
 		w.add("(created_at, id) < (?, ?)", f.After.CreatedAt, f.After.ID)
 	}
@@ -340,6 +364,8 @@ func (s *store) UpdateContract(ctx context.Context, id string, upd esign.Contrac
 	setIf(&u, "status", upd.Status)
 	setIf(&u, "acknowledged_at", upd.AcknowledgedAt)
 	setIf(&u, "retain_until", upd.RetainUntil)
+	setIf(&u, "archive_renewed_at", upd.ArchiveRenewedAt)
+	setIf(&u, "archive_expires_at", upd.ArchiveExpiresAt)
 	return updateRow(ctx, s, "sqlstore.UpdateContract", contracts, id, &u)
 }
 

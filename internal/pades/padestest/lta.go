@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/asn1"
+	"fmt"
+	"slices"
 	"testing"
 
 	"golang.org/x/crypto/ocsp"
@@ -255,4 +257,32 @@ func goodStatus(c, issuer *x509.Certificate, ocsps, crls [][]byte) bool {
 		}
 	}
 	return false
+}
+
+// CheckRenewed checks the archive renewals of a PAdES B-LTA file
+// (docs/pades.md, "Archive renewal"): it has at least renewals+1 document
+// time-stamps, and for each but the newest, the revision the next one
+// covers has a DSS that holds every certificate of its TSA chain with its
+// issuer and a good status, so that each time-stamp is protected by the
+// next while its certificates can still be validated.
+func CheckRenewed(tb testing.TB, b []byte, renewals int) {
+	tb.Helper()
+	var ts []sigDict
+	for _, s := range signatureDicts(tb, b) {
+		if s.docTS {
+			ts = append(ts, s)
+		}
+	}
+	slices.SortFunc(ts, func(x, y sigDict) int { return int(x.contentsAt - y.contentsAt) })
+	if len(ts) < renewals+1 {
+		tb.Fatalf("%d document time-stamps, want at least %d", len(ts), renewals+1)
+	}
+	for i := 0; i+1 < len(ts); i++ {
+		prev := bytes.LastIndex(b[:ts[i+1].contentsAt], []byte("%%EOF"))
+		if prev < 0 || int64(prev) < ts[i].contentsAt {
+			tb.Fatalf("no revision between document time-stamps %d and %d", i+1, i+2)
+		}
+		covered := b[:prev+len("%%EOF")]
+		checkCovers(tb, fmt.Sprintf("the DSS document time-stamp %d covers", i+2), covered, certsOf(tb, ts[i].contents, false))
+	}
 }
