@@ -130,6 +130,8 @@ func (v *verifier) checkChain(rep *SignatureReport, cert *x509.Certificate, embe
 		case err == nil && i == len(chain)-1:
 			el.TrustAnchor = true
 			el.Revocation = RevocationCheck{Status: RevocationNotChecked, Reason: "trust anchor"}
+		case isSelfSigned(c):
+			el.Revocation = RevocationCheck{Status: RevocationNotChecked, Reason: "a self-signed root certificate has no revocation status"}
 		case err != nil && rep.ChainReason == ChainNoPath:
 			el.Revocation = RevocationCheck{Status: RevocationNotChecked, Reason: "no chain to a trust anchor"}
 		default:
@@ -260,4 +262,17 @@ func integrityReason(err error) string {
 		return IntegrityNoSigner
 	}
 	return IntegritySignature
+}
+
+// tsaChainReason classifies the text of a time-stamp's chain error.
+func tsaChainReason(msg string) string {
+	switch {
+	case strings.Contains(msg, "unknown authority"):
+		return ChainNoPath
+	case strings.Contains(msg, "is before"):
+		return ChainNotYetValid
+	case strings.Contains(msg, "expired"):
+		return ChainExpired
+	}
+	return ChainOther
 }

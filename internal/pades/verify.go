@@ -652,6 +652,13 @@ func (v *verifier) verifyDocTimestamp(rep *SignatureReport, der, digest []byte) 
 		}
 		tr.Check = Check{Error: err.Error()}
 		rep.Timestamp = tr
+		if strings.Contains(err.Error(), "TSA certificate chain") {
+			// intact, but its TSA is not trusted: not a forgery
+			rep.Integrity, rep.IntegrityReason = Check{OK: true}, ""
+			rep.Chain, rep.ChainReason = Check{Error: err.Error()}, tsaChainReason(err.Error())
+			rep.fail("", "the document time-stamp is not valid: %v", err)
+			return
+		}
 		rep.fail(AttackUSF, "the document time-stamp is not valid: %v", err)
 		return
 	}
