@@ -23,7 +23,8 @@ type Report struct {
 	SHA256 string // of the bytes verified, hex
 	// Indication is the overall verdict: "valid" (signed, every signature
 	// and document time-stamp valid), "invalid" or "unsigned" — the
-	// suffix of the message keys verify.indication.* and verify.summary.*.
+	// verifier's own verdict (pades.Report.Valid), kept as the page's
+	// data-indication; the page's words follow the ETSI indication below.
 	Indication string
 	// ETSI is the validation report's indication (TOTAL-PASSED,
 	// TOTAL-FAILED, INDETERMINATE, NO_SIGNATURE) and ETSISub its

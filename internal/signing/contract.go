@@ -63,6 +63,10 @@ type Sealing struct {
 	// (jobs.QueueSeal) calls Service.SealSignature, retrying while the
 	// TSA or pdfservice is unavailable. Nil: M2 seals before it answers.
 	Jobs SealJobs
+	// VerifyURL is the public verify page (public.customer_url +
+	// "/verify", docs/validation-report.md): the seal's visible
+	// appearance ends with a line pointing there; "" adds none.
+	VerifyURL string
 }
 
 // SealJobs enqueues the sealing of a verified signature in the caller's
@@ -294,6 +298,9 @@ func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract 
 			"Customer signature hash (SHA-256): " + g.CustomerSignatureHash}},
 		Attachments: []pades.Attachment{{Name: "evidence.json", Description: "Customer signature evidence",
 			MIMEType: "application/json", Data: bundle}}}
+	if z.VerifyURL != "" {
+		opt.Prepare.Appearance.Lines = append(opt.Prepare.Appearance.Lines, "Verify this document at "+z.VerifyURL)
+	}
 	err = pades.Sign(ctx, bytes.NewReader(in), int64(len(in)), out, opt)
 	if errors.Is(err, pades.ErrNoRevocation) && (opt.Level == pades.LevelBLT || opt.Level == pades.LevelBLTA) {
 		// B-LT/B-LTA when the chain allows: without revocation data the
