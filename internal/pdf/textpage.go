@@ -14,8 +14,33 @@ type TextLine struct {
 	Gap  int
 }
 
-// TextPageLines is how many 10-point lines fit on a text page.
-const TextPageLines = 62
+// Text page geometry: the first baseline is below pageTop, none below
+// pageBottom.
+const (
+	pageTop    = 800
+	pageBottom = 40
+)
+
+// lineHeight is the vertical space a line takes.
+func (l TextLine) lineHeight() int {
+	size := l.Size
+	if size <= 0 {
+		size = 10
+	}
+	return size + size/3 + l.Gap
+}
+
+// TextLinesFit returns how many of lines, from the first, fit on a text
+// page.
+func TextLinesFit(lines []TextLine) int {
+	y := pageTop
+	for i, l := range lines {
+		if y -= l.lineHeight(); y < pageBottom {
+			return i
+		}
+	}
+	return len(lines)
+}
 
 // WriteTextPage writes a one-page A4 PDF 1.7 document of lines in the
 // standard Helvetica fonts, top to bottom from the upper margin; lines
@@ -25,16 +50,13 @@ const TextPageLines = 62
 // depends only on the arguments.
 func WriteTextPage(w io.Writer, title string, lines []TextLine) error {
 	var b []byte
-	y := 800
-	for _, l := range lines {
+	y := pageTop
+	for _, l := range lines[:TextLinesFit(lines)] {
 		size := l.Size
 		if size <= 0 {
 			size = 10
 		}
-		y -= size + size/3 + l.Gap
-		if y < 40 {
-			break
-		}
+		y -= l.lineHeight()
 		font := "/F1 "
 		if l.Bold {
 			font = "/F2 "

@@ -171,8 +171,8 @@ func (r *Report) PDF(w io.Writer) error {
 		}
 		add(8, false, 0, "Covers: %s", cover)
 	}
-	if len(lines) > pdf.TextPageLines {
-		lines = append(lines[:pdf.TextPageLines-1], pdf.TextLine{Text: "(The report continues: see its JSON or HTML form.)", Size: 8, Gap: 4})
+	if fit := pdf.TextLinesFit(lines); fit < len(lines) {
+		lines = append(lines[:fit-1], pdf.TextLine{Text: "(The report continues: see its JSON or HTML form.)", Size: 8})
 	}
 	var b bytes.Buffer
 	if err := pdf.WriteTextPage(&b, "Signature validation report: "+r.Document.Name, lines); err != nil {
