@@ -183,21 +183,23 @@ func (v *verifier) revocation(c, issuer *x509.Certificate) RevocationCheck {
 	return RevocationCheck{Status: RevocationNotChecked, Reason: reason}
 }
 
-// revocationFrom looks for c's status in OCSP responses, then CRLs.
+// revocationFrom looks for c's status in OCSP responses and CRLs: revoked
+// in any of them wins (a revocation is final), else the first good one,
+// OCSP before CRL.
 func revocationFrom(where string, c, issuer *x509.Certificate, ocsps, crls [][]byte) (RevocationCheck, bool) {
-	var revoked *RevocationCheck
+	var good, revoked *RevocationCheck
 	for _, der := range ocsps {
 		r, err := ParseOCSPFor(der, c, issuer)
 		if err != nil {
 			continue
 		}
 		tu := r.ThisUpdate
-		switch r.Status {
-		case ocsp.Good:
-			return RevocationCheck{Status: RevocationGood, Source: where + "_ocsp", ThisUpdate: &tu}, true
-		case ocsp.Revoked:
+		switch {
+		case r.Status == ocsp.Revoked && revoked == nil:
 			at := r.RevokedAt
 			revoked = &RevocationCheck{Status: RevocationRevoked, Source: where + "_ocsp", ThisUpdate: &tu, RevokedAt: &at}
+		case r.Status == ocsp.Good && good == nil:
+			good = &RevocationCheck{Status: RevocationGood, Source: where + "_ocsp", ThisUpdate: &tu}
 		}
 	}
 	for _, der := range crls {
@@ -209,17 +211,19 @@ func revocationFrom(where string, c, issuer *x509.Certificate, ocsps, crls [][]b
 		i := slices.IndexFunc(crl.RevokedCertificateEntries, func(e x509.RevocationListEntry) bool {
 			return e.SerialNumber.Cmp(c.SerialNumber) == 0
 		})
-		if i < 0 {
-			if revoked == nil {
-				return RevocationCheck{Status: RevocationGood, Source: where + "_crl", ThisUpdate: &tu}, true
-			}
-			continue
+		switch {
+		case i >= 0 && revoked == nil:
+			at := crl.RevokedCertificateEntries[i].RevocationTime
+			revoked = &RevocationCheck{Status: RevocationRevoked, Source: where + "_crl", ThisUpdate: &tu, RevokedAt: &at}
+		case i < 0 && good == nil:
+			good = &RevocationCheck{Status: RevocationGood, Source: where + "_crl", ThisUpdate: &tu}
 		}
-		at := crl.RevokedCertificateEntries[i].RevocationTime
-		revoked = &RevocationCheck{Status: RevocationRevoked, Source: where + "_crl", ThisUpdate: &tu, RevokedAt: &at}
 	}
-	if revoked != nil {
+	switch {
+	case revoked != nil:
 		return *revoked, true
+	case good != nil:
+		return *good, true
 	}
 	return RevocationCheck{}, false
 }
