@@ -128,7 +128,7 @@ type SignatureReport struct {
 	// Details for validation reports (internal/validation, docs/validation-report.md).
 	SignedTime      *time.Time     `json:"signed_time,omitempty"`      // the CMS signing-time attribute
 	TimeSource      string         `json:"time_source,omitempty"`      // Time* constant: what BestTime comes from
-	BestTime        *time.Time     `json:"best_time,omitempty"`        // the signature's time used for validation
+	BestTime        *time.Time     `json:"best_time,omitempty"`        // the time-stamp's time the chain was validated at (nil: at VerifyOptions.Now)
 	IntegrityReason string         `json:"integrity_reason,omitempty"` // Integrity* constant when integrity failed
 	ChainReason     string         `json:"chain_reason,omitempty"`     // Chain* constant when the chain failed
 	ChainElements   []ChainElement `json:"chain_elements,omitempty"`   // the signer's chain, signer first
@@ -544,7 +544,11 @@ func (v *verifier) verifyCMS(rep *SignatureReport, sf pdf.Name, der, digest []by
 	}
 
 	at := v.opt.Now()
-	defer func() { rep.BestTime = &at }()
+	defer func() {
+		if rep.TimeSource == TimeSignatureTimestamp {
+			rep.BestTime = &at
+		}
+	}()
 	rep.TimeSource = TimeValidation
 	if t, ok := si.SigningTime(); ok {
 		rep.SignedTime = &t

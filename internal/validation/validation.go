@@ -233,6 +233,9 @@ func signature(i int, s pades.SignatureReport, now time.Time) Signature {
 	if s.BestTime != nil {
 		t := s.BestTime.UTC()
 		out.ValidationTime = &t
+	} else if s.Type == "signature" && s.Integrity.OK {
+		t := now.UTC()
+		out.ValidationTime = &t
 	}
 	for _, e := range s.ChainElements {
 		out.Chain = append(out.Chain, ChainEntry{Certificate: *cert(&e.Certificate), TrustAnchor: e.TrustAnchor, Revocation: utcRevocation(e.Revocation)})
