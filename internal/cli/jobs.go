@@ -325,6 +325,13 @@ func publicCustomerURL(cfg config.Config) string {
 	return "http://" + displayAddr(cfg.Listen.Customer) + "/"
 }
 
+// publicVerifyURL is the public verify page of css (public.customer_url +
+// "/verify", docs/validation-report.md) that a sealed contract's visible
+// line points to.
+func publicVerifyURL(cfg config.Config) string {
+	return strings.TrimSuffix(publicCustomerURL(cfg), "/") + "/verify"
+}
+
 // retention deletes the bytes of documents past their retention, then marks
 // their rows deleted (DeleteDocuments cron job). Deleting the bytes first
 // means a crash in between leaves a row that the next run finishes.

@@ -20,7 +20,15 @@ import (
 	"esign/internal/pdf"
 	"esign/internal/pki"
 	"esign/internal/tsa"
+	"esign/internal/validation"
 )
+
+func indicationText(ind, sub string) string {
+	if sub != "" {
+		return ind + "/" + sub
+	}
+	return ind
+}
 
 // exitStatus ends a command with a chosen status; Msg, if set, is printed
 // like an error.
@@ -43,7 +51,7 @@ func runPDF(ctx context.Context, env Env, args []string) error {
 			return runPDFSample(ctx, env, args[1:])
 		}
 	}
-	return usagef("usage: esign pdf sign [flags] IN OUT | esign pdf verify [--trust CA.pem]… [--json] FILE | esign pdf sample [--pages N] [--title T] OUT")
+	return usagef("usage: esign pdf sign [flags] IN OUT | esign pdf verify [--trust CA.pem]… [--json] [--online] [--report FILE] FILE | esign pdf sample [--pages N] [--title T] OUT")
 }
 
 // runPDFSample: esign pdf sample OUT, a small document to try signing on.
@@ -321,6 +329,9 @@ func runPDFVerify(ctx context.Context, env Env, args []string) error {
 	var trust stringList
 	fs.Var(&trust, "trust", "PEM file of a trust anchor (repeatable; default: the system roots and the development CA of the data directory)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	report := fs.String("report", "", "also write a validation report (ETSI TS 119 102-2 style, docs/validation-report.md) to this file")
+	reportFormat := fs.String("report-format", "", "format of --report: json, html or pdf (default: by the file's extension)")
+	online := fs.Bool("online", false, "ask the certificates' OCSP responders and CRL distribution points for revocation status the DSS lacks")
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -328,7 +339,19 @@ func runPDFVerify(ctx context.Context, env Env, args []string) error {
 		return exitStatus{Code: exitUsage, Msg: err.Error()}
 	}
 	if fs.NArg() != 1 {
-		return exitStatus{Code: exitUsage, Msg: "usage: esign pdf verify [--trust CA.pem]… [--json] FILE"}
+		return exitStatus{Code: exitUsage, Msg: "usage: esign pdf verify [--trust CA.pem]… [--json] [--online] [--report FILE [--report-format json|html|pdf]] FILE"}
+	}
+	if *report != "" {
+		f := *reportFormat
+		if f == "" {
+			f = validation.FormatOf(*report)
+		}
+		if f != validation.FormatJSON && f != validation.FormatHTML && f != validation.FormatPDF {
+			return exitStatus{Code: exitUsage, Msg: "--report: name the format with --report-format json|html|pdf, or end the file name in .json, .html or .pdf"}
+		}
+		*reportFormat = f
+	} else if *reportFormat != "" {
+		return exitStatus{Code: exitUsage, Msg: "--report-format needs --report"}
 	}
 	cfg, err := loadConfig(env, *path)
 	if err != nil {
@@ -338,9 +361,15 @@ func runPDFVerify(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return exitStatus{Code: exitUsage, Msg: err.Error()}
 	}
-	rep, err := pades.VerifyFile(ctx, fs.Arg(0), pades.VerifyOptions{Roots: roots})
+	rep, vrep, err := validation.VerifyFile(ctx, fs.Arg(0), pades.VerifyOptions{Roots: roots, Online: *online})
 	if err != nil {
 		return exitStatus{Code: 2, Msg: fmt.Sprintf("cannot read %s: %s", fs.Arg(0), esign.ErrorMessage(err))}
+	}
+	if *report != "" {
+		if err := vrep.WriteFile(*report, *reportFormat); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "validation report (%s): %s: %s\n", *reportFormat, *report, indicationText(vrep.Indication, vrep.SubIndication))
 	}
 	if *asJSON {
 		b, err := rep.JSON()

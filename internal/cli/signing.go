@@ -199,5 +199,5 @@ func (s *CustomerSetup) WaitSMSCode(ctx context.Context, phone string, after int
 // sealFields fill the placeholders of branding.seal_line: the public verify
 // page of the customer UI and the contract's id.
 func sealFields(cfg config.Config, contractID string) branding.SealFields {
-	return branding.SealFields{VerifyURL: strings.TrimSuffix(publicCustomerURL(cfg), "/") + "/verify", ContractID: contractID}
+	return branding.SealFields{VerifyURL: publicVerifyURL(cfg), ContractID: contractID}
 }

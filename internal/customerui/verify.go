@@ -126,7 +126,7 @@ func (v *verifier) verify(ctx context.Context, name string, data []byte) (*Repor
 		return nil, errVerifyNotPDF
 	}
 	sum := sha256.Sum256(data)
-	return newReport(name, int64(len(data)), hex.EncodeToString(sum[:]), rep), nil
+	return newReport(name, int64(len(data)), hex.EncodeToString(sum[:]), rep, v.cfg.Now()), nil
 }
 
 type verifyData struct {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"esign/internal/pades"
+	"esign/internal/validation"
 )
 
 // Report is what the verify page shows of one PDF: built from the PAdES
@@ -13,17 +14,25 @@ import (
 // (verify.*), so the page speaks the customer's language; only Problems
 // carry the verifier's own (English) sentences, as technical details.
 // A richer report (an ETSI-style validation report with indications)
-// extends these structs.
+// extends these structs. The ETSI-style indications come from
+// validation.Build, the same as `esign pdf verify --report` writes
+// (docs/validation-report.md), so the page and the CLI agree.
 type Report struct {
 	Name   string // the uploaded file's name, or the contract document's
 	Size   int64
 	SHA256 string // of the bytes verified, hex
 	// Indication is the overall verdict: "valid" (signed, every signature
 	// and document time-stamp valid), "invalid" or "unsigned" — the
-	// suffix of the message keys verify.indication.* and verify.summary.*.
+	// verifier's own verdict (pades.Report.Valid), kept as the page's
+	// data-indication; the page's words follow the ETSI indication below.
 	Indication string
-	Revisions  int
-	Signatures []SignatureResult
+	// ETSI is the validation report's indication (TOTAL-PASSED,
+	// TOTAL-FAILED, INDETERMINATE, NO_SIGNATURE) and ETSISub its
+	// sub-indication; Verdict the suffix of verify.etsi.summary.*
+	// (passed, failed, indeterminate, unsigned).
+	ETSI, ETSISub, Verdict string
+	Revisions              int
+	Signatures             []SignatureResult
 	// Back is where the page's back link leads (the contract, or the
 	// upload form).
 	Back string
@@ -50,6 +59,26 @@ type SignatureResult struct {
 	Attacks       []string // attack classes detected: the suffixes of verify.attack.*
 	Problems      []string // the verifier's own sentences (English)
 	AllowedChange int      // later changes that are allowed (e.g. the DSS)
+
+	// From the validation report (docs/validation-report.md).
+	Indication, SubIndication string // e.g. TOTAL-FAILED, HASH_FAILURE
+	Reason                    string // why, in English (technical details)
+	Format                    string
+	TimeSource                string // the suffix of verify.time_source.* ("" no time)
+	ByteRange                 []int64
+	Chain                     []ChainResult
+	Changes                   []pades.Change // changes after the signature
+}
+
+// ChainResult is one certificate of a signer's chain and how its
+// revocation status was checked.
+type ChainResult struct {
+	Subject   string
+	Anchor    bool
+	Status    string // good, revoked, not_checked: the suffix of verify.revocation.*
+	Source    string // dss_ocsp, dss_crl, online_ocsp, online_crl, "": verify.revocation.source.*
+	RevokedAt time.Time
+	Reason    string // why not checked (English)
 }
 
 // CheckResult is one check of a signature: Key is the suffix of the
@@ -69,8 +98,20 @@ const (
 )
 
 // newReport turns the verifier's report into the page's.
-func newReport(name string, size int64, sum string, rep *pades.Report) *Report {
+func newReport(name string, size int64, sum string, rep *pades.Report, now time.Time) *Report {
 	r := &Report{Name: name, Size: size, SHA256: sum, Revisions: rep.Revisions, Signatures: []SignatureResult{}}
+	vr := validation.Build(rep, validation.Input{Name: name, SHA256: sum, Now: now})
+	r.ETSI, r.ETSISub = vr.Indication, vr.SubIndication
+	switch vr.Indication {
+	case validation.TotalPassed:
+		r.Verdict = "passed"
+	case validation.TotalFailed:
+		r.Verdict = "failed"
+	case validation.Indeterminate:
+		r.Verdict = "indeterminate"
+	default:
+		r.Verdict = "unsigned"
+	}
 	switch {
 	case !rep.Signed:
 		r.Indication = "unsigned"
@@ -79,8 +120,10 @@ func newReport(name string, size int64, sum string, rep *pades.Report) *Report {
 	default:
 		r.Indication = "invalid"
 	}
-	for _, s := range rep.Signatures {
-		sr := SignatureResult{Field: s.Field, DocTimestamp: s.Type == "document_timestamp", Valid: s.Valid,
+	for i, s := range rep.Signatures {
+		vs := vr.Signatures[i]
+		sr := SignatureResult{Indication: vs.Indication, SubIndication: vs.SubIndication, Reason: vs.Reason, Format: vs.Format,
+			ByteRange: vs.ByteRange, Changes: vs.Changes, Field: s.Field, DocTimestamp: s.Type == "document_timestamp", Valid: s.Valid,
 			ClaimedTime: pdfDate(s.SigningTime), Level: s.Level, WholeFile: s.CoversWholeFile,
 			Attacks: append([]string(nil), s.Attacks...), Problems: append([]string(nil), s.Problems...)}
 		if c := s.Signer; c != nil {
@@ -101,6 +144,16 @@ func newReport(name string, size int64, sum string, rep *pades.Report) *Report {
 			if c.Allowed {
 				sr.AllowedChange++
 			}
+		}
+		if t := vs.SigningTime; t != nil {
+			sr.TimeSource = t.Source
+		}
+		for _, c := range vs.Chain {
+			cr := ChainResult{Subject: c.Subject, Anchor: c.TrustAnchor, Status: c.Revocation.Status, Source: c.Revocation.Source, Reason: c.Revocation.Reason}
+			if c.Revocation.RevokedAt != nil {
+				cr.RevokedAt = *c.Revocation.RevokedAt
+			}
+			sr.Chain = append(sr.Chain, cr)
 		}
 		r.Signatures = append(r.Signatures, sr)
 	}

@@ -3,6 +3,7 @@ package customerui
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/json"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"esign/internal/notify"
 	"esign/internal/pades/padestest"
 	"esign/internal/pdf/pdftest"
+	"esign/internal/validation"
 )
 
 // upload is a multipart form with the file as the part named field.
@@ -61,15 +63,17 @@ func TestVerifyUpload(t *testing.T) {
 		want              []string
 	}{
 		{"valid", "document", "contract.pdf", good, "same-origin", "en", 200,
-			[]string{`data-indication="valid"`, "Every signature of this PDF is valid", "Test Bank seal", "contract.pdf"}},
+			[]string{`data-indication="valid"`, `data-etsi="INDETERMINATE" data-etsi-sub="TRY_LATER"`, "could not be fully confirmed",
+				"the file carries no revocation data", "Test Bank seal", "contract.pdf"}},
 		{"valid_hu", "document", "szerződés.pdf", good, "same-origin", "hu", 200,
-			[]string{`data-indication="valid"`, "A PDF minden aláírása érvényes", "szerződés.pdf"}},
+			[]string{`data-indication="valid"`, `data-etsi="INDETERMINATE"`, "nem lehetett teljesen megerősíteni", "szerződés.pdf"}},
 		{"tampered", "document", "contract.pdf", padestest.Tamper(t, good), "same-origin", "en", 200,
-			[]string{`data-indication="invalid"`, "Do not rely on this PDF", `class="check-integrity" data-ok="false"`}},
+			[]string{`data-indication="invalid"`, `data-etsi="TOTAL-FAILED" data-etsi-sub="HASH_FAILURE"`, "Do not rely on this PDF",
+				"the signed content was changed after signing", `class="check-integrity" data-ok="false"`}},
 		{"unsigned", "document", "plain.pdf", pdftest.Minimal(1), "same-origin", "en", 200,
-			[]string{`data-indication="unsigned"`, "has no electronic signature"}},
+			[]string{`data-indication="unsigned"`, `data-etsi="NO_SIGNATURE"`, "has no electronic signature"}},
 		{"untrusted", "document", "self.pdf", padestest.SelfSigned(t, "Somebody"), "same-origin", "en", 200,
-			[]string{`data-indication="invalid"`, `class="check-trust" data-ok="false"`}},
+			[]string{`data-indication="invalid"`, `data-etsi="INDETERMINATE" data-etsi-sub="NO_CERTIFICATE_CHAIN_FOUND"`, `class="check-trust" data-ok="false"`}},
 		{"not_pdf", "document", "x.pdf", []byte("hello, not a PDF"), "same-origin", "en", 422, []string{"cannot be read as a PDF"}},
 		{"no_file", "", "", nil, "same-origin", "en", 422, []string{"Choose a PDF file"}},
 		{"too_large", "document", "big.pdf", pdftest.MinimalPadded(1, 200<<10), "same-origin", "en", 413, []string{"too large to verify here"}},
@@ -245,5 +249,30 @@ func TestVerifyContractTooLarge(t *testing.T) {
 	env.h.ServeHTTP(w, r)
 	if w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "too large to verify here") {
 		t.Errorf("%d %s", w.Code, w.Body.String())
+	}
+}
+
+// TestVerifyMessagesCoverIndications: every sub-indication a validation
+// report can carry has its sentence in both languages.
+func TestVerifyMessagesCoverIndications(t *testing.T) {
+	subs := []string{validation.FormatFailure, validation.HashFailure, validation.SigCryptoFailure, validation.Revoked,
+		validation.Expired, validation.NotYetValid, validation.NoSigningCertificateFound, validation.NoCertificateChainFound,
+		validation.CertificateChainGeneralFailure, validation.RevokedNoPOE, validation.RevokedCANoPOE, validation.OutOfBoundsNoPOE,
+		validation.OutOfBoundsNotRevoked, validation.CryptoConstraintsFailureNoPOE, validation.NoPOE, validation.TryLater,
+		validation.SignedDataNotFound}
+	for _, lang := range []string{"en", "hu"} {
+		b, err := messageFS.ReadFile("messages/" + lang + ".verify.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range subs {
+			if m["verify.sub."+s] == "" {
+				t.Errorf("%s: no verify.sub.%s", lang, s)
+			}
+		}
 	}
 }

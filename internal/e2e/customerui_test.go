@@ -293,15 +293,26 @@ func TestCustomerUI(t *testing.T) {
 	// "Verify this PDF" next to it: css verifies the stored contract with
 	// the trust anchors oss pushed; the public verify page verifies an
 	// upload of it, and of a tampered copy.
+	// Both show the validation report's indication, as `esign pdf verify
+	// --report` writes it (docs/validation-report.md).
 	if got := cp.VerifyContract("verify-contract"); got != "valid" {
 		t.Errorf("the sealed contract verified on its page: %q", got)
+	}
+	if got := cp.ETSI(); got != "TOTAL-PASSED" {
+		t.Errorf("the sealed contract's indication on its page: %q", got)
 	}
 	cp.Contract()
 	if got := cp.VerifyUpload("contract.pdf", pdf, "verify", "verify-valid"); got != "valid" {
 		t.Errorf("the uploaded contract: %q", got)
 	}
+	if got := cp.ETSI(); got != "TOTAL-PASSED" {
+		t.Errorf("the uploaded contract's indication: %q", got)
+	}
 	if got := cp.VerifyUpload("tampered.pdf", padestest.Tamper(t, pdf), "", "verify-tampered"); got != "invalid" {
 		t.Errorf("the tampered contract: %q", got)
+	}
+	if got := cp.ETSI(); got != "TOTAL-FAILED/HASH_FAILURE" {
+		t.Errorf("the tampered contract's indication: %q", got)
 	}
 
 	// A second offer is refused with a reason.

@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -43,6 +45,12 @@ type VerifyOptions struct {
 	// Now is the validation time used when a signature has no valid
 	// time-stamp; default time.Now.
 	Now func() time.Time
+	// Online lets the verifier ask the OCSP responders and CRL
+	// distribution points named in the certificates for the revocation
+	// status the DSS does not hold; HTTPClient is used for that (default
+	// one with a 10 s timeout).
+	Online     bool
+	HTTPClient *http.Client
 }
 
 // Report is the result of verifying a PDF.
@@ -116,6 +124,16 @@ type SignatureReport struct {
 	Valid           bool             `json:"valid"`
 	Problems        []string         `json:"problems"` // human-readable reasons for invalidity
 	Warnings        []string         `json:"warnings"` // what a valid signature lacks (e.g. legacy CMS)
+
+	// Details for validation reports (internal/validation, docs/validation-report.md).
+	SignedTime      *time.Time     `json:"signed_time,omitempty"`      // the CMS signing-time attribute
+	TimeSource      string         `json:"time_source,omitempty"`      // Time* constant: what BestTime comes from
+	BestTime        *time.Time     `json:"best_time,omitempty"`        // the time-stamp's time the chain was validated at (nil: at VerifyOptions.Now)
+	IntegrityReason string         `json:"integrity_reason,omitempty"` // Integrity* constant when integrity failed
+	ChainReason     string         `json:"chain_reason,omitempty"`     // Chain* constant when the chain failed
+	ChainElements   []ChainElement `json:"chain_elements,omitempty"`   // the signer's chain, signer first
+	Revoked         bool           `json:"revoked,omitempty"`          // a chain certificate was revoked before BestTime
+	RevokedCA       bool           `json:"revoked_ca,omitempty"`       // … and it was a CA's
 }
 
 // Valid reports whether the document is signed and every signature and
@@ -474,6 +492,7 @@ func (v *verifier) verifyCMS(rep *SignatureReport, sf pdf.Name, der, digest []by
 	switch sf {
 	case "ETSI.CAdES.detached", "adbe.pkcs7.detached":
 	default:
+		rep.IntegrityReason = IntegrityFormat
 		rep.fail(AttackUSF, "unsupported /SubFilter %q", sf)
 		return
 	}
@@ -485,6 +504,7 @@ func (v *verifier) verifyCMS(rep *SignatureReport, sf pdf.Name, der, digest []by
 		}
 	}
 	if err != nil || len(sd.SignerInfos) != 1 {
+		rep.IntegrityReason = IntegrityFormat
 		rep.fail(AttackUSF, "the /Contents is not a CMS SignedData with one signer")
 		return
 	}
@@ -493,9 +513,11 @@ func (v *verifier) verifyCMS(rep *SignatureReport, sf pdf.Name, der, digest []by
 	if !ok {
 		if si.DigestAlgorithm.Algorithm.Equal(oidSHA1) {
 			// older signers' choice: not a forgery, but no longer evidence
+			rep.IntegrityReason = IntegrityAlgorithm
 			rep.fail("", "the signature uses the SHA-1 digest, which is not accepted (collisions can be made)")
 			return
 		}
+		rep.IntegrityReason = IntegrityFormat
 		rep.fail(AttackUSF, "unsupported digest algorithm")
 		return
 	}
@@ -510,6 +532,7 @@ func (v *verifier) verifyCMS(rep *SignatureReport, sf pdf.Name, der, digest []by
 	cert, err := sd.Verify(digest, cms.VerifyOptions{Certificates: v.dssCerts, Legacy: true})
 	if err != nil {
 		rep.Integrity = Check{Error: err.Error()}
+		rep.IntegrityReason = integrityReason(err)
 		rep.fail(AttackUSF, "the signature does not match the signed bytes: %v", err)
 		return
 	}
@@ -521,6 +544,15 @@ func (v *verifier) verifyCMS(rep *SignatureReport, sf pdf.Name, der, digest []by
 	}
 
 	at := v.opt.Now()
+	defer func() {
+		if rep.TimeSource == TimeSignatureTimestamp {
+			rep.BestTime = &at
+		}
+	}()
+	rep.TimeSource = TimeValidation
+	if t, ok := si.SigningTime(); ok {
+		rep.SignedTime = &t
+	}
 	if a := si.UnsignedAttribute(cms.OIDSignatureTimeStampToken); a != nil && len(a.Values) > 0 {
 		sum := sha256.Sum256(si.Signature)
 		tr := &TimestampReport{}
@@ -535,20 +567,11 @@ func (v *verifier) verifyCMS(rep *SignatureReport, sf pdf.Name, der, digest []by
 				tr.TSA = tok.Signer.Subject.String()
 			}
 			at = tok.Info.GenTime
+			rep.TimeSource = TimeSignatureTimestamp
 		}
 		rep.Timestamp = tr
 	}
-	inter := v.pool()
-	for _, c := range sd.Certificates {
-		inter.AddCert(c)
-	}
-	if _, err := cert.Verify(x509.VerifyOptions{Roots: v.opt.Roots, Intermediates: inter, CurrentTime: at,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		rep.Chain = Check{Error: err.Error()}
-		rep.fail("", "the signer certificate is not trusted: %v", err)
-	} else {
-		rep.Chain = Check{OK: true}
-	}
+	v.checkChain(rep, cert, sd.Certificates, at)
 	if legacy != "" {
 		rep.Level = LevelLegacyCMS
 	} else if sf == "ETSI.CAdES.detached" {
@@ -623,11 +646,23 @@ func (v *verifier) verifyDocTimestamp(rep *SignatureReport, der, digest []byte) 
 	tr := &TimestampReport{}
 	tok, err := tsa.VerifyToken(der, digest, crypto.SHA256, tsa.VerifyOptions{Roots: v.opt.Roots, Intermediates: v.pool()})
 	if err != nil {
+		rep.IntegrityReason = IntegrityFormat
 		if errors.Is(err, tsa.ErrVerify) {
 			rep.Integrity = Check{Error: err.Error()}
+			rep.IntegrityReason = IntegritySignature
+			if strings.Contains(err.Error(), "imprint does not match") {
+				rep.IntegrityReason = IntegrityHash
+			}
 		}
 		tr.Check = Check{Error: err.Error()}
 		rep.Timestamp = tr
+		if strings.Contains(err.Error(), "TSA certificate chain") {
+			// intact, but its TSA is not trusted: not a forgery
+			rep.Integrity, rep.IntegrityReason = Check{OK: true}, ""
+			rep.Chain, rep.ChainReason = Check{Error: err.Error()}, tsaChainReason(err.Error())
+			rep.fail("", "the document time-stamp is not valid: %v", err)
+			return
+		}
 		rep.fail(AttackUSF, "the document time-stamp is not valid: %v", err)
 		return
 	}
@@ -639,6 +674,8 @@ func (v *verifier) verifyDocTimestamp(rep *SignatureReport, der, digest []byte) 
 		tr.TSA = tok.Signer.Subject.String()
 		rep.Signer = certInfo(tok.Signer)
 	}
+	gt := tok.Info.GenTime
+	rep.BestTime, rep.TimeSource = &gt, TimeDocumentTimestamp
 	rep.Timestamp = tr
 }
 

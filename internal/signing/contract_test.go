@@ -73,7 +73,8 @@ func TestContract(t *testing.T) {
 		ch := &changes{}
 		fd := &feed{}
 		e := newEnv(t, driver, signing.Config{Feed: fd, Sealing: &signing.Sealing{Seal: pades.SignOptions{Level: pades.LevelBT},
-			Events: ev, Stream: bus.StreamContractUpdates, Changes: ch}})
+			Events: ev, Stream: bus.StreamContractUpdates, Changes: ch,
+			Line: func(string) string { return "Sealed by the bank. Verify at https://bank.example/verify" }}})
 		d := newDevice(t, signing.ECDSAP256)
 		r1, err := e.svc.M1(ctx, e.p, e.m1(t, d, e.offer.ID))
 		if err != nil {
@@ -111,6 +112,9 @@ func TestContract(t *testing.T) {
 			}
 			if !bytes.Contains(b, []byte(r2.CustomerSignatureHash)) {
 				t.Errorf("document %d lacks the visible customer signature hash", i)
+			}
+			if !bytes.Contains(b, []byte("(Sealed by the bank. Verify at https://bank.example/verify)")) {
+				t.Errorf("document %d: the seal's visible line does not point to the verify page", i)
 			}
 			rep, err := pades.Verify(ctx, bytes.NewReader(b), int64(len(b)), pades.VerifyOptions{Roots: roots})
 			if err != nil {

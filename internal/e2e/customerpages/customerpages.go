@@ -234,3 +234,16 @@ func (p *Pages) indication() string {
 	p.T.Helper()
 	return webuitest.Get(p.T, p.Ctx, "the report's indication", chromedp.Evaluate[string](`document.getElementById("report").dataset.indication`))
 }
+
+// ETSI returns the open report's validation indication with its
+// sub-indication, e.g. "TOTAL-FAILED/HASH_FAILURE" (docs/validation-report.md),
+// after checking that the page shows it.
+func (p *Pages) ETSI() string {
+	p.T.Helper()
+	got := webuitest.Get(p.T, p.Ctx, "the report's ETSI indication", chromedp.Evaluate[string](
+		`(() => { const d = document.getElementById("report").dataset; return d.etsiSub ? d.etsi + "/" + d.etsiSub : d.etsi; })()`))
+	if ind, _, _ := strings.Cut(got, "/"); !strings.Contains(p.Text("#indication"), ind) {
+		p.T.Errorf("the page does not show the indication %s", ind)
+	}
+	return got
+}
