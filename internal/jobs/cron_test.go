@@ -172,7 +172,8 @@ func TestCronReplicas(t *testing.T) {
 	for _, id := range []string{"replica-a", "replica-b"} {
 		cfg := testConfig(Postgres)
 		cfg.ID = id
-		cfg.Cron.Schedules = map[string]string{DeleteExpiredURL: "@every 1s", OfferTimeout: "off", DeleteDocuments: "off", ArchiveRenewal: "off"}
+		cfg.Cron.Schedules = allOff()
+		cfg.Cron.Schedules[DeleteExpiredURL] = "@every 1s"
 		queues = append(queues, startQueue(t, db, cfg, testDeps(t, db, newRecordingSender())))
 	}
 	waitFor(t, 30*time.Second, "5 runs", func() bool { return db.count(t, `SELECT COUNT(*) FROM cron_run WHERE status = 'succeeded'`) >= 5 })

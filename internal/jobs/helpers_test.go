@@ -117,6 +117,16 @@ func (w *tbWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// allOff turns every cron schedule off: a test that wants one sets it. A
+// schedule left on would run a slot of the injected clock by itself.
+func allOff() map[string]string {
+	m := map[string]string{}
+	for _, name := range CronNames() {
+		m[name] = "off"
+	}
+	return m
+}
+
 // testConfig is a configuration with short intervals for tests; cron jobs off.
 func testConfig(d Dialect) Config {
 	return Config{
@@ -124,7 +134,7 @@ func testConfig(d Dialect) Config {
 		PollInterval: 50 * time.Millisecond,
 		Logger:       quietLogger(),
 		Notify:       NotifyConfig{BackoffBase: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond},
-		Cron:         CronConfig{Schedules: map[string]string{OfferTimeout: "off", DeleteDocuments: "off", DeleteExpiredURL: "off", ArchiveRenewal: "off"}, Location: time.UTC},
+		Cron:         CronConfig{Schedules: allOff(), Location: time.UTC},
 	}
 }
 

@@ -25,7 +25,8 @@ func TestSchedulesWhoeverLeads(t *testing.T) {
 					cfg := testConfig(d)
 					cfg.ID = id
 					cfg.Logger = testLogger(t)
-					cfg.Cron.Schedules = map[string]string{DeleteExpiredURL: "@every 1s", OfferTimeout: "off", DeleteDocuments: "off", ArchiveRenewal: "off"}
+					cfg.Cron.Schedules = allOff()
+					cfg.Cron.Schedules[DeleteExpiredURL] = "@every 1s"
 					cfg.Cron.Disabled = !schedules
 					startQueue(t, conn, cfg, testDeps(t, conn, newRecordingSender()))
 				}
@@ -101,7 +102,9 @@ func TestScheduleStates(t *testing.T) {
 	deps.Now = clock
 	cfg := testConfig(SQLite)
 	cfg.InsertOnly = true // no loops: nothing runs by itself
-	cfg.Cron.Schedules = map[string]string{DeleteExpiredURL: "0 3 * * *", DeleteDocuments: "0 6 * * *", OfferTimeout: "off", AuditAnchor: "off", ArchiveRenewal: "off"}
+	cfg.Cron.Schedules = allOff()
+	cfg.Cron.Schedules[DeleteExpiredURL] = "0 3 * * *"
+	cfg.Cron.Schedules[DeleteDocuments] = "0 6 * * *"
 	q, err := New(db.DB, cfg, deps)
 	if err != nil {
 		t.Fatal(err)
