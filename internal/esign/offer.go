@@ -17,6 +17,9 @@ type Offer struct {
 	ExpiresAt      time.Time // required; after it the offer can only expire
 	Version        int64     // optimistic concurrency; starts at 1
 	CreatedBy      string    // User id of the uploading operator; empty for the webhook API
+	// HookData is what the bank's offer_created hook added: a JSON
+	// object of strings, empty when none (docs/customization.md).
+	HookData string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }
@@ -30,6 +33,7 @@ func (o *Offer) Validate() error {
 	v.text("description", o.Description, false, 4096)
 	v.that(o.State == "" || o.State.Valid(), "state has an unknown value")
 	v.text("state reason", o.StateReason, false, 1024)
+	v.that(len(o.HookData) <= 64<<10, "hook data is longer than 64 KiB")
 	v.that(!o.ExpiresAt.IsZero(), "expiry is required")
 	v.id("created by", o.CreatedBy, false)
 	return v.err()
