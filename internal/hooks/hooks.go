@@ -20,6 +20,7 @@ import (
 	"net/http"
 	neturl "net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"esign/customize"
@@ -66,8 +67,17 @@ const MaxAnswer = 64 << 10
 // Runner runs the hooks. A nil *Runner runs none. It is safe for
 // concurrent use.
 type Runner struct {
-	cfg Config
-	reg customize.Registry
+	cfg   Config
+	reg   customize.Registry
+	after sync.WaitGroup // the hooks told after the fact, still running
+}
+
+// Wait waits for the hooks told after the fact (ContractSealed,
+// OfferEnded) that are still running: at most the timeout each.
+func (r *Runner) Wait() {
+	if r != nil {
+		r.after.Wait()
+	}
 }
 
 // New returns a runner of the registry's functions (nil: none) and the
@@ -199,12 +209,17 @@ func merge(a, b customize.Answer) customize.Answer {
 }
 
 // after runs the functions and the callout of a hook told of a change that
-// happened; failures are logged.
+// happened, in the background (the change never waits for them); failures
+// are logged.
 func after[P any](ctx context.Context, r *Runner, hook string, p P, fns []func(context.Context, P) error) {
-	if r == nil {
+	if r == nil || (len(fns) == 0 && r.cfg.Callouts[hook].URL == "") {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	r.after.Go(func() { tell(ctx, r, hook, p, fns) })
+}
+
+func tell[P any](ctx context.Context, r *Runner, hook string, p P, fns []func(context.Context, P) error) {
 	for _, f := range fns {
 		if _, err := call(ctx, r.cfg.Timeout, func(ctx context.Context) (struct{}, error) { return struct{}{}, f(ctx, p) }); err != nil {
 			r.cfg.Log.Warn("hook failed", "hook", hook, "error", err.Error())

@@ -187,7 +187,9 @@ func TestAfterTheFact(t *testing.T) {
 	r := hooks.New(hooks.Config{Secret: secret, Callouts: map[string]hooks.Callout{
 		customize.ContractSealedHook: {URL: srv.URL}, customize.OfferEndedHook: {URL: srv.URL}}}, &reg)
 	r.ContractSealed(t.Context(), customize.ContractSealed{ContractID: "c1"})
+	r.Wait()
 	r.OfferEnded(t.Context(), customize.OfferEnded{OfferID: "o1", State: "refused"})
+	r.Wait()
 	close(got)
 	var all []string
 	for s := range got {
