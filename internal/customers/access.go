@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"esign/customize"
 	"esign/internal/esign"
 	"esign/internal/sqlstore"
 )
@@ -129,6 +130,10 @@ func (s *Service) RefuseOffer(ctx context.Context, p *Principal, id, reason stri
 	})
 	if err != nil {
 		return nil, esign.E(op, err)
+	}
+	if s.hooks != nil {
+		s.hooks.OfferEnded(ctx, customize.OfferEnded{OfferID: out.ID, CustomerID: out.CustomerID, ExternalRef: out.ExternalRef,
+			Title: out.Title, State: string(out.State), Reason: out.StateReason})
 	}
 	return out, nil
 }

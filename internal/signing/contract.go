@@ -15,6 +15,7 @@ import (
 	"slices"
 	"time"
 
+	"esign/customize"
 	"esign/internal/esign"
 	"esign/internal/jobs"
 	"esign/internal/notify"
@@ -63,7 +64,24 @@ type Sealing struct {
 	// (jobs.QueueSeal) calls Service.SealSignature, retrying while the
 	// TSA or pdfservice is unavailable. Nil: M2 seals before it answers.
 	Jobs SealJobs
+	// Hooks, optional, are the bank's signature_verified hook (PDF
+	// metadata added to the seal) and contract_sealed hook
+	// (*hooks.Runner; docs/customization.md).
+	Hooks SealHooks
 }
+
+// SealHooks runs the bank's hooks around the seal.
+type SealHooks interface {
+	// SignatureVerified returns the metadata to add to every sealed
+	// document; an error (a failed hook under fail closed) fails the seal,
+	// which its job retries.
+	SignatureVerified(ctx context.Context, p customize.SignatureVerified) (map[string]string, error)
+	ContractSealed(ctx context.Context, p customize.ContractSealed)
+}
+
+// BankMetadataName is the embedded file that holds the signature_verified
+// hook's metadata in a sealed document.
+const BankMetadataName = "bank-metadata.json"
 
 // SealJobs enqueues the sealing of a verified signature in the caller's
 // transaction.
@@ -151,6 +169,24 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 	now := s.cfg.Now().UTC()
 	contract := &esign.Contract{ID: esign.NewID(), CustomerID: g.CustomerID, OfferID: o.ID, ExternalRef: o.ExternalRef,
 		Title: o.Title, Status: esign.ContractActive, SignedAt: now}
+	var hookDocs []customize.Document
+	for _, d := range docs {
+		hookDocs = append(hookDocs, customize.Document{Name: d.Name, Size: d.Size, SHA256: d.SHA256})
+	}
+	var metadata []byte // the bank's metadata, added in the seal's own update (never to the signed bytes)
+	if z.Hooks != nil {
+		md, err := z.Hooks.SignatureVerified(ctx, customize.SignatureVerified{SignatureID: g.ID, OfferID: o.ID,
+			ContractID: contract.ID, CustomerID: g.CustomerID, ExternalRef: o.ExternalRef, Title: o.Title, Username: g.Username,
+			CustomerSignatureHash: g.CustomerSignatureHash, OfferData: o.HookData, Documents: hookDocs})
+		if err != nil {
+			return "", esign.E(op, err)
+		}
+		if len(md) > 0 {
+			if metadata, err = json.MarshalIndent(md, "", "  "); err != nil {
+				return "", esign.E(op, err)
+			}
+		}
+	}
 	var sealed []*esign.Document
 	var stored []string // what this attempt stored, removed again if it fails
 	defer func() {
@@ -159,7 +195,7 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 		}
 	}()
 	for _, d := range docs {
-		nd, level, err := s.sealDocument(ctx, d, contract, g, bundleJSON, now)
+		nd, level, err := s.sealDocument(ctx, d, contract, g, bundleJSON, metadata, now)
 		if err != nil {
 			return "", esign.E(op, err)
 		}
@@ -232,6 +268,10 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 		return "", esign.E(op, err)
 	}
 	stored = nil // committed: the files are the contract's
+	if z.Hooks != nil {
+		z.Hooks.ContractSealed(ctx, customize.ContractSealed{ContractID: contract.ID, OfferID: o.ID, CustomerID: g.CustomerID,
+			ExternalRef: o.ExternalRef, Title: o.Title, SealLevel: contract.SealLevel, OfferData: o.HookData, Documents: hookDocs})
+	}
 	if z.Events != nil {
 		// The contract is committed; a lost event is visible in the
 		// operator UI's contract list and does not undo the signing.
@@ -267,7 +307,7 @@ func lowerLevel(a, b pades.Level) pades.Level {
 // sealDocument seals one offer document into a contract document and
 // returns it with the PAdES level reached.
 func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract *esign.Contract, g *esign.Signature,
-	bundle []byte, now time.Time) (*esign.Document, pades.Level, error) {
+	bundle, metadata []byte, now time.Time) (*esign.Document, pades.Level, error) {
 	z := s.cfg.Sealing
 	r, err := z.Docs.Open(ctx, d.StorageKey)
 	if err != nil {
@@ -294,6 +334,10 @@ func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract 
 			"Customer signature hash (SHA-256): " + g.CustomerSignatureHash}},
 		Attachments: []pades.Attachment{{Name: "evidence.json", Description: "Customer signature evidence",
 			MIMEType: "application/json", Data: bundle}}}
+	if metadata != nil {
+		opt.Prepare.Attachments = append(opt.Prepare.Attachments, pades.Attachment{Name: BankMetadataName,
+			Description: "Added by the bank's signature_verified hook", MIMEType: "application/json", Data: metadata})
+	}
 	err = pades.Sign(ctx, bytes.NewReader(in), int64(len(in)), out, opt)
 	if errors.Is(err, pades.ErrNoRevocation) && (opt.Level == pades.LevelBLT || opt.Level == pades.LevelBLTA) {
 		// B-LT/B-LTA when the chain allows: without revocation data the
