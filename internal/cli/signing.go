@@ -69,7 +69,7 @@ func (a *app) signingService() (*signing.Service, error) {
 		}
 		cfg.Sealing = &signing.Sealing{Seal: opt, Log: a.log,
 			Docs: a.docs, Queue: a.queue, Events: busPublisher{a}, Stream: bus.StreamContractUpdates, Changes: a.events,
-			Jobs: a.queue}
+			Jobs: a.queue, Hooks: a.hooks}
 	}
 	return signing.New(a.db, a.customers, cfg)
 }

@@ -53,7 +53,7 @@ func (a *app) offerService() (*offers.Service, error) {
 		return nil, err
 	}
 	return offers.New(offers.Deps{DB: a.db, Docs: a.docs, Queue: a.queue, Customers: a.customers,
-		Verify: pades.VerifyOptions{Roots: roots}, Events: a.events, LinkLifetime: a.cfg.Mobile.LinkLifetime})
+		Verify: pades.VerifyOptions{Roots: roots}, Events: a.events, LinkLifetime: a.cfg.Mobile.LinkLifetime, Hooks: a.hooks})
 }
 
 // eventDeps makes the queue deliver events when webhook.event_urls is set

@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"esign/customize"
+	"esign/internal/offers"
+	"esign/internal/pdf/pdftest"
+)
+
+// TestHooksWiring: `esign all` runs the in-process hooks a bank's own
+// binary registered (Env.Hooks, as esigncmd.Main passes them) and the
+// hooks.* callouts of the configuration, signed with hooks.secret.
+func TestHooksWiring(t *testing.T) {
+	const cred = "bank:0123456789abcdef-secret"
+	secret := "fedcba9876543210fedcba9876543210"
+	bank := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		ts, _ := strconv.ParseInt(r.Header.Get("X-Esign-Timestamp"), 10, 64)
+		if !hmac.Equal([]byte(r.Header.Get("X-Esign-Signature")), []byte(offers.Sign([]byte(secret), ts, body))) {
+			t.Errorf("callout with a bad signature")
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		io.WriteString(w, `{"data":{"scored_by":"callout"}}`)
+	}))
+	t.Cleanup(bank.Close)
+	var reg customize.Registry
+	reg.RegisterOfferCreated(func(ctx context.Context, o customize.OfferCreated) (customize.Answer, error) {
+		if o.ExternalRef == "" {
+			return customize.Answer{Veto: true, Reason: "the offer reference is required"}, nil
+		}
+		return customize.Answer{Data: map[string]string{"branch": strings.Split(o.ExternalRef, "-")[0]}}, nil
+	})
+	environ := testEnviron(t.TempDir(), "ESIGN_WEBHOOK_OFFER_UPLOAD="+cred, "ESIGN_WEBHOOK_CUSTOMER_BOOTSTRAP="+cred,
+		"ESIGN_HOOKS_OFFER_CREATED_URL="+bank.URL, "ESIGN_HOOKS_SECRET="+secret)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	addrs := make(chan map[string]string, 1)
+	done := make(chan string, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := Run(ctx, Env{Args: []string{"all"}, Stdout: &out, Stderr: &errb, Environ: environ, Hooks: &reg,
+			Ready: func(a map[string]string) { addrs <- a }})
+		done <- fmt.Sprintf("exit %d: %s", code, errb.String())
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case r := <-done:
+			if !strings.HasPrefix(r, "exit 0") {
+				t.Errorf("esign all: %s", r)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("esign all did not stop")
+		}
+	})
+	var a map[string]string
+	select {
+	case a = <-addrs:
+	case r := <-done:
+		t.Fatalf("esign all: %s", r)
+	case <-time.After(60 * time.Second):
+		t.Fatal("esign all did not start")
+	}
+	post := func(path string, v any) (int, map[string]any) {
+		t.Helper()
+		b, _ := json.Marshal(v)
+		req, _ := http.NewRequest(http.MethodPost, "http://"+a["webhook"]+path, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		u, p, _ := strings.Cut(cred, ":")
+		req.SetBasicAuth(u, p)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m map[string]any
+		json.NewDecoder(res.Body).Decode(&m)
+		return res.StatusCode, m
+	}
+	if code, m := post("/customer/bootstrap", map[string]string{"customer_ref": "C-7", "name": "Tóth Béla", "phone": "+36301112244"}); code != http.StatusCreated {
+		t.Fatalf("bootstrap: %d %v", code, m)
+	}
+	upload := func(ref string) map[string]any {
+		t.Helper()
+		code, m := post("/offer/upload", map[string]any{"customer_ref": "C-7", "external_ref": ref, "title": "Hitel",
+			"expires_at": time.Now().Add(time.Hour), "documents": []map[string]string{{"name": "a.pdf",
+				"content_base64": base64.StdEncoding.EncodeToString(pdftest.Minimal(1))}}})
+		if code != http.StatusCreated {
+			t.Fatalf("upload: %d %v", code, m)
+		}
+		return m
+	}
+	if m := upload(""); m["state"] != "revoked" || m["state_reason"] != offers.VetoPrefix+"the offer reference is required" {
+		t.Fatalf("vetoed upload: %v", m)
+	}
+	m := upload("042-77")
+	data, _ := m["data"].(map[string]any)
+	if m["state"] != "notified" || data["branch"] != "042" || data["scored_by"] != "callout" {
+		t.Fatalf("upload: %v", m)
+	}
+}
