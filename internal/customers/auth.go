@@ -3,7 +3,6 @@ package customers
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -598,7 +597,8 @@ func (s *Service) Approve(ctx context.Context, customerID, userID string) (*esig
 
 // approvalHook asks the bank's customer_registered hook, outside any
 // transaction, before a pending customer is approved. A veto is recorded
-// in the customer's activity (the operator sees it) and returned as
+// in the customer's activity, its detail the reason (the operator sees
+// it on the customer's page), and returned as
 // Forbidden with code approval_vetoed and the hook's reason.
 func (s *Service) approvalHook(ctx context.Context, op, customerID, userID string) error {
 	if s.hooks == nil {
@@ -616,8 +616,7 @@ func (s *Service) approvalHook(ctx context.Context, op, customerID, userID strin
 	if !a.Veto {
 		return nil
 	}
-	detail, _ := json.Marshal(map[string]string{"reason": a.Reason})
-	if err := s.db.CreateActivity(ctx, activity(c.ID, "", "customer.approval_vetoed", string(detail), Meta{})); err != nil {
+	if err := s.db.CreateActivity(ctx, activity(c.ID, "", "customer.approval_vetoed", a.Reason, Meta{})); err != nil {
 		return esign.E(op, err)
 	}
 	return esign.WithCode(op, esign.Forbidden, "approval_vetoed", "the bank's customer_registered hook held the approval: "+a.Reason)

@@ -19,9 +19,9 @@ type Offer struct {
 	CreatedBy      string    // User id of the uploading operator; empty for the webhook API
 	// HookData is what the bank's offer_created hook added: a JSON
 	// object of strings, empty when none (docs/customization.md).
-	HookData string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	HookData  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Validate checks the offer before it is stored.
