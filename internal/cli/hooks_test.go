@@ -10,14 +10,17 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"esign/customize"
+	"esign/internal/esign"
 	"esign/internal/offers"
 	"esign/internal/pdf/pdftest"
+	"esign/internal/sqlstore"
 )
 
 // TestHooksWiring: `esign all` runs the in-process hooks a bank's own
@@ -111,5 +114,64 @@ func TestHooksWiring(t *testing.T) {
 	data, _ := m["data"].(map[string]any)
 	if m["state"] != "notified" || data["branch"] != "042" || data["scored_by"] != "callout" {
 		t.Fatalf("upload: %v", m)
+	}
+}
+
+// TestOfferEndedOnExpiry: `esign cron run OfferTimeout` tells the bank's
+// offer_ended hooks — in-process and callout — of the offer it expired,
+// after the commit and before the command exits.
+func TestOfferEndedOnExpiry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for an offer to expire")
+	}
+	secret := "fedcba9876543210fedcba9876543210"
+	called := make(chan string, 2)
+	bank := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		ts, _ := strconv.ParseInt(r.Header.Get("X-Esign-Timestamp"), 10, 64)
+		if !hmac.Equal([]byte(r.Header.Get("X-Esign-Signature")), []byte(offers.Sign([]byte(secret), ts, body))) {
+			t.Errorf("callout with a bad signature")
+		}
+		var env struct{ Data customize.OfferEnded }
+		json.Unmarshal(body, &env)
+		called <- "callout " + env.Data.State + " " + env.Data.Title
+	}))
+	t.Cleanup(bank.Close)
+	var reg customize.Registry
+	reg.RegisterOfferEnded(func(ctx context.Context, o customize.OfferEnded) error {
+		called <- "go " + o.State + " " + o.Title
+		return nil
+	})
+	dir := t.TempDir()
+	environ := testEnviron(dir, "ESIGN_HOOKS_OFFER_ENDED_URL="+bank.URL, "ESIGN_HOOKS_SECRET="+secret)
+	if code, _, errs := run(t, t.Context(), environ, nil, "migrate", "up"); code != 0 {
+		t.Fatalf("migrate: %s", errs)
+	}
+	db, err := sqlstore.Open(t.Context(), sqlstore.Config{Driver: "sqlite", DSN: filepath.Join(dir, "esign.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := &esign.Customer{ExternalRef: "C-1", Name: "Kovács Anna", Phone: "+36301234567", Locale: "hu-HU", Status: esign.CustomerActive}
+	if err := db.CreateCustomer(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	o := &esign.Offer{CustomerID: c.ID, Title: "Lakáshitel", ExpiresAt: time.Now().Add(1200 * time.Millisecond)}
+	if err := db.CreateOffer(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	var out, errb bytes.Buffer
+	if code := Run(t.Context(), Env{Args: []string{"cron", "run", "OfferTimeout"}, Stdout: &out, Stderr: &errb,
+		Environ: environ, Hooks: &reg}); code != 0 {
+		t.Fatalf("cron run: %d %s %s", code, out.String(), errb.String())
+	}
+	close(called)
+	var got []string
+	for s := range called {
+		got = append(got, s)
+	}
+	if strings.Join(got, ",") != "go expired Lakáshitel,callout expired Lakáshitel" {
+		t.Fatalf("offer_ended hooks: %v", got)
 	}
 }
