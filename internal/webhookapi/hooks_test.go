@@ -1,6 +1,7 @@
 package webhookapi
 
 import (
+	"context"
 	"crypto/hmac"
 	"encoding/json"
 	"io"
@@ -116,5 +117,37 @@ func TestOfferCreatedHook(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestApprovalVetoed: /customer/approve answers 403 approval_vetoed with
+// the reason of the bank's customer_registered hook.
+func TestApprovalVetoed(t *testing.T) {
+	var reg customize.Registry
+	reg.RegisterCustomerRegistered(func(ctx context.Context, p customize.CustomerRegistered) (customize.Answer, error) {
+		return customize.Answer{Veto: true, Reason: "KYC documents missing"}, nil
+	})
+	runner := hooks.New(hooks.Config{}, &reg)
+	ce := customerstest.New(t, customerstest.OpenDB(t, "sqlite"), nil, customers.Config{}, nil,
+		func(d *customers.Deps) { d.Hooks = runner })
+	svc, err := offers.New(offers.Deps{DB: ce.DB, Docs: ce.Docs, Queue: ce.Queue, Customers: ce.Svc, Now: ce.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eps []Endpoint
+	for _, p := range Paths() {
+		eps = append(eps, Endpoint{Path: p, User: user, Password: pass})
+	}
+	srv := httptest.NewServer(New(svc, svc, slog.New(slog.DiscardHandler), Config{Endpoints: eps, MaxBodyBytes: 4 << 20,
+		AuthFailures: 5, AuthWindow: 10 * time.Minute, Now: ce.Clock.Now}))
+	t.Cleanup(srv.Close)
+	e := &env{Env: ce, srv: srv}
+	if r := e.json(t, "/customer/bootstrap", map[string]string{"customer_ref": "C-2", "name": "Nagy Péter",
+		"phone": "+36301234568"}, nil); r.status != http.StatusCreated {
+		t.Fatalf("bootstrap: %d %s", r.status, r.body)
+	}
+	r := e.json(t, "/customer/approve", map[string]string{"customer_ref": "C-2"}, nil)
+	if r.status != http.StatusForbidden || r.code() != "approval_vetoed" || !strings.Contains(string(r.body), "KYC documents missing") {
+		t.Fatalf("approve: %d %s", r.status, r.body)
 	}
 }
