@@ -173,18 +173,12 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 	for _, d := range docs {
 		hookDocs = append(hookDocs, customize.Document{Name: d.Name, Size: d.Size, SHA256: d.SHA256})
 	}
-	var metadata []byte // the bank's metadata, added in the seal's own update (never to the signed bytes)
+	var metadata map[string]string // the bank's, added in the seal's own update (never to the signed bytes)
 	if z.Hooks != nil {
-		md, err := z.Hooks.SignatureVerified(ctx, customize.SignatureVerified{SignatureID: g.ID, OfferID: o.ID,
+		if metadata, err = z.Hooks.SignatureVerified(ctx, customize.SignatureVerified{SignatureID: g.ID, OfferID: o.ID,
 			ContractID: contract.ID, CustomerID: g.CustomerID, ExternalRef: o.ExternalRef, Title: o.Title, Username: g.Username,
-			CustomerSignatureHash: g.CustomerSignatureHash, OfferData: o.HookData, Documents: hookDocs})
-		if err != nil {
+			CustomerSignatureHash: g.CustomerSignatureHash, OfferData: o.HookData, Documents: hookDocs}); err != nil {
 			return "", esign.E(op, err)
-		}
-		if len(md) > 0 {
-			if metadata, err = json.MarshalIndent(md, "", "  "); err != nil {
-				return "", esign.E(op, err)
-			}
 		}
 	}
 	var sealed []*esign.Document
@@ -307,7 +301,7 @@ func lowerLevel(a, b pades.Level) pades.Level {
 // sealDocument seals one offer document into a contract document and
 // returns it with the PAdES level reached.
 func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract *esign.Contract, g *esign.Signature,
-	bundle, metadata []byte, now time.Time) (*esign.Document, pades.Level, error) {
+	bundle []byte, metadata map[string]string, now time.Time) (*esign.Document, pades.Level, error) {
 	z := s.cfg.Sealing
 	r, err := z.Docs.Open(ctx, d.StorageKey)
 	if err != nil {
@@ -334,19 +328,38 @@ func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract 
 			"Customer signature hash (SHA-256): " + g.CustomerSignatureHash}},
 		Attachments: []pades.Attachment{{Name: "evidence.json", Description: "Customer signature evidence",
 			MIMEType: "application/json", Data: bundle}}}
-	if metadata != nil {
+	log := z.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if len(metadata) > 0 {
+		// The bank's metadata: new entries of the information dictionary
+		// and the same as an embedded JSON file, both in the seal's update.
+		md, err := json.MarshalIndent(metadata, "", "  ")
+		if err != nil {
+			return nil, "", err
+		}
 		opt.Prepare.Attachments = append(opt.Prepare.Attachments, pades.Attachment{Name: BankMetadataName,
-			Description: "Added by the bank's signature_verified hook", MIMEType: "application/json", Data: metadata})
+			Description: "Added by the bank's signature_verified hook", MIMEType: "application/json", Data: md})
+		opt.Prepare.Info = metadata
 	}
 	err = pades.Sign(ctx, bytes.NewReader(in), int64(len(in)), out, opt)
+	if errors.Is(err, pades.ErrInfoExists) {
+		// The document has an entry of that name: changing it would change
+		// what the customer saw. Kept in bank-metadata.json only.
+		log.Warn("the signature_verified hook's metadata names an information entry the document has: not added there",
+			"contract", contract.ID, "document", d.Name, "reason", err.Error())
+		opt.Prepare.Info = nil
+		if err = out.Truncate(0); err == nil {
+			if _, err = out.Seek(0, io.SeekStart); err == nil {
+				err = pades.Sign(ctx, bytes.NewReader(in), int64(len(in)), out, opt)
+			}
+		}
+	}
 	if errors.Is(err, pades.ErrNoRevocation) && (opt.Level == pades.LevelBLT || opt.Level == pades.LevelBLTA) {
 		// B-LT/B-LTA when the chain allows: without revocation data the
 		// seal is made at B-T (the signature time-stamp still dates it),
 		// said in the log with the certificate that lacks it.
-		log := z.Log
-		if log == nil {
-			log = slog.New(slog.DiscardHandler)
-		}
 		log.Warn("seal made at B-T instead of "+string(opt.Level)+": no revocation data for a certificate (configure seal.crl_files or seal.ocsp_files)",
 			"contract", contract.ID, "document", d.Name, "reason", err.Error())
 		if err = out.Truncate(0); err == nil {

@@ -15,6 +15,7 @@ import (
 	"esign/internal/esign"
 	"esign/internal/hooks"
 	"esign/internal/pades"
+	"esign/internal/pdf"
 	"esign/internal/signing"
 )
 
@@ -107,6 +108,14 @@ func TestSealHooks(t *testing.T) {
 				}
 				if got := bytes.Contains(b, []byte(signing.BankMetadataName)); got != tc.metadata {
 					t.Errorf("document %d: bank metadata %v, want %v", i, got, tc.metadata)
+				}
+				pd, err := pdf.Open(bytes.NewReader(b), int64(len(b)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				info, _ := pd.ResolveDict(pd.Trailer["Info"])
+				if v, _ := pdf.AsString(info["BankCaseID"]); (string(v) == "K-77") != tc.metadata {
+					t.Errorf("document %d: info /BankCaseID %q", i, v)
 				}
 				if bytes.Contains(b, []byte("Another offer")) {
 					t.Errorf("document %d: the refused metadata is in it", i)
