@@ -29,12 +29,19 @@ import (
 func TestHooksWiring(t *testing.T) {
 	const cred = "bank:0123456789abcdef-secret"
 	secret := "fedcba9876543210fedcba9876543210"
+	events := make(chan offers.Event, 10)
 	bank := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		ts, _ := strconv.ParseInt(r.Header.Get("X-Esign-Timestamp"), 10, 64)
 		if !hmac.Equal([]byte(r.Header.Get("X-Esign-Signature")), []byte(offers.Sign([]byte(secret), ts, body))) {
 			t.Errorf("callout with a bad signature")
 			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.Header.Get("X-Esign-Hook") == "" { // an event to webhook.event_urls
+			var ev offers.Event
+			json.Unmarshal(body, &ev)
+			events <- ev
 			return
 		}
 		io.WriteString(w, `{"data":{"scored_by":"callout"}}`)
@@ -48,7 +55,8 @@ func TestHooksWiring(t *testing.T) {
 		return customize.Answer{Data: map[string]string{"branch": strings.Split(o.ExternalRef, "-")[0]}}, nil
 	})
 	environ := testEnviron(t.TempDir(), "ESIGN_WEBHOOK_OFFER_UPLOAD="+cred, "ESIGN_WEBHOOK_CUSTOMER_BOOTSTRAP="+cred,
-		"ESIGN_HOOKS_OFFER_CREATED_URL="+bank.URL, "ESIGN_HOOKS_SECRET="+secret)
+		"ESIGN_HOOKS_OFFER_CREATED_URL="+bank.URL, "ESIGN_HOOKS_SECRET="+secret,
+		"ESIGN_WEBHOOK_EVENT_URLS="+bank.URL+"/events", "ESIGN_WEBHOOK_EVENT_SECRET="+secret)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	addrs := make(chan map[string]string, 1)
@@ -107,8 +115,18 @@ func TestHooksWiring(t *testing.T) {
 		}
 		return m
 	}
-	if m := upload(""); m["state"] != "revoked" || m["state_reason"] != offers.VetoPrefix+"the offer reference is required" {
-		t.Fatalf("vetoed upload: %v", m)
+	vetoed := upload("")
+	if vetoed["state"] != "revoked" || vetoed["state_reason"] != offers.VetoPrefix+"the offer reference is required" {
+		t.Fatalf("vetoed upload: %v", vetoed)
+	}
+	// The bank's systems hear of it as an event with the reason too.
+	select {
+	case ev := <-events:
+		if ev.Type != offers.EventOfferRevoked || ev.Data.OfferID != vetoed["offer_id"] || ev.Data.Reason != vetoed["state_reason"] {
+			t.Fatalf("event %+v", ev)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no offer.revoked event")
 	}
 	m := upload("042-77")
 	data, _ := m["data"].(map[string]any)
