@@ -19,6 +19,9 @@ var visibleOfferStates = []esign.OfferState{esign.OfferNotified, esign.OfferOpen
 	esign.OfferSigned, esign.OfferRefused, esign.OfferRevoked, esign.OfferExpired}
 
 func offerVisible(o *esign.Offer) bool {
+	if o.Vetoed {
+		return false // the bank's hook vetoed it: it was never announced
+	}
 	for _, s := range visibleOfferStates {
 		if o.State == s {
 			return true
@@ -36,7 +39,8 @@ func (s *Service) ListOffers(ctx context.Context, p *Principal, page esign.Page)
 	if !p.Approved() {
 		return nil, nil
 	}
-	os, err := s.db.ListOffers(ctx, esign.OfferFilter{CustomerID: p.Customer.ID, States: visibleOfferStates, Page: page})
+	os, err := s.db.ListOffers(ctx, esign.OfferFilter{CustomerID: p.Customer.ID, States: visibleOfferStates, HideVetoed: true,
+		Page: page})
 	if err != nil {
 		return nil, esign.E(op, err)
 	}

@@ -19,7 +19,10 @@ type Offer struct {
 	CreatedBy      string    // User id of the uploading operator; empty for the webhook API
 	// HookData is what the bank's offer_created hook added: a JSON
 	// object of strings, empty when none (docs/customization.md).
-	HookData  string
+	HookData string
+	// Vetoed says the offer_created hook vetoed the offer: it is stored
+	// revoked, never announced and never shown to the customer.
+	Vetoed    bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -50,6 +53,7 @@ type OfferFilter struct {
 	ExpiresBefore time.Time
 	CreatedSince  time.Time // inclusive
 	CreatedBefore time.Time // exclusive
+	HideVetoed    bool      // leave out the offers the bank's hook vetoed (what the customer sees)
 	// After continues a list after the row it names (keyset pagination,
 	// newest first); Page.Offset should then be 0.
 	After Cursor

@@ -323,6 +323,7 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 			ids[i] = d.ID
 		}
 		o := *o
+		o.Vetoed = answer.Veto
 		if err := tx.CreateOffer(ctx, &o, ids...); err != nil {
 			return err
 		}

@@ -94,6 +94,19 @@ func TestOfferCreatedHook(t *testing.T) {
 			if n := e.Queue.Count(notify.OfferAvailable); n != 0 {
 				t.Fatalf("a vetoed offer was announced (%d notifications)", n)
 			}
+			// Nor does the customer ever see it, approved or not.
+			cust, err := e.DB.GetCustomer(t.Context(), vetoed.CustomerID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cust.Status = esign.CustomerActive
+			p := &customers.Principal{Customer: cust}
+			if list, err := e.Svc.ListOffers(t.Context(), p, esign.Page{}); err != nil || len(list) != 0 {
+				t.Fatalf("the customer sees %d offers (%v)", len(list), err)
+			}
+			if _, err := e.Svc.GetOffer(t.Context(), p, vetoed.ID, customers.Meta{}); !esign.IsKind(err, esign.NotFound) {
+				t.Fatalf("the customer opens the vetoed offer: %v", err)
+			}
 
 			ok := upload("Számlanyitás")
 			if ok.State != string(esign.OfferNotified) || ok.Data["branch"] != "042" || e.Queue.Count(notify.OfferAvailable) != 1 {
