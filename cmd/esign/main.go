@@ -1,19 +1,8 @@
 // Command esign runs the processes of the esign electronic-signature
-// platform and its tools. See 'esign help'.
+// platform and its tools. See 'esign help'. A bank that compiles its own
+// hooks in copies examples/bank-esign instead (docs/customization.md).
 package main
 
-import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
+import "esign/cmd/esigncmd"
 
-	"esign/internal/cli"
-)
-
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, cli.Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()})
-	stop()
-	os.Exit(code)
-}
+func main() { esigncmd.Main(nil) }

@@ -16,6 +16,12 @@ func (u *UI) customerApprove(w http.ResponseWriter, r *http.Request, p *operator
 		u.ui.Redirect(w, r, back(r), &webui.Flash{Kind: webui.FlashError, Key: "customers.approve.not_pending"})
 		return nil
 	}
+	if esign.ErrorCode(err) == "approval_vetoed" {
+		// The bank's customer_registered hook: its reason is in the
+		// customer's activity.
+		u.ui.Redirect(w, r, "/customers/"+r.PathValue("id"), &webui.Flash{Kind: webui.FlashError, Key: "customers.approve.vetoed"})
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"esign/customize"
 	"esign/internal/config"
 	"esign/internal/esign"
 	"esign/internal/tracing"
@@ -41,6 +42,9 @@ type Env struct {
 	// Spans, when set, receives every span of a long-running command
 	// instead of tracing.endpoint (tests).
 	Spans sdktrace.SpanExporter
+	// Hooks are the bank's in-process hooks, when it builds its own
+	// binary (esigncmd.Main; docs/customization.md); nil: none.
+	Hooks *customize.Registry
 }
 
 type command struct {

@@ -30,7 +30,9 @@ func runCron(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	a := &app{spec: processCron, cfg: cfg, log: newLogger(env.Stderr, cfg.Log), bgCtx: ctx, checks: map[string]httpkit.Check{}}
+	a.hooks = newHooks(cfg, env.Hooks, a.log)
 	defer a.close()
+	defer a.hooks.Wait() // the offer_ended hooks of OfferTimeout
 	db, err := openToolDB(ctx, cfg)
 	if err != nil {
 		return err

@@ -14,15 +14,16 @@ import (
 	"sync"
 	"time"
 
-	"esign/internal/bus"
 	"github.com/redis/go-redis/v9"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"esign/internal/bus"
 	"esign/internal/config"
 	"esign/internal/customers"
 	"esign/internal/docstore"
 	"esign/internal/envelope"
 	"esign/internal/esign"
+	"esign/internal/hooks"
 	"esign/internal/httpkit"
 	"esign/internal/jobs"
 	"esign/internal/live"
@@ -114,6 +115,7 @@ type app struct {
 	// demoCredentials is the file of the webhook credentials enabled for
 	// esign demo (embedded deployment without webhook settings).
 	demoCredentials string
+	hooks           *hooks.Runner // the bank's hooks (never nil; none configured: it runs none)
 }
 
 func runProcess(spec processSpec) func(ctx context.Context, env Env, args []string) error {
@@ -140,9 +142,11 @@ func runProcess(spec processSpec) func(ctx context.Context, env Env, args []stri
 		a := &app{spec: spec, cfg: cfg, log: newLogger(env.Stderr, cfg.Log), reg: metrics.NewRegistry(), tracer: tp,
 			checks: map[string]httpkit.Check{}, peers: map[string]httpkit.Check{}, bgCtx: ctx}
 		a.httpm = httpkit.NewHTTPMetrics(a.reg)
+		a.hooks = newHooks(cfg, env.Hooks, a.log)
 		defer func() {
 			cancel()
 			a.bg.Wait()
+			a.hooks.Wait()
 			a.close()
 			// Last, so that the spans of the shutdown are sent too.
 			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -74,7 +74,7 @@ func (a *app) signingService() (*signing.Service, error) {
 		}
 		cfg.Sealing = &signing.Sealing{Seal: opt, Log: a.log,
 			Docs: a.docs, Queue: a.queue, Events: busPublisher{a}, Stream: bus.StreamContractUpdates, Changes: a.events,
-			Jobs: a.queue, Logo: brand.Logo.SealJPEG(),
+			Jobs: a.queue, Hooks: a.hooks, Logo: brand.Logo.SealJPEG(),
 			Line: func(contractID string) string { return brand.SealText(sealFields(a.cfg, contractID)) }}
 	}
 	return signing.New(a.db, a.customers, cfg)

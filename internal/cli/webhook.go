@@ -4,8 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
+	"slices"
 	"time"
 
+	"esign/customize"
+	"esign/internal/esign"
+	"esign/internal/hooks"
 	"esign/internal/httpkit"
 	"esign/internal/jobs"
 	"esign/internal/notify"
@@ -54,7 +58,7 @@ func (a *app) offerService() (*offers.Service, error) {
 		return nil, err
 	}
 	return offers.New(offers.Deps{DB: a.db, Docs: a.docs, Queue: a.queue, Customers: a.customers,
-		Verify: pades.VerifyOptions{Roots: roots}, Events: a.events, LinkLifetime: a.cfg.Mobile.LinkLifetime})
+		Verify: pades.VerifyOptions{Roots: roots}, Events: a.events, LinkLifetime: a.cfg.Mobile.LinkLifetime, Hooks: a.hooks})
 }
 
 // eventDeps makes the queue deliver events when webhook.event_urls is set
@@ -62,7 +66,7 @@ func (a *app) offerService() (*offers.Service, error) {
 // queue, so the returned hook gets it once the queue exists (before it
 // starts).
 func (a *app) eventDeps(deps *jobs.Deps) *expiryEvents {
-	hook := &expiryEvents{OfferExpirer: deps.Offers, db: a.db}
+	hook := &expiryEvents{OfferExpirer: deps.Offers, db: a.db, hooks: a.hooks}
 	// Always: the operators' live feed hears of expired offers too.
 	deps.Offers = hook
 	if len(a.cfg.Webhook.CallbackURLs()) == 0 {
@@ -80,17 +84,33 @@ func (a *app) eventDeps(deps *jobs.Deps) *expiryEvents {
 }
 
 // expiryEvents emits offer.expired for every offer the offer-timeout job
-// expires, in the job's transaction.
+// expires, in the job's transaction, and tells the bank's offer_ended
+// hooks after the commit.
 type expiryEvents struct {
 	jobs.OfferExpirer
-	db *sqlstore.DB
-	em *offers.Emitter
+	db    *sqlstore.DB
+	em    *offers.Emitter
+	hooks *hooks.Runner
 }
 
 func (e *expiryEvents) ExpireDueOffers(ctx context.Context, now time.Time, enqueue func(ctx context.Context, tx *sql.Tx, offers []jobs.ExpiredOffer) error) (int, error) {
+	var seen []string
+	defer func() {
+		// Told once committed: an offer of a batch that rolled back is
+		// not expired.
+		for _, id := range seen {
+			if o, err := e.db.GetOffer(context.WithoutCancel(ctx), id); err == nil && o.State == esign.OfferExpired {
+				e.hooks.OfferEnded(ctx, customize.OfferEnded{OfferID: o.ID, CustomerID: o.CustomerID,
+					ExternalRef: o.ExternalRef, Title: o.Title, State: string(o.State), Reason: o.StateReason})
+			}
+		}
+	}()
 	return e.OfferExpirer.ExpireDueOffers(ctx, now, func(ctx context.Context, tx *sql.Tx, expired []jobs.ExpiredOffer) error {
 		btx := e.db.BindTx(tx)
 		for _, x := range expired {
+			if !slices.Contains(seen, x.OfferID) { // a retried batch lists them again
+				seen = append(seen, x.OfferID)
+			}
 			o, err := btx.GetOffer(ctx, x.OfferID)
 			if err != nil {
 				return err

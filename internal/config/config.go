@@ -35,6 +35,7 @@ type Config struct {
 	HTTP     HTTP     `json:"http"`
 	Mobile   Mobile   `json:"mobile"`
 	Webhook  Webhook  `json:"webhook"`
+	Hooks    Hooks    `json:"hooks"`
 	Geo      Geo      `json:"geo"`
 	Tracing  Tracing  `json:"tracing"`
 
@@ -199,6 +200,8 @@ func Default() Config {
 		DataDir: "./data",
 		Log:     Log{Level: "info", Format: "text"},
 		Tracing: Tracing{SampleRatio: 1},
+		Hooks: Hooks{Timeout: 5 * time.Second, OfferCreatedPolicy: "open", CustomerRegisteredPolicy: "open",
+			SignatureVerifiedPolicy: "open"},
 		Database: Database{
 			Driver:      "sqlite",
 			AutoMigrate: true,

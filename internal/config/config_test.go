@@ -102,6 +102,10 @@ func TestLoadErrors(t *testing.T) {
 		{"sample_ratio_not_number", "", []string{"ESIGN_TRACING_SAMPLE_RATIO=half"}, "tracing.sample_ratio", "not a number"},
 		{"sample_ratio_above_one", "", []string{"ESIGN_TRACING_SAMPLE_RATIO=1.5"}, "tracing.sample_ratio", "from 0 to 1"},
 		{"sample_ratio_nan", `{"tracing": {"sample_ratio": -0.1}}`, nil, "tracing.sample_ratio", "from 0 to 1"},
+		{"hook_policy", "", []string{"ESIGN_HOOKS_OFFER_CREATED_POLICY=maybe"}, "hooks.offer_created_policy", "open or closed"},
+		{"hook_url_http", "", []string{"ESIGN_HOOKS_SIGNATURE_VERIFIED_URL=http://hooks.bank.example/sig"}, "hooks.signature_verified_url", "loopback"},
+		{"hook_without_secret", "", []string{"ESIGN_HOOKS_OFFER_ENDED_URL=https://hooks.bank.example/ended"}, "hooks.secret", "at least 32"},
+		{"hook_timeout", "", []string{"ESIGN_HOOKS_TIMEOUT=2m"}, "hooks.timeout", "at most 1m"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"esign/customize"
 	"esign/internal/esign"
 	"esign/internal/sqlstore"
 )
@@ -18,6 +19,9 @@ var visibleOfferStates = []esign.OfferState{esign.OfferNotified, esign.OfferOpen
 	esign.OfferSigned, esign.OfferRefused, esign.OfferRevoked, esign.OfferExpired}
 
 func offerVisible(o *esign.Offer) bool {
+	if o.Vetoed {
+		return false // the bank's hook vetoed it: it was never announced
+	}
 	for _, s := range visibleOfferStates {
 		if o.State == s {
 			return true
@@ -35,7 +39,8 @@ func (s *Service) ListOffers(ctx context.Context, p *Principal, page esign.Page)
 	if !p.Approved() {
 		return nil, nil
 	}
-	os, err := s.db.ListOffers(ctx, esign.OfferFilter{CustomerID: p.Customer.ID, States: visibleOfferStates, Page: page})
+	os, err := s.db.ListOffers(ctx, esign.OfferFilter{CustomerID: p.Customer.ID, States: visibleOfferStates, HideVetoed: true,
+		Page: page})
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
@@ -129,6 +134,10 @@ func (s *Service) RefuseOffer(ctx context.Context, p *Principal, id, reason stri
 	})
 	if err != nil {
 		return nil, esign.E(op, err)
+	}
+	if s.hooks != nil {
+		s.hooks.OfferEnded(ctx, customize.OfferEnded{OfferID: out.ID, CustomerID: out.CustomerID, ExternalRef: out.ExternalRef,
+			Title: out.Title, State: string(out.State), Reason: out.StateReason})
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"esign/customize"
 	"esign/internal/esign"
 	"esign/internal/jobs"
 	"esign/internal/notify"
@@ -565,6 +566,9 @@ func (s *Service) Logout(ctx context.Context, p *Principal, m Meta) error {
 // with a push token. Errors: NotFound, Conflict (not_pending).
 func (s *Service) Approve(ctx context.Context, customerID, userID string) (*esign.Customer, error) {
 	const op = "customers.Approve"
+	if err := s.approvalHook(ctx, op, customerID, userID); err != nil {
+		return nil, err
+	}
 	var out *esign.Customer
 	err := s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
 		c, err := tx.GetCustomer(ctx, customerID)
@@ -604,6 +608,33 @@ func (s *Service) Approve(ctx context.Context, customerID, userID string) (*esig
 		return nil, esign.E(op, err)
 	}
 	return out, nil
+}
+
+// approvalHook asks the bank's customer_registered hook, outside any
+// transaction, before a pending customer is approved. A veto is recorded
+// in the customer's activity, its detail the reason (the operator sees
+// it on the customer's page), and returned as
+// Forbidden with code approval_vetoed and the hook's reason.
+func (s *Service) approvalHook(ctx context.Context, op, customerID, userID string) error {
+	if s.hooks == nil {
+		return nil
+	}
+	c, err := s.db.GetCustomer(ctx, customerID)
+	if err != nil {
+		return esign.E(op, err)
+	}
+	if c.Status != esign.CustomerPending {
+		return nil // the transaction says not_pending
+	}
+	a := s.hooks.CustomerRegistered(ctx, customize.CustomerRegistered{CustomerID: c.ID, CustomerRef: c.ExternalRef,
+		Name: c.Name, Username: c.Username, Locale: c.Locale, ApprovedBy: userID})
+	if !a.Veto {
+		return nil
+	}
+	if err := s.db.CreateActivity(ctx, activity(c.ID, "", "customer.approval_vetoed", a.Reason, Meta{})); err != nil {
+		return esign.E(op, err)
+	}
+	return esign.WithCode(op, esign.Forbidden, "approval_vetoed", "the bank's customer_registered hook held the approval: "+a.Reason)
 }
 
 // ClientError is an error report from the app.

@@ -16,6 +16,7 @@ import (
 	"io"
 	"time"
 
+	"esign/customize"
 	"esign/internal/esign"
 	"esign/internal/jobs"
 	"esign/internal/notify"
@@ -168,6 +169,16 @@ type Deps struct {
 	// Approved, optional, is told of an approval inside its transaction
 	// (offers.Held: the offer notifications held for it are sent).
 	Approved Approvals
+	// Hooks, optional, are the bank's customer_registered and offer_ended
+	// hooks (*hooks.Runner; docs/customization.md).
+	Hooks Hooks
+}
+
+// Hooks runs the bank's hooks: before an approval (its veto holds the
+// customer pending) and after a refusal.
+type Hooks interface {
+	CustomerRegistered(ctx context.Context, p customize.CustomerRegistered) customize.Answer
+	OfferEnded(ctx context.Context, p customize.OfferEnded)
 }
 
 // Approvals hears of a customer's approval inside the transaction that
@@ -207,6 +218,7 @@ type Service struct {
 	events   Events
 	geo      Locator
 	approved Approvals
+	hooks    Hooks
 	cfg      Config
 }
 
@@ -225,7 +237,7 @@ func New(d Deps, cfg Config) (*Service, error) {
 		events = noEvents{}
 	}
 	return &Service{db: d.DB, queue: d.Queue, sessions: d.Sessions, limiter: d.Limiter, tsa: d.TSA, docs: d.Docs,
-		events: events, geo: d.Geo, approved: d.Approved, cfg: cfg.withDefaults()}, nil
+		events: events, geo: d.Geo, approved: d.Approved, hooks: d.Hooks, cfg: cfg.withDefaults()}, nil
 }
 
 func (s *Service) now() time.Time { return esign.Timestamp(s.cfg.Now()) }

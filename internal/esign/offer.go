@@ -17,8 +17,14 @@ type Offer struct {
 	ExpiresAt      time.Time // required; after it the offer can only expire
 	Version        int64     // optimistic concurrency; starts at 1
 	CreatedBy      string    // User id of the uploading operator; empty for the webhook API
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// HookData is what the bank's offer_created hook added: a JSON
+	// object of strings, empty when none (docs/customization.md).
+	HookData string
+	// Vetoed says the offer_created hook vetoed the offer: it is stored
+	// revoked, never announced and never shown to the customer.
+	Vetoed    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Validate checks the offer before it is stored.
@@ -30,6 +36,7 @@ func (o *Offer) Validate() error {
 	v.text("description", o.Description, false, 4096)
 	v.that(o.State == "" || o.State.Valid(), "state has an unknown value")
 	v.text("state reason", o.StateReason, false, 1024)
+	v.that(len(o.HookData) <= 64<<10, "hook data is longer than 64 KiB")
 	v.that(!o.ExpiresAt.IsZero(), "expiry is required")
 	v.id("created by", o.CreatedBy, false)
 	return v.err()
@@ -46,6 +53,7 @@ type OfferFilter struct {
 	ExpiresBefore time.Time
 	CreatedSince  time.Time // inclusive
 	CreatedBefore time.Time // exclusive
+	HideVetoed    bool      // leave out the offers the bank's hook vetoed (what the customer sees)
 	// After continues a list after the row it names (keyset pagination,
 	// newest first); Page.Offset should then be 0.
 	After Cursor

@@ -19,6 +19,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"esign/customize"
 	"esign/internal/docstore"
 	"esign/internal/esign"
 	"esign/internal/jobs"
@@ -52,7 +53,18 @@ type Deps struct {
 	// LinkLifetime bounds the life of the offer's short link (made at
 	// the upload); 0: it expires with the offer (mobile.link_lifetime).
 	LinkLifetime time.Duration
+	// Hooks are the bank's offer_created hooks (*hooks.Runner); nil: none.
+	Hooks OfferHooks
 }
+
+// OfferHooks runs the bank's hooks before an offer's notification
+// (docs/customization.md, "Hooks").
+type OfferHooks interface {
+	OfferCreated(ctx context.Context, p customize.OfferCreated) customize.Answer
+}
+
+// VetoPrefix starts the state reason of an offer a hook vetoed.
+const VetoPrefix = "vetoed by the bank's offer_created hook: "
 
 // Service performs the operations. It is safe for concurrent use.
 type Service struct{ d Deps }
@@ -225,8 +237,11 @@ func (s *Service) discard(docs []*esign.Document) {
 // available" notifications; the offer is then in state notified (the
 // notifications are committed with it and sent by the job queue). For a
 // customer whose account awaits approval the notifications are held and
-// the offer stays created until the approval (Held.Release). Nothing
-// is stored when a file is refused. Errors: Invalid (with a code:
+// the offer stays created until the approval (Held.Release). The bank's
+// offer_created hook (Deps.Hooks) is asked before the transaction: its
+// veto stores the offer revoked, with VetoPrefix and the hook's reason as
+// its state reason, and announces nothing; its data is kept in HookData.
+// Nothing is stored when a file is refused. Errors: Invalid (with a code:
 // invalid_pdf, encrypted_pdf, pdf_polyglot, pdf_certified_no_changes,
 // no_files, too_many_files, file_name, channel, expires_at,
 // no_recipient), NotFound (customer_not_found),
@@ -277,6 +292,27 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 		}
 		docs = append(docs, d)
 	}
+	o := &esign.Offer{ID: esign.NewID(), CustomerID: c.ID, ExternalRef: u.ExternalRef, Title: u.Title,
+		Description: u.Description, ExpiresAt: u.ExpiresAt}
+	// The bank's hook, before anything is committed or announced (never
+	// inside the transaction): it may veto the offer or add data.
+	var answer customize.Answer
+	if s.d.Hooks != nil {
+		p := customize.OfferCreated{OfferID: o.ID, CustomerID: c.ID, CustomerRef: c.ExternalRef, ExternalRef: u.ExternalRef,
+			Title: u.Title, Description: u.Description, ExpiresAt: u.ExpiresAt, Channel: string(u.Channel)}
+		for _, d := range docs {
+			p.Documents = append(p.Documents, customize.Document{Name: d.Name, Size: d.Size, SHA256: d.SHA256})
+		}
+		answer = s.d.Hooks.OfferCreated(ctx, p)
+		if len(answer.Data) > 0 {
+			b, err := json.Marshal(answer.Data)
+			if err != nil {
+				s.discard(docs)
+				return nil, nil, esign.E(op, esign.Internal, "encode the hook's data", err)
+			}
+			o.HookData = string(b)
+		}
+	}
 	var offer *esign.Offer
 	err = s.d.DB.InTx(ctx, func(tx *sqlstore.Tx) error {
 		ids := make([]string, len(docs))
@@ -286,21 +322,35 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 			}
 			ids[i] = d.ID
 		}
-		o := &esign.Offer{CustomerID: c.ID, ExternalRef: u.ExternalRef, Title: u.Title, Description: u.Description,
-			ExpiresAt: u.ExpiresAt}
-		if err := tx.CreateOffer(ctx, o, ids...); err != nil {
+		o := *o
+		o.Vetoed = answer.Veto
+		if err := tx.CreateOffer(ctx, &o, ids...); err != nil {
 			return err
+		}
+		if answer.Veto {
+			// Stored, never announced: the operator and the bank's
+			// systems see the offer revoked with the hook's reason.
+			vetoed, err := tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferRevoked, vetoReason(answer.Reason))
+			if err != nil {
+				return err
+			}
+			offer = vetoed
+			if err := s.d.Events.Live(ctx, tx, &sqlstore.LiveEvent{Type: LiveOfferUploaded, OfferID: o.ID, CustomerID: c.ID,
+				Title: o.Title}); err != nil {
+				return err
+			}
+			return s.d.Events.OfferChanged(ctx, tx, vetoed)
 		}
 		if awaitsApproval(c) {
 			// Checked now (no_recipient), sent on approval.
 			if _, err := recipients(ctx, tx, c, u.Channel); err != nil {
 				return err
 			}
-			offer = o
+			offer = &o
 			if err := tx.HoldOfferNotification(ctx, o.ID, c.ID, string(u.Channel)); err != nil {
 				return err
 			}
-		} else if offer, err = notifyOffer(ctx, tx, s.d.Queue, c, o, u.Channel, shortlink.Expiry(o.ExpiresAt, s.d.Now(), s.d.LinkLifetime)); err != nil {
+		} else if offer, err = notifyOffer(ctx, tx, s.d.Queue, c, &o, u.Channel, shortlink.Expiry(o.ExpiresAt, s.d.Now(), s.d.LinkLifetime)); err != nil {
 			return err
 		}
 		return s.d.Events.Live(ctx, tx, &sqlstore.LiveEvent{Type: LiveOfferUploaded, OfferID: o.ID, CustomerID: c.ID,
@@ -311,6 +361,16 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 		return nil, nil, esign.E(op, err)
 	}
 	return offer, docs, nil
+}
+
+// vetoReason is the state reason of a vetoed offer, within the column's
+// 1024 characters.
+func vetoReason(reason string) string {
+	r := []rune(VetoPrefix + reason)
+	if len(r) > 1024 {
+		r = r[:1024]
+	}
+	return string(r)
 }
 
 // awaitsApproval says whether the customer's offer notifications are

@@ -40,6 +40,10 @@ type PrepareOptions struct {
 	// Attachments are embedded files added in the same incremental update
 	// (so that the signature covers them).
 	Attachments []Attachment
+	// Info are entries added to the document information dictionary in
+	// the same update (so that the signature covers them): new names
+	// only, a name the dictionary has is refused (ErrInfoExists).
+	Info map[string]string
 
 	docTimeStamp bool // a /DocTimeStamp (PAdES B-LTA) instead of a /Sig
 
@@ -365,6 +369,11 @@ func buildSignatureUpdate(doc *pdf.Document, opt PrepareOptions) (*pdf.Built, *P
 
 	if len(opt.Attachments) > 0 {
 		if err := addAttachments(doc, u, cat, opt.Attachments, opt.Time); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(opt.Info) > 0 {
+		if err := addInfo(doc, u, opt.Info); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"time"
 
+	"esign/customize"
 	"esign/internal/esign"
 	"esign/internal/jobs"
 	"esign/internal/notify"
@@ -71,7 +72,24 @@ type Sealing struct {
 	// Logo, optional, is a baseline JPEG drawn at the left of the seal
 	// (branding.logo when it is a PNG).
 	Logo []byte
+	// Hooks, optional, are the bank's signature_verified hook (PDF
+	// metadata added to the seal) and contract_sealed hook
+	// (*hooks.Runner; docs/customization.md).
+	Hooks SealHooks
 }
+
+// SealHooks runs the bank's hooks around the seal.
+type SealHooks interface {
+	// SignatureVerified returns the metadata to add to every sealed
+	// document; an error (a failed hook under fail closed) fails the seal,
+	// which its job retries.
+	SignatureVerified(ctx context.Context, p customize.SignatureVerified) (map[string]string, error)
+	ContractSealed(ctx context.Context, p customize.ContractSealed)
+}
+
+// BankMetadataName is the embedded file that holds the signature_verified
+// hook's metadata in a sealed document.
+const BankMetadataName = "bank-metadata.json"
 
 // SealJobs enqueues the sealing of a verified signature in the caller's
 // transaction.
@@ -165,6 +183,18 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 	now := s.cfg.Now().UTC()
 	contract := &esign.Contract{ID: esign.NewID(), CustomerID: g.CustomerID, OfferID: o.ID, ExternalRef: o.ExternalRef,
 		Title: o.Title, Status: esign.ContractActive, SignedAt: now}
+	var hookDocs []customize.Document
+	for _, d := range docs {
+		hookDocs = append(hookDocs, customize.Document{Name: d.Name, Size: d.Size, SHA256: d.SHA256})
+	}
+	var metadata map[string]string // the bank's, added in the seal's own update (never to the signed bytes)
+	if z.Hooks != nil {
+		if metadata, err = z.Hooks.SignatureVerified(ctx, customize.SignatureVerified{SignatureID: g.ID, OfferID: o.ID,
+			ContractID: contract.ID, CustomerID: g.CustomerID, ExternalRef: o.ExternalRef, Title: o.Title, Username: g.Username,
+			CustomerSignatureHash: g.CustomerSignatureHash, OfferData: o.HookData, Documents: hookDocs}); err != nil {
+			return "", esign.E(op, err)
+		}
+	}
 	var sealed []*esign.Document
 	var stored []string // what this attempt stored, removed again if it fails
 	defer func() {
@@ -173,7 +203,7 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 		}
 	}()
 	for _, d := range docs {
-		nd, level, err := s.sealDocument(ctx, d, contract, g, bundleJSON, now)
+		nd, level, err := s.sealDocument(ctx, d, contract, g, bundleJSON, metadata, now)
 		if err != nil {
 			return "", esign.E(op, err)
 		}
@@ -246,6 +276,10 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 		return "", esign.E(op, err)
 	}
 	stored = nil // committed: the files are the contract's
+	if z.Hooks != nil {
+		z.Hooks.ContractSealed(ctx, customize.ContractSealed{ContractID: contract.ID, OfferID: o.ID, CustomerID: g.CustomerID,
+			ExternalRef: o.ExternalRef, Title: o.Title, SealLevel: contract.SealLevel, OfferData: o.HookData, Documents: hookDocs})
+	}
 	if z.Events != nil {
 		// The contract is committed; a lost event is visible in the
 		// operator UI's contract list and does not undo the signing.
@@ -281,7 +315,7 @@ func lowerLevel(a, b pades.Level) pades.Level {
 // sealDocument seals one offer document into a contract document and
 // returns it with the PAdES level reached.
 func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract *esign.Contract, g *esign.Signature,
-	bundle []byte, now time.Time) (*esign.Document, pades.Level, error) {
+	bundle []byte, metadata map[string]string, now time.Time) (*esign.Document, pades.Level, error) {
 	z := s.cfg.Sealing
 	r, err := z.Docs.Open(ctx, d.StorageKey)
 	if err != nil {
@@ -314,15 +348,38 @@ func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract 
 		Appearance: &pades.Appearance{Rect: [4]float64{36, 36, 576, 72}, FontSize: 7, Lines: lines, JPEG: z.Logo},
 		Attachments: []pades.Attachment{{Name: "evidence.json", Description: "Customer signature evidence",
 			MIMEType: "application/json", Data: bundle}}}
+	log := z.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if len(metadata) > 0 {
+		// The bank's metadata: new entries of the information dictionary
+		// and the same as an embedded JSON file, both in the seal's update.
+		md, err := json.MarshalIndent(metadata, "", "  ")
+		if err != nil {
+			return nil, "", err
+		}
+		opt.Prepare.Attachments = append(opt.Prepare.Attachments, pades.Attachment{Name: BankMetadataName,
+			Description: "Added by the bank's signature_verified hook", MIMEType: "application/json", Data: md})
+		opt.Prepare.Info = metadata
+	}
 	err = pades.Sign(ctx, bytes.NewReader(in), int64(len(in)), out, opt)
+	if errors.Is(err, pades.ErrInfoExists) {
+		// The document has an entry of that name: changing it would change
+		// what the customer saw. Kept in bank-metadata.json only.
+		log.Warn("the signature_verified hook's metadata names an information entry the document has: not added there",
+			"contract", contract.ID, "document", d.Name, "reason", err.Error())
+		opt.Prepare.Info = nil
+		if err = out.Truncate(0); err == nil {
+			if _, err = out.Seek(0, io.SeekStart); err == nil {
+				err = pades.Sign(ctx, bytes.NewReader(in), int64(len(in)), out, opt)
+			}
+		}
+	}
 	if errors.Is(err, pades.ErrNoRevocation) && (opt.Level == pades.LevelBLT || opt.Level == pades.LevelBLTA) {
 		// B-LT/B-LTA when the chain allows: without revocation data the
 		// seal is made at B-T (the signature time-stamp still dates it),
 		// said in the log with the certificate that lacks it.
-		log := z.Log
-		if log == nil {
-			log = slog.New(slog.DiscardHandler)
-		}
 		log.Warn("seal made at B-T instead of "+string(opt.Level)+": no revocation data for a certificate (configure seal.crl_files or seal.ocsp_files)",
 			"contract", contract.ID, "document", d.Name, "reason", err.Error())
 		if err = out.Truncate(0); err == nil {

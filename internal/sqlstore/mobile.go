@@ -186,14 +186,14 @@ func (s *store) TouchSession(ctx context.Context, tokenHash string, now time.Tim
 }
 
 // DocumentInOffers reports whether the document is linked to an offer of
-// the customer in one of the states.
+// the customer in one of the states that the bank's hook did not veto.
 func (s *store) DocumentInOffers(ctx context.Context, documentID, customerID string, states []esign.OfferState) (bool, error) {
 	const op = "sqlstore.DocumentInOffers"
 	if !esign.ValidID(documentID) || !esign.ValidID(customerID) || len(states) == 0 {
 		return false, nil
 	}
 	q := `SELECT COUNT(*) FROM offer_document od JOIN offer o ON o.id = od.offer_id
-		WHERE od.document_id = ? AND o.customer_id = ? AND o.state IN (?` + strings.Repeat(", ?", len(states)-1) + ")"
+		WHERE od.document_id = ? AND o.customer_id = ? AND NOT o.vetoed AND o.state IN (?` + strings.Repeat(", ?", len(states)-1) + ")"
 	args := []any{documentID, customerID}
 	for _, st := range states {
 		args = append(args, st)

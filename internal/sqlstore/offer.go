@@ -10,10 +10,10 @@ import (
 
 var offers = newTable("offer", "offer",
 	[]string{"id", "customer_id", "external_ref", "title", "description", "state", "state_reason",
-		"state_changed_at", "expires_at", "version", "created_by", "created_at", "updated_at"},
+		"state_changed_at", "expires_at", "version", "created_by", "created_at", "updated_at", "hook_data", "vetoed"},
 	func(o *esign.Offer) []any {
 		return []any{&o.ID, &o.CustomerID, nstr(&o.ExternalRef), &o.Title, &o.Description, &o.State, &o.StateReason,
-			tm(&o.StateChangedAt), tm(&o.ExpiresAt), &o.Version, nstr(&o.CreatedBy), tm(&o.CreatedAt), tm(&o.UpdatedAt)}
+			tm(&o.StateChangedAt), tm(&o.ExpiresAt), &o.Version, nstr(&o.CreatedBy), tm(&o.CreatedAt), tm(&o.UpdatedAt), &o.HookData, &o.Vetoed}
 	})
 
 // CreateOffer stores a new offer in state created with version 1 and links
@@ -114,6 +114,9 @@ func (s *store) ListOffers(ctx context.Context, f esign.OfferFilter) ([]*esign.O
 	before(&w, "expires_at", f.ExpiresBefore)
 	atOrAfter(&w, "created_at", f.CreatedSince)
 	before(&w, "created_at", f.CreatedBefore)
+	if f.HideVetoed {
+		w.add("NOT vetoed")
+	}
 	if !f.After.IsZero() {
 		// A row value, so that both engines seek the (created_at, id)
 		// indexes instead of scanning.

@@ -217,13 +217,17 @@ func (w *writeErr) Write(p []byte) (int, error) {
 
 // OfferJSON is an offer in responses.
 type OfferJSON struct {
-	ID          string         `json:"offer_id"`
-	CustomerID  string         `json:"customer_id"`
-	ExternalRef string         `json:"external_ref,omitempty"`
-	Title       string         `json:"title"`
-	State       string         `json:"state"`
-	ExpiresAt   time.Time      `json:"expires_at"`
-	Documents   []DocumentInfo `json:"documents,omitempty"`
+	ID          string `json:"offer_id"`
+	CustomerID  string `json:"customer_id"`
+	ExternalRef string `json:"external_ref,omitempty"`
+	Title       string `json:"title"`
+	State       string `json:"state"`
+	// StateReason says why the offer was refused, revoked (a veto of the
+	// bank's offer_created hook included) or expired.
+	StateReason string            `json:"state_reason,omitempty"`
+	Data        map[string]string `json:"data,omitempty"` // what the offer_created hook added
+	ExpiresAt   time.Time         `json:"expires_at"`
+	Documents   []DocumentInfo    `json:"documents,omitempty"`
 }
 
 // DocumentInfo describes a stored document.
@@ -236,7 +240,10 @@ type DocumentInfo struct {
 
 func offerJSON(o *esign.Offer, docs []*esign.Document) OfferJSON {
 	out := OfferJSON{ID: o.ID, CustomerID: o.CustomerID, ExternalRef: o.ExternalRef, Title: o.Title, State: string(o.State),
-		ExpiresAt: o.ExpiresAt}
+		StateReason: o.StateReason, ExpiresAt: o.ExpiresAt}
+	if o.HookData != "" {
+		_ = json.Unmarshal([]byte(o.HookData), &out.Data) // written by offers.UploadOffer from a map
+	}
 	for _, d := range docs {
 		out.Documents = append(out.Documents, DocumentInfo{ID: d.ID, Name: d.Name, Size: d.Size, SHA256: d.SHA256})
 	}
