@@ -36,6 +36,7 @@ type Config struct {
 	Webhook  Webhook  `json:"webhook"`
 	Geo      Geo      `json:"geo"`
 	Tracing  Tracing  `json:"tracing"`
+	CSC      CSC      `json:"csc"`
 }
 
 // Notify selects and configures the SMS, e-mail and push providers.

@@ -171,6 +171,9 @@ func (c Config) Validate() error {
 	if err := c.Tracing.validate(); err != nil {
 		return err
 	}
+	if err := c.CSC.validate(); err != nil {
+		return err
+	}
 	if c.Webhook.DevInbox != "" && !c.Notify.UsesInbox() {
 		return &FieldError{Key: "webhook.dev_inbox", Reason: "only with a development inbox: set notify.sms, notify.email or notify.push to inbox, or leave it empty"}
 	}
