@@ -18,7 +18,7 @@ import (
 // runCert: esign cert import|list. The admin UI offers the same (package
 // certs); the command serves installation scripts and operators without a browser.
 func runCert(ctx context.Context, env Env, args []string) error {
-	const usage = "usage: esign cert import (--p12 FILE --password-file FILE | --dev) [--name NAME] [--activate] | esign cert list"
+	const usage = "usage: esign cert import (--p12 FILE --password-file FILE | --dev | --credential-id ID [--csc-url URL --csc-client-id ID --csc-client-secret-file FILE]) [--name NAME] [--activate] | esign cert list"
 	if len(args) == 0 {
 		return usagef(usage)
 	}
@@ -28,6 +28,7 @@ func runCert(ctx context.Context, env Env, args []string) error {
 	name := fs.String("name", "", "a name for operators (default: the certificate's common name)")
 	activate := fs.Bool("activate", false, "make it the certificate pdfservice signs with")
 	dev := fs.Bool("dev", false, "import the development PKI's bank certificate (data_dir/pki): for staging and benchmarks of a production deployment, never for real contracts")
+	cscFlags := addCSCImportFlags(fs)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -56,9 +57,15 @@ func runCert(ctx context.Context, env Env, args []string) error {
 			if c.Active {
 				active = " (active)"
 			}
-			fmt.Fprintf(env.Stdout, "%s  %s  %s  valid %s … %s%s\n", c.ID, c.FingerprintSHA256[:16], c.Subject, c.NotBefore.Format("2006-01-02"), c.NotAfter.Format("2006-01-02"), active)
+			fmt.Fprintf(env.Stdout, "%s  %s  %s  valid %s … %s  key %s%s\n", c.ID, c.FingerprintSHA256[:16], c.Subject, c.NotBefore.Format("2006-01-02"), c.NotAfter.Format("2006-01-02"), keyWhere(c), active)
 		}
 		return nil
+	}
+	if cscFlags.credentialID != "" {
+		if *dev || *p12File != "" || *pwFile != "" {
+			return usagef(usage)
+		}
+		return importCSC(ctx, env, cfg, db, cscFlags, *name, *activate)
 	}
 	keys, err := openKeyring(cfg)
 	if err != nil {

@@ -2,15 +2,18 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"esign/internal/certs"
 	"esign/internal/config"
 	"esign/internal/csc"
 	"esign/internal/esign"
 	"esign/internal/signer"
+	"esign/internal/sqlstore"
 )
 
 var _ signer.Signer = (*csc.Credential)(nil)
@@ -58,4 +61,75 @@ func cscOpeners(cfg config.Config, o signer.Openers) error {
 	}
 	o[signer.CSC] = cscOpener{c}
 	return nil
+}
+
+// cscImportFlags are esign cert import's flags for a CSC credential; an
+// empty one falls back to the csc.* setting.
+type cscImportFlags struct {
+	url, clientID, secretFile, credentialID string
+}
+
+func addCSCImportFlags(fs *flag.FlagSet) *cscImportFlags {
+	f := &cscImportFlags{}
+	fs.StringVar(&f.credentialID, "credential-id", "", "register the CSC credential with this id (its chain fetched from credentials/info) instead of a .p12")
+	fs.StringVar(&f.url, "csc-url", "", "the CSC service's base URI (default csc.url)")
+	fs.StringVar(&f.clientID, "csc-client-id", "", "OAuth2 client id at the CSC service (default csc.client_id)")
+	fs.StringVar(&f.secretFile, "csc-client-secret-file", "", "file whose first line is the OAuth2 client secret (default csc.client_secret)")
+	return f
+}
+
+// importCSC registers a CSC credential: key_source csc, key_ref
+// URL#credentialID, the chain from credentials/info.
+func importCSC(ctx context.Context, env Env, cfg config.Config, db *sqlstore.DB, f *cscImportFlags, name string, activate bool) error {
+	cc := cfg.CSC
+	if f.url != "" {
+		cc.URL = f.url
+	}
+	if f.clientID != "" {
+		cc.ClientID = f.clientID
+	}
+	if f.secretFile != "" {
+		s, err := firstLine("--csc-client-secret-file", f.secretFile)
+		if err != nil {
+			return err
+		}
+		cc.ClientSecret = s
+	}
+	if cc.URL == "" || cc.ClientID == "" || cc.ClientSecret == "" {
+		return usagef("a CSC credential needs --csc-url, --csc-client-id and --csc-client-secret-file (or the csc.* settings)")
+	}
+	client, err := newCSCClient(cc)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	cred, err := client.Open(ctx, f.credentialID)
+	if err != nil {
+		return esign.E("cert import", esign.ErrorKind(err), esign.ErrorMessage(err))
+	}
+	chain, _ := cred.Certificates(ctx)
+	res, err := certs.ImportKey(ctx, db, certs.KeyInput{Source: string(signer.CSC), Ref: cscRef(client.URL(), f.credentialID), Chain: chain, Name: name, Activate: activate})
+	if err != nil {
+		return esign.E("cert import", esign.ErrorKind(err), esign.ErrorMessage(err))
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
+	if cfg.CSC.URL != "" && cfg.CSC.URL != client.URL() && strings.TrimSuffix(cfg.CSC.URL, "/") != strings.TrimSuffix(client.URL(), "/csc/v2") {
+		fmt.Fprintf(env.Stderr, "warning: csc.url is %s; pdfservice signs with this credential only when csc.url is %s\n", cfg.CSC.URL, client.URL())
+	}
+	state := "imported"
+	if activate {
+		state = "imported and activated"
+	}
+	c := res.Cert
+	fmt.Fprintf(env.Stdout, "%s %s: %s (valid until %s), key csc:%s\n", state, c.ID, c.Subject, c.NotAfter.Format("2006-01-02"), c.KeyRef)
+	return nil
+}
+
+// keyWhere says where a certificate's key lives, for esign cert list.
+func keyWhere(c *esign.Cert) string {
+	if c.KeySource == "" || c.KeySource == string(signer.P12) {
+		return "p12"
+	}
+	return c.KeySource + ":" + c.KeyRef
 }
