@@ -10,14 +10,18 @@ import (
 	"crypto"
 	"crypto/elliptic"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ThalesGroup/crypto11"
 
 	"esign/internal/hsm"
+	"esign/internal/pki"
 )
 
 // Modules are where Debian installs SoftHSM2's PKCS#11 library.
@@ -140,10 +144,43 @@ func (tk *Token) ImportCertificate(t testing.TB, key string, cert *x509.Certific
 	})
 }
 
-// Remove deletes the token's files, as if the token were pulled out.
-func (tk *Token) Remove(t testing.TB) {
+// Issue has ca certify the key labelled key, with the validity and key
+// usages of like (the development signer's certificate), and stores the
+// certificate in the token next to the key.
+func (tk *Token) Issue(t testing.TB, ca *pki.CA, key string, pub crypto.PublicKey, like *x509.Certificate) *x509.Certificate {
 	t.Helper()
-	if err := os.RemoveAll(tk.Dir); err != nil {
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "Bank seal in " + tk.Label + " " + key, Organization: like.Subject.Organization},
+		NotBefore:             like.NotBefore,
+		NotAfter:              like.NotAfter,
+		KeyUsage:              like.KeyUsage,
+		ExtKeyUsage:           like.ExtKeyUsage,
+		UnknownExtKeyUsage:    like.UnknownExtKeyUsage,
+		CRLDistributionPoints: like.CRLDistributionPoints,
+		OCSPServer:            like.OCSPServer,
+		IssuingCertificateURL: like.IssuingCertificateURL,
+	}
+	cert, err := ca.Issue(tmpl, pub)
+	if err != nil {
 		t.Fatal(err)
+	}
+	tk.ImportCertificate(t, key, cert)
+	return cert
+}
+
+// Remove takes the token's files away, as if the token were pulled out,
+// and returns the function that puts them back.
+func (tk *Token) Remove(t testing.TB) (putBack func()) {
+	t.Helper()
+	aside := tk.Dir + ".removed"
+	if err := os.Rename(tk.Dir, aside); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		if err := os.Rename(aside, tk.Dir); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
