@@ -144,12 +144,19 @@ func (k *Key) current() (*crypto11.Context, crypto11.Signer, error) {
 // drop closes c if it is still the current session pool.
 func (k *Key) drop(c *crypto11.Context) {
 	k.mu.Lock()
-	if k.c == c {
+	mine := k.c == c
+	if mine {
 		k.c, k.s = nil, nil
 	}
 	k.mu.Unlock()
-	// Closing waits for the pool's sessions to come back: not under k.mu.
-	go func() { _ = c.Close() }()
+	if !mine {
+		return // another caller dropped it (and closes it)
+	}
+	// Closing waits for the pool's sessions to come back: not under
+	// k.mu, but before the caller returns, so that the module is
+	// finalised when no other key uses it and the next connection
+	// initialises it afresh (SoftHSM2 finds its tokens only then).
+	_ = c.Close()
 }
 
 // Public implements crypto.Signer.
