@@ -7,6 +7,7 @@ import (
 
 	"esign/internal/pki"
 	"esign/internal/seal"
+	"esign/internal/signer"
 )
 
 // servePDFService answers sign-digest requests with the bank's active
@@ -14,7 +15,10 @@ import (
 // without one falls back to the development signer; on PostgreSQL
 // pdfservice refuses to sign until the bank's .p12 is imported.
 func (a *app) servePDFService(ctx context.Context) error {
-	ids := &seal.StoreIdentities{Store: a.db, Keys: a.keys, Log: a.log}
+	ids := &seal.StoreIdentities{Store: a.db, Keys: a.keys, Log: a.log, Signers: signer.Openers{}}
+	if err := cscOpeners(a.cfg, ids.Signers); err != nil {
+		return err
+	}
 	if a.db.Driver() == "sqlite" {
 		dev := a.devPKI
 		if dev == nil {
@@ -64,5 +68,8 @@ func (a *app) servePDFService(ctx context.Context) error {
 		expiry.Set(time.Until(id.Certificate.NotAfter).Seconds())
 		return pki.CheckValidity(id.Certificate, time.Now())
 	}
+	// A key in a token or at a remote service: ready while its store
+	// answers (for CSC an info call, cached briefly).
+	a.checks["signing_key"] = ids.Check
 	return nil
 }
