@@ -106,30 +106,13 @@ func importCSC(ctx context.Context, env Env, cfg config.Config, db *sqlstore.DB,
 	if err != nil {
 		return esign.E("cert import", esign.ErrorKind(err), esign.ErrorMessage(err))
 	}
-	chain, _ := cred.Certificates(ctx)
-	res, err := certs.ImportKey(ctx, db, certs.KeyInput{Source: string(signer.CSC), Ref: cscRef(client.URL(), f.credentialID), Chain: chain, Name: name, Activate: activate})
+	res, err := certs.ImportKey(ctx, db, certs.KeyInput{Source: signer.CSC, Ref: cscRef(client.URL(), f.credentialID), Key: cred, Name: name, Activate: activate})
 	if err != nil {
 		return esign.E("cert import", esign.ErrorKind(err), esign.ErrorMessage(err))
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 	}
 	if cfg.CSC.URL != "" && cfg.CSC.URL != client.URL() && strings.TrimSuffix(cfg.CSC.URL, "/") != strings.TrimSuffix(client.URL(), "/csc/v2") {
 		fmt.Fprintf(env.Stderr, "warning: csc.url is %s; pdfservice signs with this credential only when csc.url is %s\n", cfg.CSC.URL, client.URL())
 	}
-	state := "imported"
-	if activate {
-		state = "imported and activated"
-	}
-	c := res.Cert
-	fmt.Fprintf(env.Stdout, "%s %s: %s (valid until %s), key csc:%s\n", state, c.ID, c.Subject, c.NotAfter.Format("2006-01-02"), c.KeyRef)
+	printImported(env, res, activate)
 	return nil
-}
-
-// keyWhere says where a certificate's key lives, for esign cert list.
-func keyWhere(c *esign.Cert) string {
-	if c.KeySource == "" || c.KeySource == string(signer.P12) {
-		return "p12"
-	}
-	return c.KeySource + ":" + c.KeyRef
 }

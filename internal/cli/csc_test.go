@@ -98,10 +98,10 @@ func TestCSCDemo(t *testing.T) {
 		t.Fatalf("migrate: %d %s %s", code, out, errs)
 	}
 	code, out, errs := run(t, t.Context(), env, nil, "cert", "import", "--credential-id", "bank-seal", "--activate")
-	if code != 0 || !strings.Contains(out, "imported and activated") || !strings.Contains(out, "csc:"+cscURL+"#bank-seal") {
+	if code != 0 || !strings.Contains(out, "imported and activated") || !strings.Contains(out, "csc "+cscURL+"#bank-seal") {
 		t.Fatalf("cert import: %d\n%s\n%s", code, out, errs)
 	}
-	if code, out, _ := run(t, t.Context(), env, nil, "cert", "list"); code != 0 || !strings.Contains(out, "key csc:"+cscURL+"#bank-seal (active)") {
+	if code, out, _ := run(t, t.Context(), env, nil, "cert", "list"); code != 0 || !strings.Contains(out, "key csc "+cscURL+"#bank-seal (active)") {
 		t.Fatalf("cert list: %d\n%s", code, out)
 	}
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"esign/internal/config"
+	"esign/internal/hsm"
 	"esign/internal/pki"
 	"esign/internal/seal"
 	"esign/internal/signer"
@@ -15,7 +17,7 @@ import (
 // without one falls back to the development signer; on PostgreSQL
 // pdfservice refuses to sign until the bank's .p12 is imported.
 func (a *app) servePDFService(ctx context.Context) error {
-	ids := &seal.StoreIdentities{Store: a.db, Keys: a.keys, Log: a.log, Signers: signer.Openers{}}
+	ids := &seal.StoreIdentities{Store: a.db, Keys: a.keys, Log: a.log, Signers: keySources(a.cfg)}
 	if err := cscOpeners(a.cfg, ids.Signers); err != nil {
 		return err
 	}
@@ -66,10 +68,21 @@ func (a *app) servePDFService(ctx context.Context) error {
 		// Each readiness probe refreshes the gauge, so a certificate
 		// imported or activated shows in /metrics without waiting a day.
 		expiry.Set(time.Until(id.Certificate.NotAfter).Seconds())
-		return pki.CheckValidity(id.Certificate, time.Now())
+		if err := pki.CheckValidity(id.Certificate, time.Now()); err != nil {
+			return err
+		}
+		// A key in a token or a remote service: is it reachable now?
+		return ids.Check(ctx)
 	}
-	// A key in a token or at a remote service: ready while its store
-	// answers (for CSC an info call, cached briefly).
-	a.checks["signing_key"] = ids.Check
 	return nil
+}
+
+// keySources are the key stores this process is configured to reach,
+// besides the database's .p12 keys (docs/key-custody.md).
+func keySources(cfg config.Config) signer.Openers {
+	o := signer.Openers{}
+	if cfg.PKCS11.Module != "" {
+		o[signer.PKCS11] = &hsm.Opener{Config: hsm.Config{Module: cfg.PKCS11.Module, PIN: cfg.PKCS11.PIN}}
+	}
+	return o
 }

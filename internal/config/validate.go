@@ -139,6 +139,9 @@ func (c Config) Validate() error {
 	if err := c.Seal.validate(); err != nil {
 		return err
 	}
+	if err := c.PKCS11.validate(c); err != nil {
+		return err
+	}
 	if c.Crypto.Keys == "" && c.Database.Driver == "postgres" {
 		return &FieldError{Key: "crypto.keys", Reason: "must be set when the database is postgres: every replica needs the same keys (see docs/crypto.md)"}
 	}

@@ -161,6 +161,12 @@ func (tk *Token) Issue(t testing.TB, ca *pki.CA, key string, pub crypto.PublicKe
 		OCSPServer:            like.OCSPServer,
 		IssuingCertificateURL: like.IssuingCertificateURL,
 	}
+	for _, e := range like.Extensions {
+		if e.Critical && e.Id.Equal(pki.TimeStampingEKU().Id) {
+			// RFC 3161's critical timeStamping key usage.
+			tmpl.ExtKeyUsage, tmpl.ExtraExtensions = nil, append(tmpl.ExtraExtensions, e)
+		}
+	}
 	cert, err := ca.Issue(tmpl, pub)
 	if err != nil {
 		t.Fatal(err)
