@@ -110,7 +110,7 @@ func importCSC(ctx context.Context, env Env, cfg config.Config, db *sqlstore.DB,
 	if err != nil {
 		return esign.E("cert import", esign.ErrorKind(err), esign.ErrorMessage(err))
 	}
-	if cfg.CSC.URL != "" && cfg.CSC.URL != client.URL() && strings.TrimSuffix(cfg.CSC.URL, "/") != strings.TrimSuffix(client.URL(), "/csc/v2") {
+	if configured, err := newCSCClient(cfg.CSC); err == nil && configured.URL() != client.URL() {
 		fmt.Fprintf(env.Stderr, "warning: csc.url is %s; pdfservice signs with this credential only when csc.url is %s\n", cfg.CSC.URL, client.URL())
 	}
 	printImported(env, res, activate)
