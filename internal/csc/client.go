@@ -540,6 +540,9 @@ func (k *Credential) credInfo(ctx context.Context, fresh bool) (*CredentialInfo,
 // PSS with *rsa.PSSOptions, ECDSA; SHA-256, -384 or -512).
 func (k *Credential) SignContext(ctx context.Context, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	const op = "csc.Sign"
+	if opts == nil {
+		return nil, esign.E(op, esign.Invalid, "the CSC signer needs the digest's hash in the signer options")
+	}
 	sch := scheme{hash: opts.HashFunc()}
 	if sch.hash == 0 || hashOIDs[sch.hash] == "" || len(digest) != sch.hash.Size() {
 		return nil, esign.E(op, esign.Invalid, "the CSC signer signs SHA-256, SHA-384 or SHA-512 digests")
