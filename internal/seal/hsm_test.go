@@ -85,3 +85,31 @@ func TestSealWithPKCS11Key(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSealWithWrongPIN: pdfservice answers Unavailable with the reason,
+// so the seal job retries, and logs in no more than once.
+func TestSealWithWrongPIN(t *testing.T) {
+	f := newFixture(t)
+	tk := hsmtest.New(t, "bank", "4321")
+	pub := tk.GenerateECDSA(t, "seal", elliptic.P384())
+	cert := tk.Issue(t, f.dev.CA, "seal", pub, f.dev.Signer.Certificate)
+	c := &esign.Cert{ID: esign.NewID(), Name: "hsm seal", KeySource: "pkcs11", KeyRef: tk.Ref("seal").String(), Active: true}
+	DescribeCert(c, cert, f.dev.Signer.Chain)
+	ids := &StoreIdentities{Store: oneCert{c}, Signers: signer.Openers{signer.PKCS11: &hsm.Opener{Config: hsm.Config{Module: tk.Module, PIN: "0000"}}}}
+	svc := &Service{IDs: ids, TSA: f.tsa}
+	d := sha256.Sum256([]byte("contract"))
+	for range 2 {
+		_, err := svc.SignDigest(t.Context(), SignRequest{Digest: d[:]})
+		if !esign.IsKind(err, esign.Unavailable) || !strings.Contains(err.Error(), "refused the PIN") {
+			t.Fatalf("wrong PIN: %v, want Unavailable refused the PIN", err)
+		}
+	}
+}
+
+type oneCert struct{ c *esign.Cert }
+
+func (o oneCert) GetActiveCert(context.Context) (*esign.Cert, error) { return o.c, nil }
+
+func (oneCert) SwapCertSecrets(context.Context, *esign.Cert, []byte, []byte) (*esign.Cert, error) {
+	return nil, esign.E("test", esign.Conflict)
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ThalesGroup/crypto11"
 
+	"esign/internal/esigntest"
 	"esign/internal/hsm"
 	"esign/internal/pki"
 )
@@ -48,12 +49,12 @@ func New(t testing.TB, label, pin string) *Token {
 		}
 	}
 	if module == "" {
+		if os.Getenv(esigntest.RequireEnv) == "1" {
+			t.Fatalf("SoftHSM2 is not installed but %s=1: apt-get install softhsm2 (see .ci/run)", esigntest.RequireEnv)
+		}
 		t.Skip("SoftHSM2 is not installed (apt-get install softhsm2): no PKCS#11 token to test with")
 	}
-	util, err := exec.LookPath("softhsm2-util")
-	if err != nil {
-		t.Skip("softhsm2-util is not installed (apt-get install softhsm2)")
-	}
+	util := esigntest.Tool(t, "softhsm2-util")
 	dir := t.TempDir()
 	tokens := filepath.Join(dir, "tokens")
 	if err := os.Mkdir(tokens, 0o700); err != nil {
