@@ -76,12 +76,14 @@ func runPDFSignTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	concurrency := fs.Int("concurrency", 1, "concurrent signers")
 	duration := fs.Duration("duration", 10*time.Second, "measured duration")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
-	signerKind := fs.String("signer", "p12", "where the key is: p12 (in memory: --p12 or a generated key) or pkcs11 (a token: --pkcs11-module, --token-label, --key-label, --pin-file)")
+	signerKind := fs.String("signer", "p12", "where the key is: p12 (in memory: --p12 or a generated key) pkcs11 (a token: --pkcs11-module, --token-label, --key-label, --pin-file) or csc (a remote credential: --csc-url, --csc-client-id, --csc-client-secret-file, --credential-id)")
 	var p11 benchPKCS11
 	fs.StringVar(&p11.module, "pkcs11-module", "/usr/lib/softhsm/libsofthsm2.so", "PKCS#11 library for --signer pkcs11")
 	fs.StringVar(&p11.token, "token-label", "", "token label for --signer pkcs11")
 	fs.StringVar(&p11.key, "key-label", "", "key pair label for --signer pkcs11 (a self-signed certificate is made for it)")
 	fs.StringVar(&p11.pinFile, "pin-file", "", "file whose first line is the token user's PIN, for --signer pkcs11")
+	var cscFlags benchCSC
+	cscFlags.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -124,8 +126,10 @@ func runPDFSignTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err == nil {
 			defer closeKey()
 		}
+	case "csc":
+		signer, err = cscFlags.signer(ctx)
 	default:
-		err = fmt.Errorf("pdfsign: unknown --signer %q (want p12 or pkcs11)", *signerKind)
+		err = fmt.Errorf("pdfsign: unknown --signer %q (want p12, pkcs11 or csc)", *signerKind)
 	}
 	if err != nil {
 		return err
