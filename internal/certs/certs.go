@@ -132,7 +132,7 @@ func ImportKey(ctx context.Context, db *sqlstore.DB, in KeyInput) (*Imported, er
 		}
 	}
 	chain := append(certsFound, in.Chain...)
-	if len(chain) == 0 {
+	if len(certsFound) == 0 && (len(in.Chain) == 0 || in.Chain[0].IsCA) {
 		return nil, esign.WithCode(op, esign.Invalid, "cert_missing", "the key store holds no certificate for this key: give the chain as a PEM file")
 	}
 	leaf := chain[0]
