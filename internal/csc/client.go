@@ -583,10 +583,8 @@ func (k *Credential) SignContext(ctx context.Context, digest []byte, opts crypto
 	}
 	hashes := []string{b64(digest)}
 	req := SignHashRequest{CredentialID: k.id, Hashes: hashes, HashAlgorithmOID: hashOID, SignAlgo: algo, SignAlgoParams: params, OperationMode: "S"}
-	if sad, err := k.authorize(ctx, ci, hashes, hashOID); err != nil {
+	if req.SAD, err = k.authorize(ctx, ci, hashes, hashOID); err != nil {
 		return nil, err
-	} else {
-		req.SAD = sad
 	}
 	sigs, err := k.c.SignHash(ctx, req)
 	if err != nil {
