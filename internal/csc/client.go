@@ -488,14 +488,16 @@ func (k *Credential) Certificates(context.Context) ([]*x509.Certificate, error) 
 }
 
 // Check reports whether the service answers (info, cached briefly) and
-// the credential was enabled when last asked.
+// the credential is enabled (credentials/info, cached for CredCache).
 func (k *Credential) Check(ctx context.Context) error {
 	if err := k.c.Check(ctx); err != nil {
 		return err
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.info.Key.Status != "enabled" {
+	ci, err := k.credInfo(ctx, false) // asked again after CredCache
+	if err != nil {
+		return err
+	}
+	if ci.Key.Status != "enabled" {
 		return k.disabledErr()
 	}
 	return nil

@@ -399,3 +399,22 @@ func TestRawECDSA(t *testing.T) {
 		t.Fatal("a damaged signature verified")
 	}
 }
+
+// TestCredentialCheck: the credential's readiness follows its state at the
+// service once the cached information is old.
+func TestCredentialCheck(t *testing.T) {
+	s, hs := testServer(t, nil)
+	c := testClient(t, hs.URL, func(c *ClientConfig) { c.InfoCache, c.CredCache = time.Nanosecond, time.Nanosecond })
+	k, err := c.Open(context.Background(), "p256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.SetEnabled("p256", false)
+	time.Sleep(time.Millisecond)
+	if err := k.Check(context.Background()); esign.ErrorKind(err) != esign.Unavailable || !strings.Contains(esign.ErrorMessage(err), "disabled") {
+		t.Fatalf("check of a disabled credential: %v", err)
+	}
+}
