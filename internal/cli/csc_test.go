@@ -159,3 +159,35 @@ func status(t *testing.T, url string) int {
 	res.Body.Close()
 	return res.StatusCode
 }
+
+// TestCSCServerUsage: bad flags of esign csc-server and of a CSC cert
+// import exit 2 and say why; an unreachable service is a plain failure.
+func TestCSCServerUsage(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	os.WriteFile(secret, []byte("a-csc-client-secret-for-tests\n"), 0o600)
+	env := testEnviron(dir)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no-key", []string{"csc-server", "--client-id", "x", "--client-secret-file", secret}, 2, "usage"},
+		{"p12-without-password", []string{"csc-server", "--p12", "x.p12", "--client-id", "x", "--client-secret-file", secret}, 2, "usage"},
+		{"scal2-without-pin", []string{"csc-server", "--dev", "--scal", "2", "--client-id", "x", "--client-secret-file", secret, "--listen", "127.0.0.1:0"}, 2, "PIN"},
+		{"import-without-service", []string{"cert", "import", "--credential-id", "seal"}, 2, "--csc-url"},
+		{"import-unreachable", []string{"cert", "import", "--credential-id", "seal", "--csc-url", "http://" + freeAddr(t), "--csc-client-id", "x", "--csc-client-secret-file", secret}, 1, "unreachable"},
+	}
+	if code, out, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
+		t.Fatalf("migrate: %d %s %s", code, out, errs)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := run(t, t.Context(), env, nil, tt.args...)
+			if code != tt.code || !strings.Contains(errs, tt.want) {
+				t.Fatalf("exit %d, want %d saying %q:\n%s", code, tt.code, tt.want, errs)
+			}
+		})
+	}
+}
