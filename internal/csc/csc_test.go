@@ -418,3 +418,32 @@ func TestCredentialCheck(t *testing.T) {
 		t.Fatalf("check of a disabled credential: %v", err)
 	}
 }
+
+// TestGuessing: failed client-secret and PIN checks are limited even
+// without a rate limit.
+func TestGuessing(t *testing.T) {
+	_, hs := testServer(t, nil)
+	ctx := context.Background()
+	bad := testClient(t, hs.URL, func(c *ClientConfig) { c.ClientSecret = "wrong-wrong-wrong-wrong" })
+	for i := range maxFailures {
+		if _, err := bad.ListCredentials(ctx); esign.ErrorKind(err) != esign.Unavailable {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if _, err := bad.ListCredentials(ctx); esign.ErrorKind(err) != esign.TooMany || esign.ErrorRetryAfter(err) <= 0 {
+		t.Fatalf("after %d failures: %v", maxFailures, err)
+	}
+	_, hs2 := testServer(t, nil)
+	good := testClient(t, hs2.URL, nil)
+	d := b64(digestOf(crypto.SHA256, "pin"))
+	for i := range maxFailures + 1 {
+		_, err := good.Authorize(ctx, AuthorizeRequest{CredentialID: "rsa-scal2", NumSignatures: 1, Hashes: []string{d}, AuthData: []AuthData{{ID: "PIN", Value: "0000"}}})
+		want := esign.Unavailable
+		if i == maxFailures {
+			want = esign.TooMany
+		}
+		if esign.ErrorKind(err) != want {
+			t.Fatalf("PIN attempt %d: %v", i, err)
+		}
+	}
+}

@@ -66,7 +66,12 @@ type Server struct {
 	tokens  map[[32]byte]grant  // SHA-256 of the token → grant
 	sads    map[[32]byte]*sad
 	windows map[string]*window
+	fails   map[string]*window // failed secret or PIN checks per client id or credential
 }
+
+// maxFailures failed client-secret or PIN checks per key and minute are
+// allowed whatever RateLimit says; more are answered 429.
+const maxFailures = 10
 
 type grant struct {
 	client  string
@@ -106,7 +111,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, creds: map[string]*ServerCredential{}, clients: map[string][32]byte{},
-		tokens: map[[32]byte]grant{}, sads: map[[32]byte]*sad{}, windows: map[string]*window{}}
+		tokens: map[[32]byte]grant{}, sads: map[[32]byte]*sad{}, windows: map[string]*window{}, fails: map[string]*window{}}
 	for _, c := range cfg.Credentials {
 		if c.ID == "" || c.Key == nil || len(c.Chain) == 0 {
 			return nil, fmt.Errorf("csc: credential %q needs an id, a key and a certificate", c.ID)
@@ -270,6 +275,28 @@ func (s *Server) rate(client string) *apiError {
 	return nil
 }
 
+// guessing answers 429 while key has had maxFailures failed checks this
+// minute; failed counts one. Called with s.mu held.
+func (s *Server) guessing(key string, failed bool) *apiError {
+	now := s.cfg.Now()
+	w := s.fails[key]
+	if w == nil || now.Sub(w.start) >= time.Minute {
+		if len(s.fails) > 10000 {
+			clear(s.fails)
+		}
+		w = &window{start: now}
+		s.fails[key] = w
+	}
+	if failed {
+		w.n++
+		return nil
+	}
+	if w.n >= maxFailures {
+		return &apiError{status: http.StatusTooManyRequests, code: ErrRateLimited, desc: "too many failed attempts; retry later", retry: w.start.Add(time.Minute).Sub(now)}
+	}
+	return nil
+}
+
 // token is oauth2/token with grant_type=client_credentials; the client
 // authenticates with HTTP Basic or client_id and client_secret in the
 // form (RFC 6749 2.3.1). A JSON body is accepted too (CSC v1 style).
@@ -320,8 +347,18 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, e)
 		return
 	}
+	s.mu.Lock()
+	e := s.guessing("client:"+key, false)
+	s.mu.Unlock()
+	if e != nil {
+		writeErr(w, e)
+		return
+	}
 	got := sha256.Sum256([]byte(secret))
 	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !known {
+		s.mu.Lock()
+		s.guessing("client:"+key, true)
+		s.mu.Unlock()
 		s.cfg.Log.Warn("csc: client authentication failed", "client_id", id)
 		writeErr(w, &apiError{status: http.StatusUnauthorized, code: ErrInvalidClient, desc: "client authentication failed"})
 		return
@@ -477,10 +514,16 @@ func (s *Server) authorize(client string, body []byte) (any, *apiError) {
 			pin = d.Value
 		}
 	}
-	want := sha256.Sum256([]byte(c.PIN))
-	got := sha256.Sum256([]byte(pin))
-	if c.SCAL == 2 && subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
-		return nil, &apiError{status: http.StatusBadRequest, code: ErrInvalidRequest, desc: "Invalid PIN"}
+	if c.SCAL == 2 {
+		if e := s.guessing("pin:"+c.ID, false); e != nil {
+			return nil, e
+		}
+		want := sha256.Sum256([]byte(c.PIN))
+		got := sha256.Sum256([]byte(pin))
+		if subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
+			s.guessing("pin:"+c.ID, true)
+			return nil, &apiError{status: http.StatusBadRequest, code: ErrInvalidRequest, desc: "Invalid PIN"}
+		}
 	}
 	token := rand.Text() + rand.Text()
 	s.sads[sha256.Sum256([]byte(token))] = grant
