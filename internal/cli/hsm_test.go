@@ -4,7 +4,9 @@ package cli
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/elliptic"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
 	"log/slog"
@@ -18,6 +20,7 @@ import (
 	"esign/internal/hsm/hsmtest"
 	"esign/internal/pades"
 	"esign/internal/pki"
+	"esign/internal/tsa"
 )
 
 // TestDemoPKCS11 runs the demo with the bank's key in a SoftHSM2 token:
@@ -133,5 +136,59 @@ func TestDemoPKCS11(t *testing.T) {
 			t.Fatalf("/readyz with the token back: %d %q", code, check)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestTSAProcessPKCS11 runs esign tsa with its key in a SoftHSM2 token
+// (tsa.pkcs11_key, tsa.certificate_file): its tokens verify and are signed
+// by that certificate, and /readyz checks the token.
+func TestTSAProcessPKCS11(t *testing.T) {
+	tk := hsmtest.New(t, "tsa", "1357")
+	dir := t.TempDir()
+	pinFile := filepath.Join(t.TempDir(), "pin")
+	os.WriteFile(pinFile, []byte(tk.PIN+"\n"), 0o600)
+	env := testEnviron(dir)
+	cfg, err := loadConfig(Env{Environ: env}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := openKeyring(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := openDevPKI(cfg, keys, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := tk.GenerateECDSA(t, "tsa-key", elliptic.P256())
+	cert := tk.Issue(t, dev.CA, "tsa-key", pub, dev.TSA.Certificate)
+	certFile := filepath.Join(t.TempDir(), "tsa.pem")
+	os.WriteFile(certFile, pki.CertificatesPEM(append([]*x509.Certificate{cert}, dev.TSA.Chain...)...), 0o600)
+	env = append(env, "ESIGN_PKCS11_MODULE="+tk.Module, "ESIGN_PKCS11_PIN_FILE="+pinFile,
+		"ESIGN_TSA_PKCS11_KEY=token=tsa;key=tsa-key", "ESIGN_TSA_CERTIFICATE_FILE="+certFile)
+	a := startProcess(t, "tsa", env)
+	roots := x509.NewCertPool()
+	roots.AddCert(dev.CA.Certificate)
+	digest := sha256.Sum256([]byte("offer.pdf"))
+	tok, err := (&tsa.Client{URL: "http://" + a["tsa"] + "/tsa", Roots: roots}).Timestamp(t.Context(), digest[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tok.Signer.Equal(cert) {
+		t.Fatalf("token signed by %s, want the token's key's certificate", tok.Signer.Subject)
+	}
+	ops := a["ops"]
+	if ops == "" {
+		ops = a["tsa"]
+	}
+	resp, err := http.Get("http://" + ops + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Checks map[string]string }
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || body.Checks["tsa_key"] != "ok" {
+		t.Fatalf("/readyz: %d %v", resp.StatusCode, body.Checks)
 	}
 }
