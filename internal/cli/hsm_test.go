@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -137,6 +138,62 @@ func TestDemoPKCS11(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+
+	// A signing while the token is away: the seal fails (Unavailable),
+	// its job waits and retries, and seals once the token is back.
+	putBack = tk.Remove(t)
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan result, 1)
+	out2 := filepath.Join(dir, "out2")
+	go func() {
+		code, stdout, stderr := run(t, t.Context(), env, nil, demoFlags(addrs, "--out", out2)...)
+		done <- result{code, stdout, stderr}
+	}()
+	// The token comes back once a seal job has failed for its absence.
+	retries := func() string {
+		resp, err := http.Get("http://" + addrs["ops"] + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		m, _ := io.ReadAll(resp.Body)
+		return grepLines(string(m), `esign_job_attempts_total{kind="seal",outcome="retry"}`)
+	}
+	for deadline := time.Now().Add(90 * time.Second); strings.HasSuffix(retries(), " 0"); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			putBack()
+			t.Fatalf("no seal job failed while the token was away: %s", retries())
+		}
+	}
+	putBack()
+	r := <-done
+	if r.code != 0 || strings.Count(r.stdout, "valid, PAdES B-LT") != 2 {
+		t.Fatalf("esign demo with the token away for a while: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	files, _ = filepath.Glob(filepath.Join(out2, "esign-demo-*.pdf"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		rep, err := pades.Verify(t.Context(), bytes.NewReader(b), int64(len(b)), pades.VerifyOptions{Roots: roots})
+		if err != nil || !rep.Valid() || rep.Signatures[0].Signer.Subject != cert.Subject.String() {
+			t.Fatalf("%s: %v\n%s", f, err, rep.Summary())
+		}
+	}
+	if len(files) != 2 {
+		t.Fatalf("sealed files %v", files)
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for l := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // TestTSAProcessPKCS11 runs esign tsa with its key in a SoftHSM2 token
