@@ -20,8 +20,10 @@ import (
 	"esign/internal/envelope"
 	"esign/internal/esign"
 	"esign/internal/hsm"
+	"esign/internal/httpkit"
 	"esign/internal/pki"
 	"esign/internal/seal"
+	"esign/internal/signer"
 	"esign/internal/tsa"
 )
 
@@ -98,7 +100,7 @@ func openDevPKI(cfg config.Config, keys *envelope.Keyring, log *slog.Logger) (*p
 // tsaHandler serves the built-in TSA: RFC 3161 at POST /tsa and POST /
 // (the same server at both paths) and the development CA's certificate, CRL
 // and OCSP under /pki/.
-func tsaHandler(cfg config.Config, dev *pki.Dev, log *slog.Logger) (http.Handler, func() error, error) {
+func tsaHandler(cfg config.Config, dev *pki.Dev, log *slog.Logger, checks map[string]httpkit.Check) (http.Handler, func() error, error) {
 	policy, err := parseOID(cfg.TSA.PolicyOID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tsa.policy_oid: %w", err)
@@ -111,6 +113,9 @@ func tsaHandler(cfg config.Config, dev *pki.Dev, log *slog.Logger) (http.Handler
 	if err != nil {
 		serials.Close()
 		return nil, nil, err
+	}
+	if k, ok := id.Key.(signer.Signer); ok && checks != nil {
+		checks["tsa_key"] = k.Check // its token answers (/readyz)
 	}
 	srv, err := tsa.NewServer(tsa.ServerConfig{
 		Certificate: id.Certificate,

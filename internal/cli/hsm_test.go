@@ -4,9 +4,12 @@ package cli
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/elliptic"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -18,6 +21,7 @@ import (
 	"esign/internal/hsm/hsmtest"
 	"esign/internal/pades"
 	"esign/internal/pki"
+	"esign/internal/tsa"
 )
 
 // TestDemoPKCS11 runs the demo with the bank's key in a SoftHSM2 token:
@@ -133,5 +137,115 @@ func TestDemoPKCS11(t *testing.T) {
 			t.Fatalf("/readyz with the token back: %d %q", code, check)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+
+	// A signing while the token is away: the seal fails (Unavailable),
+	// its job waits and retries, and seals once the token is back.
+	putBack = tk.Remove(t)
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan result, 1)
+	out2 := filepath.Join(dir, "out2")
+	go func() {
+		code, stdout, stderr := run(t, t.Context(), env, nil, demoFlags(addrs, "--out", out2)...)
+		done <- result{code, stdout, stderr}
+	}()
+	// The token comes back once a seal job has failed for its absence.
+	retries := func() string {
+		resp, err := http.Get("http://" + addrs["ops"] + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		m, _ := io.ReadAll(resp.Body)
+		return grepLines(string(m), `esign_job_attempts_total{kind="seal",outcome="retry"}`)
+	}
+	for deadline := time.Now().Add(90 * time.Second); strings.HasSuffix(retries(), " 0"); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			putBack()
+			t.Fatalf("no seal job failed while the token was away: %s", retries())
+		}
+	}
+	putBack()
+	r := <-done
+	if r.code != 0 || strings.Count(r.stdout, "valid, PAdES B-LT") != 2 {
+		t.Fatalf("esign demo with the token away for a while: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	files, _ = filepath.Glob(filepath.Join(out2, "esign-demo-*.pdf"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		rep, err := pades.Verify(t.Context(), bytes.NewReader(b), int64(len(b)), pades.VerifyOptions{Roots: roots})
+		if err != nil || !rep.Valid() || rep.Signatures[0].Signer.Subject != cert.Subject.String() {
+			t.Fatalf("%s: %v\n%s", f, err, rep.Summary())
+		}
+	}
+	if len(files) != 2 {
+		t.Fatalf("sealed files %v", files)
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for l := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestTSAProcessPKCS11 runs esign tsa with its key in a SoftHSM2 token
+// (tsa.pkcs11_key, tsa.certificate_file): its tokens verify and are signed
+// by that certificate, and /readyz checks the token.
+func TestTSAProcessPKCS11(t *testing.T) {
+	tk := hsmtest.New(t, "tsa", "1357")
+	dir := t.TempDir()
+	pinFile := filepath.Join(t.TempDir(), "pin")
+	os.WriteFile(pinFile, []byte(tk.PIN+"\n"), 0o600)
+	env := testEnviron(dir)
+	cfg, err := loadConfig(Env{Environ: env}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := openKeyring(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := openDevPKI(cfg, keys, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := tk.GenerateECDSA(t, "tsa-key", elliptic.P256())
+	cert := tk.Issue(t, dev.CA, "tsa-key", pub, dev.TSA.Certificate)
+	certFile := filepath.Join(t.TempDir(), "tsa.pem")
+	os.WriteFile(certFile, pki.CertificatesPEM(append([]*x509.Certificate{cert}, dev.TSA.Chain...)...), 0o600)
+	env = append(env, "ESIGN_PKCS11_MODULE="+tk.Module, "ESIGN_PKCS11_PIN_FILE="+pinFile,
+		"ESIGN_TSA_PKCS11_KEY=token=tsa;key=tsa-key", "ESIGN_TSA_CERTIFICATE_FILE="+certFile)
+	a := startProcess(t, "tsa", env)
+	roots := x509.NewCertPool()
+	roots.AddCert(dev.CA.Certificate)
+	digest := sha256.Sum256([]byte("offer.pdf"))
+	tok, err := (&tsa.Client{URL: "http://" + a["tsa"] + "/tsa", Roots: roots}).Timestamp(t.Context(), digest[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tok.Signer.Equal(cert) {
+		t.Fatalf("token signed by %s, want the token's key's certificate", tok.Signer.Subject)
+	}
+	ops := a["ops"]
+	if ops == "" {
+		ops = a["tsa"]
+	}
+	resp, err := http.Get("http://" + ops + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Checks map[string]string }
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || body.Checks["tsa_key"] != "ok" {
+		t.Fatalf("/readyz: %d %v", resp.StatusCode, body.Checks)
 	}
 }
