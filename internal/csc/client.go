@@ -10,6 +10,7 @@ import (
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -270,20 +271,7 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("csc %s: HTTP %d %s: %s", e.method, e.status, e.csc.Error, e.csc.Description)
 }
 
-func asStatus(err error, se **statusError) bool {
-	for err != nil {
-		if s, ok := err.(*statusError); ok {
-			*se = s
-			return true
-		}
-		if e, ok := err.(*esign.Error); ok {
-			err = e.Err
-			continue
-		}
-		return false
-	}
-	return false
-}
+func asStatus(err error, se **statusError) bool { return errors.As(err, se) }
 
 // do sends req and classifies the answer: a transport failure or 5xx is
 // Unavailable, 429 is TooMany with the Retry-After delay; other statuses
