@@ -447,3 +447,24 @@ func TestGuessing(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 12, 5, 1, 0, 0, 0, time.UTC)
+	tests := []struct {
+		h    string
+		want time.Duration
+	}{
+		{"7", 7 * time.Second},
+		{" 0 ", 0},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), time.Second},
+		{"", time.Second},
+		{"soon", time.Second},
+		{"99999999", 24 * time.Hour},
+	}
+	for _, tt := range tests {
+		if got := retryAfter(tt.h, now); got != tt.want {
+			t.Errorf("Retry-After %q: %v, want %v", tt.h, got, tt.want)
+		}
+	}
+}
