@@ -44,6 +44,7 @@ func TestSealWithCSCCredential(t *testing.T) {
 		retry  time.Duration
 	}{
 		{name: "sealed"},
+		{name: "sealed-scal2", server: func(c *csc.ServerConfig) { c.Credentials[0].SCAL, c.Credentials[0].PIN = 2, "2468" }},
 		{name: "credential-disabled", after: func(s *csc.Server) { s.SetEnabled("bank-seal", false) }, kind: esign.Unavailable, msg: "disabled"},
 		{name: "rate-limited", server: func(c *csc.ServerConfig) { c.RateLimit, c.RatePer = 3, time.Minute }, kind: esign.TooMany, msg: "rate-limiting", retry: 50 * time.Second},
 		{name: "digest-mismatch", after: func(s *csc.Server) { s.SetWrongDigest(true) }, kind: esign.Unavailable, msg: "does not verify"},
@@ -66,7 +67,8 @@ func TestSealWithCSCCredential(t *testing.T) {
 			if tt.client != "" {
 				cs = tt.client
 			}
-			client, err := csc.NewClient(csc.ClientConfig{URL: hs.URL, ClientID: "pdfservice", ClientSecret: cs, CredCache: -1})
+			client, err := csc.NewClient(csc.ClientConfig{URL: hs.URL, ClientID: "pdfservice", ClientSecret: cs, CredCache: -1,
+				Authorization: map[string]string{"PIN": "2468"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +86,7 @@ func TestSealWithCSCCredential(t *testing.T) {
 			ids := staticIDs{pki.Identity{Certificate: chain[0], Chain: chain[1:], Key: cred}}
 			b := inproc.New(inproc.Options{})
 			defer b.Close()
-			if tt.after == nil && tt.server == nil {
+			if strings.HasPrefix(tt.name, "sealed") {
 				sealOverBus(t, f, b, ids, chain[0].Subject.String())
 				return
 			}
