@@ -30,9 +30,11 @@ func newCSCClient(c config.CSC) (*csc.Client, error) {
 // credential id, "https://qtsp.example/csc/v2#credentialID".
 func cscRef(serviceURL, credentialID string) string { return serviceURL + "#" + credentialID }
 
+// The URL has no fragment (csc.NewClient refuses one), so the first '#'
+// ends it; a credential id may hold more.
 func splitCSCRef(ref string) (serviceURL, credentialID string) {
-	if i := strings.LastIndexByte(ref, '#'); i >= 0 {
-		return ref[:i], ref[i+1:]
+	if u, id, ok := strings.Cut(ref, "#"); ok {
+		return u, id
 	}
 	return "", ref
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"esign/internal/config"
+	"esign/internal/esign"
 	"esign/internal/pades"
 	"esign/internal/pki"
 )
@@ -189,5 +191,21 @@ func TestCSCServerUsage(t *testing.T) {
 				t.Fatalf("exit %d, want %d saying %q:\n%s", code, tt.code, tt.want, errs)
 			}
 		})
+	}
+}
+
+// TestCSCOpenerOtherService: a credential registered at another service
+// than csc.url is not opened.
+func TestCSCOpenerOtherService(t *testing.T) {
+	c, err := newCSCClient(config.CSC{URL: "http://127.0.0.1:1", ClientID: "x", ClientSecret: "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cscOpener{c}.Open(t.Context(), cscRef("https://qtsp.example/csc/v2", "seal"))
+	if !esign.IsKind(err, esign.Unavailable) || !strings.Contains(esign.ErrorMessage(err), "csc.url is http://127.0.0.1:1/csc/v2") {
+		t.Fatalf("%v", err)
+	}
+	if u, id := splitCSCRef(cscRef(c.URL(), "a#b")); u != c.URL() || id != "a#b" {
+		t.Errorf("split %q %q", u, id)
 	}
 }
