@@ -252,10 +252,10 @@ type Cert struct {
 	// there (empty for p12).
 	KeySource string
 	KeyRef    string
-	Active            bool
-	CreatedBy         string // User id; optional
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	Active    bool
+	CreatedBy string // User id; optional
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Validate checks the certificate record before it is stored.
