@@ -35,6 +35,8 @@ func (a *app) servePDFService(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The key's session with its token or service ends with the process.
+	a.closers = append(a.closers, ids.Close)
 	svc := &seal.Service{IDs: ids, TSA: client, Log: a.log}
 	if err := svc.Serve(ctx, a.bus); err != nil {
 		return fmt.Errorf("serve pdfservice: %w", err)

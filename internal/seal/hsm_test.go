@@ -53,11 +53,7 @@ func TestSealWithPKCS11Key(t *testing.T) {
 
 	ids := &StoreIdentities{Store: db, Keys: f.keys, Refresh: -1,
 		Signers: signer.Openers{signer.PKCS11: &hsm.Opener{Config: tk.Config()}}}
-	t.Cleanup(func() {
-		if id, err := ids.Identity(context.Background()); err == nil {
-			id.Key.(signer.Signer).Close()
-		}
-	})
+	t.Cleanup(func() { ids.Close() })
 	b := inproc.New(inproc.Options{})
 	defer b.Close()
 	sealOverBus(t, f, b, ids, cert.Subject.String())

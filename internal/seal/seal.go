@@ -238,6 +238,23 @@ func (s *StoreIdentities) Identity(ctx context.Context) (pki.Identity, error) {
 	return id, nil
 }
 
+// Close closes the cached identity's key when it is held outside this
+// process (its session with the token or service); a later Identity opens
+// it again.
+func (s *StoreIdentities) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cached == nil || s.cached == s.Fallback {
+		return nil
+	}
+	k, ok := s.cached.Key.(signer.Signer)
+	s.cached, s.certID = nil, ""
+	if !ok {
+		return nil
+	}
+	return k.Close()
+}
+
 // OpenKey opens the key of a certificate whose key is outside the
 // database (internal/signer) and checks that it is the certificate's key.
 // Errors: Unavailable (the key store is not configured or cannot be
