@@ -26,7 +26,13 @@ ARG BASE_IMAGE=gcr.io/distroless/static-debian12:nonroot
 
 FROM ${GO_IMAGE} AS build
 WORKDIR /src
-ENV CGO_ENABLED=0 GOTOOLCHAIN=local
+# The default build is static, without cgo. PKCS#11 (a bank's HSM) needs
+# cgo: build the variant with
+#   --build-arg CGO_ENABLED=1 --build-arg BASE_IMAGE=gcr.io/distroless/base-debian12:nonroot
+# (glibc, which the vendor's PKCS#11 library needs; mount the library into
+# the container and name it in pkcs11.module). docs/key-custody.md.
+ARG CGO_ENABLED=0
+ENV CGO_ENABLED=${CGO_ENABLED} GOTOOLCHAIN=local
 COPY go.mod go.sum ./
 RUN go mod download && go mod verify
 COPY cmd ./cmd

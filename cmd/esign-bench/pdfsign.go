@@ -22,10 +22,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"esign/internal/cms"
+	"esign/internal/hsm"
 	"esign/internal/pades"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/pki"
@@ -49,9 +51,14 @@ type pdfSignSummary struct {
 	// for the cores.
 	CPUMsPerSig float64 `json:"cpu_ms_per_sig"`
 	Key         string  `json:"key"`
-	PeakRSSMB   float64 `json:"peak_rss_mb"`
-	Errors      int     `json:"errors"`
-	FirstError  string  `json:"first_error,omitempty"`
+	// Signer is where the key is (p12: in memory; pkcs11: a token), and
+	// KeySignMs the mean time of the key's own signature operation: for
+	// pkcs11 the token's cost, round trip included.
+	Signer     string  `json:"signer"`
+	KeySignMs  float64 `json:"key_sign_ms"`
+	PeakRSSMB  float64 `json:"peak_rss_mb"`
+	Errors     int     `json:"errors"`
+	FirstError string  `json:"first_error,omitempty"`
 }
 
 // runPDFSignTo signs a PDF file into new files in a loop (PAdES, RSA-2048 by
@@ -69,6 +76,14 @@ func runPDFSignTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	concurrency := fs.Int("concurrency", 1, "concurrent signers")
 	duration := fs.Duration("duration", 10*time.Second, "measured duration")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
+	signerKind := fs.String("signer", "p12", "where the key is: p12 (in memory: --p12 or a generated key) pkcs11 (a token: --pkcs11-module, --token-label, --key-label, --pin-file) or csc (a remote credential: --csc-url, --csc-client-id, --csc-client-secret-file, --credential-id)")
+	var p11 benchPKCS11
+	fs.StringVar(&p11.module, "pkcs11-module", "/usr/lib/softhsm/libsofthsm2.so", "PKCS#11 library for --signer pkcs11")
+	fs.StringVar(&p11.token, "token-label", "", "token label for --signer pkcs11")
+	fs.StringVar(&p11.key, "key-label", "", "key pair label for --signer pkcs11 (a self-signed certificate is made for it)")
+	fs.StringVar(&p11.pinFile, "pin-file", "", "file whose first line is the token user's PIN, for --signer pkcs11")
+	var cscFlags benchCSC
+	cscFlags.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -101,10 +116,26 @@ func runPDFSignTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	signer, err := benchSigner(*p12, *p12pw, *keyType)
+	var signer cms.Signer
+	switch *signerKind {
+	case "p12":
+		signer, err = benchSigner(*p12, *p12pw, *keyType)
+	case "pkcs11":
+		var closeKey func()
+		signer, closeKey, err = p11.signer(ctx)
+		if err == nil {
+			defer closeKey()
+		}
+	case "csc":
+		signer, err = cscFlags.signer(ctx)
+	default:
+		err = fmt.Errorf("pdfsign: unknown --signer %q (want p12, pkcs11 or csc)", *signerKind)
+	}
 	if err != nil {
 		return err
 	}
+	timed := &timedKey{Signer: signer.Key}
+	signer.Key = timed
 	ls := &pades.LocalSigner{Signer: signer}
 	if level == pades.LevelBT {
 		ls.TSA = &tsa.Client{URL: *tsaURL}
@@ -168,9 +199,12 @@ func runPDFSignTo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	sum := pdfSignSummary{Scenario: "pdfsign", Level: string(level), InputBytes: st.Size(), Concurrency: *concurrency,
 		DurationS: elapsed, Signatures: len(lat), SignaturesPerS: float64(len(lat)) / elapsed,
 		P50Ms: pct(0.50), P99Ms: pct(0.99), MaxMs: pct(1), PeakRSSMB: peakRSSMB(), Errors: nerr, FirstError: firstErr,
-		Key: keyName(signer)}
+		Key: keyName(signer), Signer: *signerKind}
 	if len(lat) > 0 {
 		sum.CPUMsPerSig = float64(cpu.Microseconds()) / 1000 / float64(len(lat))
+	}
+	if n := timed.n.Load(); n > 0 {
+		sum.KeySignMs = float64(timed.total.Load()) / 1e6 / float64(n)
 	}
 	return json.NewEncoder(stdout).Encode(sum)
 }
@@ -219,18 +253,66 @@ func benchSigner(p12, password, keyType string) (cms.Signer, error) {
 	if err != nil {
 		return cms.Signer{}, err
 	}
+	cert, err := selfSigned(key)
+	if err != nil {
+		return cms.Signer{}, err
+	}
+	return cms.Signer{Certificate: cert, Key: key}, nil
+}
+
+// selfSigned makes a day's self-signed certificate for key.
+func selfSigned(key crypto.Signer) (*x509.Certificate, error) {
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "esign-bench signer"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
-		return cms.Signer{}, err
+		return nil, err
 	}
-	cert, err := x509.ParseCertificate(der)
+	return x509.ParseCertificate(der)
+}
+
+// timedKey measures the key's own signature operations.
+type timedKey struct {
+	crypto.Signer
+	n, total atomic.Int64 // count, nanoseconds
+}
+
+func (k *timedKey) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	t0 := time.Now()
+	sig, err := k.Signer.Sign(r, digest, opts)
+	if err == nil {
+		k.total.Add(int64(time.Since(t0)))
+		k.n.Add(1)
+	}
+	return sig, err
+}
+
+// benchPKCS11 names a key pair in a PKCS#11 token.
+type benchPKCS11 struct{ module, token, key, pinFile string }
+
+// signer opens the key in the token and makes a self-signed certificate
+// for it (signed by the token).
+func (p benchPKCS11) signer(ctx context.Context) (cms.Signer, func(), error) {
+	if p.token == "" || p.key == "" || p.pinFile == "" {
+		return cms.Signer{}, nil, errors.New("pdfsign: --signer pkcs11 needs --token-label, --key-label and --pin-file")
+	}
+	pin, err := os.ReadFile(p.pinFile)
 	if err != nil {
-		return cms.Signer{}, err
+		return cms.Signer{}, nil, err
 	}
-	return cms.Signer{Certificate: cert, Key: key}, nil
+	first, _, _ := strings.Cut(string(pin), "\n")
+	o := &hsm.Opener{Config: hsm.Config{Module: p.module, PIN: strings.TrimSpace(first)}}
+	key, err := o.Open(ctx, hsm.Ref{Token: p.token, Key: p.key}.String())
+	if err != nil {
+		return cms.Signer{}, nil, err
+	}
+	cert, err := selfSigned(key)
+	if err != nil {
+		key.Close()
+		return cms.Signer{}, nil, err
+	}
+	return cms.Signer{Certificate: cert, Key: key}, func() { key.Close() }, nil
 }
 
 // keyName describes the signer's key, e.g. "rsa2048" or "ecdsa-p256".

@@ -130,10 +130,12 @@ func TestDockerfile(t *testing.T) {
 	}
 	var goBuild, cgo string
 	declared := map[string]bool{}
+	argDefaults := map[string]string{}
 	for _, in := range build.ins {
 		if in.cmd == "ARG" {
-			name, _, _ := strings.Cut(in.args, "=")
+			name, def, _ := strings.Cut(in.args, "=")
 			declared[name] = true
+			argDefaults[name] = def
 		}
 		if in.cmd == "RUN" && strings.Contains(in.args, "go build") {
 			goBuild = in.args
@@ -143,7 +145,10 @@ func TestDockerfile(t *testing.T) {
 				}
 			}
 		}
-		if in.cmd == "ENV" && strings.Contains(in.args, "CGO_ENABLED=0") {
+		// The default is static; the cgo variant (PKCS#11) is a build
+		// argument whose default is 0.
+		if in.cmd == "ENV" && (strings.Contains(in.args, "CGO_ENABLED=0") ||
+			strings.Contains(in.args, "CGO_ENABLED=${CGO_ENABLED}") && argDefaults["CGO_ENABLED"] == "0") {
 			cgo = " CGO_ENABLED=0"
 		}
 	}

@@ -80,6 +80,10 @@ func TestCertificates(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="cert-imported"`) || !strings.Contains(body, "Bank seal 2027") {
 		t.Fatalf("import: %d\n%s", resp.StatusCode, body)
 	}
+	// The page says where the key lives (docs/key-custody.md).
+	if !strings.Contains(body, `Key: <span class="mono">p12</span>`) {
+		t.Errorf("the certificate's key source is not shown:\n%s", body)
+	}
 	certs, err := e.DB.ListCerts(ctx, esign.CertFilter{})
 	if err != nil || len(certs) != 1 {
 		t.Fatalf("certs: %v %v", certs, err)

@@ -78,7 +78,8 @@ func TestDependencyRules(t *testing.T) {
 	leaves := []string{"internal/atomicfile", "internal/metrics", "internal/cms", "internal/tsa", "internal/pki",
 		"internal/envelope", "internal/password", "internal/pdf", "internal/pades", "internal/protocol",
 		"internal/docstore", "internal/bus", "internal/notify", "internal/term", "internal/totp", "internal/redisstore",
-		"internal/netfault", "internal/tracing", "internal/branding"}
+		"internal/netfault", "internal/tracing", "internal/branding",
+		"internal/signer", "internal/hsm"}
 	application := []string{"internal/cli", "internal/config", "internal/sqlstore", "internal/jobs", "internal/seal",
 		"internal/httpkit", "internal/customers", "internal/users", "internal/mobileapi", "internal/adminui", "internal/webhookapi",
 		"internal/customerui", "internal/webui"}

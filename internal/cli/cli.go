@@ -61,6 +61,7 @@ func commands() []command {
 		{"pdfservice", "run the PDF signing service (holds the bank's key)", runProcess(processPDFService)},
 		{"cron", "run the scheduled jobs; cron run NAME runs one job now", runCron},
 		{"tsa", "run the RFC 3161 time-stamping authority (development and tests)", runProcess(processTSA)},
+		{"csc-server", "run a CSC API v2 remote signing service (development and tests): csc-server --p12 FILE --password-file FILE --client-id ID --client-secret-file FILE", runCSCServer},
 		{"migrate", "apply or roll back database migrations: migrate up|down|status", runMigrate},
 		{"pdf", "sign or verify a PDF: pdf sign [flags] IN OUT | pdf verify [--trust CA.pem] [--json] FILE | pdf sample OUT", runPDF},
 		{"demo", "sign an offer end to end on a running system (default: the local esign all) and verify the contract", runDemo},

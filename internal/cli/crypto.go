@@ -19,8 +19,11 @@ import (
 	"esign/internal/config"
 	"esign/internal/envelope"
 	"esign/internal/esign"
+	"esign/internal/hsm"
+	"esign/internal/httpkit"
 	"esign/internal/pki"
 	"esign/internal/seal"
+	"esign/internal/signer"
 	"esign/internal/tsa"
 )
 
@@ -97,7 +100,7 @@ func openDevPKI(cfg config.Config, keys *envelope.Keyring, log *slog.Logger) (*p
 // tsaHandler serves the built-in TSA: RFC 3161 at POST /tsa and POST /
 // (the same server at both paths) and the development CA's certificate, CRL
 // and OCSP under /pki/.
-func tsaHandler(cfg config.Config, dev *pki.Dev, log *slog.Logger) (http.Handler, func() error, error) {
+func tsaHandler(cfg config.Config, dev *pki.Dev, log *slog.Logger, checks map[string]httpkit.Check) (http.Handler, func() error, error) {
 	policy, err := parseOID(cfg.TSA.PolicyOID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tsa.policy_oid: %w", err)
@@ -106,10 +109,18 @@ func tsaHandler(cfg config.Config, dev *pki.Dev, log *slog.Logger) (http.Handler
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the TSA serial store: %w", err)
 	}
+	id, closeKey, err := tsaIdentity(cfg, dev)
+	if err != nil {
+		serials.Close()
+		return nil, nil, err
+	}
+	if k, ok := id.Key.(signer.Signer); ok && checks != nil {
+		checks["tsa_key"] = k.Check // its token answers (/readyz)
+	}
 	srv, err := tsa.NewServer(tsa.ServerConfig{
-		Certificate: dev.TSA.Certificate,
-		Chain:       dev.TSA.Chain,
-		Key:         dev.TSA.Key,
+		Certificate: id.Certificate,
+		Chain:       id.Chain,
+		Key:         id.Key,
 		Policy:      policy,
 		Accuracy:    cfg.TSA.Accuracy,
 		Serials:     serials,
@@ -117,13 +128,37 @@ func tsaHandler(cfg config.Config, dev *pki.Dev, log *slog.Logger) (http.Handler
 	})
 	if err != nil {
 		serials.Close()
+		closeKey()
 		return nil, nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /tsa", srv)
 	mux.Handle("POST /{$}", srv)
 	mux.Handle("/pki/", http.StripPrefix("/pki", dev.CA.Handler(dev.Revocations, pki.HandlerOptions{Logger: log})))
-	return mux, serials.Close, nil
+	return mux, func() error { closeKey(); return serials.Close() }, nil
+}
+
+// tsaIdentity is the built-in TSA's key and certificate: the key in the
+// PKCS#11 token named by tsa.pkcs11_key with the chain of
+// tsa.certificate_file, or the development PKI's TSA.
+func tsaIdentity(cfg config.Config, dev *pki.Dev) (pki.Identity, func(), error) {
+	if cfg.TSA.PKCS11Key == "" {
+		return dev.TSA, func() {}, nil
+	}
+	b, err := os.ReadFile(cfg.TSA.CertificateFile)
+	if err != nil {
+		return pki.Identity{}, nil, fmt.Errorf("tsa.certificate_file: %w", err)
+	}
+	chain, err := pki.ParseCertificatesPEM(b)
+	if err != nil || len(chain) == 0 {
+		return pki.Identity{}, nil, fmt.Errorf("tsa.certificate_file: no PEM certificate: %v", err)
+	}
+	o := &hsm.Opener{Config: hsm.Config{Module: cfg.PKCS11.Module, PIN: cfg.PKCS11.PIN}}
+	key, err := o.Open(context.Background(), cfg.TSA.PKCS11Key)
+	if err != nil {
+		return pki.Identity{}, nil, fmt.Errorf("tsa.pkcs11_key: %w", err)
+	}
+	return pki.Identity{Certificate: chain[0], Chain: chain[1:], Key: key}, func() { _ = key.Close() }, nil
 }
 
 // parseOID parses a dotted object identifier (validated by config already).

@@ -181,7 +181,7 @@ func (a *app) open(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		h, closeTSA, err := tsaHandler(a.cfg, dev, a.log)
+		h, closeTSA, err := tsaHandler(a.cfg, dev, a.log, a.checks)
 		if err != nil {
 			return err
 		}

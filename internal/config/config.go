@@ -28,6 +28,7 @@ type Config struct {
 	TSA      TSA      `json:"tsa"`
 	Seal     Seal     `json:"seal"`
 	Archive  Archive  `json:"archive"`
+	PKCS11   PKCS11   `json:"pkcs11"`
 	Crypto   Crypto   `json:"crypto"`
 	Notify   Notify   `json:"notify"`
 	Branding Branding `json:"branding"`
@@ -40,6 +41,7 @@ type Config struct {
 	Tracing  Tracing  `json:"tracing"`
 
 	Customize Customize `json:"customize"`
+	CSC       CSC       `json:"csc"`
 }
 
 // Notify selects and configures the SMS, e-mail and push providers.
@@ -178,9 +180,11 @@ type TSA struct {
 	Timeout  time.Duration `json:"timeout" help:"Deadline of one time-stamp request."`
 	Retries  int           `json:"retries" help:"Further attempts after a failed time-stamp request (network errors and 5xx only)."`
 	// The built-in TSA (esign tsa, and inside esign all).
-	PolicyOID string        `json:"policy_oid" help:"Policy OID the built-in TSA puts in every token. The default is under the documentation arc 1.3.6.1.4.1.32473; set the bank's own."`
-	PublicURL string        `json:"public_url" help:"Base URL where the built-in TSA is reached; the development PKI writes its CRL and OCSP URLs under <public_url>/pki. Empty: derived from listen.tsa."`
-	Accuracy  time.Duration `json:"accuracy" help:"Accuracy the built-in TSA states in every token: how far its clock may be from UTC. Devices wait twice this between time-stamps (TS1 < TS2 < TS3 must hold with the accuracy); state what the host's time synchronisation guarantees."`
+	PolicyOID       string        `json:"policy_oid" help:"Policy OID the built-in TSA puts in every token. The default is under the documentation arc 1.3.6.1.4.1.32473; set the bank's own."`
+	PublicURL       string        `json:"public_url" help:"Base URL where the built-in TSA is reached; the development PKI writes its CRL and OCSP URLs under <public_url>/pki. Empty: derived from listen.tsa."`
+	PKCS11Key       string        `json:"pkcs11_key" help:"The built-in TSA's key in the PKCS#11 token of pkcs11.module: token=LABEL;key=LABEL or slot=N;key=LABEL. Empty: the development PKI's TSA key."`
+	CertificateFile string        `json:"certificate_file" help:"The built-in TSA's certificate chain (PEM, leaf first) for tsa.pkcs11_key; the leaf needs the critical timeStamping extended key usage."`
+	Accuracy        time.Duration `json:"accuracy" help:"Accuracy the built-in TSA states in every token: how far its clock may be from UTC. Devices wait twice this between time-stamps (TS1 < TS2 < TS3 must hold with the accuracy); state what the host's time synchronisation guarantees."`
 }
 
 // HTTP holds limits shared by every HTTP listener.

@@ -83,6 +83,8 @@ func TestLoadErrors(t *testing.T) {
 		{"bad_policy_oid", "", []string{"ESIGN_TSA_POLICY_OID=1.2.x"}, "tsa.policy_oid", "object identifier"},
 		{"bad_seal_level", "", []string{"ESIGN_SEAL_LEVEL=B-LTX"}, "seal.level", "must be one of B-B, B-T, B-LT, B-LTA"},
 		{"bad_archive_margin", "", []string{"ESIGN_ARCHIVE_RENEWAL_MARGIN=0s"}, "archive.renewal_margin", "must be from 1h to 87600h (10 years)"},
+		{"tsa_pkcs11_no_module", "", []string{"ESIGN_TSA_PKCS11_KEY=token=t;key=k", "ESIGN_TSA_CERTIFICATE_FILE=/tsa.pem"}, "tsa.pkcs11_key", "needs pkcs11.module"},
+		{"tsa_pkcs11_no_chain", "", []string{"ESIGN_TSA_PKCS11_KEY=token=t;key=k", "ESIGN_PKCS11_MODULE=/m.so"}, "tsa.pkcs11_key", "needs tsa.certificate_file"},
 		{"postgres_bad_scheme", "", []string{"ESIGN_DATABASE_DRIVER=postgres", "ESIGN_DATABASE_URL=mysql://x/y"}, "database.url", "must start with postgres://"},
 		{"bad_duration", "", []string{"ESIGN_BUS_REQUEST_TIMEOUT=10"}, "bus.request_timeout", "not a duration"},
 		{"negative_duration", "", []string{"ESIGN_HTTP_SHUTDOWN_TIMEOUT=-1s"}, "http.shutdown_timeout", "positive"},

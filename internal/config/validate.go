@@ -142,6 +142,9 @@ func (c Config) Validate() error {
 	if err := c.Archive.validate(); err != nil {
 		return err
 	}
+	if err := c.PKCS11.validate(c); err != nil {
+		return err
+	}
 	if c.Crypto.Keys == "" && c.Database.Driver == "postgres" {
 		return &FieldError{Key: "crypto.keys", Reason: "must be set when the database is postgres: every replica needs the same keys (see docs/crypto.md)"}
 	}
@@ -176,6 +179,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Hooks.validate(); err != nil {
+		return err
+	}
+	if err := c.CSC.validate(); err != nil {
 		return err
 	}
 	if c.Webhook.DevInbox != "" && !c.Notify.UsesInbox() {

@@ -279,12 +279,17 @@ type Cert struct {
 	NotBefore         time.Time
 	NotAfter          time.Time
 	ChainPEM          string // leaf first
-	PKCS12Enc         []byte // encrypted .p12
-	PasswordEnc       []byte // encrypted .p12 password
-	Active            bool
-	CreatedBy         string // User id; optional
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	PKCS12Enc         []byte // encrypted .p12; empty unless KeySource is "p12"
+	PasswordEnc       []byte // encrypted .p12 password; empty unless KeySource is "p12"
+	// KeySource is where the private key lives: "p12" (PKCS12Enc, the
+	// default), "pkcs11" or "csc" (internal/signer); KeyRef names the key
+	// there (empty for p12).
+	KeySource string
+	KeyRef    string
+	Active    bool
+	CreatedBy string // User id; optional
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Validate checks the certificate record before it is stored.
@@ -297,8 +302,17 @@ func (c *Cert) Validate() error {
 	v.that(isHexDigest(c.FingerprintSHA256), "fingerprint must be 64 lower-case hex digits")
 	v.that(!c.NotBefore.IsZero() && c.NotAfter.After(c.NotBefore), "validity period is invalid")
 	v.text("chain", c.ChainPEM, true, 1<<20)
-	v.that(len(c.PKCS12Enc) > 0, "encrypted PKCS#12 is required")
-	v.that(len(c.PasswordEnc) > 0, "encrypted password is required")
+	switch c.KeySource {
+	case "", "p12":
+		v.that(len(c.PKCS12Enc) > 0, "encrypted PKCS#12 is required")
+		v.that(len(c.PasswordEnc) > 0, "encrypted password is required")
+		v.that(c.KeyRef == "", "a .p12 key has no key reference")
+	case "pkcs11", "csc":
+		v.text("key reference", c.KeyRef, true, 1024)
+		v.that(len(c.PKCS12Enc) == 0 && len(c.PasswordEnc) == 0, "a key outside the database has no .p12")
+	default:
+		v.that(false, "key source must be p12, pkcs11 or csc")
+	}
 	v.id("created by", c.CreatedBy, false)
 	return v.err()
 }

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -72,7 +73,24 @@ func (w *sealWorker) Work(ctx context.Context, job *river.Job[sealArgs]) error {
 		return esign.E("jobs.seal", esign.Unavailable, "this process does not seal")
 	}
 	err := w.q.deps.Sealer.SealSignature(ctx, job.Args.SignatureID)
+	// A key store that said when to come back (a remote signing service's
+	// 429 with Retry-After) is tried again then rather than after the
+	// backoff; snoozing does not spend an attempt, so it is done at most
+	// MaxAttempts times (River's "snoozes" metadata) before the ordinary
+	// retries take over.
+	if d := esign.ErrorRetryAfter(err); d > 0 && !esign.IsKind(err, esign.Invalid) && snoozes(job.Metadata) < w.q.cfg.Seal.withDefaults().MaxAttempts {
+		return river.JobSnooze(d)
+	}
 	return cancelInvalid(err)
+}
+
+// snoozes is how often River snoozed the job (its metadata's "snoozes").
+func snoozes(metadata []byte) int {
+	var m struct {
+		Snoozes int `json:"snoozes"`
+	}
+	json.Unmarshal(metadata, &m)
+	return m.Snoozes
 }
 
 func (w *sealWorker) NextRetry(job *river.Job[sealArgs]) time.Time {

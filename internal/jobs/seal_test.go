@@ -14,12 +14,16 @@ type fakeSealer struct {
 	mu    sync.Mutex
 	fail  map[string][]error
 	calls map[string]int
+	times map[string][]time.Time
 }
 
 func (f *fakeSealer) SealSignature(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls[id]++
+	if f.times != nil {
+		f.times[id] = append(f.times[id], time.Now())
+	}
 	if errs := f.fail[id]; len(errs) > 0 {
 		f.fail[id] = errs[1:]
 		return errs[0]
@@ -43,9 +47,10 @@ func TestSealJobs(t *testing.T) {
 			db := openDB(t, d)
 			unavailable := esign.E("seal", esign.Unavailable, "pdfservice down")
 			f := &fakeSealer{calls: map[string]int{}, fail: map[string][]error{
-				"retried": {unavailable, unavailable},
-				"invalid": {esign.E("seal", esign.Invalid, "not verified")},
-			}}
+				"retried":      {unavailable, unavailable},
+				"invalid":      {esign.E("seal", esign.Invalid, "not verified")},
+				"rate-limited": {&esign.Error{Op: "seal", Kind: esign.TooMany, Msg: "the signing service is rate-limiting", RetryAfter: 1500 * time.Millisecond}},
+			}, times: map[string][]time.Time{}}
 			cfg := testConfig(d)
 			cfg.Seal = SealConfig{BackoffBase: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond}
 			deps := testDeps(t, db, newRecordingSender())
@@ -75,13 +80,14 @@ func TestSealJobs(t *testing.T) {
 				t.Errorf("the same signature got jobs %d and %d", okID, again)
 			}
 			tests := []struct {
-				id       string
-				state    string
-				attempts int
+				id              string
+				state           string
+				attempts, calls int
 			}{
-				{"ok", "completed", 1},
-				{"retried", "completed", 3},
-				{"invalid", "cancelled", 1},
+				{"ok", "completed", 1, 1},
+				{"retried", "completed", 3, 3},
+				{"invalid", "cancelled", 1, 1},
+				{"rate-limited", "completed", 1, 2}, // snoozed until the Retry-After: no attempt spent
 			}
 			ids := map[string]int64{"ok": okID}
 			for _, tt := range tests[1:] {
@@ -96,8 +102,17 @@ func TestSealJobs(t *testing.T) {
 				t.Run(tt.id, func(t *testing.T) {
 					waitFor(t, 20*time.Second, tt.id+" finalized", func() bool { return !jobState(t, q, ids[tt.id]).FinalizedAt.IsZero() })
 					ji := jobState(t, q, ids[tt.id])
-					if ji.State != tt.state || ji.Attempt != tt.attempts || f.count(tt.id) != tt.attempts {
+					if ji.State != tt.state || ji.Attempt != tt.attempts || f.count(tt.id) != tt.calls {
 						t.Errorf("job %+v, %d calls; want %s after %d", ji, f.count(tt.id), tt.state, tt.attempts)
+					}
+					if tt.id == "rate-limited" {
+						// Retried after the Retry-After, not the 20 ms backoff.
+						f.mu.Lock()
+						ts := f.times[tt.id]
+						f.mu.Unlock()
+						if len(ts) != 2 || ts[1].Sub(ts[0]) < 1400*time.Millisecond {
+							t.Errorf("calls at %v: want the second 1.5 s after the first", ts)
+						}
 					}
 				})
 			}

@@ -29,6 +29,8 @@ type CertStatus struct {
 	Subject     string
 	Issuer      string
 	Fingerprint string // SHA-256 of the certificate, hex
+	KeySource   string // where the key lives: p12, pkcs11 or csc (docs/key-custody.md)
+	KeyRef      string // the key's reference there; empty for p12
 	Active      bool
 	NotBefore   time.Time
 	NotAfter    time.Time

@@ -1,6 +1,7 @@
 package operators
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"time"
@@ -52,7 +53,7 @@ func (s *Service) Certs(ctx context.Context) ([]CertStatus, error) {
 func certStatus(c *esign.Cert, now time.Time) CertStatus {
 	left := c.NotAfter.Sub(now)
 	return CertStatus{ID: c.ID, Name: c.Name, Subject: c.Subject, Issuer: c.Issuer, Fingerprint: c.FingerprintSHA256,
-		Active: c.Active, NotBefore: c.NotBefore, NotAfter: c.NotAfter, DaysLeft: int(left.Hours() / 24),
+		KeySource: cmp.Or(c.KeySource, "p12"), KeyRef: c.KeyRef, Active: c.Active, NotBefore: c.NotBefore, NotAfter: c.NotAfter, DaysLeft: int(left.Hours() / 24),
 		Warning: left < CertWarning, Expired: left <= 0}
 }
 

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"esign/internal/envelope"
 	"esign/internal/esign"
 	"esign/internal/pki"
+	"esign/internal/signer"
 	"esign/internal/tsa"
 )
 
@@ -78,9 +80,19 @@ func (s *Service) SignDigest(ctx context.Context, in SignRequest) (*SignReply, e
 	if err != nil {
 		return nil, err
 	}
-	der, err := cms.SignDetached(cms.Signer(id), in.Digest, cms.SignOptions{Hash: crypto.SHA256})
+	cs := cms.Signer(id)
+	cs.Key = signer.WithContext(ctx, id.Key)
+	der, err := cms.SignDetached(cs, in.Digest, cms.SignOptions{Hash: crypto.SHA256})
 	if err != nil {
 		return nil, esign.E(op, err)
+	}
+	if _, ok := id.Key.(signer.Signer); ok {
+		// A key outside this process (a token, a remote service) could
+		// answer with a signature over another digest or by another key:
+		// verified here, so that nothing is sealed wrong.
+		if err := verifySigned(der, in.Digest, id.Certificate); err != nil {
+			return nil, esign.E(op, esign.Unavailable, "the key store returned a signature that does not verify; nothing was sealed", err)
+		}
 	}
 	if in.Timestamp {
 		if s.TSA == nil {
@@ -93,6 +105,22 @@ func (s *Service) SignDigest(ctx context.Context, in SignRequest) (*SignReply, e
 	}
 	fp := sha256.Sum256(id.Certificate.Raw)
 	return &SignReply{CMS: der, Certificate: hex.EncodeToString(fp[:])}, nil
+}
+
+// verifySigned checks that der is a CMS signature over digest by cert.
+func verifySigned(der, digest []byte, cert *x509.Certificate) error {
+	sd, err := cms.Parse(der)
+	if err != nil {
+		return err
+	}
+	got, err := sd.Verify(digest, cms.VerifyOptions{Certificates: []*x509.Certificate{cert}})
+	if err != nil {
+		return err
+	}
+	if !got.Equal(cert) {
+		return fmt.Errorf("signed by %s, not by the active certificate", got.Subject)
+	}
+	return nil
 }
 
 // Client signs digests through pdfservice; it implements pades.CMSSigner.
@@ -141,8 +169,11 @@ type StoreIdentities struct {
 	Store    CertStore
 	Keys     *envelope.Keyring
 	Fallback *pki.Identity
-	Refresh  time.Duration // default 30 s
-	Log      *slog.Logger  // default slog.Default()
+	// Signers opens the keys of certificates whose key is not in a .p12
+	// (a PKCS#11 token, a CSC service); nil: only .p12 keys.
+	Signers signer.Openers
+	Refresh time.Duration // default 30 s
+	Log     *slog.Logger  // default slog.Default()
 
 	mu      sync.Mutex
 	cached  *pki.Identity
@@ -182,16 +213,84 @@ func (s *StoreIdentities) Identity(ctx context.Context) (pki.Identity, error) {
 		s.checked = time.Now()
 		return *s.cached, nil
 	}
-	o := openCert(c, s.Keys)
-	id, err := o.identity("seal.Identity")
+	src, err := signer.ParseSource(c.KeySource)
 	if err != nil {
+		return pki.Identity{}, esign.E(op, esign.Internal, err.Error())
+	}
+	var id pki.Identity
+	if src == signer.P12 {
+		o := openCert(c, s.Keys)
+		if id, err = o.identity("seal.Identity"); err != nil {
+			return pki.Identity{}, err
+		}
+		if o.count.Upgraded > 0 {
+			s.storeUpgraded(ctx, c, o)
+		}
+	} else if id, err = OpenKey(ctx, c, s.Signers); err != nil {
 		return pki.Identity{}, err
 	}
-	if o.count.Upgraded > 0 {
-		s.storeUpgraded(ctx, c, o)
+	if s.cached != nil && s.cached != s.Fallback {
+		if old, ok := s.cached.Key.(signer.Signer); ok {
+			_ = old.Close()
+		}
 	}
 	s.cached, s.certID, s.checked = &id, c.ID, time.Now()
 	return id, nil
+}
+
+// Close closes the cached identity's key when it is held outside this
+// process (its session with the token or service); a later Identity opens
+// it again.
+func (s *StoreIdentities) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cached == nil || s.cached == s.Fallback {
+		return nil
+	}
+	k, ok := s.cached.Key.(signer.Signer)
+	s.cached, s.certID = nil, ""
+	if !ok {
+		return nil
+	}
+	return k.Close()
+}
+
+// OpenKey opens the key of a certificate whose key is outside the
+// database (internal/signer) and checks that it is the certificate's key.
+// Errors: Unavailable (the key store is not configured or cannot be
+// reached), Internal (a bad stored chain).
+func OpenKey(ctx context.Context, c *esign.Cert, signers signer.Openers) (pki.Identity, error) {
+	const op = "seal.OpenKey"
+	src, err := signer.ParseSource(c.KeySource)
+	if err != nil {
+		return pki.Identity{}, esign.E(op, esign.Internal, err.Error())
+	}
+	chain, err := pki.ParseCertificatesPEM([]byte(c.ChainPEM))
+	if err != nil || len(chain) == 0 {
+		return pki.Identity{}, esign.E(op, esign.Internal, "cannot read the stored certificate chain", err)
+	}
+	key, err := signers.Open(ctx, src, c.KeyRef)
+	if err != nil {
+		return pki.Identity{}, err
+	}
+	if pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(chain[0].PublicKey) {
+		_ = key.Close()
+		return pki.Identity{}, esign.E(op, esign.Unavailable, fmt.Sprintf("the key %s %s is not the key of the certificate %s", src, c.KeyRef, c.Name))
+	}
+	return pki.Identity{Certificate: chain[0], Chain: chain[1:], Key: key}, nil
+}
+
+// Check reports whether the active identity can sign now: its key store
+// answers (pdfservice's /readyz). A .p12 key is always there.
+func (s *StoreIdentities) Check(ctx context.Context) error {
+	id, err := s.Identity(ctx)
+	if err != nil {
+		return err
+	}
+	if k, ok := id.Key.(signer.Signer); ok {
+		return k.Check(ctx)
+	}
+	return nil
 }
 
 // storeUpgraded stores the re-encrypted secrets of c. Failing to is no
@@ -244,7 +343,14 @@ func EncryptCert(c *esign.Cert, imp *pki.Imported, p12 []byte, password string, 
 	if c.PasswordEnc, err = keys.Encrypt([]byte(password), ad); err != nil {
 		return esign.E(op, err)
 	}
-	leaf := imp.Certificate
+	c.KeySource, c.KeyRef = string(signer.P12), ""
+	DescribeCert(c, imp.Certificate, imp.Chain)
+	return nil
+}
+
+// DescribeCert fills c's metadata and chain from its certificate leaf and
+// the issuers in chain.
+func DescribeCert(c *esign.Cert, leaf *x509.Certificate, chain []*x509.Certificate) {
 	fp := sha256.Sum256(leaf.Raw)
 	c.Subject = leaf.Subject.String()
 	c.Issuer = leaf.Issuer.String()
@@ -252,6 +358,5 @@ func EncryptCert(c *esign.Cert, imp *pki.Imported, p12 []byte, password string, 
 	c.FingerprintSHA256 = hex.EncodeToString(fp[:])
 	c.NotBefore = leaf.NotBefore.UTC()
 	c.NotAfter = leaf.NotAfter.UTC()
-	c.ChainPEM = string(pki.CertificatesPEM(append([]*x509.Certificate{leaf}, imp.Chain...)...))
-	return nil
+	c.ChainPEM = string(pki.CertificatesPEM(append([]*x509.Certificate{leaf}, chain...)...))
 }

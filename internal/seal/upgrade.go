@@ -7,6 +7,7 @@ import (
 	"esign/internal/envelope"
 	"esign/internal/esign"
 	"esign/internal/pki"
+	"esign/internal/signer"
 )
 
 // UpgradeCount counts stored secrets by what an upgrade did with them. A
@@ -169,6 +170,8 @@ func upgradeCert(ctx context.Context, store CertUpgradeStore, keys *envelope.Key
 			return UpgradeCount{}, nil, nil
 		case err != nil:
 			return UpgradeCount{}, nil, err
+		case c.KeySource != "" && c.KeySource != string(signer.P12):
+			return UpgradeCount{}, nil, nil // no secret in the database
 		}
 		o := openCert(c, keys)
 		var problems []error

@@ -323,10 +323,10 @@ func (s *store) DeleteSetting(ctx context.Context, key string) error {
 
 var certs = newTable("cert", "certificate",
 	[]string{"id", "name", "subject", "issuer", "serial_number", "fingerprint_sha256", "not_before", "not_after",
-		"chain_pem", "pkcs12_enc", "password_enc", "active", "created_by", "created_at", "updated_at"},
+		"chain_pem", "pkcs12_enc", "password_enc", "key_source", "key_ref", "active", "created_by", "created_at", "updated_at"},
 	func(c *esign.Cert) []any {
 		return []any{&c.ID, &c.Name, &c.Subject, &c.Issuer, &c.SerialNumber, &c.FingerprintSHA256,
-			tm(&c.NotBefore), tm(&c.NotAfter), &c.ChainPEM, &c.PKCS12Enc, &c.PasswordEnc, &c.Active,
+			tm(&c.NotBefore), tm(&c.NotAfter), &c.ChainPEM, &c.PKCS12Enc, &c.PasswordEnc, &c.KeySource, &c.KeyRef, &c.Active,
 			nstr(&c.CreatedBy), tm(&c.CreatedAt), tm(&c.UpdatedAt)}
 	})
 
@@ -335,6 +335,17 @@ var certs = newTable("cert", "certificate",
 func (s *store) CreateCert(ctx context.Context, c *esign.Cert) error {
 	const op = "sqlstore.CreateCert"
 	c.Active = false
+	if c.KeySource == "" {
+		c.KeySource = "p12"
+	}
+	// The secrets' columns are NOT NULL: a key outside the database
+	// stores them empty.
+	if c.PKCS12Enc == nil {
+		c.PKCS12Enc = []byte{}
+	}
+	if c.PasswordEnc == nil {
+		c.PasswordEnc = []byte{}
+	}
 	return createRow(ctx, s, op, certs, c, &c.ID, &c.CreatedAt, &c.UpdatedAt)
 }
 
