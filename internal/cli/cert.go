@@ -43,6 +43,9 @@ func runCert(ctx context.Context, env Env, args []string) error {
 	if fs.NArg() > 0 || (args[0] != "import" && args[0] != "list") {
 		return usagef(usage)
 	}
+	if p11.keyLabel != "" && !hsm.Available {
+		return esign.E("cert import", esign.Unavailable, "this esign was built without cgo, which PKCS#11 needs: use the cgo build (docs/key-custody.md)")
+	}
 	cfg, err := loadConfig(env, *path)
 	if err != nil {
 		return err

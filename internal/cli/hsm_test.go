@@ -249,3 +249,49 @@ func TestTSAProcessPKCS11(t *testing.T) {
 		t.Fatalf("/readyz: %d %v", resp.StatusCode, body.Checks)
 	}
 }
+
+// TestPDFServiceWrongPIN: pdfservice configured with a PIN the token
+// refuses is not ready, and /readyz says why.
+func TestPDFServiceWrongPIN(t *testing.T) {
+	tk := hsmtest.New(t, "bank", "2468")
+	dir := t.TempDir()
+	goodPIN := filepath.Join(t.TempDir(), "pin")
+	badPIN := filepath.Join(t.TempDir(), "bad-pin")
+	os.WriteFile(goodPIN, []byte(tk.PIN+"\n"), 0o600)
+	os.WriteFile(badPIN, []byte("1111\n"), 0o600)
+	env := demoEnviron(t, dir, "ESIGN_PKCS11_MODULE="+tk.Module, "ESIGN_PKCS11_PIN_FILE="+badPIN)
+	cfg, err := loadConfig(Env{Environ: env}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := openKeyring(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := openDevPKI(cfg, keys, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := tk.GenerateRSA(t, "seal", 2048)
+	tk.Issue(t, dev.CA, "seal", pub, dev.Signer.Certificate)
+	chainFile := filepath.Join(t.TempDir(), "issuers.pem")
+	os.WriteFile(chainFile, pki.CertificatesPEM(dev.Signer.Chain...), 0o600)
+	if code, _, errs := run(t, t.Context(), env, nil, "migrate", "up"); code != 0 {
+		t.Fatalf("migrate up: %s", errs)
+	}
+	if code, out, errs := run(t, t.Context(), env, nil, "cert", "import", "--token-label", "bank", "--key-label", "seal",
+		"--pin-file", goodPIN, "--chain", chainFile, "--activate"); code != 0 {
+		t.Fatalf("cert import: exit %d %s %s", code, out, errs)
+	}
+	addrs := startProcess(t, "all", env)
+	resp, err := http.Get("http://" + addrs["ops"] + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Checks map[string]string }
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode == 200 || !strings.Contains(body.Checks["signing_certificate"], "refused the PIN") {
+		t.Fatalf("/readyz with a wrong PIN: %d %v", resp.StatusCode, body.Checks)
+	}
+}
