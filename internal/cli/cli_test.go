@@ -638,7 +638,7 @@ func TestCronRun(t *testing.T) {
 			}
 		})
 	}
-	if code, _, errs := run(t, t.Context(), env, nil, "cron", "run", "Nope"); code != 2 || !strings.Contains(errs, "OfferTimeout|DeleteDocuments|DeleteExpiredURL|ArchiveRenewal") {
+	if code, _, errs := run(t, t.Context(), env, nil, "cron", "run", "Nope"); code != 2 || !strings.Contains(errs, "OfferTimeout|DeleteDocuments|DeleteExpiredURL|AuditAnchor|ArchiveRenewal") {
 		t.Errorf("unknown job: %d %q", code, errs)
 	}
 	if code, _, errs := run(t, t.Context(), append(env, "ESIGN_CRON_OFFER_TIMEOUT=every monday"), nil, "cron", "run", "OfferTimeout"); code != 2 || !strings.Contains(errs, "cron.offer_timeout") {
