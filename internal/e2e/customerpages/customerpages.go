@@ -86,7 +86,7 @@ func (p *Pages) SignIn(username, password, then string) {
 // page tells in a sentence. The page is reloaded after.
 func (p *Pages) SignBeforeReading() {
 	p.T.Helper()
-	webuitest.Do(p.T, p.Ctx, "sign before reading", chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
+	webuitest.DoAgain(p.T, p.Ctx, "sign before reading", chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("sign-start").disabled = false`),
 		chromedp.Click(chromedp.ID("sign-start")), chromedp.WaitVisible(chromedp.ID("sign-error")))
 	if got := p.Text("#sign-error"); !strings.Contains(got, "Read every document to its last page before signing.") {

@@ -67,6 +67,29 @@ func Do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action
 	}
 }
 
+// DoAgain runs steps like Do, but runs them again (up to three times in
+// all) when an attempt fails because the page replaced the document
+// between finding a node and acting on it ("Could not find node with
+// given id": a navigation or a script re-rendering the page under the
+// test). Use it only for steps that do nothing the first failed attempt
+// could have done halfway.
+func DoAgain(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := chromedp.Do(actx, steps...)
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "Could not find node with given id") {
+			t.Fatalf("%s: %v", what, err)
+		}
+		t.Logf("%s: the page changed under the step (%v); again", what, err)
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // Get runs one action that returns a value, with a deadline.
 func Get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
