@@ -198,7 +198,7 @@ func TestCustomerUI(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`button.view-doc`)))
 	webuitest.Do(t, bctx, "scroll to its end", chromedp.WaitReady(chromedp.CSS(`#viewer-box[data-index="0"]`)),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`))
-	webuitest.Do(t, bctx, "signing enabled", chromedp.WaitEnabled(chromedp.ID("sign-start")))
+	cp.UntilSignable()
 	webuitest.Do(t, bctx, "download a document", chromedp.Click(chromedp.CSS(`a.doc-link`)))
 	waitFiles(t, downloads, 1)
 	webuitest.Do(t, bctx, "reload", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)))

@@ -106,7 +106,25 @@ func (p *Pages) ReadDocuments() {
 	webuitest.Do(p.T, p.Ctx, "read both documents in the page",
 		chromedp.WaitReady(chromedp.CSS(`#viewer[data-ready]`)), chromedp.WaitReady(chromedp.CSS(`#sign[data-ready]`)),
 		chromedp.Click(chromedp.CSS(`button.view-doc`)), toEnd("0"), chromedp.WaitVisible(chromedp.CSS(`.badge-ok`)),
-		chromedp.Click(chromedp.ID("viewer-next")), toEnd("1"), chromedp.WaitEnabled(chromedp.ID("sign-start")))
+		chromedp.Click(chromedp.ID("viewer-next")), toEnd("1"))
+	p.UntilSignable()
+}
+
+// UntilSignable waits until "Start signing" is enabled once the open
+// document was scrolled to its end. On a loaded machine the scroll can come
+// before the document's pages are laid out, when its end is not yet where
+// it will be: it scrolls to the end again, as a reader would, for 30 s.
+func (p *Pages) UntilSignable() {
+	p.T.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !webuitest.Get(p.T, p.Ctx, "signing enabled?", chromedp.Evaluate[bool](`!document.getElementById("sign-start").disabled`)) {
+		if time.Now().After(deadline) {
+			p.T.Fatal("signing enabled: not within 30 s of reading the documents to their end")
+		}
+		time.Sleep(500 * time.Millisecond)
+		webuitest.Do(p.T, p.Ctx, "scroll to the end again",
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#viewer .viewer-end").scrollIntoView()`))
+	}
 }
 
 // clear empties the fields with the ids (a page shown again after an
