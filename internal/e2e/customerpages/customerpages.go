@@ -46,7 +46,7 @@ func (p *Pages) RenewLink(code string) {
 	p.T.Helper()
 	webuitest.Do(p.T, p.Ctx, "open an expired link", chromedp.Navigate(p.Base+"/s/"+code), chromedp.WaitVisible(chromedp.ID("renew-link")))
 	p.Check("link-expired")
-	webuitest.Do(p.T, p.Ctx, "ask for a fresh link", chromedp.Click(chromedp.ID("renew-link")), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
+	webuitest.DoAgain(p.T, p.Ctx, "ask for a fresh link", chromedp.Click(chromedp.ID("renew-link")), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
 	p.Check("link-renewed")
 }
 
@@ -201,8 +201,11 @@ func (p *Pages) DownloadContract() []byte {
 func (p *Pages) Refuse(offerID, reason string) {
 	p.T.Helper()
 	webuitest.Do(p.T, p.Ctx, "open the start page", chromedp.Navigate(p.Base+"/"), chromedp.WaitVisible(chromedp.ID("contracts-h")))
-	webuitest.Do(p.T, p.Ctx, "open the offer to refuse", chromedp.Click(chromedp.CSS(`a[href="/o/`+offerID+`"]`)),
-		chromedp.WaitVisible(chromedp.ID("reason")), chromedp.SendKeys(chromedp.ID("reason"), reason),
+	// The start page's lists follow the live updates and may be drawn
+	// again under the click: DoAgain.
+	webuitest.DoAgain(p.T, p.Ctx, "open the offer to refuse", chromedp.Click(chromedp.CSS(`a[href="/o/`+offerID+`"]`)),
+		chromedp.WaitVisible(chromedp.ID("reason")))
+	webuitest.Do(p.T, p.Ctx, "refuse the offer", chromedp.SendKeys(chromedp.ID("reason"), reason),
 		chromedp.Click(chromedp.CSS(`form[action$="/refuse"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash-success")))
 	if got := p.Text(".badge"); got != "refused" {
 		p.T.Errorf("after refusing, the offer is %q", got)
@@ -215,7 +218,7 @@ func (p *Pages) Refuse(offerID, reason string) {
 // (valid, invalid, unsigned); the report is checked as shot.
 func (p *Pages) VerifyContract(shot string) string {
 	p.T.Helper()
-	webuitest.Do(p.T, p.Ctx, "verify the contract", chromedp.Click(chromedp.CSS(`a.verify-link`)), chromedp.WaitVisible(chromedp.ID("report")))
+	webuitest.DoAgain(p.T, p.Ctx, "verify the contract", chromedp.Click(chromedp.CSS(`a.verify-link`)), chromedp.WaitVisible(chromedp.ID("report")))
 	p.Check(shot)
 	return p.indication()
 }
@@ -224,7 +227,7 @@ func (p *Pages) VerifyContract(shot string) string {
 // contract's page.
 func (p *Pages) Contract() {
 	p.T.Helper()
-	webuitest.Do(p.T, p.Ctx, "back to the contract", chromedp.Click(chromedp.CSS(`main a[href^="/c/"]`)),
+	webuitest.DoAgain(p.T, p.Ctx, "back to the contract", chromedp.Click(chromedp.CSS(`main a[href^="/c/"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a.verify-link`)))
 	p.Check("contract")
 }

@@ -71,8 +71,8 @@ func Do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action
 // all) when an attempt fails because the page replaced the document
 // between finding a node and acting on it ("Could not find node with
 // given id": a navigation or a script re-rendering the page under the
-// test). Use it only for steps that do nothing the first failed attempt
-// could have done halfway.
+// test). Use it for a click and what it leads to: the failed attempt did
+// not click, so running it again repeats nothing.
 func DoAgain(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
