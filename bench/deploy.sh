@@ -6,7 +6,9 @@
 #                      puts the data directory and every listener there:
 #                      127.0.0.1:${P}80 realtime, ${P}81 admin, ${P}82 webhook,
 #                      ${P}83 customer, ${P}84 customer realtime, ${P}85 mobile,
-#                      ${P}86 pdfservice, ${P}87 cron, ${P}88 tsa
+#                      ${P}86 pdfservice, ${P}87 cron, ${P}88 tsa;
+#                      ESIGN_BENCH_PORTS overrides P, so that two runs on
+#                      one machine (two worktrees) do not meet
 #   deploy_start all
 #                      esign all (SQLite, in-process bus)
 #   deploy_start production PG_URL REDIS_URL AMQP_URL
@@ -38,7 +40,7 @@
 # ${P}92 pdfservice, ${P}93 tsa, ${P}94 css, ${P}95 cron.
 
 deploy_init() {
-	deploy_ports=$1
+	deploy_ports=${ESIGN_BENCH_PORTS:-$1}
 	deploy_root=$(cd "$(dirname "$0")/.." && pwd)
 	work=$(mktemp -d)
 	deploy_pids=""
