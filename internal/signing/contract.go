@@ -143,25 +143,10 @@ type EvidenceDoc struct {
 // It returns the contract id. Errors: Unavailable (the TSA or pdfservice
 // failed; the signature stays verified and a retried M2 completes it),
 // Conflict (completed concurrently).
-func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, error) {
+func (s *Service) complete(ctx context.Context, in *sqlstore.SealInput) (string, error) {
 	const op = "signing.complete"
 	z := s.cfg.Sealing
-	o, err := s.db.GetOffer(ctx, g.OfferID)
-	if err != nil {
-		return "", esign.E(op, err)
-	}
-	ev, err := s.evidence(ctx, g.ID)
-	if err != nil {
-		return "", esign.E(op, err)
-	}
-	docs, err := s.db.ListDocuments(ctx, esign.DocumentFilter{OfferID: o.ID, Page: esign.Page{Limit: 1000}})
-	if err != nil {
-		return "", esign.E(op, err)
-	}
-	toks, err := s.db.ListTimestampTokens(ctx, esign.TimestampTokenFilter{SignatureID: g.ID, Page: esign.Page{Limit: 10}})
-	if err != nil {
-		return "", esign.E(op, err)
-	}
+	g, o, ev, docs, toks := in.Signature, in.Offer, in.Data, in.Documents, in.Tokens
 	bundle := Evidence{Version: EvidenceVersion, SignatureID: g.ID, OfferID: o.ID, CustomerID: g.CustomerID, UserName: g.Username,
 		PublicKey: g.PublicKey, M1Raw: ev[dataM1Raw], M1SignedData: ev[dataM1Signed], M1Hashes: ev[dataM1Hashes], M2: ev[dataM2Request],
 		CustomerSignature: ev[dataM2Signature], CustomerSignatureHash: g.CustomerSignatureHash,
@@ -217,7 +202,9 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 	}
 	stored = append(stored, evKey)
 	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
-		signed, err := tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferSigned, "")
+		// o is the offer as read before the seal: its version guards the
+		// change as a re-read inside the transaction would.
+		signed, err := tx.MoveOffer(ctx, o, esign.OfferSigned, "")
 		if err != nil {
 			return err
 		}
@@ -232,10 +219,8 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 				return err
 			}
 		}
-		for _, d := range sealed {
-			if err := tx.CreateDocument(ctx, d); err != nil {
-				return err
-			}
+		if err := tx.CreateDocuments(ctx, sealed); err != nil {
+			return err
 		}
 		if err := tx.CreateAttachment(ctx, &esign.Attachment{ContractID: contract.ID, Name: "evidence.json",
 			ContentType: "application/json", Size: int64(len(bundleJSON)), SHA256: hex.EncodeToString(sha(bundleJSON)),
@@ -246,21 +231,12 @@ func (s *Service) complete(ctx context.Context, g *esign.Signature) (string, err
 		if _, err := tx.UpdateSignature(ctx, g.ID, esign.SignatureUpdate{Status: &done, CompletedAt: &now}); err != nil {
 			return err
 		}
-		c, err := tx.GetCustomer(ctx, g.CustomerID)
-		if err != nil {
-			return err
-		}
-		if g.AppID != "" {
-			f, err := tx.GetAppFcmInfo(ctx, g.AppID)
-			switch {
-			case err == nil:
-				if _, err := z.Queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.ContractReady, Channel: notify.Push,
-					Lang: notify.ParseLang(c.Locale), To: f.Token, Params: notify.Params{CustomerName: c.Name, OfferTitle: o.Title},
-					Data: map[string]string{"event": "contract_ready", "contractId": contract.ID},
-					Key:  "contract-ready-" + contract.ID}); err != nil {
-					return err
-				}
-			case !esign.IsKind(err, esign.NotFound):
+		if g.AppID != "" && in.FcmToken != "" {
+			c := in.Customer
+			if _, err := z.Queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.ContractReady, Channel: notify.Push,
+				Lang: notify.ParseLang(c.Locale), To: in.FcmToken, Params: notify.Params{CustomerName: c.Name, OfferTitle: o.Title},
+				Data: map[string]string{"event": "contract_ready", "contractId": contract.ID},
+				Key:  "contract-ready-" + contract.ID}); err != nil {
 				return err
 			}
 		}
@@ -434,21 +410,21 @@ func (s *Service) SealSignature(ctx context.Context, signatureID string) error {
 	if s.cfg.Sealing == nil {
 		return esign.E(op, esign.Invalid, "sealing is not configured")
 	}
-	g, err := s.db.GetSignature(ctx, signatureID)
+	in, err := s.db.GetSealInput(ctx, signatureID)
 	if esign.IsKind(err, esign.NotFound) {
 		return esign.E(op, esign.Invalid, "no such signature")
 	}
 	if err != nil {
 		return esign.E(op, err)
 	}
-	switch g.Status {
+	switch g := in.Signature; g.Status {
 	case esign.SignatureCompleted:
 		return nil
 	case esign.SignatureVerified:
 	default:
 		return esign.Errorf(op, esign.Invalid, "the signature is %s, not verified", g.Status)
 	}
-	if _, err := s.complete(ctx, g); err != nil {
+	if _, err := s.complete(ctx, in); err != nil {
 		if esign.IsKind(err, esign.Conflict) {
 			// Completed concurrently (a retried job racing the first).
 			if g, gerr := s.db.GetSignature(ctx, signatureID); gerr == nil && g.Status == esign.SignatureCompleted {
@@ -473,7 +449,11 @@ func (s *Service) finish(ctx context.Context, g *esign.Signature, r *M2Result) (
 			r.ContractID = cs[0].ID
 		}
 	case g.Status == esign.SignatureVerified && s.cfg.Sealing != nil && s.cfg.Sealing.Jobs == nil:
-		id, err := s.complete(ctx, g)
+		in, err := s.db.GetSealInput(ctx, g.ID)
+		if err != nil {
+			return nil, err
+		}
+		id, err := s.complete(ctx, in)
 		if err != nil {
 			return nil, err
 		}

@@ -166,20 +166,7 @@ func (s *store) UpdateOfferState(ctx context.Context, id string, version int64, 
 	if cur.Version != version {
 		return nil, esign.E(op, esign.Conflict, "the offer was changed by someone else")
 	}
-	if err := cur.State.CheckTransition(op, to); err != nil {
-		return nil, err
-	}
-	var u setter
-	u.set("state", to)
-	u.set("state_reason", reason)
-	now := s.now()
-	u.set("state_changed_at", now)
-	u.set("updated_at", now)
-	// The state is checked again in the statement: together with the
-	// version this makes the check and the change one atomic step.
-	u.extra = " AND state = ?"
-	u.extraArgs = []any{cur.State}
-	return s.updateOfferVersion(ctx, op, id, version, &u)
+	return s.moveOffer(ctx, op, cur, to, reason)
 }
 
 // updateOfferVersion runs an update guarded by the version.
