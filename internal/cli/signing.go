@@ -35,6 +35,15 @@ func (s busSigner) SignDigest(ctx context.Context, digest []byte) ([]byte, error
 	return (&seal.Client{Bus: s.a.bus, Timestamp: !s.noTimestamp}).SignDigest(ctx, digest)
 }
 
+// SignDigests seals the documents of one contract in one call
+// (signing.BatchSigner).
+func (s busSigner) SignDigests(ctx context.Context, digests [][]byte) ([][]byte, error) {
+	if s.a.bus == nil {
+		return nil, esign.E("cli.busSigner", esign.Unavailable, "the bus is not open")
+	}
+	return (&seal.Client{Bus: s.a.bus, Timestamp: !s.noTimestamp}).SignDigests(ctx, digests)
+}
+
 // busPublisher publishes operator events on the process's bus.
 type busPublisher struct{ a *app }
 

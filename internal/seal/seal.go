@@ -28,16 +28,26 @@ import (
 // MethodSignDigest is the RPC method on bus.QueuePDFService.
 const MethodSignDigest = "sign-digest"
 
+// MaxDigests bounds the digests of one request (Digest and More).
+const MaxDigests = 64
+
 // SignRequest asks for a CMS signature over a SHA-256 digest.
 type SignRequest struct {
 	Digest    []byte `json:"digest"`    // SHA-256 of the PDF's ByteRange
 	Timestamp bool   `json:"timestamp"` // add the signature time-stamp (PAdES B-T and above)
+	// More are further digests signed in the same call, each as Digest
+	// (the other documents of one contract: one round trip for all). A
+	// pdfservice older than the field signs Digest only and its reply has
+	// no More: Client.SignDigests then asks for the rest one by one.
+	More [][]byte `json:"more,omitempty"`
 }
 
 // SignReply carries the CMS SignedData (DER) and which certificate made it.
 type SignReply struct {
 	CMS         []byte `json:"cms"`
 	Certificate string `json:"certificate"` // SHA-256 fingerprint of the signer certificate, hex
+	// More answers the request's More, in its order.
+	More []SignReply `json:"more,omitempty"`
 }
 
 // Identities supplies the bank's current signing identity.
@@ -69,11 +79,32 @@ func (s *Service) handle(ctx context.Context, req *bus.Request) (any, error) {
 	return s.SignDigest(ctx, in)
 }
 
-// SignDigest signs in.Digest with the current identity. Errors: Invalid (bad
-// digest), Unavailable (no identity, TSA down).
+// SignDigest signs in.Digest, and each of in.More, with the current
+// identity; all or none. Errors: Invalid (bad digest, too many),
+// Unavailable (no identity, TSA down).
 func (s *Service) SignDigest(ctx context.Context, in SignRequest) (*SignReply, error) {
 	const op = "seal.SignDigest"
-	if len(in.Digest) != sha256.Size {
+	if len(in.More) >= MaxDigests {
+		return nil, esign.Errorf(op, esign.Invalid, "a request signs at most %d digests", MaxDigests)
+	}
+	rep, err := s.signDigest(ctx, in.Digest, in.Timestamp)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range in.More {
+		more, err := s.signDigest(ctx, d, in.Timestamp)
+		if err != nil {
+			return nil, err
+		}
+		rep.More = append(rep.More, *more)
+	}
+	return rep, nil
+}
+
+// signDigest signs one digest.
+func (s *Service) signDigest(ctx context.Context, digest []byte, timestamp bool) (*SignReply, error) {
+	const op = "seal.SignDigest"
+	if len(digest) != sha256.Size {
 		return nil, esign.Errorf(op, esign.Invalid, "the digest must be %d bytes of SHA-256", sha256.Size)
 	}
 	id, err := s.IDs.Identity(ctx)
@@ -82,7 +113,7 @@ func (s *Service) SignDigest(ctx context.Context, in SignRequest) (*SignReply, e
 	}
 	cs := cms.Signer(id)
 	cs.Key = signer.WithContext(ctx, id.Key)
-	der, err := cms.SignDetached(cs, in.Digest, cms.SignOptions{Hash: crypto.SHA256})
+	der, err := cms.SignDetached(cs, digest, cms.SignOptions{Hash: crypto.SHA256})
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
@@ -90,11 +121,11 @@ func (s *Service) SignDigest(ctx context.Context, in SignRequest) (*SignReply, e
 		// A key outside this process (a token, a remote service) could
 		// answer with a signature over another digest or by another key:
 		// verified here, so that nothing is sealed wrong.
-		if err := verifySigned(der, in.Digest, id.Certificate); err != nil {
+		if err := verifySigned(der, digest, id.Certificate); err != nil {
 			return nil, esign.E(op, esign.Unavailable, "the key store returned a signature that does not verify; nothing was sealed", err)
 		}
 	}
-	if in.Timestamp {
+	if timestamp {
 		if s.TSA == nil {
 			return nil, esign.E(op, esign.Unavailable, "pdfservice has no time-stamping authority configured")
 		}
@@ -132,20 +163,66 @@ type Client struct {
 
 // SignDigest implements pades.CMSSigner.
 func (c *Client) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		t := c.Timeout
-		if t <= 0 {
-			t = 30 * time.Second
-		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t)
-		defer cancel()
-	}
+	ctx, cancel := c.deadline(ctx)
+	defer cancel()
 	var rep SignReply
 	if err := c.Bus.Call(ctx, bus.QueuePDFService, MethodSignDigest, SignRequest{Digest: digest, Timestamp: c.Timestamp}, &rep); err != nil {
 		return nil, err
 	}
 	return rep.CMS, nil
+}
+
+// SignDigests signs several digests in one call (SignRequest.More) and
+// returns the CMS signatures in their order. What a pdfservice older than
+// More left unsigned is asked for digest by digest.
+func (c *Client) SignDigests(ctx context.Context, digests [][]byte) ([][]byte, error) {
+	if len(digests) == 0 || len(digests) > MaxDigests {
+		return c.signEach(ctx, digests)
+	}
+	cctx, cancel := c.deadline(ctx)
+	defer cancel()
+	var rep SignReply
+	err := c.Bus.Call(cctx, bus.QueuePDFService, MethodSignDigest,
+		SignRequest{Digest: digests[0], Timestamp: c.Timestamp, More: digests[1:]}, &rep)
+	if err != nil {
+		return nil, err
+	}
+	out := [][]byte{rep.CMS}
+	for _, r := range rep.More {
+		out = append(out, r.CMS)
+	}
+	if len(out) > len(digests) {
+		return nil, esign.Errorf("seal.SignDigests", esign.Unavailable, "pdfservice answered %d signatures for %d digests", len(out), len(digests))
+	}
+	rest, err := c.signEach(ctx, digests[len(out):])
+	if err != nil {
+		return nil, err
+	}
+	return append(out, rest...), nil
+}
+
+func (c *Client) signEach(ctx context.Context, digests [][]byte) ([][]byte, error) {
+	out := make([][]byte, len(digests))
+	for i, d := range digests {
+		der, err := c.SignDigest(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = der
+	}
+	return out, nil
+}
+
+// deadline gives ctx the client's timeout when it has no deadline.
+func (c *Client) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	t := c.Timeout
+	if t <= 0 {
+		t = 30 * time.Second
+	}
+	return context.WithTimeout(ctx, t)
 }
 
 // CertStore is the part of the store the active certificate comes from.

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"esign/customize"
@@ -180,21 +181,23 @@ func (s *Service) complete(ctx context.Context, in *sqlstore.SealInput) (string,
 			return "", esign.E(op, err)
 		}
 	}
-	var sealed []*esign.Document
 	var stored []string // what this attempt stored, removed again if it fails
 	defer func() {
 		if stored != nil {
 			s.discard(ctx, contract.ID, stored)
 		}
 	}()
-	for _, d := range docs {
-		nd, level, err := s.sealDocument(ctx, d, contract, g, bundleJSON, metadata, now)
-		if err != nil {
-			return "", esign.E(op, err)
+	sealed, levels, err := s.sealDocuments(ctx, docs, contract, g, bundleJSON, metadata, now)
+	for _, nd := range sealed {
+		if nd != nil {
+			stored = append(stored, nd.StorageKey)
 		}
+	}
+	if err != nil {
+		return "", esign.E(op, err)
+	}
+	for _, level := range levels {
 		contract.SealLevel = string(lowerLevel(pades.Level(contract.SealLevel), level))
-		sealed = append(sealed, nd)
-		stored = append(stored, nd.StorageKey)
 	}
 	evKey := "evidence/" + contract.ID + ".json"
 	if _, err := z.Docs.Put(ctx, evKey, bytes.NewReader(bundleJSON)); err != nil {
@@ -288,10 +291,138 @@ func lowerLevel(a, b pades.Level) pades.Level {
 	return a
 }
 
+// BatchSigner is a pades.CMSSigner that also signs several digests in one
+// call (seal.Client: one RPC to pdfservice for all of a contract's
+// documents instead of one each).
+type BatchSigner interface {
+	pades.CMSSigner
+	SignDigests(ctx context.Context, digests [][]byte) ([][]byte, error)
+}
+
+// sealDocuments seals the offer documents into contract documents, in
+// their order, with the PAdES level each reached. With a BatchSigner and
+// more than one document they are sealed side by side and their digests
+// signed in one call (digestBatch). On an error the documents stored so
+// far are returned with it, so that the caller can remove them.
+func (s *Service) sealDocuments(ctx context.Context, docs []*esign.Document, contract *esign.Contract, g *esign.Signature,
+	bundle []byte, metadata map[string]string, now time.Time) ([]*esign.Document, []pades.Level, error) {
+	sealed := make([]*esign.Document, len(docs))
+	levels := make([]pades.Level, len(docs))
+	bs, ok := s.cfg.Sealing.Seal.CMS.(BatchSigner)
+	if !ok || len(docs) < 2 {
+		for i, d := range docs {
+			nd, level, err := s.sealDocument(ctx, d, contract, g, bundle, metadata, now, nil)
+			if err != nil {
+				return sealed, nil, err
+			}
+			sealed[i], levels[i] = nd, level
+		}
+		return sealed, levels, nil
+	}
+	b := &digestBatch{cms: bs, open: len(docs)}
+	errs := make([]error, len(docs))
+	var wg sync.WaitGroup
+	for i, d := range docs {
+		wg.Go(func() {
+			one := &batchMember{b: b}
+			defer one.leave(ctx)
+			sealed[i], levels[i], errs[i] = s.sealDocument(ctx, d, contract, g, bundle, metadata, now, one)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil { // the first document's error, as when sealed one by one
+			return sealed, nil, err
+		}
+	}
+	return sealed, levels, nil
+}
+
+// digestBatch collects the first digest of each document of one contract
+// and signs them in one BatchSigner call once every document has asked or
+// left (failed before it asked).
+type digestBatch struct {
+	cms   BatchSigner
+	mu    sync.Mutex
+	open  int // documents that have neither asked nor left
+	calls []*digestCall
+}
+
+type digestCall struct {
+	digest, der []byte
+	err         error
+	done        chan struct{}
+}
+
+// batchMember is one document's pades.CMSSigner of a digestBatch.
+type batchMember struct {
+	b     *digestBatch
+	asked bool
+}
+
+// SignDigest waits for the batch with the document's first digest; a
+// second one (the seal made again at B-T) is signed on its own.
+func (m *batchMember) SignDigest(ctx context.Context, digest []byte) ([]byte, error) {
+	if m.asked {
+		return m.b.cms.SignDigest(ctx, digest)
+	}
+	m.asked = true
+	c := &digestCall{digest: digest, done: make(chan struct{})}
+	m.b.arrive(ctx, c)
+	select {
+	case <-c.done:
+		return c.der, c.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// leave takes a document that never asked out of the batch, so that the
+// others do not wait for it.
+func (m *batchMember) leave(ctx context.Context) {
+	if !m.asked {
+		m.asked = true
+		m.b.arrive(ctx, nil)
+	}
+}
+
+// arrive adds c (nil: a document leaving) and, when it was the last one
+// awaited, signs the batch.
+func (b *digestBatch) arrive(ctx context.Context, c *digestCall) {
+	b.mu.Lock()
+	if c != nil {
+		b.calls = append(b.calls, c)
+	}
+	b.open--
+	var calls []*digestCall
+	if b.open == 0 {
+		calls = b.calls
+	}
+	b.mu.Unlock()
+	if len(calls) == 0 {
+		return
+	}
+	digests := make([][]byte, len(calls))
+	for i, c := range calls {
+		digests[i] = c.digest
+	}
+	ders, err := b.cms.SignDigests(ctx, digests)
+	if err == nil && len(ders) != len(calls) {
+		err = esign.Errorf("signing.digestBatch", esign.Unavailable, "%d signatures for %d digests", len(ders), len(calls))
+	}
+	for i, c := range calls {
+		if c.err = err; err == nil {
+			c.der = ders[i]
+		}
+		close(c.done)
+	}
+}
+
 // sealDocument seals one offer document into a contract document and
-// returns it with the PAdES level reached.
+// returns it with the PAdES level reached. cms, when not nil, replaces the
+// seal's CMS signer.
 func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract *esign.Contract, g *esign.Signature,
-	bundle []byte, metadata map[string]string, now time.Time) (*esign.Document, pades.Level, error) {
+	bundle []byte, metadata map[string]string, now time.Time, cms pades.CMSSigner) (*esign.Document, pades.Level, error) {
 	z := s.cfg.Sealing
 	r, err := z.Docs.Open(ctx, d.StorageKey)
 	if err != nil {
@@ -312,6 +443,9 @@ func (s *Service) sealDocument(ctx context.Context, d *esign.Document, contract 
 	defer os.Remove(out.Name())
 	defer out.Close()
 	opt := z.Seal
+	if cms != nil {
+		opt.CMS = cms
+	}
 	lines := []string{
 		"Signed by " + g.Username + " (M1/M2, " + now.Format(time.RFC3339) + ")",
 		"Customer signature hash (SHA-256): " + g.CustomerSignatureHash}
