@@ -74,6 +74,22 @@ type LogStore interface {
 	FindDelivery(ctx context.Context, channel notify.Channel, key string) (d Delivery, ok bool, err error)
 }
 
+// DeliveryStarter is a LogStore that can record a delivery as "sending"
+// and look up the entry recorded before under its key in one step (one
+// statement instead of FindDelivery and RecordDelivery).
+type DeliveryStarter interface {
+	// StartDelivery records d unless the delivery with d.Key is final
+	// already (sent, rate-limited or expired), and returns the entry
+	// recorded before d: found is false when there was none; a final one
+	// is returned as stored, and d is then not recorded.
+	StartDelivery(ctx context.Context, d Delivery) (prev Delivery, found bool, err error)
+	// ForgetDelivery removes the entry StartDelivery made when there was
+	// none before and the delivery cannot go on yet (the rate limit could
+	// not be checked): the retry then finds none, as if nothing had been
+	// recorded, and checks the limit again.
+	ForgetDelivery(ctx context.Context, channel notify.Channel, key string) error
+}
+
 // Notification is a message to send after the enqueuing transaction commits.
 type Notification struct {
 	Kind    notify.Kind       `json:"kind"`
@@ -231,6 +247,14 @@ func (w *notifyWorker) Work(ctx context.Context, job *river.Job[notifyArgs]) err
 		Key: key, JobID: job.ID, Attempt: job.Attempt, Kind: n.Kind, Channel: n.Channel,
 		Recipient: notify.MaskRecipient(n.Channel, n.To),
 	}
+	now := q.now()
+	if st, ok := q.deps.Log.(DeliveryStarter); ok {
+		// What decides without the log first, so that the "sending"
+		// entry can be written with the look-up of an earlier one.
+		if r, err := q.deps.Renderer.Render(n.Kind, n.Lang, n.Params); err == nil && !codeExpired(n, now) {
+			return w.start(ctx, job, st, d, r, now)
+		}
+	}
 	prev, found, err := q.deps.Log.FindDelivery(ctx, n.Channel, key)
 	if err != nil {
 		return fmt.Errorf("jobs: look up delivery %s: %w", key, err)
@@ -242,20 +266,13 @@ func (w *notifyWorker) Work(ctx context.Context, job *river.Job[notifyArgs]) err
 	if found && (prev.Status == StatusRateLimited || prev.Status == StatusExpired) {
 		return river.JobCancel(fmt.Errorf("notification %s: %s", key, prev.Status))
 	}
-	now := q.now()
-	if n.Kind.HasCode() && !n.Params.ExpiresAt.IsZero() && now.After(n.Params.ExpiresAt) {
+	if codeExpired(n, now) {
 		d.Status, d.At, d.Error = StatusExpired, now, "code expired before it could be sent"
 		return river.JobCancel(q.record(ctx, d, errors.New(d.Error)))
 	}
-	if lim, ok := q.cfg.Notify.RateLimits[n.Channel]; ok && !found && q.deps.Limiter != nil && !lim.Unlimited() {
-		dec, err := q.deps.Limiter.Allow(ctx, string(n.Channel)+":"+n.To, lim)
-		if err != nil {
-			return fmt.Errorf("jobs: rate limit: %w", err)
-		}
-		if !dec.Allowed {
-			d.Status, d.At = StatusRateLimited, now
-			d.Error = fmt.Sprintf("at most %d per %s to this recipient", lim.N, lim.Per)
-			return river.JobCancel(q.record(ctx, d, errors.New(d.Error)))
+	if !found {
+		if stop, err := q.limit(ctx, n, d, now); stop {
+			return err
 		}
 	}
 	r, err := q.deps.Renderer.Render(n.Kind, n.Lang, n.Params)
@@ -263,6 +280,41 @@ func (w *notifyWorker) Work(ctx context.Context, job *river.Job[notifyArgs]) err
 		d.Status, d.At, d.Error = StatusFailed, now, err.Error()
 		return river.JobCancel(q.record(ctx, d, err))
 	}
+	d = sending(d, n, r, now)
+	if err := q.deps.Log.RecordDelivery(ctx, d); err != nil {
+		return fmt.Errorf("jobs: record delivery %s: %w", key, err)
+	}
+	return w.send(ctx, job, d, r)
+}
+
+// limit counts a first delivery against the recipient's rate limit of the
+// channel; stop says the job ends, with err, because the limit was reached
+// (recorded as rate_limited in d's entry) or could not be checked.
+func (q *Queue) limit(ctx context.Context, n Notification, d Delivery, now time.Time) (stop bool, err error) {
+	lim, ok := q.cfg.Notify.RateLimits[n.Channel]
+	if !ok || q.deps.Limiter == nil || lim.Unlimited() {
+		return false, nil
+	}
+	dec, err := q.deps.Limiter.Allow(ctx, string(n.Channel)+":"+n.To, lim)
+	if err != nil {
+		return true, fmt.Errorf("jobs: rate limit: %w", err)
+	}
+	if !dec.Allowed {
+		d.Status, d.At = StatusRateLimited, now
+		d.Error = fmt.Sprintf("at most %d per %s to this recipient", lim.N, lim.Per)
+		return true, river.JobCancel(q.record(ctx, d, errors.New(d.Error)))
+	}
+	return false, nil
+}
+
+// codeExpired says whether n carries a code that expired before now.
+func codeExpired(n Notification, now time.Time) bool {
+	return n.Kind.HasCode() && !n.Params.ExpiresAt.IsZero() && now.After(n.Params.ExpiresAt)
+}
+
+// sending is d about to be handed to the provider: the rendered subject and
+// text, masked.
+func sending(d Delivery, n Notification, r notify.Rendered, now time.Time) Delivery {
 	d.Subject, d.Text = r.Subject, r.SMS
 	switch n.Channel {
 	case notify.Email:
@@ -272,10 +324,52 @@ func (w *notifyWorker) Work(ctx context.Context, job *river.Job[notifyArgs]) err
 	}
 	d.Text = notify.MaskSecret(d.Text, n.Params.Code)
 	d.Status, d.At = StatusSending, now
-	if err := q.deps.Log.RecordDelivery(ctx, d); err != nil {
-		return fmt.Errorf("jobs: record delivery %s: %w", key, err)
-	}
+	return d
+}
 
+// start is Work's steps 1 to 3 on a DeliveryStarter, for a notification
+// that rendered and whose code has not expired: the "sending" entry is
+// written with the look-up of an earlier one, and the rate limit checked
+// after it when there was none (a refused message's entry then goes from
+// sending to rate_limited). The decisions are Work's: an entry sent
+// already ends the job, a rate-limited or expired one cancels it, and the
+// limit counts the first delivery of a key only.
+func (w *notifyWorker) start(ctx context.Context, job *river.Job[notifyArgs], st DeliveryStarter, d Delivery, r notify.Rendered, now time.Time) error {
+	q := w.q
+	n := job.Args.N
+	d = sending(d, n, r, now)
+	prev, found, err := st.StartDelivery(ctx, d)
+	if err != nil {
+		return fmt.Errorf("jobs: record delivery %s: %w", d.Key, err)
+	}
+	if found && prev.Status == StatusSent {
+		q.log.InfoContext(ctx, "notification already sent, skipping", "key", d.Key, "job", job.ID, "provider_id", prev.ProviderID)
+		return nil
+	}
+	if found && (prev.Status == StatusRateLimited || prev.Status == StatusExpired) {
+		return river.JobCancel(fmt.Errorf("notification %s: %s", d.Key, prev.Status))
+	}
+	if !found {
+		if stop, err := q.limit(ctx, n, d, now); stop {
+			var c *river.JobCancelError
+			if !errors.As(err, &c) {
+				// Not refused but unchecked: the retry must find no
+				// entry, or it would skip the limit.
+				if ferr := st.ForgetDelivery(context.WithoutCancel(ctx), d.Channel, d.Key); ferr != nil {
+					err = errors.Join(err, fmt.Errorf("jobs: forget delivery %s: %w", d.Key, ferr))
+				}
+			}
+			return err
+		}
+	}
+	return w.send(ctx, job, d, r)
+}
+
+// send hands the message recorded as sending (d) to the provider and
+// records the outcome: Work's step 3.
+func (w *notifyWorker) send(ctx context.Context, job *river.Job[notifyArgs], d Delivery, r notify.Rendered) error {
+	q := w.q
+	n, key := job.Args.N, d.Key
 	rc, sendErr := q.send(ctx, n, r, key)
 	d.At = q.now()
 	// What happened must be recorded even when the attempt's deadline has

@@ -276,9 +276,18 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 			return nil, nil, invalid(op, esign.ErrorCode(err), name+": "+esign.ErrorMessage(err))
 		}
 	}
-	c, err := s.customerByRef(ctx, op, u.CustomerRef)
+	if u.CustomerRef == "" {
+		return nil, nil, invalid(op, "customer_ref", "the customer reference is required")
+	}
+	// The customer and the apps a push goes to, in one read: the
+	// addresses of the notification are those of this moment, before the
+	// files are stored and the hook asked.
+	c, push, err := s.d.DB.CustomerByRefWithPushTargets(ctx, u.CustomerRef)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, esign.E(op, err)
+	}
+	if c == nil {
+		return nil, nil, esign.WithCode(op, esign.NotFound, "customer_not_found", "no customer with this reference")
 	}
 	if c.Status == esign.CustomerBlocked || c.Status == esign.CustomerDeleted {
 		return nil, nil, esign.WithCode(op, esign.Forbidden, "customer_inactive", "the customer is blocked or deleted")
@@ -315,43 +324,52 @@ func (s *Service) UploadOffer(ctx context.Context, u Upload) (*esign.Offer, []*e
 	}
 	var offer *esign.Offer
 	err = s.d.DB.InTx(ctx, func(tx *sqlstore.Tx) error {
+		if err := tx.CreateDocuments(ctx, docs); err != nil {
+			return err
+		}
 		ids := make([]string, len(docs))
 		for i, d := range docs {
-			if err := tx.CreateDocument(ctx, d); err != nil {
-				return err
-			}
 			ids[i] = d.ID
 		}
 		o := *o
 		o.Vetoed = answer.Veto
-		if err := tx.CreateOffer(ctx, &o, ids...); err != nil {
-			return err
-		}
+		// The offer is inserted in the state it leaves the transaction in
+		// (one INSERT instead of an INSERT and an UPDATE): revoked when
+		// vetoed, notified when its notifications are enqueued, created
+		// when they are held.
 		if answer.Veto {
 			// Stored, never announced: the operator and the bank's
 			// systems see the offer revoked with the hook's reason.
-			vetoed, err := tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferRevoked, vetoReason(answer.Reason))
-			if err != nil {
+			if err := tx.CreateOfferAs(ctx, &o, esign.OfferRevoked, vetoReason(answer.Reason), ids...); err != nil {
 				return err
 			}
-			offer = vetoed
+			offer = &o
 			if err := s.d.Events.Live(ctx, tx, &sqlstore.LiveEvent{Type: LiveOfferUploaded, OfferID: o.ID, CustomerID: c.ID,
 				Title: o.Title}); err != nil {
 				return err
 			}
-			return s.d.Events.OfferChanged(ctx, tx, vetoed)
+			return s.d.Events.OfferChanged(ctx, tx, &o)
 		}
 		if awaitsApproval(c) {
+			if err := tx.CreateOffer(ctx, &o, ids...); err != nil {
+				return err
+			}
 			// Checked now (no_recipient), sent on approval.
-			if _, err := recipients(ctx, tx, c, u.Channel); err != nil {
+			if _, err := recipients(ctx, tx, c, u.Channel, &push); err != nil {
 				return err
 			}
 			offer = &o
 			if err := tx.HoldOfferNotification(ctx, o.ID, c.ID, string(u.Channel)); err != nil {
 				return err
 			}
-		} else if offer, err = notifyOffer(ctx, tx, s.d.Queue, c, &o, u.Channel, shortlink.Expiry(o.ExpiresAt, s.d.Now(), s.d.LinkLifetime)); err != nil {
-			return err
+		} else {
+			if err := tx.CreateOfferAs(ctx, &o, esign.OfferNotified, "", ids...); err != nil {
+				return err
+			}
+			offer = &o
+			if _, err := enqueueAvailable(ctx, tx, s.d.Queue, c, &push, &o, u.Channel, shortlink.Expiry(o.ExpiresAt, s.d.Now(), s.d.LinkLifetime), ""); err != nil {
+				return err
+			}
 		}
 		return s.d.Events.Live(ctx, tx, &sqlstore.LiveEvent{Type: LiveOfferUploaded, OfferID: o.ID, CustomerID: c.ID,
 			Title: o.Title})
@@ -386,18 +404,21 @@ func awaitsApproval(c *esign.Customer) bool {
 // notifyOffer enqueues the "offer available" notifications of o on the
 // channel with a short link, and moves the offer to notified.
 func notifyOffer(ctx context.Context, tx *sqlstore.Tx, q Queue, c *esign.Customer, o *esign.Offer, ch Channel, linkExpires time.Time) (*esign.Offer, error) {
-	if _, err := enqueueAvailable(ctx, tx, q, c, o, ch, linkExpires, ""); err != nil {
+	if _, err := enqueueAvailable(ctx, tx, q, c, nil, o, ch, linkExpires, ""); err != nil {
 		return nil, err
 	}
-	return tx.UpdateOfferState(ctx, o.ID, o.Version, esign.OfferNotified, "")
+	// o is as stored (created or read in tx): the update still applies
+	// only at its version and state.
+	return tx.UpdateOfferStateFrom(ctx, o, esign.OfferNotified, "")
 }
 
 // enqueueAvailable enqueues the "offer available" notification with a new
 // short link to every address of the customer on the channel, in tx, and
 // returns how many. keySuffix tells a resend's jobs from the first ones
-// (the queue sends one job per key).
-func enqueueAvailable(ctx context.Context, tx *sqlstore.Tx, q Queue, c *esign.Customer, o *esign.Offer, ch Channel, linkExpires time.Time, keySuffix string) (int, error) {
-	rcpt, err := recipients(ctx, tx, c, ch)
+// (the queue sends one job per key). push, when not nil, holds the
+// customer's push targets read already (see recipients).
+func enqueueAvailable(ctx context.Context, tx *sqlstore.Tx, q Queue, c *esign.Customer, push *[]sqlstore.PushTarget, o *esign.Offer, ch Channel, linkExpires time.Time, keySuffix string) (int, error) {
+	rcpt, err := recipients(ctx, tx, c, ch, push)
 	if err != nil {
 		return 0, err
 	}
@@ -495,7 +516,7 @@ func (s *Service) ResendOffer(ctx context.Context, offerID string) (int, error) 
 		if c.Status == esign.CustomerBlocked || c.Status == esign.CustomerDeleted {
 			return esign.WithCode(op, esign.Forbidden, "customer_inactive", "the customer is blocked or deleted")
 		}
-		n, err = enqueueAvailable(ctx, tx, s.d.Queue, c, o, "", shortlink.Expiry(o.ExpiresAt, s.d.Now(), s.d.LinkLifetime), "-resend-"+esign.NewID())
+		n, err = enqueueAvailable(ctx, tx, s.d.Queue, c, nil, o, "", shortlink.Expiry(o.ExpiresAt, s.d.Now(), s.d.LinkLifetime), "-resend-"+esign.NewID())
 		return err
 	})
 	if err != nil {
@@ -504,8 +525,9 @@ func (s *Service) ResendOffer(ctx context.Context, offerID string) (int, error) 
 	return n, nil
 }
 
-// recipients lists the customer's addresses on the channel.
-func recipients(ctx context.Context, tx *sqlstore.Tx, c *esign.Customer, ch Channel) ([]jobs.Recipient, error) {
+// recipients lists the customer's addresses on the channel. push, when not
+// nil, holds the customer's push targets read with c (nil: read in tx).
+func recipients(ctx context.Context, tx *sqlstore.Tx, c *esign.Customer, ch Channel, push *[]sqlstore.PushTarget) ([]jobs.Recipient, error) {
 	const op = "offers.recipients"
 	var out []jobs.Recipient
 	want := func(n notify.Channel) bool { return ch == "" || ch == "all" || ch == Channel(n) }
@@ -521,9 +543,14 @@ func recipients(ctx context.Context, tx *sqlstore.Tx, c *esign.Customer, ch Chan
 		out = append(out, jobs.Recipient{Channel: notify.Email, To: c.Email})
 	}
 	if want(notify.Push) {
-		targets, err := tx.CustomerPushTargets(ctx, c.ID)
-		if err != nil {
-			return nil, err
+		var targets []sqlstore.PushTarget
+		if push != nil {
+			targets = *push
+		} else {
+			var err error
+			if targets, err = tx.CustomerPushTargets(ctx, c.ID); err != nil {
+				return nil, err
+			}
 		}
 		for _, t := range targets {
 			out = append(out, jobs.Recipient{Channel: notify.Push, To: t.Token})

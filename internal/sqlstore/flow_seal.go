@@ -123,22 +123,6 @@ func (s *store) moveOffer(ctx context.Context, op string, cur *esign.Offer, to e
 	return s.updateOfferVersion(ctx, op, cur.ID, cur.Version, &u)
 }
 
-// CreateDocuments stores the metadata of new documents in one statement
-// (CreateDocument for each, batched). On success each holds its stored
-// row. Errors: as CreateDocument's.
-func (s *store) CreateDocuments(ctx context.Context, ds []*esign.Document) error {
-	const op = "sqlstore.CreateDocuments"
-	for _, d := range ds {
-		if err := d.Validate(); err != nil {
-			return esign.E(op, err)
-		}
-		if err := s.stamp(op, &d.ID, &d.CreatedAt, &d.UpdatedAt); err != nil {
-			return err
-		}
-	}
-	return insertRows(ctx, s, op, documents, ds, func(d *esign.Document) string { return d.ID })
-}
-
 // insertRows inserts vs, stamped already, in one multi-row statement and
 // reads the stored rows back into them (insertRow for many).
 func insertRows[T any](ctx context.Context, s *store, op string, t *table[T], vs []*T, id func(*T) string) error {

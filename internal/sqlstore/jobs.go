@@ -20,10 +20,11 @@ import (
 type JobStore struct{ db *DB }
 
 var (
-	_ jobs.LogStore     = (*JobStore)(nil)
-	_ jobs.RunStore     = (*JobStore)(nil)
-	_ jobs.OfferExpirer = (*JobStore)(nil)
-	_ jobs.URLDeleter   = (*DB)(nil)
+	_ jobs.LogStore        = (*JobStore)(nil)
+	_ jobs.DeliveryStarter = (*JobStore)(nil)
+	_ jobs.RunStore        = (*JobStore)(nil)
+	_ jobs.OfferExpirer    = (*JobStore)(nil)
+	_ jobs.URLDeleter      = (*DB)(nil)
 )
 
 // JobStore returns the job queue's view of the database.

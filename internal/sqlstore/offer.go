@@ -22,9 +22,22 @@ var offers = newTable("offer", "offer",
 // document, a document of another customer), Conflict (external reference
 // exists for the customer).
 func (s *store) CreateOffer(ctx context.Context, o *esign.Offer, documentIDs ...string) error {
-	const op = "sqlstore.CreateOffer"
-	o.State = esign.OfferCreated
+	return s.createOffer(ctx, "sqlstore.CreateOffer", o, esign.OfferCreated, "", documentIDs)
+}
+
+// createOffer is CreateOffer of an offer stored as if created and moved to
+// state to (with reason) at once, in one INSERT.
+func (s *store) createOffer(ctx context.Context, op string, o *esign.Offer, to esign.OfferState, reason string, documentIDs []string) error {
+	o.State, o.StateReason = esign.OfferCreated, ""
 	o.Version = 1
+	if to != esign.OfferCreated {
+		if err := o.State.CheckTransition(op, to); err != nil {
+			return err
+		}
+		// what UpdateOfferState would make of the created offer
+		o.State, o.StateReason = to, reason
+		o.Version = 2
+	}
 	if err := o.Validate(); err != nil {
 		return esign.E(op, err)
 	}
@@ -39,12 +52,7 @@ func (s *store) CreateOffer(ctx context.Context, o *esign.Offer, documentIDs ...
 		if err := insertRow(ctx, s, op, offers, o); err != nil {
 			return err
 		}
-		for _, id := range documentIDs {
-			if err := s.linkOfferDocument(ctx, op, o.ID, o.CustomerID, id); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.linkNewOfferDocuments(ctx, op, o.ID, o.CustomerID, documentIDs)
 	})
 }
 
@@ -163,6 +171,11 @@ func (s *store) UpdateOfferState(ctx context.Context, id string, version int64, 
 	if err != nil {
 		return nil, err
 	}
+	return s.updateOfferState(ctx, op, cur, version, to, reason)
+}
+
+// updateOfferState is UpdateOfferState of the offer as read (cur).
+func (s *store) updateOfferState(ctx context.Context, op string, cur *esign.Offer, version int64, to esign.OfferState, reason string) (*esign.Offer, error) {
 	if cur.Version != version {
 		return nil, esign.E(op, esign.Conflict, "the offer was changed by someone else")
 	}

@@ -135,10 +135,7 @@ func putDelivery[T any](ctx context.Context, s *store, op string, t *table[T], v
 	if err := s.stamp(op, id, created, updated); err != nil {
 		return err
 	}
-	q := t.values + " ON CONFLICT (delivery_key) DO UPDATE SET status = excluded.status, job_id = excluded.job_id," +
-		" attempt = excluded.attempt, provider = excluded.provider, provider_id = excluded.provider_id," +
-		" error_code = excluded.error_code, error = excluded.error, sent_at = COALESCE(" + t.name + ".sent_at, excluded.sent_at)," +
-		" updated_at = excluded.updated_at" + t.ret
+	q := deliveryUpsert(t.values, t.name) + t.ret
 	f := t.fields(v)
 	return s.wrap(op, s.queryRow(ctx, q, f...).Scan(f...))
 }

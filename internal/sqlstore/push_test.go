@@ -33,6 +33,20 @@ func TestCustomerPushTargets(t *testing.T) {
 		got, err := db.CustomerPushTargets(ctx, c.ID)
 		must(t, err)
 		same(t, "CustomerPushTargets", got, []PushTarget{{a1.ID, "fcm-1"}, {a5.ID, "fcm-5"}})
+		// the same with the customer, by reference, in one read
+		gc, got, err := db.CustomerByRefWithPushTargets(ctx, c.ExternalRef)
+		must(t, err)
+		same(t, "CustomerByRefWithPushTargets", got, []PushTarget{{a1.ID, "fcm-1"}, {a5.ID, "fcm-5"}})
+		same(t, "CustomerByRefWithPushTargets customer", gc, c)
+		third := mkCustomer(t, &db.store)
+		gc, got, err = db.CustomerByRefWithPushTargets(ctx, third.ExternalRef)
+		must(t, err)
+		if len(got) != 0 || gc == nil || gc.ID != third.ID {
+			t.Errorf("customer without apps: %+v %v", gc, got)
+		}
+		if gc, _, err = db.CustomerByRefWithPushTargets(ctx, "no-such-ref"); err != nil || gc != nil {
+			t.Errorf("unknown reference: %+v %v", gc, err)
+		}
 		got, err = db.CustomerPushTargets(ctx, "not-an-id")
 		must(t, err)
 		if len(got) != 0 {
