@@ -70,7 +70,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 		return 0, err
 	}
 	defer p.Discard()
-	if _, err := io.Copy(p, ctxReader{ctx, r}); err != nil {
+	buf := copyBufs.Get().(*[]byte)
+	_, err = io.CopyBuffer(p, ctxReader{ctx, r}, *buf)
+	copyBufs.Put(buf)
+	if err != nil {
 		return 0, esign.E(op, fmt.Errorf("write %s: %w", key, err))
 	}
 	if err := p.Close(); err != nil {
@@ -81,6 +84,15 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	}
 	return p.Size(), nil
 }
+
+// copyBufs are Put's copy buffers: io.Copy would allocate 32 KiB for
+// every document, a good part of what sealing a contract allocated. A
+// buffer keeps the last plaintext it carried, as freed memory would; the
+// next copy only reads what it wrote there itself.
+var copyBufs = sync.Pool{New: func() any {
+	b := make([]byte, 32<<10)
+	return &b
+}}
 
 // tmpDir holds the documents being written (Create); its name cannot be a
 // key's.
