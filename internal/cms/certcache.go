@@ -3,7 +3,8 @@ package cms
 import (
 	"bytes"
 	"crypto/x509"
-	"sync"
+
+	"esign/internal/memo"
 )
 
 // parseCertificate is x509.ParseCertificate for the certificates a
@@ -16,28 +17,15 @@ import (
 // The certificates returned are shared: callers read them, as they do
 // every *x509.Certificate.
 func parseCertificate(der []byte) (*x509.Certificate, error) {
-	certCache.Lock()
-	c := certCache.m[string(der)]
-	certCache.Unlock()
-	if c != nil {
+	if c, ok := certCache.Get(string(der)); ok {
 		return c, nil
 	}
 	c, err := x509.ParseCertificate(bytes.Clone(der))
 	if err != nil {
 		return nil, err
 	}
-	certCache.Lock()
-	if len(certCache.m) >= maxCertCache {
-		clear(certCache.m) // many distinct certificates: the cache would not help
-	}
-	certCache.m[string(c.Raw)] = c
-	certCache.Unlock()
+	certCache.Put(string(c.Raw), c)
 	return c, nil
 }
 
-const maxCertCache = 256
-
-var certCache = struct {
-	sync.Mutex
-	m map[string]*x509.Certificate
-}{m: make(map[string]*x509.Certificate)}
+var certCache = memo.New[string, *x509.Certificate](256)

@@ -3,7 +3,8 @@ package pades
 import (
 	"crypto/sha256"
 	"crypto/x509"
-	"sync"
+
+	"esign/internal/memo"
 )
 
 // signedBy reports whether parent's key signed c (c.CheckSignatureFrom),
@@ -15,29 +16,16 @@ import (
 // not kept (they are rare and checked anew).
 func signedBy(c, parent *x509.Certificate) bool {
 	k := sigPair{sha256.Sum256(c.Raw), sha256.Sum256(parent.Raw)}
-	sigChecked.Lock()
-	ok := sigChecked.m[k]
-	sigChecked.Unlock()
-	if ok {
+	if _, ok := sigChecked.Get(k); ok {
 		return true
 	}
 	if c.CheckSignatureFrom(parent) != nil {
 		return false
 	}
-	sigChecked.Lock()
-	if len(sigChecked.m) >= maxSigChecked {
-		clear(sigChecked.m) // many distinct certificates: the cache would not help
-	}
-	sigChecked.m[k] = true
-	sigChecked.Unlock()
+	sigChecked.Put(k, struct{}{})
 	return true
 }
 
 type sigPair struct{ child, parent [sha256.Size]byte }
 
-const maxSigChecked = 1024
-
-var sigChecked = struct {
-	sync.Mutex
-	m map[sigPair]bool
-}{m: make(map[sigPair]bool)}
+var sigChecked = memo.New[sigPair, struct{}](1024)

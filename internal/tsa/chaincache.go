@@ -4,8 +4,9 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
-	"sync"
 	"time"
+
+	"esign/internal/memo"
 )
 
 // chainCache remembers TSA certificate chains that verified, so that the
@@ -23,15 +24,9 @@ import (
 // window verifies as before; any other time, or anything not cached, goes
 // through x509.Verify. Only successes are kept: a failure is checked anew
 // every time. Revocation is not Verify's business and not cached here.
-var chainCache = struct {
-	sync.Mutex
-	m map[chainKey]chainWindow
-}{m: make(map[chainKey]chainWindow)}
-
-// maxChainCache bounds the cache: past it, it starts empty again (a
-// deployment trusts a few TSAs; more entries mean a key of certificates
-// that keeps changing, which the cache would not help).
-const maxChainCache = 256
+//
+// A deployment trusts a few TSAs: 256 entries are plenty.
+var chainCache = memo.New[chainKey, chainWindow](256)
 
 type chainKey struct {
 	roots, intermediates *x509.CertPool
@@ -56,9 +51,7 @@ func newChainKey(roots, intermediates *x509.CertPool, leaf *x509.Certificate, ex
 // verifiedAt reports whether the chain of k was verified before and every
 // certificate of it is valid at t.
 func (k chainKey) verifiedAt(t time.Time) bool {
-	chainCache.Lock()
-	w, ok := chainCache.m[k]
-	chainCache.Unlock()
+	w, ok := chainCache.Get(k)
 	return ok && !t.Before(w.notBefore) && !t.After(w.notAfter)
 }
 
@@ -76,10 +69,5 @@ func (k chainKey) remember(chains [][]*x509.Certificate) {
 			w.notAfter = c.NotAfter
 		}
 	}
-	chainCache.Lock()
-	if len(chainCache.m) >= maxChainCache {
-		clear(chainCache.m)
-	}
-	chainCache.m[k] = w
-	chainCache.Unlock()
+	chainCache.Put(k, w)
 }
