@@ -287,3 +287,51 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParse reads a signature with its chain (leaf and root), as a
+// time-stamp token or a seal is read: the certificates are the same each
+// time.
+func BenchmarkParse(b *testing.B) {
+	p := newTestPKI(b)
+	digest := make([]byte, 32)
+	der, err := SignDetached(Signer{p.ecLeaf, []*x509.Certificate{p.root}, p.ecLeafKey}, digest, SignOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		sd, err := Parse(der)
+		if err != nil || len(sd.Certificates) != 2 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestParseSharedCertificates: a certificate read from the cache is the
+// one parsing gives, and changing the caller's buffer afterwards does not
+// change it.
+func TestParseSharedCertificates(t *testing.T) {
+	p := newTestPKI(t)
+	der, err := SignDetached(Signer{p.ecLeaf, []*x509.Certificate{p.root}, p.ecLeafKey}, make([]byte, 32), SignOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := bytes.Clone(der)
+	a, err := Parse(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(buf)
+	b, err := Parse(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range b.Certificates {
+		if !c.Equal(a.Certificates[i]) || !c.Equal(p.ecLeaf) && !c.Equal(p.root) {
+			t.Fatalf("certificate %d differs", i)
+		}
+	}
+	if !b.Certificates[0].Equal(p.ecLeaf) && !b.Certificates[1].Equal(p.ecLeaf) {
+		t.Fatal("signer certificate lost")
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"esign/internal/envelope"
@@ -69,7 +70,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 		return 0, err
 	}
 	defer p.Discard()
-	if _, err := io.Copy(p, ctxReader{ctx, r}); err != nil {
+	buf := copyBufs.Get().(*[]byte)
+	_, err = io.CopyBuffer(p, ctxReader{ctx, r}, *buf)
+	copyBufs.Put(buf)
+	if err != nil {
 		return 0, esign.E(op, fmt.Errorf("write %s: %w", key, err))
 	}
 	if err := p.Close(); err != nil {
@@ -80,6 +84,15 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	}
 	return p.Size(), nil
 }
+
+// copyBufs are Put's copy buffers: io.Copy would allocate 32 KiB for
+// every document, a good part of what sealing a contract allocated. A
+// buffer keeps the last plaintext it carried, as freed memory would; the
+// next copy only reads what it wrote there itself.
+var copyBufs = sync.Pool{New: func() any {
+	b := make([]byte, 32<<10)
+	return &b
+}}
 
 // tmpDir holds the documents being written (Create); its name cannot be a
 // key's.
@@ -115,8 +128,12 @@ type Pending struct {
 	n      int64
 	closed bool
 	done   bool
-	ra     *envelope.ReaderAt
 	err    error
+
+	fileSize int64 // of the closed file
+	raOnce   sync.Once
+	ra       *envelope.ReaderAt
+	raErr    error
 }
 
 // Create starts a pending document. Call Discard when done with it (after
@@ -177,14 +194,22 @@ func (p *Pending) Close() error {
 		if err != nil {
 			return esign.E(op, err)
 		}
-		ra, err := p.s.keys.NewReaderAt(p.f, st.Size())
-		if err != nil {
-			return esign.E(op, err)
-		}
-		p.ra = ra
+		p.fileSize = st.Size()
 		return nil
 	}()
 	return p.err
+}
+
+// readerAt opens the ReaderAt of the closed file on the first read: Put
+// never reads back, and a ReaderAt costs two chunk buffers.
+func (p *Pending) readerAt() (*envelope.ReaderAt, error) {
+	p.raOnce.Do(func() {
+		p.ra, p.raErr = p.s.keys.NewReaderAt(p.f, p.fileSize)
+		if p.raErr != nil {
+			p.raErr = esign.E("docstore.Pending.ReadAt", p.raErr)
+		}
+	})
+	return p.ra, p.raErr
 }
 
 // Size is the plaintext size written.
@@ -195,10 +220,14 @@ func (p *Pending) SHA256() string { return hex.EncodeToString(p.h.Sum(nil)) }
 
 // ReadAt reads the plaintext (after Close) at off.
 func (p *Pending) ReadAt(b []byte, off int64) (int, error) {
-	if p.ra == nil {
+	if !p.closed || p.err != nil {
 		return 0, esign.E("docstore.Pending.ReadAt", esign.Internal, "read before a successful Close")
 	}
-	return p.ra.ReadAt(b, off)
+	ra, err := p.readerAt()
+	if err != nil {
+		return 0, err
+	}
+	return ra.ReadAt(b, off)
 }
 
 // Commit links the closed document under key. Errors: Invalid (bad key),

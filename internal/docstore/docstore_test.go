@@ -14,7 +14,7 @@ import (
 	"esign/internal/esign"
 )
 
-func newStore(t *testing.T) (*Store, string) {
+func newStore(t testing.TB) (*Store, string) {
 	t.Helper()
 	key, err := envelope.GenerateKey()
 	if err != nil {

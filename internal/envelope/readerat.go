@@ -75,8 +75,10 @@ func (k *Keyring) NewReaderAt(r io.ReaderAt, size int64) (*ReaderAt, error) {
 	if last < tagSize {
 		return nil, fail("truncated stream")
 	}
+	// A document of one chunk (most are a few KiB) gets buffers of its
+	// size, not of a full chunk.
 	ra := &ReaderAt{r: r, aead: g, header: raw, chunk: chunk, body: body, chunks: chunks,
-		size: (chunks-1)*chunk + last - tagSize, cached: -1, in: make([]byte, full), plain: make([]byte, 0, chunk)}
+		size: (chunks-1)*chunk + last - tagSize, cached: -1, in: make([]byte, min(full, body)), plain: make([]byte, 0, min(chunk, body))}
 	return ra, nil
 }
 

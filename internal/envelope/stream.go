@@ -36,6 +36,7 @@ type Writer struct {
 	index  uint32
 	err    error
 	closed bool
+	bufs   chunkBufs // of buf and out
 }
 
 // NewWriter returns a WriteCloser that encrypts what is written to it into
@@ -63,7 +64,9 @@ func (k *Keyring) NewWriterSize(w io.Writer, chunkSize int) (*Writer, error) {
 	if _, err := w.Write(h); err != nil {
 		return nil, esign.E(op, fmt.Errorf("write header: %w", err))
 	}
-	return &Writer{w: w, aead: g, header: h, buf: make([]byte, 0, chunkSize), out: make([]byte, 0, chunkSize+tagSize)}, nil
+	wr := &Writer{w: w, aead: g, header: h}
+	wr.buf, wr.out = wr.bufs.get(0, chunkSize), wr.bufs.get(1, chunkSize+tagSize)
+	return wr, nil
 }
 
 func (w *Writer) flush(final bool) error {
@@ -113,6 +116,8 @@ func (w *Writer) Close() error {
 		return w.err
 	}
 	w.err = w.flush(true)
+	w.buf, w.out = nil, nil
+	w.bufs.release()
 	return w.err
 }
 
@@ -129,6 +134,7 @@ type Reader struct {
 	index  uint32
 	done   bool
 	err    error
+	bufs   chunkBufs // of pbuf and in
 }
 
 // NewReader returns a Reader that decrypts a stream made by NewWriter.
@@ -166,7 +172,10 @@ func (k *Keyring) NewReader(r io.Reader) (*Reader, error) {
 	if err != nil {
 		return nil, esign.E(op, esign.Invalid, err)
 	}
-	return &Reader{r: r, aead: g, header: raw, chunk: chunk, in: make([]byte, chunk+tagSize+1), pbuf: make([]byte, 0, chunk)}, nil
+	rd := &Reader{r: r, aead: g, header: raw, chunk: chunk}
+	rd.pbuf, rd.in = rd.bufs.get(0, chunk), rd.bufs.get(1, chunk+tagSize+1)
+	rd.in = rd.in[:cap(rd.in)]
+	return rd, nil
 }
 
 // KeyID returns the id of the key the stream was encrypted with (rotation:
@@ -217,6 +226,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 			return 0, r.err
 		}
 		if r.done {
+			// The last chunk is returned: the buffers are free.
+			r.plain, r.pbuf, r.in = nil, nil, nil
+			r.bufs.release()
 			return 0, io.EOF
 		}
 		if err := r.next(); err != nil {

@@ -235,7 +235,11 @@ func New(db *sql.DB, cfg Config, deps Deps) (*Queue, error) {
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{
 			QueueNotify: {MaxWorkers: cfg.Workers},
-			QueueCron:   {MaxWorkers: 1},
+			// Cron runs come by the minute or from an operator: they need
+			// not be looked for every PollInterval. At the default 100ms
+			// that saves 10 of the about 40 idle queries a second of each
+			// process that runs workers (docs/performance.md, "oss CPU").
+			QueueCron: {MaxWorkers: 1, FetchPollInterval: max(cfg.PollInterval, min(time.Second, 10*cfg.PollInterval))},
 		}
 		if err := q.addEventWorker(workers, rc.Queues); err != nil {
 			return nil, err

@@ -210,12 +210,12 @@ func collectValidationData(ctx context.Context, sigs [][]byte, opt SignOptions) 
 }
 
 func isSelfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && signedBy(c, c)
 }
 
 func findIssuer(c *x509.Certificate, pool []*x509.Certificate) *x509.Certificate {
 	for _, p := range pool {
-		if bytes.Equal(p.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(p) == nil {
+		if bytes.Equal(p.RawSubject, c.RawIssuer) && signedBy(c, p) {
 			return p
 		}
 	}

@@ -105,6 +105,14 @@ func VerifyToken(der, digest []byte, h crypto.Hash, opt VerifyOptions) (*Token, 
 	if err := CheckTSACertificate(cert); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrVerify, err)
 	}
+	at := opt.CurrentTime
+	if at.IsZero() {
+		at = t.Info.GenTime
+	}
+	key := newChainKey(opt.Roots, opt.Intermediates, cert, t.SignedData.Certificates)
+	if key.verifiedAt(at) {
+		return t, nil
+	}
 	inter := x509.NewCertPool()
 	if opt.Intermediates != nil {
 		inter = opt.Intermediates.Clone()
@@ -112,14 +120,12 @@ func VerifyToken(der, digest []byte, h crypto.Hash, opt VerifyOptions) (*Token, 
 	for _, c := range t.SignedData.Certificates {
 		inter.AddCert(c)
 	}
-	at := opt.CurrentTime
-	if at.IsZero() {
-		at = t.Info.GenTime
-	}
-	if _, err := cert.Verify(x509.VerifyOptions{Roots: opt.Roots, Intermediates: inter, CurrentTime: at,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err != nil {
+	chains, err := cert.Verify(x509.VerifyOptions{Roots: opt.Roots, Intermediates: inter, CurrentTime: at,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
+	if err != nil {
 		return nil, verifyErr("TSA certificate chain: %v", err)
 	}
+	key.remember(chains)
 	return t, nil
 }
 
