@@ -52,16 +52,7 @@ func TestSessionCache(t *testing.T) {
 		}
 		account := func(name, username string, approve bool) (*esign.Customer, *esign.App) {
 			t.Helper()
-			c := e.Customer(t, name)
-			app := associated(t, e, c)
-			if err := e.Svc.CreateCredentials(ctx, app, username, pw, customers.Meta{}); err != nil {
-				t.Fatal(err)
-			}
-			if approve {
-				e.Approve(t, c)
-			}
-			c.Username = username
-			return c, app
+			return withCredentials(t, e, name, username, pw, approve)
 		}
 		auth := func(tok string, wantReads int64) error {
 			t.Helper()
@@ -149,24 +140,34 @@ func TestSessionCacheOff(t *testing.T) {
 	db := customerstest.OpenDB(t, "sqlite")
 	sessions := &countingSessions{SessionStore: &customers.DBSessions{DB: db}}
 	e := customerstest.New(t, db, sessions, customers.Config{SessionCacheTTL: -1}, nil)
-	ctx := t.Context()
-	c := e.Customer(t, "Kiss Anna")
-	app := associated(t, e, c)
 	const pw = "Correct-horse-42"
-	if err := e.Svc.CreateCredentials(ctx, app, "anna", pw, customers.Meta{}); err != nil {
-		t.Fatal(err)
-	}
-	e.Approve(t, c)
-	in, err := e.Svc.Login(ctx, app, "anna", pw, customers.Meta{})
+	c, app := withCredentials(t, e, "Kiss Anna", "anna", pw, true)
+	in, err := e.Svc.Login(t.Context(), app, c.Username, pw, customers.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if _, err := e.Svc.AuthenticateSessionCached(ctx, in.SessionToken); err != nil {
+		if _, err := e.Svc.AuthenticateSessionCached(t.Context(), in.SessionToken); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if n := sessions.reads.Load(); n != 3 {
 		t.Fatalf("%d session reads with the cache off, want 3", n)
 	}
+}
+
+// withCredentials is a customer with an associated app and a username and
+// password, approved when approve is set.
+func withCredentials(tb testing.TB, e *customerstest.Env, name, username, pw string, approve bool) (*esign.Customer, *esign.App) {
+	tb.Helper()
+	c := e.Customer(tb, name)
+	app := associated(tb, e, c)
+	if err := e.Svc.CreateCredentials(tb.Context(), app, username, pw, customers.Meta{}); err != nil {
+		tb.Fatal(err)
+	}
+	if approve {
+		e.Approve(tb, c)
+	}
+	c.Username = username
+	return c, app
 }
