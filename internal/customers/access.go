@@ -182,12 +182,17 @@ type ContractView struct {
 	Documents []*esign.Document
 }
 
+// ownContract reports whether the customer may see the contract.
+func ownContract(p *Principal, c *esign.Contract) bool {
+	return c.CustomerID == p.Customer.ID && c.Status != esign.ContractRevoked
+}
+
 func (s *Service) ownContract(ctx context.Context, op string, p *Principal, id string) (*esign.Contract, error) {
 	if !p.Approved() {
 		return nil, notFound(op, "contract")
 	}
 	c, err := s.db.GetContract(ctx, id)
-	if esign.IsKind(err, esign.NotFound) || (err == nil && (c.CustomerID != p.Customer.ID || c.Status == esign.ContractRevoked)) {
+	if esign.IsKind(err, esign.NotFound) || (err == nil && !ownContract(p, c)) {
 		return nil, notFound(op, "contract")
 	}
 	if err != nil {
@@ -200,11 +205,13 @@ func (s *Service) ownContract(ctx context.Context, op string, p *Principal, id s
 // NotFound.
 func (s *Service) GetContract(ctx context.Context, p *Principal, id string) (*ContractView, error) {
 	const op = "customers.GetContract"
-	c, err := s.ownContract(ctx, op, p, id)
-	if err != nil {
-		return nil, err
+	if !p.Approved() {
+		return nil, notFound(op, "contract")
 	}
-	docs, err := s.db.ListDocuments(ctx, esign.DocumentFilter{ContractID: c.ID})
+	c, docs, err := s.db.GetContractWithDocuments(ctx, id)
+	if esign.IsKind(err, esign.NotFound) || (err == nil && !ownContract(p, c)) {
+		return nil, notFound(op, "contract")
+	}
 	if err != nil {
 		return nil, esign.E(op, err)
 	}

@@ -55,37 +55,57 @@ func (s *store) GetOfferWithDocuments(ctx context.Context, id string) (*esign.Of
 	if !esign.ValidID(id) {
 		return nil, nil, offers.notFound(op)
 	}
-	rows, err := s.query(ctx, "SELECT "+offers.qualified("o")+", "+documents.qualified("d")+` FROM offer o
+	return withDocuments(ctx, s, op, offers, id, "SELECT "+offers.qualified("o")+", "+documents.qualified("d")+` FROM offer o
 		JOIN offer_document od ON od.offer_id = o.id
 		JOIN document d ON d.id = od.document_id AND d.deleted_at IS NULL
-		WHERE o.id = ? ORDER BY od.position`, id)
+		WHERE o.id = ? ORDER BY od.position LIMIT ?`)
+}
+
+// GetContractWithDocuments returns the contract and its documents not
+// deleted, oldest first: one statement when it has such documents, a
+// second (the contract alone) when it has none. Errors: NotFound.
+func (s *store) GetContractWithDocuments(ctx context.Context, id string) (*esign.Contract, []*esign.Document, error) {
+	const op = "sqlstore.GetContractWithDocuments"
+	if !esign.ValidID(id) {
+		return nil, nil, contracts.notFound(op)
+	}
+	return withDocuments(ctx, s, op, contracts, id, "SELECT "+contracts.qualified("k")+", "+documents.qualified("d")+` FROM contract k
+		JOIN document d ON d.contract_id = k.id AND d.deleted_at IS NULL
+		WHERE k.id = ? ORDER BY d.created_at, d.id LIMIT ?`)
+}
+
+// withDocuments reads a row of t joined with its documents (query, whose
+// arguments are the row's id and a limit: the first defaultLimit documents,
+// as ListDocuments gives them), the row repeated on each; the row alone by
+// id when the join has none.
+func withDocuments[T any](ctx context.Context, s *store, op string, t *table[T], id, query string) (*T, []*esign.Document, error) {
+	rows, err := s.query(ctx, query, id, defaultLimit)
 	if err != nil {
 		return nil, nil, s.wrap(op, err)
 	}
 	defer rows.Close()
-	var o *esign.Offer
+	var row *T
 	var docs []*esign.Document
 	for rows.Next() {
-		x, d := new(esign.Offer), new(esign.Document)
-		if err := rows.Scan(append(offers.fields(x), documents.fields(d)...)...); err != nil {
+		x, d := new(T), new(esign.Document)
+		if err := rows.Scan(append(t.fields(x), documents.fields(d)...)...); err != nil {
 			return nil, nil, s.wrap(op, err)
 		}
-		if o == nil {
-			o = x
+		if row == nil {
+			row = x
 		}
 		docs = append(docs, d)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, s.wrap(op, err)
 	}
-	if o != nil {
-		return o, docs, nil
+	if row != nil {
+		return row, docs, nil
 	}
-	o, err = getByID(ctx, s, op, offers, id)
-	if err != nil {
+	if row, err = getByID(ctx, s, op, t, id); err != nil {
 		return nil, nil, err
 	}
-	return o, nil, nil
+	return row, nil, nil
 }
 
 // AcknowledgeContract marks the customer's contract acknowledged at at, in

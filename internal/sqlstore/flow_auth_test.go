@@ -141,6 +141,40 @@ func TestGetOfferWithDocuments(t *testing.T) {
 	})
 }
 
+func TestGetContractWithDocuments(t *testing.T) {
+	engines(t, func(t *testing.T, db *DB) {
+		ctx := testCtx(t)
+		c := mkCustomer(t, &db.store)
+		k := &esign.Contract{CustomerID: c.ID, Title: "Contract", SignedAt: time.Now()}
+		must(t, db.CreateContract(ctx, k))
+		got, docs, err := db.GetContractWithDocuments(ctx, k.ID)
+		must(t, err)
+		same(t, "contract without documents", got, k)
+		if len(docs) != 0 {
+			t.Fatalf("documents of a contract without any: %v", docs)
+		}
+		for range 3 {
+			d := mkDocument(t, &db.store, c.ID)
+			_, err := db.UpdateDocument(ctx, d.ID, esign.DocumentUpdate{ContractID: &k.ID})
+			must(t, err)
+		}
+		wantDocs, err := db.ListDocuments(ctx, esign.DocumentFilter{ContractID: k.ID})
+		must(t, err)
+		_, err = db.UpdateDocument(ctx, wantDocs[1].ID, esign.DocumentUpdate{DeletedAt: ptr(time.Now())})
+		must(t, err)
+		wantDocs, err = db.ListDocuments(ctx, esign.DocumentFilter{ContractID: k.ID})
+		must(t, err)
+		got, docs, err = db.GetContractWithDocuments(ctx, k.ID)
+		must(t, err)
+		same(t, "contract", got, k)
+		same(t, "documents", docs, wantDocs)
+		for _, id := range []string{esign.NewID(), "nope"} {
+			_, _, err = db.GetContractWithDocuments(ctx, id)
+			wantKind(t, err, esign.NotFound)
+		}
+	})
+}
+
 func TestAcknowledgeContract(t *testing.T) {
 	engines(t, func(t *testing.T, db *DB) {
 		ctx := testCtx(t)
