@@ -53,6 +53,10 @@ func (a *app) customersServiceWith(q customers.Enqueuer) (*customers.Service, er
 	m := a.cfg.Mobile
 	cfg := customers.DefaultConfig()
 	cfg.SessionIdle, cfg.SessionMax = m.SessionIdle, m.SessionMax
+	cfg.SessionCacheTTL = m.SessionCacheTTL
+	if cfg.SessionCacheTTL == 0 {
+		cfg.SessionCacheTTL = -1 // off: customers.Config's zero is its default
+	}
 	cfg.SMSPerNumber = notify.Limit{N: m.SMSPerNumberPerHour, Per: time.Hour}
 	cfg.SMSGlobal = notify.Limit{N: m.SMSGlobalPerMinute, Per: time.Minute}
 	cfg.LoginPerApp = notify.Limit{N: m.LoginPerAppPer10Min, Per: 10 * time.Minute}

@@ -13,6 +13,7 @@ import (
 type Mobile struct {
 	SessionIdle                time.Duration `json:"session_idle" help:"A customer session unused this long expires."`
 	SessionMax                 time.Duration `json:"session_max" help:"A customer session expires this long after login, however often it is used."`
+	SessionCacheTTL            time.Duration `json:"session_cache_ttl" help:"How long an oss replica may answer a customer session it authenticated from memory for the app's reading requests (offers, documents, contracts, time stamps, signature status), at most 2s; a session revoked on another replica may be honoured this long. M1, M2, the second factor and logout always read it. 0: never."`
 	CodeKey                    string        `json:"code_key" secret:"true" help:"Base64 key (at least 32 bytes) of the keyed hash under which SMS codes are stored. Empty: derived from the first crypto key; every replica must derive the same."`
 	SMSPerNumberPerHour        int           `json:"sms_per_number_per_hour" help:"At most this many one-time codes to one phone number per hour."`
 	SMSGlobalPerMinute         int           `json:"sms_global_per_minute" help:"At most this many one-time codes sent by the whole system per minute."`
@@ -59,7 +60,7 @@ func (m Mobile) WebAlgorithms() []string {
 }
 
 func defaultMobile() Mobile {
-	return Mobile{SessionIdle: 15 * time.Minute, SessionMax: 12 * time.Hour, SMSPerNumberPerHour: 10, SMSGlobalPerMinute: 600,
+	return Mobile{SessionIdle: 15 * time.Minute, SessionMax: 12 * time.Hour, SessionCacheTTL: time.Second, SMSPerNumberPerHour: 10, SMSGlobalPerMinute: 600,
 		LoginPerAppPer10Min: 30, RegisterPerIPPer10Min: 60, TimestampPerAppPer10Min: 120,
 		ClientErrorsPerAppPer10Min: 30, ClientErrorsPerDay: 10000, WebSessions: "end_older", LinkRenewalsPerDay: 3,
 		WebSigningAlgorithms: "ecdsa-p256-sha256"}
@@ -71,6 +72,9 @@ func (m Mobile) validate() error {
 	}
 	if m.SessionMax < m.SessionIdle {
 		return &FieldError{Key: "mobile.session_max", Reason: "must not be shorter than mobile.session_idle"}
+	}
+	if m.SessionCacheTTL < 0 || m.SessionCacheTTL > 2*time.Second {
+		return &FieldError{Key: "mobile.session_cache_ttl", Reason: "must be from 0 to 2s"}
 	}
 	if m.CodeKey != "" {
 		k, err := base64.StdEncoding.DecodeString(m.CodeKey)

@@ -74,10 +74,26 @@ func (s *Service) ownOffer(ctx context.Context, op string, p *Principal, id stri
 // GetOffer returns the customer's offer with its documents. Opening a
 // notified offer moves it to opened. Errors: NotFound.
 func (s *Service) GetOffer(ctx context.Context, p *Principal, id string, m Meta) (*OfferView, error) {
-	const op = "customers.GetOffer"
-	o, err := s.ownOffer(ctx, op, p, id)
+	return s.getOffer(ctx, "customers.GetOffer", p, id, m, true)
+}
+
+// OpenOffer is GetOffer without OfferView.ReadToEnd (the customer UI's
+// viewer records it; the app has no use for it): the offer and its
+// documents are one read.
+func (s *Service) OpenOffer(ctx context.Context, p *Principal, id string, m Meta) (*OfferView, error) {
+	return s.getOffer(ctx, "customers.OpenOffer", p, id, m, false)
+}
+
+func (s *Service) getOffer(ctx context.Context, op string, p *Principal, id string, m Meta, readToEnd bool) (*OfferView, error) {
+	if !p.Approved() {
+		return nil, notFound(op, "offer")
+	}
+	o, docs, err := s.db.GetOfferWithDocuments(ctx, id)
+	if esign.IsKind(err, esign.NotFound) || (err == nil && (o.CustomerID != p.Customer.ID || !offerVisible(o))) {
+		return nil, notFound(op, "offer")
+	}
 	if err != nil {
-		return nil, err
+		return nil, esign.E(op, err)
 	}
 	if o.State == esign.OfferNotified {
 		err := s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
@@ -92,15 +108,13 @@ func (s *Service) GetOffer(ctx context.Context, p *Principal, id string, m Meta)
 			return nil, esign.E(op, err)
 		}
 	}
-	docs, err := s.db.ListDocuments(ctx, esign.DocumentFilter{OfferID: o.ID})
-	if err != nil {
-		return nil, esign.E(op, err)
+	v := &OfferView{Offer: o, Documents: docs}
+	if readToEnd {
+		if v.ReadToEnd, err = ReadToEnd(ctx, s.db, p.Customer.ID, o.ID); err != nil {
+			return nil, esign.E(op, err)
+		}
 	}
-	ends, err := ReadToEnd(ctx, s.db, p.Customer.ID, o.ID)
-	if err != nil {
-		return nil, esign.E(op, err)
-	}
-	return &OfferView{Offer: o, Documents: docs, ReadToEnd: ends}, nil
+	return v, nil
 }
 
 // RefuseOffer refuses the customer's offer. Errors: NotFound, Invalid
@@ -168,12 +182,17 @@ type ContractView struct {
 	Documents []*esign.Document
 }
 
+// ownContract reports whether the customer may see the contract.
+func ownContract(p *Principal, c *esign.Contract) bool {
+	return c.CustomerID == p.Customer.ID && c.Status != esign.ContractRevoked
+}
+
 func (s *Service) ownContract(ctx context.Context, op string, p *Principal, id string) (*esign.Contract, error) {
 	if !p.Approved() {
 		return nil, notFound(op, "contract")
 	}
 	c, err := s.db.GetContract(ctx, id)
-	if esign.IsKind(err, esign.NotFound) || (err == nil && (c.CustomerID != p.Customer.ID || c.Status == esign.ContractRevoked)) {
+	if esign.IsKind(err, esign.NotFound) || (err == nil && !ownContract(p, c)) {
 		return nil, notFound(op, "contract")
 	}
 	if err != nil {
@@ -186,11 +205,13 @@ func (s *Service) ownContract(ctx context.Context, op string, p *Principal, id s
 // NotFound.
 func (s *Service) GetContract(ctx context.Context, p *Principal, id string) (*ContractView, error) {
 	const op = "customers.GetContract"
-	c, err := s.ownContract(ctx, op, p, id)
-	if err != nil {
-		return nil, err
+	if !p.Approved() {
+		return nil, notFound(op, "contract")
 	}
-	docs, err := s.db.ListDocuments(ctx, esign.DocumentFilter{ContractID: c.ID})
+	c, docs, err := s.db.GetContractWithDocuments(ctx, id)
+	if esign.IsKind(err, esign.NotFound) || (err == nil && !ownContract(p, c)) {
+		return nil, notFound(op, "contract")
+	}
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
@@ -201,16 +222,16 @@ func (s *Service) GetContract(ctx context.Context, p *Principal, id string) (*Co
 // idempotent. Errors: NotFound.
 func (s *Service) AcknowledgeContract(ctx context.Context, p *Principal, id string, m Meta) (*esign.Contract, error) {
 	const op = "customers.AcknowledgeContract"
-	c, err := s.ownContract(ctx, op, p, id)
-	if err != nil {
-		return nil, err
+	if !p.Approved() {
+		return nil, notFound(op, "contract")
 	}
-	if c.Status == esign.ContractAcknowledged {
-		return c, nil
-	}
-	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
-		st, now := esign.ContractAcknowledged, s.now()
-		if c, err = tx.UpdateContract(ctx, c.ID, esign.ContractUpdate{Status: &st, AcknowledgedAt: &now}); err != nil {
+	// One conditional UPDATE is both the access check and the change; only
+	// when it changes nothing is the contract read, to tell an earlier
+	// acknowledgement (idempotent) from someone else's or a revoked one.
+	var c *esign.Contract
+	err := s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
+		var err error
+		if c, err = tx.AcknowledgeContract(ctx, id, p.Customer.ID, s.now()); err != nil {
 			return err
 		}
 		if err := s.events.ContractChanged(ctx, tx, c); err != nil {
@@ -218,6 +239,16 @@ func (s *Service) AcknowledgeContract(ctx context.Context, p *Principal, id stri
 		}
 		return tx.CreateActivity(ctx, activity(p.Customer.ID, c.OfferID, "contract.acknowledged", `{"contract_id":"`+c.ID+`"}`, m))
 	})
+	if esign.IsKind(err, esign.NotFound) {
+		c, err := s.ownContract(ctx, op, p, id)
+		if err != nil {
+			return nil, err
+		}
+		if c.Status == esign.ContractAcknowledged {
+			return c, nil
+		}
+		return nil, esign.E(op, esign.Conflict, "the contract changed while it was acknowledged")
+	}
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
@@ -225,31 +256,20 @@ func (s *Service) AcknowledgeContract(ctx context.Context, p *Principal, id stri
 }
 
 // ownDocument returns the customer's document if it belongs to a visible
-// offer or contract of theirs and its bytes still exist.
+// offer or contract of theirs and its bytes still exist: one read that
+// carries the check.
 func (s *Service) ownDocument(ctx context.Context, op string, p *Principal, id string) (*esign.Document, error) {
 	if !p.Approved() {
 		return nil, notFound(op, "document")
 	}
-	d, err := s.db.GetDocument(ctx, id)
-	if esign.IsKind(err, esign.NotFound) || (err == nil && (d.CustomerID != p.Customer.ID || !d.DeletedAt.IsZero())) {
+	d, err := s.db.GetCustomerDocument(ctx, id, p.Customer.ID, visibleOfferStates)
+	if esign.IsKind(err, esign.NotFound) {
 		return nil, notFound(op, "document")
 	}
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
-	if d.ContractID != "" {
-		if _, err := s.ownContract(ctx, op, p, d.ContractID); err == nil {
-			return d, nil
-		}
-	}
-	ok, err := s.db.DocumentInOffers(ctx, d.ID, p.Customer.ID, visibleOfferStates)
-	if err != nil {
-		return nil, esign.E(op, err)
-	}
-	if ok {
-		return d, nil
-	}
-	return nil, notFound(op, "document")
+	return d, nil
 }
 
 // OpenDocument returns the customer's document and a reader of its bytes,

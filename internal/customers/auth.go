@@ -514,6 +514,7 @@ func (s *Service) AuthenticateSession(ctx context.Context, token string) (*Princ
 	}
 	now := s.now()
 	h := hashToken(token)
+	gen, at := s.cache.start()
 	sess, err := s.sessions.GetSession(ctx, h, now)
 	if esign.IsKind(err, esign.NotFound) {
 		return nil, errBadToken(op)
@@ -540,13 +541,24 @@ func (s *Service) AuthenticateSession(ctx context.Context, token string) (*Princ
 	}
 	// Record use at most every few seconds: one write per request would
 	// serialise a busy app's requests on the session row.
-	if now.Sub(sess.LastSeenAt) >= 5*time.Second {
+	touched := now.Sub(sess.LastSeenAt) >= sessionTouchEvery
+	if touched {
 		if err := s.sessions.TouchSession(ctx, h, now); err != nil && !esign.IsKind(err, esign.NotFound) {
 			return nil, esign.E(op, err)
 		}
 	}
-	return &Principal{Session: sess, App: app, Customer: c}, nil
+	p := &Principal{Session: sess, App: app, Customer: c}
+	if p.Approved() {
+		s.cache.put(h, p, gen, at)
+		if touched {
+			s.cache.seen(h, now)
+		}
+	}
+	return p, nil
 }
+
+// sessionTouchEvery is how often a session's last use is written.
+const sessionTouchEvery = 5 * time.Second
 
 // Logout revokes the principal's session.
 func (s *Service) Logout(ctx context.Context, p *Principal, m Meta) error {

@@ -48,6 +48,10 @@ type Documents interface {
 type Config struct {
 	SessionIdle time.Duration // a session unused this long expires
 	SessionMax  time.Duration // a session expires this long after login, used or not
+	// SessionCacheTTL is how long AuthenticateSessionCached may answer a
+	// session from memory (at most MaxSessionCacheTTL); 0: the default,
+	// DefaultSessionCacheTTL; negative: never.
+	SessionCacheTTL time.Duration
 
 	CodeTTL          time.Duration // validity of an SMS code (≤ 5 min)
 	CodeMaxAttempts  int           // wrong codes that kill a challenge
@@ -85,6 +89,7 @@ func DefaultConfig() Config {
 	return Config{
 		SessionIdle:      15 * time.Minute,
 		SessionMax:       12 * time.Hour,
+		SessionCacheTTL:  DefaultSessionCacheTTL,
 		CodeTTL:          5 * time.Minute,
 		CodeMaxAttempts:  5,
 		CodeSendsPerHour: 5,
@@ -109,6 +114,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SessionMax <= 0 {
 		c.SessionMax = d.SessionMax
+	}
+	if c.SessionCacheTTL == 0 {
+		c.SessionCacheTTL = d.SessionCacheTTL
 	}
 	if c.CodeTTL <= 0 || c.CodeTTL > 5*time.Minute {
 		c.CodeTTL = d.CodeTTL
@@ -220,6 +228,7 @@ type Service struct {
 	approved Approvals
 	hooks    Hooks
 	cfg      Config
+	cache    *sessionCache // nil: AuthenticateSessionCached reads every time
 }
 
 // New returns the service. Errors: Invalid (a required dependency or the
@@ -236,8 +245,9 @@ func New(d Deps, cfg Config) (*Service, error) {
 	if events == nil {
 		events = noEvents{}
 	}
-	return &Service{db: d.DB, queue: d.Queue, sessions: d.Sessions, limiter: d.Limiter, tsa: d.TSA, docs: d.Docs,
-		events: events, geo: d.Geo, approved: d.Approved, hooks: d.Hooks, cfg: cfg.withDefaults()}, nil
+	cfg = cfg.withDefaults()
+	return &Service{db: d.DB, queue: d.Queue, sessions: revokingSessions{d.Sessions}, limiter: d.Limiter, tsa: d.TSA, docs: d.Docs,
+		events: events, geo: d.Geo, approved: d.Approved, hooks: d.Hooks, cfg: cfg, cache: newSessionCache(cfg.SessionCacheTTL)}, nil
 }
 
 func (s *Service) now() time.Time { return esign.Timestamp(s.cfg.Now()) }

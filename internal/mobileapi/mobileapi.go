@@ -44,6 +44,14 @@ const (
 	authDevice       // the device token from /api/app/register
 	authSession      // a customer session token from /api/customer/login
 	authAny          // either
+	// authSessionCached and authAnyCached are authSession and authAny for
+	// requests that only need to know whose they are: an approved
+	// customer's session authenticated by this process within
+	// mobile.session_cache_ttl is not read again
+	// (customers.AuthenticateSessionCached). Requests that sign, check a
+	// password or code, or end the session read it every time.
+	authSessionCached
+	authAnyCached
 )
 
 // Route is one endpoint: its method, ServeMux path pattern and auth.
@@ -82,19 +90,19 @@ func (a *api) routes() []Route {
 		{"POST", "/api/customer/login", authDevice, a.login},
 		{"POST", "/api/customer/logout", authSession, a.logout},
 		{"POST", "/api/customer/2f-auth", authSession, a.twoFactor},
-		{"GET", "/api/offers", authSession, a.listOffers},
-		{"GET", "/api/offer/{id}", authSession, a.getOffer},
+		{"GET", "/api/offers", authSessionCached, a.listOffers},
+		{"GET", "/api/offer/{id}", authSessionCached, a.getOffer},
 		{"POST", "/api/offer/{id}/refuse", authSession, a.refuseOffer},
-		{"GET", "/api/contracts", authSession, a.listContracts},
-		{"GET", "/api/contract/{id}", authSession, a.getContract},
-		{"GET", "/api/contract/{id}/acknowledge", authSession, a.acknowledge},
-		{"POST", "/api/contract/{id}/acknowledge", authSession, a.acknowledge},
-		{"GET", "/api/document/{id}", authSession, a.document},
-		{"POST", "/api/document/{id}/mark-as-read", authSession, a.markAsRead},
+		{"GET", "/api/contracts", authSessionCached, a.listContracts},
+		{"GET", "/api/contract/{id}", authSessionCached, a.getContract},
+		{"GET", "/api/contract/{id}/acknowledge", authSessionCached, a.acknowledge},
+		{"POST", "/api/contract/{id}/acknowledge", authSessionCached, a.acknowledge},
+		{"GET", "/api/document/{id}", authSessionCached, a.document},
+		{"POST", "/api/document/{id}/mark-as-read", authSessionCached, a.markAsRead},
 		{"POST", "/api/signature/m1", authSession, a.m1},
 		{"POST", "/api/signature/m2", authSession, a.m2},
-		{"GET", "/api/signature/{id}/status", authSession, a.signature},
-		{"POST", "/api/timestamp", authAny, a.timestamp},
+		{"GET", "/api/signature/{id}/status", authSessionCached, a.signature},
+		{"POST", "/api/timestamp", authAnyCached, a.timestamp},
 		{"POST", "/api/client-error", authDevice, a.clientError},
 		{"GET", "/api/openapi.json", authNone, a.openAPI},
 	}
@@ -113,7 +121,7 @@ func New(svc *customers.Service, log *slog.Logger, opts ...Option) http.Handler 
 		mux.Handle(rt.Method+" "+rt.Path, a.handle(rt))
 		methods[rt.Path] = append(methods[rt.Path], rt.Method)
 	}
-	mux.Handle("POST /api/timestamp/{$}", a.handle(Route{"POST", "/api/timestamp/", authAny, a.timestamp}))
+	mux.Handle("POST /api/timestamp/{$}", a.handle(Route{"POST", "/api/timestamp/", authAnyCached, a.timestamp}))
 	for path, ms := range methods {
 		allow := strings.Join(ms, ", ")
 		mux.Handle(path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -139,14 +147,17 @@ func (a *api) handle(rt Route) http.Handler {
 				return esign.WithCode("mobileapi", esign.Unauthorized, "missing_token", "a bearer token is required")
 			}
 			var err error
+			session := strings.HasPrefix(tok, customers.SessionTokenPrefix)
 			switch {
-			case rt.auth == authSession || (rt.auth == authAny && strings.HasPrefix(tok, customers.SessionTokenPrefix)):
+			case rt.auth == authSession || (rt.auth == authAny && session):
 				c.p, err = a.svc.AuthenticateSession(r.Context(), tok)
-				if err == nil {
-					c.app = c.p.App
-				}
+			case rt.auth == authSessionCached || (rt.auth == authAnyCached && session):
+				c.p, err = a.svc.AuthenticateSessionCached(r.Context(), tok)
 			default:
 				c.app, err = a.svc.AuthenticateDevice(r.Context(), tok)
+			}
+			if err == nil && c.p != nil {
+				c.app = c.p.App
 			}
 			if err != nil {
 				if esign.IsKind(err, esign.Unauthorized) {
@@ -573,7 +584,7 @@ func (a *api) listOffers(w http.ResponseWriter, r *http.Request, c *call) error 
 }
 
 func (a *api) getOffer(w http.ResponseWriter, r *http.Request, c *call) error {
-	v, err := a.svc.GetOffer(r.Context(), c.p, r.PathValue("id"), c.meta)
+	v, err := a.svc.OpenOffer(r.Context(), c.p, r.PathValue("id"), c.meta)
 	if err != nil {
 		return err
 	}
