@@ -8,13 +8,17 @@ import (
 	"esign/internal/envelope"
 	"esign/internal/httpkit"
 	"esign/internal/mobileapi"
+	"esign/internal/signing"
 )
 
 // mobileAPI is the mobile-app REST API of oss, on the process's customer
 // service (the one the css-facing RPC queues use too, so both share
-// sessions and rate limits).
+// sessions and rate limits). Its M1 and M2 also take the combined forms
+// (signing.OneShot: the server obtains TS1 and TS3 through the customer
+// service's TSA client, under the app's /api/timestamp limit).
 func (a *app) mobileAPI() http.Handler {
-	return httpkit.Chain(mobileapi.New(a.customers, a.log, mobileapi.WithSigning(a.signing)), httpkit.LimitBody(a.cfg.HTTP.MaxBodyBytes))
+	return httpkit.Chain(mobileapi.New(a.customers, a.log, mobileapi.WithSigning(signing.NewOneShot(a.signing, a.customers))),
+		httpkit.LimitBody(a.cfg.HTTP.MaxBodyBytes))
 }
 
 // mobileCodeKey returns mobile.code_key, or a key derived from the envelope

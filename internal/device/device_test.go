@@ -67,7 +67,8 @@ func newSystem(t *testing.T, driver string) *system {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httptest.NewServer(mobileapi.New(ce.Svc, slog.New(slog.DiscardHandler), mobileapi.WithSigning(svc)))
+	// As oss serves it: the combined M1 and M2 besides the original ones.
+	api := httptest.NewServer(mobileapi.New(ce.Svc, slog.New(slog.DiscardHandler), mobileapi.WithSigning(signing.NewOneShot(svc, ce.Svc))))
 	t.Cleanup(api.Close)
 	if err := rpc.NewServer(ce.Svc, rpc.ServerOptions{Signing: svc}).Serve(ctx, b, rpc.DefaultQueues()); err != nil {
 		t.Fatal(err)
@@ -248,6 +249,7 @@ func TestRPC(t *testing.T) {
 	ctx := context.Background()
 	s := newSystem(t, "sqlite")
 	d, c := s.onboard(t)
+	d.SeparateTimestamps = true // css's queues take M1 and M2 with their tokens
 	o := s.offer(t, c)
 	if _, err := d.GetOffer(ctx, o.ID); err != nil {
 		t.Fatal(err)

@@ -26,7 +26,10 @@ var _ Signer = (*signing.Service)(nil)
 type Option func(*api)
 
 // WithSigning serves /api/signature/m1 and /api/signature/m2 with s;
-// without it they answer 503.
+// without it they answer 503. With a *signing.OneShot an M1 without ts1
+// and an M2 without ts3 are the combined forms (docs/protocol.md, "One
+// request instead of two"), and the answer carries the token the server
+// obtained.
 func WithSigning(s Signer) Option { return func(a *api) { a.sign = s } }
 
 func (a *api) signer(p *customers.Principal) (Signer, error) {
@@ -52,9 +55,18 @@ func (a *api) m1(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := required("offerId", req.OfferID, "algorithm", req.Algorithm); err != nil {
 		return err
 	}
+	stamped := len(req.TS1) == 0 // the combined form: the server obtains TS1
 	res, err := s.M1(r.Context(), c.p, &req)
 	if err != nil {
 		return err
+	}
+	if stamped && len(req.TS1) != 0 {
+		// The device needs the token's time and accuracy before it asks
+		// for TS2 (TS1 < TS2), and may keep it as its own evidence.
+		return ok(w, struct {
+			*signing.M1Result
+			TS1 []byte `json:"ts1"`
+		}{res, req.TS1})
 	}
 	return ok(w, res)
 }
@@ -75,9 +87,16 @@ func (a *api) m2(w http.ResponseWriter, r *http.Request, c *call) error {
 		"password", req.Password, "smsToken", req.SMSToken); err != nil {
 		return err
 	}
+	stamped := len(req.TS3) == 0 // the combined form: the server obtains TS3
 	res, err := s.M2(r.Context(), c.p, &req, c.meta)
 	if err != nil {
 		return err
+	}
+	if stamped && len(req.TS3) != 0 {
+		return ok(w, struct {
+			*signing.M2Result
+			TS3 []byte `json:"ts3"`
+		}{res, req.TS3})
 	}
 	return ok(w, res)
 }
