@@ -420,15 +420,31 @@ func (c *Client) SendM2(ctx context.Context, m *signing.M2) (*signing.M2Result, 
 
 // SignatureStatus reads the state of a signature.
 func (c *Client) SignatureStatus(ctx context.Context, id string) (*signing.Status, error) {
-	var out signing.Status
-	return &out, c.do(ctx, "GET", "/api/signature/"+id+"/status", c.SessionToken, nil, &out)
+	return c.signatureStatus(ctx, id, 0)
 }
 
+// signatureStatus reads the state of a signature; wait > 0 lets the server
+// hold the answer until a signature being sealed ends, for at most wait.
+func (c *Client) signatureStatus(ctx context.Context, id string, wait time.Duration) (*signing.Status, error) {
+	path := "/api/signature/" + id + "/status"
+	if wait > 0 {
+		path += "?wait=" + wait.String()
+	}
+	var out signing.Status
+	return &out, c.do(ctx, "GET", path, c.SessionToken, nil, &out)
+}
+
+// StatusWait is the longest wait WaitContract asks the server for in one
+// status request.
+const StatusWait = 10 * time.Second
+
 // WaitContract returns the contract of an accepted M2: at once when the
-// answer carries it, else once the bank's seal completes the signature
-// (polled every 100 ms; the app would rather wait for the contract_ready
-// push), for at most ContractWait. A rejected signature is an error with
-// its reason code.
+// answer carries it, else once the bank's seal completes the signature,
+// for at most ContractWait (the app would rather wait for the
+// contract_ready push). It asks the status with ?wait= (up to StatusWait),
+// so that a server that waits for the seal answers once it is done —
+// usually one request; a server that answers at once is polled every
+// 100 ms. A rejected signature is an error with its reason code.
 func (c *Client) WaitContract(ctx context.Context, r *signing.M2Result) (string, error) {
 	if r.ContractID != "" {
 		return r.ContractID, nil
@@ -440,7 +456,11 @@ func (c *Client) WaitContract(ctx context.Context, r *signing.M2Result) (string,
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	for {
-		st, err := c.SignatureStatus(ctx, r.SignatureID)
+		// Leave the server's wait a second's margin before our deadline,
+		// so that its answer (still sealing) arrives and we ask again.
+		dl, _ := ctx.Deadline()
+		w := min(StatusWait, time.Until(dl)-time.Second).Truncate(time.Millisecond)
+		st, err := c.signatureStatus(ctx, r.SignatureID, w)
 		if err != nil {
 			return "", err
 		}

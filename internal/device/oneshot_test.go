@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"esign/internal/customers/customerstest"
 	"esign/internal/device"
@@ -191,5 +194,29 @@ func TestCombinedRetries(t *testing.T) {
 	other := build(code, []byte("another photo"))
 	if _, err := d.SendM2(ctx, other); !esign.IsKind(err, esign.Conflict) || esign.ErrorCode(err) != "signature_state" {
 		t.Fatalf("another M2 after the verdict: %v", err)
+	}
+}
+
+// TestWaitContractAsksToWait: WaitContract asks the server to hold the
+// status answer (?wait=, at most StatusWait and within ContractWait), so
+// that a server that waits for the seal answers the sealed contract in one
+// request.
+func TestWaitContractAsksToWait(t *testing.T) {
+	var requests int
+	var waits []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests++
+		waits = append(waits, r.URL.Query().Get("wait"))
+		st := signing.Status{SignatureID: "s", Status: esign.SignatureVerified}
+		if d, err := time.ParseDuration(r.URL.Query().Get("wait")); err == nil && d > 0 && d <= device.StatusWait {
+			st.Status, st.ContractID = esign.SignatureCompleted, "k-1" // sealed while the server waited
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(st)
+	}))
+	defer srv.Close()
+	c := &device.Client{BaseURL: srv.URL, SessionToken: "sess", ContractWait: 3 * time.Second}
+	if id, err := c.WaitContract(t.Context(), &signing.M2Result{SignatureID: "s"}); err != nil || id != "k-1" || requests != 1 {
+		t.Fatalf("%q, %v after %d requests (wait %q)", id, err, requests, waits)
 	}
 }
