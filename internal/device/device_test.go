@@ -118,8 +118,8 @@ func (s *system) offer(t *testing.T, c *esign.Customer) *esign.Offer {
 	return s.ce.Offer(t, c.ID, "Personal loan", d1.ID, d2.ID)
 }
 
-// prepare opens the offer, downloads its documents and sends M1.
-func (s *system) prepare(t *testing.T, d *device.Client, o *esign.Offer) (string, [][]byte) {
+// open opens the offer and downloads its documents.
+func open(t *testing.T, d *device.Client, o *esign.Offer) [][]byte {
 	t.Helper()
 	ctx := context.Background()
 	view, err := d.GetOffer(ctx, o.ID)
@@ -134,6 +134,14 @@ func (s *system) prepare(t *testing.T, d *device.Client, o *esign.Offer) (string
 		}
 		docs = append(docs, b.Bytes())
 	}
+	return docs
+}
+
+// prepare opens the offer, downloads its documents and sends M1.
+func (s *system) prepare(t *testing.T, d *device.Client, o *esign.Offer) (string, [][]byte) {
+	t.Helper()
+	ctx := context.Background()
+	docs := open(t, d, o)
 	m1, err := d.BuildM1(ctx, o.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,6 @@ import (
 	"esign/internal/device"
 	"esign/internal/esign"
 	"esign/internal/notify"
-	"esign/internal/pdf/pdftest"
 	"esign/internal/signing"
 )
 
@@ -66,18 +65,7 @@ func TestRoundTrips(t *testing.T) {
 			n := &counter{n: map[string]int{}}
 			d.HTTPClient = &http.Client{Transport: n}
 			o := s.offer(t, c)
-			view, err := d.GetOffer(ctx, o.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var docs [][]byte
-			for _, doc := range view.Documents {
-				var b bytes.Buffer
-				if err := d.Download(ctx, doc.ID, &b); err != nil {
-					t.Fatal(err)
-				}
-				docs = append(docs, b.Bytes())
-			}
+			docs := open(t, d, o)
 			m1, err := d.BuildM1(ctx, o.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -152,10 +140,7 @@ func TestCombinedRetries(t *testing.T) {
 	s := newSystem(t, "sqlite")
 	d, c := s.onboard(t)
 	o := s.offer(t, c)
-	if _, err := d.GetOffer(ctx, o.ID); err != nil {
-		t.Fatal(err)
-	}
-	docs := [][]byte{pdftest.MinimalPadded(1, 64), pdftest.MinimalPadded(2, 128)}
+	docs := open(t, d, o)
 	m1, err := d.BuildM1(ctx, o.ID)
 	if err != nil {
 		t.Fatal(err)
