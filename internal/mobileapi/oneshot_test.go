@@ -8,13 +8,17 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"log/slog"
+	"net/http/httptest"
 	"testing"
 	"time"
 
+	"esign/internal/customers"
 	"esign/internal/customers/customerstest"
 	"esign/internal/notify"
 	"esign/internal/signing"
 	"esign/internal/tsa"
+	"esign/internal/tsa/tsatest"
 )
 
 // tokenOver checks that the answer's base64 field is a time-stamp token
@@ -105,4 +109,37 @@ func TestSignatureCombined(t *testing.T) {
 			t.Fatalf("the same M2 again: %v, want %v", again, ans)
 		}
 	})
+}
+
+// TestCombinedShareTheTimestampLimit: the server's time-stamps of the
+// combined forms count towards the app's /api/timestamp limit, so they buy
+// no more tokens than the separate form.
+func TestCombinedShareTheTimestampLimit(t *testing.T) {
+	ts := tsatest.Start(t, 10*time.Millisecond)
+	env := customerstest.New(t, customerstest.OpenDB(t, "sqlite"), nil,
+		customers.Config{TimestampPerApp: notify.Limit{N: 1, Per: time.Hour}}, ts.Client)
+	svc, err := signing.New(env.DB, env.Svc, signing.Config{TSARoots: ts.Roots, Now: env.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(New(env.Svc, slog.New(slog.DiscardHandler), WithSigning(signing.NewOneShot(svc, env.Svc))))
+	t.Cleanup(api.Close)
+	c := &client{t: t, url: api.URL, doc: loadDoc(t), env: env}
+	a := c.account("Varga Ede", true)
+	tok := c.login(a)
+	d := c.env.Document(t, a.customer.ID, "one.pdf", []byte("%PDF-1.7 one"))
+	o := c.env.Offer(t, a.customer.ID, "Loan", d.ID)
+	c.want(c.do("GET", "/api/offer/"+o.ID, tok, nil), 200, "")
+	h := sha256.Sum256([]byte("data"))
+	c.want(c.do("POST", "/api/timestamp", tok, map[string]any{"digest": base64.StdEncoding.EncodeToString(h[:]),
+		"hashAlgorithm": "SHA-256", "dataSize": 4}), 200, "")
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := x509.MarshalPKIXPublicKey(key.Public())
+	raw, _ := signing.M1Raw(pub, a.username, signing.ECDSAP256, o.ID)
+	sig, _ := signing.Sign(key, signing.ECDSAP256, raw)
+	c.want(c.do("POST", "/api/signature/m1", tok, signing.M1{OfferID: o.ID, PublicKey: pub, Algorithm: signing.ECDSAP256,
+		SignedData: sig}), 429, "rate_limited")
 }
