@@ -39,6 +39,20 @@ func tokenOver(t *testing.T, answer map[string]any, field string, data []byte) {
 	}
 }
 
+// combinedM1 is a new device key and its M1 for the offer without ts1,
+// with the rawData it signs.
+func combinedM1(t *testing.T, username, offerID string) (*ecdsa.PrivateKey, signing.M1, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := x509.MarshalPKIXPublicKey(key.Public())
+	raw, _ := signing.M1Raw(pub, username, signing.ECDSAP256, offerID)
+	sig, _ := signing.Sign(key, signing.ECDSAP256, raw)
+	return key, signing.M1{OfferID: offerID, PublicKey: pub, Algorithm: signing.ECDSAP256, SignedData: sig}, raw
+}
+
 // TestSignatureCombined runs M1 without ts1 and M2 without ts3 over HTTP,
 // every answer checked against the OpenAPI document: the server obtains
 // the tokens over exactly the TS1 and TS3 data and answers them; a
@@ -55,14 +69,8 @@ func TestSignatureCombined(t *testing.T) {
 		o := c.env.Offer(t, a.customer.ID, "Loan", d1.ID, d2.ID)
 		c.want(c.do("GET", "/api/offer/"+o.ID, tok, nil), 200, "")
 
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pub, _ := x509.MarshalPKIXPublicKey(key.Public())
-		raw, _ := signing.M1Raw(pub, a.username, signing.ECDSAP256, o.ID)
-		sig, _ := signing.Sign(key, signing.ECDSAP256, raw)
-		m1 := signing.M1{OfferID: o.ID, PublicKey: pub, Algorithm: signing.ECDSAP256, SignedData: sig}
+		key, m1, raw := combinedM1(t, a.username, o.ID)
+		pub, sig := m1.PublicKey, m1.SignedData
 
 		bad := m1
 		bad.SignedData = append([]byte{}, sig...)
@@ -133,13 +141,6 @@ func TestCombinedShareTheTimestampLimit(t *testing.T) {
 	h := sha256.Sum256([]byte("data"))
 	c.want(c.do("POST", "/api/timestamp", tok, map[string]any{"digest": base64.StdEncoding.EncodeToString(h[:]),
 		"hashAlgorithm": "SHA-256", "dataSize": 4}), 200, "")
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _ := x509.MarshalPKIXPublicKey(key.Public())
-	raw, _ := signing.M1Raw(pub, a.username, signing.ECDSAP256, o.ID)
-	sig, _ := signing.Sign(key, signing.ECDSAP256, raw)
-	c.want(c.do("POST", "/api/signature/m1", tok, signing.M1{OfferID: o.ID, PublicKey: pub, Algorithm: signing.ECDSAP256,
-		SignedData: sig}), 429, "rate_limited")
+	_, m1, _ := combinedM1(t, a.username, o.ID)
+	c.want(c.do("POST", "/api/signature/m1", tok, m1), 429, "rate_limited")
 }
