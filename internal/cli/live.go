@@ -174,6 +174,7 @@ func (a *app) newHub(name string) *live.Hub {
 func (a *app) openHubs() {
 	if a.spec.has(roleOSS) {
 		a.opsHub = a.newHub("operators")
+		a.endsHub = a.newHub("signature_ends")
 	}
 	if a.spec.has(roleCSS) {
 		a.custHub = a.newHub("customers")
@@ -202,7 +203,7 @@ func (a *app) customerLive() *customerui.Live {
 // change) to this process's hubs. The private group gives every replica
 // every event.
 func (a *app) subscribeLive(ctx context.Context) error {
-	if a.opsHub == nil && a.custHub == nil {
+	if a.opsHub == nil && a.custHub == nil && a.endsHub == nil {
 		return nil
 	}
 	return a.bus.Subscribe(ctx, bus.StreamContractUpdates, "", func(ctx context.Context, ev *bus.Event) error {
@@ -216,6 +217,10 @@ func (a *app) subscribeLive(ctx context.Context) error {
 		if a.opsHub != nil {
 			entry := adminui.LiveEntry(e)
 			a.opsHub.Publish(entry.Event())
+		}
+		if a.endsHub != nil && (e.Type == offers.LiveContractSealed || e.Type == offers.LiveSignatureRejected) {
+			// The mobile API's status wait reads the signature again.
+			a.endsHub.Publish(&live.Event{ID: live.SeqID(e.Seq), Type: e.Type, OfferID: e.OfferID, CustomerID: e.CustomerID})
 		}
 		if a.custHub != nil {
 			if st, ok := customerStatus(&e); ok {

@@ -100,6 +100,7 @@ type app struct {
 	custLive  *http.ServeMux          // css: the waiting page's seal progress (server-sent events)
 	opsHub    *live.Hub               // oss: the operators' streams
 	custHub   *live.Hub               // css: the customers' streams
+	endsHub   *live.Hub               // oss: the ends of signatures, for the mobile API's status wait
 	bound     boundAddrs              // the listeners' addresses once bound
 	webhook   http.Handler            // oss: the external webhook API
 	events    *offers.Emitter         // events out to the bank (webhook.event_urls); set with the queue

@@ -1,9 +1,11 @@
 // Package device is the reference device client: it does over HTTP what
 // the bank's mobile app does — register, associate, create credentials,
-// log in, open an offer, M1, time-stamps through /api/timestamp, M2,
-// download and acknowledge the contract. Its key is ECDSA P-256 by
+// log in, open an offer, M1, the time-stamp TS2 through /api/timestamp,
+// M2, download and acknowledge the contract. Its key is ECDSA P-256 by
 // default. It builds the protocol arrays with package signing, the same
-// code the server verifies with.
+// code the server verifies with. M1 and M2 go in their combined forms by
+// default (the server time-stamps TS1 and TS3); Client.SeparateTimestamps
+// sends them as the original two requests each.
 package device
 
 import (
@@ -52,6 +54,13 @@ type Client struct {
 	// requires TS1 < TS2 < TS3 with the accuracies). 0: twice the
 	// accuracy the token states, plus 5 ms; negative: no pause.
 	TSGap time.Duration
+	// SeparateTimestamps sends M1 and M2 in the original form: TS1 and
+	// TS3 obtained through /api/timestamp before the message, for a
+	// server without the combined forms. false (the default): M1 without
+	// TS1 and M2 without TS3, which the server time-stamps over the same
+	// bytes itself — two requests fewer a signing (docs/protocol.md, "One
+	// request instead of two").
+	SeparateTimestamps bool
 }
 
 // NewKey generates the device key for c.Algorithm.
@@ -243,11 +252,20 @@ func (c *Client) Timestamp(ctx context.Context, data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.afterToken(ctx, der); err != nil {
+		return nil, err
+	}
+	return der, nil
+}
+
+// afterToken pauses after a time-stamp token was made (TSGap), so that the
+// next one cannot overlap it within the accuracies.
+func (c *Client) afterToken(ctx context.Context, der []byte) error {
 	gap := c.TSGap
 	if gap == 0 {
 		tok, err := tsa.ParseToken(der)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		gap = 2*tok.Info.Accuracy + 5*time.Millisecond
 	}
@@ -255,15 +273,16 @@ func (c *Client) Timestamp(ctx context.Context, data []byte) ([]byte, error) {
 		select {
 		case <-time.After(gap):
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 	}
-	return der, nil
+	return nil
 }
 
 func (c *Client) publicKey() ([]byte, error) { return x509.MarshalPKIXPublicKey(c.Key.Public()) }
 
-// BuildM1 builds M1 for the offer (SIGNATURE1 and TS1).
+// BuildM1 builds M1 for the offer: SIGNATURE1, and TS1 only with
+// SeparateTimestamps (else the server time-stamps it when SendM1 sends it).
 func (c *Client) BuildM1(ctx context.Context, offerID string) (*signing.M1, error) {
 	pub, err := c.publicKey()
 	if err != nil {
@@ -277,22 +296,39 @@ func (c *Client) BuildM1(ctx context.Context, offerID string) (*signing.M1, erro
 	if err != nil {
 		return nil, err
 	}
+	m := &signing.M1{OfferID: offerID, PublicKey: pub, Algorithm: c.Algorithm, SignedData: sig}
+	if !c.SeparateTimestamps {
+		return m, nil
+	}
 	tsData, err := signing.TS1Data(sig, raw)
 	if err != nil {
 		return nil, err
 	}
-	ts1, err := c.Timestamp(ctx, tsData)
-	if err != nil {
+	if m.TS1, err = c.Timestamp(ctx, tsData); err != nil {
 		return nil, err
 	}
-	return &signing.M1{OfferID: offerID, PublicKey: pub, Algorithm: c.Algorithm, SignedData: sig, TS1: ts1}, nil
+	return m, nil
 }
 
 // SendM1 sends M1 and returns the signature id; the server sends the SMS
-// code.
+// code. An M1 without TS1 is the combined form: the answer carries the TS1
+// the server obtained, which m keeps, and SendM1 pauses after it as
+// Timestamp does.
 func (c *Client) SendM1(ctx context.Context, m *signing.M1) (string, error) {
-	var out signing.M1Result
-	return out.SignatureID, c.do(ctx, "POST", "/api/signature/m1", c.SessionToken, m, &out)
+	var out struct {
+		signing.M1Result
+		TS1 []byte `json:"ts1"`
+	}
+	if err := c.do(ctx, "POST", "/api/signature/m1", c.SessionToken, m, &out); err != nil {
+		return "", err
+	}
+	if len(m.TS1) == 0 && len(out.TS1) != 0 {
+		m.TS1 = out.TS1
+		if err := c.afterToken(ctx, out.TS1); err != nil {
+			return "", err
+		}
+	}
+	return out.SignatureID, nil
 }
 
 // TwoFactorAuth confirms the customer's second factor for the signature
@@ -315,7 +351,8 @@ type M2Input struct {
 }
 
 // BuildM2 builds M2: the offer hashes, TS2, the customer signature hash,
-// SIGNATURE2 and TS3.
+// SIGNATURE2, and TS3 only with SeparateTimestamps (else the server
+// time-stamps it when SendM2 sends it).
 func (c *Client) BuildM2(ctx context.Context, in *M2Input) (*signing.M2, error) {
 	pub, err := c.publicKey()
 	if err != nil {
@@ -347,39 +384,67 @@ func (c *Client) BuildM2(ctx context.Context, in *M2Input) (*signing.M2, error) 
 	if err != nil {
 		return nil, err
 	}
+	m := &signing.M2{Version: signing.M2Version, SignatureID: in.SignatureID, OfferID: in.OfferID, Offers: f.OfferHashes,
+		PublicKey: pub, Algorithm: c.Algorithm, UserName: c.UserName, Password: in.Password, SMSToken: in.SMSToken,
+		DeviceInfo: f.DeviceInfo, Photo: f.Photo, CustomerSignatureHash: hash, SignedTS3: signed, TS2: ts2}
+	if !c.SeparateTimestamps {
+		return m, nil
+	}
 	ts3Data, err := signing.TS3Data(f, ts2, hash, signed)
 	if err != nil {
 		return nil, err
 	}
-	ts3, err := c.Timestamp(ctx, ts3Data)
-	if err != nil {
+	if m.TS3, err = c.Timestamp(ctx, ts3Data); err != nil {
 		return nil, err
 	}
-	return &signing.M2{Version: signing.M2Version, SignatureID: in.SignatureID, OfferID: in.OfferID, Offers: f.OfferHashes,
-		PublicKey: pub, Algorithm: c.Algorithm, UserName: c.UserName, Password: in.Password, SMSToken: in.SMSToken,
-		DeviceInfo: f.DeviceInfo, Photo: f.Photo, CustomerSignatureHash: hash, SignedTS3: signed, TS2: ts2, TS3: ts3}, nil
+	return m, nil
 }
 
-// SendM2 sends M2.
+// SendM2 sends M2. An M2 without TS3 is the combined form: the answer
+// carries the TS3 the server obtained, which m keeps (sending m again is
+// then the same message; sent again without it, the server finds the
+// first TS3 itself).
 func (c *Client) SendM2(ctx context.Context, m *signing.M2) (*signing.M2Result, error) {
-	var out signing.M2Result
+	var out struct {
+		signing.M2Result
+		TS3 []byte `json:"ts3"`
+	}
 	if err := c.do(ctx, "POST", "/api/signature/m2", c.SessionToken, m, &out); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	if len(m.TS3) == 0 && len(out.TS3) != 0 {
+		m.TS3 = out.TS3
+	}
+	return &out.M2Result, nil
 }
 
 // SignatureStatus reads the state of a signature.
 func (c *Client) SignatureStatus(ctx context.Context, id string) (*signing.Status, error) {
-	var out signing.Status
-	return &out, c.do(ctx, "GET", "/api/signature/"+id+"/status", c.SessionToken, nil, &out)
+	return c.signatureStatus(ctx, id, 0)
 }
 
+// signatureStatus reads the state of a signature; wait > 0 lets the server
+// hold the answer until a signature being sealed ends, for at most wait.
+func (c *Client) signatureStatus(ctx context.Context, id string, wait time.Duration) (*signing.Status, error) {
+	path := "/api/signature/" + id + "/status"
+	if wait > 0 {
+		path += "?wait=" + wait.String()
+	}
+	var out signing.Status
+	return &out, c.do(ctx, "GET", path, c.SessionToken, nil, &out)
+}
+
+// StatusWait is the longest wait WaitContract asks the server for in one
+// status request.
+const StatusWait = 10 * time.Second
+
 // WaitContract returns the contract of an accepted M2: at once when the
-// answer carries it, else once the bank's seal completes the signature
-// (polled every 100 ms; the app would rather wait for the contract_ready
-// push), for at most ContractWait. A rejected signature is an error with
-// its reason code.
+// answer carries it, else once the bank's seal completes the signature,
+// for at most ContractWait (the app would rather wait for the
+// contract_ready push). It asks the status with ?wait= (up to StatusWait),
+// so that a server that waits for the seal answers once it is done —
+// usually one request; a server that answers at once is polled every
+// 100 ms. A rejected signature is an error with its reason code.
 func (c *Client) WaitContract(ctx context.Context, r *signing.M2Result) (string, error) {
 	if r.ContractID != "" {
 		return r.ContractID, nil
@@ -391,7 +456,11 @@ func (c *Client) WaitContract(ctx context.Context, r *signing.M2Result) (string,
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	for {
-		st, err := c.SignatureStatus(ctx, r.SignatureID)
+		// Leave the server's wait a second's margin before our deadline,
+		// so that its answer (still sealing) arrives and we ask again.
+		dl, _ := ctx.Deadline()
+		w := min(StatusWait, time.Until(dl)-time.Second).Truncate(time.Millisecond)
+		st, err := c.signatureStatus(ctx, r.SignatureID, w)
 		if err != nil {
 			return "", err
 		}

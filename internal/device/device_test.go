@@ -67,7 +67,8 @@ func newSystem(t *testing.T, driver string) *system {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httptest.NewServer(mobileapi.New(ce.Svc, slog.New(slog.DiscardHandler), mobileapi.WithSigning(svc)))
+	// As oss serves it: the combined M1 and M2 besides the original ones.
+	api := httptest.NewServer(mobileapi.New(ce.Svc, slog.New(slog.DiscardHandler), mobileapi.WithSigning(signing.NewOneShot(svc, ce.Svc))))
 	t.Cleanup(api.Close)
 	if err := rpc.NewServer(ce.Svc, rpc.ServerOptions{Signing: svc}).Serve(ctx, b, rpc.DefaultQueues()); err != nil {
 		t.Fatal(err)
@@ -117,8 +118,8 @@ func (s *system) offer(t *testing.T, c *esign.Customer) *esign.Offer {
 	return s.ce.Offer(t, c.ID, "Personal loan", d1.ID, d2.ID)
 }
 
-// prepare opens the offer, downloads its documents and sends M1.
-func (s *system) prepare(t *testing.T, d *device.Client, o *esign.Offer) (string, [][]byte) {
+// open opens the offer and downloads its documents.
+func open(t *testing.T, d *device.Client, o *esign.Offer) [][]byte {
 	t.Helper()
 	ctx := context.Background()
 	view, err := d.GetOffer(ctx, o.ID)
@@ -133,6 +134,14 @@ func (s *system) prepare(t *testing.T, d *device.Client, o *esign.Offer) (string
 		}
 		docs = append(docs, b.Bytes())
 	}
+	return docs
+}
+
+// prepare opens the offer, downloads its documents and sends M1.
+func (s *system) prepare(t *testing.T, d *device.Client, o *esign.Offer) (string, [][]byte) {
+	t.Helper()
+	ctx := context.Background()
+	docs := open(t, d, o)
 	m1, err := d.BuildM1(ctx, o.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -248,6 +257,7 @@ func TestRPC(t *testing.T) {
 	ctx := context.Background()
 	s := newSystem(t, "sqlite")
 	d, c := s.onboard(t)
+	d.SeparateTimestamps = true // css's queues take M1 and M2 with their tokens
 	o := s.offer(t, c)
 	if _, err := d.GetOffer(ctx, o.ID); err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"esign/internal/customers"
 	"esign/internal/esign"
 	"esign/internal/httpkit"
+	"esign/internal/live"
 )
 
 // MaxJSONBody bounds every JSON request body.
@@ -71,7 +72,8 @@ type call struct {
 type api struct {
 	svc  *customers.Service
 	log  *slog.Logger
-	sign Signer // nil: signing is not served
+	sign Signer    // nil: signing is not served
+	ends *live.Hub // nil: the status endpoint does not wait
 }
 
 // Routes lists every endpoint (the OpenAPI test compares them with the

@@ -31,7 +31,8 @@ func signingClient(t *testing.T, driver string) (*client, *tsa.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httptest.NewServer(New(env.Svc, slog.New(slog.DiscardHandler), WithSigning(svc)))
+	// As oss serves it: the combined M1 and M2 besides the original ones.
+	api := httptest.NewServer(New(env.Svc, slog.New(slog.DiscardHandler), WithSigning(signing.NewOneShot(svc, env.Svc))))
 	t.Cleanup(api.Close)
 	return &client{t: t, url: api.URL, doc: loadDoc(t), env: env}, tc
 }
