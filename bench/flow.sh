@@ -8,7 +8,10 @@
 # It builds esign and esign-bench, starts the system (bench/deploy.sh) in a
 # temporary data directory on loopback ports 10280-10289 with the benchmark
 # settings below, runs `esign-bench flow` (default --concurrency 32
-# --duration 30s --warmup 5s) and prints its JSON line. The production run
+# --duration 30s --warmup 5s) and prints its JSON line: flows/s, the flow's
+# and M2's latency, and what a flow costs — SQL statements, HTTP requests,
+# bus calls and CPU milliseconds per flow, in all and per process
+# (docs/performance.md, "The signing flow"). The production run
 # recreates the PostgreSQL database named by ESIGN_BENCH_POSTGRES_URL
 # (default postgres://postgres@127.0.0.1:5432/esign_bench) and uses
 # ESIGN_BENCH_AMQP_URL and ESIGN_BENCH_REDIS_URL (defaults: the local
@@ -39,4 +42,16 @@ else
 	deploy_start production "${ESIGN_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/esign_bench}" \
 		"${ESIGN_BENCH_REDIS_URL:-redis://127.0.0.1:6379/15}" "${ESIGN_BENCH_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}"
 fi
+# What a flow costs (docs/performance.md): the CPU time (pid file) and
+# counters (operations listener) of each process started here and, in the
+# production deployment, the CPU time of the shared servers.
+if [ "$mode" = all ]; then
+	names=all
+else
+	names="tsa pdfservice css cron oss"
+	set -- --servers postgresql,rabbitmq,redis "$@"
+fi
+for n in $names; do
+	set -- --process "$n=$work/$n.pid,http://$(deploy_ops "$n")" "$@"
+done
 "$work/esign-bench" flow --url "http://$ESIGN_LISTEN_MOBILE" --concurrency 32 --duration 30s --warmup 5s "$@"

@@ -37,6 +37,7 @@ type flowSummary struct {
 	M2P99Ms     float64 `json:"m2_p99_ms"`
 	Errors      int     `json:"errors"`
 	FirstError  string  `json:"first_error,omitempty"`
+	flowCosts
 }
 
 // runFlow runs --concurrency reference device clients (internal/device)
@@ -53,6 +54,11 @@ type flowSummary struct {
 // --onboard-each makes every flow a new customer instead, with
 // onboarding and login inside the flow.
 //
+// Beside the latencies it counts what a flow costs (flowcost.go): SQL
+// statements, HTTP requests, bus calls and CPU milliseconds per flow, of
+// the processes named by --process (pid file and operations listener) and
+// the shared servers named by --servers.
+//
 // The clients wait between time-stamps for the TSA's stated accuracy
 // (tsa.accuracy of the built-in TSA). Every flow sends SMS codes, so the
 // system under test needs SMS limits above the load (docs/performance.md).
@@ -66,6 +72,13 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	timeout := fs.Duration("timeout", 30*time.Second, "deadline of each request")
 	onboardEach := fs.Bool("onboard-each", false, "onboard a new customer and log in within every flow")
 	configPath := fs.String("config", "", "esign configuration file of the system under test (default: ESIGN_CONFIG; ESIGN_* variables apply as for esign)")
+	var procs []costProcess
+	fs.Func("process", "`NAME=PIDFILE,OPS_URL` of a process of the system (repeated): its CPU time from /proc and its counters from OPS_URL/metrics (either may be empty)", func(s string) error {
+		p, err := parseCostProcess(s)
+		procs = append(procs, p)
+		return err
+	})
+	servers := fs.String("servers", "", "shared servers whose CPU time counts too, comma-separated: postgresql, rabbitmq, redis")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,9 +111,33 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("flow: onboard the clients: %w", err)
 		}
 	}
+	var serverList []string
+	if *servers != "" {
+		serverList = strings.Split(*servers, ",")
+	}
+	sqlDB, driver := setup.SQL()
+	meter, err := newCostMeter(ctx, procs, serverList, sqlDB, driver, setup.SQLStatements)
+	if err != nil {
+		return fmt.Errorf("flow: %w", err)
+	}
+	// The costs are counted from the end of the warm-up (a snapshot taken
+	// then, in the background) to the end of the last flow.
+	start := make(chan *costSnapshot, 1)
+	startErr := make(chan error, 1)
+	snapStart := func() {
+		snap, err := meter.snapshot(ctx)
+		start <- snap
+		startErr <- err
+	}
 	var mu sync.Mutex
 	var m2 []time.Duration
 	measureFrom := time.Now().Add(*warmup)
+	if *warmup <= 0 {
+		snapStart()
+	} else {
+		timer := time.AfterFunc(*warmup, snapStart)
+		defer timer.Stop()
+	}
 	res, err := runLoad(ctx, loadOptions{Concurrency: *concurrency, Warmup: *warmup, Duration: *duration},
 		func(ctx context.Context, w, _ int) error {
 			c := customers[w]
@@ -121,10 +158,21 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	first := <-start
+	if err := <-startErr; err != nil {
+		return fmt.Errorf("flow: count the costs: %w", err)
+	}
+	last, err := meter.snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("flow: count the costs: %w", err)
+	}
+	// m2 holds a latency of every flow that completed after the warm-up.
+	costs := meter.costs(first, last, len(m2))
 	slices.Sort(m2)
 	sum := flowSummary{Scenario: "flow", URL: base, Concurrency: *concurrency, DurationS: duration.Seconds(),
 		OnboardEach: *onboardEach, Flows: res.OK, FlowsPS: res.PerS, FlowP50Ms: res.P50Ms, FlowP99Ms: res.P99Ms,
-		M2P50Ms: ms(percentile(m2, 0.50)), M2P99Ms: ms(percentile(m2, 0.99)), Errors: res.Errors, FirstError: res.FirstError}
+		M2P50Ms: ms(percentile(m2, 0.50)), M2P99Ms: ms(percentile(m2, 0.99)), Errors: res.Errors, FirstError: res.FirstError,
+		flowCosts: costs}
 	return json.NewEncoder(stdout).Encode(sum)
 }
 

@@ -44,6 +44,7 @@ func (a *app) openBus(ctx context.Context) error {
 	default:
 		return usagef("bus.amqp_url must be set: the separate processes talk over RabbitMQ (the embedded deployment is 'esign all')")
 	}
+	a.bus = countedBus(a.bus, a.reg)
 	a.closers = append(a.closers, a.bus.Close)
 	return a.serveBus(ctx)
 }

@@ -196,6 +196,9 @@ func (a *app) open(ctx context.Context) error {
 		}
 		a.db = db
 		a.closers = append(a.closers, db.Close)
+		a.reg.CounterFunc("esign_sql_statements_total",
+			"Statements sent to the database (queries, executions, BEGIN, COMMIT, ROLLBACK), the job queue's included.",
+			func() float64 { return float64(db.Statements()) })
 		if a.spec.has(roleOSS) {
 			// Runs after the queue stopped (closers run in reverse).
 			a.closers = append(a.closers, auditAnchorer{a}.shutdown)

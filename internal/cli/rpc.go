@@ -140,6 +140,14 @@ func (s *CustomerSetup) Close() error {
 	return nil
 }
 
+// SQLStatements returns the statements the setup's own database pool has
+// sent (sqlstore.DB.Statements): the bank's side of a benchmark's flows.
+func (s *CustomerSetup) SQLStatements() uint64 { return s.a.db.Statements() }
+
+// SQL returns the setup's database pool, for a benchmark's read of the
+// server's statistics (pg_stat_statements).
+func (s *CustomerSetup) SQL() (db *sql.DB, driver string) { return s.a.db.SQL(), s.a.db.Driver() }
+
 // CreateCustomer creates a pending customer with the phone number and
 // sends the association code, which it returns. Errors: Invalid, Conflict,
 // TooMany (the SMS limits of mobile.*).

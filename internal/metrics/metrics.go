@@ -86,6 +86,17 @@ func (r *Registry) Counter(name, help string, labels ...string) *CounterVec {
 	})
 }
 
+// CounterFunc registers the counter name (no labels) whose value f reads
+// at each scrape, for a count kept elsewhere (the database pool's
+// statements). f must be safe for concurrent use and never decrease. A
+// second registration of the name keeps the first f.
+func (r *Registry) CounterFunc(name, help string, f func() float64) {
+	family(r, name, func() (prometheus.CounterFunc, prometheus.Collector) {
+		c := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
+		return c, c
+	})
+}
+
 // Gauge returns the gauge family name.
 func (r *Registry) Gauge(name, help string, labels ...string) *GaugeVec {
 	return family(r, name, func() (*GaugeVec, prometheus.Collector) {

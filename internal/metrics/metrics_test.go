@@ -158,3 +158,17 @@ func TestHandlerFormats(t *testing.T) {
 	}
 	t.Error("esign_test_seconds not gathered")
 }
+
+func TestCounterFunc(t *testing.T) {
+	r := NewRegistry()
+	n := 0.0
+	r.CounterFunc("esign_test_statements_total", "Statements.", func() float64 { n++; return n })
+	r.CounterFunc("esign_test_statements_total", "Statements.", func() float64 { return -1 })
+	var b strings.Builder
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if want := "esign_test_statements_total 1\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, b.String())
+	}
+}

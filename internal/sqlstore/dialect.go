@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"io/fs"
 	"time"
 
@@ -16,8 +17,9 @@ import (
 type dialect interface {
 	// name is the Config.Driver value: "sqlite" or "postgres".
 	name() string
-	// open opens and pings the pool, with a one-line error on failure.
-	open(ctx context.Context, cfg Config) (*sql.DB, error)
+	// open opens and pings the pool, with a one-line error on failure;
+	// wrap wraps the driver's connector (the statement counter).
+	open(ctx context.Context, cfg Config, wrap func(driver.Connector) driver.Connector) (*sql.DB, error)
 	// rebind turns the ? placeholders of query into the engine's form.
 	rebind(query string) string
 	// timeValue is how a (UTC, microsecond) time is written.

@@ -29,14 +29,14 @@ type postgresDialect struct{}
 
 func (postgresDialect) name() string { return "postgres" }
 
-func (postgresDialect) open(ctx context.Context, cfg Config) (*sql.DB, error) {
+func (postgresDialect) open(ctx context.Context, cfg Config, wrap func(driver.Connector) driver.Connector) (*sql.DB, error) {
 	const op = "sqlstore.Open"
 	pc, err := pgx.ParseConfig(cfg.DSN)
 	if err != nil {
 		// The parse error may echo the password; do not wrap it.
 		return nil, esign.E(op, esign.Invalid, "the postgres URL is not valid")
 	}
-	db := stdlib.OpenDB(*pc)
+	db := sql.OpenDB(wrap(stdlib.GetConnector(*pc)))
 	n := cfg.MaxOpenConns
 	if n <= 0 {
 		n = 20

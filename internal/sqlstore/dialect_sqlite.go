@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -50,15 +51,16 @@ func (sqliteDialect) dsn(path string) string {
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
-func (d sqliteDialect) open(ctx context.Context, cfg Config) (*sql.DB, error) {
+func (d sqliteDialect) open(ctx context.Context, cfg Config, wrap func(driver.Connector) driver.Connector) (*sql.DB, error) {
 	dsn := d.dsn(cfg.DSN)
 	if dsn == "" {
 		return nil, esign.Errorf("sqlstore.Open", esign.Invalid, "sqlite needs a database file path, got %q", cfg.DSN)
 	}
-	db, err := sql.Open("sqlite", dsn)
+	c, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, esign.E("sqlstore.Open", esign.Invalid, fmt.Sprintf("open sqlite database %s", cfg.DSN), err)
 	}
+	db := sql.OpenDB(wrap(c))
 	n := cfg.MaxOpenConns
 	if n <= 0 {
 		n = max(4, runtime.GOMAXPROCS(0))

@@ -34,6 +34,7 @@ type DB struct {
 	store
 	sqlDB *sql.DB
 	open  sync.Map // *sql.Tx of a running InTx → its *afterCommit (for BindTx)
+	stmts *stmtCounter
 }
 
 // Tx is a transaction opened by DB.InTx. It has the same repository methods
@@ -91,11 +92,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
-	sqlDB, err := d.open(ctx, cfg)
+	stmts := &stmtCounter{}
+	sqlDB, err := d.open(ctx, cfg, stmts.connector)
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
-	db := &DB{sqlDB: sqlDB}
+	db := &DB{sqlDB: sqlDB, stmts: stmts}
 	db.store = store{q: sqlDB, d: d, db: db, now: time.Now}
 	return db, nil
 }
