@@ -79,39 +79,52 @@ func (s *Service) SendTwoFactorCode(ctx context.Context, signatureID string) err
 	return nil
 }
 
-// FirstTwoFactorCode sends the first signing code of g, the signature M1
-// just created in tx with the customer c, whose offer's documents have
-// the hashes docHashes (hex, in order): SendTwoFactorCode inside M1's
-// transaction, without reading again what M1 has. A new signature has no
-// code yet, so neither the per-signature cap nor the invalidation of
-// older codes has anything to do. refused is a refusal found before
-// anything was written (no_phone, sms_limit of the number or the service,
-// the limiter unavailable): tx may still commit, and M1 answers it after
-// the signature was stored, as when the code was sent on its own. err
-// fails tx.
-func (s *Service) FirstTwoFactorCode(ctx context.Context, tx *sqlstore.Tx, g *esign.Signature, c *esign.Customer,
-	docHashes []string) (refused, err error) {
+// FirstCode is the first signing code of a signature that M1 is
+// creating: the token to store with the signature, in M1's transaction,
+// and its SMS to enqueue in the same transaction (Enqueue).
+type FirstCode struct {
+	Token *esign.VerificationToken
+	s     *Service
+	g     *esign.Signature
+	c     *esign.Customer
+	code  string
+}
+
+// FirstTwoFactorCode makes the first signing code of g, the signature M1
+// is creating (g.ID chosen already: the code is bound to it) with the
+// customer c, whose offer's documents have the hashes docHashes (hex, in
+// order): SendTwoFactorCode inside M1's transaction, without reading again
+// what M1 has. A new signature has no code yet, so neither the
+// per-signature cap nor the invalidation of older codes has anything to
+// do. The caller stores Token with the signature and calls Enqueue in the
+// same transaction. The error is a refusal, before anything is written
+// (no_phone, sms_limit of the number or the service, the limiter
+// unavailable): M1 stores the signature still and answers it, as when the
+// code was sent on its own.
+func (s *Service) FirstTwoFactorCode(ctx context.Context, g *esign.Signature, c *esign.Customer, docHashes []string) (*FirstCode, error) {
 	const op = "customers.SendTwoFactorCode"
 	if c.Phone == "" {
-		return esign.E(op, esign.WithCode("customers.issueCode", esign.Invalid, "no_phone", "the customer has no phone number")), nil
+		return nil, esign.E(op, esign.WithCode("customers.issueCode", esign.Invalid, "no_phone", "the customer has no phone number"))
 	}
 	if err := s.allow(ctx, op, "code-sms:"+c.Phone, s.cfg.SMSPerNumber); err != nil {
-		return esign.E(op, smsLimit("customers.issueCode", err)), nil
+		return nil, esign.E(op, smsLimit("customers.issueCode", err))
 	}
 	if err := s.allow(ctx, op, "code-sms:global", s.cfg.SMSGlobal); err != nil {
-		return esign.E(op, smsLimit("customers.issueCode", err)), nil
+		return nil, esign.E(op, smsLimit("customers.issueCode", err))
 	}
 	code := newCode()
-	exp := s.now().Add(s.cfg.CodeTTL)
 	t := &esign.VerificationToken{CustomerID: c.ID, AppID: g.AppID, SignatureID: g.ID, Purpose: esign.TokenTwoFactor,
-		TokenHash: s.codeHash(esign.TokenTwoFactor, c.ID, bindingOf(g, docHashes), code), ExpiresAt: exp}
-	if err := tx.CreateVerificationToken(ctx, t); err != nil {
-		return nil, esign.E(op, err)
+		TokenHash: s.codeHash(esign.TokenTwoFactor, c.ID, bindingOf(g, docHashes), code), ExpiresAt: s.now().Add(s.cfg.CodeTTL)}
+	return &FirstCode{Token: t, s: s, g: g, c: c, code: code}, nil
+}
+
+// Enqueue enqueues the code's SMS in tx, the transaction that stores the
+// code.
+func (f *FirstCode) Enqueue(ctx context.Context, tx *sqlstore.Tx) error {
+	if err := f.s.enqueueCode(ctx, tx, f.g, f.c, f.code, f.Token.ExpiresAt); err != nil {
+		return esign.E("customers.SendTwoFactorCode", err)
 	}
-	if err := s.enqueueCode(ctx, tx, g, c, code, exp); err != nil {
-		return nil, esign.E(op, err)
-	}
-	return nil, nil
+	return nil
 }
 
 // enqueueCode enqueues the SMS of a signing code in tx, the code's

@@ -25,9 +25,10 @@ import (
 // during M2 and spends it in the transaction of M2's verdict.
 type TwoFactor interface {
 	SendTwoFactorCode(ctx context.Context, signatureID string) error
-	// FirstTwoFactorCode is SendTwoFactorCode for the signature M1 just
-	// created, inside M1's transaction (refused: tx may commit).
-	FirstTwoFactorCode(ctx context.Context, tx *sqlstore.Tx, g *esign.Signature, c *esign.Customer, docHashes []string) (refused, err error)
+	// FirstTwoFactorCode is SendTwoFactorCode for the signature M1 is
+	// creating, stored and enqueued in M1's transaction (an error: a
+	// refusal, nothing written).
+	FirstTwoFactorCode(ctx context.Context, g *esign.Signature, c *esign.Customer, docHashes []string) (*customers.FirstCode, error)
 	CheckTwoFactor(ctx context.Context, p *customers.Principal, signatureID, username, pw, code string, m customers.Meta) (*customers.SecondFactor, error)
 	// CheckSigningFactor is CheckTwoFactor with what M2 read already.
 	CheckSigningFactor(ctx context.Context, p *customers.Principal, g *esign.Signature, c *esign.Customer, docHashes []string,
@@ -365,15 +366,25 @@ func (s *Service) register(ctx context.Context, op string, p *customers.Principa
 		if err != nil {
 			return err
 		}
-		// The signature, its evidence and TS1 in one statement (the
-		// rows get the signature's id when it is made).
+		// The code is bound to the signature: its id first.
+		g.ID = esign.NewID()
+		code, err := s.tfa.FirstTwoFactorCode(ctx, g, cust, hexes)
+		var codes []*esign.VerificationToken
+		if err != nil {
+			refused = err // the signature is stored without a code; M1 answers the refusal
+		} else {
+			codes = append(codes, code.Token)
+		}
+		// The signature, its evidence, TS1 and the code in one statement.
 		if err := tx.CreateSignatureEvidence(ctx, g,
-			[]*esign.SignatureData{dataRow("", dataM1Raw, raw), dataRow("", dataM1Signed, m.SignedData), dataRow("", dataM1Hashes, hb)},
-			[]*esign.TimestampToken{tokenRow("", esign.TimestampTS1, tok)}); err != nil {
+			[]*esign.SignatureData{dataRow(g.ID, dataM1Raw, raw), dataRow(g.ID, dataM1Signed, m.SignedData), dataRow(g.ID, dataM1Hashes, hb)},
+			[]*esign.TimestampToken{tokenRow(g.ID, esign.TimestampTS1, tok)}, codes...); err != nil {
 			return err
 		}
-		refused, err = s.tfa.FirstTwoFactorCode(ctx, tx, g, cust, hexes)
-		return err
+		if code == nil {
+			return nil
+		}
+		return code.Enqueue(ctx, tx)
 	})
 	if err != nil {
 		return nil, esign.E(op, err)

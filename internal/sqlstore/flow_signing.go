@@ -132,10 +132,12 @@ func (s *store) CreateTimestampTokens(ctx context.Context, ts ...*esign.Timestam
 }
 
 // CreateSignatureEvidence stores a new signature (as CreateSignature) with
-// its evidence and time-stamp tokens: M1's writes, one statement on
+// its evidence, time-stamp tokens and verification tokens (its first
+// signing code, as CreateVerificationToken): M1's writes, one statement on
 // PostgreSQL. Errors: Invalid (validation, unknown offer, customer or
 // app), Conflict (a kind twice).
-func (s *store) CreateSignatureEvidence(ctx context.Context, g *esign.Signature, ds []*esign.SignatureData, ts []*esign.TimestampToken) error {
+func (s *store) CreateSignatureEvidence(ctx context.Context, g *esign.Signature, ds []*esign.SignatureData, ts []*esign.TimestampToken,
+	vts ...*esign.VerificationToken) error {
 	const op = "sqlstore.CreateSignatureEvidence"
 	if err := s.newSignature(op, g); err != nil {
 		return err
@@ -151,7 +153,12 @@ func (s *store) CreateSignatureEvidence(ctx context.Context, g *esign.Signature,
 	if err != nil {
 		return err
 	}
-	return s.insertEvidence(ctx, op, sig, ds, ts)
+	codes, err := rowsInsertion(s, op, verificationTokens, vts,
+		func(t *esign.VerificationToken) (*string, *time.Time) { return &t.ID, &t.CreatedAt })
+	if err != nil {
+		return err
+	}
+	return s.insertEvidence(ctx, op, sig, ds, ts, codes)
 }
 
 // CreateVerdictEvidence stores the verdict on a signature (as
@@ -169,8 +176,9 @@ func (s *store) CreateVerdictEvidence(ctx context.Context, v *esign.SignatureVal
 }
 
 // insertEvidence runs first, then inserts the evidence ds and the tokens
-// ts: one statement on PostgreSQL (insertAll).
-func (s *store) insertEvidence(ctx context.Context, op string, first insertion, ds []*esign.SignatureData, ts []*esign.TimestampToken) error {
+// ts, then more: one statement on PostgreSQL (insertAll).
+func (s *store) insertEvidence(ctx context.Context, op string, first insertion, ds []*esign.SignatureData, ts []*esign.TimestampToken,
+	more ...insertion) error {
 	data, err := rowsInsertion(s, op, signatureData, ds, dataKey)
 	if err != nil {
 		return err
@@ -179,7 +187,7 @@ func (s *store) insertEvidence(ctx context.Context, op string, first insertion, 
 	if err != nil {
 		return err
 	}
-	return s.insertAll(ctx, op, first, data, toks)
+	return s.insertAll(ctx, op, append([]insertion{first, data, toks}, more...)...)
 }
 
 // SignatureContext is a signature with its offer and its customer, as

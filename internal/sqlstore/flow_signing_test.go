@@ -36,11 +36,19 @@ func TestSigningFlowStatements(t *testing.T) {
 		}
 		ts1 := &esign.TimestampToken{Purpose: esign.TimestampTS1, HashAlgorithm: "sha256", MessageImprint: []byte{1},
 			Token: []byte{0x30, 1}, GenTime: time.Now(), SerialNumber: "1", TSAName: "CN=TSA"}
+		g.ID = esign.NewID() // the code names it
+		code := &esign.VerificationToken{CustomerID: c.ID, AppID: app.ID, SignatureID: g.ID, Purpose: esign.TokenTwoFactor,
+			TokenHash: digest("code"), ExpiresAt: time.Now().Add(5 * time.Minute)}
 		must(t, db.InTx(ctx, func(tx *Tx) error {
-			return tx.CreateSignatureEvidence(ctx, g, ds, []*esign.TimestampToken{ts1})
+			return tx.CreateSignatureEvidence(ctx, g, ds, []*esign.TimestampToken{ts1}, code)
 		}))
 		if g.Status != esign.SignatureM1Received || g.M1At.IsZero() || ts1.SignatureID != g.ID {
 			t.Fatalf("created = %+v", g)
+		}
+		gc, err := db.GetVerificationToken(ctx, code.ID)
+		must(t, err)
+		if gc.SignatureID != g.ID || gc.TokenHash != code.TokenHash || gc.CreatedAt.IsZero() {
+			t.Fatalf("code = %+v", gc)
 		}
 		gg, err := db.GetSignature(ctx, g.ID)
 		must(t, err)
