@@ -145,6 +145,15 @@ type SecondFactor struct {
 	activity    *esign.Activity // recorded with the spend (CheckSigningFactor); nil: recorded already
 }
 
+// TakeActivity hands the step's activity (signature.m2, CheckSigningFactor)
+// to the caller, who stores it in the verdict's transaction with its other
+// rows; SpendTwoFactor then does not write it. Nil: recorded already.
+func (f *SecondFactor) TakeActivity() *esign.Activity {
+	a := f.activity
+	f.activity = nil
+	return a
+}
+
 // TwoFactorAuth checks the second factor of a signature (the 2f-auth
 // endpoint): the customer's username and password and the SMS code, as
 // CheckTwoFactor does. It does not spend the code: the M2 of the same
@@ -193,7 +202,7 @@ func (s *Service) checkTwoFactor(ctx context.Context, p *Principal, signatureID,
 // caller read g, its customer c and the hashes of the offer's documents
 // in order (hex, as stored) already, so they are not read again. The
 // signature.m2 activity is recorded by SpendTwoFactor, in the verdict's
-// transaction.
+// transaction (or by the caller: TakeActivity).
 func (s *Service) CheckSigningFactor(ctx context.Context, p *Principal, g *esign.Signature, c *esign.Customer, docHashes []string,
 	username, pw, code string, m Meta) (*SecondFactor, error) {
 	const op = "customers.CheckTwoFactor"

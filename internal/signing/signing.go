@@ -620,6 +620,12 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 		upd.CustomerSignatureHash = &h
 	}
 	upd.Status = &status
+	var acts []*esign.Activity // written with the verdict's evidence
+	if factor != nil {
+		if a := factor.TakeActivity(); a != nil {
+			acts = append(acts, a)
+		}
+	}
 	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
 		if factor != nil { // spent with the verdict, or not at all
 			if err := s.tfa.SpendTwoFactor(ctx, tx, factor); err != nil {
@@ -658,8 +664,9 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 				toks = append(toks, tokenRow(g.ID, []esign.TimestampPurpose{esign.TimestampTS2, esign.TimestampTS3}[i], t))
 			}
 		}
-		// The verdict with the M2 evidence and TS2, TS3: one statement.
-		if err := tx.CreateVerdictEvidence(ctx, v, rows, toks); err != nil {
+		// The verdict with the M2 evidence, TS2, TS3 and the second
+		// factor's activity: one statement.
+		if err := tx.CreateVerdictEvidence(ctx, v, rows, toks, acts...); err != nil {
 			return err
 		}
 		if z := s.cfg.Sealing; rej == nil && z != nil && z.Jobs != nil {

@@ -163,16 +163,21 @@ func (s *store) CreateSignatureEvidence(ctx context.Context, g *esign.Signature,
 
 // CreateVerdictEvidence stores the verdict on a signature (as
 // CreateSignatureValidation) with the evidence and time-stamp tokens of
-// its M2: M2's writes, one statement on PostgreSQL. Errors: Invalid
-// (validation, unknown signature), Conflict (the signature has a verdict,
-// a kind twice).
-func (s *store) CreateVerdictEvidence(ctx context.Context, v *esign.SignatureValidation, ds []*esign.SignatureData, ts []*esign.TimestampToken) error {
+// its M2 and activities (as CreateActivity): M2's writes, one statement on
+// PostgreSQL. Errors: Invalid (validation, unknown signature), Conflict
+// (the signature has a verdict, a kind twice).
+func (s *store) CreateVerdictEvidence(ctx context.Context, v *esign.SignatureValidation, ds []*esign.SignatureData, ts []*esign.TimestampToken,
+	as ...*esign.Activity) error {
 	const op = "sqlstore.CreateVerdictEvidence"
 	val, err := rowsInsertion(s, op, signatureValidations, []*esign.SignatureValidation{v}, validationKey)
 	if err != nil {
 		return err
 	}
-	return s.insertEvidence(ctx, op, val, ds, ts)
+	acts, err := rowsInsertion(s, op, activities, as, func(a *esign.Activity) (*string, *time.Time) { return &a.ID, &a.CreatedAt })
+	if err != nil {
+		return err
+	}
+	return s.insertEvidence(ctx, op, val, ds, ts, acts)
 }
 
 // insertEvidence runs first, then inserts the evidence ds and the tokens

@@ -95,7 +95,13 @@ func TestSigningFlowStatements(t *testing.T) {
 		ts3 := &esign.TimestampToken{SignatureID: g.ID, Purpose: esign.TimestampTS3, HashAlgorithm: "sha256", MessageImprint: []byte{3},
 			Token: []byte{0x30, 3}, GenTime: time.Now().Add(time.Second), SerialNumber: "3", TSAName: "CN=TSA"}
 		m2 := []*esign.SignatureData{{SignatureID: g.ID, Kind: "m2_request", Data: []byte("{}"), SHA256: digest("m2")}}
-		must(t, db.CreateVerdictEvidence(ctx, v, m2, []*esign.TimestampToken{ts2, ts3}))
+		act := &esign.Activity{CustomerID: c.ID, OfferID: o.ID, Kind: "signature.m2", Detail: `{"signature_id":"` + g.ID + `"}`}
+		must(t, db.CreateVerdictEvidence(ctx, v, m2, []*esign.TimestampToken{ts2, ts3}, act))
+		acts, err := db.ListActivities(ctx, esign.ActivityFilter{CustomerID: c.ID, Kind: "signature.m2"})
+		must(t, err)
+		if len(acts) != 1 || acts[0].ID != act.ID || acts[0].OfferID != o.ID {
+			t.Fatalf("activities = %+v", acts)
+		}
 		gv, err := db.GetSignatureValidation(ctx, g.ID)
 		must(t, err)
 		if gv.ID != v.ID || !gv.Valid {
