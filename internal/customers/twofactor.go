@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"esign/internal/esign"
 	"esign/internal/jobs"
@@ -21,11 +22,24 @@ func signatureBinding(ctx context.Context, tx interface {
 	if err != nil {
 		return "", err
 	}
-	parts := []string{g.ID, g.OfferID}
-	for _, d := range docs {
-		parts = append(parts, d.SHA256)
+	hs := make([]string, len(docs))
+	for i, d := range docs {
+		hs[i] = d.SHA256
 	}
-	return strings.Join(parts, ":"), nil
+	return bindingOf(g, hs), nil
+}
+
+// bindingMaxDocuments is how many documents signatureBinding's list
+// returns (the store's default page): a binding made from hashes read
+// otherwise stops at the same one.
+const bindingMaxDocuments = 100
+
+// bindingOf is the binding of g with the hashes (hex) of its offer's
+// documents in order.
+func bindingOf(g *esign.Signature, docHashes []string) string {
+	parts := []string{g.ID, g.OfferID}
+	parts = append(parts, docHashes[:min(len(docHashes), bindingMaxDocuments)]...)
+	return strings.Join(parts, ":")
 }
 
 // TwoFactorKeyPrefix starts the notification key of every signing code
@@ -57,12 +71,7 @@ func (s *Service) SendTwoFactorCode(ctx context.Context, signatureID string) err
 		if err != nil {
 			return err
 		}
-		// The key names the signature (and the code's issue, so that a
-		// resent code is a new message).
-		_, err = s.queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.TwoFactorCode, Channel: notify.SMS,
-			Lang: notify.ParseLang(c.Locale), To: c.Phone, Params: notify.Params{Code: code, ExpiresAt: exp},
-			Key: TwoFactorKeyPrefix(g.ID) + strconv.FormatInt(exp.UnixNano(), 36)})
-		return err
+		return s.enqueueCode(ctx, tx, g, c, code, exp)
 	})
 	if err != nil {
 		return esign.E(op, err)
@@ -70,11 +79,79 @@ func (s *Service) SendTwoFactorCode(ctx context.Context, signatureID string) err
 	return nil
 }
 
+// FirstCode is the first signing code of a signature that M1 is
+// creating: the token to store with the signature, in M1's transaction,
+// and its SMS to enqueue in the same transaction (Enqueue).
+type FirstCode struct {
+	Token *esign.VerificationToken
+	s     *Service
+	g     *esign.Signature
+	c     *esign.Customer
+	code  string
+}
+
+// FirstTwoFactorCode makes the first signing code of g, the signature M1
+// is creating (g.ID chosen already: the code is bound to it) with the
+// customer c, whose offer's documents have the hashes docHashes (hex, in
+// order): SendTwoFactorCode inside M1's transaction, without reading again
+// what M1 has. A new signature has no code yet, so neither the
+// per-signature cap nor the invalidation of older codes has anything to
+// do. The caller stores Token with the signature and calls Enqueue in the
+// same transaction. The error is a refusal, before anything is written
+// (no_phone, sms_limit of the number or the service, the limiter
+// unavailable): M1 stores the signature still and answers it, as when the
+// code was sent on its own.
+func (s *Service) FirstTwoFactorCode(ctx context.Context, g *esign.Signature, c *esign.Customer, docHashes []string) (*FirstCode, error) {
+	const op = "customers.SendTwoFactorCode"
+	if c.Phone == "" {
+		return nil, esign.E(op, esign.WithCode("customers.issueCode", esign.Invalid, "no_phone", "the customer has no phone number"))
+	}
+	if err := s.allow(ctx, op, "code-sms:"+c.Phone, s.cfg.SMSPerNumber); err != nil {
+		return nil, esign.E(op, smsLimit("customers.issueCode", err))
+	}
+	if err := s.allow(ctx, op, "code-sms:global", s.cfg.SMSGlobal); err != nil {
+		return nil, esign.E(op, smsLimit("customers.issueCode", err))
+	}
+	code := newCode()
+	t := &esign.VerificationToken{CustomerID: c.ID, AppID: g.AppID, SignatureID: g.ID, Purpose: esign.TokenTwoFactor,
+		TokenHash: s.codeHash(esign.TokenTwoFactor, c.ID, bindingOf(g, docHashes), code), ExpiresAt: s.now().Add(s.cfg.CodeTTL)}
+	return &FirstCode{Token: t, s: s, g: g, c: c, code: code}, nil
+}
+
+// Enqueue enqueues the code's SMS in tx, the transaction that stores the
+// code.
+func (f *FirstCode) Enqueue(ctx context.Context, tx *sqlstore.Tx) error {
+	if err := f.s.enqueueCode(ctx, tx, f.g, f.c, f.code, f.Token.ExpiresAt); err != nil {
+		return esign.E("customers.SendTwoFactorCode", err)
+	}
+	return nil
+}
+
+// enqueueCode enqueues the SMS of a signing code in tx, the code's
+// transaction. The key names the signature (and the code's issue, so that
+// a resent code is a new message).
+func (s *Service) enqueueCode(ctx context.Context, tx *sqlstore.Tx, g *esign.Signature, c *esign.Customer, code string, exp time.Time) error {
+	_, err := s.queue.Enqueue(ctx, tx.SQLTx(), jobs.Notification{Kind: notify.TwoFactorCode, Channel: notify.SMS,
+		Lang: notify.ParseLang(c.Locale), To: c.Phone, Params: notify.Params{Code: code, ExpiresAt: exp},
+		Key: TwoFactorKeyPrefix(g.ID) + strconv.FormatInt(exp.UnixNano(), 36)})
+	return err
+}
+
 // SecondFactor is the second factor of a signature that CheckTwoFactor
 // confirmed: the signing code it matched, still unspent.
 type SecondFactor struct {
 	SignatureID string
 	token       *esign.VerificationToken
+	activity    *esign.Activity // recorded with the spend (CheckSigningFactor); nil: recorded already
+}
+
+// TakeActivity hands the step's activity (signature.m2, CheckSigningFactor)
+// to the caller, who stores it in the verdict's transaction with its other
+// rows; SpendTwoFactor then does not write it. Nil: recorded already.
+func (f *SecondFactor) TakeActivity() *esign.Activity {
+	a := f.activity
+	f.activity = nil
+	return a
 }
 
 // TwoFactorAuth checks the second factor of a signature (the 2f-auth
@@ -111,6 +188,40 @@ func (s *Service) checkTwoFactor(ctx context.Context, p *Principal, signatureID,
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
+	f, err := s.checkFactor(ctx, op, p, g, nil, nil, username, pw, code, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.CreateActivity(ctx, activity(g.CustomerID, g.OfferID, kind, `{"signature_id":"`+g.ID+`"}`, m)); err != nil {
+		return nil, esign.E(op, err)
+	}
+	return f, nil
+}
+
+// CheckSigningFactor is CheckTwoFactor for the M2 that claimed g: the
+// caller read g, its customer c and the hashes of the offer's documents
+// in order (hex, as stored) already, so they are not read again. The
+// signature.m2 activity is recorded by SpendTwoFactor, in the verdict's
+// transaction (or by the caller: TakeActivity).
+func (s *Service) CheckSigningFactor(ctx context.Context, p *Principal, g *esign.Signature, c *esign.Customer, docHashes []string,
+	username, pw, code string, m Meta) (*SecondFactor, error) {
+	const op = "customers.CheckTwoFactor"
+	if g.CustomerID != p.Customer.ID || c.ID != g.CustomerID {
+		return nil, esign.E(op, esign.NotFound, "signature not found")
+	}
+	f, err := s.checkFactor(ctx, op, p, g, c, docHashes, username, pw, code, m)
+	if err != nil {
+		return nil, err
+	}
+	f.activity = activity(c.ID, g.OfferID, "signature.m2", `{"signature_id":"`+g.ID+`"}`, m)
+	return f, nil
+}
+
+// checkFactor checks the second factor of the customer's signature g: its
+// state, the password (c, or read when nil), the user name and the code
+// bound to the offer's documents (docHashes, or read when nil).
+func (s *Service) checkFactor(ctx context.Context, op string, p *Principal, g *esign.Signature, c *esign.Customer, docHashes []string,
+	username, pw, code string, m Meta) (*SecondFactor, error) {
 	// m2_received: the signing workflow claimed the signature to verify
 	// M2 with this second factor.
 	if g.Status != esign.SignatureM1Received && g.Status != esign.SignatureM2Received {
@@ -119,9 +230,11 @@ func (s *Service) checkTwoFactor(ctx context.Context, p *Principal, signatureID,
 	if err := s.allow(ctx, op, "login:app:"+p.App.ID, s.cfg.LoginPerApp); err != nil {
 		return nil, err
 	}
-	c, err := s.db.GetCustomer(ctx, p.Customer.ID)
-	if err != nil {
-		return nil, esign.E(op, err)
+	var err error
+	if c == nil {
+		if c, err = s.db.GetCustomer(ctx, p.Customer.ID); err != nil {
+			return nil, esign.E(op, err)
+		}
 	}
 	if err := s.verifyPassword(ctx, op, c, pw, &p.Session, m); err != nil {
 		return nil, err
@@ -129,8 +242,10 @@ func (s *Service) checkTwoFactor(ctx context.Context, p *Principal, signatureID,
 	if username != c.Username || username != g.Username {
 		return nil, errCredentials(op)
 	}
-	binding, err := signatureBinding(ctx, s.db, g)
-	if err != nil {
+	var binding string
+	if docHashes != nil {
+		binding = bindingOf(g, docHashes)
+	} else if binding, err = signatureBinding(ctx, s.db, g); err != nil {
 		return nil, esign.E(op, err)
 	}
 	r, err := s.matchCode(ctx, c.ID, esign.TokenTwoFactor, g.ID, binding, code)
@@ -139,9 +254,6 @@ func (s *Service) checkTwoFactor(ctx context.Context, p *Principal, signatureID,
 	}
 	if r.token == nil {
 		return nil, r.errCode(op)
-	}
-	if err := s.db.CreateActivity(ctx, activity(c.ID, g.OfferID, kind, `{"signature_id":"`+g.ID+`"}`, m)); err != nil {
-		return nil, esign.E(op, err)
 	}
 	return &SecondFactor{SignatureID: g.ID, token: r.token}, nil
 }
@@ -159,6 +271,11 @@ func (s *Service) SpendTwoFactor(ctx context.Context, tx *sqlstore.Tx, f *Second
 	}
 	if !ok {
 		return codeMatch{none: true}.errCode(op)
+	}
+	if f.activity != nil {
+		if err := tx.CreateActivity(ctx, f.activity); err != nil {
+			return esign.E(op, err)
+		}
 	}
 	return nil
 }

@@ -25,7 +25,14 @@ import (
 // during M2 and spends it in the transaction of M2's verdict.
 type TwoFactor interface {
 	SendTwoFactorCode(ctx context.Context, signatureID string) error
+	// FirstTwoFactorCode is SendTwoFactorCode for the signature M1 is
+	// creating, stored and enqueued in M1's transaction (an error: a
+	// refusal, nothing written).
+	FirstTwoFactorCode(ctx context.Context, g *esign.Signature, c *esign.Customer, docHashes []string) (*customers.FirstCode, error)
 	CheckTwoFactor(ctx context.Context, p *customers.Principal, signatureID, username, pw, code string, m customers.Meta) (*customers.SecondFactor, error)
+	// CheckSigningFactor is CheckTwoFactor with what M2 read already.
+	CheckSigningFactor(ctx context.Context, p *customers.Principal, g *esign.Signature, c *esign.Customer, docHashes []string,
+		username, pw, code string, m customers.Meta) (*customers.SecondFactor, error)
 	SpendTwoFactor(ctx context.Context, tx *sqlstore.Tx, f *customers.SecondFactor) error
 }
 
@@ -149,17 +156,33 @@ func (s *Service) verifyToken(der, data []byte) (*tsa.Token, error) {
 		Intermediates: s.cfg.TSAIntermediates})
 }
 
-// offerHashes returns the SHA-256 of each document of the offer, in order.
+// offerHashes returns the SHA-256 of each document of the offer, in
+// order, as stored (hex) and decoded.
 func offerHashes(ctx context.Context, tx interface {
 	ListDocuments(context.Context, esign.DocumentFilter) ([]*esign.Document, error)
-}, offerID string) ([][]byte, error) {
-	docs, err := tx.ListDocuments(ctx, esign.DocumentFilter{OfferID: offerID, Page: esign.Page{Limit: 1000}})
+}, offerID string) ([]string, [][]byte, error) {
+	docs, err := tx.ListDocuments(ctx, esign.DocumentFilter{OfferID: offerID, Page: esign.Page{Limit: maxOfferDocuments}})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([][]byte, len(docs))
+	hexes := make([]string, len(docs))
 	for i, d := range docs {
-		if out[i], err = hex.DecodeString(d.SHA256); err != nil {
+		hexes[i] = d.SHA256
+	}
+	hs, err := decodeHashes(hexes)
+	return hexes, hs, err
+}
+
+// maxOfferDocuments is how many documents of an offer the checks read.
+const maxOfferDocuments = 1000
+
+// decodeHashes decodes the hex SHA-256 of the documents, at most
+// maxOfferDocuments of them.
+func decodeHashes(hexes []string) ([][]byte, error) {
+	out := make([][]byte, min(len(hexes), maxOfferDocuments))
+	for i := range out {
+		var err error
+		if out[i], err = hex.DecodeString(hexes[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -212,7 +235,9 @@ func (s *Service) M1(ctx context.Context, p *customers.Principal, m *M1) (*M1Res
 	if c.Username == "" {
 		return nil, esign.WithCode(op, esign.Invalid, "username", "the customer has no user name yet")
 	}
-	o, err := s.db.GetOffer(ctx, m.OfferID)
+	// The offer with its customer, whose phone and language the code's
+	// SMS uses.
+	o, cust, err := s.db.GetOfferCustomer(ctx, m.OfferID)
 	if esign.IsKind(err, esign.NotFound) || (err == nil && o.CustomerID != c.ID) {
 		return nil, esign.E(op, esign.NotFound, "offer not found")
 	}
@@ -255,7 +280,7 @@ func (s *Service) M1(ctx context.Context, p *customers.Principal, m *M1) (*M1Res
 			if !ok {
 				return nil, esign.WithCode(op, esign.Conflict, "signature_pending", "another signature of the offer is in progress")
 			}
-			return s.register(ctx, op, p, o, m, raw, pemKey, tok, &superseded{g: g, claimedAt: claimedAt})
+			return s.register(ctx, op, p, o, cust, m, raw, pemKey, tok, &superseded{g: g, claimedAt: claimedAt})
 		}
 		if s.staleClaim(g) {
 			// The M2 that claimed it died without a verdict: hand the
@@ -272,7 +297,7 @@ func (s *Service) M1(ctx context.Context, p *customers.Principal, m *M1) (*M1Res
 	if o.State != esign.OfferOpened {
 		return nil, esign.WithCode(op, esign.Invalid, "offer_state", "the offer cannot be signed in state "+string(o.State))
 	}
-	return s.register(ctx, op, p, o, m, raw, pemKey, tok, nil)
+	return s.register(ctx, op, p, o, cust, m, raw, pemKey, tok, nil)
 }
 
 // superseded is an abandoned signature a new M1 replaces, claimed at
@@ -302,9 +327,12 @@ func (s *Service) claimAbandoned(ctx context.Context, g *esign.Signature, custom
 
 // register stores a new signature for M1 with its evidence, moves the
 // offer to signing (rejecting the superseded signature old in the same
-// transaction, when there is one) and sends the 2FA code.
-func (s *Service) register(ctx context.Context, op string, p *customers.Principal, o *esign.Offer, m *M1, raw []byte,
-	pemKey string, tok *tsa.Token, old *superseded) (*M1Result, error) {
+// transaction, when there is one) and sends the 2FA code to cust, in the
+// same transaction: a code that cannot be sent (no_phone, sms_limit)
+// leaves the signature stored and is answered after the commit, and the
+// same M1 sent again resends it.
+func (s *Service) register(ctx context.Context, op string, p *customers.Principal, o *esign.Offer, cust *esign.Customer, m *M1,
+	raw []byte, pemKey string, tok *tsa.Token, old *superseded) (*M1Result, error) {
 	c := p.Customer
 	if old != nil {
 		// Without the transaction below the claim goes back and the old
@@ -313,6 +341,7 @@ func (s *Service) register(ctx context.Context, op string, p *customers.Principa
 	}
 	g := &esign.Signature{OfferID: o.ID, CustomerID: c.ID, AppID: p.App.ID, Status: esign.SignatureM1Received,
 		PublicKey: pemKey, Username: c.Username, M1At: tok.Info.GenTime}
+	var refused error
 	err := s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
 		version := o.Version
 		if old != nil {
@@ -329,7 +358,7 @@ func (s *Service) register(ctx context.Context, op string, p *customers.Principa
 		if _, err := tx.UpdateOfferState(ctx, o.ID, version, esign.OfferSigning, ""); err != nil {
 			return err
 		}
-		hs, err := offerHashes(ctx, tx, o.ID)
+		hexes, hs, err := offerHashes(ctx, tx, o.ID)
 		if err != nil {
 			return err
 		}
@@ -337,22 +366,31 @@ func (s *Service) register(ctx context.Context, op string, p *customers.Principa
 		if err != nil {
 			return err
 		}
-		if err := tx.CreateSignature(ctx, g); err != nil {
+		// The code is bound to the signature: its id first.
+		g.ID = esign.NewID()
+		code, err := s.tfa.FirstTwoFactorCode(ctx, g, cust, hexes)
+		var codes []*esign.VerificationToken
+		if err != nil {
+			refused = err // the signature is stored without a code; M1 answers the refusal
+		} else {
+			codes = append(codes, code.Token)
+		}
+		// The signature, its evidence, TS1 and the code in one statement.
+		if err := tx.CreateSignatureEvidence(ctx, g,
+			[]*esign.SignatureData{dataRow(g.ID, dataM1Raw, raw), dataRow(g.ID, dataM1Signed, m.SignedData), dataRow(g.ID, dataM1Hashes, hb)},
+			[]*esign.TimestampToken{tokenRow(g.ID, esign.TimestampTS1, tok)}, codes...); err != nil {
 			return err
 		}
-		for _, d := range []*esign.SignatureData{dataRow(g.ID, dataM1Raw, raw), dataRow(g.ID, dataM1Signed, m.SignedData),
-			dataRow(g.ID, dataM1Hashes, hb)} {
-			if err := tx.CreateSignatureData(ctx, d); err != nil {
-				return err
-			}
+		if code == nil {
+			return nil
 		}
-		return tx.CreateTimestampToken(ctx, tokenRow(g.ID, esign.TimestampTS1, tok))
+		return code.Enqueue(ctx, tx)
 	})
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
-	if err := s.tfa.SendTwoFactorCode(ctx, g.ID); err != nil {
-		return nil, esign.E(op, err)
+	if refused != nil {
+		return nil, esign.E(op, refused)
 	}
 	return &M1Result{SignatureID: g.ID}, nil
 }
@@ -506,23 +544,23 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 	if len(m.Photo) > MaxPhoto || len(m.DeviceInfo) > MaxDeviceInfo || len(m.Offers) > 1000 {
 		return nil, esign.E(op, esign.Invalid, "the message is too large")
 	}
-	g, err := s.db.GetSignature(ctx, m.SignatureID)
-	if esign.IsKind(err, esign.NotFound) || (err == nil && (g.CustomerID != p.Customer.ID || g.OfferID != m.OfferID)) {
+	// The signature with its offer and customer in one read: the offer's
+	// state and version, the customer's password and the user name the
+	// checks below need.
+	sc, err := s.db.GetSignatureContext(ctx, m.SignatureID)
+	if esign.IsKind(err, esign.NotFound) || (err == nil && (sc.Signature.CustomerID != p.Customer.ID || sc.Signature.OfferID != m.OfferID)) {
 		return nil, esign.E(op, esign.NotFound, "signature not found")
 	}
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
+	g, o := sc.Signature, sc.Offer
 	req := m.requestBytes()
 	// m2_received is a claim without a verdict: ClaimSignature below takes
 	// it over once it is stale (its handler died) and refuses it while it
 	// is fresh. Every other status has its verdict: replay it.
 	if g.Status != esign.SignatureM1Received && g.Status != esign.SignatureM2Received {
 		return s.replay(ctx, op, g, req)
-	}
-	o, err := s.db.GetOffer(ctx, g.OfferID)
-	if err != nil {
-		return nil, esign.E(op, err)
 	}
 	if o.State != esign.OfferSigning {
 		return nil, esign.WithCode(op, esign.Conflict, "offer_state", "the offer is not being signed")
@@ -545,10 +583,10 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 		}
 	}()
 	var checks []check
-	rej, ts, hash := s.verifyM2(ctx, g, m, &checks)
+	rej, ts, hash, docHashes := s.verifyM2(ctx, g, m, &checks)
 	var factor *customers.SecondFactor
 	if rej == nil {
-		factor, err = s.tfa.CheckTwoFactor(ctx, p, g.ID, m.UserName, m.Password, m.SMSToken, meta)
+		factor, err = s.tfa.CheckSigningFactor(ctx, p, g, sc.Customer, docHashes, m.UserName, m.Password, m.SMSToken, meta)
 		left, limited := esign.ErrorAttemptsLeft(err)
 		switch {
 		case err == nil:
@@ -582,6 +620,12 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 		upd.CustomerSignatureHash = &h
 	}
 	upd.Status = &status
+	var acts []*esign.Activity // written with the verdict's evidence
+	if factor != nil {
+		if a := factor.TakeActivity(); a != nil {
+			acts = append(acts, a)
+		}
+	}
 	err = s.db.InTx(ctx, func(tx *sqlstore.Tx) error {
 		if factor != nil { // spent with the verdict, or not at all
 			if err := s.tfa.SpendTwoFactor(ctx, tx, factor); err != nil {
@@ -594,9 +638,6 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 			}
 		}
 		if _, err := tx.UpdateSignature(ctx, g.ID, upd); err != nil {
-			return err
-		}
-		if err := tx.CreateSignatureValidation(ctx, v); err != nil {
 			return err
 		}
 		if f := s.cfg.Feed; f != nil {
@@ -617,17 +658,16 @@ func (s *Service) M2(ctx context.Context, p *customers.Principal, m *M2, meta cu
 			}
 			rows = append(rows, dataRow(g.ID, dataM2Signature, cs), dataRow(g.ID, dataM2SignedTS3, m.SignedTS3))
 		}
-		for _, d := range rows {
-			if err := tx.CreateSignatureData(ctx, d); err != nil {
-				return err
-			}
-		}
+		var toks []*esign.TimestampToken
 		for i, t := range ts[1:] {
 			if t != nil && rej == nil {
-				if err := tx.CreateTimestampToken(ctx, tokenRow(g.ID, []esign.TimestampPurpose{esign.TimestampTS2, esign.TimestampTS3}[i], t)); err != nil {
-					return err
-				}
+				toks = append(toks, tokenRow(g.ID, []esign.TimestampPurpose{esign.TimestampTS2, esign.TimestampTS3}[i], t))
 			}
+		}
+		// The verdict with the M2 evidence, TS2, TS3 and the second
+		// factor's activity: one statement.
+		if err := tx.CreateVerdictEvidence(ctx, v, rows, toks, acts...); err != nil {
+			return err
 		}
 		if z := s.cfg.Sealing; rej == nil && z != nil && z.Jobs != nil {
 			if _, err := z.Jobs.EnqueueSeal(ctx, tx.SQLTx(), g.ID); err != nil {
@@ -668,23 +708,28 @@ func (s *Service) replay(ctx context.Context, op string, g *esign.Signature, req
 }
 
 // verifyM2 runs the Phase-4 checks in order and returns the first failure,
-// the verified tokens (TS1, TS2, TS3) and the customer signature hash.
-func (s *Service) verifyM2(ctx context.Context, g *esign.Signature, m *M2, checks *[]check) (*rejection, [3]*tsa.Token, []byte) {
+// the verified tokens (TS1, TS2, TS3), the customer signature hash and
+// the hashes (hex, as stored) of the offer's documents the checks read.
+func (s *Service) verifyM2(ctx context.Context, g *esign.Signature, m *M2, checks *[]check) (*rejection, [3]*tsa.Token, []byte, []string) {
 	in := &phase4{publicKeyPEM: g.PublicKey, userName: g.Username, allowed: s.allowed, maxSpan: s.cfg.MaxSpan,
 		tsa: tsa.VerifyOptions{Roots: s.cfg.TSARoots, Intermediates: s.cfg.TSAIntermediates}}
+	var docHashes []string
 	if m.Version == M2Version {
 		// Read only for a message of a known version: an unknown one is
-		// refused before anything is read.
-		if ev, err := s.evidence(ctx, g.ID); err == nil {
-			in.m1Raw, in.m1Signed, in.m1Hashes = ev[dataM1Raw], ev[dataM1Signed], ev[dataM1Hashes]
-		}
-		in.offerHashes, in.offerHashesErr = offerHashes(ctx, s.db, g.OfferID)
-		toks1, err := s.db.ListTimestampTokens(ctx, esign.TimestampTokenFilter{SignatureID: g.ID, Purpose: esign.TimestampTS1, Page: esign.Page{Limit: 1}})
-		if err == nil && len(toks1) > 0 {
-			in.ts1 = toks1[0].Token
+		// refused before anything is read. The M1 evidence, TS1 and the
+		// offer's documents come in one statement.
+		ev, err := s.db.GetSignatureEvidence(ctx, g.ID, g.OfferID)
+		if err != nil {
+			in.offerHashesErr = err
+		} else {
+			in.m1Raw, in.m1Signed, in.m1Hashes = ev.Data[dataM1Raw], ev.Data[dataM1Signed], ev.Data[dataM1Hashes]
+			in.ts1 = ev.TS1
+			docHashes = ev.DocumentHashes
+			in.offerHashes, in.offerHashesErr = decodeHashes(docHashes)
 		}
 	}
-	return in.run(m, checks)
+	rej, toks, hash := in.run(m, checks)
+	return rej, toks, hash, docHashes
 }
 
 // phase4 is everything the Phase-4 checks read besides the M2 message:

@@ -21,6 +21,15 @@ var signatures = newTable("signature", "signature",
 // (validation, unknown offer, customer or app).
 func (s *store) CreateSignature(ctx context.Context, g *esign.Signature) error {
 	const op = "sqlstore.CreateSignature"
+	if err := s.newSignature(op, g); err != nil {
+		return err
+	}
+	return insertRow(ctx, s, op, signatures, g)
+}
+
+// newSignature gives a new signature its defaults (status m1_received, M1At
+// the creation time), validates it and stamps it.
+func (s *store) newSignature(op string, g *esign.Signature) error {
 	if g.Status == "" {
 		g.Status = esign.SignatureM1Received
 	}
@@ -33,7 +42,7 @@ func (s *store) CreateSignature(ctx context.Context, g *esign.Signature) error {
 	if g.M1At.IsZero() {
 		g.M1At = g.CreatedAt
 	}
-	return insertRow(ctx, s, op, signatures, g)
+	return nil
 }
 
 // GetSignature returns the signature with the id. Errors: NotFound.
