@@ -25,6 +25,8 @@
 # between its time-stamps), and the SMS and request limits that protect a
 # real deployment from abuse are raised above the load, since every flow
 # sends a signing code and every client signs offer after offer.
+# ESIGN_BENCH_ESIGN=path runs that esign binary instead of the one built
+# here (with --separate-timestamps for a server before the combined M1/M2).
 # ESIGN_BENCH_DEBUG=1 opens /debug/pprof/ of each process on 127.0.0.1:
 # 10291 oss (or all), 10292 pdfservice, 10293 tsa, 10294 css, 10295 cron.
 set -eu
@@ -33,6 +35,9 @@ case "$mode" in all|production) shift ;; *) echo "usage: bench/flow.sh all|produ
 . "$(dirname "$0")/deploy.sh"
 deploy_init 102
 (cd "$deploy_root" && go build -o "$work/esign-bench" ./cmd/esign-bench)
+if [ -n "${ESIGN_BENCH_ESIGN:-}" ]; then # another esign binary (the "before" of a comparison)
+	cp "$ESIGN_BENCH_ESIGN" "$work/esign"
+fi
 
 deploy_bench_limits
 if [ "$mode" = all ]; then

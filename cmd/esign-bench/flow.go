@@ -24,19 +24,22 @@ import (
 
 // flowSummary is the one JSON line the flow scenario prints.
 type flowSummary struct {
-	Scenario    string  `json:"scenario"`
-	URL         string  `json:"url"`
-	Concurrency int     `json:"concurrency"`
-	OnboardEach bool    `json:"onboard_each"`
-	DurationS   float64 `json:"duration_s"`
-	Flows       int     `json:"flows"`
-	FlowsPS     float64 `json:"flows_per_s"`
-	FlowP50Ms   float64 `json:"flow_p50_ms"`
-	FlowP99Ms   float64 `json:"flow_p99_ms"`
-	M2P50Ms     float64 `json:"m2_p50_ms"`
-	M2P99Ms     float64 `json:"m2_p99_ms"`
-	Errors      int     `json:"errors"`
-	FirstError  string  `json:"first_error,omitempty"`
+	Scenario    string `json:"scenario"`
+	URL         string `json:"url"`
+	Concurrency int    `json:"concurrency"`
+	OnboardEach bool   `json:"onboard_each"`
+	// SeparateTimestamps: the app's original form (TS1 and TS3 requested
+	// by the app), for a server before the combined M1/M2.
+	SeparateTimestamps bool    `json:"separate_timestamps,omitempty"`
+	DurationS          float64 `json:"duration_s"`
+	Flows              int     `json:"flows"`
+	FlowsPS            float64 `json:"flows_per_s"`
+	FlowP50Ms          float64 `json:"flow_p50_ms"`
+	FlowP99Ms          float64 `json:"flow_p99_ms"`
+	M2P50Ms            float64 `json:"m2_p50_ms"`
+	M2P99Ms            float64 `json:"m2_p99_ms"`
+	Errors             int     `json:"errors"`
+	FirstError         string  `json:"first_error,omitempty"`
 	flowCosts
 }
 
@@ -71,6 +74,7 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	warmup := fs.Duration("warmup", 0, "unmeasured warm-up before the measurement")
 	timeout := fs.Duration("timeout", 30*time.Second, "deadline of each request")
 	onboardEach := fs.Bool("onboard-each", false, "onboard a new customer and log in within every flow")
+	separate := fs.Bool("separate-timestamps", false, "the app's original form: TS1 and TS3 through /api/timestamp before M1 and M2 (a server before issue #19 needs it)")
 	configPath := fs.String("config", "", "esign configuration file of the system under test (default: ESIGN_CONFIG; ESIGN_* variables apply as for esign)")
 	var procs []costProcess
 	fs.Func("process", "`NAME=PIDFILE,OPS_URL` of a process of the system (repeated): its CPU time from /proc and its counters from OPS_URL/metrics (either may be empty)", func(s string) error {
@@ -103,7 +107,7 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			g.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				customers[i], errs[i] = onboard(ctx, setup, base, hc)
+				customers[i], errs[i] = onboard(ctx, setup, base, hc, *separate)
 			})
 		}
 		g.Wait()
@@ -143,7 +147,7 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			c := customers[w]
 			if *onboardEach {
 				var err error
-				if c, err = onboard(ctx, setup, base, hc); err != nil {
+				if c, err = onboard(ctx, setup, base, hc, *separate); err != nil {
 					return err
 				}
 			}
@@ -170,7 +174,7 @@ func runFlow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	costs := meter.costs(first, last, len(m2))
 	slices.Sort(m2)
 	sum := flowSummary{Scenario: "flow", URL: base, Concurrency: *concurrency, DurationS: duration.Seconds(),
-		OnboardEach: *onboardEach, Flows: res.OK, FlowsPS: res.PerS, FlowP50Ms: res.P50Ms, FlowP99Ms: res.P99Ms,
+		OnboardEach: *onboardEach, SeparateTimestamps: *separate, Flows: res.OK, FlowsPS: res.PerS, FlowP50Ms: res.P50Ms, FlowP99Ms: res.P99Ms,
 		M2P50Ms: ms(percentile(m2, 0.50)), M2P99Ms: ms(percentile(m2, 0.99)), Errors: res.Errors, FirstError: res.FirstError,
 		flowCosts: costs}
 	return json.NewEncoder(stdout).Encode(sum)
@@ -186,7 +190,7 @@ type flowCustomer struct {
 // cli.OpenCustomerSetup: created, sent the association code, approved)
 // and a device that registers, associates, creates the credentials and
 // logs in.
-func onboard(ctx context.Context, setup *cli.CustomerSetup, base string, hc *http.Client) (*flowCustomer, error) {
+func onboard(ctx context.Context, setup *cli.CustomerSetup, base string, hc *http.Client, separate bool) (*flowCustomer, error) {
 	n, err := rand.Int(rand.Reader, big.NewInt(10_000_000))
 	if err != nil {
 		return nil, err
@@ -198,7 +202,7 @@ func onboard(ctx context.Context, setup *cli.CustomerSetup, base string, hc *htt
 		return nil, fmt.Errorf("create customer: %w", err)
 	}
 	c.id = id
-	c.dev = &device.Client{BaseURL: base, HTTPClient: hc, DeviceInfo: "esign-bench flow"}
+	c.dev = &device.Client{BaseURL: base, HTTPClient: hc, DeviceInfo: "esign-bench flow", SeparateTimestamps: separate}
 	d := c.dev
 	if err := d.NewKey(); err != nil {
 		return nil, err
