@@ -94,22 +94,25 @@ type app struct {
 	customers *customers.Service // oss: the customer-facing operations (mobile API, RPC for css)
 	signing   *signing.Service   // oss: M1/M2 and the bank's seal (mobile API, RPC for css)
 	mobile    http.Handler
-	admin     http.Handler            // oss: the operators' web interface
-	customer  http.Handler            // css: the customer's web signing journey
-	realtime  *http.ServeMux          // oss: the admin UI's live feed (server-sent events)
-	custLive  *http.ServeMux          // css: the waiting page's seal progress (server-sent events)
-	opsHub    *live.Hub               // oss: the operators' streams
-	custHub   *live.Hub               // css: the customers' streams
-	endsHub   *live.Hub               // oss: the ends of signatures, for the mobile API's status wait
-	bound     boundAddrs              // the listeners' addresses once bound
-	webhook   http.Handler            // oss: the external webhook API
-	events    *offers.Emitter         // events out to the bank (webhook.event_urls); set with the queue
-	sysConfig *bus.SystemConfigHolder // css: the latest configuration from oss
-	bgCtx     context.Context
-	bg        sync.WaitGroup
-	keys      *envelope.Keyring
-	devPKI    *pki.Dev
-	tsa       http.Handler // the built-in TSA, when the process has that role
+	admin     http.Handler    // oss: the operators' web interface
+	customer  http.Handler    // css: the customer's web signing journey
+	realtime  *http.ServeMux  // oss: the admin UI's live feed (server-sent events)
+	custLive  *http.ServeMux  // css: the waiting page's seal progress (server-sent events)
+	opsHub    *live.Hub       // oss: the operators' streams
+	custHub   *live.Hub       // css: the customers' streams
+	endsHub   *live.Hub       // oss: the ends of signatures, for the mobile API's status wait
+	bound     boundAddrs      // the listeners' addresses once bound
+	webhook   http.Handler    // oss: the external webhook API
+	events    *offers.Emitter // events out to the bank (webhook.event_urls); set with the queue
+	// revocations: the session revocations of this process, shared by its
+	// customers services (their session caches)
+	revocations customers.Revocations
+	sysConfig   *bus.SystemConfigHolder // css: the latest configuration from oss
+	bgCtx       context.Context
+	bg          sync.WaitGroup
+	keys        *envelope.Keyring
+	devPKI      *pki.Dev
+	tsa         http.Handler // the built-in TSA, when the process has that role
 	// initialPassword is the file holding the first admin's password while
 	// it exists (embedded deployment).
 	initialPassword string

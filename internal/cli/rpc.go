@@ -78,7 +78,7 @@ func (a *app) customersServiceWith(q customers.Enqueuer) (*customers.Service, er
 	}
 	return customers.New(customers.Deps{DB: a.db, Queue: q, Sessions: sessions, Limiter: limiter, TSA: ts, Docs: a.docs,
 		Events: a.events, Geo: loc, Approved: &offers.Held{Queue: q, LinkLifetime: m.LinkLifetime},
-		Hooks: a.hooks}, cfg)
+		Hooks: a.hooks, Revocations: &a.revocations}, cfg)
 }
 
 // CustomerSetup does, for tools such as esign-bench's mobile scenario, what

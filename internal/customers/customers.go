@@ -180,6 +180,10 @@ type Deps struct {
 	// Hooks, optional, are the bank's customer_registered and offer_ended
 	// hooks (*hooks.Runner; docs/customization.md).
 	Hooks Hooks
+	// Revocations, optional, is the process's count of session revocations,
+	// shared by all its services so that a revocation through one ends the
+	// sessions another has cached (nil: the service counts its own).
+	Revocations *Revocations
 }
 
 // Hooks runs the bank's hooks: before an approval (its veto holds the
@@ -246,8 +250,12 @@ func New(d Deps, cfg Config) (*Service, error) {
 		events = noEvents{}
 	}
 	cfg = cfg.withDefaults()
-	return &Service{db: d.DB, queue: d.Queue, sessions: revokingSessions{d.Sessions}, limiter: d.Limiter, tsa: d.TSA, docs: d.Docs,
-		events: events, geo: d.Geo, approved: d.Approved, hooks: d.Hooks, cfg: cfg, cache: newSessionCache(cfg.SessionCacheTTL)}, nil
+	revoked := d.Revocations
+	if revoked == nil {
+		revoked = new(Revocations)
+	}
+	return &Service{db: d.DB, queue: d.Queue, sessions: revokingSessions{d.Sessions, revoked}, limiter: d.Limiter, tsa: d.TSA, docs: d.Docs,
+		events: events, geo: d.Geo, approved: d.Approved, hooks: d.Hooks, cfg: cfg, cache: newSessionCache(cfg.SessionCacheTTL, revoked)}, nil
 }
 
 func (s *Service) now() time.Time { return esign.Timestamp(s.cfg.Now()) }

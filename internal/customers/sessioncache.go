@@ -22,26 +22,32 @@ const MaxSessionCacheTTL = 2 * time.Second
 // and, if that is not enough, the whole cache is dropped.
 const sessionCacheSize = 8192
 
-// revocations counts the session revocations of this process (every
-// Service, whatever its session store). A cached principal carries the count
-// from before its session was read and is not served once the count moved:
-// a logout, a new login, a block or a removed account in this process ends
-// the cached sessions at once, not after the TTL.
-var revocations atomic.Uint64
+// Revocations counts the session revocations of one process, shared by
+// every Service of the process (Deps.Revocations; the composition root
+// makes one per process). A cached principal carries the count from before
+// its session was read and is not served once the count moved: a logout, a
+// new login, a block or a removed account in this process ends the cached
+// sessions at once, not after the TTL.
+type Revocations struct{ n atomic.Uint64 }
+
+func (r *Revocations) load() uint64 { return r.n.Load() }
 
 // revokingSessions is the service's session store: every revocation, once
-// the store has done it, moves revocations. Counting after the store means
-// a read that starts later sees the revocation in the store, and one that
+// the store has done it, moves the count. Counting after the store means a
+// read that starts later sees the revocation in the store, and one that
 // started earlier holds the old count.
-type revokingSessions struct{ SessionStore }
+type revokingSessions struct {
+	SessionStore
+	count *Revocations
+}
 
 func (r revokingSessions) RevokeSession(ctx context.Context, tokenHash string) error {
-	defer revocations.Add(1)
+	defer r.count.n.Add(1)
 	return r.SessionStore.RevokeSession(ctx, tokenHash)
 }
 
 func (r revokingSessions) RevokeAppSessions(ctx context.Context, appID string) error {
-	defer revocations.Add(1)
+	defer r.count.n.Add(1)
 	return r.SessionStore.RevokeAppSessions(ctx, appID)
 }
 
@@ -49,8 +55,9 @@ func (r revokingSessions) RevokeAppSessions(ctx context.Context, appID string) e
 // token hash for ttl of its own clock (monotonic time, not the service's
 // clock: the bound is real time).
 type sessionCache struct {
-	ttl time.Duration
-	now func() time.Time
+	ttl     time.Duration
+	now     func() time.Time
+	revoked *Revocations
 
 	mu sync.Mutex
 	m  map[string]*cachedPrincipal
@@ -64,11 +71,11 @@ type cachedPrincipal struct {
 	exp  time.Time // the read's start + ttl, cache clock
 }
 
-func newSessionCache(ttl time.Duration) *sessionCache {
+func newSessionCache(ttl time.Duration, revoked *Revocations) *sessionCache {
 	if ttl <= 0 {
 		return nil
 	}
-	return &sessionCache{ttl: min(ttl, MaxSessionCacheTTL), now: time.Now, m: map[string]*cachedPrincipal{}}
+	return &sessionCache{ttl: min(ttl, MaxSessionCacheTTL), now: time.Now, revoked: revoked, m: map[string]*cachedPrincipal{}}
 }
 
 // start returns what put needs from before the session is read.
@@ -76,7 +83,7 @@ func (c *sessionCache) start() (gen uint64, at time.Time) {
 	if c == nil {
 		return 0, time.Time{}
 	}
-	return revocations.Load(), c.now()
+	return c.revoked.load(), c.now()
 }
 
 // put keeps p, read from the stores after start returned gen and at.
@@ -90,7 +97,7 @@ func (c *sessionCache) put(h string, p *Principal, gen uint64, at time.Time) {
 	if len(c.m) >= sessionCacheSize {
 		now := c.now()
 		for k, x := range c.m {
-			if !now.Before(x.exp) || x.gen != revocations.Load() {
+			if !now.Before(x.exp) || x.gen != c.revoked.load() {
 				delete(c.m, k)
 			}
 		}
@@ -112,7 +119,7 @@ func (c *sessionCache) get(h string) (*Principal, bool) {
 	if !ok {
 		return nil, false
 	}
-	if e.gen != revocations.Load() || !c.now().Before(e.exp) {
+	if e.gen != c.revoked.load() || !c.now().Before(e.exp) {
 		delete(c.m, h)
 		return nil, false
 	}
