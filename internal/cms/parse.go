@@ -178,7 +178,7 @@ func Parse(der []byte) (*SignedData, error) {
 			if len(sd.Certificates) == maxCertificates {
 				return nil, formatErr("too many certificates")
 			}
-			c, err := parseCertificate(el)
+			c, err := x509.ParseCertificate(el)
 			if err != nil {
 				return nil, fmt.Errorf("%w: certificate: %v", ErrFormat, err)
 			}

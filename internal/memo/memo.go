@@ -38,3 +38,10 @@ func (c *Map[K, V]) Put(k K, v V) {
 	c.m[k] = v
 	c.mu.Unlock()
 }
+
+// Len returns the number of entries.
+func (c *Map[K, V]) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}

@@ -77,6 +77,9 @@ type Service struct {
 	db  *sqlstore.DB
 	tfa TwoFactor
 	cfg Config
+	// chains remembers the TSA chains that verified: every M1 and M2
+	// carries tokens of the same TSA (tsa.ChainCache).
+	chains *tsa.ChainCache
 }
 
 // New returns a service. Errors: Invalid (missing dependency, unknown
@@ -111,7 +114,7 @@ func New(db *sqlstore.DB, tfa TwoFactor, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: db, tfa: tfa, cfg: cfg}, nil
+	return &Service{db: db, tfa: tfa, cfg: cfg, chains: tsa.NewChainCache()}, nil
 }
 
 // The evidence kinds stored as SignatureData.
@@ -153,7 +156,7 @@ func (s *Service) allowedFor(p *customers.Principal, alg string) bool {
 
 func (s *Service) verifyToken(der, data []byte) (*tsa.Token, error) {
 	return tsa.VerifyToken(der, sha(data), crypto.SHA256, tsa.VerifyOptions{Roots: s.cfg.TSARoots,
-		Intermediates: s.cfg.TSAIntermediates})
+		Intermediates: s.cfg.TSAIntermediates, Chains: s.chains})
 }
 
 // offerHashes returns the SHA-256 of each document of the offer, in
@@ -712,7 +715,7 @@ func (s *Service) replay(ctx context.Context, op string, g *esign.Signature, req
 // the hashes (hex, as stored) of the offer's documents the checks read.
 func (s *Service) verifyM2(ctx context.Context, g *esign.Signature, m *M2, checks *[]check) (*rejection, [3]*tsa.Token, []byte, []string) {
 	in := &phase4{publicKeyPEM: g.PublicKey, userName: g.Username, allowed: s.allowed, maxSpan: s.cfg.MaxSpan,
-		tsa: tsa.VerifyOptions{Roots: s.cfg.TSARoots, Intermediates: s.cfg.TSAIntermediates}}
+		tsa: tsa.VerifyOptions{Roots: s.cfg.TSARoots, Intermediates: s.cfg.TSAIntermediates, Chains: s.chains}}
 	var docHashes []string
 	if m.Version == M2Version {
 		// Read only for a message of a known version: an unknown one is

@@ -9,7 +9,7 @@ import (
 	"esign/internal/memo"
 )
 
-// chainCache remembers TSA certificate chains that verified, so that the
+// ChainCache remembers TSA certificate chains that verified, so that the
 // tokens of one TSA (a handful of certificates, thousands of tokens) do not
 // each pay for building and checking the chain again: x509.Verify was a
 // twentieth of oss's CPU in the signing flow (docs/performance.md, "oss
@@ -25,8 +25,15 @@ import (
 // through x509.Verify. Only successes are kept: a failure is checked anew
 // every time. Revocation is not Verify's business and not cached here.
 //
+// A service that verifies many tokens against the same pools holds one
+// (VerifyOptions.Chains; signing.Service does); nil checks every chain.
 // A deployment trusts a few TSAs: 256 entries are plenty.
-var chainCache = memo.New[chainKey, chainWindow](256)
+type ChainCache struct {
+	m *memo.Map[chainKey, chainWindow]
+}
+
+// NewChainCache returns an empty cache.
+func NewChainCache() *ChainCache { return &ChainCache{m: memo.New[chainKey, chainWindow](256)} }
 
 type chainKey struct {
 	roots, intermediates *x509.CertPool
@@ -50,14 +57,17 @@ func newChainKey(roots, intermediates *x509.CertPool, leaf *x509.Certificate, ex
 
 // verifiedAt reports whether the chain of k was verified before and every
 // certificate of it is valid at t.
-func (k chainKey) verifiedAt(t time.Time) bool {
-	w, ok := chainCache.Get(k)
+func (c *ChainCache) verifiedAt(k chainKey, t time.Time) bool {
+	if c == nil {
+		return false
+	}
+	w, ok := c.m.Get(k)
 	return ok && !t.Before(w.notBefore) && !t.After(w.notAfter)
 }
 
 // remember records the first of the chains Verify returned.
-func (k chainKey) remember(chains [][]*x509.Certificate) {
-	if len(chains) == 0 || len(chains[0]) == 0 {
+func (c *ChainCache) remember(k chainKey, chains [][]*x509.Certificate) {
+	if c == nil || len(chains) == 0 || len(chains[0]) == 0 {
 		return
 	}
 	w := chainWindow{notBefore: chains[0][0].NotBefore, notAfter: chains[0][0].NotAfter}
@@ -69,5 +79,5 @@ func (k chainKey) remember(chains [][]*x509.Certificate) {
 			w.notAfter = c.NotAfter
 		}
 	}
-	chainCache.Put(k, w)
+	c.m.Put(k, w)
 }

@@ -28,22 +28,26 @@ func TestChainCacheKeepsChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	roots := p.pool()
-	for range 2 { // the second one from the cache
-		if _, err := VerifyToken(der, digest[:], crypto.SHA256, VerifyOptions{Roots: roots}); err != nil {
+	cache := NewChainCache()
+	for i := range 2 { // the second one from the cache
+		if _, err := VerifyToken(der, digest[:], crypto.SHA256, VerifyOptions{Roots: roots, Chains: cache}); err != nil {
 			t.Fatal(err)
 		}
+		if i == 0 && cache.m.Len() != 1 {
+			t.Fatalf("the verified chain was not remembered: %d entries", cache.m.Len())
+		}
 	}
-	if _, err := VerifyToken(der, digest[:], crypto.SHA256, VerifyOptions{Roots: roots, CurrentTime: p.tsa.NotAfter.Add(time.Second)}); !errors.Is(err, ErrVerify) {
+	if _, err := VerifyToken(der, digest[:], crypto.SHA256, VerifyOptions{Roots: roots, CurrentTime: p.tsa.NotAfter.Add(time.Second), Chains: cache}); !errors.Is(err, ErrVerify) {
 		t.Fatalf("expired TSA certificate accepted: %v", err)
 	}
-	if _, err := VerifyToken(der, digest[:], crypto.SHA256, VerifyOptions{Roots: roots, CurrentTime: p.tsa.NotBefore.Add(-time.Second)}); !errors.Is(err, ErrVerify) {
+	if _, err := VerifyToken(der, digest[:], crypto.SHA256, VerifyOptions{Roots: roots, CurrentTime: p.tsa.NotBefore.Add(-time.Second), Chains: cache}); !errors.Is(err, ErrVerify) {
 		t.Fatalf("TSA certificate before its validity accepted: %v", err)
 	}
 	other := newTestPKI(t, k, true)
-	if _, err := VerifyToken(der, digest[:], crypto.SHA256, VerifyOptions{Roots: other.pool()}); !errors.Is(err, ErrVerify) {
+	if _, err := VerifyToken(der, digest[:], crypto.SHA256, VerifyOptions{Roots: other.pool(), Chains: cache}); !errors.Is(err, ErrVerify) {
 		t.Fatalf("token verified under other roots: %v", err)
 	}
-	if _, err := VerifyToken(der, digest[:], crypto.SHA256, VerifyOptions{Roots: x509.NewCertPool()}); !errors.Is(err, ErrVerify) {
+	if _, err := VerifyToken(der, digest[:], crypto.SHA256, VerifyOptions{Roots: x509.NewCertPool(), Chains: cache}); !errors.Is(err, ErrVerify) {
 		t.Fatalf("token verified under empty roots: %v", err)
 	}
 	// The same TSA certificate given instead of embedded is another key.
@@ -51,10 +55,10 @@ func TestChainCacheKeepsChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := VerifyToken(der2, digest[:], crypto.SHA256, VerifyOptions{Roots: x509.NewCertPool(), Certificates: []*x509.Certificate{p.tsa}}); !errors.Is(err, ErrVerify) {
+	if _, err := VerifyToken(der2, digest[:], crypto.SHA256, VerifyOptions{Roots: x509.NewCertPool(), Certificates: []*x509.Certificate{p.tsa}, Chains: cache}); !errors.Is(err, ErrVerify) {
 		t.Fatalf("token without certificates verified under empty roots: %v", err)
 	}
-	if _, err := VerifyToken(der2, digest[:], crypto.SHA256, VerifyOptions{Roots: roots, Certificates: []*x509.Certificate{p.tsa}}); err != nil {
+	if _, err := VerifyToken(der2, digest[:], crypto.SHA256, VerifyOptions{Roots: roots, Certificates: []*x509.Certificate{p.tsa}, Chains: cache}); err != nil {
 		t.Fatal(err)
 	}
 }

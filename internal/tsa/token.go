@@ -74,6 +74,8 @@ type VerifyOptions struct {
 	// CurrentTime is the time the chain is validated at; zero means the
 	// token's genTime.
 	CurrentTime time.Time
+	// Chains, optional, remembers the chains that verified (ChainCache).
+	Chains *ChainCache
 }
 
 // VerifyToken parses der and verifies that it time-stamps digest (computed
@@ -110,7 +112,7 @@ func VerifyToken(der, digest []byte, h crypto.Hash, opt VerifyOptions) (*Token, 
 		at = t.Info.GenTime
 	}
 	key := newChainKey(opt.Roots, opt.Intermediates, cert, t.SignedData.Certificates)
-	if key.verifiedAt(at) {
+	if opt.Chains.verifiedAt(key, at) {
 		return t, nil
 	}
 	inter := x509.NewCertPool()
@@ -125,7 +127,7 @@ func VerifyToken(der, digest []byte, h crypto.Hash, opt VerifyOptions) (*Token, 
 	if err != nil {
 		return nil, verifyErr("TSA certificate chain: %v", err)
 	}
-	key.remember(chains)
+	opt.Chains.remember(key, chains)
 	return t, nil
 }
 
