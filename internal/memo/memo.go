@@ -1,7 +1,7 @@
-// Package memo keeps the results of checks and parses that give the same
-// answer for the same input every time (a certificate chain, a signature,
-// a DER certificate), so that a process that meets the same few inputs
-// over and over does the work once.
+// Package memo keeps the results of checks that give the same answer for
+// the same input every time (tsa.ChainCache: a certificate chain), so that
+// an owner that meets the same few inputs over and over does the work once.
+// A Map belongs to the object that holds it, never to a package.
 package memo
 
 import "sync"
