@@ -886,23 +886,14 @@ type Status struct {
 // verified, the verdict. Errors: NotFound (not the customer's).
 func (s *Service) Check(ctx context.Context, p *customers.Principal, signatureID string) (*Status, error) {
 	const op = "signing.Check"
-	g, err := s.db.GetSignature(ctx, signatureID)
+	// One statement: the signature and, once completed, its contract.
+	g, contractID, err := s.db.GetSignatureWithContract(ctx, signatureID)
 	if esign.IsKind(err, esign.NotFound) || (err == nil && g.CustomerID != p.Customer.ID) {
 		return nil, esign.E(op, esign.NotFound, "signature not found")
 	}
 	if err != nil {
 		return nil, esign.E(op, err)
 	}
-	st := &Status{SignatureID: g.ID, OfferID: g.OfferID, Status: g.Status, Code: g.RejectCode, Reason: g.RejectReason,
-		CustomerSignatureHash: g.CustomerSignatureHash}
-	if g.Status == esign.SignatureCompleted {
-		cs, err := s.db.ListContracts(ctx, esign.ContractFilter{OfferID: g.OfferID, Page: esign.Page{Limit: 1}})
-		if err != nil {
-			return nil, esign.E(op, err)
-		}
-		if len(cs) > 0 {
-			st.ContractID = cs[0].ID
-		}
-	}
-	return st, nil
+	return &Status{SignatureID: g.ID, OfferID: g.OfferID, Status: g.Status, Code: g.RejectCode, Reason: g.RejectReason,
+		CustomerSignatureHash: g.CustomerSignatureHash, ContractID: contractID}, nil
 }
