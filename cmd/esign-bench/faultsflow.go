@@ -209,7 +209,7 @@ func (fd *flowDriver) steps(ctx context.Context, c *faultClient, r *flowRecord) 
 		docs = append(docs, b.Bytes())
 	}
 	var m1 *signing.M1
-	if err := do("build M1 (POST /api/timestamp)", func() error { var err error; m1, err = d.BuildM1(ctx, r.offerID); return err }); err != nil {
+	if err := do("build M1", func() error { var err error; m1, err = d.BuildM1(ctx, r.offerID); return err }); err != nil {
 		return fmt.Errorf("build M1: %w", err)
 	}
 	// M1, then the code; a code that does not come is asked for again
@@ -232,7 +232,7 @@ func (fd *flowDriver) steps(ctx context.Context, c *faultClient, r *flowRecord) 
 	var res *signing.M2Result
 	for typed := 1; ; typed++ {
 		var m2 *signing.M2
-		if err := do("build M2 (POST /api/timestamp)", func() error {
+		if err := do("build M2 (POST /api/timestamp: TS2)", func() error {
 			var err error
 			m2, err = d.BuildM2(ctx, &device.M2Input{SignatureID: r.sigID, OfferID: r.offerID, Documents: docs, Password: c.password, SMSToken: sms})
 			return err
