@@ -30,8 +30,7 @@ func (s *store) CreateDocuments(ctx context.Context, docs []*esign.Document) err
 	case 1:
 		return s.CreateDocument(ctx, docs[0])
 	}
-	byID := make(map[string]*esign.Document, len(docs))
-	args := make([]any, 0, len(docs)*len(documents.cols))
+	seen := make(map[string]bool, len(docs))
 	for _, d := range docs {
 		if err := d.Validate(); err != nil {
 			return esign.E(op, err)
@@ -39,34 +38,14 @@ func (s *store) CreateDocuments(ctx context.Context, docs []*esign.Document) err
 		if err := s.stamp(op, &d.ID, &d.CreatedAt, &d.UpdatedAt); err != nil {
 			return err
 		}
-		if byID[d.ID] != nil {
+		if seen[d.ID] {
 			return esign.E(op, esign.Invalid, "a document id is given twice")
 		}
-		byID[d.ID] = d
-		args = append(args, documents.fields(d)...)
+		seen[d.ID] = true
 	}
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(documents.cols)), ", ") + ")"
-	q := "INSERT INTO " + documents.name + " (" + strings.Join(documents.cols, ", ") + ") VALUES " +
-		strings.TrimSuffix(strings.Repeat(row+", ", len(docs)), ", ") + documents.ret
-	rows, err := s.query(ctx, q, args...)
+	n, err := insertRows(ctx, s, op, documents, docs, func(d *esign.Document) string { return d.ID })
 	if err != nil {
-		return s.wrap(op, err)
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		// RETURNING promises no order: the rows are matched by id.
-		var got esign.Document
-		if err := rows.Scan(documents.fields(&got)...); err != nil {
-			return s.wrap(op, err)
-		}
-		if d := byID[got.ID]; d != nil {
-			*d = got
-			n++
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return s.wrap(op, err)
+		return err
 	}
 	if n != len(docs) {
 		return esign.Errorf(op, esign.Internal, "%d of %d documents stored", n, len(docs))

@@ -124,10 +124,11 @@ func (s *store) moveOffer(ctx context.Context, op string, cur *esign.Offer, to e
 }
 
 // insertRows inserts vs, stamped already, in one multi-row statement and
-// reads the stored rows back into them (insertRow for many).
-func insertRows[T any](ctx context.Context, s *store, op string, t *table[T], vs []*T, id func(*T) string) error {
+// reads the stored rows back into them (insertRow for many); it returns
+// how many came back.
+func insertRows[T any](ctx context.Context, s *store, op string, t *table[T], vs []*T, id func(*T) string) (int, error) {
 	if len(vs) == 0 {
-		return nil
+		return 0, nil
 	}
 	byID := make(map[string]*T, len(vs))
 	var args []any
@@ -139,19 +140,21 @@ func insertRows[T any](ctx context.Context, s *store, op string, t *table[T], vs
 	q := t.values + strings.Repeat(", "+row, len(vs)-1) + t.ret
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
-		return s.wrap(op, err)
+		return 0, s.wrap(op, err)
 	}
 	defer rows.Close()
 	// RETURNING's order is not promised: each row goes back to its value
 	// by id.
+	n := 0
 	for rows.Next() {
 		got := new(T)
 		if err := rows.Scan(t.fields(got)...); err != nil {
-			return s.wrap(op, err)
+			return n, s.wrap(op, err)
 		}
 		if v := byID[id(got)]; v != nil {
 			*v = *got
+			n++
 		}
 	}
-	return s.wrap(op, rows.Err())
+	return n, s.wrap(op, rows.Err())
 }
