@@ -40,9 +40,11 @@ func TestFlow(t *testing.T) {
 			if s.Flows < 2 || s.Errors != 0 || s.OnboardEach != onboardEach || s.M2P50Ms <= 0 || s.M2P99Ms < s.M2P50Ms || s.FlowP50Ms < s.M2P50Ms {
 				t.Errorf("implausible summary %+v", s)
 			}
-			// A flow: tens of statements and requests, the seal's RPCs.
+			// A flow: tens of statements and requests, the seal's RPC (one
+			// a flow; the flows that straddle a 2-s window's ends move
+			// the ratio either way).
 			if s.SQLPerFlow < 20 || s.SQLSource != "counters" || s.SQLPerFlowByProcess["all"] <= 0 || s.SQLPerFlowByProcess["esign-bench"] <= 0 ||
-				s.HTTPPerFlow < 10 || s.BusPerFlow < 1 || s.CPUMsPerFlow <= 0 || s.CPUMsByProcess["esign-bench"] != s.CPUMsPerFlow {
+				s.HTTPPerFlow < 10 || s.BusPerFlow <= 0 || s.CPUMsPerFlow <= 0 || s.CPUMsByProcess["esign-bench"] != s.CPUMsPerFlow {
 				t.Errorf("implausible costs %+v", s.flowCosts)
 			}
 		})
