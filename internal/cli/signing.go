@@ -143,8 +143,11 @@ func (s *CustomerSetup) CreateOffer(ctx context.Context, customerID, title strin
 // smsCodeRE finds a one-time code in an SMS text.
 var smsCodeRE = regexp.MustCompile(`\b[0-9]{6}\b`)
 
-// waitSMSCode waits until the development inbox holds more than after SMS
-// to phone and returns the code of the newest and their number.
+// waitSMSCode waits until an SMS with a code reaches phone's development
+// inbox after the first after SMS to it, and returns the newest such code
+// and how many SMS the inbox then holds. An SMS without a code (an offer's
+// notice) may arrive before or after the code it is waited for with: only
+// the messages past the first after, oldest first, are looked at.
 func waitSMSCode(ctx context.Context, db *sqlstore.DB, phone string, after int) (string, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -153,15 +156,12 @@ func waitSMSCode(ctx context.Context, db *sqlstore.DB, phone string, after int) 
 		if err != nil {
 			return "", 0, err
 		}
-		if len(msgs) > after {
-			newest := msgs[0]
-			for _, m := range msgs {
-				if m.CreatedAt.After(newest.CreatedAt) {
-					newest = m
+		// The inbox lists newest first (by time, then time-ordered id).
+		if n := len(msgs); n > after {
+			for _, m := range msgs[:n-after] {
+				if code := smsCodeRE.FindString(m.Text); code != "" {
+					return code, n, nil
 				}
-			}
-			if code := smsCodeRE.FindString(newest.Text); code != "" {
-				return code, len(msgs), nil
 			}
 		}
 		select {
